@@ -1,0 +1,51 @@
+//! Backend selection: burn 0.22 picks the backend at run time through a
+//! [`Device`]; each backend is a cargo feature of `burn`.
+//!
+//! `ndarray` is the default (design card; see the README for the flex
+//! comparison). `wgpu` exists only in builds with `--features wgpu`.
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+/// A burn backend the harness can train on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// burn-ndarray on the CPU (deterministic, bit-reproducible).
+    #[default]
+    Ndarray,
+    /// burn-flex, burn 0.22's pure-Rust CPU backend.
+    Flex,
+    /// burn-wgpu (Vulkan, Metal, DX12); needs the `wgpu` cargo feature.
+    Wgpu,
+}
+
+impl Backend {
+    /// The lowercase name used on the command line and in run specs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Ndarray => "ndarray",
+            Backend::Flex => "flex",
+            Backend::Wgpu => "wgpu",
+        }
+    }
+
+    /// Whether this build can run the backend.
+    pub fn available(self) -> bool {
+        !matches!(self, Backend::Wgpu) || cfg!(feature = "wgpu")
+    }
+
+    /// The device to train on. Panics for wgpu in a build without the
+    /// feature; callers check [`Backend::available`] first.
+    #[allow(deprecated)] // burn-ndarray is deprecated in 0.22 but is the design card's default
+    pub fn device(self) -> Device {
+        match self {
+            Backend::Ndarray => Device::ndarray(),
+            Backend::Flex => Device::flex(),
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+            #[cfg(not(feature = "wgpu"))]
+            Backend::Wgpu => panic!("this build has no wgpu backend: rebuild with `--features wgpu`"),
+        }
+    }
+}

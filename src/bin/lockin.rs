@@ -1,0 +1,155 @@
+//! `lockin`: train one run (`lockin run`) or analyse its checkpoints
+//! (`lockin theorem6`). Claims are verified by `cargo xtask verify-claims`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use lockin::backend::Backend;
+use lockin::claims::runner::sign_rule_of_checkpoint;
+use lockin::claims::tolerance::num;
+use lockin::model::Activation;
+use lockin::progress::epoch_reporter;
+use lockin::runs::{Run, start_from_file, train_into};
+use lockin::train::TrainSpec;
+
+#[derive(Parser)]
+#[command(version, about = "Reproducibility harness for arXiv:2605.08119 (feature repulsion and spectral lock-in)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train one run (SPEC §2) and write its directory: spec.json, metrics.csv, summary.json, checkpoints.
+    Run(RunArgs),
+    /// Theorem 6 sign rule (SPEC §3.5) on a run's checkpoints.
+    Theorem6 {
+        /// A run directory written by `lockin run` (or the cache).
+        #[arg(long)]
+        run: PathBuf,
+        /// Checkpoint epochs to analyse (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "50,100,175,250,300")]
+        epochs: Vec<usize>,
+        /// Number of top pairs by |cosine similarity|.
+        #[arg(long, default_value_t = 200)]
+        pairs: usize,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// σ: sqr (x²) or relu.
+    #[arg(long, value_enum, default_value = "sqr")]
+    activation: Activation,
+    /// Weight decay η (coupled L2; not the learning rate).
+    #[arg(long, default_value_t = 2e-4)]
+    eta: f64,
+    /// Seed of the split and the init.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// E, full-batch steps.
+    #[arg(long, default_value_t = 400)]
+    epochs: usize,
+    /// Wn, the rolling window of updates.
+    #[arg(long, default_value_t = 20)]
+    window: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// M, the modulus.
+    #[arg(long, default_value_t = 71)]
+    modulus: usize,
+    /// K, the hidden width.
+    #[arg(long, default_value_t = 2048)]
+    width: usize,
+    /// Fraction of the M² pairs used for training.
+    #[arg(long, default_value_t = 0.4)]
+    train_fraction: f64,
+    /// Epochs at which to save θ_e (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    checkpoints: Vec<usize>,
+    /// Start from these weights (safetensors: W [K,2M], V [M,K], optional train_idx/test_idx).
+    #[arg(long)]
+    init_from: Option<PathBuf>,
+    /// Backend.
+    #[arg(long, value_enum, default_value = "ndarray")]
+    backend: Backend,
+    /// Output directory (must not exist).
+    #[arg(long)]
+    out: PathBuf,
+    /// No progress output.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn run(args: RunArgs) -> anyhow::Result<()> {
+    if !args.backend.available() {
+        bail!("backend {} is not in this build: rebuild with `--features {}`", args.backend.name(), args.backend.name());
+    }
+    if args.out.exists() {
+        bail!("{} already exists; choose a new --out directory", args.out.display());
+    }
+    let spec = TrainSpec {
+        modulus: args.modulus,
+        width: args.width,
+        train_fraction: args.train_fraction,
+        activation: args.activation,
+        lr: args.lr,
+        eta: args.eta,
+        epochs: args.epochs,
+        window: args.window,
+        seed: args.seed,
+        checkpoints: args.checkpoints,
+        backend: args.backend,
+    };
+    let start = match &args.init_from {
+        Some(path) => start_from_file(&spec, path)?,
+        None => spec.seeded_start(),
+    };
+    let label = format!("{} eta={} seed={}", spec.activation.name(), spec.eta, spec.seed);
+    let run = train_into(&args.out, &spec, &start, args.init_from.as_deref(), &mut *epoch_reporter(label, spec.epochs, args.quiet))?;
+    let s = &run.summary;
+    if let Some(epoch) = s.diverged_at {
+        eprintln!("DIVERGED: non-finite training loss at epoch {epoch}; the log stops there");
+    }
+    println!("run directory   {}", run.dir.display());
+    println!("fire epoch      {}", s.detection.fire_epoch.map_or("never fired".into(), |e| e.to_string()));
+    println!("max slope       {} at epoch {}", num(s.detection.max_slope), s.detection.max_slope_epoch.map_or("—".into(), |e| e.to_string()));
+    println!("late gap23      {} (median over [200, 400])", num(s.late_gap23_median));
+    let m = s.milestones;
+    let at = |e: Option<usize>| e.map_or("never".into(), |e| e.to_string());
+    println!("train acc = 1   {}", at(m.train_acc_1));
+    println!("test acc ≥ 0.5  {}", at(m.test_acc_half));
+    println!("test acc ≥ 0.99 {}", at(m.test_acc_99));
+    println!("final acc       train {} test {}", num(s.final_train_acc), num(s.final_test_acc));
+    println!("wall time       {:.1} s", s.wall_seconds);
+    if s.diverged_at.is_some() {
+        std::process::exit(2);
+    }
+    Ok(())
+}
+
+fn theorem6(dir: PathBuf, epochs: Vec<usize>, pairs: usize) -> anyhow::Result<()> {
+    let run = Run::load(&dir)?;
+    if run.spec.eta <= 0.0 {
+        bail!("{}: η = 0; Theorem 6's B = (F̃ᵀF̃ + ηI)⁻¹ needs η > 0", dir.display());
+    }
+    println!("epoch  published  exact  full-proj  repulsion  (+pairs)  median|S|  B<0");
+    for epoch in epochs {
+        let r = sign_rule_of_checkpoint(&run, epoch, pairs, run.spec.eta).with_context(|| format!("epoch {epoch}"))?;
+        println!(
+            "{epoch:>5}  {:>9.3}  {:>5.3}  {:>9.3}  {:>9.3}  {:>8}  {:>9.3}  {:.3}",
+            r.published_sign_match, r.exact_sign_match, r.full_projector_sign_match, r.repulsion_fraction, r.positive_pairs, r.median_abs_similarity, r.negative_b_fraction
+        );
+    }
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Run(args) => run(args),
+        Command::Theorem6 { run, epochs, pairs } => theorem6(run, epochs, pairs),
+    }
+}

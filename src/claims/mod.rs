@@ -1,0 +1,43 @@
+//! Claims: YAML files that state a figure of the paper, the experiments that
+//! test it, the measurement and the tolerance (issue "claims engine",
+//! SPEC §5). `schema` loads and validates them, `measure` computes their
+//! quantities, `tolerance` compares, `runner` resolves runs and judges.
+
+pub mod measure;
+pub mod runner;
+pub mod schema;
+pub mod tolerance;
+pub mod verify;
+
+use serde::{Deserialize, Serialize};
+
+pub use measure::{MeasureSpec, Measurement};
+pub use runner::{ClaimResult, Runner, Verdict};
+pub use schema::{Claim, LoadError, Outcome, RawClaim, load, load_dir};
+pub use tolerance::Tolerance;
+
+/// Which seeds to run: the paper's, or `cargo test`'s quick set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// 3 seeds per condition at paper scale (`cargo test`).
+    #[default]
+    Quick,
+    /// The paper's seeds: 15 per condition, 5 for checkpoint claims.
+    Paper,
+}
+
+impl Tier {
+    /// Lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Quick => "quick",
+            Tier::Paper => "paper",
+        }
+    }
+}
+
+/// The claim files' directory in this project.
+pub fn default_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("claims")
+}

@@ -1,0 +1,318 @@
+//! Resolving the runs claims need, training the missing ones through the
+//! cache, and judging each claim (SPEC §5: recorded outcomes, like a strict xfail).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::measure::Measurement;
+use super::schema::{Claim, Experiment, LoadError, Outcome};
+use super::tolerance::Tolerance;
+use super::Tier;
+use crate::backend::Backend;
+use crate::measure::theorem6::{self, SignRule};
+use crate::metrics::EpochRow;
+use crate::runs::{Cache, Run, cache_key};
+use crate::train::TrainSpec;
+
+/// A claim's verdict (SciUnit's vocabulary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    /// The measurement agrees with the recorded outcome.
+    Pass,
+    /// It does not: the paper's figure or the harness changed.
+    Fail,
+    /// The claim could not be evaluated (broken file, diverged run, ...).
+    Error,
+    /// Not evaluated (e.g. its backend is not in this build).
+    Skipped,
+}
+
+/// One expectation, judged.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// Quantity name.
+    pub quantity: String,
+    /// The paper's figure.
+    pub paper: Option<f64>,
+    /// The tolerance.
+    pub tolerance: Tolerance,
+    /// The measured value (null = undefined).
+    #[serde(with = "crate::nullable")]
+    pub measured: f64,
+    /// Whether it is inside the tolerance.
+    pub holds: bool,
+}
+
+/// Everything known about one claim after evaluation (`results.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClaimResult {
+    /// Claim id (or the file name when the file did not load).
+    pub id: String,
+    /// The claim file.
+    pub path: String,
+    /// Title.
+    pub title: String,
+    /// The paper's words.
+    pub statement: String,
+    /// Where they come from.
+    pub source: String,
+    /// The paper's figure as quoted.
+    pub paper: String,
+    /// Tier evaluated.
+    pub tier: Tier,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Whether every check held (None when not evaluated).
+    pub reproduced: Option<bool>,
+    /// The outcome recorded in the file.
+    pub recorded_outcome: Option<Outcome>,
+    /// The recorded finding, for claims that do not reproduce.
+    pub finding: Option<String>,
+    /// The error, for `Error` and `Skipped`.
+    pub error: Option<String>,
+    /// The checks.
+    pub checks: Vec<CheckResult>,
+    /// All quantities and per-seed values the measures produced.
+    pub measurement: Measurement,
+    /// Cache keys of the runs used.
+    pub runs: Vec<String>,
+}
+
+impl ClaimResult {
+    /// The result of a file that did not load.
+    pub fn load_error(error: &LoadError, tier: Tier) -> Self {
+        let id = error.id.clone().unwrap_or_else(|| error.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+        Self {
+            id,
+            path: error.path.display().to_string(),
+            title: String::new(),
+            statement: String::new(),
+            source: String::new(),
+            paper: String::new(),
+            tier,
+            verdict: Verdict::Error,
+            reproduced: None,
+            recorded_outcome: None,
+            finding: None,
+            error: Some(error.to_string()),
+            checks: Vec::new(),
+            measurement: Measurement::default(),
+            runs: Vec::new(),
+        }
+    }
+
+    fn new(claim: &Claim, tier: Tier) -> Self {
+        let raw = &claim.raw;
+        Self {
+            id: raw.id.clone(),
+            path: claim.path.display().to_string(),
+            title: raw.title.clone(),
+            statement: raw.statement.clone(),
+            source: raw.source.clone(),
+            paper: raw.paper.clone(),
+            tier,
+            verdict: Verdict::Error,
+            reproduced: None,
+            recorded_outcome: Some(raw.outcome),
+            finding: raw.finding.clone(),
+            error: None,
+            checks: Vec::new(),
+            measurement: Measurement::default(),
+            runs: Vec::new(),
+        }
+    }
+}
+
+/// The train spec of one seed of an experiment.
+pub fn train_spec(e: &Experiment, seed: u64, checkpoints: Vec<usize>, backend: Backend) -> TrainSpec {
+    TrainSpec {
+        modulus: e.modulus,
+        width: e.width,
+        train_fraction: e.train_fraction,
+        activation: e.activation,
+        lr: e.lr,
+        eta: e.eta,
+        epochs: e.epochs,
+        window: e.window,
+        seed,
+        checkpoints,
+        backend,
+    }
+}
+
+/// The runs of each experiment of a claim at a tier, with the checkpoints its measures need.
+pub fn claim_specs(claim: &Claim, tier: Tier, backend: Backend) -> BTreeMap<String, Vec<TrainSpec>> {
+    claim
+        .raw
+        .experiments
+        .iter()
+        .map(|(name, e)| {
+            let mut checkpoints: Vec<usize> = claim.raw.measures.iter().flat_map(|m| m.checkpoints(name)).collect();
+            checkpoints.sort_unstable();
+            checkpoints.dedup();
+            let seeds = match tier {
+                Tier::Quick => e.seeds.quick,
+                Tier::Paper => e.seeds.paper,
+            };
+            (name.clone(), (0..seeds as u64).map(|s| train_spec(e, s, checkpoints.clone(), backend)).collect())
+        })
+        .collect()
+}
+
+/// Evaluates claims against cached (or newly trained) runs.
+pub struct Runner {
+    cache: Cache,
+    tier: Tier,
+    backend: Backend,
+    /// Union of the checkpoints every planned claim needs, by cache key,
+    /// so a run shared by several claims is trained once with all of them.
+    planned: BTreeMap<String, TrainSpec>,
+    on_train: Box<dyn Fn(&TrainSpec) -> Box<dyn FnMut(&EpochRow)> + Send + Sync>,
+}
+
+impl Runner {
+    /// A runner over `cache`; `on_train(spec)` gives the per-epoch callback
+    /// of each run it trains (progress display; a no-op in tests).
+    pub fn new(cache: Cache, tier: Tier, backend: Backend, on_train: Box<dyn Fn(&TrainSpec) -> Box<dyn FnMut(&EpochRow)> + Send + Sync>) -> Self {
+        Self { cache, tier, backend, planned: BTreeMap::new(), on_train }
+    }
+
+    /// Plan the runs of `claims`: deduplicated, checkpoints unioned, in a
+    /// stable order. Returns them; [`Runner::evaluate`] then uses the plan.
+    pub fn plan<'a>(&mut self, claims: impl IntoIterator<Item = &'a Claim>) -> Vec<TrainSpec> {
+        for claim in claims {
+            for spec in claim_specs(claim, self.tier, self.backend).into_values().flatten() {
+                let entry = self.planned.entry(cache_key(&spec)).or_insert_with(|| TrainSpec { checkpoints: Vec::new(), ..spec.clone() });
+                entry.checkpoints.extend(&spec.checkpoints);
+                entry.checkpoints.sort_unstable();
+                entry.checkpoints.dedup();
+            }
+        }
+        self.planned.values().cloned().collect()
+    }
+
+    /// Whether `spec` is already in the cache (with the planned checkpoints).
+    pub fn is_cached(&self, spec: &TrainSpec) -> bool {
+        self.cache.lookup(&self.resolve(spec)).is_some()
+    }
+
+    fn resolve(&self, spec: &TrainSpec) -> TrainSpec {
+        self.planned.get(&cache_key(spec)).cloned().unwrap_or_else(|| spec.clone())
+    }
+
+    /// The run of `spec` (planned checkpoints included), training it if needed.
+    pub fn run(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
+        let spec = self.resolve(spec);
+        let (run, _) = self.cache.get_or_train(&spec, &mut *(self.on_train)(&spec))?;
+        if let Some(epoch) = run.summary.diverged_at {
+            anyhow::bail!("run {} diverged: non-finite training loss at epoch {epoch}", cache_key(&spec));
+        }
+        Ok(run)
+    }
+
+    /// Evaluate one claim at the runner's tier.
+    pub fn evaluate(&self, claim: &Claim) -> ClaimResult {
+        let mut result = ClaimResult::new(claim, self.tier);
+        if !self.backend.available() {
+            result.verdict = Verdict::Skipped;
+            result.error = Some(format!("backend {} is not in this build (cargo feature `{}`)", self.backend.name(), self.backend.name()));
+            return result;
+        }
+        let specs = claim_specs(claim, self.tier, self.backend);
+        result.runs = specs.values().flatten().map(cache_key).collect();
+        match self.measure(claim, &specs) {
+            Err(e) => result.error = Some(format!("{e:#}")),
+            Ok(measurement) => {
+                result.checks = claim
+                    .raw
+                    .expect
+                    .iter()
+                    .map(|e| {
+                        let measured = measurement.quantities.get(&e.quantity).copied().unwrap_or(f64::NAN);
+                        CheckResult { quantity: e.quantity.clone(), paper: e.paper, tolerance: e.tolerance, measured, holds: e.tolerance.holds(measured, e.paper) }
+                    })
+                    .collect();
+                let reproduced = result.checks.iter().all(|c| c.holds);
+                result.reproduced = Some(reproduced);
+                result.verdict = if reproduced == (claim.raw.outcome == Outcome::Reproduces) { Verdict::Pass } else { Verdict::Fail };
+                result.measurement = measurement;
+            }
+        }
+        result
+    }
+
+    fn measure(&self, claim: &Claim, specs: &BTreeMap<String, Vec<TrainSpec>>) -> anyhow::Result<Measurement> {
+        let runs = |condition: &str| -> anyhow::Result<Vec<Run>> { specs[condition].iter().map(|s| self.run(s)).collect() };
+        let eta_of = |run: &Run| run.spec.eta;
+        let sign_rule = |run: &Run, epoch: usize, pairs: usize| cached_sign_rule(run, epoch, pairs, eta_of(run));
+        let mut total = Measurement::default();
+        for m in &claim.raw.measures {
+            let part = m.measure(&runs, &sign_rule)?;
+            total.quantities.extend(part.quantities);
+            total.per_seed.extend(part.per_seed);
+        }
+        Ok(total)
+    }
+}
+
+/// SPEC §3.5 on a run's checkpoint, cached as `theorem6-eNNNN-pP.json` in the
+/// run directory (written to a temporary name, then renamed).
+pub fn cached_sign_rule(run: &Run, epoch: usize, pairs: usize, eta: f64) -> anyhow::Result<SignRule> {
+    let path = run.dir.join(format!("theorem6-e{epoch:04}-p{pairs}.json"));
+    if let Some(rule) = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok()) {
+        return Ok(rule);
+    }
+    let rule = sign_rule_of_checkpoint(run, epoch, pairs, eta)?;
+    let tmp = path.with_extension(format!("json.{}", std::process::id()));
+    std::fs::write(&tmp, serde_json::to_string_pretty(&rule)?)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(rule)
+}
+
+/// SPEC §3.5 on the checkpoint at `epoch` of `run` (no cache).
+pub fn sign_rule_of_checkpoint(run: &Run, epoch: usize, pairs: usize, eta: f64) -> anyhow::Result<SignRule> {
+    let file = run.checkpoint(epoch)?;
+    let split = file.split.unwrap_or_else(|| run.spec.seeded_start().split);
+    let s = &run.spec;
+    Ok(theorem6::sign_rule(&file.weights.w, s.modulus, s.width, s.activation, &split.train.a, &split.train.b, eta, pairs))
+}
+
+/// Write `results.json` (all results, tier and counts) to `path`.
+pub fn write_results(path: &Path, results: &[ClaimResult]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let json = serde_json::json!({ "counts": counts(results), "claims": results });
+    std::fs::write(path, serde_json::to_string_pretty(&json)?)?;
+    Ok(())
+}
+
+/// How many results have each verdict.
+pub fn counts(results: &[ClaimResult]) -> BTreeMap<&'static str, usize> {
+    let mut c = BTreeMap::from([("passed", 0), ("failed", 0), ("errors", 0), ("skipped", 0)]);
+    for r in results {
+        let key = match r.verdict {
+            Verdict::Pass => "passed",
+            Verdict::Fail => "failed",
+            Verdict::Error => "errors",
+            Verdict::Skipped => "skipped",
+        };
+        *c.get_mut(key).expect("all keys present") += 1;
+    }
+    c
+}
+
+/// The last line of a verification: "N passed, N failed" (+ errors, skipped).
+pub fn summary_line(results: &[ClaimResult]) -> String {
+    let c = counts(results);
+    let mut line = format!("{} passed, {} failed", c["passed"], c["failed"]);
+    for key in ["errors", "skipped"] {
+        if c[key] > 0 {
+            line.push_str(&format!(", {} {key}", c[key]));
+        }
+    }
+    line
+}
+

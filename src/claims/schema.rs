@@ -1,0 +1,237 @@
+//! The claim file format: raw serde types (unknown fields rejected), then one
+//! validation pass into a checked [`Claim`]. Every error names the file, the
+//! line and the field. The format is documented in `docs/claims.md`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::measure::MeasureSpec;
+use super::tolerance::Tolerance;
+use crate::model::Activation;
+
+/// How many seeds (0..n) an experiment runs at each tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierSeeds {
+    /// The paper's count (15 per condition, 5 for checkpoint claims).
+    pub paper: usize,
+    /// `cargo test`'s count (3).
+    pub quick: usize,
+}
+
+/// A training condition; unset fields take SPEC §2's values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    /// σ.
+    pub activation: Activation,
+    /// Weight decay η.
+    pub eta: f64,
+    /// E.
+    pub epochs: usize,
+    /// Seeds per tier.
+    pub seeds: TierSeeds,
+    /// Wn (default 20).
+    #[serde(default = "defaults::window")]
+    pub window: usize,
+    /// Adam learning rate (default 1e-3).
+    #[serde(default = "defaults::lr")]
+    pub lr: f64,
+    /// M (default 71).
+    #[serde(default = "defaults::modulus")]
+    pub modulus: usize,
+    /// K (default 2048).
+    #[serde(default = "defaults::width")]
+    pub width: usize,
+    /// Training fraction of the M² pairs (default 0.4).
+    #[serde(default = "defaults::train_fraction")]
+    pub train_fraction: f64,
+}
+
+mod defaults {
+    pub fn window() -> usize {
+        20
+    }
+    pub fn lr() -> f64 {
+        1e-3
+    }
+    pub fn modulus() -> usize {
+        71
+    }
+    pub fn width() -> usize {
+        2048
+    }
+    pub fn train_fraction() -> f64 {
+        0.4
+    }
+}
+
+/// What the harness concluded when the claim was last examined (SPEC §5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The paper's figure is reproduced within tolerance.
+    Reproduces,
+    /// It is not; the file's `finding` says what was measured instead.
+    DoesNotReproduce,
+}
+
+/// One check: a measured quantity against the paper's figure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    /// Name of a quantity the claim's measures produce.
+    pub quantity: String,
+    /// The paper's figure, if the check has one.
+    #[serde(default)]
+    pub paper: Option<f64>,
+    /// How close the measurement must be.
+    pub tolerance: Tolerance,
+}
+
+/// A claim file as written (the raw, unchecked form).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClaim {
+    /// Claim id, e.g. `C02`; the file name starts with it.
+    pub id: String,
+    /// A short title.
+    pub title: String,
+    /// Where the statement comes from (the paper's abstract, SPEC §, or "harness finding").
+    pub source: String,
+    /// The paper's words.
+    pub statement: String,
+    /// The paper's figure(s), as quoted text for tables.
+    pub paper: String,
+    /// The recorded conclusion.
+    pub outcome: Outcome,
+    /// Required with `does-not-reproduce`: what was measured and why.
+    #[serde(default)]
+    pub finding: Option<String>,
+    /// Named training conditions.
+    pub experiments: BTreeMap<String, Experiment>,
+    /// What to measure on their runs.
+    pub measures: Vec<MeasureSpec>,
+    /// The checks.
+    pub expect: Vec<Expectation>,
+}
+
+/// A validated claim.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claim {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Its checked contents.
+    pub raw: RawClaim,
+}
+
+/// A claim file that could not be loaded: file, line and message.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{}:{}: {message}", path.display(), line.map_or("?".to_string(), |l| l.to_string()))]
+pub struct LoadError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong, starting with the field.
+    pub message: String,
+    /// The id, if the file got far enough to have one.
+    pub id: Option<String>,
+}
+
+/// The 1-based line of the first line containing `needle` (after `after_line`).
+fn line_of(text: &str, needle: &str, after_line: usize) -> Option<usize> {
+    text.lines().enumerate().skip(after_line).find(|(_, l)| l.contains(needle)).map(|(i, _)| i + 1)
+}
+
+/// Parse and validate one claim file.
+pub fn load(path: &Path) -> Result<Claim, LoadError> {
+    let error = |line, message: String, id: Option<String>| LoadError { path: path.to_path_buf(), line, message, id };
+    let text = std::fs::read_to_string(path).map_err(|e| error(None, format!("cannot read: {e}"), None))?;
+    let raw: RawClaim = serde_yaml::from_str(&text).map_err(|e| {
+        let line = e.location().map(|l| l.line());
+        let id = text.lines().find_map(|l| l.strip_prefix("id:")).map(|s| s.trim().to_string());
+        error(line, e.to_string(), id)
+    })?;
+    validate(&raw, path).map_err(|(field, message)| {
+        let line = line_of(&text, &field, 0);
+        error(line, format!("{field}: {message}"), Some(raw.id.clone()))
+    })?;
+    Ok(Claim { path: path.to_path_buf(), raw })
+}
+
+/// Check a raw claim; the error is (field, message).
+fn validate(raw: &RawClaim, path: &Path) -> Result<(), (String, String)> {
+    let fail = |field: &str, message: String| Err((field.to_string(), message));
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    if raw.id.is_empty() || raw.id.contains(char::is_whitespace) {
+        return fail("id", "must be a non-empty word such as C02".into());
+    }
+    if !stem.starts_with(&raw.id) {
+        return fail("id", format!("`{}` does not match the file name `{stem}` (name files ID-slug.yaml)", raw.id));
+    }
+    if raw.outcome == Outcome::DoesNotReproduce && raw.finding.as_deref().is_none_or(str::is_empty) {
+        return fail("finding", "`outcome: does-not-reproduce` needs a `finding` with the evidence".into());
+    }
+    if raw.experiments.is_empty() {
+        return fail("experiments", "at least one experiment is needed".into());
+    }
+    for (name, e) in &raw.experiments {
+        if e.seeds.paper == 0 || e.seeds.quick == 0 {
+            return fail("seeds", format!("experiment `{name}` needs at least one seed per tier"));
+        }
+        if !(e.eta >= 0.0 && e.eta.is_finite() && e.lr > 0.0 && e.epochs > 0 && e.window > 0) {
+            return fail(name, "needs η ≥ 0, lr > 0, epochs > 0 and window > 0".into());
+        }
+        if !(e.train_fraction > 0.0 && e.train_fraction < 1.0) || e.modulus < 2 || e.width == 0 {
+            return fail(name, "needs 0 < train_fraction < 1, modulus ≥ 2, width ≥ 1".into());
+        }
+    }
+    if raw.measures.is_empty() {
+        return fail("measures", "at least one measure is needed".into());
+    }
+    let mut quantities = Vec::new();
+    for m in &raw.measures {
+        m.validate(&raw.experiments).map_err(|(f, msg)| (f, msg))?;
+        quantities.extend(m.quantity_names());
+    }
+    if raw.expect.is_empty() {
+        return fail("expect", "at least one expectation is needed".into());
+    }
+    for e in &raw.expect {
+        if !quantities.contains(&e.quantity) {
+            return fail("quantity", format!("`{}` is not produced by this claim's measures (they give: {})", e.quantity, quantities.join(", ")));
+        }
+        if let Some(problem) = e.tolerance.problem() {
+            return fail("tolerance", format!("for `{}`: {problem}", e.quantity));
+        }
+        if e.tolerance.needs_paper() && e.paper.is_none_or(|p| !p.is_finite()) {
+            return fail("paper", format!("`{}`: tolerance {} needs the paper's value", e.quantity, e.tolerance.describe()));
+        }
+    }
+    Ok(())
+}
+
+/// Load every `*.yaml` in `dir` (sorted by name). Duplicate ids are errors
+/// on the later file.
+pub fn load_dir(dir: &Path) -> anyhow::Result<Vec<Result<Claim, LoadError>>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    paths.sort();
+    let mut seen = BTreeMap::new();
+    Ok(paths
+        .iter()
+        .map(|p| {
+            let claim = load(p)?;
+            if let Some(first) = seen.insert(claim.raw.id.clone(), p.clone()) {
+                return Err(LoadError { path: p.clone(), line: Some(1), message: format!("id: `{}` is also the id of {}", claim.raw.id, first.display()), id: Some(claim.raw.id) });
+            }
+            Ok(claim)
+        })
+        .collect())
+}

@@ -1,0 +1,131 @@
+//! Explicit tolerances: how a measured value is compared with the paper's.
+
+use serde::{Deserialize, Serialize};
+
+/// One tolerance form (YAML: a one-key map such as `{abs: 5}`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Tolerance {
+    /// |measured − paper| ≤ x.
+    Abs(f64),
+    /// |measured − paper| ≤ x·|paper|.
+    Rel(f64),
+    /// paper/x ≤ measured ≤ paper·x (x ≥ 1): "within ×/÷ x".
+    Factor(f64),
+    /// lo ≤ measured ≤ hi.
+    Range([f64; 2]),
+    /// measured ≥ x.
+    AtLeast(f64),
+    /// measured ≤ x.
+    AtMost(f64),
+    /// measured > x.
+    Above(f64),
+    /// measured < x.
+    Below(f64),
+    /// measured = x exactly (counts and fractions of seeds).
+    Equals(f64),
+}
+
+impl Tolerance {
+    /// Whether the form compares against the paper's value (which must then be given).
+    pub fn needs_paper(&self) -> bool {
+        matches!(self, Tolerance::Abs(_) | Tolerance::Rel(_) | Tolerance::Factor(_))
+    }
+
+    /// Why the tolerance is malformed, if it is.
+    pub fn problem(&self) -> Option<String> {
+        let finite = |x: f64| x.is_finite();
+        match *self {
+            Tolerance::Abs(x) | Tolerance::Rel(x) if !(finite(x) && x >= 0.0) => Some(format!("must be a finite number ≥ 0, got {x}")),
+            Tolerance::Factor(x) if !(finite(x) && x >= 1.0) => Some(format!("factor must be ≥ 1, got {x}")),
+            Tolerance::Range([lo, hi]) if !(finite(lo) && finite(hi) && lo <= hi) => Some(format!("range [{lo}, {hi}] needs finite lo ≤ hi")),
+            Tolerance::AtLeast(x) | Tolerance::AtMost(x) | Tolerance::Above(x) | Tolerance::Below(x) | Tolerance::Equals(x) if !finite(x) => {
+                Some(format!("bound must be finite, got {x}"))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `measured` is inside the tolerance (NaN never is).
+    pub fn holds(&self, measured: f64, paper: Option<f64>) -> bool {
+        if measured.is_nan() {
+            return false;
+        }
+        let p = paper.unwrap_or(f64::NAN);
+        match *self {
+            Tolerance::Abs(x) => (measured - p).abs() <= x,
+            Tolerance::Rel(x) => (measured - p).abs() <= x * p.abs(),
+            Tolerance::Factor(x) => measured >= p / x && measured <= p * x,
+            Tolerance::Range([lo, hi]) => (lo..=hi).contains(&measured),
+            Tolerance::AtLeast(x) => measured >= x,
+            Tolerance::AtMost(x) => measured <= x,
+            Tolerance::Above(x) => measured > x,
+            Tolerance::Below(x) => measured < x,
+            Tolerance::Equals(x) => measured == x,
+        }
+    }
+
+    /// A short human form, e.g. "±5", "×/÷2", "≥ 50".
+    pub fn describe(&self) -> String {
+        match *self {
+            Tolerance::Abs(x) => format!("±{}", num(x)),
+            Tolerance::Rel(x) => format!("±{}%", num(100.0 * x)),
+            Tolerance::Factor(x) => format!("×/÷{}", num(x)),
+            Tolerance::Range([lo, hi]) => format!("in [{}, {}]", num(lo), num(hi)),
+            Tolerance::AtLeast(x) => format!("≥ {}", num(x)),
+            Tolerance::AtMost(x) => format!("≤ {}", num(x)),
+            Tolerance::Above(x) => format!("> {}", num(x)),
+            Tolerance::Below(x) => format!("< {}", num(x)),
+            Tolerance::Equals(x) => format!("= {}", num(x)),
+        }
+    }
+}
+
+/// A number rounded to 4 significant digits for tables (never for verdicts).
+pub fn num(x: f64) -> String {
+    if x.is_nan() {
+        return "—".into();
+    }
+    if x == 0.0 || (1e-3..1e5).contains(&x.abs()) {
+        let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
+        let s = format!("{x:.digits$}");
+        if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_hold_as_documented() {
+        assert!(Tolerance::Abs(5.0).holds(179.0, Some(174.0)));
+        assert!(!Tolerance::Abs(5.0).holds(179.5, Some(174.0)));
+        assert!(Tolerance::Factor(2.0).holds(114.5, Some(229.0)));
+        assert!(!Tolerance::Factor(2.0).holds(114.0, Some(229.0)));
+        assert!(Tolerance::Range([1.0, 1.7]).holds(1.31, None));
+        assert!(Tolerance::Rel(0.1).holds(1.09, Some(1.0)));
+        assert!(Tolerance::Below(10.0).holds(9.99, None) && !Tolerance::Below(10.0).holds(10.0, None));
+        assert!(Tolerance::Equals(1.0).holds(1.0, None) && !Tolerance::Equals(1.0).holds(14.0 / 15.0, None));
+        assert!(!Tolerance::AtLeast(0.0).holds(f64::NAN, None));
+    }
+
+    #[test]
+    fn malformed_forms_are_named() {
+        assert!(Tolerance::Factor(0.5).problem().unwrap().contains("≥ 1"));
+        assert!(Tolerance::Range([2.0, 1.0]).problem().is_some());
+        assert!(Tolerance::Abs(-1.0).problem().is_some());
+        assert!(Tolerance::Abs(5.0).problem().is_none());
+    }
+
+    #[test]
+    fn numbers_round_for_display() {
+        assert_eq!(num(174.0), "174");
+        assert_eq!(num(0.98533), "0.9853");
+        assert_eq!(num(229.4567), "229.5");
+        assert_eq!(num(8.4e-6), "8.400e-6");
+        assert_eq!(num(f64::NAN), "—");
+    }
+}

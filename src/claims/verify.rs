@@ -1,0 +1,79 @@
+//! The whole verification: load every claim file, select, plan and train the
+//! runs, judge each claim. Used by `cargo xtask verify-claims`.
+
+use std::path::PathBuf;
+
+use globset::{Glob, GlobSetBuilder};
+
+use super::runner::{ClaimResult, Runner};
+use super::{Tier, load_dir};
+use crate::backend::Backend;
+use crate::progress::epoch_reporter;
+use crate::runs::{Cache, cache_key};
+
+/// What to verify, and how.
+#[derive(Clone, Debug)]
+pub struct VerifyOptions {
+    /// Directory of claim files.
+    pub claims_dir: PathBuf,
+    /// Tier.
+    pub tier: Tier,
+    /// Backend of the runs.
+    pub backend: Backend,
+    /// Claim ids or globs (`C0*`); empty = all.
+    pub select: Vec<String>,
+    /// The run cache.
+    pub cache: Cache,
+    /// Retrain the selected claims' runs even if cached.
+    pub fresh: bool,
+    /// No progress output.
+    pub quiet: bool,
+}
+
+/// Load, plan, train and judge. Broken files become `Error` results; the
+/// others are still evaluated.
+pub fn verify(opts: &VerifyOptions) -> anyhow::Result<Vec<ClaimResult>> {
+    let mut patterns = GlobSetBuilder::new();
+    for p in &opts.select {
+        patterns.add(Glob::new(p)?);
+    }
+    let patterns = patterns.build()?;
+    let selected = |id: &str| opts.select.is_empty() || patterns.is_match(id);
+
+    let loaded = load_dir(&opts.claims_dir)?;
+    let claims: Vec<_> = loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)).collect();
+    let quiet = opts.quiet;
+    let mut runner = Runner::new(opts.cache.clone(), opts.tier, opts.backend, Box::new(move |spec| epoch_reporter(cache_key(spec), spec.epochs, quiet)));
+    let plan = runner.plan(claims.iter().copied());
+    if opts.fresh {
+        for spec in &plan {
+            let dir = opts.cache.run_dir(spec);
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)?;
+            }
+        }
+    }
+    let missing: Vec<_> = plan.iter().filter(|s| !runner.is_cached(s)).collect();
+    if !opts.quiet {
+        eprintln!("{} claims, {} runs ({} cached, {} to train) at the {} tier on {}", claims.len(), plan.len(), plan.len() - missing.len(), missing.len(), opts.tier.name(), opts.backend.name());
+    }
+    for (i, spec) in missing.iter().enumerate() {
+        if !opts.quiet {
+            eprintln!("[{}/{}] training {}", i + 1, missing.len(), cache_key(spec));
+        }
+        // A failure here is reported by the claims that need the run.
+        if let Err(e) = runner.run(spec) {
+            eprintln!("{e:#}");
+        }
+    }
+    let mut results = Vec::new();
+    for entry in &loaded {
+        match entry {
+            Ok(claim) if selected(&claim.raw.id) => results.push(runner.evaluate(claim)),
+            Ok(_) => {}
+            Err(e) if e.id.as_deref().is_none_or(selected) => results.push(ClaimResult::load_error(e, opts.tier)),
+            Err(_) => {}
+        }
+    }
+    Ok(results)
+}

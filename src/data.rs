@@ -1,0 +1,164 @@
+//! Tian's modular-addition task and its seeded split (SPEC §2, "Data").
+//!
+//! Pair `i` of the M² ordered pairs is `(a, b) = (i div M, i mod M)` with label
+//! `(a + b) mod M`. The split is a random permutation of the pair indices drawn
+//! from ChaCha8 (`rand_chacha`) seeded with the run seed on stream
+//! [`SPLIT_STREAM`]; the first `n` pairs are training, the rest test. This
+//! cannot reproduce PyTorch's random streams and does not try to: a user who
+//! needs PyTorch's exact split imports it (`--init-from`, see [`crate::init_file`]).
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+/// ChaCha8 stream used for the train/test permutation.
+pub const SPLIT_STREAM: u64 = 0;
+/// ChaCha8 stream used for the initial weights ([`crate::model`]).
+pub const INIT_STREAM: u64 = 1;
+
+/// A ChaCha8 generator for `seed` on one of the named streams above.
+pub fn seeded_rng(seed: u64, stream: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    rng
+}
+
+/// Number of training pairs: `floor(train_fraction · M²)` (2016 for M = 71, 40%).
+pub fn n_train(modulus: usize, train_fraction: f64) -> usize {
+    ((modulus * modulus) as f64 * train_fraction).floor() as usize
+}
+
+/// The operands `(a, b)` of pair index `i`.
+pub fn pair(modulus: usize, i: usize) -> (usize, usize) {
+    (i / modulus, i % modulus)
+}
+
+/// Label of pair index `i`: `(a + b) mod M`.
+pub fn label(modulus: usize, i: usize) -> usize {
+    let (a, b) = pair(modulus, i);
+    (a + b) % modulus
+}
+
+/// One side of the split: pair indices with their operands and labels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PairSet {
+    /// Pair indices `a·M + b`, in split order.
+    pub pairs: Vec<usize>,
+    /// First operand `a` of each pair (the row of W x's first one-hot).
+    pub a: Vec<usize>,
+    /// Second operand `b` of each pair.
+    pub b: Vec<usize>,
+    /// `(a + b) mod M`.
+    pub labels: Vec<usize>,
+}
+
+impl PairSet {
+    fn new(modulus: usize, pairs: Vec<usize>) -> Self {
+        let a = pairs.iter().map(|&i| pair(modulus, i).0).collect();
+        let b = pairs.iter().map(|&i| pair(modulus, i).1).collect();
+        let labels = pairs.iter().map(|&i| label(modulus, i)).collect();
+        Self { pairs, a, b, labels }
+    }
+
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// True when the set holds no pair.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+}
+
+/// The train/test split of all M² pairs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Split {
+    /// Modulus M (number of classes).
+    pub modulus: usize,
+    /// Training pairs (the first n of the permutation).
+    pub train: PairSet,
+    /// Test pairs (the remaining M² − n).
+    pub test: PairSet,
+}
+
+impl Split {
+    /// The seeded split of SPEC §2: a ChaCha8 permutation, first `n_train` train.
+    pub fn seeded(modulus: usize, n_train: usize, seed: u64) -> Self {
+        let mut order: Vec<usize> = (0..modulus * modulus).collect();
+        order.shuffle(&mut seeded_rng(seed, SPLIT_STREAM));
+        let test = order.split_off(n_train);
+        Self::from_indices(modulus, order, test)
+    }
+
+    /// A split from explicit pair indices (e.g. imported from PyTorch).
+    /// The caller validates that they partition the M² pairs.
+    pub fn from_indices(modulus: usize, train: Vec<usize>, test: Vec<usize>) -> Self {
+        Self {
+            modulus,
+            train: PairSet::new(modulus, train),
+            test: PairSet::new(modulus, test),
+        }
+    }
+}
+
+/// Check that `train` and `test` together hold every pair index in
+/// `0..M²` exactly once; the error says what is wrong.
+pub fn check_partition(modulus: usize, train: &[usize], test: &[usize]) -> Result<(), String> {
+    let total = modulus * modulus;
+    let mut seen = vec![false; total];
+    for (name, set) in [("train_idx", train), ("test_idx", test)] {
+        for &i in set {
+            if i >= total {
+                return Err(format!("{name}: pair index {i} is outside 0..{total}"));
+            }
+            if std::mem::replace(&mut seen[i], true) {
+                return Err(format!("{name}: pair index {i} appears twice"));
+            }
+        }
+    }
+    match seen.iter().position(|&s| !s) {
+        Some(i) => Err(format!("pair index {i} is in neither train_idx nor test_idx")),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paper_split_sizes_and_partition() {
+        let n = n_train(71, 0.4);
+        assert_eq!(n, 2016); // SPEC §2: 40% of 5041, rounded down
+        let split = Split::seeded(71, n, 0);
+        assert_eq!(split.train.len(), 2016);
+        assert_eq!(split.test.len(), 3025);
+        check_partition(71, &split.train.pairs, &split.test.pairs).unwrap();
+    }
+
+    #[test]
+    fn labels_are_modular_sums() {
+        let split = Split::seeded(7, 20, 3);
+        for set in [&split.train, &split.test] {
+            for k in 0..set.len() {
+                assert_eq!(set.a[k] * 7 + set.b[k], set.pairs[k]);
+                assert_eq!(set.labels[k], (set.a[k] + set.b[k]) % 7);
+            }
+        }
+    }
+
+    #[test]
+    fn split_is_seeded() {
+        assert_eq!(Split::seeded(11, 40, 5), Split::seeded(11, 40, 5));
+        assert_ne!(Split::seeded(11, 40, 5), Split::seeded(11, 40, 6));
+    }
+
+    #[test]
+    fn partition_errors_name_the_problem() {
+        assert!(check_partition(2, &[0, 1], &[2, 3]).is_ok());
+        assert!(check_partition(2, &[0, 1], &[2, 2]).unwrap_err().contains("twice"));
+        assert!(check_partition(2, &[0, 1], &[2, 4]).unwrap_err().contains("outside"));
+        assert!(check_partition(2, &[0, 1], &[2]).unwrap_err().contains("neither"));
+    }
+}

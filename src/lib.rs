@@ -1,0 +1,16 @@
+//! lockin: a reproducibility harness for Xu, *Feature Repulsion and Spectral
+//! Lock-in* (arXiv:2605.08119). See `SPEC.md` in the shared folder (quoted as
+//! "SPEC §n" throughout) and the README.
+
+pub mod backend;
+pub mod checkpoint;
+pub mod claims;
+pub mod data;
+pub mod measure;
+pub mod metrics;
+pub mod model;
+pub mod nullable;
+pub mod progress;
+pub mod report;
+pub mod runs;
+pub mod train;

@@ -1,0 +1,314 @@
+//! Tian's Theorem 6 sign rule at a checkpoint (SPEC §3.5), all in f64.
+//!
+//! F = σ(H) on the n training inputs, F̃ = F − column means, S the cosine
+//! similarities of F̃'s K columns and the top pairs by |S|. With
+//! A = F̃F̃ᵀ (n×n) and G = (A + ηI)⁻¹ (Cholesky), B = (F̃ᵀF̃ + ηI)⁻¹ has
+//! B_jl = −(1/η) f̃_jᵀ G f̃_l off the diagonal; no K×K inverse is formed.
+//! Only the ≤ 2·pairs columns U of F̃ that the top pairs touch enter the
+//! pair algebra, through the small Grams UᵀGU and (AU)ᵀG(AU).
+//!
+//! Three quantities: the **published** sign-match (the paper's B_pub with
+//! 1/η² and its "projector" P_pub), the **exact** rule with the leave-pair-out
+//! projector P_{η,−jl} (an identity: 1 up to rounding), and the **repulsion
+//! fraction** (pairs with S > 0 whose B_jl < 0).
+
+use faer::linalg::matmul::matmul;
+use faer::prelude::*;
+use faer::{Accum, Side};
+use serde::{Deserialize, Serialize};
+
+use crate::model::Activation;
+
+/// Clamp for column norms in the cosine similarity (SPEC §3.5).
+const NORM_FLOOR: f64 = 1e-30;
+
+/// What one checkpoint says about the sign rule.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignRule {
+    /// Number of top pairs analysed.
+    pub pairs: usize,
+    /// Fraction of top pairs with sgn(B_pub,jl) = −sgn(r_pub,jl): the paper's number.
+    pub published_sign_match: f64,
+    /// Fraction with sgn(B_jl) = −sgn(r_jl), r from P_{η,−jl}: 1 by Schur complement.
+    pub exact_sign_match: f64,
+    /// The same with the full projector ηG: also an identity.
+    pub full_projector_sign_match: f64,
+    /// Among top pairs with S_jl > 0, the fraction with B_jl < 0 (NaN if none).
+    pub repulsion_fraction: f64,
+    /// Number of top pairs with S_jl > 0.
+    pub positive_pairs: usize,
+    /// Median |S_jl| over the top pairs.
+    pub median_abs_similarity: f64,
+    /// Fraction of the top pairs with B_jl < 0.
+    pub negative_b_fraction: f64,
+}
+
+/// The per-pair values behind [`SignRule`], for tests and plots.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PairAlgebra {
+    /// The top pairs (j < l), by descending |S|, ties by index order.
+    pub pairs: Vec<(usize, usize)>,
+    /// S_jl.
+    pub similarity: Vec<f64>,
+    /// B_jl = −(1/η) f̃_jᵀ G f̃_l.
+    pub b: Vec<f64>,
+    /// The paper's B_pub,jl = −(1/η²) f̃_jᵀ G f̃_l.
+    pub b_published: Vec<f64>,
+    /// r_pub,jl = f̃_jᵀ (I − A/η + AGA/η²) f̃_l.
+    pub r_published: Vec<f64>,
+    /// r_jl = f̃_jᵀ P_{η,−jl} f̃_l.
+    pub r_exact: Vec<f64>,
+    /// f̃_jᵀ (ηG) f̃_l.
+    pub r_full_projector: Vec<f64>,
+}
+
+/// The features F = σ(W x) on the given pairs, n×K in f64, from f32 weights
+/// in the paper's layout (W [K, 2M] row-major).
+pub fn features(w: &[f32], modulus: usize, width: usize, activation: Activation, a: &[usize], b: &[usize]) -> Mat<f64> {
+    let cols = 2 * modulus;
+    Mat::from_fn(a.len(), width, |i, j| {
+        let h = w[j * cols + a[i]] as f64 + w[j * cols + modulus + b[i]] as f64;
+        activation.apply_f64(h)
+    })
+}
+
+/// F̃ = F − column means.
+pub fn centre_columns(f: &Mat<f64>) -> Mat<f64> {
+    let n = f.nrows() as f64;
+    let means: Vec<f64> = (0..f.ncols()).map(|j| f.col(j).iter().sum::<f64>() / n).collect();
+    Mat::from_fn(f.nrows(), f.ncols(), |i, j| f[(i, j)] - means[j])
+}
+
+fn product(lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) -> Mat<f64> {
+    let mut out = Mat::zeros(lhs.nrows(), rhs.ncols());
+    matmul(out.as_mut(), Accum::Replace, lhs, rhs, 1.0, Par::Seq);
+    out
+}
+
+/// Cosine similarities S (K×K) of the columns of F̃.
+pub fn cosine_similarity(ft: &Mat<f64>) -> Mat<f64> {
+    let gram = product(ft.transpose(), ft.as_ref());
+    let norms: Vec<f64> = (0..gram.ncols()).map(|j| gram[(j, j)].max(0.0).sqrt().max(NORM_FLOOR)).collect();
+    Mat::from_fn(gram.nrows(), gram.ncols(), |j, l| gram[(j, l)] / (norms[j] * norms[l]))
+}
+
+/// The `count` unordered pairs j < l with the largest |S_jl|, ties by index order.
+pub fn top_pairs(similarity: &Mat<f64>, count: usize) -> Vec<(usize, usize)> {
+    let k = similarity.ncols();
+    let mut all: Vec<(f64, usize, usize)> = (0..k).flat_map(|j| (j + 1..k).map(move |l| (j, l))).map(|(j, l)| (similarity[(j, l)].abs(), j, l)).collect();
+    let order = |x: &(f64, usize, usize), y: &(f64, usize, usize)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2));
+    let count = count.min(all.len());
+    if count < all.len() && count > 0 {
+        all.select_nth_unstable_by(count - 1, order);
+        all.truncate(count);
+    }
+    all.sort_by(order);
+    all.into_iter().take(count).map(|(_, j, l)| (j, l)).collect()
+}
+
+/// sgn with sgn(0) = 0.
+fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
+/// The pair algebra of SPEC §3.5 on centred features F̃ (n×K).
+pub fn pair_algebra(ft: &Mat<f64>, eta: f64, pair_count: usize) -> PairAlgebra {
+    assert!(eta > 0.0, "Theorem 6 needs η > 0 (B is singular at η = 0 when K > n)");
+    let similarity = cosine_similarity(ft);
+    let pairs = top_pairs(&similarity, pair_count);
+    let mut columns: Vec<usize> = pairs.iter().flat_map(|&(j, l)| [j, l]).collect();
+    columns.sort_unstable();
+    columns.dedup();
+    let slot = |c: usize| columns.binary_search(&c).expect("pair column");
+    let n = ft.nrows();
+    let u = Mat::from_fn(n, columns.len(), |i, c| ft[(i, columns[c])]);
+
+    let a = product(ft.as_ref(), ft.transpose());
+    let a_eta = Mat::from_fn(n, n, |i, j| a[(i, j)] + if i == j { eta } else { 0.0 });
+    let llt = a_eta.llt(Side::Lower).expect("A + ηI is positive definite for η > 0");
+    let g_u = llt.solve(&u); // G U
+    let a_u = product(a.as_ref(), u.as_ref()); // A U
+    let g_a_u = llt.solve(&a_u); // G A U
+    let ugu = product(u.transpose(), g_u.as_ref()); // Uᵀ G U
+    let uu = product(u.transpose(), u.as_ref()); // Uᵀ U
+    let uau = product(u.transpose(), a_u.as_ref()); // Uᵀ A U
+    let uagau = product(a_u.transpose(), g_a_u.as_ref()); // Uᵀ A G A U
+
+    let mut out = PairAlgebra {
+        pairs: pairs.clone(),
+        similarity: Vec::new(),
+        b: Vec::new(),
+        b_published: Vec::new(),
+        r_published: Vec::new(),
+        r_exact: Vec::new(),
+        r_full_projector: Vec::new(),
+    };
+    for &(j, l) in &pairs {
+        let (sj, sl) = (slot(j), slot(l));
+        let (g_jj, g_jl, g_ll) = (ugu[(sj, sj)], ugu[(sj, sl)], ugu[(sl, sl)]);
+        out.similarity.push(similarity[(j, l)]);
+        out.b.push(-g_jl / eta);
+        out.b_published.push(-g_jl / (eta * eta));
+        out.r_published.push(uu[(sj, sl)] - uau[(sj, sl)] / eta + uagau[(sj, sl)] / (eta * eta));
+        out.r_exact.push(eta * leave_pair_out(g_jj, g_jl, g_ll));
+        out.r_full_projector.push(eta * g_jl);
+    }
+    out
+}
+
+/// f̃_jᵀ (A − f̃_j f̃_jᵀ − f̃_l f̃_lᵀ + ηI)⁻¹ f̃_l from the entries of UᵀGU on
+/// {j, l}, by the rank-2 Woodbury downdate
+/// (G⁻¹ − U₂U₂ᵀ)⁻¹ = G + GU₂(I − U₂ᵀGU₂)⁻¹U₂ᵀG.
+fn leave_pair_out(g_jj: f64, g_jl: f64, g_ll: f64) -> f64 {
+    // (I − Q) = [[1 − g_jj, −g_jl], [−g_jl, 1 − g_ll]], inverted explicitly.
+    let (p, q, s) = (1.0 - g_jj, -g_jl, 1.0 - g_ll);
+    let det = p * s - q * q;
+    let inv = [[s / det, -q / det], [-q / det, p / det]];
+    let left = [g_jj, g_jl]; // f̃_jᵀ G U₂
+    let right = [g_jl, g_ll]; // U₂ᵀ G f̃_l
+    let correction: f64 = (0..2).map(|r| (0..2).map(|c| left[r] * inv[r][c] * right[c]).sum::<f64>()).sum();
+    g_jl + correction
+}
+
+impl PairAlgebra {
+    /// Fraction of pairs where sgn(b) = −sgn(r).
+    fn sign_match(b: &[f64], r: &[f64]) -> f64 {
+        let hits = b.iter().zip(r).filter(|(b, r)| sign(**b) == -sign(**r)).count();
+        hits as f64 / b.len().max(1) as f64
+    }
+
+    /// The summary of SPEC §3.5.
+    pub fn summary(&self) -> SignRule {
+        let positive: Vec<f64> = self.similarity.iter().zip(&self.b).filter(|(s, _)| **s > 0.0).map(|(_, b)| *b).collect();
+        let repulsive = positive.iter().filter(|b| **b < 0.0).count();
+        let abs_similarity: Vec<f64> = self.similarity.iter().map(|s| s.abs()).collect();
+        SignRule {
+            pairs: self.pairs.len(),
+            published_sign_match: Self::sign_match(&self.b_published, &self.r_published),
+            exact_sign_match: Self::sign_match(&self.b, &self.r_exact),
+            full_projector_sign_match: Self::sign_match(&self.b, &self.r_full_projector),
+            repulsion_fraction: if positive.is_empty() { f64::NAN } else { repulsive as f64 / positive.len() as f64 },
+            positive_pairs: positive.len(),
+            median_abs_similarity: crate::measure::stats::median(&abs_similarity),
+            negative_b_fraction: self.b.iter().filter(|b| **b < 0.0).count() as f64 / self.b.len().max(1) as f64,
+        }
+    }
+}
+
+/// SPEC §3.5 on a checkpoint: weights W [K, 2M] (f32) and the training pairs.
+pub fn sign_rule(w: &[f32], modulus: usize, width: usize, activation: Activation, a: &[usize], b: &[usize], eta: f64, pair_count: usize) -> SignRule {
+    let f = features(w, modulus, width, activation, a, b);
+    pair_algebra(&centre_columns(&f), eta, pair_count).summary()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use faer::linalg::solvers::DenseSolveCore;
+    use rand_chacha::ChaCha8Rng;
+
+    fn random(n: usize, k: usize, seed: u64) -> Mat<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        // Correlated columns (a shared low-rank part) so that |S| varies.
+        let basis: Vec<f64> = (0..n * 3).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let mix: Vec<f64> = (0..k * 3).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let f = Mat::from_fn(n, k, |i, j| (0..3).map(|r| basis[i * 3 + r] * mix[j * 3 + r]).sum::<f64>() + 0.3 * rng.random_range(-1.0..1.0));
+        centre_columns(&f)
+    }
+
+    const SHAPES: [(usize, usize); 4] = [(12, 30), (30, 12), (25, 25), (40, 64)];
+    const ETAS: [f64; 4] = [1e-6, 1e-4, 1e-2, 1.0];
+
+    /// B from the Cholesky path equals a direct K×K inverse; B_pub does not.
+    #[test]
+    fn b_matches_direct_inverse_and_published_does_not() {
+        for (case, &(n, k)) in SHAPES.iter().enumerate() {
+            for &eta in &ETAS {
+                let ft = random(n, k, case as u64);
+                let alg = pair_algebra(&ft, eta, 20);
+                let c = product(ft.transpose(), ft.as_ref());
+                let c_eta = Mat::from_fn(k, k, |i, j| c[(i, j)] + if i == j { eta } else { 0.0 });
+                let direct = c_eta.llt(Side::Lower).unwrap().inverse();
+                let scale = (0..k).map(|i| direct[(i, i)].abs()).fold(0.0, f64::max);
+                for (p, &(j, l)) in alg.pairs.iter().enumerate() {
+                    let err = (alg.b[p] - direct[(j, l)]).abs() / scale;
+                    assert!(err <= 1e-8, "n={n} k={k} eta={eta}: B_{j}{l} rel. error {err:e}");
+                    if eta != 1.0 && direct[(j, l)].abs() > 1e-6 * scale {
+                        assert!((alg.b_published[p] - direct[(j, l)]).abs() > 0.5 * direct[(j, l)].abs());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Exact sign-match is 1 on every pair, with P_{η,−jl} and with ηG.
+    #[test]
+    fn exact_rule_is_an_identity() {
+        for (case, &(n, k)) in SHAPES.iter().enumerate() {
+            for &eta in &ETAS {
+                let rule = pair_algebra(&random(n, k, 10 + case as u64), eta, 50).summary();
+                assert_eq!(rule.exact_sign_match, 1.0, "n={n} k={k} eta={eta}");
+                assert_eq!(rule.full_projector_sign_match, 1.0, "n={n} k={k} eta={eta}");
+            }
+        }
+    }
+
+    /// The leave-pair-out r equals a fresh inverse without columns j, l.
+    #[test]
+    fn leave_pair_out_matches_fresh_inverse() {
+        let (n, k, eta) = (15, 9, 0.05);
+        let ft = random(n, k, 3);
+        let alg = pair_algebra(&ft, eta, 10);
+        for (p, &(j, l)) in alg.pairs.iter().enumerate() {
+            let rest: Vec<usize> = (0..k).filter(|&c| c != j && c != l).collect();
+            let m = Mat::from_fn(n, n, |r, s| rest.iter().map(|&c| ft[(r, c)] * ft[(s, c)]).sum::<f64>() + if r == s { eta } else { 0.0 });
+            let inv = m.llt(Side::Lower).unwrap().inverse();
+            let r: f64 = (0..n).flat_map(|x| (0..n).map(move |y| (x, y))).map(|(x, y)| ft[(x, j)] * inv[(x, y)] * ft[(y, l)]).sum::<f64>() * eta;
+            assert!((r - alg.r_exact[p]).abs() <= 1e-8 * r.abs().max(1e-12), "pair {j},{l}: {r} vs {}", alg.r_exact[p]);
+        }
+    }
+
+    /// The published procedure is not an identity: some case misses.
+    #[test]
+    fn published_sign_match_is_not_identically_one() {
+        let misses = SHAPES
+            .iter()
+            .enumerate()
+            .flat_map(|(case, &(n, k))| ETAS.map(|eta| pair_algebra(&random(n, k, 20 + case as u64), eta, 50).summary().published_sign_match))
+            .filter(|&m| m < 1.0)
+            .count();
+        assert!(misses > 0, "published sign-match was 1 in every case");
+    }
+
+    #[test]
+    fn top_pairs_equal_brute_force_sort() {
+        for (case, &(n, k)) in SHAPES.iter().enumerate() {
+            let s = cosine_similarity(&random(n, k, 30 + case as u64));
+            let mut brute: Vec<(usize, usize)> = (0..k).flat_map(|j| (j + 1..k).map(move |l| (j, l))).collect();
+            brute.sort_by(|x, y| s[(y.0, y.1)].abs().total_cmp(&s[(x.0, x.1)].abs()).then(x.cmp(y)));
+            for count in [1, 7, 40, k * (k - 1) / 2] {
+                assert_eq!(top_pairs(&s, count), brute[..count.min(brute.len())].to_vec());
+            }
+        }
+        // Ties go by index order.
+        let tied = Mat::from_fn(3, 3, |i, j| if i == j { 1.0 } else { 0.5 });
+        assert_eq!(top_pairs(&tied, 2), vec![(0, 1), (0, 2)]);
+    }
+
+    #[test]
+    fn features_follow_the_gather() {
+        // M = 2, K = 2: W = [[1, 2, 3, 4], [-1, 0, 0.5, 2]]; pair (1, 0): h = (2 + 3, 0 + 0.5).
+        let w = [1.0, 2.0, 3.0, 4.0, -1.0, 0.0, 0.5, 2.0];
+        let f = features(&w, 2, 2, Activation::Sqr, &[1], &[0]);
+        assert_eq!((f[(0, 0)], f[(0, 1)]), (25.0, 0.25));
+        let f = features(&[-1.0, 0.0, 0.0, 0.0], 2, 1, Activation::Relu, &[0], &[0]);
+        assert_eq!(f[(0, 0)], 0.0);
+    }
+}

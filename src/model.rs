@@ -1,0 +1,245 @@
+//! The two-layer network of SPEC §2, "Model" and "Init".
+//!
+//! h = W x, f = σ(h), o = V f, with W ∈ R^{K×2M}, V ∈ R^{M×K}, no biases.
+//! Because x = [onehot(a); onehot(b)], W x = W[:, a] + W[:, M+b]: the module
+//! keeps the first layer **transposed**, `w_t = Wᵀ ∈ R^{2M×K}`, so that the
+//! product is a gather of two rows (and its gradient a scatter-add of rows).
+//! Files (checkpoints, `--init-from`) use the paper's `W` [K, 2M] layout.
+
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{INIT_STREAM, PairSet, seeded_rng};
+
+/// The activation σ (SPEC §2): the paper's "sqr" (x²) or ReLU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// σ(x) = x², "sqr" in the paper's code.
+    Sqr,
+    /// σ(x) = max(x, 0).
+    Relu,
+}
+
+impl Activation {
+    /// σ(h), element-wise.
+    pub fn apply(self, h: Tensor<2>) -> Tensor<2> {
+        match self {
+            Activation::Sqr => h.clone() * h,
+            Activation::Relu => h.clamp_min(0.0),
+        }
+    }
+
+    /// `upstream ⊙ σ'(h)`: 2h for x², the indicator h > 0 for ReLU
+    /// (PyTorch's convention σ'(0) = 0).
+    pub fn backward(self, h: Tensor<2>, upstream: Tensor<2>) -> Tensor<2> {
+        match self {
+            Activation::Sqr => upstream * h * 2.0,
+            Activation::Relu => upstream.mask_fill(h.lower_equal_elem(0.0), 0.0),
+        }
+    }
+
+    /// σ(x) in f64, for the checkpoint algebra of SPEC §3.5.
+    pub fn apply_f64(self, x: f64) -> f64 {
+        match self {
+            Activation::Sqr => x * x,
+            Activation::Relu => x.max(0.0),
+        }
+    }
+
+    /// The paper's name for it, as used in file names and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Sqr => "sqr",
+            Activation::Relu => "relu",
+        }
+    }
+}
+
+/// Shape of the network: modulus M, hidden width K and σ.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelShape {
+    /// M, the number of classes (71 in the paper).
+    pub modulus: usize,
+    /// K, the hidden width (2048 in the paper).
+    pub width: usize,
+    /// σ.
+    pub activation: Activation,
+}
+
+/// Weights on the CPU in the paper's layouts: `w` is W [K, 2M] and `v` is
+/// V [M, K], both row-major f32.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Weights {
+    /// W, [K, 2M] row-major.
+    pub w: Vec<f32>,
+    /// V, [M, K] row-major.
+    pub v: Vec<f32>,
+}
+
+impl Weights {
+    /// PyTorch's `nn.Linear` default init (SPEC §2): W ~ U(±1/√(2M)),
+    /// V ~ U(±1/√K), drawn from ChaCha8 stream [`INIT_STREAM`] of `seed`,
+    /// W first (row-major), then V.
+    pub fn seeded(shape: &ModelShape, seed: u64) -> Self {
+        let (m, k) = (shape.modulus, shape.width);
+        let mut rng = seeded_rng(seed, INIT_STREAM);
+        let mut uniform = |len: usize, fan_in: usize| -> Vec<f32> {
+            let bound = 1.0 / (fan_in as f32).sqrt();
+            (0..len).map(|_| rng.random_range(-bound..bound)).collect()
+        };
+        let w = uniform(k * 2 * m, 2 * m);
+        let v = uniform(m * k, k);
+        Self { w, v }
+    }
+
+    /// Wᵀ [2M, K] row-major, the module's layout.
+    pub fn w_transposed(&self, shape: &ModelShape) -> Vec<f32> {
+        transpose(&self.w, shape.width, 2 * shape.modulus)
+    }
+}
+
+/// Row-major transpose of a `rows × cols` matrix.
+pub fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; x.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = x[r * cols + c];
+        }
+    }
+    out
+}
+
+/// The network as a burn module.
+#[derive(Module, Debug)]
+pub struct TwoLayer {
+    /// Wᵀ, [2M, K]: row `a` is W[:, a], row `M + b` is W[:, M + b].
+    pub w_t: Param<Tensor<2>>,
+    /// V, [M, K].
+    pub v: Param<Tensor<2>>,
+    /// σ.
+    #[module(skip)]
+    pub activation: Activation,
+}
+
+/// A set of pairs on the device: gather indices, labels and Tian's targets.
+#[derive(Clone, Debug)]
+pub struct DeviceBatch {
+    /// Row of Wᵀ for the first one-hot: `a`.
+    pub rows_a: Tensor<1, Int>,
+    /// Row of Wᵀ for the second one-hot: `M + b`.
+    pub rows_b: Tensor<1, Int>,
+    /// Labels `(a + b) mod M`, [n].
+    pub labels: Tensor<1, Int>,
+    /// Centred targets y = onehot(label) − 1/M, [n, M].
+    pub targets: Tensor<2>,
+    /// Number of pairs.
+    pub len: usize,
+}
+
+impl DeviceBatch {
+    /// Upload a pair set to `device`.
+    pub fn new(set: &PairSet, modulus: usize, device: &Device) -> Self {
+        let n = set.len();
+        let ints = |values: Vec<i64>| Tensor::<1, Int>::from_data(TensorData::new(values, [n]), device);
+        let mut targets = vec![-1.0 / modulus as f32; n * modulus];
+        for (i, &label) in set.labels.iter().enumerate() {
+            targets[i * modulus + label] += 1.0;
+        }
+        Self {
+            rows_a: ints(set.a.iter().map(|&a| a as i64).collect()),
+            rows_b: ints(set.b.iter().map(|&b| (modulus + b) as i64).collect()),
+            labels: ints(set.labels.iter().map(|&l| l as i64).collect()),
+            targets: Tensor::from_data(TensorData::new(targets, [n, modulus]), device),
+            len: n,
+        }
+    }
+}
+
+/// Intermediate values of one forward pass, kept for the backward pass.
+#[derive(Clone, Debug)]
+pub struct Forward {
+    /// h = W x, [n, K].
+    pub hidden: Tensor<2>,
+    /// f = σ(h), [n, K].
+    pub features: Tensor<2>,
+    /// o = V f, [n, M].
+    pub output: Tensor<2>,
+}
+
+impl TwoLayer {
+    /// Build the module on `device` from CPU weights in the paper's layout.
+    pub fn from_weights(shape: &ModelShape, weights: &Weights, device: &Device) -> Self {
+        let (m, k) = (shape.modulus, shape.width);
+        let w_t = TensorData::new(weights.w_transposed(shape), [2 * m, k]);
+        let v = TensorData::new(weights.v.clone(), [m, k]);
+        Self {
+            w_t: Param::from_tensor(Tensor::from_data(w_t, device)),
+            v: Param::from_tensor(Tensor::from_data(v, device)),
+            activation: shape.activation,
+        }
+    }
+
+    /// Forward pass on a batch. Shapes: hidden and features [n, K], output [n, M].
+    pub fn forward(&self, batch: &DeviceBatch) -> Forward {
+        let w_t = self.w_t.val();
+        let hidden = w_t.clone().select(0, batch.rows_a.clone()) + w_t.select(0, batch.rows_b.clone());
+        let features = self.activation.apply(hidden.clone());
+        let output = features.clone().matmul(self.v.val().transpose());
+        Forward { hidden, features, output }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape() -> ModelShape {
+        ModelShape { modulus: 5, width: 7, activation: Activation::Sqr }
+    }
+
+    #[test]
+    fn init_bounds_follow_pytorch_linear() {
+        let s = ModelShape { modulus: 71, width: 2048, activation: Activation::Sqr };
+        let weights = Weights::seeded(&s, 0);
+        let w_bound = 1.0 / (142f32).sqrt();
+        let v_bound = 1.0 / (2048f32).sqrt();
+        assert!(weights.w.iter().all(|x| x.abs() <= w_bound));
+        assert!(weights.v.iter().all(|x| x.abs() <= v_bound));
+        // A uniform sample fills its range: the extremes come within 1%.
+        let w_max = weights.w.iter().fold(0f32, |a, x| a.max(x.abs()));
+        assert!(w_max > 0.99 * w_bound);
+        assert_eq!(weights, Weights::seeded(&s, 0));
+        assert_ne!(weights, Weights::seeded(&s, 1));
+    }
+
+    #[test]
+    fn transpose_round_trips() {
+        let x: Vec<f32> = (0..6).map(|i| i as f32).collect();
+        assert_eq!(transpose(&x, 2, 3), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+        assert_eq!(transpose(&transpose(&x, 2, 3), 3, 2), x);
+    }
+
+    /// The gather W[:, a] + W[:, M+b] equals W times the dense two-hot input.
+    #[test]
+    fn gather_equals_two_hot_product() {
+        let s = shape();
+        let weights = Weights::seeded(&s, 3);
+        let split = crate::data::Split::seeded(5, 12, 1);
+        let device = crate::backend::Backend::Ndarray.device();
+        let model = TwoLayer::from_weights(&s, &weights, &device);
+        let batch = DeviceBatch::new(&split.train, 5, &device);
+        let hidden = model.forward(&batch).hidden.into_data().try_to_vec::<f32>().unwrap();
+        for (row, (&a, &b)) in split.train.a.iter().zip(&split.train.b).enumerate() {
+            let mut x = vec![0f32; 10];
+            x[a] = 1.0;
+            x[5 + b] = 1.0;
+            for j in 0..7 {
+                let dense: f32 = (0..10).map(|c| weights.w[j * 10 + c] * x[c]).sum();
+                approx::assert_relative_eq!(hidden[row * 7 + j], dense, epsilon = 1e-7);
+            }
+        }
+    }
+}

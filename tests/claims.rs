@@ -1,0 +1,92 @@
+//! Paper verification at the quick tier: one test case per claim file
+//! (`cargo test C02` runs one), each judged through the shared run cache and
+//! recorded as an insta snapshot named by the claim id in `snapshots/`.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use lockin::backend::Backend;
+use lockin::claims::runner::{ClaimResult, Runner, Verdict};
+use lockin::claims::tolerance::num;
+use lockin::claims::{Tier, default_dir, load, load_dir};
+use lockin::report::table;
+use lockin::runs::Cache;
+use rstest::rstest;
+use serde::Serialize;
+
+/// One runner for all cases, planned over every claim file so that runs
+/// shared by several claims are trained once, with all their checkpoints.
+fn runner() -> &'static Runner {
+    static RUNNER: OnceLock<Runner> = OnceLock::new();
+    RUNNER.get_or_init(|| {
+        let mut runner = Runner::new(Cache::new(Cache::default_root()), Tier::Quick, Backend::Ndarray, Box::new(|_| Box::new(|_| {})));
+        let claims: Vec<_> = load_dir(&default_dir()).expect("claims/").into_iter().filter_map(Result::ok).collect();
+        runner.plan(&claims);
+        runner
+    })
+}
+
+/// What a snapshot records: verdicts and figures rounded well above float
+/// noise (3 significant digits), never timings or raw floats.
+#[derive(Serialize)]
+struct Snapshot {
+    id: String,
+    tier: String,
+    verdict: Verdict,
+    reproduced: Option<bool>,
+    checks: Vec<(String, String, String, bool)>,
+    per_seed: Vec<(String, Vec<String>)>,
+}
+
+fn three_significant(x: f64) -> String {
+    if x.is_nan() { "undefined".into() } else { format!("{x:.2e}") }
+}
+
+fn snapshot_of(r: &ClaimResult) -> Snapshot {
+    Snapshot {
+        id: r.id.clone(),
+        tier: r.tier.name().into(),
+        verdict: r.verdict,
+        reproduced: r.reproduced,
+        checks: r.checks.iter().map(|c| (c.quantity.clone(), c.tolerance.describe(), three_significant(c.measured), c.holds)).collect(),
+        // Integer-valued per-seed series only (fire epochs, ranks): exact and robust.
+        per_seed: r
+            .measurement
+            .per_seed
+            .iter()
+            .filter(|(k, _)| k.starts_with("fire_epoch") || k.starts_with("rank"))
+            .map(|(k, v)| (k.clone(), v.iter().map(|x| if x.is_nan() { "never".into() } else { num(*x) }).collect()))
+            .collect(),
+    }
+}
+
+fn snapshot_settings(claim_path: &Path, statement: &str) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_description(statement.trim());
+    settings.set_input_file(claim_path);
+    settings.set_omit_expression(true);
+    settings
+}
+
+#[rstest]
+fn claim(#[files("claims/*.yaml")] path: PathBuf) {
+    let claim = load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let result = runner().evaluate(&claim);
+    snapshot_settings(&path, &claim.raw.statement).bind(|| insta::assert_yaml_snapshot!(claim.raw.id.clone(), snapshot_of(&result)));
+    assert_eq!(result.verdict, Verdict::Pass, "\n{}{}", table(std::slice::from_ref(&result)), result.error.unwrap_or_default());
+}
+
+#[test]
+fn every_claim_has_a_snapshot_and_every_snapshot_a_claim() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut claims: Vec<String> = load_dir(&default_dir()).unwrap().into_iter().map(|c| c.expect("claim loads").raw.id).collect();
+    let mut snaps: Vec<String> = std::fs::read_dir(root.join("snapshots"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".snap").map(String::from))
+        .collect();
+    claims.sort();
+    snaps.sort();
+    assert_eq!(claims, snaps, "claims/ and snapshots/ must pair up: add the snapshot (cargo insta review) or remove the stale one");
+}

@@ -1,0 +1,66 @@
+//! The claims engine end to end on tiny experiments (M = 5, K = 16): loading,
+//! broken files, verdicts against recorded outcomes, the cache, results.json.
+
+use std::path::Path;
+
+use lockin::backend::Backend;
+use lockin::claims::Tier;
+use lockin::claims::runner::{Verdict, summary_line, write_results};
+use lockin::claims::verify::{VerifyOptions, verify};
+use lockin::runs::Cache;
+
+const TINY: &str = "{activation: sqr, eta: 1.0e-3, epochs: 40, window: 5, modulus: 5, width: 16, train_fraction: 0.6, lr: 1.0e-2, seeds: {paper: 2, quick: 2}}";
+
+fn claim(id: &str, outcome: &str, quantity: &str, tolerance: &str, measure: &str) -> String {
+    format!(
+        "id: {id}\ntitle: tiny\nsource: test\nstatement: tiny\npaper: \"-\"\noutcome: {outcome}\n{}experiments:\n  grok: {TINY}\nmeasures:\n  - {measure}\nexpect:\n  - quantity: {quantity}\n    tolerance: {tolerance}\n",
+        if outcome == "does-not-reproduce" { "finding: measured otherwise\n" } else { "" }
+    )
+}
+
+const DETECTOR: &str = "{kind: detector, condition: grok, detector: {lag: 5, min_epoch: 10}}";
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn verdicts_follow_recorded_outcomes_and_broken_files_do_not_stop_the_rest() {
+    let claims = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let d = claims.path();
+    write(d, "T1-holds.yaml", &claim("T1", "reproduces", "seeds", "{equals: 2}", DETECTOR));
+    write(d, "T2-recorded-negative.yaml", &claim("T2", "does-not-reproduce", "seeds", "{equals: 3}", DETECTOR));
+    write(d, "T3-regression.yaml", &claim("T3", "reproduces", "seeds", "{equals: 3}", DETECTOR));
+    write(d, "T4-broken.yaml", &claim("T4", "reproduces", "seeds", "{equals: 2}", DETECTOR).replace("tolerance:", "tolerence:"));
+    write(d, "T5-identity.yaml", &claim("T5", "reproduces", "exact_min", "{equals: 1}", "{kind: sign-rule, condition: grok, epochs: [10, 40], pairs: 5}"));
+    write(d, "T6-bad-ref.yaml", &claim("T6", "reproduces", "seeds", "{equals: 2}", "{kind: detector, condition: grk}"));
+
+    let opts = VerifyOptions { claims_dir: d.into(), tier: Tier::Quick, backend: Backend::Ndarray, select: vec![], cache: Cache::new(cache.path()), fresh: false, quiet: true };
+    let results = verify(&opts).unwrap();
+    let verdict = |id: &str| results.iter().find(|r| r.id == id).unwrap_or_else(|| panic!("{id} missing")).verdict;
+    assert_eq!(verdict("T1"), Verdict::Pass);
+    assert_eq!(verdict("T2"), Verdict::Pass); // recorded as not reproducing, and it does not
+    assert_eq!(verdict("T3"), Verdict::Fail);
+    assert_eq!(verdict("T4"), Verdict::Error);
+    assert_eq!(verdict("T5"), Verdict::Pass);
+    assert_eq!(verdict("T6"), Verdict::Error);
+    let t4 = results.iter().find(|r| r.id == "T4").unwrap().error.clone().unwrap();
+    assert!(t4.contains("T4-broken.yaml:") && t4.contains("tolerence"), "{t4}");
+    let t6 = results.iter().find(|r| r.id == "T6").unwrap().error.clone().unwrap();
+    assert!(t6.contains("T6-bad-ref.yaml:10") && t6.contains("`grk`"), "{t6}");
+    assert_eq!(summary_line(&results), "3 passed, 1 failed, 2 errors");
+
+    let json_path = cache.path().join("results.json");
+    write_results(&json_path, &results).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(json["counts"]["passed"], 3);
+    assert_eq!(json["claims"].as_array().unwrap().len(), 6);
+
+    // The two runs are shared by all claims: trained once, then cached.
+    let runs = std::fs::read_dir(cache.path().join("runs")).unwrap().count();
+    assert_eq!(runs, 2);
+    let again = verify(&VerifyOptions { select: vec!["T1".into(), "T5".into()], ..opts }).unwrap();
+    assert_eq!(again.len(), 2);
+    assert!(again.iter().all(|r| r.verdict == Verdict::Pass));
+}

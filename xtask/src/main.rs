@@ -1,0 +1,107 @@
+//! `cargo xtask`: the project's tasks (rust-analyzer's xtask pattern).
+//! Thin: parse arguments, call the `lockin` library, set the exit code.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::{Parser, Subcommand};
+use lockin::backend::Backend;
+use lockin::claims::runner::{Verdict, summary_line, write_results};
+use lockin::claims::verify::{VerifyOptions, verify};
+use lockin::claims::{Tier, default_dir, load_dir};
+use lockin::report::table;
+use lockin::runs::Cache;
+
+#[derive(Parser)]
+#[command(about = "lockin's project tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Train what the claims need (cached) and judge every claim.
+    VerifyClaims {
+        /// quick: 3 seeds per condition (what `cargo test` runs); paper: the paper's seeds.
+        #[arg(long, value_enum, default_value = "paper")]
+        tier: Tier,
+        /// Claim ids or globs (repeatable), e.g. `--claim C02 --claim 'C1*'`.
+        #[arg(long = "claim")]
+        claims: Vec<String>,
+        /// Backend of the runs.
+        #[arg(long, value_enum, default_value = "ndarray")]
+        backend: Backend,
+        /// Run cache (default $LOCKIN_CACHE or target/lockin/cache).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+        /// Retrain the selected claims' runs even when cached.
+        #[arg(long)]
+        fresh: bool,
+        /// Where to write results.json.
+        #[arg(long, default_value = "target/lockin/results.json")]
+        results: PathBuf,
+    },
+    /// List the claim files and whether they load.
+    ListClaims,
+    /// Scaffold claims/ID-new-claim.yaml from the template.
+    NewClaim {
+        /// The new claim's id, e.g. C12.
+        id: String,
+    },
+}
+
+const TEMPLATE: &str = include_str!("claim-template.yaml");
+
+fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ is in the project").to_path_buf()
+}
+
+fn main() -> anyhow::Result<ExitCode> {
+    std::env::set_current_dir(project_root())?;
+    match Cli::parse().task {
+        Task::VerifyClaims { tier, claims, backend, cache, fresh, results } => {
+            let opts = VerifyOptions {
+                claims_dir: default_dir(),
+                tier,
+                backend,
+                select: claims,
+                cache: Cache::new(cache.unwrap_or_else(Cache::default_root)),
+                fresh,
+                quiet: false,
+            };
+            let outcome = verify(&opts)?;
+            if outcome.is_empty() {
+                bail!("no claim matches {:?}", opts.select);
+            }
+            write_results(&results, &outcome)?;
+            print!("{}", table(&outcome));
+            println!("results: {}", results.display());
+            println!("{}", summary_line(&outcome));
+            let bad = outcome.iter().any(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error));
+            Ok(if bad { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        Task::ListClaims => {
+            for entry in load_dir(&default_dir())? {
+                match entry {
+                    Ok(c) => println!("{:<5} {:<20} {}  ({})", c.raw.id, format!("{:?}", c.raw.outcome), c.raw.title, c.path.display()),
+                    Err(e) => println!("ERROR {e}"),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::NewClaim { id } => {
+            if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                bail!("claim ids are letters, digits and _ (e.g. C12)");
+            }
+            let path = default_dir().join(format!("{id}-new-claim.yaml"));
+            if path.exists() {
+                bail!("{} already exists", path.display());
+            }
+            std::fs::write(&path, TEMPLATE.replace("ID", &id))?;
+            println!("wrote {}: edit it, then `cargo test {id}` and review its snapshot", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
