@@ -3,6 +3,7 @@
 //! "SPEC §n" throughout) and the README.
 
 pub mod backend;
+pub mod bench;
 pub mod checkpoint;
 pub mod claims;
 pub mod data;

@@ -86,7 +86,10 @@ pub fn num(x: f64) -> String {
     if x.is_nan() {
         return "—".into();
     }
-    if x == 0.0 || (1e-3..1e5).contains(&x.abs()) {
+    if x == 0.0 {
+        return "0".into();
+    }
+    if (1e-3..1e5).contains(&x.abs()) {
         let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
         let s = format!("{x:.digits$}");
         if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
@@ -127,5 +130,7 @@ mod tests {
         assert_eq!(num(229.4567), "229.5");
         assert_eq!(num(8.4e-6), "8.400e-6");
         assert_eq!(num(f64::NAN), "—");
+        assert_eq!(num(0.0), "0");
+        assert_eq!(num(1.0), "1");
     }
 }

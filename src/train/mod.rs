@@ -106,61 +106,122 @@ pub struct TrainOutput {
     pub diverged_at: Option<usize>,
 }
 
+/// The training state between epochs. [`train`] drives it; the benchmark
+/// (`cargo xtask bench`) times its phases separately.
+pub struct Trainer {
+    spec: TrainSpec,
+    model: TwoLayer,
+    train_batch: DeviceBatch,
+    test_batch: DeviceBatch,
+    adam: AdamConfig,
+    w_moments: Moments,
+    v_moments: Moments,
+    /// θ_t on the CPU (Wᵀ and V, f32): the previous snapshot for the next Δ.
+    w_prev: Vec<f32>,
+    v_prev: Vec<f32>,
+    w_window: RollingGram,
+    v_window: RollingGram,
+    steps: u32,
+}
+
+/// The training forward pass at θ_t, kept for the step that follows it.
+pub struct TrainForward {
+    forward: crate::model::Forward,
+    residual: burn::tensor::Tensor<2>,
+    /// Loss and accuracy of θ_t on the training pairs.
+    pub evaluation: gradient::Evaluation,
+}
+
+impl Trainer {
+    /// θ_0 from `start`, on the spec's backend.
+    pub fn new(spec: &TrainSpec, start: &Start) -> Self {
+        let shape = spec.shape();
+        let device = spec.backend.device();
+        let model = TwoLayer::from_weights(&shape, &start.weights, &device);
+        let w_prev = start.weights.w_transposed(&shape);
+        let v_prev = start.weights.v.clone();
+        Self {
+            spec: spec.clone(),
+            train_batch: DeviceBatch::new(&start.split.train, spec.modulus, &device),
+            test_batch: DeviceBatch::new(&start.split.test, spec.modulus, &device),
+            adam: AdamConfig { lr: spec.lr, weight_decay: spec.eta, ..AdamConfig::default() },
+            w_moments: Moments::zeros_like(&model.w_t.val()),
+            v_moments: Moments::zeros_like(&model.v.val()),
+            w_window: RollingGram::new(spec.window, w_prev.len()),
+            v_window: RollingGram::new(spec.window, v_prev.len()),
+            model,
+            w_prev,
+            v_prev,
+            steps: 0,
+        }
+    }
+
+    /// Forward pass on the training pairs at the current θ, with its metrics.
+    pub fn forward_train(&self) -> TrainForward {
+        let forward = self.model.forward(&self.train_batch);
+        let residual = residual(forward.output.clone(), self.train_batch.targets.clone());
+        let evaluation = evaluate(&forward, &residual, &self.train_batch);
+        TrainForward { forward, residual, evaluation }
+    }
+
+    /// Loss and accuracy of the current θ on the test pairs.
+    pub fn evaluate_test(&self) -> gradient::Evaluation {
+        let forward = self.model.forward(&self.test_batch);
+        let residual = residual(forward.output.clone(), self.test_batch.targets.clone());
+        evaluate(&forward, &residual, &self.test_batch)
+    }
+
+    /// The log row of the current θ_t.
+    pub fn row(&self, train: &TrainForward, test: gradient::Evaluation) -> EpochRow {
+        EpochRow { epoch: self.steps as usize, train: train.evaluation, test, w: self.w_window.row(), v: self.v_window.row() }
+    }
+
+    /// θ_t in the paper's layouts (from the CPU snapshot).
+    pub fn weights(&self) -> Weights {
+        Weights { w: transpose(&self.w_prev, 2 * self.spec.modulus, self.spec.width), v: self.v_prev.clone() }
+    }
+
+    /// One Adam step from the forward pass at θ_t: θ_{t+1} on the device.
+    pub fn step(&mut self, train: TrainForward) {
+        let grads = gradients(&self.model, &self.train_batch, train.forward, train.residual);
+        self.steps += 1;
+        let w_t = self.adam.step(self.steps, self.model.w_t.val(), grads.w_t, &mut self.w_moments);
+        let v = self.adam.step(self.steps, self.model.v.val(), grads.v, &mut self.v_moments);
+        self.model.w_t = burn::module::Param::from_tensor(w_t);
+        self.model.v = burn::module::Param::from_tensor(v);
+    }
+
+    /// Read θ_{t+1} back and push Δ_{t+1} into both update windows.
+    pub fn record_updates(&mut self) {
+        let w_next = self.model.w_t.val().into_data().try_into_vec::<f32>().expect("f32 weights");
+        let v_next = self.model.v.val().into_data().try_into_vec::<f32>().expect("f32 weights");
+        self.w_window.push_difference(&w_next, &self.w_prev);
+        self.v_window.push_difference(&v_next, &self.v_prev);
+        (self.w_prev, self.v_prev) = (w_next, v_next);
+    }
+}
+
 /// Train from `start` as `spec` says, calling `on_row` after each log row.
 pub fn train(spec: &TrainSpec, start: &Start, on_row: &mut dyn FnMut(&EpochRow)) -> TrainOutput {
-    let shape = spec.shape();
-    let device = spec.backend.device();
-    let mut model = TwoLayer::from_weights(&shape, &start.weights, &device);
-    let train_batch = DeviceBatch::new(&start.split.train, spec.modulus, &device);
-    let test_batch = DeviceBatch::new(&start.split.test, spec.modulus, &device);
-    let adam = AdamConfig { lr: spec.lr, weight_decay: spec.eta, ..AdamConfig::default() };
-    let mut w_moments = Moments::zeros_like(&model.w_t.val());
-    let mut v_moments = Moments::zeros_like(&model.v.val());
-
-    let mut w_prev = start.weights.w_transposed(&shape);
-    let mut v_prev = start.weights.v.clone();
-    let mut w_window = RollingGram::new(spec.window, w_prev.len());
-    let mut v_window = RollingGram::new(spec.window, v_prev.len());
-
+    let mut trainer = Trainer::new(spec, start);
     let mut output = TrainOutput { metrics: Metrics::default(), checkpoints: Vec::new(), diverged_at: None };
     for epoch in 0..=spec.epochs {
-        let forward = model.forward(&train_batch);
-        let train_residual = residual(forward.output.clone(), train_batch.targets.clone());
-        let train_eval = evaluate(&forward, &train_residual, &train_batch);
-        let test_forward = model.forward(&test_batch);
-        let test_residual = residual(test_forward.output.clone(), test_batch.targets.clone());
-        let row = EpochRow {
-            epoch,
-            train: train_eval,
-            test: evaluate(&test_forward, &test_residual, &test_batch),
-            w: w_window.row(),
-            v: v_window.row(),
-        };
+        let forward = trainer.forward_train();
+        let row = trainer.row(&forward, trainer.evaluate_test());
         output.metrics.rows.push(row);
         on_row(&row);
         if spec.checkpoints.contains(&epoch) {
-            let weights = Weights { w: transpose(&w_prev, 2 * spec.modulus, spec.width), v: v_prev.clone() };
-            output.checkpoints.push(Checkpoint { epoch, weights });
+            output.checkpoints.push(Checkpoint { epoch, weights: trainer.weights() });
         }
-        if !train_eval.loss.is_finite() {
+        if !row.train.loss.is_finite() {
             output.diverged_at = Some(epoch);
             break;
         }
         if epoch == spec.epochs {
             break;
         }
-
-        let grads = gradients(&model, &train_batch, forward, train_residual);
-        let step = epoch as u32 + 1;
-        let w_t = adam.step(step, model.w_t.val(), grads.w_t, &mut w_moments);
-        let v = adam.step(step, model.v.val(), grads.v, &mut v_moments);
-        let w_next = w_t.to_data().try_into_vec::<f32>().expect("f32 weights");
-        let v_next = v.to_data().try_into_vec::<f32>().expect("f32 weights");
-        w_window.push_difference(&w_next, &w_prev);
-        v_window.push_difference(&v_next, &v_prev);
-        (w_prev, v_prev) = (w_next, v_next);
-        model.w_t = burn::module::Param::from_tensor(w_t);
-        model.v = burn::module::Param::from_tensor(v);
+        trainer.step(forward);
+        trainer.record_updates();
     }
     output
 }

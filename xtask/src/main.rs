@@ -43,6 +43,18 @@ enum Task {
         #[arg(long, default_value = "target/lockin/results.json")]
         results: PathBuf,
     },
+    /// Speed at paper scale: ms/epoch per phase, GEMM rate, arithmetic floor.
+    Bench {
+        /// Backends to compare.
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "ndarray,flex")]
+        backends: Vec<Backend>,
+        /// Repetitions (each a fresh run); medians are reported.
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Timed epochs per repetition (after 3 warm-up epochs).
+        #[arg(long, default_value_t = 20)]
+        epochs: usize,
+    },
     /// List the claim files and whether they load.
     ListClaims,
     /// Scaffold claims/ID-new-claim.yaml from the template.
@@ -56,6 +68,31 @@ const TEMPLATE: &str = include_str!("claim-template.yaml");
 
 fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ is in the project").to_path_buf()
+}
+
+/// Print the benchmark table (SPEC §6 floor from the GEMM rate measured in the same run).
+fn bench(backends: &[Backend], reps: usize, epochs: usize) {
+    use lockin::bench::{epoch_flops, gemm_gflops, time_phases};
+    use lockin::measure::stats::median;
+    use lockin::model::Activation;
+    use lockin::train::TrainSpec;
+    println!("{:<8} {:<5} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>7}", "backend", "σ", "forward", "test", "bwd+adam", "spectrum", "epoch", "floor", "ratio");
+    for &backend in backends {
+        let gflops = gemm_gflops(backend, 2016, 2048, 71, 15);
+        for activation in [Activation::Sqr, Activation::Relu] {
+            let spec = TrainSpec { activation, backend, ..TrainSpec::default() };
+            let runs: Vec<_> = (0..reps).map(|_| time_phases(&spec, 3, epochs)).collect();
+            let med = |f: &dyn Fn(&lockin::bench::PhaseTimes) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
+            let floor = epoch_flops(&spec) / (gflops * 1e9) * 1e3;
+            let total = med(&|p| p.total());
+            println!(
+                "{:<8} {:<5} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>8.1} {:>8.1} {:>6.2}×",
+                backend.name(), activation.name(), med(&|p| p.forward), med(&|p| p.evaluation), med(&|p| p.backward_optimizer), med(&|p| p.spectrum), total, floor, total / floor
+            );
+        }
+        println!("{:<8} GEMM [2016, 2048] × [2048, 71]: {gflops:.1} GFLOP/s; SPEC §6 epoch = {:.2} GFLOP", backend.name(), epoch_flops(&TrainSpec::default()) / 1e9);
+    }
+    println!("(ms per epoch, medians over {reps} runs of {epochs} epochs at M = 71, K = 2048, n = 2016)");
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -81,6 +118,10 @@ fn main() -> anyhow::Result<ExitCode> {
             println!("{}", summary_line(&outcome));
             let bad = outcome.iter().any(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error));
             Ok(if bad { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        Task::Bench { backends, reps, epochs } => {
+            bench(&backends, reps, epochs);
+            Ok(ExitCode::SUCCESS)
         }
         Task::ListClaims => {
             for entry in load_dir(&default_dir())? {

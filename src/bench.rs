@@ -1,0 +1,89 @@
+//! The speed benchmark behind `cargo xtask bench` (issue "near-floor speed"):
+//! per-phase ms per epoch at paper scale and the machine's GEMM rate, from
+//! which the arithmetic floor of SPEC §6 follows. Not a test: timings are
+//! reported, never asserted.
+
+use std::time::Instant;
+
+use burn::tensor::{Tensor, TensorData};
+
+use crate::backend::Backend;
+use crate::measure::stats::median;
+use crate::train::{TrainSpec, Trainer};
+
+/// Median milliseconds per epoch of each phase of the training loop.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PhaseTimes {
+    /// Training forward pass and its loss/accuracy (θ_t's train metrics).
+    pub forward: f64,
+    /// Test-set forward pass and metrics.
+    pub evaluation: f64,
+    /// Backward pass and the Adam step.
+    pub backward_optimizer: f64,
+    /// Reading θ back and updating both rolling Grams and their spectra.
+    pub spectrum: f64,
+}
+
+impl PhaseTimes {
+    /// Sum of the phases.
+    pub fn total(&self) -> f64 {
+        self.forward + self.evaluation + self.backward_optimizer + self.spectrum
+    }
+}
+
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+/// Train `epochs` epochs of `spec` and return the median time of each phase.
+/// The first `warmup` epochs are not counted.
+pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes {
+    let mut trainer = Trainer::new(spec, &spec.seeded_start());
+    let mut samples: [Vec<f64>; 4] = Default::default();
+    for epoch in 0..warmup + epochs {
+        let t = Instant::now();
+        let forward = trainer.forward_train();
+        let t_forward = ms_since(t);
+        let t = Instant::now();
+        let test = trainer.evaluate_test();
+        let _row = trainer.row(&forward, test);
+        let t_eval = ms_since(t);
+        let t = Instant::now();
+        trainer.step(forward);
+        let t_step = ms_since(t);
+        let t = Instant::now();
+        trainer.record_updates();
+        let t_spectrum = ms_since(t);
+        if epoch >= warmup {
+            for (s, v) in samples.iter_mut().zip([t_forward, t_eval, t_step, t_spectrum]) {
+                s.push(v);
+            }
+        }
+    }
+    PhaseTimes { forward: median(&samples[0]), evaluation: median(&samples[1]), backward_optimizer: median(&samples[2]), spectrum: median(&samples[3]) }
+}
+
+/// SPEC §6's FLOP count of one epoch: the output layer's forward and two
+/// backward products on the n training pairs, and the forward on the test pairs.
+pub fn epoch_flops(spec: &TrainSpec) -> f64 {
+    let total = (spec.modulus * spec.modulus) as f64;
+    let n = crate::data::n_train(spec.modulus, spec.train_fraction) as f64;
+    2.0 * spec.width as f64 * spec.modulus as f64 * (3.0 * n + (total - n))
+}
+
+/// The device's f32 GEMM rate (GFLOP/s) on the [n, K] × [K, M] product of
+/// the forward pass: the median of `reps` timed products.
+pub fn gemm_gflops(backend: Backend, n: usize, k: usize, m: usize, reps: usize) -> f64 {
+    let device = backend.device();
+    let a = Tensor::<2>::from_data(TensorData::new((0..n * k).map(|i| (i % 7) as f32 * 0.1).collect::<Vec<f32>>(), [n, k]), &device);
+    let b = Tensor::<2>::from_data(TensorData::new((0..k * m).map(|i| (i % 5) as f32 * 0.1).collect::<Vec<f32>>(), [k, m]), &device);
+    let times: Vec<f64> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            let c = a.clone().matmul(b.clone());
+            let _ = c.into_data(); // forces completion on asynchronous backends
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    2.0 * (n * k * m) as f64 / median(&times) / 1e9
+}
