@@ -1,8 +1,8 @@
 //! Backend selection: burn 0.22 picks the backend at run time through a
 //! [`Device`]; each backend is a cargo feature of `burn`.
 //!
-//! `ndarray` is the default (design card; see the README for the flex
-//! comparison). `wgpu` exists only in builds with `--features wgpu`.
+//! `flex` is the default: faster than the design card's `ndarray` on this
+//! machine (README, "Speed"); both are deterministic run to run. `wgpu` exists only in builds with `--features wgpu`.
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
-    /// burn-ndarray on the CPU (deterministic, bit-reproducible).
-    #[default]
+    /// burn-ndarray on the CPU (the design card's; deprecated in burn 0.22).
     Ndarray,
-    /// burn-flex, burn 0.22's pure-Rust CPU backend.
+    /// burn-flex, burn 0.22's pure-Rust CPU backend: the default, because
+    /// it is the faster of the two here (README, "Speed").
+    #[default]
     Flex,
     /// burn-wgpu (Vulkan, Metal, DX12); needs the `wgpu` cargo feature.
     Wgpu,

@@ -32,12 +32,13 @@ impl Activation {
         }
     }
 
-    /// `upstream ⊙ σ'(h)`: 2h for x², the indicator h > 0 for ReLU
-    /// (PyTorch's convention σ'(0) = 0).
-    pub fn backward(self, h: Tensor<2>, upstream: Tensor<2>) -> Tensor<2> {
+    /// `upstream ⊙ σ'(h)` given h and f = σ(h): 2h for x²; for ReLU the
+    /// indicator h > 0 (PyTorch's convention σ'(0) = 0), taken as sgn(f)
+    /// because one float op is cheaper than a comparison and a mask.
+    pub fn backward(self, h: Tensor<2>, f: Tensor<2>, upstream: Tensor<2>) -> Tensor<2> {
         match self {
             Activation::Sqr => upstream * h * 2.0,
-            Activation::Relu => upstream.mask_fill(h.lower_equal_elem(0.0), 0.0),
+            Activation::Relu => upstream * f.sign(),
         }
     }
 
@@ -216,6 +217,16 @@ mod tests {
     }
 
     #[test]
+    fn relu_derivative_is_zero_at_zero() {
+        let device = crate::backend::Backend::default().device();
+        let h = Tensor::<2>::from_data(TensorData::new(vec![-1.0f32, 0.0, 2.0], [1, 3]), &device);
+        let f = Activation::Relu.apply(h.clone());
+        let ones = h.ones_like();
+        let grad = Activation::Relu.backward(h, f, ones).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(grad, vec![0.0, 0.0, 1.0]);
+    }
+
+    #[test]
     fn transpose_round_trips() {
         let x: Vec<f32> = (0..6).map(|i| i as f32).collect();
         assert_eq!(transpose(&x, 2, 3), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
@@ -228,7 +239,7 @@ mod tests {
         let s = shape();
         let weights = Weights::seeded(&s, 3);
         let split = crate::data::Split::seeded(5, 12, 1);
-        let device = crate::backend::Backend::Ndarray.device();
+        let device = crate::backend::Backend::default().device();
         let model = TwoLayer::from_weights(&s, &weights, &device);
         let batch = DeviceBatch::new(&split.train, 5, &device);
         let hidden = model.forward(&batch).hidden.into_data().try_to_vec::<f32>().unwrap();

@@ -19,7 +19,7 @@ use serde::Serialize;
 fn runner() -> &'static Runner {
     static RUNNER: OnceLock<Runner> = OnceLock::new();
     RUNNER.get_or_init(|| {
-        let mut runner = Runner::new(Cache::new(Cache::default_root()), Tier::Quick, Backend::Ndarray, Box::new(|_| Box::new(|_| {})));
+        let mut runner = Runner::new(Cache::new(Cache::default_root()), Tier::Quick, Backend::default(), Box::new(|_| Box::new(|_| {})));
         let claims: Vec<_> = load_dir(&default_dir()).expect("claims/").into_iter().filter_map(Result::ok).collect();
         runner.plan(&claims);
         runner

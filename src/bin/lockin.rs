@@ -74,7 +74,7 @@ struct RunArgs {
     #[arg(long)]
     init_from: Option<PathBuf>,
     /// Backend.
-    #[arg(long, value_enum, default_value = "ndarray")]
+    #[arg(long, value_enum, default_value = "flex")]
     backend: Backend,
     /// Output directory (must not exist).
     #[arg(long)]

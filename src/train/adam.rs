@@ -68,7 +68,7 @@ mod tests {
 
     fn tensor(values: Vec<f32>) -> Tensor<2> {
         let n = values.len();
-        Tensor::from_data(TensorData::new(values, [1, n]), &Backend::Ndarray.device())
+        Tensor::from_data(TensorData::new(values, [1, n]), &Backend::default().device())
     }
 
     /// Two steps by hand. θ = 1, η = 0.1, lr = 0.01.

@@ -47,9 +47,9 @@ pub struct Gradients {
 /// The analytic gradient of the loss at `model`, given its forward pass and residual.
 pub fn gradients(model: &TwoLayer, batch: &DeviceBatch, forward: Forward, residual: Tensor<2>) -> Gradients {
     let d_output = residual * (2.0 / batch.len as f64);
-    let v = d_output.clone().transpose().matmul(forward.features);
+    let v = d_output.clone().transpose().matmul(forward.features.clone());
     let d_features = d_output.matmul(model.v.val());
-    let d_hidden = model.activation.backward(forward.hidden, d_features);
+    let d_hidden = model.activation.backward(forward.hidden, forward.features.clone(), d_features);
     let w_t = model.w_t.val().zeros_like();
     let w_t = w_t
         .select_assign(0, batch.rows_a.clone(), d_hidden.clone(), IndexingUpdateOp::Add)
@@ -75,7 +75,7 @@ mod tests {
         let shape = ModelShape { modulus: 2, width: 1, activation: Activation::Sqr };
         // W = [w_a0, w_a1, w_b0, w_b1] = [0.5, -1, 2, 0.25]; V = [[1.5], [-0.5]].
         let weights = Weights { w: vec![0.5, -1.0, 2.0, 0.25], v: vec![1.5, -0.5] };
-        let device = Backend::Ndarray.device();
+        let device = Backend::default().device();
         let model = TwoLayer::from_weights(&shape, &weights, &device);
         // Pair (a, b) = (1, 0): h = -1 + 2 = 1, f = 1, o = (1.5, -0.5), label 1.
         let split = Split::from_indices(2, vec![2], vec![0, 1, 3]);
@@ -93,11 +93,12 @@ mod tests {
         assert_eq!(floats(grads.w_t), vec![0.0, 12.0, 12.0, 0.0]);
     }
 
-    fn assert_matches_autodiff(activation: Activation) {
+    /// One body, one test per backend and activation (candle's pattern).
+    fn assert_matches_autodiff(activation: Activation, backend: Backend) {
         let shape = ModelShape { modulus: 7, width: 16, activation };
         let weights = Weights::seeded(&shape, 11);
         let split = Split::seeded(7, 30, 2);
-        let device = Backend::Ndarray.device().autodiff();
+        let device = backend.device().autodiff();
         let mut model = TwoLayer::from_weights(&shape, &weights, &device);
         model.w_t = burn::module::Param::from_tensor(model.w_t.val().require_grad());
         model.v = burn::module::Param::from_tensor(model.v.val().require_grad());
@@ -118,12 +119,22 @@ mod tests {
     }
 
     #[test]
-    fn analytic_gradient_matches_autodiff_sqr() {
-        assert_matches_autodiff(Activation::Sqr);
+    fn analytic_gradient_matches_autodiff_sqr_flex() {
+        assert_matches_autodiff(Activation::Sqr, Backend::Flex);
     }
 
     #[test]
-    fn analytic_gradient_matches_autodiff_relu() {
-        assert_matches_autodiff(Activation::Relu);
+    fn analytic_gradient_matches_autodiff_relu_flex() {
+        assert_matches_autodiff(Activation::Relu, Backend::Flex);
+    }
+
+    #[test]
+    fn analytic_gradient_matches_autodiff_sqr_ndarray() {
+        assert_matches_autodiff(Activation::Sqr, Backend::Ndarray);
+    }
+
+    #[test]
+    fn analytic_gradient_matches_autodiff_relu_ndarray() {
+        assert_matches_autodiff(Activation::Relu, Backend::Ndarray);
     }
 }

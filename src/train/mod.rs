@@ -59,7 +59,7 @@ impl Default for TrainSpec {
             window: 20,
             seed: 0,
             checkpoints: Vec::new(),
-            backend: Backend::Ndarray,
+            backend: Backend::default(),
         }
     }
 }

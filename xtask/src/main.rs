@@ -31,7 +31,7 @@ enum Task {
         #[arg(long = "claim")]
         claims: Vec<String>,
         /// Backend of the runs.
-        #[arg(long, value_enum, default_value = "ndarray")]
+        #[arg(long, value_enum, default_value = "flex")]
         backend: Backend,
         /// Run cache (default $LOCKIN_CACHE or target/lockin/cache).
         #[arg(long)]
