@@ -36,7 +36,8 @@ pub struct CheckResult {
     pub quantity: String,
     /// The paper's figure.
     pub paper: Option<f64>,
-    /// The tolerance.
+    /// The tolerance (`{"abs": 5}` in JSON).
+    #[serde(with = "serde_yaml::with::singleton_map")]
     pub tolerance: Tolerance,
     /// The measured value (null = undefined).
     #[serde(with = "crate::nullable")]

@@ -87,7 +87,8 @@ pub struct Expectation {
     /// The paper's figure, if the check has one.
     #[serde(default)]
     pub paper: Option<f64>,
-    /// How close the measurement must be.
+    /// How close the measurement must be (a one-key map, e.g. `{abs: 5}`).
+    #[serde(with = "serde_yaml::with::singleton_map")]
     pub tolerance: Tolerance,
 }
 
