@@ -34,8 +34,16 @@ struct Snapshot {
     tier: String,
     verdict: Verdict,
     reproduced: Option<bool>,
-    checks: Vec<(String, String, String, bool)>,
-    per_seed: Vec<(String, Vec<String>)>,
+    checks: Vec<Check>,
+    per_seed: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Serialize)]
+struct Check {
+    quantity: String,
+    tolerance: String,
+    measured: String,
+    holds: bool,
 }
 
 fn three_significant(x: f64) -> String {
@@ -48,7 +56,7 @@ fn snapshot_of(r: &ClaimResult) -> Snapshot {
         tier: r.tier.name().into(),
         verdict: r.verdict,
         reproduced: r.reproduced,
-        checks: r.checks.iter().map(|c| (c.quantity.clone(), c.tolerance.describe(), three_significant(c.measured), c.holds)).collect(),
+        checks: r.checks.iter().map(|c| Check { quantity: c.quantity.clone(), tolerance: c.tolerance.describe(), measured: three_significant(c.measured), holds: c.holds }).collect(),
         // Integer-valued per-seed series only (fire epochs, ranks): exact and robust.
         per_seed: r
             .measurement

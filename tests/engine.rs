@@ -64,3 +64,50 @@ fn verdicts_follow_recorded_outcomes_and_broken_files_do_not_stop_the_rest() {
     assert_eq!(again.len(), 2);
     assert!(again.iter().all(|r| r.verdict == Verdict::Pass));
 }
+
+const TINY_CONTROL: &str = "{activation: sqr, eta: 0.0, epochs: 40, window: 5, modulus: 5, width: 16, train_fraction: 0.6, lr: 1.0e-2, seeds: {paper: 2, quick: 2}}";
+
+#[test]
+fn report_is_regenerated_from_the_cache_alone() {
+    let claims = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let d = claims.path();
+    write(d, "R1-detector.yaml", &claim("R1", "reproduces", "seeds", "{equals: 2}", DETECTOR));
+    let separation = claim("R2", "reproduces", "separation", "{at_least: 0}", "{kind: late-separation, numerator: grok, denominator: control, window: [20, 40]}")
+        .replace("experiments:\n", &format!("experiments:\n  control: {TINY_CONTROL}\n"))
+        .replace("quantity: separation", "quantity: separation_w20_40");
+    write(d, "R2-separation.yaml", &separation);
+    write(d, "R3-sign-rule.yaml", &claim("R3", "reproduces", "exact_min", "{equals: 1}", "{kind: sign-rule, condition: grok, epochs: [10, 40], pairs: 5}"));
+    let opts = VerifyOptions { claims_dir: d.into(), tier: Tier::Quick, backend: Backend::default(), select: vec![], cache: Cache::new(cache.path()), fresh: false, quiet: true };
+
+    // Nothing cached yet: the report path trains nothing and says so.
+    let empty = lockin::claims::verify::from_cache(&opts).unwrap();
+    assert!(empty.iter().all(|r| r.verdict == Verdict::Error && r.error.as_deref().unwrap().contains("not in the cache")));
+    assert!(!cache.path().join("runs").exists());
+
+    let trained = verify(&opts).unwrap();
+    assert!(trained.iter().all(|r| r.verdict == Verdict::Pass), "{:?}", trained.iter().map(|r| &r.error).collect::<Vec<_>>());
+    let runs_before: Vec<_> = std::fs::read_dir(cache.path().join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mtimes = |paths: &[std::path::PathBuf]| paths.iter().map(|p| std::fs::metadata(p.join("DONE")).unwrap().modified().unwrap()).collect::<Vec<_>>();
+    let before = mtimes(&runs_before);
+
+    let regenerated = lockin::claims::verify::from_cache(&opts).unwrap();
+    assert_eq!(regenerated.len(), 3);
+    for (a, b) in trained.iter().zip(&regenerated) {
+        assert_eq!((a.id.as_str(), a.verdict, &a.checks), (b.id.as_str(), b.verdict, &b.checks));
+    }
+    let out = cache.path().join("report");
+    let figures = lockin::claims::verify::write_report(&opts, &regenerated, &out).unwrap();
+    assert_eq!(mtimes(&runs_before), before, "the report retrained a run");
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    for id in ["R1", "R2", "R3"] {
+        assert!(report.contains(&format!("## {id} — ")), "{id} missing from REPORT.md");
+    }
+    let names: Vec<&str> = figures.iter().map(|(f, _)| f.as_str()).collect();
+    assert!(names.contains(&"gap23.svg") && names.contains(&"theorem6.svg"), "{names:?}");
+    for (file, _) in &figures {
+        let svg = std::fs::read_to_string(out.join("figures").join(file)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("epoch"), "{file}");
+    }
+    assert!(out.join("results.json").exists());
+}

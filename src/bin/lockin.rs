@@ -136,12 +136,12 @@ fn theorem6(dir: PathBuf, epochs: Vec<usize>, pairs: usize) -> anyhow::Result<()
     if run.spec.eta <= 0.0 {
         bail!("{}: η = 0; Theorem 6's B = (F̃ᵀF̃ + ηI)⁻¹ needs η > 0", dir.display());
     }
-    println!("epoch  published  exact  full-proj  repulsion  (+pairs)  median|S|  B<0");
+    println!("epoch  published  (2nd route)  exact  full-proj  repulsion  (+pairs)  median|S|  B<0");
     for epoch in epochs {
         let r = sign_rule_of_checkpoint(&run, epoch, pairs, run.spec.eta).with_context(|| format!("epoch {epoch}"))?;
         println!(
-            "{epoch:>5}  {:>9.3}  {:>5.3}  {:>9.3}  {:>9.3}  {:>8}  {:>9.3}  {:.3}",
-            r.published_sign_match, r.exact_sign_match, r.full_projector_sign_match, r.repulsion_fraction, r.positive_pairs, r.median_abs_similarity, r.negative_b_fraction
+            "{epoch:>5}  {:>9.3}  {:>11.3}  {:>5.3}  {:>9.3}  {:>9.3}  {:>8}  {:>9.3}  {:.3}",
+            r.published_sign_match, r.published_sign_match_identity, r.exact_sign_match, r.full_projector_sign_match, r.repulsion_fraction, r.positive_pairs, r.median_abs_similarity, r.negative_b_fraction
         );
     }
     Ok(())

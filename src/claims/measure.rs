@@ -80,9 +80,10 @@ fn window_suffix(window: &EpochWindow) -> String {
     if *window == EpochWindow::LATE { String::new() } else { format!("_w{}_{}", window.first, window.last) }
 }
 
-/// The four per-checkpoint fractions of a [`SignRule`], by quantity prefix.
-const SIGN_RULE_FIELDS: [(&str, fn(&SignRule) -> f64); 6] = [
+/// The per-checkpoint values of a [`SignRule`], by quantity prefix.
+const SIGN_RULE_FIELDS: [(&str, fn(&SignRule) -> f64); 7] = [
     ("published", |r| r.published_sign_match),
+    ("published_identity", |r| r.published_sign_match_identity),
     ("exact", |r| r.exact_sign_match),
     ("full_projector", |r| r.full_projector_sign_match),
     ("repulsion", |r| r.repulsion_fraction),

@@ -170,6 +170,8 @@ pub struct Runner {
     /// Union of the checkpoints every planned claim needs, by cache key,
     /// so a run shared by several claims is trained once with all of them.
     planned: BTreeMap<String, TrainSpec>,
+    /// False: use cached runs only (reports never train).
+    train: bool,
     on_train: Box<dyn Fn(&TrainSpec) -> Box<dyn FnMut(&EpochRow)> + Send + Sync>,
 }
 
@@ -177,7 +179,13 @@ impl Runner {
     /// A runner over `cache`; `on_train(spec)` gives the per-epoch callback
     /// of each run it trains (progress display; a no-op in tests).
     pub fn new(cache: Cache, tier: Tier, backend: Backend, on_train: Box<dyn Fn(&TrainSpec) -> Box<dyn FnMut(&EpochRow)> + Send + Sync>) -> Self {
-        Self { cache, tier, backend, planned: BTreeMap::new(), on_train }
+        Self { cache, tier, backend, planned: BTreeMap::new(), train: true, on_train }
+    }
+
+    /// The same runner, restricted to runs already in the cache.
+    pub fn cache_only(mut self) -> Self {
+        self.train = false;
+        self
     }
 
     /// Plan the runs of `claims`: deduplicated, checkpoints unioned, in a
@@ -206,7 +214,11 @@ impl Runner {
     /// The run of `spec` (planned checkpoints included), training it if needed.
     pub fn run(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
         let spec = self.resolve(spec);
-        let (run, _) = self.cache.get_or_train(&spec, &mut *(self.on_train)(&spec))?;
+        let run = if self.train {
+            self.cache.get_or_train(&spec, &mut *(self.on_train)(&spec))?.0
+        } else {
+            self.cache.lookup(&spec).ok_or_else(|| anyhow::anyhow!("run {} is not in the cache (run `cargo xtask verify-claims` first)", cache_key(&spec)))?
+        };
         if let Some(epoch) = run.summary.diverged_at {
             anyhow::bail!("run {} diverged: non-finite training loss at epoch {epoch}", cache_key(&spec));
         }

@@ -195,7 +195,7 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<(), (String, String)> {
     }
     let mut quantities = Vec::new();
     for m in &raw.measures {
-        m.validate(&raw.experiments).map_err(|(f, msg)| (f, msg))?;
+        m.validate(&raw.experiments)?;
         quantities.extend(m.quantity_names());
     }
     if raw.expect.is_empty() {

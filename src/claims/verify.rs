@@ -33,6 +33,16 @@ pub struct VerifyOptions {
 /// Load, plan, train and judge. Broken files become `Error` results; the
 /// others are still evaluated.
 pub fn verify(opts: &VerifyOptions) -> anyhow::Result<Vec<ClaimResult>> {
+    evaluate(opts, true)
+}
+
+/// Judge the claims from the cache alone: nothing is trained; a claim whose
+/// runs are missing gets an `Error` saying so.
+pub fn from_cache(opts: &VerifyOptions) -> anyhow::Result<Vec<ClaimResult>> {
+    evaluate(opts, false)
+}
+
+fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult>> {
     let mut patterns = GlobSetBuilder::new();
     for p in &opts.select {
         patterns.add(Glob::new(p)?);
@@ -44,6 +54,9 @@ pub fn verify(opts: &VerifyOptions) -> anyhow::Result<Vec<ClaimResult>> {
     let claims: Vec<_> = loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)).collect();
     let quiet = opts.quiet;
     let mut runner = Runner::new(opts.cache.clone(), opts.tier, opts.backend, Box::new(move |spec| epoch_reporter(cache_key(spec), spec.epochs, quiet)));
+    if !train {
+        runner = runner.cache_only();
+    }
     let plan = runner.plan(claims.iter().copied());
     if opts.fresh {
         for spec in &plan {
@@ -53,7 +66,7 @@ pub fn verify(opts: &VerifyOptions) -> anyhow::Result<Vec<ClaimResult>> {
             }
         }
     }
-    let missing: Vec<_> = plan.iter().filter(|s| !runner.is_cached(s)).collect();
+    let missing: Vec<_> = plan.iter().filter(|s| train && !runner.is_cached(s)).collect();
     if !opts.quiet {
         eprintln!("{} claims, {} runs ({} cached, {} to train) at the {} tier on {}", claims.len(), plan.len(), plan.len() - missing.len(), missing.len(), opts.tier.name(), opts.backend.name());
     }
@@ -76,4 +89,13 @@ pub fn verify(opts: &VerifyOptions) -> anyhow::Result<Vec<ClaimResult>> {
         }
     }
     Ok(results)
+}
+
+/// Write the report directory (REPORT.md, results.json, figures/) for
+/// `results`, drawing the figures from the cached runs of the claims.
+pub fn write_report(opts: &VerifyOptions, results: &[ClaimResult], dir: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
+    let claims: Vec<_> = load_dir(&opts.claims_dir)?.into_iter().filter_map(Result::ok).collect();
+    let conditions = crate::report::figures::Conditions::from_cache(&claims, opts.tier, opts.backend, &opts.cache);
+    let header = format!("Tier **{}** on the **{}** backend, generated from the run cache `{}`.", opts.tier.name(), opts.backend.name(), opts.cache.root().display());
+    crate::report::write_report(dir, results, &claims, &conditions, &header)
 }

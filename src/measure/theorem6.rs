@@ -29,6 +29,10 @@ pub struct SignRule {
     pub pairs: usize,
     /// Fraction of top pairs with sgn(B_pub,jl) = −sgn(r_pub,jl): the paper's number.
     pub published_sign_match: f64,
+    /// The published sign-match with r_pub computed by the second route
+    /// ([`PairAlgebra::r_published_identity`]): evidence that the published
+    /// figure does not hinge on how the harness evaluates the procedure.
+    pub published_sign_match_identity: f64,
     /// Fraction with sgn(B_jl) = −sgn(r_jl), r from P_{η,−jl}: 1 by Schur complement.
     pub exact_sign_match: f64,
     /// The same with the full projector ηG: also an identity.
@@ -54,8 +58,11 @@ pub struct PairAlgebra {
     pub b: Vec<f64>,
     /// The paper's B_pub,jl = −(1/η²) f̃_jᵀ G f̃_l.
     pub b_published: Vec<f64>,
-    /// r_pub,jl = f̃_jᵀ (I − A/η + AGA/η²) f̃_l.
+    /// r_pub,jl = f̃_jᵀ (I − A/η + AGA/η²) f̃_l, as the paper's code computes it.
     pub r_published: Vec<f64>,
+    /// The same r_pub by a second route without the A G A product:
+    /// AGA = A − ηI + η²G gives f̃_jᵀ((1 − 1/η) I + (1/η² − 1/η) A + G) f̃_l.
+    pub r_published_identity: Vec<f64>,
     /// r_jl = f̃_jᵀ P_{η,−jl} f̃_l.
     pub r_exact: Vec<f64>,
     /// f̃_jᵀ (ηG) f̃_l.
@@ -146,6 +153,7 @@ pub fn pair_algebra(ft: &Mat<f64>, eta: f64, pair_count: usize) -> PairAlgebra {
         b: Vec::new(),
         b_published: Vec::new(),
         r_published: Vec::new(),
+        r_published_identity: Vec::new(),
         r_exact: Vec::new(),
         r_full_projector: Vec::new(),
     };
@@ -156,6 +164,7 @@ pub fn pair_algebra(ft: &Mat<f64>, eta: f64, pair_count: usize) -> PairAlgebra {
         out.b.push(-g_jl / eta);
         out.b_published.push(-g_jl / (eta * eta));
         out.r_published.push(uu[(sj, sl)] - uau[(sj, sl)] / eta + uagau[(sj, sl)] / (eta * eta));
+        out.r_published_identity.push((1.0 - 1.0 / eta) * uu[(sj, sl)] + (1.0 / (eta * eta) - 1.0 / eta) * uau[(sj, sl)] + g_jl);
         out.r_exact.push(eta * leave_pair_out(g_jj, g_jl, g_ll));
         out.r_full_projector.push(eta * g_jl);
     }
@@ -191,6 +200,7 @@ impl PairAlgebra {
         SignRule {
             pairs: self.pairs.len(),
             published_sign_match: Self::sign_match(&self.b_published, &self.r_published),
+            published_sign_match_identity: Self::sign_match(&self.b_published, &self.r_published_identity),
             exact_sign_match: Self::sign_match(&self.b, &self.r_exact),
             full_projector_sign_match: Self::sign_match(&self.b, &self.r_full_projector),
             repulsion_fraction: if positive.is_empty() { f64::NAN } else { repulsive as f64 / positive.len() as f64 },
@@ -272,6 +282,20 @@ mod tests {
             let inv = m.llt(Side::Lower).unwrap().inverse();
             let r: f64 = (0..n).flat_map(|x| (0..n).map(move |y| (x, y))).map(|(x, y)| ft[(x, j)] * inv[(x, y)] * ft[(y, l)]).sum::<f64>() * eta;
             assert!((r - alg.r_exact[p]).abs() <= 1e-8 * r.abs().max(1e-12), "pair {j},{l}: {r} vs {}", alg.r_exact[p]);
+        }
+    }
+
+    /// The two routes to r_pub agree (relative to the size of their terms).
+    #[test]
+    fn published_r_routes_agree() {
+        for (case, &(n, k)) in SHAPES.iter().enumerate() {
+            for &eta in &ETAS {
+                let alg = pair_algebra(&random(n, k, 40 + case as u64), eta, 30);
+                for (a, b) in alg.r_published.iter().zip(&alg.r_published_identity) {
+                    let scale = a.abs().max(b.abs()).max(1.0 / (eta * eta) * 1e-6);
+                    assert!((a - b).abs() <= 1e-6 * scale, "n={n} k={k} eta={eta}: {a} vs {b}");
+                }
+            }
         }
     }
 

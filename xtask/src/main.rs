@@ -8,7 +8,7 @@ use anyhow::bail;
 use clap::{Parser, Subcommand};
 use lockin::backend::Backend;
 use lockin::claims::runner::{Verdict, summary_line, write_results};
-use lockin::claims::verify::{VerifyOptions, verify};
+use lockin::claims::verify::{VerifyOptions, from_cache, verify, write_report};
 use lockin::claims::{Tier, default_dir, load_dir};
 use lockin::report::table;
 use lockin::runs::Cache;
@@ -42,6 +42,24 @@ enum Task {
         /// Where to write results.json.
         #[arg(long, default_value = "target/lockin/results.json")]
         results: PathBuf,
+        /// Where to write the report (REPORT.md, results.json, figures/).
+        #[arg(long, default_value = "target/lockin/report")]
+        report: PathBuf,
+    },
+    /// Regenerate the report from the run cache alone (never trains).
+    Report {
+        /// Tier whose runs to report.
+        #[arg(long, value_enum, default_value = "paper")]
+        tier: Tier,
+        /// Backend of the runs.
+        #[arg(long, value_enum, default_value = "flex")]
+        backend: Backend,
+        /// Run cache (default $LOCKIN_CACHE or target/lockin/cache).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+        /// Output directory.
+        #[arg(long, default_value = "target/lockin/report")]
+        out: PathBuf,
     },
     /// Speed at paper scale: ms/epoch per phase, GEMM rate, arithmetic floor.
     Bench {
@@ -98,7 +116,7 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize) {
 fn main() -> anyhow::Result<ExitCode> {
     std::env::set_current_dir(project_root())?;
     match Cli::parse().task {
-        Task::VerifyClaims { tier, claims, backend, cache, fresh, results } => {
+        Task::VerifyClaims { tier, claims, backend, cache, fresh, results, report } => {
             let opts = VerifyOptions {
                 claims_dir: default_dir(),
                 tier,
@@ -113,11 +131,19 @@ fn main() -> anyhow::Result<ExitCode> {
                 bail!("no claim matches {:?}", opts.select);
             }
             write_results(&results, &outcome)?;
+            write_report(&opts, &outcome, &report)?;
             print!("{}", table(&outcome));
-            println!("results: {}", results.display());
+            println!("results: {}  report: {}", results.display(), report.join("REPORT.md").display());
             println!("{}", summary_line(&outcome));
             let bad = outcome.iter().any(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error));
             Ok(if bad { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        Task::Report { tier, backend, cache, out } => {
+            let opts = VerifyOptions { claims_dir: default_dir(), tier, backend, select: Vec::new(), cache: Cache::new(cache.unwrap_or_else(Cache::default_root)), fresh: false, quiet: true };
+            let results = from_cache(&opts)?;
+            let figures = write_report(&opts, &results, &out)?;
+            println!("{}: {} claims, {} figures; {}", out.join("REPORT.md").display(), results.len(), figures.len(), summary_line(&results));
+            Ok(ExitCode::SUCCESS)
         }
         Task::Bench { backends, reps, epochs } => {
             bench(&backends, reps, epochs);

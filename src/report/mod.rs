@@ -1,4 +1,12 @@
-//! Human-readable output of a verification: the console table.
+//! Human-readable output of a verification: the console table, and the
+//! report directory (`REPORT.md`, `results.json`, SVG figures) built from
+//! the run cache alone (issue "verification report").
+
+pub mod chart;
+pub mod figures;
+pub mod markdown;
+
+use std::path::Path;
 
 use crate::claims::runner::{ClaimResult, Verdict};
 use crate::claims::schema::Outcome;
@@ -50,4 +58,14 @@ pub fn table(results: &[ClaimResult]) -> String {
 
 fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max { s.to_string() } else { s.chars().take(max - 1).collect::<String>() + "…" }
+}
+
+/// Write `REPORT.md`, `results.json` and `figures/` into `dir` from
+/// evaluated results and the cached runs (never trains).
+pub fn write_report(dir: &Path, results: &[ClaimResult], claims: &[crate::claims::Claim], conditions: &figures::Conditions, header: &str) -> anyhow::Result<Vec<(String, String)>> {
+    std::fs::create_dir_all(dir)?;
+    let figures = figures::write_all(&dir.join("figures"), conditions, results, claims)?;
+    crate::claims::runner::write_results(&dir.join("results.json"), results)?;
+    std::fs::write(dir.join("REPORT.md"), markdown::render(results, claims, &figures, header))?;
+    Ok(figures)
 }

@@ -1,0 +1,147 @@
+//! A small line-chart helper over plotters' SVG backend (no system fonts:
+//! plotters' naive text layout), shared by every figure of the report.
+
+use std::path::Path;
+
+use anyhow::anyhow;
+use plotters::prelude::*;
+
+/// One series: a median line with an optional band (q25–q75).
+pub struct Line {
+    /// Legend entry.
+    pub label: String,
+    /// Colour.
+    pub color: RGBColor,
+    /// (x, y) points; NaN y breaks the line.
+    pub points: Vec<(f64, f64)>,
+    /// (x, low, high) for a shaded band; may be empty.
+    pub band: Vec<(f64, f64, f64)>,
+    /// Draw markers at the points (sparse series such as checkpoints).
+    pub markers: bool,
+}
+
+/// A chart: title, axes, series and reference lines.
+pub struct Chart {
+    /// Title above the plot.
+    pub title: String,
+    /// x-axis label, with units.
+    pub x_label: String,
+    /// y-axis label, with units.
+    pub y_label: String,
+    /// Plot log10(y) with 1eK tick labels.
+    pub log_y: bool,
+    /// The series.
+    pub lines: Vec<Line>,
+    /// Vertical reference lines (x, label).
+    pub vlines: Vec<(f64, String)>,
+    /// Horizontal reference lines (y, label).
+    pub hlines: Vec<(f64, String)>,
+}
+
+/// Colours used across figures.
+pub const GROK: RGBColor = RGBColor(200, 40, 40);
+/// Control runs.
+pub const CONTROL: RGBColor = RGBColor(40, 90, 200);
+/// A third series.
+pub const THIRD: RGBColor = RGBColor(30, 140, 60);
+/// A fourth series.
+pub const FOURTH: RGBColor = RGBColor(150, 80, 170);
+/// A fifth series.
+pub const FIFTH: RGBColor = RGBColor(210, 140, 20);
+
+impl Chart {
+    fn y(&self, v: f64) -> f64 {
+        if self.log_y { if v > 0.0 { v.log10() } else { f64::NAN } } else { v }
+    }
+
+    fn ranges(&self) -> ((f64, f64), (f64, f64)) {
+        let mut xs = Vec::new();
+        let mut ys = Vec::new();
+        for l in &self.lines {
+            xs.extend(l.points.iter().map(|p| p.0));
+            ys.extend(l.points.iter().map(|p| self.y(p.1)));
+            ys.extend(l.band.iter().flat_map(|b| [self.y(b.1), self.y(b.2)]));
+        }
+        ys.extend(self.hlines.iter().map(|h| self.y(h.0)));
+        let span = |v: &[f64]| {
+            let finite: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+            let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if lo.is_finite() { (lo, if hi > lo { hi } else { lo + 1.0 }) } else { (0.0, 1.0) }
+        };
+        let (x, (y0, y1)) = (span(&xs), span(&ys));
+        let pad = 0.05 * (y1 - y0);
+        (x, (y0 - pad, y1 + pad))
+    }
+
+    /// Draw into `area`.
+    pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, plotters::coord::Shift>) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing {}: {e:?}", self.title);
+        let ((x0, x1), (y0, y1)) = self.ranges();
+        let mut chart = ChartBuilder::on(area)
+            .caption(&self.title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(err)?;
+        let log_y = self.log_y;
+        let y_fmt = move |v: &f64| if log_y { format!("1e{v:.0}") } else { format!("{v:.3}") };
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .y_label_formatter(&y_fmt)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(err)?;
+        for l in &self.lines {
+            let band: Vec<(f64, f64, f64)> = l.band.iter().map(|&(x, a, b)| (x, self.y(a), self.y(b))).filter(|b| b.1.is_finite() && b.2.is_finite()).collect();
+            if band.len() > 1 {
+                let polygon: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.2)).chain(band.iter().rev().map(|b| (b.0, b.1))).collect();
+                chart.draw_series(std::iter::once(Polygon::new(polygon, l.color.mix(0.18).filled()))).map_err(err)?;
+            }
+            let mut first = true;
+            for segment in l.points.split(|p| !self.y(p.1).is_finite()).filter(|s| !s.is_empty()) {
+                let pts: Vec<(f64, f64)> = segment.iter().map(|p| (p.0, self.y(p.1))).collect();
+                let series = chart.draw_series(LineSeries::new(pts.clone(), l.color.stroke_width(2))).map_err(err)?;
+                if first {
+                    let color = l.color;
+                    series.label(&l.label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                    first = false;
+                }
+                if l.markers {
+                    chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, l.color.filled()))).map_err(err)?;
+                }
+            }
+        }
+        for (x, label) in &self.vlines {
+            chart.draw_series(LineSeries::new(vec![(*x, y0), (*x, y1)], BLACK.mix(0.6).stroke_width(1))).map_err(err)?;
+            chart.draw_series(std::iter::once(Text::new(label.clone(), (*x, y1 - 0.04 * (y1 - y0)), ("sans-serif", 13)))).map_err(err)?;
+        }
+        for (y, label) in &self.hlines {
+            let y = self.y(*y);
+            chart.draw_series(LineSeries::new(vec![(x0, y), (x1, y)], BLACK.mix(0.5).stroke_width(1))).map_err(err)?;
+            chart.draw_series(std::iter::once(Text::new(label.clone(), (x0 + 0.02 * (x1 - x0), y), ("sans-serif", 13)))).map_err(err)?;
+        }
+        chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK.mix(0.4)).position(SeriesLabelPosition::UpperRight).draw().map_err(err)?;
+        Ok(())
+    }
+}
+
+/// Write one or more charts side by side to an SVG file.
+pub fn write_svg(path: &Path, charts: &[Chart]) -> anyhow::Result<()> {
+    let width = 760 * charts.len() as u32;
+    let root = SVGBackend::new(path, (width, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| anyhow!("{}: {e:?}", path.display()))?;
+    let panels = root.split_evenly((1, charts.len()));
+    for (chart, panel) in charts.iter().zip(&panels) {
+        chart.draw(panel)?;
+    }
+    root.present().map_err(|e| anyhow!("{}: {e:?}", path.display()))?;
+    Ok(())
+}

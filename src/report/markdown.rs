@@ -1,0 +1,100 @@
+//! `REPORT.md`: a summary table and a section per claim.
+
+use std::fmt::Write as _;
+
+use super::{status, verdict_word};
+use crate::claims::runner::{ClaimResult, summary_line};
+use crate::claims::schema::Claim;
+use crate::claims::tolerance::num;
+
+/// A measured quantity with its IQR when the measure produced one
+/// (`x_median` → "m [q25, q75]").
+fn with_iqr(result: &ClaimResult, quantity: &str, value: f64) -> String {
+    let q = &result.measurement.quantities;
+    let iqr = |lo: String, hi: String| Some((q.get(&lo)?, q.get(&hi)?)).filter(|(a, b)| !a.is_nan() && !b.is_nan());
+    let bounds = if let Some(stem) = quantity.strip_suffix("_median") {
+        iqr(format!("{stem}_q25"), format!("{stem}_q75"))
+    } else if quantity.contains("_median_") {
+        iqr(quantity.replacen("_median_", "_q25_", 1), quantity.replacen("_median_", "_q75_", 1))
+    } else {
+        None
+    };
+    match bounds {
+        Some((a, b)) => format!("{} [{}, {}]", num(value), num(*a), num(*b)),
+        None => num(value),
+    }
+}
+
+fn experiments(claim: &Claim, result: &ClaimResult) -> String {
+    let tier = result.tier;
+    claim
+        .raw
+        .experiments
+        .iter()
+        .map(|(name, e)| {
+            let seeds = match tier {
+                crate::claims::Tier::Quick => e.seeds.quick,
+                crate::claims::Tier::Paper => e.seeds.paper,
+            };
+            format!("`{name}`: σ = {}, η = {}, {} epochs, seeds 0..{}, M = {}, K = {}, Wn = {}, lr = {}", e.activation.name(), e.eta, e.epochs, seeds - 1, e.modulus, e.width, e.window, e.lr)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The whole report.
+pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, String)], header: &str) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# lockin verification report\n\n{header}\n\n**{}**\n", summary_line(results));
+    let _ = writeln!(md, "## Summary\n\n| id | claim | paper | measured | tolerance | verdict |\n|---|---|---|---|---|---|");
+    for r in results {
+        let measured: Vec<String> = r.checks.iter().map(|c| format!("{} = {}{}", c.quantity, with_iqr(r, &c.quantity, c.measured), if c.holds { " ✓" } else { " ✗" })).collect();
+        let tolerance: Vec<String> = r.checks.iter().map(|c| c.tolerance.describe()).collect();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | **{}** {} |",
+            r.id,
+            r.title,
+            r.paper,
+            if measured.is_empty() { r.error.clone().unwrap_or_default() } else { measured.join("<br>") },
+            tolerance.join("<br>"),
+            verdict_word(r.verdict),
+            status(r)
+        );
+    }
+    if !figures.is_empty() {
+        let _ = writeln!(md, "\n## Figures\n");
+        for (file, caption) in figures {
+            let _ = writeln!(md, "![{caption}](figures/{file})\n\n{caption}\n");
+        }
+    }
+    for r in results {
+        let _ = writeln!(md, "\n## {} — {}\n", r.id, r.title);
+        let Some(claim) = claims.iter().find(|c| c.raw.id == r.id) else {
+            let _ = writeln!(md, "**{}**: {}\n", verdict_word(r.verdict), r.error.clone().unwrap_or_default());
+            continue;
+        };
+        let _ = writeln!(md, "> {}\n\nSource: {} · file `{}`\n", r.statement.trim(), r.source, r.path);
+        let _ = writeln!(md, "Paper: {}\n\nExperiments: {}\n", r.paper, experiments(claim, r));
+        let measures: Vec<String> = claim.raw.measures.iter().map(|m| format!("`{}`", serde_json::to_string(m).unwrap_or_default())).collect();
+        let _ = writeln!(md, "Measures: {}\n", measures.join(", "));
+        if !r.checks.is_empty() {
+            let _ = writeln!(md, "| quantity | paper | measured | tolerance | holds |\n|---|---|---|---|---|");
+            for c in &r.checks {
+                let _ = writeln!(md, "| {} | {} | {} | {} | {} |", c.quantity, c.paper.map(num).unwrap_or_default(), with_iqr(r, &c.quantity, c.measured), c.tolerance.describe(), if c.holds { "yes" } else { "no" });
+            }
+        }
+        let per_seed: Vec<String> = r.measurement.per_seed.iter().map(|(k, v)| format!("{k}: {}", v.iter().map(|x| if x.is_nan() { "—".into() } else { num(*x) }).collect::<Vec<_>>().join(", "))).collect();
+        if !per_seed.is_empty() {
+            let _ = writeln!(md, "\n<details><summary>Per seed</summary>\n\n{}\n\n</details>", per_seed.iter().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n"));
+        }
+        let _ = writeln!(md, "\n**{}** — {}", verdict_word(r.verdict), status(r));
+        if let Some(finding) = &r.finding {
+            let _ = writeln!(md, "\nFinding: {}", finding.trim());
+        }
+        if let Some(error) = &r.error {
+            let _ = writeln!(md, "\nError: {error}");
+        }
+    }
+    md
+}
