@@ -60,7 +60,12 @@ pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes
             }
         }
     }
-    PhaseTimes { forward: median(&samples[0]), evaluation: median(&samples[1]), backward_optimizer: median(&samples[2]), spectrum: median(&samples[3]) }
+    PhaseTimes {
+        forward: median(&samples[0]),
+        evaluation: median(&samples[1]),
+        backward_optimizer: median(&samples[2]),
+        spectrum: median(&samples[3]),
+    }
 }
 
 /// SPEC §6's FLOP count of one epoch: the output layer's forward and two
@@ -75,8 +80,14 @@ pub fn epoch_flops(spec: &TrainSpec) -> f64 {
 /// the forward pass: the median of `reps` timed products.
 pub fn gemm_gflops(backend: Backend, n: usize, k: usize, m: usize, reps: usize) -> f64 {
     let device = backend.device();
-    let a = Tensor::<2>::from_data(TensorData::new((0..n * k).map(|i| (i % 7) as f32 * 0.1).collect::<Vec<f32>>(), [n, k]), &device);
-    let b = Tensor::<2>::from_data(TensorData::new((0..k * m).map(|i| (i % 5) as f32 * 0.1).collect::<Vec<f32>>(), [k, m]), &device);
+    let a = Tensor::<2>::from_data(
+        TensorData::new((0..n * k).map(|i| (i % 7) as f32 * 0.1).collect::<Vec<f32>>(), [n, k]),
+        &device,
+    );
+    let b = Tensor::<2>::from_data(
+        TensorData::new((0..k * m).map(|i| (i % 5) as f32 * 0.1).collect::<Vec<f32>>(), [k, m]),
+        &device,
+    );
     let times: Vec<f64> = (0..reps)
         .map(|_| {
             let t = Instant::now();

@@ -40,7 +40,13 @@ fn i64_bytes(x: &[usize]) -> Vec<u8> {
 }
 
 /// Write W, V and (optionally) the split to `path`.
-pub fn write(path: &Path, modulus: usize, width: usize, weights: &Weights, split: Option<&Split>) -> anyhow::Result<()> {
+pub fn write(
+    path: &Path,
+    modulus: usize,
+    width: usize,
+    weights: &Weights,
+    split: Option<&Split>,
+) -> anyhow::Result<()> {
     let w = f32_bytes(&weights.w);
     let v = f32_bytes(&weights.v);
     let mut tensors = vec![
@@ -76,8 +82,15 @@ fn parse(bytes: &[u8]) -> anyhow::Result<WeightsFile> {
     let v = tensor(&file, "V", Dtype::F32, 2)?;
     let (modulus, width) = (v.shape()[0], v.shape()[1]);
     let w = tensor(&file, "W", Dtype::F32, 2)?;
-    ensure!(w.shape() == [width, 2 * modulus], "tensor `W` has shape {:?}, expected [K, 2M] = [{width}, {}] (from V's [M, K])", w.shape(), 2 * modulus);
-    let floats = |view: &TensorView| view.data().chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect::<Vec<f32>>();
+    ensure!(
+        w.shape() == [width, 2 * modulus],
+        "tensor `W` has shape {:?}, expected [K, 2M] = [{width}, {}] (from V's [M, K])",
+        w.shape(),
+        2 * modulus
+    );
+    let floats = |view: &TensorView| {
+        view.data().chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect::<Vec<f32>>()
+    };
     let weights = Weights { w: floats(&w), v: floats(&v) };
     ensure!(weights.w.iter().chain(&weights.v).all(|x| x.is_finite()), "`W` or `V` holds a non-finite value");
     let names = file.names();
@@ -128,7 +141,8 @@ mod tests {
     fn error_of(tensors: Vec<(&str, Dtype, Vec<usize>, Vec<u8>)>) -> String {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.safetensors");
-        let views: Vec<_> = tensors.iter().map(|(n, d, s, b)| (n.to_string(), TensorView::new(*d, s.clone(), b).unwrap())).collect();
+        let views: Vec<_> =
+            tensors.iter().map(|(n, d, s, b)| (n.to_string(), TensorView::new(*d, s.clone(), b).unwrap())).collect();
         std::fs::write(&path, safetensors::serialize(views, None).unwrap()).unwrap();
         format!("{:#}", read(&path).unwrap_err())
     }
@@ -153,7 +167,11 @@ mod tests {
             ("test_idx", Dtype::I64, vec![15], i64_bytes(&(10..25).collect::<Vec<_>>())),
         ]);
         assert!(e.contains("train_idx: pair index 2 appears twice"), "{e}");
-        let e = error_of(vec![("W", Dtype::F32, vec![8, 10], w), ("V", Dtype::F32, vec![5, 8], v), ("train_idx", Dtype::I64, vec![1], i64_bytes(&[0]))]);
+        let e = error_of(vec![
+            ("W", Dtype::F32, vec![8, 10], w),
+            ("V", Dtype::F32, vec![5, 8], v),
+            ("train_idx", Dtype::I64, vec![1], i64_bytes(&[0])),
+        ]);
         assert!(e.contains("come together"), "{e}");
     }
 }

@@ -94,11 +94,7 @@ impl Split {
     /// A split from explicit pair indices (e.g. imported from PyTorch).
     /// The caller validates that they partition the M² pairs.
     pub fn from_indices(modulus: usize, train: Vec<usize>, test: Vec<usize>) -> Self {
-        Self {
-            modulus,
-            train: PairSet::new(modulus, train),
-            test: PairSet::new(modulus, test),
-        }
+        Self { modulus, train: PairSet::new(modulus, train), test: PairSet::new(modulus, test) }
     }
 }
 

@@ -13,8 +13,23 @@ use crate::train::gradient::Evaluation;
 
 /// The CSV header, in order.
 pub const COLUMNS: [&str; 17] = [
-    "epoch", "train_acc", "test_acc", "train_loss", "test_loss", "w_sigma1", "w_sigma2", "w_sigma3", "w_sigma4",
-    "w_sigma5", "w_gap23", "v_sigma1", "v_sigma2", "v_sigma3", "v_sigma4", "v_sigma5", "v_gap23",
+    "epoch",
+    "train_acc",
+    "test_acc",
+    "train_loss",
+    "test_loss",
+    "w_sigma1",
+    "w_sigma2",
+    "w_sigma3",
+    "w_sigma4",
+    "w_sigma5",
+    "w_gap23",
+    "v_sigma1",
+    "v_sigma2",
+    "v_sigma3",
+    "v_sigma4",
+    "v_sigma5",
+    "v_gap23",
 ];
 
 /// One row of the log.
@@ -81,7 +96,10 @@ impl Metrics {
         if header != COLUMNS.join(",") {
             bail!("line 1: header is not the metrics.csv header ({})", COLUMNS.join(","));
         }
-        let rows = lines.enumerate().map(|(i, line)| parse_row(line).with_context(|| format!("line {}", i + 2))).collect::<anyhow::Result<_>>()?;
+        let rows = lines
+            .enumerate()
+            .map(|(i, line)| parse_row(line).with_context(|| format!("line {}", i + 2)))
+            .collect::<anyhow::Result<_>>()?;
         Ok(Self { rows })
     }
 }

@@ -14,7 +14,9 @@ pub fn epoch_reporter(label: String, epochs: usize, quiet: bool) -> Box<dyn FnMu
     }
     if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(epochs as u64 + 1);
-        let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({eta})").expect("valid template").progress_chars("=> ");
+        let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({eta})")
+            .expect("valid template")
+            .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(label);
         return Box::new(move |row| {
@@ -27,7 +29,10 @@ pub fn epoch_reporter(label: String, epochs: usize, quiet: bool) -> Box<dyn FnMu
     }
     Box::new(move |row| {
         if row.epoch % 100 == 0 || row.epoch == epochs {
-            eprintln!("{label}: epoch {}/{epochs} train acc {:.3} test acc {:.3} gap23 {:.3e}", row.epoch, row.train.accuracy, row.test.accuracy, row.w.gap23);
+            eprintln!(
+                "{label}: epoch {}/{epochs} train acc {:.3} test acc {:.3} gap23 {:.3e}",
+                row.epoch, row.train.accuracy, row.test.accuracy, row.w.gap23
+            );
         }
     })
 }

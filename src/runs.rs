@@ -127,10 +127,15 @@ impl Run {
         if !dir.join("DONE").exists() {
             bail!("{}: incomplete run (no DONE marker)", dir.display());
         }
-        let read = |name: &str| fs::read_to_string(dir.join(name)).with_context(|| format!("reading {}", dir.join(name).display()));
-        let spec: SpecFile = serde_json::from_str(&read("spec.json")?).with_context(|| format!("{}/spec.json", dir.display()))?;
-        let metrics = Metrics::from_csv(&read("metrics.csv")?).with_context(|| format!("{}/metrics.csv", dir.display()))?;
-        let summary = serde_json::from_str(&read("summary.json")?).with_context(|| format!("{}/summary.json", dir.display()))?;
+        let read = |name: &str| {
+            fs::read_to_string(dir.join(name)).with_context(|| format!("reading {}", dir.join(name).display()))
+        };
+        let spec: SpecFile =
+            serde_json::from_str(&read("spec.json")?).with_context(|| format!("{}/spec.json", dir.display()))?;
+        let metrics =
+            Metrics::from_csv(&read("metrics.csv")?).with_context(|| format!("{}/metrics.csv", dir.display()))?;
+        let summary =
+            serde_json::from_str(&read("summary.json")?).with_context(|| format!("{}/summary.json", dir.display()))?;
         Ok(Self { dir: dir.to_path_buf(), spec: spec.spec, metrics, summary })
     }
 
@@ -146,16 +151,32 @@ impl Run {
 }
 
 /// Train and write a complete run directory at `dir` (which must not exist).
-pub fn train_into(dir: &Path, spec: &TrainSpec, start: &Start, init_from: Option<&Path>, on_row: &mut dyn FnMut(&EpochRow)) -> anyhow::Result<Run> {
+pub fn train_into(
+    dir: &Path,
+    spec: &TrainSpec,
+    start: &Start,
+    init_from: Option<&Path>,
+    on_row: &mut dyn FnMut(&EpochRow),
+) -> anyhow::Result<Run> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let spec_file = SpecFile { code_version: CODE_VERSION, spec: spec.clone(), init_from: init_from.map(|p| p.display().to_string()) };
+    let spec_file = SpecFile {
+        code_version: CODE_VERSION,
+        spec: spec.clone(),
+        init_from: init_from.map(|p| p.display().to_string()),
+    };
     fs::write(dir.join("spec.json"), serde_json::to_string_pretty(&spec_file)?)?;
     let clock = Instant::now();
     let output = train(spec, start, on_row);
     let summary = RunSummary::of(&output, clock.elapsed().as_secs_f64());
     fs::write(dir.join("metrics.csv"), output.metrics.to_csv())?;
     for ck in &output.checkpoints {
-        checkpoint::write(&dir.join(checkpoint_name(ck.epoch)), spec.modulus, spec.width, &ck.weights, Some(&start.split))?;
+        checkpoint::write(
+            &dir.join(checkpoint_name(ck.epoch)),
+            spec.modulus,
+            spec.width,
+            &ck.weights,
+            Some(&start.split),
+        )?;
     }
     fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
     File::create(dir.join("DONE"))?.sync_all()?;
@@ -189,7 +210,9 @@ impl Cache {
 
     /// `$LOCKIN_CACHE`, else `target/lockin/cache` in the project.
     pub fn default_root() -> PathBuf {
-        std::env::var_os("LOCKIN_CACHE").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/lockin/cache"))
+        std::env::var_os("LOCKIN_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/lockin/cache"))
     }
 
     /// Its root directory.
@@ -237,7 +260,14 @@ impl Cache {
 pub fn start_from_file(spec: &TrainSpec, path: &Path) -> anyhow::Result<Start> {
     let file = checkpoint::read(path)?;
     if (file.modulus, file.width) != (spec.modulus, spec.width) {
-        bail!("{}: weights are for M = {}, K = {}, but the run has M = {}, K = {}", path.display(), file.modulus, file.width, spec.modulus, spec.width);
+        bail!(
+            "{}: weights are for M = {}, K = {}, but the run has M = {}, K = {}",
+            path.display(),
+            file.modulus,
+            file.width,
+            spec.modulus,
+            spec.width
+        );
     }
     let split = file.split.unwrap_or_else(|| spec.seeded_start().split);
     Ok(Start { weights: file.weights, split })
@@ -248,7 +278,15 @@ mod tests {
     use super::*;
 
     fn tiny() -> TrainSpec {
-        TrainSpec { modulus: 5, width: 8, train_fraction: 0.6, epochs: 12, window: 3, checkpoints: vec![4], ..TrainSpec::default() }
+        TrainSpec {
+            modulus: 5,
+            width: 8,
+            train_fraction: 0.6,
+            epochs: 12,
+            window: 3,
+            checkpoints: vec![4],
+            ..TrainSpec::default()
+        }
     }
 
     #[test]

@@ -15,7 +15,16 @@ struct MaxDiff {
 }
 
 fn compare(a: Backend, b: Backend) -> MaxDiff {
-    let spec = TrainSpec { modulus: 13, width: 64, epochs: 300, window: 10, lr: 3e-3, eta: 1e-3, backend: a, ..TrainSpec::default() };
+    let spec = TrainSpec {
+        modulus: 13,
+        width: 64,
+        epochs: 300,
+        window: 10,
+        lr: 3e-3,
+        eta: 1e-3,
+        backend: a,
+        ..TrainSpec::default()
+    };
     let start = spec.seeded_start();
     let run_a = train(&spec, &start, &mut |_| {});
     let run_b = train(&TrainSpec { backend: b, ..spec }, &start, &mut |_| {});

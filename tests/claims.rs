@@ -19,7 +19,12 @@ use serde::Serialize;
 fn runner() -> &'static Runner {
     static RUNNER: OnceLock<Runner> = OnceLock::new();
     RUNNER.get_or_init(|| {
-        let mut runner = Runner::new(Cache::new(Cache::default_root()), Tier::Quick, Backend::default(), Box::new(|_| Box::new(|_| {})));
+        let mut runner = Runner::new(
+            Cache::new(Cache::default_root()),
+            Tier::Quick,
+            Backend::default(),
+            Box::new(|_| Box::new(|_| {})),
+        );
         let claims: Vec<_> = load_dir(&default_dir()).expect("claims/").into_iter().filter_map(Result::ok).collect();
         runner.plan(&claims);
         runner
@@ -56,7 +61,16 @@ fn snapshot_of(r: &ClaimResult) -> Snapshot {
         tier: r.tier.name().into(),
         verdict: r.verdict,
         reproduced: r.reproduced,
-        checks: r.checks.iter().map(|c| Check { quantity: c.quantity.clone(), tolerance: c.tolerance.describe(), measured: three_significant(c.measured), holds: c.holds }).collect(),
+        checks: r
+            .checks
+            .iter()
+            .map(|c| Check {
+                quantity: c.quantity.clone(),
+                tolerance: c.tolerance.describe(),
+                measured: three_significant(c.measured),
+                holds: c.holds,
+            })
+            .collect(),
         // Integer-valued per-seed series only (fire epochs, ranks): exact and robust.
         per_seed: r
             .measurement
@@ -82,19 +96,30 @@ fn snapshot_settings(claim_path: &Path, statement: &str) -> insta::Settings {
 fn claim(#[files("claims/*.yaml")] path: PathBuf) {
     let claim = load(&path).unwrap_or_else(|e| panic!("{e}"));
     let result = runner().evaluate(&claim);
-    snapshot_settings(&path, &claim.raw.statement).bind(|| insta::assert_yaml_snapshot!(claim.raw.id.clone(), snapshot_of(&result)));
-    assert_eq!(result.verdict, Verdict::Pass, "\n{}{}", table(std::slice::from_ref(&result)), result.error.unwrap_or_default());
+    snapshot_settings(&path, &claim.raw.statement)
+        .bind(|| insta::assert_yaml_snapshot!(claim.raw.id.clone(), snapshot_of(&result)));
+    assert_eq!(
+        result.verdict,
+        Verdict::Pass,
+        "\n{}{}",
+        table(std::slice::from_ref(&result)),
+        result.error.unwrap_or_default()
+    );
 }
 
 #[test]
 fn every_claim_has_a_snapshot_and_every_snapshot_a_claim() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut claims: Vec<String> = load_dir(&default_dir()).unwrap().into_iter().map(|c| c.expect("claim loads").raw.id).collect();
+    let mut claims: Vec<String> =
+        load_dir(&default_dir()).unwrap().into_iter().map(|c| c.expect("claim loads").raw.id).collect();
     let mut snaps: Vec<String> = std::fs::read_dir(root.join("snapshots"))
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".snap").map(String::from))
         .collect();
     claims.sort();
     snaps.sort();
-    assert_eq!(claims, snaps, "claims/ and snapshots/ must pair up: add the snapshot (cargo insta review) or remove the stale one");
+    assert_eq!(
+        claims, snaps,
+        "claims/ and snapshots/ must pair up: add the snapshot (cargo insta review) or remove the stale one"
+    );
 }

@@ -32,11 +32,33 @@ fn verdicts_follow_recorded_outcomes_and_broken_files_do_not_stop_the_rest() {
     write(d, "T1-holds.yaml", &claim("T1", "reproduces", "seeds", "{equals: 2}", DETECTOR));
     write(d, "T2-recorded-negative.yaml", &claim("T2", "does-not-reproduce", "seeds", "{equals: 3}", DETECTOR));
     write(d, "T3-regression.yaml", &claim("T3", "reproduces", "seeds", "{equals: 3}", DETECTOR));
-    write(d, "T4-broken.yaml", &claim("T4", "reproduces", "seeds", "{equals: 2}", DETECTOR).replace("tolerance:", "tolerence:"));
-    write(d, "T5-identity.yaml", &claim("T5", "reproduces", "exact_min", "{equals: 1}", "{kind: sign-rule, condition: grok, epochs: [10, 40], pairs: 5}"));
+    write(
+        d,
+        "T4-broken.yaml",
+        &claim("T4", "reproduces", "seeds", "{equals: 2}", DETECTOR).replace("tolerance:", "tolerence:"),
+    );
+    write(
+        d,
+        "T5-identity.yaml",
+        &claim(
+            "T5",
+            "reproduces",
+            "exact_min",
+            "{equals: 1}",
+            "{kind: sign-rule, condition: grok, epochs: [10, 40], pairs: 5}",
+        ),
+    );
     write(d, "T6-bad-ref.yaml", &claim("T6", "reproduces", "seeds", "{equals: 2}", "{kind: detector, condition: grk}"));
 
-    let opts = VerifyOptions { claims_dir: d.into(), tier: Tier::Quick, backend: Backend::Ndarray, select: vec![], cache: Cache::new(cache.path()), fresh: false, quiet: true };
+    let opts = VerifyOptions {
+        claims_dir: d.into(),
+        tier: Tier::Quick,
+        backend: Backend::Ndarray,
+        select: vec![],
+        cache: Cache::new(cache.path()),
+        fresh: false,
+        quiet: true,
+    };
     let results = verify(&opts).unwrap();
     let verdict = |id: &str| results.iter().find(|r| r.id == id).unwrap_or_else(|| panic!("{id} missing")).verdict;
     assert_eq!(verdict("T1"), Verdict::Pass);
@@ -73,22 +95,55 @@ fn report_is_regenerated_from_the_cache_alone() {
     let cache = tempfile::tempdir().unwrap();
     let d = claims.path();
     write(d, "R1-detector.yaml", &claim("R1", "reproduces", "seeds", "{equals: 2}", DETECTOR));
-    let separation = claim("R2", "reproduces", "separation", "{at_least: 0}", "{kind: late-separation, numerator: grok, denominator: control, window: [20, 40]}")
-        .replace("experiments:\n", &format!("experiments:\n  control: {TINY_CONTROL}\n"))
-        .replace("quantity: separation", "quantity: separation_w20_40");
+    let separation = claim(
+        "R2",
+        "reproduces",
+        "separation",
+        "{at_least: 0}",
+        "{kind: late-separation, numerator: grok, denominator: control, window: [20, 40]}",
+    )
+    .replace("experiments:\n", &format!("experiments:\n  control: {TINY_CONTROL}\n"))
+    .replace("quantity: separation", "quantity: separation_w20_40");
     write(d, "R2-separation.yaml", &separation);
-    write(d, "R3-sign-rule.yaml", &claim("R3", "reproduces", "exact_min", "{equals: 1}", "{kind: sign-rule, condition: grok, epochs: [10, 40], pairs: 5}"));
-    let opts = VerifyOptions { claims_dir: d.into(), tier: Tier::Quick, backend: Backend::default(), select: vec![], cache: Cache::new(cache.path()), fresh: false, quiet: true };
+    write(
+        d,
+        "R3-sign-rule.yaml",
+        &claim(
+            "R3",
+            "reproduces",
+            "exact_min",
+            "{equals: 1}",
+            "{kind: sign-rule, condition: grok, epochs: [10, 40], pairs: 5}",
+        ),
+    );
+    let opts = VerifyOptions {
+        claims_dir: d.into(),
+        tier: Tier::Quick,
+        backend: Backend::default(),
+        select: vec![],
+        cache: Cache::new(cache.path()),
+        fresh: false,
+        quiet: true,
+    };
 
     // Nothing cached yet: the report path trains nothing and says so.
     let empty = lockin::claims::verify::from_cache(&opts).unwrap();
-    assert!(empty.iter().all(|r| r.verdict == Verdict::Error && r.error.as_deref().unwrap().contains("not in the cache")));
+    assert!(
+        empty.iter().all(|r| r.verdict == Verdict::Error && r.error.as_deref().unwrap().contains("not in the cache"))
+    );
     assert!(!cache.path().join("runs").exists());
 
     let trained = verify(&opts).unwrap();
-    assert!(trained.iter().all(|r| r.verdict == Verdict::Pass), "{:?}", trained.iter().map(|r| &r.error).collect::<Vec<_>>());
-    let runs_before: Vec<_> = std::fs::read_dir(cache.path().join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
-    let mtimes = |paths: &[std::path::PathBuf]| paths.iter().map(|p| std::fs::metadata(p.join("DONE")).unwrap().modified().unwrap()).collect::<Vec<_>>();
+    assert!(
+        trained.iter().all(|r| r.verdict == Verdict::Pass),
+        "{:?}",
+        trained.iter().map(|r| &r.error).collect::<Vec<_>>()
+    );
+    let runs_before: Vec<_> =
+        std::fs::read_dir(cache.path().join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mtimes = |paths: &[std::path::PathBuf]| {
+        paths.iter().map(|p| std::fs::metadata(p.join("DONE")).unwrap().modified().unwrap()).collect::<Vec<_>>()
+    };
     let before = mtimes(&runs_before);
 
     let regenerated = lockin::claims::verify::from_cache(&opts).unwrap();

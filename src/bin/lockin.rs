@@ -86,7 +86,11 @@ struct RunArgs {
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
     if !args.backend.available() {
-        bail!("backend {} is not in this build: rebuild with `--features {}`", args.backend.name(), args.backend.name());
+        bail!(
+            "backend {} is not in this build: rebuild with `--features {}`",
+            args.backend.name(),
+            args.backend.name()
+        );
     }
     if args.out.exists() {
         bail!("{} already exists; choose a new --out directory", args.out.display());
@@ -109,14 +113,24 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         None => spec.seeded_start(),
     };
     let label = format!("{} eta={} seed={}", spec.activation.name(), spec.eta, spec.seed);
-    let run = train_into(&args.out, &spec, &start, args.init_from.as_deref(), &mut *epoch_reporter(label, spec.epochs, args.quiet))?;
+    let run = train_into(
+        &args.out,
+        &spec,
+        &start,
+        args.init_from.as_deref(),
+        &mut *epoch_reporter(label, spec.epochs, args.quiet),
+    )?;
     let s = &run.summary;
     if let Some(epoch) = s.diverged_at {
         eprintln!("DIVERGED: non-finite training loss at epoch {epoch}; the log stops there");
     }
     println!("run directory   {}", run.dir.display());
     println!("fire epoch      {}", s.detection.fire_epoch.map_or("never fired".into(), |e| e.to_string()));
-    println!("max slope       {} at epoch {}", num(s.detection.max_slope), s.detection.max_slope_epoch.map_or("—".into(), |e| e.to_string()));
+    println!(
+        "max slope       {} at epoch {}",
+        num(s.detection.max_slope),
+        s.detection.max_slope_epoch.map_or("—".into(), |e| e.to_string())
+    );
     println!("late gap23      {} (median over [200, 400])", num(s.late_gap23_median));
     let m = s.milestones;
     let at = |e: Option<usize>| e.map_or("never".into(), |e| e.to_string());
@@ -141,7 +155,14 @@ fn theorem6(dir: PathBuf, epochs: Vec<usize>, pairs: usize) -> anyhow::Result<()
         let r = sign_rule_of_checkpoint(&run, epoch, pairs, run.spec.eta).with_context(|| format!("epoch {epoch}"))?;
         println!(
             "{epoch:>5}  {:>9.3}  {:>11.3}  {:>5.3}  {:>9.3}  {:>9.3}  {:>8}  {:>9.3}  {:.3}",
-            r.published_sign_match, r.published_sign_match_identity, r.exact_sign_match, r.full_projector_sign_match, r.repulsion_fraction, r.positive_pairs, r.median_abs_similarity, r.negative_b_fraction
+            r.published_sign_match,
+            r.published_sign_match_identity,
+            r.exact_sign_match,
+            r.full_projector_sign_match,
+            r.repulsion_fraction,
+            r.positive_pairs,
+            r.median_abs_similarity,
+            r.negative_b_fraction
         );
     }
     Ok(())

@@ -118,7 +118,9 @@ impl MeasureSpec {
     /// The experiments this measure reads.
     pub fn conditions(&self) -> Vec<&str> {
         match self {
-            MeasureSpec::Detector { condition, .. } | MeasureSpec::EffectiveRank { condition, .. } | MeasureSpec::SignRule { condition, .. } => vec![condition],
+            MeasureSpec::Detector { condition, .. }
+            | MeasureSpec::EffectiveRank { condition, .. }
+            | MeasureSpec::SignRule { condition, .. } => vec![condition],
             MeasureSpec::LateSeparation { numerator, denominator, .. } => vec![numerator, denominator],
         }
     }
@@ -136,7 +138,10 @@ impl MeasureSpec {
         let summary = |p: &str| ["median", "q25", "q75"].map(|s| format!("{p}_{s}")).to_vec();
         match self {
             MeasureSpec::Detector { .. } => {
-                let mut names: Vec<String> = ["fired", "seeds", "fired_fraction", "fire_epoch_iqr_width", "max_slope_max"].map(String::from).to_vec();
+                let mut names: Vec<String> =
+                    ["fired", "seeds", "fired_fraction", "fire_epoch_iqr_width", "max_slope_max"]
+                        .map(String::from)
+                        .to_vec();
                 names.extend(summary("fire_epoch"));
                 names
             }
@@ -152,7 +157,10 @@ impl MeasureSpec {
                 names.into_iter().map(|n| n + &window_suffix(window)).collect()
             }
             MeasureSpec::SignRule { epochs, .. } => {
-                let mut names: Vec<String> = ["exact_min", "full_projector_min", "published_rise", "published_repulsion_max_gap"].map(String::from).to_vec();
+                let mut names: Vec<String> =
+                    ["exact_min", "full_projector_min", "published_rise", "published_repulsion_max_gap"]
+                        .map(String::from)
+                        .to_vec();
                 for (field, _) in SIGN_RULE_FIELDS {
                     for e in epochs {
                         names.extend(["median", "q25", "q75", "min"].map(|s| format!("{field}_{s}_e{e}")));
@@ -169,23 +177,36 @@ impl MeasureSpec {
         for c in self.conditions() {
             if !experiments.contains_key(c) {
                 let known: Vec<&str> = experiments.keys().map(String::as_str).collect();
-                return Err((c.to_string(), format!("measure refers to experiment `{c}`, which is not in experiments ({})", known.join(", "))));
+                return Err((
+                    c.to_string(),
+                    format!("measure refers to experiment `{c}`, which is not in experiments ({})", known.join(", ")),
+                ));
             }
         }
         match self {
-            MeasureSpec::Detector { detector, .. } if !(detector.lag > 0 && detector.floor > 0.0 && detector.threshold.is_finite()) => {
+            MeasureSpec::Detector { detector, .. }
+                if !(detector.lag > 0 && detector.floor > 0.0 && detector.threshold.is_finite()) =>
+            {
                 Err(("detector".into(), "needs lag > 0, floor > 0 and a finite threshold".into()))
             }
-            MeasureSpec::EffectiveRank { tau, k_max, .. } if !(*tau > 1.0 && (1..=4).contains(k_max)) => Err(("k_max".into(), "needs tau > 1 and 1 ≤ k_max ≤ 4".into())),
-            MeasureSpec::LateSeparation { window, .. } | MeasureSpec::EffectiveRank { window, .. } if window.first > window.last => {
+            MeasureSpec::EffectiveRank { tau, k_max, .. } if !(*tau > 1.0 && (1..=4).contains(k_max)) => {
+                Err(("k_max".into(), "needs tau > 1 and 1 ≤ k_max ≤ 4".into()))
+            }
+            MeasureSpec::LateSeparation { window, .. } | MeasureSpec::EffectiveRank { window, .. }
+                if window.first > window.last =>
+            {
                 Err(("window".into(), format!("{window} is empty")))
             }
             MeasureSpec::SignRule { condition, epochs, pairs } => {
                 let e = &experiments[condition];
                 if e.eta <= 0.0 {
-                    return Err(("eta".into(), format!("sign-rule needs η > 0 in `{condition}` (B is singular at η = 0)")));
+                    return Err((
+                        "eta".into(),
+                        format!("sign-rule needs η > 0 in `{condition}` (B is singular at η = 0)"),
+                    ));
                 }
-                if epochs.is_empty() || !epochs.windows(2).all(|w| w[0] < w[1]) || epochs.iter().any(|&x| x > e.epochs) {
+                if epochs.is_empty() || !epochs.windows(2).all(|w| w[0] < w[1]) || epochs.iter().any(|&x| x > e.epochs)
+                {
                     return Err(("epochs".into(), format!("need ascending checkpoint epochs within 0..={}", e.epochs)));
                 }
                 if *pairs == 0 {
@@ -207,7 +228,8 @@ impl MeasureSpec {
         let mut out = Measurement::default();
         match self {
             MeasureSpec::Detector { condition, detector } => {
-                let detections: Vec<_> = runs(condition)?.iter().map(|r| detect(&r.metrics.w_gap23(), detector)).collect();
+                let detections: Vec<_> =
+                    runs(condition)?.iter().map(|r| detect(&r.metrics.w_gap23(), detector)).collect();
                 let fire: Vec<f64> = detections.iter().map(|d| d.fire_epoch.map_or(f64::NAN, |e| e as f64)).collect();
                 let fired = fire.iter().filter(|e| !e.is_nan()).count();
                 out.set("fired", fired as f64);
@@ -223,7 +245,8 @@ impl MeasureSpec {
             MeasureSpec::LateSeparation { numerator, denominator, window } => {
                 let w = window_suffix(window);
                 let mut medians_of = |role: &str, condition: &str| -> anyhow::Result<f64> {
-                    let medians: Vec<f64> = runs(condition)?.iter().map(|r| window_median(&r.metrics.w_gap23(), *window)).collect();
+                    let medians: Vec<f64> =
+                        runs(condition)?.iter().map(|r| window_median(&r.metrics.w_gap23(), *window)).collect();
                     out.summary(&medians, |s| format!("{role}_{s}{w}"));
                     out.per_seed.insert(format!("{role}_late_gap23{w}"), medians.clone());
                     Ok(median(&medians))
@@ -234,9 +257,13 @@ impl MeasureSpec {
             MeasureSpec::EffectiveRank { condition, tau, k_max, window } => {
                 let w = window_suffix(window);
                 let params = RankParams { tau: *tau, k_max: *k_max, window: *window };
-                let ranks: Vec<_> = runs(condition)?.iter().map(|r| effective_rank(&r.metrics.w_sigma(), &params)).collect();
+                let ranks: Vec<_> =
+                    runs(condition)?.iter().map(|r| effective_rank(&r.metrics.w_sigma(), &params)).collect();
                 for k in 0..=*k_max {
-                    out.set(format!("rank_fraction_{k}{w}"), ranks.iter().filter(|r| r.rank == k).count() as f64 / ranks.len() as f64);
+                    out.set(
+                        format!("rank_fraction_{k}{w}"),
+                        ranks.iter().filter(|r| r.rank == k).count() as f64 / ranks.len() as f64,
+                    );
                 }
                 for k in 0..4 {
                     let q: Vec<f64> = ranks.iter().map(|r| r.ratio_medians[k]).collect();
@@ -245,12 +272,21 @@ impl MeasureSpec {
                 }
                 out.per_seed.insert(format!("rank{w}"), ranks.iter().map(|r| r.rank as f64).collect());
             }
-            MeasureSpec::SignRule { condition, epochs, pairs } => self.measure_sign_rule(&runs(condition)?, epochs, *pairs, sign_rule, &mut out)?,
+            MeasureSpec::SignRule { condition, epochs, pairs } => {
+                self.measure_sign_rule(&runs(condition)?, epochs, *pairs, sign_rule, &mut out)?
+            }
         }
         Ok(out)
     }
 
-    fn measure_sign_rule(&self, runs: &[Run], epochs: &[usize], pairs: usize, sign_rule: &dyn Fn(&Run, usize, usize) -> anyhow::Result<SignRule>, out: &mut Measurement) -> anyhow::Result<()> {
+    fn measure_sign_rule(
+        &self,
+        runs: &[Run],
+        epochs: &[usize],
+        pairs: usize,
+        sign_rule: &dyn Fn(&Run, usize, usize) -> anyhow::Result<SignRule>,
+        out: &mut Measurement,
+    ) -> anyhow::Result<()> {
         let mut all = Vec::new(); // all[epoch index][seed]
         for &e in epochs {
             all.push(runs.iter().map(|r| sign_rule(r, e, pairs)).collect::<anyhow::Result<Vec<_>>>()?);
@@ -270,7 +306,13 @@ impl MeasureSpec {
             ("exact_min", min_over("exact")),
             ("full_projector_min", min_over("full_projector")),
             ("published_rise", published(epochs.last().expect("validated")) - published(&epochs[0])),
-            ("published_repulsion_max_gap", epochs.iter().map(|e| (published(e) - q[&format!("repulsion_median_e{e}")]).abs()).fold(f64::NAN, f64::max)),
+            (
+                "published_repulsion_max_gap",
+                epochs
+                    .iter()
+                    .map(|e| (published(e) - q[&format!("repulsion_median_e{e}")]).abs())
+                    .fold(f64::NAN, f64::max),
+            ),
         ];
         for (name, value) in derived {
             out.set(name, value);

@@ -6,10 +6,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::Tier;
 use super::measure::Measurement;
 use super::schema::{Claim, Experiment, LoadError, Outcome};
 use super::tolerance::Tolerance;
-use super::Tier;
 use crate::backend::Backend;
 use crate::measure::theorem6::{self, SignRule};
 use crate::metrics::EpochRow;
@@ -84,7 +84,10 @@ pub struct ClaimResult {
 impl ClaimResult {
     /// The result of a file that did not load.
     pub fn load_error(error: &LoadError, tier: Tier) -> Self {
-        let id = error.id.clone().unwrap_or_else(|| error.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+        let id = error
+            .id
+            .clone()
+            .unwrap_or_else(|| error.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
         Self {
             id,
             path: error.path.display().to_string(),
@@ -178,7 +181,12 @@ pub struct Runner {
 impl Runner {
     /// A runner over `cache`; `on_train(spec)` gives the per-epoch callback
     /// of each run it trains (progress display; a no-op in tests).
-    pub fn new(cache: Cache, tier: Tier, backend: Backend, on_train: Box<dyn Fn(&TrainSpec) -> Box<dyn FnMut(&EpochRow)> + Send + Sync>) -> Self {
+    pub fn new(
+        cache: Cache,
+        tier: Tier,
+        backend: Backend,
+        on_train: Box<dyn Fn(&TrainSpec) -> Box<dyn FnMut(&EpochRow)> + Send + Sync>,
+    ) -> Self {
         Self { cache, tier, backend, planned: BTreeMap::new(), train: true, on_train }
     }
 
@@ -193,7 +201,10 @@ impl Runner {
     pub fn plan<'a>(&mut self, claims: impl IntoIterator<Item = &'a Claim>) -> Vec<TrainSpec> {
         for claim in claims {
             for spec in claim_specs(claim, self.tier, self.backend).into_values().flatten() {
-                let entry = self.planned.entry(cache_key(&spec)).or_insert_with(|| TrainSpec { checkpoints: Vec::new(), ..spec.clone() });
+                let entry = self
+                    .planned
+                    .entry(cache_key(&spec))
+                    .or_insert_with(|| TrainSpec { checkpoints: Vec::new(), ..spec.clone() });
                 entry.checkpoints.extend(&spec.checkpoints);
                 entry.checkpoints.sort_unstable();
                 entry.checkpoints.dedup();
@@ -217,7 +228,9 @@ impl Runner {
         let run = if self.train {
             self.cache.get_or_train(&spec, &mut *(self.on_train)(&spec))?.0
         } else {
-            self.cache.lookup(&spec).ok_or_else(|| anyhow::anyhow!("run {} is not in the cache (run `cargo xtask verify-claims` first)", cache_key(&spec)))?
+            self.cache.lookup(&spec).ok_or_else(|| {
+                anyhow::anyhow!("run {} is not in the cache (run `cargo xtask verify-claims` first)", cache_key(&spec))
+            })?
         };
         if let Some(epoch) = run.summary.diverged_at {
             anyhow::bail!("run {} diverged: non-finite training loss at epoch {epoch}", cache_key(&spec));
@@ -230,7 +243,11 @@ impl Runner {
         let mut result = ClaimResult::new(claim, self.tier);
         if !self.backend.available() {
             result.verdict = Verdict::Skipped;
-            result.error = Some(format!("backend {} is not in this build (cargo feature `{}`)", self.backend.name(), self.backend.name()));
+            result.error = Some(format!(
+                "backend {} is not in this build (cargo feature `{}`)",
+                self.backend.name(),
+                self.backend.name()
+            ));
             return result;
         }
         let specs = claim_specs(claim, self.tier, self.backend);
@@ -244,12 +261,22 @@ impl Runner {
                     .iter()
                     .map(|e| {
                         let measured = measurement.quantities.get(&e.quantity).copied().unwrap_or(f64::NAN);
-                        CheckResult { quantity: e.quantity.clone(), paper: e.paper, tolerance: e.tolerance, measured, holds: e.tolerance.holds(measured, e.paper) }
+                        CheckResult {
+                            quantity: e.quantity.clone(),
+                            paper: e.paper,
+                            tolerance: e.tolerance,
+                            measured,
+                            holds: e.tolerance.holds(measured, e.paper),
+                        }
                     })
                     .collect();
                 let reproduced = result.checks.iter().all(|c| c.holds);
                 result.reproduced = Some(reproduced);
-                result.verdict = if reproduced == (claim.raw.outcome == Outcome::Reproduces) { Verdict::Pass } else { Verdict::Fail };
+                result.verdict = if reproduced == (claim.raw.outcome == Outcome::Reproduces) {
+                    Verdict::Pass
+                } else {
+                    Verdict::Fail
+                };
                 result.measurement = measurement;
             }
         }
@@ -257,7 +284,8 @@ impl Runner {
     }
 
     fn measure(&self, claim: &Claim, specs: &BTreeMap<String, Vec<TrainSpec>>) -> anyhow::Result<Measurement> {
-        let runs = |condition: &str| -> anyhow::Result<Vec<Run>> { specs[condition].iter().map(|s| self.run(s)).collect() };
+        let runs =
+            |condition: &str| -> anyhow::Result<Vec<Run>> { specs[condition].iter().map(|s| self.run(s)).collect() };
         let eta_of = |run: &Run| run.spec.eta;
         let sign_rule = |run: &Run, epoch: usize, pairs: usize| cached_sign_rule(run, epoch, pairs, eta_of(run));
         let mut total = Measurement::default();
@@ -289,7 +317,16 @@ pub fn sign_rule_of_checkpoint(run: &Run, epoch: usize, pairs: usize, eta: f64) 
     let file = run.checkpoint(epoch)?;
     let split = file.split.unwrap_or_else(|| run.spec.seeded_start().split);
     let s = &run.spec;
-    Ok(theorem6::sign_rule(&file.weights.w, s.modulus, s.width, s.activation, &split.train.a, &split.train.b, eta, pairs))
+    Ok(theorem6::sign_rule(
+        &file.weights.w,
+        s.modulus,
+        s.width,
+        s.activation,
+        &split.train.a,
+        &split.train.b,
+        eta,
+        pairs,
+    ))
 }
 
 /// Write `results.json` (all results, tier and counts) to `path`.
@@ -328,4 +365,3 @@ pub fn summary_line(results: &[ClaimResult]) -> String {
     }
     line
 }
-

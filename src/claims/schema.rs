@@ -203,13 +203,23 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<(), (String, String)> {
     }
     for e in &raw.expect {
         if !quantities.contains(&e.quantity) {
-            return fail("quantity", format!("`{}` is not produced by this claim's measures (they give: {})", e.quantity, quantities.join(", ")));
+            return fail(
+                "quantity",
+                format!(
+                    "`{}` is not produced by this claim's measures (they give: {})",
+                    e.quantity,
+                    quantities.join(", ")
+                ),
+            );
         }
         if let Some(problem) = e.tolerance.problem() {
             return fail("tolerance", format!("for `{}`: {problem}", e.quantity));
         }
         if e.tolerance.needs_paper() && e.paper.is_none_or(|p| !p.is_finite()) {
-            return fail("paper", format!("`{}`: tolerance {} needs the paper's value", e.quantity, e.tolerance.describe()));
+            return fail(
+                "paper",
+                format!("`{}`: tolerance {} needs the paper's value", e.quantity, e.tolerance.describe()),
+            );
         }
     }
     Ok(())
@@ -230,7 +240,12 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<Vec<Result<Claim, LoadError>>> {
         .map(|p| {
             let claim = load(p)?;
             if let Some(first) = seen.insert(claim.raw.id.clone(), p.clone()) {
-                return Err(LoadError { path: p.clone(), line: Some(1), message: format!("id: `{}` is also the id of {}", claim.raw.id, first.display()), id: Some(claim.raw.id) });
+                return Err(LoadError {
+                    path: p.clone(),
+                    line: Some(1),
+                    message: format!("id: `{}` is also the id of {}", claim.raw.id, first.display()),
+                    id: Some(claim.raw.id),
+                });
             }
             Ok(claim)
         })

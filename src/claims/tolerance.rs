@@ -36,10 +36,20 @@ impl Tolerance {
     pub fn problem(&self) -> Option<String> {
         let finite = |x: f64| x.is_finite();
         match *self {
-            Tolerance::Abs(x) | Tolerance::Rel(x) if !(finite(x) && x >= 0.0) => Some(format!("must be a finite number ≥ 0, got {x}")),
+            Tolerance::Abs(x) | Tolerance::Rel(x) if !(finite(x) && x >= 0.0) => {
+                Some(format!("must be a finite number ≥ 0, got {x}"))
+            }
             Tolerance::Factor(x) if !(finite(x) && x >= 1.0) => Some(format!("factor must be ≥ 1, got {x}")),
-            Tolerance::Range([lo, hi]) if !(finite(lo) && finite(hi) && lo <= hi) => Some(format!("range [{lo}, {hi}] needs finite lo ≤ hi")),
-            Tolerance::AtLeast(x) | Tolerance::AtMost(x) | Tolerance::Above(x) | Tolerance::Below(x) | Tolerance::Equals(x) if !finite(x) => {
+            Tolerance::Range([lo, hi]) if !(finite(lo) && finite(hi) && lo <= hi) => {
+                Some(format!("range [{lo}, {hi}] needs finite lo ≤ hi"))
+            }
+            Tolerance::AtLeast(x)
+            | Tolerance::AtMost(x)
+            | Tolerance::Above(x)
+            | Tolerance::Below(x)
+            | Tolerance::Equals(x)
+                if !finite(x) =>
+            {
                 Some(format!("bound must be finite, got {x}"))
             }
             _ => None,

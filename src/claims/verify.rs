@@ -53,7 +53,12 @@ fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult
     let loaded = load_dir(&opts.claims_dir)?;
     let claims: Vec<_> = loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)).collect();
     let quiet = opts.quiet;
-    let mut runner = Runner::new(opts.cache.clone(), opts.tier, opts.backend, Box::new(move |spec| epoch_reporter(cache_key(spec), spec.epochs, quiet)));
+    let mut runner = Runner::new(
+        opts.cache.clone(),
+        opts.tier,
+        opts.backend,
+        Box::new(move |spec| epoch_reporter(cache_key(spec), spec.epochs, quiet)),
+    );
     if !train {
         runner = runner.cache_only();
     }
@@ -68,7 +73,15 @@ fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult
     }
     let missing: Vec<_> = plan.iter().filter(|s| train && !runner.is_cached(s)).collect();
     if !opts.quiet {
-        eprintln!("{} claims, {} runs ({} cached, {} to train) at the {} tier on {}", claims.len(), plan.len(), plan.len() - missing.len(), missing.len(), opts.tier.name(), opts.backend.name());
+        eprintln!(
+            "{} claims, {} runs ({} cached, {} to train) at the {} tier on {}",
+            claims.len(),
+            plan.len(),
+            plan.len() - missing.len(),
+            missing.len(),
+            opts.tier.name(),
+            opts.backend.name()
+        );
     }
     for (i, spec) in missing.iter().enumerate() {
         if !opts.quiet {
@@ -93,9 +106,18 @@ fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult
 
 /// Write the report directory (REPORT.md, results.json, figures/) for
 /// `results`, drawing the figures from the cached runs of the claims.
-pub fn write_report(opts: &VerifyOptions, results: &[ClaimResult], dir: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
+pub fn write_report(
+    opts: &VerifyOptions,
+    results: &[ClaimResult],
+    dir: &std::path::Path,
+) -> anyhow::Result<Vec<(String, String)>> {
     let claims: Vec<_> = load_dir(&opts.claims_dir)?.into_iter().filter_map(Result::ok).collect();
     let conditions = crate::report::figures::Conditions::from_cache(&claims, opts.tier, opts.backend, &opts.cache);
-    let header = format!("Tier **{}** on the **{}** backend, generated from the run cache `{}`.", opts.tier.name(), opts.backend.name(), opts.cache.root().display());
+    let header = format!(
+        "Tier **{}** on the **{}** backend, generated from the run cache `{}`.",
+        opts.tier.name(),
+        opts.backend.name(),
+        opts.cache.root().display()
+    );
     crate::report::write_report(dir, results, &claims, &conditions, &header)
 }

@@ -55,11 +55,7 @@ pub fn detect(gap23: &[f64], params: &DetectorParams) -> Detection {
         Some((_, b)) if b >= v => best,
         _ => Some((t, v)),
     });
-    Detection {
-        fire_epoch,
-        max_slope: max.map_or(f64::NAN, |(_, v)| v),
-        max_slope_epoch: max.map(|(t, _)| t),
-    }
+    Detection { fire_epoch, max_slope: max.map_or(f64::NAN, |(_, v)| v), max_slope_epoch: max.map(|(t, _)| t) }
 }
 
 #[cfg(test)]

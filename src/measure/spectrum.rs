@@ -54,13 +54,7 @@ impl RollingGram {
     /// An empty window of `window` updates of length `len`.
     pub fn new(window: usize, len: usize) -> Self {
         assert!(window > 0, "window must hold at least one update");
-        Self {
-            window,
-            slots: vec![vec![0.0; len]; window],
-            gram: vec![0.0; window * window],
-            next: 0,
-            filled: 0,
-        }
+        Self { window, slots: vec![vec![0.0; len]; window], gram: vec![0.0; window * window], next: 0, filled: 0 }
     }
 
     /// Push the update `after − before` (f32 snapshots, differenced in f64),
@@ -128,7 +122,8 @@ mod tests {
     fn eigenvalues_match_direct_svd_of_window() {
         let (len, window) = (37, 5);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
-        let snapshots: Vec<Vec<f32>> = (0..13).map(|_| (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
+        let snapshots: Vec<Vec<f32>> =
+            (0..13).map(|_| (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
         let mut gram = RollingGram::new(window, len);
         for t in 1..snapshots.len() {
             gram.push_difference(&snapshots[t], &snapshots[t - 1]);

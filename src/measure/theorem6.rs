@@ -102,8 +102,10 @@ pub fn cosine_similarity(ft: &Mat<f64>) -> Mat<f64> {
 /// The `count` unordered pairs j < l with the largest |S_jl|, ties by index order.
 pub fn top_pairs(similarity: &Mat<f64>, count: usize) -> Vec<(usize, usize)> {
     let k = similarity.ncols();
-    let mut all: Vec<(f64, usize, usize)> = (0..k).flat_map(|j| (j + 1..k).map(move |l| (j, l))).map(|(j, l)| (similarity[(j, l)].abs(), j, l)).collect();
-    let order = |x: &(f64, usize, usize), y: &(f64, usize, usize)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2));
+    let mut all: Vec<(f64, usize, usize)> =
+        (0..k).flat_map(|j| (j + 1..k).map(move |l| (j, l))).map(|(j, l)| (similarity[(j, l)].abs(), j, l)).collect();
+    let order =
+        |x: &(f64, usize, usize), y: &(f64, usize, usize)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2));
     let count = count.min(all.len());
     if count < all.len() && count > 0 {
         all.select_nth_unstable_by(count - 1, order);
@@ -164,7 +166,8 @@ pub fn pair_algebra(ft: &Mat<f64>, eta: f64, pair_count: usize) -> PairAlgebra {
         out.b.push(-g_jl / eta);
         out.b_published.push(-g_jl / (eta * eta));
         out.r_published.push(uu[(sj, sl)] - uau[(sj, sl)] / eta + uagau[(sj, sl)] / (eta * eta));
-        out.r_published_identity.push((1.0 - 1.0 / eta) * uu[(sj, sl)] + (1.0 / (eta * eta) - 1.0 / eta) * uau[(sj, sl)] + g_jl);
+        out.r_published_identity
+            .push((1.0 - 1.0 / eta) * uu[(sj, sl)] + (1.0 / (eta * eta) - 1.0 / eta) * uau[(sj, sl)] + g_jl);
         out.r_exact.push(eta * leave_pair_out(g_jj, g_jl, g_ll));
         out.r_full_projector.push(eta * g_jl);
     }
@@ -194,7 +197,8 @@ impl PairAlgebra {
 
     /// The summary of SPEC §3.5.
     pub fn summary(&self) -> SignRule {
-        let positive: Vec<f64> = self.similarity.iter().zip(&self.b).filter(|(s, _)| **s > 0.0).map(|(_, b)| *b).collect();
+        let positive: Vec<f64> =
+            self.similarity.iter().zip(&self.b).filter(|(s, _)| **s > 0.0).map(|(_, b)| *b).collect();
         let repulsive = positive.iter().filter(|b| **b < 0.0).count();
         let abs_similarity: Vec<f64> = self.similarity.iter().map(|s| s.abs()).collect();
         SignRule {
@@ -212,7 +216,16 @@ impl PairAlgebra {
 }
 
 /// SPEC §3.5 on a checkpoint: weights W [K, 2M] (f32) and the training pairs.
-pub fn sign_rule(w: &[f32], modulus: usize, width: usize, activation: Activation, a: &[usize], b: &[usize], eta: f64, pair_count: usize) -> SignRule {
+pub fn sign_rule(
+    w: &[f32],
+    modulus: usize,
+    width: usize,
+    activation: Activation,
+    a: &[usize],
+    b: &[usize],
+    eta: f64,
+    pair_count: usize,
+) -> SignRule {
     let f = features(w, modulus, width, activation, a, b);
     pair_algebra(&centre_columns(&f), eta, pair_count).summary()
 }
@@ -220,8 +233,8 @@ pub fn sign_rule(w: &[f32], modulus: usize, width: usize, activation: Activation
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::{Rng, SeedableRng};
     use faer::linalg::solvers::DenseSolveCore;
+    use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
     fn random(n: usize, k: usize, seed: u64) -> Mat<f64> {
@@ -229,7 +242,9 @@ mod tests {
         // Correlated columns (a shared low-rank part) so that |S| varies.
         let basis: Vec<f64> = (0..n * 3).map(|_| rng.random_range(-1.0..1.0)).collect();
         let mix: Vec<f64> = (0..k * 3).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let f = Mat::from_fn(n, k, |i, j| (0..3).map(|r| basis[i * 3 + r] * mix[j * 3 + r]).sum::<f64>() + 0.3 * rng.random_range(-1.0..1.0));
+        let f = Mat::from_fn(n, k, |i, j| {
+            (0..3).map(|r| basis[i * 3 + r] * mix[j * 3 + r]).sum::<f64>() + 0.3 * rng.random_range(-1.0..1.0)
+        });
         centre_columns(&f)
     }
 
@@ -278,9 +293,15 @@ mod tests {
         let alg = pair_algebra(&ft, eta, 10);
         for (p, &(j, l)) in alg.pairs.iter().enumerate() {
             let rest: Vec<usize> = (0..k).filter(|&c| c != j && c != l).collect();
-            let m = Mat::from_fn(n, n, |r, s| rest.iter().map(|&c| ft[(r, c)] * ft[(s, c)]).sum::<f64>() + if r == s { eta } else { 0.0 });
+            let m = Mat::from_fn(n, n, |r, s| {
+                rest.iter().map(|&c| ft[(r, c)] * ft[(s, c)]).sum::<f64>() + if r == s { eta } else { 0.0 }
+            });
             let inv = m.llt(Side::Lower).unwrap().inverse();
-            let r: f64 = (0..n).flat_map(|x| (0..n).map(move |y| (x, y))).map(|(x, y)| ft[(x, j)] * inv[(x, y)] * ft[(y, l)]).sum::<f64>() * eta;
+            let r: f64 = (0..n)
+                .flat_map(|x| (0..n).map(move |y| (x, y)))
+                .map(|(x, y)| ft[(x, j)] * inv[(x, y)] * ft[(y, l)])
+                .sum::<f64>()
+                * eta;
             assert!((r - alg.r_exact[p]).abs() <= 1e-8 * r.abs().max(1e-12), "pair {j},{l}: {r} vs {}", alg.r_exact[p]);
         }
     }
@@ -305,7 +326,9 @@ mod tests {
         let misses = SHAPES
             .iter()
             .enumerate()
-            .flat_map(|(case, &(n, k))| ETAS.map(|eta| pair_algebra(&random(n, k, 20 + case as u64), eta, 50).summary().published_sign_match))
+            .flat_map(|(case, &(n, k))| {
+                ETAS.map(|eta| pair_algebra(&random(n, k, 20 + case as u64), eta, 50).summary().published_sign_match)
+            })
             .filter(|&m| m < 1.0)
             .count();
         assert!(misses > 0, "published sign-match was 1 in every case");

@@ -28,8 +28,10 @@ pub struct Chart {
     pub x_label: String,
     /// y-axis label, with units.
     pub y_label: String,
-    /// Plot log10(y) with 1eK tick labels.
+    /// Plot log10(y), labelled with the values themselves.
     pub log_y: bool,
+    /// Where the legend goes (clear of the data).
+    pub legend: SeriesLabelPosition,
     /// The series.
     pub lines: Vec<Line>,
     /// Vertical reference lines (x, label).
@@ -89,7 +91,7 @@ impl Chart {
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(err)?;
         let log_y = self.log_y;
-        let y_fmt = move |v: &f64| if log_y { format!("1e{v:.0}") } else { format!("{v:.3}") };
+        let y_fmt = move |v: &f64| if log_y { format!("{:.0e}", 10f64.powf(*v)) } else { format!("{v:.3}") };
         chart
             .configure_mesh()
             .x_desc(&self.x_label)
@@ -100,9 +102,15 @@ impl Chart {
             .draw()
             .map_err(err)?;
         for l in &self.lines {
-            let band: Vec<(f64, f64, f64)> = l.band.iter().map(|&(x, a, b)| (x, self.y(a), self.y(b))).filter(|b| b.1.is_finite() && b.2.is_finite()).collect();
+            let band: Vec<(f64, f64, f64)> = l
+                .band
+                .iter()
+                .map(|&(x, a, b)| (x, self.y(a), self.y(b)))
+                .filter(|b| b.1.is_finite() && b.2.is_finite())
+                .collect();
             if band.len() > 1 {
-                let polygon: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.2)).chain(band.iter().rev().map(|b| (b.0, b.1))).collect();
+                let polygon: Vec<(f64, f64)> =
+                    band.iter().map(|b| (b.0, b.2)).chain(band.iter().rev().map(|b| (b.0, b.1))).collect();
                 chart.draw_series(std::iter::once(Polygon::new(polygon, l.color.mix(0.18).filled()))).map_err(err)?;
             }
             let mut first = true;
@@ -111,7 +119,9 @@ impl Chart {
                 let series = chart.draw_series(LineSeries::new(pts.clone(), l.color.stroke_width(2))).map_err(err)?;
                 if first {
                     let color = l.color;
-                    series.label(&l.label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                    series
+                        .label(&l.label)
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
                     first = false;
                 }
                 if l.markers {
@@ -120,15 +130,27 @@ impl Chart {
             }
         }
         for (x, label) in &self.vlines {
-            chart.draw_series(LineSeries::new(vec![(*x, y0), (*x, y1)], BLACK.mix(0.6).stroke_width(1))).map_err(err)?;
-            chart.draw_series(std::iter::once(Text::new(label.clone(), (*x, y1 - 0.04 * (y1 - y0)), ("sans-serif", 13)))).map_err(err)?;
+            chart
+                .draw_series(LineSeries::new(vec![(*x, y0), (*x, y1)], BLACK.mix(0.6).stroke_width(1)))
+                .map_err(err)?;
+            chart
+                .draw_series(std::iter::once(Text::new(label.clone(), (*x, y1 - 0.04 * (y1 - y0)), ("sans-serif", 13))))
+                .map_err(err)?;
         }
         for (y, label) in &self.hlines {
             let y = self.y(*y);
             chart.draw_series(LineSeries::new(vec![(x0, y), (x1, y)], BLACK.mix(0.5).stroke_width(1))).map_err(err)?;
-            chart.draw_series(std::iter::once(Text::new(label.clone(), (x0 + 0.02 * (x1 - x0), y), ("sans-serif", 13)))).map_err(err)?;
+            chart
+                .draw_series(std::iter::once(Text::new(label.clone(), (x0 + 0.02 * (x1 - x0), y), ("sans-serif", 13))))
+                .map_err(err)?;
         }
-        chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK.mix(0.4)).position(SeriesLabelPosition::UpperRight).draw().map_err(err)?;
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .position(self.legend.clone())
+            .draw()
+            .map_err(err)?;
         Ok(())
     }
 }

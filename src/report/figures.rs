@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use plotters::chart::SeriesLabelPosition;
+
 use super::chart::{CONTROL, Chart, FIFTH, FOURTH, GROK, Line, THIRD, write_svg};
 use crate::claims::runner::ClaimResult;
 use crate::claims::schema::Claim;
@@ -45,7 +47,9 @@ impl Conditions {
                 }
             }
         }
-        let [a, b, c, d] = best.map(|specs| specs.iter().filter_map(|s| cache.lookup(&TrainSpec { checkpoints: Vec::new(), ..s.clone() })).collect());
+        let [a, b, c, d] = best.map(|specs| {
+            specs.iter().filter_map(|s| cache.lookup(&TrainSpec { checkpoints: Vec::new(), ..s.clone() })).collect()
+        });
         Self { sqr_grok: a, sqr_control: b, relu_grok: c, relu_control: d }
     }
 }
@@ -65,24 +69,48 @@ fn over_seeds(runs: &[Run], series: impl Fn(&Metrics) -> Vec<f64>) -> (Vec<(f64,
     (line, band)
 }
 
-fn line(label: String, color: plotters::style::RGBColor, runs: &[Run], series: impl Fn(&Metrics) -> Vec<f64>, with_band: bool) -> Line {
+fn line(
+    label: String,
+    color: plotters::style::RGBColor,
+    runs: &[Run],
+    series: impl Fn(&Metrics) -> Vec<f64>,
+    with_band: bool,
+) -> Line {
     let (points, band) = over_seeds(runs, series);
-    Line { label: format!("{label} (n={})", runs.len()), color, points, band: if with_band { band } else { Vec::new() }, markers: false }
+    Line {
+        label: format!("{label} (n={})", runs.len()),
+        color,
+        points,
+        band: if with_band { band } else { Vec::new() },
+        markers: false,
+    }
 }
 
 /// Write every figure whose runs are cached; returns (file, caption) pairs.
-pub fn write_all(dir: &Path, conditions: &Conditions, results: &[ClaimResult], claims: &[Claim]) -> anyhow::Result<Vec<(String, String)>> {
+pub fn write_all(
+    dir: &Path,
+    conditions: &Conditions,
+    results: &[ClaimResult],
+    claims: &[Claim],
+) -> anyhow::Result<Vec<(String, String)>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     let (grok, control) = (&conditions.sqr_grok, &conditions.sqr_control);
     if !grok.is_empty() && !control.is_empty() {
-        let fires: Vec<f64> = grok.iter().filter_map(|r| detect(&r.metrics.w_gap23(), &DetectorParams::default()).fire_epoch.map(|e| e as f64)).collect();
+        let fires: Vec<f64> = grok
+            .iter()
+            .filter_map(|r| detect(&r.metrics.w_gap23(), &DetectorParams::default()).fire_epoch.map(|e| e as f64))
+            .collect();
         let mut gap = Chart {
             title: "σ2/σ3 of the W-update window (x²)".into(),
             x_label: "epoch".into(),
             y_label: "gap23 = σ2/σ3 (log scale)".into(),
             log_y: true,
-            lines: vec![line("grok η=2e-4".into(), GROK, grok, Metrics::w_gap23, true), line("control η=0".into(), CONTROL, control, Metrics::w_gap23, true)],
+            legend: SeriesLabelPosition::UpperLeft,
+            lines: vec![
+                line("grok η=2e-4".into(), GROK, grok, Metrics::w_gap23, true),
+                line("control η=0".into(), CONTROL, control, Metrics::w_gap23, true),
+            ],
             vlines: Vec::new(),
             hlines: Vec::new(),
         };
@@ -97,6 +125,7 @@ pub fn write_all(dir: &Path, conditions: &Conditions, results: &[ClaimResult], c
             x_label: "epoch".into(),
             y_label: "accuracy (fraction of pairs)".into(),
             log_y: false,
+            legend: SeriesLabelPosition::LowerRight,
             lines: vec![
                 line("test, grok".into(), GROK, grok, Metrics::test_acc, true),
                 line("test, control".into(), CONTROL, control, Metrics::test_acc, true),
@@ -107,7 +136,10 @@ pub fn write_all(dir: &Path, conditions: &Conditions, results: &[ClaimResult], c
             hlines: Vec::new(),
         };
         write_svg(&dir.join("accuracy.svg"), &[acc])?;
-        written.push(("accuracy.svg".into(), "(b) Train and test accuracy, median (and IQR for test) over seeds, x² grok vs control.".into()));
+        written.push((
+            "accuracy.svg".into(),
+            "(b) Train and test accuracy, median (and IQR for test) over seeds, x² grok vs control.".into(),
+        ));
 
         let params = DetectorParams::default();
         let slope = |m: &Metrics| slopes(&m.w_gap23(), &params);
@@ -116,7 +148,11 @@ pub fn write_all(dir: &Path, conditions: &Conditions, results: &[ClaimResult], c
             x_label: "epoch".into(),
             y_label: "s(t) = Δ ln gap23 / 25 epochs (1/epoch)".into(),
             log_y: false,
-            lines: vec![line("grok".into(), GROK, grok, slope, true), line("control".into(), CONTROL, control, slope, true)],
+            legend: SeriesLabelPosition::LowerLeft,
+            lines: vec![
+                line("grok".into(), GROK, grok, slope, true),
+                line("control".into(), CONTROL, control, slope, true),
+            ],
             vlines: vec![(params.min_epoch as f64, "min epoch 100".into())],
             hlines: vec![(params.threshold, "threshold 0.04".into())],
         };
@@ -129,12 +165,20 @@ pub fn write_all(dir: &Path, conditions: &Conditions, results: &[ClaimResult], c
         x_label: "epoch".into(),
         y_label: "σ_k of the W-update Gram (log scale)".into(),
         log_y: true,
-        lines: [GROK, FIFTH, THIRD, CONTROL, FOURTH].iter().enumerate().map(|(k, &c)| line(format!("σ{}", k + 1), c, runs, move |m| m.w_sigma()[k].clone(), false)).collect(),
+        legend: SeriesLabelPosition::UpperRight,
+        lines: [GROK, FIFTH, THIRD, CONTROL, FOURTH]
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| line(format!("σ{}", k + 1), c, runs, move |m| m.w_sigma()[k].clone(), false))
+            .collect(),
         vlines: Vec::new(),
         hlines: Vec::new(),
     };
     if !conditions.sqr_grok.is_empty() && !conditions.relu_grok.is_empty() {
-        let panels = [spectrum_panel("Rank structure, x² (η=2e-4)", &conditions.sqr_grok), spectrum_panel("Rank structure, ReLU (η=2e-4)", &conditions.relu_grok)];
+        let panels = [
+            spectrum_panel("Rank structure, x² (η=2e-4)", &conditions.sqr_grok),
+            spectrum_panel("Rank structure, ReLU (η=2e-4)", &conditions.relu_grok),
+        ];
         write_svg(&dir.join("spectrum.svg"), &panels)?;
         written.push(("spectrum.svg".into(), "(c) σ1..σ5 of the W-update window, median over seeds: x² (σ3 collapses below σ2: rank-2) vs ReLU (one dominant σ1: rank-1).".into()));
     }
@@ -155,7 +199,8 @@ fn theorem6_panels(results: &[ClaimResult], claims: &[Claim]) -> Vec<Chart> {
         for m in &claim.raw.measures {
             let MeasureSpec::SignRule { condition, epochs, .. } = m else { continue };
             let activation = claim.raw.experiments[condition].activation;
-            if panels.iter().any(|(a, _)| *a == activation) {
+            let measured = result.measurement.quantities.keys().any(|k| k.starts_with("published_median_e"));
+            if !measured || panels.iter().any(|(a, _)| *a == activation) {
                 continue;
             }
             let q = &result.measurement.quantities;
@@ -164,7 +209,10 @@ fn theorem6_panels(results: &[ClaimResult], claims: &[Claim]) -> Vec<Chart> {
                 label: label.into(),
                 color,
                 points: epochs.iter().map(|&e| (e as f64, get(format!("{field}_median_e{e}")))).collect(),
-                band: epochs.iter().map(|&e| (e as f64, get(format!("{field}_q25_e{e}")), get(format!("{field}_q75_e{e}")))).collect(),
+                band: epochs
+                    .iter()
+                    .map(|&e| (e as f64, get(format!("{field}_q25_e{e}")), get(format!("{field}_q75_e{e}"))))
+                    .collect(),
                 markers: true,
             };
             let chart = Chart {
@@ -172,7 +220,12 @@ fn theorem6_panels(results: &[ClaimResult], claims: &[Claim]) -> Vec<Chart> {
                 x_label: "checkpoint epoch".into(),
                 y_label: "fraction of the top-200 pairs".into(),
                 log_y: false,
-                lines: vec![series("published", "published sign-match", GROK), series("exact", "exact rule", CONTROL), series("repulsion", "repulsion fraction", THIRD)],
+                legend: SeriesLabelPosition::LowerRight,
+                lines: vec![
+                    series("published", "published sign-match", GROK),
+                    series("exact", "exact rule", CONTROL),
+                    series("repulsion", "repulsion fraction", THIRD),
+                ],
                 vlines: Vec::new(),
                 hlines: Vec::new(),
             };

@@ -36,7 +36,17 @@ fn experiments(claim: &Claim, result: &ClaimResult) -> String {
                 crate::claims::Tier::Quick => e.seeds.quick,
                 crate::claims::Tier::Paper => e.seeds.paper,
             };
-            format!("`{name}`: σ = {}, η = {}, {} epochs, seeds 0..{}, M = {}, K = {}, Wn = {}, lr = {}", e.activation.name(), e.eta, e.epochs, seeds - 1, e.modulus, e.width, e.window, e.lr)
+            format!(
+                "`{name}`: σ = {}, η = {}, {} epochs, seeds 0..{}, M = {}, K = {}, Wn = {}, lr = {}",
+                e.activation.name(),
+                e.eta,
+                e.epochs,
+                seeds - 1,
+                e.modulus,
+                e.width,
+                e.window,
+                e.lr
+            )
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -46,9 +56,23 @@ fn experiments(claim: &Claim, result: &ClaimResult) -> String {
 pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, String)], header: &str) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# lockin verification report\n\n{header}\n\n**{}**\n", summary_line(results));
-    let _ = writeln!(md, "## Summary\n\n| id | claim | paper | measured | tolerance | verdict |\n|---|---|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "## Summary\n\n| id | claim | paper | measured | tolerance | verdict |\n|---|---|---|---|---|---|"
+    );
     for r in results {
-        let measured: Vec<String> = r.checks.iter().map(|c| format!("{} = {}{}", c.quantity, with_iqr(r, &c.quantity, c.measured), if c.holds { " ✓" } else { " ✗" })).collect();
+        let measured: Vec<String> = r
+            .checks
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} = {}{}",
+                    c.quantity,
+                    with_iqr(r, &c.quantity, c.measured),
+                    if c.holds { " ✓" } else { " ✗" }
+                )
+            })
+            .collect();
         let tolerance: Vec<String> = r.checks.iter().map(|c| c.tolerance.describe()).collect();
         let _ = writeln!(
             md,
@@ -76,17 +100,40 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
         };
         let _ = writeln!(md, "> {}\n\nSource: {} · file `{}`\n", r.statement.trim(), r.source, r.path);
         let _ = writeln!(md, "Paper: {}\n\nExperiments: {}\n", r.paper, experiments(claim, r));
-        let measures: Vec<String> = claim.raw.measures.iter().map(|m| format!("`{}`", serde_json::to_string(m).unwrap_or_default())).collect();
+        let measures: Vec<String> =
+            claim.raw.measures.iter().map(|m| format!("`{}`", serde_json::to_string(m).unwrap_or_default())).collect();
         let _ = writeln!(md, "Measures: {}\n", measures.join(", "));
         if !r.checks.is_empty() {
             let _ = writeln!(md, "| quantity | paper | measured | tolerance | holds |\n|---|---|---|---|---|");
             for c in &r.checks {
-                let _ = writeln!(md, "| {} | {} | {} | {} | {} |", c.quantity, c.paper.map(num).unwrap_or_default(), with_iqr(r, &c.quantity, c.measured), c.tolerance.describe(), if c.holds { "yes" } else { "no" });
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {} |",
+                    c.quantity,
+                    c.paper.map(num).unwrap_or_default(),
+                    with_iqr(r, &c.quantity, c.measured),
+                    c.tolerance.describe(),
+                    if c.holds { "yes" } else { "no" }
+                );
             }
         }
-        let per_seed: Vec<String> = r.measurement.per_seed.iter().map(|(k, v)| format!("{k}: {}", v.iter().map(|x| if x.is_nan() { "—".into() } else { num(*x) }).collect::<Vec<_>>().join(", "))).collect();
+        let per_seed: Vec<String> = r
+            .measurement
+            .per_seed
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k}: {}",
+                    v.iter().map(|x| if x.is_nan() { "—".into() } else { num(*x) }).collect::<Vec<_>>().join(", ")
+                )
+            })
+            .collect();
         if !per_seed.is_empty() {
-            let _ = writeln!(md, "\n<details><summary>Per seed</summary>\n\n{}\n\n</details>", per_seed.iter().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n"));
+            let _ = writeln!(
+                md,
+                "\n<details><summary>Per seed</summary>\n\n{}\n\n</details>",
+                per_seed.iter().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n")
+            );
         }
         let _ = writeln!(md, "\n**{}** — {}", verdict_word(r.verdict), status(r));
         if let Some(finding) = &r.finding {

@@ -37,22 +37,54 @@ pub fn status(r: &ClaimResult) -> &'static str {
 
 /// One line per check: id, title, quantity, paper, measured, tolerance, verdict.
 pub fn table(results: &[ClaimResult]) -> String {
-    let mut rows = vec![["id", "claim", "quantity", "paper", "measured", "tolerance", "verdict"].map(String::from).to_vec()];
+    let mut rows =
+        vec![["id", "claim", "quantity", "paper", "measured", "tolerance", "verdict"].map(String::from).to_vec()];
     for r in results {
-        let head = |i: usize| if i == 0 { (r.id.clone(), truncate(&r.title, 40), format!("{} — {}", verdict_word(r.verdict), status(r))) } else { Default::default() };
+        let head = |i: usize| {
+            if i == 0 {
+                (r.id.clone(), truncate(&r.title, 40), format!("{} — {}", verdict_word(r.verdict), status(r)))
+            } else {
+                Default::default()
+            }
+        };
         if r.checks.is_empty() {
             let (id, title, verdict) = head(0);
-            rows.push(vec![id, title, r.error.clone().map(|e| truncate(&e, 70)).unwrap_or_default(), String::new(), String::new(), String::new(), verdict]);
+            rows.push(vec![
+                id,
+                title,
+                r.error.clone().map(|e| truncate(&e, 70)).unwrap_or_default(),
+                String::new(),
+                String::new(),
+                String::new(),
+                verdict,
+            ]);
         }
         for (i, c) in r.checks.iter().enumerate() {
             let (id, title, verdict) = head(i);
             let mark = if c.holds { "✓" } else { "✗" };
-            rows.push(vec![id, title, c.quantity.clone(), c.paper.map(num).unwrap_or_default(), format!("{} {mark}", num(c.measured)), c.tolerance.describe(), verdict]);
+            rows.push(vec![
+                id,
+                title,
+                c.quantity.clone(),
+                c.paper.map(num).unwrap_or_default(),
+                format!("{} {mark}", num(c.measured)),
+                c.tolerance.describe(),
+                verdict,
+            ]);
         }
     }
     let widths: Vec<usize> = (0..7).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     rows.iter()
-        .map(|r| r.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}", w = *w)).collect::<Vec<_>>().join("  ").trim_end().to_string() + "\n")
+        .map(|r| {
+            r.iter()
+                .zip(&widths)
+                .map(|(cell, w)| format!("{cell:<w$}", w = *w))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+                + "\n"
+        })
         .collect()
 }
 
@@ -62,7 +94,13 @@ fn truncate(s: &str, max: usize) -> String {
 
 /// Write `REPORT.md`, `results.json` and `figures/` into `dir` from
 /// evaluated results and the cached runs (never trains).
-pub fn write_report(dir: &Path, results: &[ClaimResult], claims: &[crate::claims::Claim], conditions: &figures::Conditions, header: &str) -> anyhow::Result<Vec<(String, String)>> {
+pub fn write_report(
+    dir: &Path,
+    results: &[ClaimResult],
+    claims: &[crate::claims::Claim],
+    conditions: &figures::Conditions,
+    header: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
     std::fs::create_dir_all(dir)?;
     let figures = figures::write_all(&dir.join("figures"), conditions, results, claims)?;
     crate::claims::runner::write_results(&dir.join("results.json"), results)?;

@@ -89,7 +89,11 @@ mod tests {
         let v2 = 0.999 * 0.00036 + 0.001 * g2 * g2;
         let step2 = 0.01 / (1.0 - 0.81) * m2 / ((v2 / (1.0 - 0.999f64.powi(2))).sqrt() + 1e-8);
         let theta2 = cfg.step(2, theta1, tensor(vec![0.5]), &mut moments);
-        assert_relative_eq!(theta2.to_data().try_to_vec::<f32>().unwrap()[0] as f64, theta1_value as f64 - step2, epsilon = 1e-6);
+        assert_relative_eq!(
+            theta2.to_data().try_to_vec::<f32>().unwrap()[0] as f64,
+            theta1_value as f64 - step2,
+            epsilon = 1e-6
+        );
 
         let cfg = AdamConfig { lr: 0.01, ..AdamConfig::default() };
         let param = tensor(vec![0.0]);

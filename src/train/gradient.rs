@@ -51,9 +51,12 @@ pub fn gradients(model: &TwoLayer, batch: &DeviceBatch, forward: Forward, residu
     let d_features = d_output.matmul(model.v.val());
     let d_hidden = model.activation.backward(forward.hidden, forward.features.clone(), d_features);
     let w_t = model.w_t.val().zeros_like();
-    let w_t = w_t
-        .select_assign(0, batch.rows_a.clone(), d_hidden.clone(), IndexingUpdateOp::Add)
-        .select_assign(0, batch.rows_b.clone(), d_hidden, IndexingUpdateOp::Add);
+    let w_t = w_t.select_assign(0, batch.rows_a.clone(), d_hidden.clone(), IndexingUpdateOp::Add).select_assign(
+        0,
+        batch.rows_b.clone(),
+        d_hidden,
+        IndexingUpdateOp::Add,
+    );
     Gradients { w_t, v }
 }
 

@@ -173,7 +173,13 @@ impl Trainer {
 
     /// The log row of the current θ_t.
     pub fn row(&self, train: &TrainForward, test: gradient::Evaluation) -> EpochRow {
-        EpochRow { epoch: self.steps as usize, train: train.evaluation, test, w: self.w_window.row(), v: self.v_window.row() }
+        EpochRow {
+            epoch: self.steps as usize,
+            train: train.evaluation,
+            test,
+            w: self.w_window.row(),
+            v: self.v_window.row(),
+        }
     }
 
     /// θ_t in the paper's layouts (from the CPU snapshot).
@@ -231,7 +237,15 @@ mod tests {
     use super::*;
 
     fn tiny() -> TrainSpec {
-        TrainSpec { modulus: 7, width: 32, train_fraction: 0.6, epochs: 30, window: 5, checkpoints: vec![0, 10], ..TrainSpec::default() }
+        TrainSpec {
+            modulus: 7,
+            width: 32,
+            train_fraction: 0.6,
+            epochs: 30,
+            window: 5,
+            checkpoints: vec![0, 10],
+            ..TrainSpec::default()
+        }
     }
 
     #[test]

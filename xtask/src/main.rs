@@ -94,7 +94,10 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize) {
     use lockin::measure::stats::median;
     use lockin::model::Activation;
     use lockin::train::TrainSpec;
-    println!("{:<8} {:<5} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>7}", "backend", "σ", "forward", "test", "bwd+adam", "spectrum", "epoch", "floor", "ratio");
+    println!(
+        "{:<8} {:<5} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>7}",
+        "backend", "σ", "forward", "test", "bwd+adam", "spectrum", "epoch", "floor", "ratio"
+    );
     for &backend in backends {
         let gflops = gemm_gflops(backend, 2016, 2048, 71, 15);
         for activation in [Activation::Sqr, Activation::Relu] {
@@ -105,10 +108,22 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize) {
             let total = med(&|p| p.total());
             println!(
                 "{:<8} {:<5} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>8.1} {:>8.1} {:>6.2}×",
-                backend.name(), activation.name(), med(&|p| p.forward), med(&|p| p.evaluation), med(&|p| p.backward_optimizer), med(&|p| p.spectrum), total, floor, total / floor
+                backend.name(),
+                activation.name(),
+                med(&|p| p.forward),
+                med(&|p| p.evaluation),
+                med(&|p| p.backward_optimizer),
+                med(&|p| p.spectrum),
+                total,
+                floor,
+                total / floor
             );
         }
-        println!("{:<8} GEMM [2016, 2048] × [2048, 71]: {gflops:.1} GFLOP/s; SPEC §6 epoch = {:.2} GFLOP", backend.name(), epoch_flops(&TrainSpec::default()) / 1e9);
+        println!(
+            "{:<8} GEMM [2016, 2048] × [2048, 71]: {gflops:.1} GFLOP/s; SPEC §6 epoch = {:.2} GFLOP",
+            backend.name(),
+            epoch_flops(&TrainSpec::default()) / 1e9
+        );
     }
     println!("(ms per epoch, medians over {reps} runs of {epochs} epochs at M = 71, K = 2048, n = 2016)");
 }
@@ -139,10 +154,24 @@ fn main() -> anyhow::Result<ExitCode> {
             Ok(if bad { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
         Task::Report { tier, backend, cache, out } => {
-            let opts = VerifyOptions { claims_dir: default_dir(), tier, backend, select: Vec::new(), cache: Cache::new(cache.unwrap_or_else(Cache::default_root)), fresh: false, quiet: true };
+            let opts = VerifyOptions {
+                claims_dir: default_dir(),
+                tier,
+                backend,
+                select: Vec::new(),
+                cache: Cache::new(cache.unwrap_or_else(Cache::default_root)),
+                fresh: false,
+                quiet: true,
+            };
             let results = from_cache(&opts)?;
             let figures = write_report(&opts, &results, &out)?;
-            println!("{}: {} claims, {} figures; {}", out.join("REPORT.md").display(), results.len(), figures.len(), summary_line(&results));
+            println!(
+                "{}: {} claims, {} figures; {}",
+                out.join("REPORT.md").display(),
+                results.len(),
+                figures.len(),
+                summary_line(&results)
+            );
             Ok(ExitCode::SUCCESS)
         }
         Task::Bench { backends, reps, epochs } => {
@@ -152,7 +181,13 @@ fn main() -> anyhow::Result<ExitCode> {
         Task::ListClaims => {
             for entry in load_dir(&default_dir())? {
                 match entry {
-                    Ok(c) => println!("{:<5} {:<20} {}  ({})", c.raw.id, format!("{:?}", c.raw.outcome), c.raw.title, c.path.display()),
+                    Ok(c) => println!(
+                        "{:<5} {:<20} {}  ({})",
+                        c.raw.id,
+                        format!("{:?}", c.raw.outcome),
+                        c.raw.title,
+                        c.path.display()
+                    ),
                     Err(e) => println!("ERROR {e}"),
                 }
             }
