@@ -244,7 +244,7 @@ mod tests {
         let batch = DeviceBatch::new(&split.train, 5, &device);
         let hidden = model.forward(&batch).hidden.into_data().try_to_vec::<f32>().unwrap();
         for (row, (&a, &b)) in split.train.a.iter().zip(&split.train.b).enumerate() {
-            let mut x = vec![0f32; 10];
+            let mut x = [0f32; 10];
             x[a] = 1.0;
             x[5 + b] = 1.0;
             for j in 0..7 {

@@ -80,8 +80,11 @@ fn window_suffix(window: &EpochWindow) -> String {
     if *window == EpochWindow::LATE { String::new() } else { format!("_w{}_{}", window.first, window.last) }
 }
 
+/// A named per-checkpoint value of a [`SignRule`].
+type SignRuleField = (&'static str, fn(&SignRule) -> f64);
+
 /// The per-checkpoint values of a [`SignRule`], by quantity prefix.
-const SIGN_RULE_FIELDS: [(&str, fn(&SignRule) -> f64); 7] = [
+const SIGN_RULE_FIELDS: [SignRuleField; 7] = [
     ("published", |r| r.published_sign_match),
     ("published_identity", |r| r.published_sign_match_identity),
     ("exact", |r| r.exact_sign_match),

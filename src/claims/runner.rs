@@ -165,6 +165,9 @@ pub fn claim_specs(claim: &Claim, tier: Tier, backend: Backend) -> BTreeMap<Stri
         .collect()
 }
 
+/// Gives the per-epoch callback of each run a [`Runner`] trains.
+pub type TrainObserver = Box<dyn Fn(&TrainSpec) -> Box<dyn FnMut(&EpochRow)> + Send + Sync>;
+
 /// Evaluates claims against cached (or newly trained) runs.
 pub struct Runner {
     cache: Cache,
@@ -175,18 +178,13 @@ pub struct Runner {
     planned: BTreeMap<String, TrainSpec>,
     /// False: use cached runs only (reports never train).
     train: bool,
-    on_train: Box<dyn Fn(&TrainSpec) -> Box<dyn FnMut(&EpochRow)> + Send + Sync>,
+    on_train: TrainObserver,
 }
 
 impl Runner {
     /// A runner over `cache`; `on_train(spec)` gives the per-epoch callback
     /// of each run it trains (progress display; a no-op in tests).
-    pub fn new(
-        cache: Cache,
-        tier: Tier,
-        backend: Backend,
-        on_train: Box<dyn Fn(&TrainSpec) -> Box<dyn FnMut(&EpochRow)> + Send + Sync>,
-    ) -> Self {
+    pub fn new(cache: Cache, tier: Tier, backend: Backend, on_train: TrainObserver) -> Self {
         Self { cache, tier, backend, planned: BTreeMap::new(), train: true, on_train }
     }
 
@@ -316,17 +314,7 @@ pub fn cached_sign_rule(run: &Run, epoch: usize, pairs: usize, eta: f64) -> anyh
 pub fn sign_rule_of_checkpoint(run: &Run, epoch: usize, pairs: usize, eta: f64) -> anyhow::Result<SignRule> {
     let file = run.checkpoint(epoch)?;
     let split = file.split.unwrap_or_else(|| run.spec.seeded_start().split);
-    let s = &run.spec;
-    Ok(theorem6::sign_rule(
-        &file.weights.w,
-        s.modulus,
-        s.width,
-        s.activation,
-        &split.train.a,
-        &split.train.b,
-        eta,
-        pairs,
-    ))
+    Ok(theorem6::sign_rule(&file.weights.w, &run.spec.shape(), &split.train, eta, pairs))
 }
 
 /// Write `results.json` (all results, tier and counts) to `path`.

@@ -17,7 +17,8 @@ use faer::prelude::*;
 use faer::{Accum, Side};
 use serde::{Deserialize, Serialize};
 
-use crate::model::Activation;
+use crate::data::PairSet;
+use crate::model::ModelShape;
 
 /// Clamp for column norms in the cosine similarity (SPEC §3.5).
 const NORM_FLOOR: f64 = 1e-30;
@@ -71,11 +72,11 @@ pub struct PairAlgebra {
 
 /// The features F = σ(W x) on the given pairs, n×K in f64, from f32 weights
 /// in the paper's layout (W [K, 2M] row-major).
-pub fn features(w: &[f32], modulus: usize, width: usize, activation: Activation, a: &[usize], b: &[usize]) -> Mat<f64> {
-    let cols = 2 * modulus;
-    Mat::from_fn(a.len(), width, |i, j| {
-        let h = w[j * cols + a[i]] as f64 + w[j * cols + modulus + b[i]] as f64;
-        activation.apply_f64(h)
+pub fn features(w: &[f32], shape: &ModelShape, pairs: &PairSet) -> Mat<f64> {
+    let (m, cols) = (shape.modulus, 2 * shape.modulus);
+    Mat::from_fn(pairs.len(), shape.width, |i, j| {
+        let h = w[j * cols + pairs.a[i]] as f64 + w[j * cols + m + pairs.b[i]] as f64;
+        shape.activation.apply_f64(h)
     })
 }
 
@@ -216,18 +217,8 @@ impl PairAlgebra {
 }
 
 /// SPEC §3.5 on a checkpoint: weights W [K, 2M] (f32) and the training pairs.
-pub fn sign_rule(
-    w: &[f32],
-    modulus: usize,
-    width: usize,
-    activation: Activation,
-    a: &[usize],
-    b: &[usize],
-    eta: f64,
-    pair_count: usize,
-) -> SignRule {
-    let f = features(w, modulus, width, activation, a, b);
-    pair_algebra(&centre_columns(&f), eta, pair_count).summary()
+pub fn sign_rule(w: &[f32], shape: &ModelShape, train: &PairSet, eta: f64, pair_count: usize) -> SignRule {
+    pair_algebra(&centre_columns(&features(w, shape, train)), eta, pair_count).summary()
 }
 
 #[cfg(test)]
@@ -351,11 +342,13 @@ mod tests {
 
     #[test]
     fn features_follow_the_gather() {
-        // M = 2, K = 2: W = [[1, 2, 3, 4], [-1, 0, 0.5, 2]]; pair (1, 0): h = (2 + 3, 0 + 0.5).
-        let w = [1.0, 2.0, 3.0, 4.0, -1.0, 0.0, 0.5, 2.0];
-        let f = features(&w, 2, 2, Activation::Sqr, &[1], &[0]);
+        use crate::model::Activation;
+        // M = 2, K = 2: W = [[1, 2, 3, 4], [-1, 0, 0.5, 2]]; pair (1, 0) is index 2: h = (2 + 3, 0 + 0.5).
+        let pairs = crate::data::Split::from_indices(2, vec![2], vec![0, 1, 3]).train;
+        let sqr = ModelShape { modulus: 2, width: 2, activation: Activation::Sqr };
+        let f = features(&[1.0, 2.0, 3.0, 4.0, -1.0, 0.0, 0.5, 2.0], &sqr, &pairs);
         assert_eq!((f[(0, 0)], f[(0, 1)]), (25.0, 0.25));
-        let f = features(&[-1.0, 0.0, 0.0, 0.0], 2, 1, Activation::Relu, &[0], &[0]);
-        assert_eq!(f[(0, 0)], 0.0);
+        let relu = ModelShape { modulus: 2, width: 1, activation: Activation::Relu };
+        assert_eq!(features(&[0.0, -1.0, -1.0, 0.0], &relu, &pairs)[(0, 0)], 0.0);
     }
 }

@@ -54,21 +54,7 @@ impl Conditions {
     }
 }
 
-/// Median line and q25–q75 band over runs of a per-epoch series.
-fn over_seeds(runs: &[Run], series: impl Fn(&Metrics) -> Vec<f64>) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>) {
-    let all: Vec<Vec<f64>> = runs.iter().map(|r| series(&r.metrics)).collect();
-    let len = all.iter().map(Vec::len).max().unwrap_or(0);
-    let mut line = Vec::new();
-    let mut band = Vec::new();
-    for t in 0..len {
-        let values: Vec<f64> = all.iter().filter_map(|s| s.get(t).copied()).collect();
-        let s = Summary::of(&values);
-        line.push((t as f64, s.median));
-        band.push((t as f64, s.q25, s.q75));
-    }
-    (line, band)
-}
-
+/// The median over runs of a per-epoch series, as a line with its q25–q75 band.
 fn line(
     label: String,
     color: plotters::style::RGBColor,
@@ -76,14 +62,18 @@ fn line(
     series: impl Fn(&Metrics) -> Vec<f64>,
     with_band: bool,
 ) -> Line {
-    let (points, band) = over_seeds(runs, series);
-    Line {
-        label: format!("{label} (n={})", runs.len()),
-        color,
-        points,
-        band: if with_band { band } else { Vec::new() },
-        markers: false,
+    let all: Vec<Vec<f64>> = runs.iter().map(|r| series(&r.metrics)).collect();
+    let len = all.iter().map(Vec::len).max().unwrap_or(0);
+    let mut points = Vec::new();
+    let mut band = Vec::new();
+    for t in 0..len {
+        let s = Summary::of(&all.iter().filter_map(|s| s.get(t).copied()).collect::<Vec<_>>());
+        points.push((t as f64, s.median));
+        if with_band {
+            band.push((t as f64, s.q25, s.q75));
+        }
     }
+    Line { label: format!("{label} (n={})", runs.len()), color, points, band, markers: false }
 }
 
 /// Write every figure whose runs are cached; returns (file, caption) pairs.
