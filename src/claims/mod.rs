@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub use measure::{MeasureSpec, Measurement};
 pub use runner::{ClaimResult, Runner, Verdict};
-pub use schema::{Claim, LoadError, Outcome, RawClaim, load, load_dir};
+pub use schema::{Claim, LoadError, Outcome, RawClaim, RecordedOutcome, load, load_dir};
 pub use tolerance::Tolerance;
 
 /// Which seeds to run: the paper's, or `cargo test`'s quick set.

@@ -119,7 +119,7 @@ impl ClaimResult {
             tier,
             verdict: Verdict::Error,
             reproduced: None,
-            recorded_outcome: Some(raw.outcome),
+            recorded_outcome: Some(raw.outcome.at(tier)),
             finding: raw.finding.clone(),
             error: None,
             checks: Vec::new(),
@@ -270,7 +270,7 @@ impl Runner {
                     .collect();
                 let reproduced = result.checks.iter().all(|c| c.holds);
                 result.reproduced = Some(reproduced);
-                result.verdict = if reproduced == (claim.raw.outcome == Outcome::Reproduces) {
+                result.verdict = if reproduced == (claim.raw.outcome.at(self.tier) == Outcome::Reproduces) {
                     Verdict::Pass
                 } else {
                     Verdict::Fail

@@ -78,6 +78,39 @@ pub enum Outcome {
     DoesNotReproduce,
 }
 
+/// The recorded outcome: one for both tiers, or one per tier when the
+/// quick tier's seeds cannot show what the paper's seeds do (e.g. one
+/// control seed in fifteen fires, and it is not among the first three).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RecordedOutcome {
+    /// `outcome: reproduces`.
+    Both(Outcome),
+    /// `outcome: {quick: reproduces, paper: does-not-reproduce}`.
+    PerTier {
+        /// At the quick tier.
+        quick: Outcome,
+        /// At the paper tier.
+        paper: Outcome,
+    },
+}
+
+impl RecordedOutcome {
+    /// The outcome recorded for `tier`.
+    pub fn at(self, tier: super::Tier) -> Outcome {
+        match (self, tier) {
+            (RecordedOutcome::Both(o), _) => o,
+            (RecordedOutcome::PerTier { quick, .. }, super::Tier::Quick) => quick,
+            (RecordedOutcome::PerTier { paper, .. }, super::Tier::Paper) => paper,
+        }
+    }
+
+    /// Whether any tier records `does-not-reproduce`.
+    pub fn any_negative(self) -> bool {
+        [super::Tier::Quick, super::Tier::Paper].iter().any(|&t| self.at(t) == Outcome::DoesNotReproduce)
+    }
+}
+
 /// One check: a measured quantity against the paper's figure.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,8 +139,8 @@ pub struct RawClaim {
     pub statement: String,
     /// The paper's figure(s), as quoted text for tables.
     pub paper: String,
-    /// The recorded conclusion.
-    pub outcome: Outcome,
+    /// The recorded conclusion, for both tiers or per tier.
+    pub outcome: RecordedOutcome,
     /// Required with `does-not-reproduce`: what was measured and why.
     #[serde(default)]
     pub finding: Option<String>,
@@ -173,7 +206,7 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<(), (String, String)> {
     if !stem.starts_with(&raw.id) {
         return fail("id", format!("`{}` does not match the file name `{stem}` (name files ID-slug.yaml)", raw.id));
     }
-    if raw.outcome == Outcome::DoesNotReproduce && raw.finding.as_deref().is_none_or(str::is_empty) {
+    if raw.outcome.any_negative() && raw.finding.as_deref().is_none_or(str::is_empty) {
         return fail("finding", "`outcome: does-not-reproduce` needs a `finding` with the evidence".into());
     }
     if raw.experiments.is_empty() {
