@@ -7,6 +7,11 @@ use crate::claims::runner::{ClaimResult, summary_line};
 use crate::claims::schema::Claim;
 use crate::claims::tolerance::num;
 
+/// Text safe inside a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
 /// A measured quantity with its IQR when the measure produced one
 /// (`x_median` → "m [q25, q75]").
 fn with_iqr(result: &ClaimResult, quantity: &str, value: f64) -> String {
@@ -77,10 +82,10 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} | {} | **{}** {} |",
-            r.id,
-            r.title,
-            r.paper,
-            if measured.is_empty() { r.error.clone().unwrap_or_default() } else { measured.join("<br>") },
+            cell(&r.id),
+            cell(&r.title),
+            cell(&r.paper),
+            if measured.is_empty() { cell(r.error.as_deref().unwrap_or_default()) } else { measured.join("<br>") },
             tolerance.join("<br>"),
             verdict_word(r.verdict),
             status(r)
@@ -144,4 +149,17 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
         }
     }
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn table_cells_escape_pipes_and_newlines() {
+        assert_eq!(
+            cell("|published − repulsion| ≤ 0.02\nat every checkpoint"),
+            "\\|published − repulsion\\| ≤ 0.02 at every checkpoint"
+        );
+    }
 }
