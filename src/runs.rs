@@ -78,12 +78,13 @@ impl RunSummary {
     /// The summary of a finished training.
     pub fn of(output: &TrainOutput, wall_seconds: f64) -> Self {
         let m = &output.metrics;
+        let gap23 = m.w_gap23();
         let last = m.rows.last();
         Self {
             rows: m.rows.len(),
             diverged_at: output.diverged_at,
-            detection: detect(&m.w_gap23(), &DetectorParams::default()),
-            late_gap23_median: window_median(&m.w_gap23(), EpochWindow::LATE),
+            detection: detect(&gap23, &DetectorParams::default()),
+            late_gap23_median: window_median(&gap23, EpochWindow::LATE),
             milestones: Milestones::of(m),
             final_train_acc: last.map_or(f64::NAN, |r| r.train.accuracy),
             final_test_acc: last.map_or(f64::NAN, |r| r.test.accuracy),

@@ -178,6 +178,9 @@ pub struct Runner {
     planned: BTreeMap<String, TrainSpec>,
     /// False: use cached runs only (reports never train).
     train: bool,
+    /// Runs already read from disk, by cache key: claims sharing a run
+    /// parse its directory once.
+    loaded: std::sync::Mutex<BTreeMap<String, Run>>,
     on_train: TrainObserver,
 }
 
@@ -185,7 +188,7 @@ impl Runner {
     /// A runner over `cache`; `on_train(spec)` gives the per-epoch callback
     /// of each run it trains (progress display; a no-op in tests).
     pub fn new(cache: Cache, tier: Tier, backend: Backend, on_train: TrainObserver) -> Self {
-        Self { cache, tier, backend, planned: BTreeMap::new(), train: true, on_train }
+        Self { cache, tier, backend, planned: BTreeMap::new(), train: true, loaded: Default::default(), on_train }
     }
 
     /// The same runner, restricted to runs already in the cache.
@@ -223,15 +226,20 @@ impl Runner {
     /// The run of `spec` (planned checkpoints included), training it if needed.
     pub fn run(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
         let spec = self.resolve(spec);
-        let run = if self.train {
+        let key = cache_key(&spec);
+        let memo = self.loaded.lock().expect("no panics while held").get(&key).cloned();
+        let run = if let Some(run) = memo {
+            run
+        } else if self.train {
             self.cache.get_or_train(&spec, &mut *(self.on_train)(&spec))?.0
         } else {
             self.cache.lookup(&spec).ok_or_else(|| {
                 anyhow::anyhow!("run {} is not in the cache (run `cargo xtask verify-claims` first)", cache_key(&spec))
             })?
         };
+        self.loaded.lock().expect("no panics while held").insert(key.clone(), run.clone());
         if let Some(epoch) = run.summary.diverged_at {
-            anyhow::bail!("run {} diverged: non-finite training loss at epoch {epoch}", cache_key(&spec));
+            anyhow::bail!("run {key} diverged: non-finite training loss at epoch {epoch}");
         }
         Ok(run)
     }
