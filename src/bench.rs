@@ -11,7 +11,8 @@ use crate::backend::Backend;
 use crate::measure::stats::median;
 use crate::train::{TrainSpec, Trainer};
 
-/// Median milliseconds per epoch of each phase of the training loop.
+/// Median milliseconds per epoch of each phase of the training loop, run in
+/// sequence, and of the epoch as [`crate::train::train`] runs it (two lanes).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PhaseTimes {
     /// Training forward pass and its loss/accuracy (θ_t's train metrics).
@@ -20,13 +21,15 @@ pub struct PhaseTimes {
     pub evaluation: f64,
     /// Backward pass and the Adam step.
     pub backward_optimizer: f64,
-    /// Reading θ back and updating both rolling Grams and their spectra.
+    /// Reading θ back and updating both rolling Grams.
     pub spectrum: f64,
+    /// One [`Trainer::epoch`]: the phases above in two concurrent lanes, and the spectra.
+    pub epoch: f64,
 }
 
 impl PhaseTimes {
-    /// Sum of the phases.
-    pub fn total(&self) -> f64 {
+    /// Sum of the phases: the epoch run in one lane.
+    pub fn sequential(&self) -> f64 {
         self.forward + self.evaluation + self.backward_optimizer + self.spectrum
     }
 }
@@ -35,18 +38,18 @@ fn ms_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
 
-/// Train `epochs` epochs of `spec` and return the median time of each phase.
-/// The first `warmup` epochs are not counted.
+/// Train `epochs` epochs of `spec` phase by phase, then `epochs` more as
+/// [`Trainer::epoch`]s, and return the median times. The first `warmup`
+/// epochs of each are not counted.
 pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes {
     let mut trainer = Trainer::new(spec, &spec.seeded_start());
-    let mut samples: [Vec<f64>; 4] = Default::default();
+    let mut samples: [Vec<f64>; 5] = Default::default();
     for epoch in 0..warmup + epochs {
         let t = Instant::now();
         let forward = trainer.forward_train();
         let t_forward = ms_since(t);
         let t = Instant::now();
-        let test = trainer.evaluate_test();
-        let _row = trainer.row(&forward, test);
+        let _test = trainer.evaluate_test();
         let t_eval = ms_since(t);
         let t = Instant::now();
         trainer.step(forward);
@@ -60,11 +63,19 @@ pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes
             }
         }
     }
+    for epoch in 0..warmup + epochs {
+        let t = Instant::now();
+        let _row = trainer.epoch(false);
+        if epoch >= warmup {
+            samples[4].push(ms_since(t));
+        }
+    }
     PhaseTimes {
         forward: median(&samples[0]),
         evaluation: median(&samples[1]),
         backward_optimizer: median(&samples[2]),
         spectrum: median(&samples[3]),
+        epoch: median(&samples[4]),
     }
 }
 

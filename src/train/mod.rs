@@ -106,22 +106,18 @@ pub struct TrainOutput {
     pub diverged_at: Option<usize>,
 }
 
-/// The training state between epochs. [`train`] drives it; the benchmark
-/// (`cargo xtask bench`) times its phases separately.
+/// The training state between epochs. [`train`] drives it one
+/// [`Trainer::epoch`] at a time; the benchmark (`cargo xtask bench`) also
+/// times the phases of an epoch one by one.
 pub struct Trainer {
     spec: TrainSpec,
     model: TwoLayer,
     train_batch: DeviceBatch,
     test_batch: DeviceBatch,
-    adam: AdamConfig,
-    w_moments: Moments,
-    v_moments: Moments,
-    /// θ_t on the CPU (Wᵀ and V, f32): the previous snapshot for the next Δ.
-    w_prev: Vec<f32>,
-    v_prev: Vec<f32>,
-    w_window: RollingGram,
-    v_window: RollingGram,
-    steps: u32,
+    optimizer: Optimizer,
+    updates: UpdateLog,
+    /// Whether `model` holds a θ whose update is not yet in `updates`.
+    unrecorded: bool,
 }
 
 /// The training forward pass at θ_t, kept for the step that follows it.
@@ -130,6 +126,61 @@ pub struct TrainForward {
     residual: burn::tensor::Tensor<2>,
     /// Loss and accuracy of θ_t on the training pairs.
     pub evaluation: gradient::Evaluation,
+}
+
+/// Adam's moments for both parameters and the step count t.
+struct Optimizer {
+    config: AdamConfig,
+    w: Moments,
+    v: Moments,
+    steps: u32,
+}
+
+impl Optimizer {
+    /// One Adam step from the forward pass at θ_t: `model` becomes θ_{t+1}.
+    fn step(&mut self, model: &mut TwoLayer, batch: &DeviceBatch, train: TrainForward) {
+        let grads = gradients(model, batch, train.forward, train.residual);
+        self.steps += 1;
+        let w_t = self.config.step(self.steps, model.w_t.val(), grads.w_t, &mut self.w);
+        let v = self.config.step(self.steps, model.v.val(), grads.v, &mut self.v);
+        model.w_t = burn::module::Param::from_tensor(w_t);
+        model.v = burn::module::Param::from_tensor(v);
+    }
+}
+
+/// The last recorded θ on the CPU (Wᵀ and V, f32) and the rolling windows
+/// of W and V updates (SPEC §3.1).
+struct UpdateLog {
+    w_prev: Vec<f32>,
+    v_prev: Vec<f32>,
+    w_window: RollingGram,
+    v_window: RollingGram,
+}
+
+impl UpdateLog {
+    /// Read θ back from `model` and push Δ = θ − θ_prev into both windows.
+    fn record(&mut self, model: &TwoLayer) {
+        let w_next = model.w_t.val().into_data().try_into_vec::<f32>().expect("f32 weights");
+        let v_next = model.v.val().into_data().try_into_vec::<f32>().expect("f32 weights");
+        self.w_window.push_difference(&w_next, &self.w_prev);
+        self.v_window.push_difference(&v_next, &self.v_prev);
+        (self.w_prev, self.v_prev) = (w_next, v_next);
+    }
+}
+
+/// Forward pass of `model` on the training pairs, with its metrics.
+fn forward_on(model: &TwoLayer, batch: &DeviceBatch) -> TrainForward {
+    let forward = model.forward(batch);
+    let residual = residual(forward.output.clone(), batch.targets.clone());
+    let evaluation = evaluate(&forward, &residual, batch);
+    TrainForward { forward, residual, evaluation }
+}
+
+/// Loss and accuracy of `model` on a set of pairs.
+fn evaluate_on(model: &TwoLayer, batch: &DeviceBatch) -> gradient::Evaluation {
+    let forward = model.forward(batch);
+    let residual = residual(forward.output.clone(), batch.targets.clone());
+    evaluate(&forward, &residual, batch)
 }
 
 impl Trainer {
@@ -144,66 +195,82 @@ impl Trainer {
             spec: spec.clone(),
             train_batch: DeviceBatch::new(&start.split.train, spec.modulus, &device),
             test_batch: DeviceBatch::new(&start.split.test, spec.modulus, &device),
-            adam: AdamConfig { lr: spec.lr, weight_decay: spec.eta, ..AdamConfig::default() },
-            w_moments: Moments::zeros_like(&model.w_t.val()),
-            v_moments: Moments::zeros_like(&model.v.val()),
-            w_window: RollingGram::new(spec.window, w_prev.len()),
-            v_window: RollingGram::new(spec.window, v_prev.len()),
+            optimizer: Optimizer {
+                config: AdamConfig { lr: spec.lr, weight_decay: spec.eta, ..AdamConfig::default() },
+                w: Moments::zeros_like(&model.w_t.val()),
+                v: Moments::zeros_like(&model.v.val()),
+                steps: 0,
+            },
+            updates: UpdateLog {
+                w_window: RollingGram::new(spec.window, w_prev.len()),
+                v_window: RollingGram::new(spec.window, v_prev.len()),
+                w_prev,
+                v_prev,
+            },
             model,
-            w_prev,
-            v_prev,
-            steps: 0,
+            unrecorded: false,
         }
     }
 
-    /// Forward pass on the training pairs at the current θ, with its metrics.
-    pub fn forward_train(&self) -> TrainForward {
-        let forward = self.model.forward(&self.train_batch);
-        let residual = residual(forward.output.clone(), self.train_batch.targets.clone());
-        let evaluation = evaluate(&forward, &residual, &self.train_batch);
-        TrainForward { forward, residual, evaluation }
+    /// Log row t of θ_t, then (unless `last`, or the training loss is not
+    /// finite) the step to θ_{t+1}.
+    ///
+    /// The work runs in two lanes, because one lane leaves the second core
+    /// idle: lane 1 does the training forward pass and the step; lane 2 reads
+    /// θ_t back, pushes Δ_t into the windows and evaluates θ_t on the test
+    /// pairs. Both lanes only read θ_t, and each value is computed by the same
+    /// operations as in sequence, so the log is bit-identical to a sequential
+    /// epoch (`tests::two_lanes_match_sequential_phases`).
+    pub fn epoch(&mut self, last: bool) -> EpochRow {
+        let epoch = self.optimizer.steps as usize;
+        let theta = self.model.clone();
+        let pending = std::mem::take(&mut self.unrecorded);
+        let Self { model, train_batch, test_batch, optimizer, updates, unrecorded, .. } = self;
+        std::thread::scope(|lanes| {
+            let measure = lanes.spawn(move || {
+                if pending {
+                    updates.record(&theta);
+                }
+                (evaluate_on(&theta, test_batch), updates.w_window.row(), updates.v_window.row())
+            });
+            let forward = forward_on(model, train_batch);
+            let train = forward.evaluation;
+            if !last && train.loss.is_finite() {
+                optimizer.step(model, train_batch, forward);
+                *unrecorded = true;
+            }
+            let (test, w, v) = measure.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            EpochRow { epoch, train, test, w, v }
+        })
     }
 
-    /// Loss and accuracy of the current θ on the test pairs.
-    pub fn evaluate_test(&self) -> gradient::Evaluation {
-        let forward = self.model.forward(&self.test_batch);
-        let residual = residual(forward.output.clone(), self.test_batch.targets.clone());
-        evaluate(&forward, &residual, &self.test_batch)
-    }
-
-    /// The log row of the current θ_t.
-    pub fn row(&self, train: &TrainForward, test: gradient::Evaluation) -> EpochRow {
-        EpochRow {
-            epoch: self.steps as usize,
-            train: train.evaluation,
-            test,
-            w: self.w_window.row(),
-            v: self.v_window.row(),
-        }
-    }
-
-    /// θ_t in the paper's layouts (from the CPU snapshot).
+    /// θ_t of the row the last [`Trainer::epoch`] returned, in the paper's layouts.
     pub fn weights(&self) -> Weights {
-        Weights { w: transpose(&self.w_prev, 2 * self.spec.modulus, self.spec.width), v: self.v_prev.clone() }
+        let updates = &self.updates;
+        Weights { w: transpose(&updates.w_prev, 2 * self.spec.modulus, self.spec.width), v: updates.v_prev.clone() }
     }
 
-    /// One Adam step from the forward pass at θ_t: θ_{t+1} on the device.
+    /// Phase of an epoch: the forward pass on the training pairs at the current θ.
+    pub fn forward_train(&self) -> TrainForward {
+        forward_on(&self.model, &self.train_batch)
+    }
+
+    /// Phase of an epoch: loss and accuracy of the current θ on the test pairs.
+    pub fn evaluate_test(&self) -> gradient::Evaluation {
+        evaluate_on(&self.model, &self.test_batch)
+    }
+
+    /// Phase of an epoch: the backward pass and Adam step from `train`.
     pub fn step(&mut self, train: TrainForward) {
-        let grads = gradients(&self.model, &self.train_batch, train.forward, train.residual);
-        self.steps += 1;
-        let w_t = self.adam.step(self.steps, self.model.w_t.val(), grads.w_t, &mut self.w_moments);
-        let v = self.adam.step(self.steps, self.model.v.val(), grads.v, &mut self.v_moments);
-        self.model.w_t = burn::module::Param::from_tensor(w_t);
-        self.model.v = burn::module::Param::from_tensor(v);
+        self.optimizer.step(&mut self.model, &self.train_batch, train);
+        self.unrecorded = true;
     }
 
-    /// Read θ_{t+1} back and push Δ_{t+1} into both update windows.
+    /// Phase of an epoch: read the current θ back and push its update into both windows.
     pub fn record_updates(&mut self) {
-        let w_next = self.model.w_t.val().into_data().try_into_vec::<f32>().expect("f32 weights");
-        let v_next = self.model.v.val().into_data().try_into_vec::<f32>().expect("f32 weights");
-        self.w_window.push_difference(&w_next, &self.w_prev);
-        self.v_window.push_difference(&v_next, &self.v_prev);
-        (self.w_prev, self.v_prev) = (w_next, v_next);
+        if std::mem::take(&mut self.unrecorded) {
+            self.updates.record(&self.model);
+        }
     }
 }
 
@@ -212,8 +279,7 @@ pub fn train(spec: &TrainSpec, start: &Start, on_row: &mut dyn FnMut(&EpochRow))
     let mut trainer = Trainer::new(spec, start);
     let mut output = TrainOutput { metrics: Metrics::default(), checkpoints: Vec::new(), diverged_at: None };
     for epoch in 0..=spec.epochs {
-        let forward = trainer.forward_train();
-        let row = trainer.row(&forward, trainer.evaluate_test());
+        let row = trainer.epoch(epoch == spec.epochs);
         output.metrics.rows.push(row);
         on_row(&row);
         if spec.checkpoints.contains(&epoch) {
@@ -223,11 +289,6 @@ pub fn train(spec: &TrainSpec, start: &Start, on_row: &mut dyn FnMut(&EpochRow))
             output.diverged_at = Some(epoch);
             break;
         }
-        if epoch == spec.epochs {
-            break;
-        }
-        trainer.step(forward);
-        trainer.record_updates();
     }
     output
 }
@@ -263,6 +324,41 @@ mod tests {
         assert!(a.metrics.rows[30].train.loss < a.metrics.rows[0].train.loss);
         let b = train(&spec, &start, &mut |_| {});
         assert_eq!(a.metrics.to_csv(), b.metrics.to_csv()); // bit-identical (NaN-safe)
+    }
+
+    /// The two-lane epoch logs, bit for bit, what the phases give one after another.
+    #[test]
+    fn two_lanes_match_sequential_phases() {
+        for activation in [Activation::Sqr, Activation::Relu] {
+            let spec = TrainSpec { activation, ..tiny() };
+            let start = spec.seeded_start();
+            let mut trainer = Trainer::new(&spec, &start);
+            let mut rows = Vec::new();
+            for epoch in 0..=spec.epochs {
+                let forward = trainer.forward_train();
+                let test = trainer.evaluate_test();
+                let (w, v) = (trainer.updates.w_window.row(), trainer.updates.v_window.row());
+                rows.push(EpochRow { epoch, train: forward.evaluation, test, w, v });
+                if epoch < spec.epochs {
+                    trainer.step(forward);
+                    trainer.record_updates();
+                }
+            }
+            let two_lanes = train(&spec, &start, &mut |_| {});
+            assert_eq!(two_lanes.metrics.to_csv(), Metrics { rows }.to_csv());
+            assert_eq!(two_lanes.checkpoints[1].weights, trainer_weights_at(&spec, &start, 10));
+        }
+    }
+
+    /// θ_e by sequential phases.
+    fn trainer_weights_at(spec: &TrainSpec, start: &Start, epochs: usize) -> Weights {
+        let mut trainer = Trainer::new(spec, start);
+        for _ in 0..epochs {
+            let forward = trainer.forward_train();
+            trainer.step(forward);
+            trainer.record_updates();
+        }
+        trainer.weights()
     }
 
     #[test]
