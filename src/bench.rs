@@ -88,8 +88,9 @@ pub fn epoch_flops(spec: &TrainSpec) -> f64 {
 }
 
 /// The device's f32 GEMM rate (GFLOP/s) on the [n, K] × [K, M] product of
-/// the forward pass: the median of `reps` timed products.
-pub fn gemm_gflops(backend: Backend, n: usize, k: usize, m: usize, reps: usize) -> f64 {
+/// the forward pass, with `lanes` products running concurrently (one thread
+/// each): the aggregate rate over the median wall time of `reps` rounds.
+pub fn gemm_gflops(backend: Backend, [n, k, m]: [usize; 3], lanes: usize, reps: usize) -> f64 {
     let device = backend.device();
     let a = Tensor::<2>::from_data(
         TensorData::new((0..n * k).map(|i| (i % 7) as f32 * 0.1).collect::<Vec<f32>>(), [n, k]),
@@ -102,10 +103,14 @@ pub fn gemm_gflops(backend: Backend, n: usize, k: usize, m: usize, reps: usize) 
     let times: Vec<f64> = (0..reps)
         .map(|_| {
             let t = Instant::now();
-            let c = a.clone().matmul(b.clone());
-            let _ = c.into_data(); // forces completion on asynchronous backends
+            std::thread::scope(|scope| {
+                for _ in 0..lanes {
+                    // `into_data` forces completion on asynchronous backends.
+                    scope.spawn(|| a.clone().matmul(b.clone()).into_data());
+                }
+            });
             t.elapsed().as_secs_f64()
         })
         .collect();
-    2.0 * (n * k * m) as f64 / median(&times) / 1e9
+    lanes as f64 * 2.0 * (n * k * m) as f64 / median(&times) / 1e9
 }

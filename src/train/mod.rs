@@ -4,6 +4,7 @@
 //! taken at θ_t: its train metrics come from the same forward pass that the
 //! step t+1 differentiates; the spectra from the windows that end with Δ_t.
 //! A non-finite training loss stops the run and marks it diverged.
+//! An epoch runs in two threads ([`Trainer::epoch`]) with a bit-identical log.
 
 pub mod adam;
 pub mod gradient;

@@ -72,6 +72,10 @@ enum Task {
         /// Timed epochs per repetition (after 3 warm-up epochs).
         #[arg(long, default_value_t = 20)]
         epochs: usize,
+        /// Also time the quick tier and this paper-tier claim (its runs), each
+        /// from an empty cache on the first backend (≈ 5 + 4 minutes for C01).
+        #[arg(long, value_name = "CLAIM")]
+        tiers: Option<String>,
     },
     /// List the claim files and whether they load.
     ListClaims,
@@ -88,26 +92,40 @@ fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ is in the project").to_path_buf()
 }
 
-/// Print the benchmark table (SPEC §6 floor from the GEMM rate measured in the same run).
+/// Print the benchmark table (SPEC §6 floor from the GEMM rates measured in the same run).
 fn bench(backends: &[Backend], reps: usize, epochs: usize) {
     use lockin::bench::{epoch_flops, gemm_gflops, time_phases};
     use lockin::measure::stats::median;
     use lockin::model::Activation;
     use lockin::train::TrainSpec;
     println!(
-        "{:<8} {:<5} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7}",
-        "backend", "σ", "forward", "test", "bwd+adam", "spectrum", "1 lane", "epoch", "floor", "ratio"
+        "{:<8} {:<5} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>8} {:>7}",
+        "backend",
+        "σ",
+        "forward",
+        "test",
+        "bwd+adam",
+        "spectrum",
+        "1 lane",
+        "epoch",
+        "floor",
+        "ratio",
+        "floor2",
+        "ratio2"
     );
+    let shape = [2016, 2048, 71];
     for &backend in backends {
-        let gflops = gemm_gflops(backend, 2016, 2048, 71, 15);
+        let gflops = gemm_gflops(backend, shape, 1, 15);
+        let gflops_two = gemm_gflops(backend, shape, 2, 15);
         for activation in [Activation::Sqr, Activation::Relu] {
             let spec = TrainSpec { activation, backend, ..TrainSpec::default() };
             let runs: Vec<_> = (0..reps).map(|_| time_phases(&spec, 3, epochs)).collect();
             let med = |f: &dyn Fn(&lockin::bench::PhaseTimes) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
             let floor = epoch_flops(&spec) / (gflops * 1e9) * 1e3;
+            let floor_two = epoch_flops(&spec) / (gflops_two * 1e9) * 1e3;
             let epoch = med(&|p| p.epoch);
             println!(
-                "{:<8} {:<5} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>8.1} {:>8.1} {:>8.1} {:>6.2}×",
+                "{:<8} {:<5} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>8.1} {:>8.1} {:>8.1} {:>6.2}× {:>8.1} {:>6.2}×",
                 backend.name(),
                 activation.name(),
                 med(&|p| p.forward),
@@ -117,17 +135,52 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize) {
                 med(&|p| p.sequential()),
                 epoch,
                 floor,
-                epoch / floor
+                epoch / floor,
+                floor_two,
+                epoch / floor_two
             );
         }
         println!(
-            "{:<8} GEMM [2016, 2048] × [2048, 71]: {gflops:.1} GFLOP/s; SPEC §6 epoch = {:.2} GFLOP",
+            "{:<8} GEMM {shape:?}: {gflops:.1} GFLOP/s on one lane, {gflops_two:.1} GFLOP/s aggregate on two; \
+             SPEC §6 epoch = {:.2} GFLOP",
             backend.name(),
             epoch_flops(&TrainSpec::default()) / 1e9
         );
     }
-    println!("(ms per epoch, medians over {reps} runs of {epochs} epochs at M = 71, K = 2048, n = 2016;");
-    println!(" the phases run one after another; \"1 lane\" is their sum, \"epoch\" the two-lane epoch that training runs)");
+    println!("(ms per epoch, medians over {reps} runs of {epochs} epochs at M = 71, K = 2048, n = 2016.");
+    println!(" The phases run one after another; \"1 lane\" is their sum, \"epoch\" the two-lane epoch that");
+    println!(" training runs. floor = SPEC §6 FLOPs at the one-lane GEMM rate; floor2 at the two-lane rate.)");
+}
+
+/// Wall time of the quick tier (all claims) and of one paper-tier claim set,
+/// each verified from an empty cache in a scratch directory.
+fn bench_tiers(backend: Backend, paper_claim: &str) -> anyhow::Result<()> {
+    for (tier, select) in [(Tier::Quick, Vec::new()), (Tier::Paper, vec![paper_claim.to_string()])] {
+        let scratch = std::env::temp_dir().join(format!("lockin-bench-{}", std::process::id()));
+        let opts = VerifyOptions {
+            claims_dir: default_dir(),
+            tier,
+            backend,
+            select,
+            cache: Cache::new(scratch.clone()),
+            fresh: false,
+            quiet: true,
+        };
+        let t = std::time::Instant::now();
+        let outcome = verify(&opts);
+        let wall = t.elapsed().as_secs_f64();
+        std::fs::remove_dir_all(&scratch)?;
+        let outcome = outcome?;
+        let what = if opts.select.is_empty() { "all claims".to_string() } else { opts.select.join(", ") };
+        println!(
+            "{} tier, {what}: {:.0} s ({:.1} min) from an empty cache; {}",
+            tier.name(),
+            wall,
+            wall / 60.0,
+            summary_line(&outcome)
+        );
+    }
+    Ok(())
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -176,8 +229,11 @@ fn main() -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Task::Bench { backends, reps, epochs } => {
+        Task::Bench { backends, reps, epochs, tiers } => {
             bench(&backends, reps, epochs);
+            if let (Some(claim), Some(&backend)) = (tiers, backends.first()) {
+                bench_tiers(backend, &claim)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Task::ListClaims => {
