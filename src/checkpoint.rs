@@ -5,7 +5,7 @@
 //! |---|---|---|---|
 //! | `W` | F32 | [K, 2M] | first layer, paper layout |
 //! | `V` | F32 | [M, K] | second layer |
-//! | `train_idx` | I64 | [n] | optional: training pair indices i = a·M + b |
+//! | `train_idx` | I64 | `[n]` | optional: training pair indices i = a·M + b |
 //! | `test_idx` | I64 | [M² − n] | optional (with `train_idx`): the rest |
 //!
 //! The shapes fix M and K; the indices, when present, must partition the M² pairs.

@@ -5,7 +5,7 @@
 //! from ChaCha8 (`rand_chacha`) seeded with the run seed on stream
 //! [`SPLIT_STREAM`]; the first `n` pairs are training, the rest test. This
 //! cannot reproduce PyTorch's random streams and does not try to: a user who
-//! needs PyTorch's exact split imports it (`--init-from`, see [`crate::init_file`]).
+//! needs PyTorch's exact split imports it (`--init-from`, see [`crate::checkpoint`]).
 
 use rand::SeedableRng;
 use rand::seq::SliceRandom;

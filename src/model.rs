@@ -132,7 +132,7 @@ pub struct DeviceBatch {
     pub rows_a: Tensor<1, Int>,
     /// Row of Wᵀ for the second one-hot: `M + b`.
     pub rows_b: Tensor<1, Int>,
-    /// Labels `(a + b) mod M`, [n].
+    /// Labels `(a + b) mod M`, `[n]`.
     pub labels: Tensor<1, Int>,
     /// Centred targets y = onehot(label) − 1/M, [n, M].
     pub targets: Tensor<2>,
