@@ -228,16 +228,20 @@ impl Runner {
         let spec = self.resolve(spec);
         let key = cache_key(&spec);
         let memo = self.loaded.lock().expect("no panics while held").get(&key).cloned();
-        let run = if let Some(run) = memo {
-            run
-        } else if self.train {
-            self.cache.get_or_train(&spec, &mut *(self.on_train)(&spec))?.0
-        } else {
-            self.cache.lookup(&spec).ok_or_else(|| {
-                anyhow::anyhow!("run {} is not in the cache (run `cargo xtask verify-claims` first)", cache_key(&spec))
-            })?
+        let run = match memo {
+            Some(run) => run,
+            None => {
+                let run = if self.train {
+                    self.cache.get_or_train(&spec, &mut *(self.on_train)(&spec))?.0
+                } else {
+                    self.cache.lookup(&spec).ok_or_else(|| {
+                        anyhow::anyhow!("run {key} is not in the cache (run `cargo xtask verify-claims` first)")
+                    })?
+                };
+                self.loaded.lock().expect("no panics while held").insert(key.clone(), run.clone());
+                run
+            }
         };
-        self.loaded.lock().expect("no panics while held").insert(key.clone(), run.clone());
         if let Some(epoch) = run.summary.diverged_at {
             anyhow::bail!("run {key} diverged: non-finite training loss at epoch {epoch}");
         }

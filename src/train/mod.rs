@@ -179,9 +179,7 @@ fn forward_on(model: &TwoLayer, batch: &DeviceBatch) -> TrainForward {
 
 /// Loss and accuracy of `model` on a set of pairs.
 fn evaluate_on(model: &TwoLayer, batch: &DeviceBatch) -> gradient::Evaluation {
-    let forward = model.forward(batch);
-    let residual = residual(forward.output.clone(), batch.targets.clone());
-    evaluate(&forward, &residual, batch)
+    forward_on(model, batch).evaluation
 }
 
 impl Trainer {

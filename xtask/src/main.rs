@@ -121,8 +121,8 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize) {
             let spec = TrainSpec { activation, backend, ..TrainSpec::default() };
             let runs: Vec<_> = (0..reps).map(|_| time_phases(&spec, 3, epochs)).collect();
             let med = |f: &dyn Fn(&lockin::bench::PhaseTimes) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
-            let floor = epoch_flops(&spec) / (gflops * 1e9) * 1e3;
-            let floor_two = epoch_flops(&spec) / (gflops_two * 1e9) * 1e3;
+            let flops = epoch_flops(&spec);
+            let (floor, floor_two) = (flops / (gflops * 1e9) * 1e3, flops / (gflops_two * 1e9) * 1e3);
             let epoch = med(&|p| p.epoch);
             println!(
                 "{:<8} {:<5} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>8.1} {:>8.1} {:>8.1} {:>6.2}× {:>8.1} {:>6.2}×",
@@ -169,8 +169,13 @@ fn bench_tiers(backend: Backend, paper_claim: &str) -> anyhow::Result<()> {
         let t = std::time::Instant::now();
         let outcome = verify(&opts);
         let wall = t.elapsed().as_secs_f64();
-        std::fs::remove_dir_all(&scratch)?;
+        if scratch.exists() {
+            std::fs::remove_dir_all(&scratch)?;
+        }
         let outcome = outcome?;
+        if outcome.is_empty() {
+            bail!("no claim matches {:?}", opts.select);
+        }
         let what = if opts.select.is_empty() { "all claims".to_string() } else { opts.select.join(", ") };
         println!(
             "{} tier, {what}: {:.0} s ({:.1} min) from an empty cache; {}",
