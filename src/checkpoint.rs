@@ -39,14 +39,8 @@ fn i64_bytes(x: &[usize]) -> Vec<u8> {
     x.iter().flat_map(|&v| (v as i64).to_le_bytes()).collect()
 }
 
-/// Write W, V and (optionally) the split to `path`.
-pub fn write(
-    path: &Path,
-    modulus: usize,
-    width: usize,
-    weights: &Weights,
-    split: Option<&Split>,
-) -> anyhow::Result<()> {
+/// The safetensors bytes of W, V and (optionally) the split.
+pub fn to_bytes(modulus: usize, width: usize, weights: &Weights, split: Option<&Split>) -> anyhow::Result<Vec<u8>> {
     let w = f32_bytes(&weights.w);
     let v = f32_bytes(&weights.v);
     let mut tensors = vec![
@@ -60,14 +54,18 @@ pub fn write(
         tensors.push(("train_idx".into(), TensorView::new(Dtype::I64, vec![split.train.len()], &train)?));
         tensors.push(("test_idx".into(), TensorView::new(Dtype::I64, vec![split.test.len()], &test)?));
     }
-    let bytes = safetensors::serialize(tensors, None)?;
-    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+    Ok(safetensors::serialize(tensors, None)?)
+}
+
+/// Parse weights-file bytes read from `path` (named in errors).
+pub fn from_bytes(path: &Path, bytes: &[u8]) -> anyhow::Result<WeightsFile> {
+    parse(bytes).with_context(|| format!("{}: not a valid lockin weights file", path.display()))
 }
 
 /// Read and validate a weights file; errors name the file and the tensor.
 pub fn read(path: &Path) -> anyhow::Result<WeightsFile> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    parse(&bytes).with_context(|| format!("{}: not a valid lockin weights file", path.display()))
+    from_bytes(path, &bytes)
 }
 
 fn tensor<'a>(file: &'a SafeTensors<'a>, name: &str, dtype: Dtype, rank: usize) -> anyhow::Result<TensorView<'a>> {
@@ -118,10 +116,11 @@ fn parse(bytes: &[u8]) -> anyhow::Result<WeightsFile> {
 mod tests {
     use super::*;
     use crate::model::{Activation, ModelShape};
+    use crate::seeding::RngScheme;
 
     fn sample() -> (Weights, Split) {
         let shape = ModelShape { modulus: 5, width: 8, activation: Activation::Sqr };
-        (Weights::seeded(&shape, 1), Split::seeded(5, 10, 1))
+        (Weights::seeded(&shape, 1, RngScheme::Torch), Split::seeded(5, 10, 1, RngScheme::Torch))
     }
 
     #[test]
@@ -129,12 +128,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (weights, split) = sample();
         let path = dir.path().join("a.safetensors");
-        write(&path, 5, 8, &weights, Some(&split)).unwrap();
+        std::fs::write(&path, to_bytes(5, 8, &weights, Some(&split)).unwrap()).unwrap();
         let back = read(&path).unwrap();
         assert_eq!((back.modulus, back.width), (5, 8));
         assert_eq!(back.weights, weights);
         assert_eq!(back.split.unwrap(), split);
-        write(&path, 5, 8, &weights, None).unwrap();
+        std::fs::write(&path, to_bytes(5, 8, &weights, None).unwrap()).unwrap();
         assert!(read(&path).unwrap().split.is_none());
     }
 

@@ -1,27 +1,11 @@
-//! Tian's modular-addition task and its seeded split (SPEC §2, "Data").
+//! Tian's modular-addition task and its seeded split (docs/methods.md, "Setup").
 //!
 //! Pair `i` of the M² ordered pairs is `(a, b) = (i div M, i mod M)` with label
-//! `(a + b) mod M`. The split is a random permutation of the pair indices drawn
-//! from ChaCha8 (`rand_chacha`) seeded with the run seed on stream
-//! [`SPLIT_STREAM`]; the first `n` pairs are training, the rest test. This
-//! cannot reproduce PyTorch's random streams and does not try to: a user who
-//! needs PyTorch's exact split imports it (`--init-from`, see [`crate::checkpoint`]).
+//! `(a + b) mod M`. The split is a seeded permutation of the pair indices
+//! ([`crate::seeding`]); its first `n` pairs are training, the rest test,
+//! both in permutation order (as the paper's script keeps them).
 
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
-
-/// ChaCha8 stream used for the train/test permutation.
-pub const SPLIT_STREAM: u64 = 0;
-/// ChaCha8 stream used for the initial weights ([`crate::model`]).
-pub const INIT_STREAM: u64 = 1;
-
-/// A ChaCha8 generator for `seed` on one of the named streams above.
-pub fn seeded_rng(seed: u64, stream: u64) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(stream);
-    rng
-}
+use crate::seeding::RngScheme;
 
 /// Number of training pairs: `floor(train_fraction · M²)` (2016 for M = 71, 40%).
 pub fn n_train(modulus: usize, train_fraction: f64) -> usize {
@@ -83,10 +67,10 @@ pub struct Split {
 }
 
 impl Split {
-    /// The seeded split of SPEC §2: a ChaCha8 permutation, first `n_train` train.
-    pub fn seeded(modulus: usize, n_train: usize, seed: u64) -> Self {
-        let mut order: Vec<usize> = (0..modulus * modulus).collect();
-        order.shuffle(&mut seeded_rng(seed, SPLIT_STREAM));
+    /// The seeded split: a permutation of the M² pairs from `scheme`, the
+    /// first `n_train` of it training.
+    pub fn seeded(modulus: usize, n_train: usize, seed: u64, scheme: RngScheme) -> Self {
+        let mut order = scheme.permutation(modulus * modulus, seed);
         let test = order.split_off(n_train);
         Self::from_indices(modulus, order, test)
     }
@@ -127,7 +111,7 @@ mod tests {
     fn paper_split_sizes_and_partition() {
         let n = n_train(71, 0.4);
         assert_eq!(n, 2016); // SPEC §2: 40% of 5041, rounded down
-        let split = Split::seeded(71, n, 0);
+        let split = Split::seeded(71, n, 0, RngScheme::Torch);
         assert_eq!(split.train.len(), 2016);
         assert_eq!(split.test.len(), 3025);
         check_partition(71, &split.train.pairs, &split.test.pairs).unwrap();
@@ -135,7 +119,7 @@ mod tests {
 
     #[test]
     fn labels_are_modular_sums() {
-        let split = Split::seeded(7, 20, 3);
+        let split = Split::seeded(7, 20, 3, RngScheme::Chacha);
         for set in [&split.train, &split.test] {
             for k in 0..set.len() {
                 assert_eq!(set.a[k] * 7 + set.b[k], set.pairs[k]);
@@ -146,8 +130,10 @@ mod tests {
 
     #[test]
     fn split_is_seeded() {
-        assert_eq!(Split::seeded(11, 40, 5), Split::seeded(11, 40, 5));
-        assert_ne!(Split::seeded(11, 40, 5), Split::seeded(11, 40, 6));
+        for scheme in [RngScheme::Torch, RngScheme::Chacha] {
+            assert_eq!(Split::seeded(11, 40, 5, scheme), Split::seeded(11, 40, 5, scheme));
+            assert_ne!(Split::seeded(11, 40, 5, scheme), Split::seeded(11, 40, 6, scheme));
+        }
     }
 
     #[test]

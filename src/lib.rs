@@ -4,9 +4,11 @@
 
 pub mod backend;
 pub mod bench;
+pub mod cache;
 pub mod checkpoint;
 pub mod claims;
 pub mod data;
+pub mod files;
 pub mod measure;
 pub mod metrics;
 pub mod model;
@@ -14,10 +16,5 @@ pub mod nullable;
 pub mod progress;
 pub mod report;
 pub mod runs;
+pub mod seeding;
 pub mod train;
-
-/// Every epoch allocates tensors of 16–25 MB; glibc's malloc returns such
-/// blocks to the OS and page-faults them back in each time. mimalloc keeps
-/// them (measured: see the README's benchmark table).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

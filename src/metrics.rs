@@ -75,15 +75,20 @@ impl Metrics {
         self.rows.iter().map(|r| r.train.accuracy).collect()
     }
 
+    /// A logged column by its `metrics.csv` name (any of [`COLUMNS`] but
+    /// `epoch`), indexed by epoch; `None` for an unknown name.
+    pub fn column(&self, name: &str) -> Option<Vec<f64>> {
+        let index = COLUMNS.iter().position(|&c| c == name).filter(|&i| i > 0)?;
+        Some(self.rows.iter().map(|r| row_values(r)[index - 1]).collect())
+    }
+
     /// The CSV text, header first.
     pub fn to_csv(&self) -> String {
         let mut out = COLUMNS.join(",");
         out.push('\n');
         for r in &self.rows {
             let mut cells = vec![r.epoch.to_string()];
-            let values = [r.train.accuracy, r.test.accuracy, r.train.loss, r.test.loss];
-            let spectra = [r.w, r.v].into_iter().flat_map(|s| s.sigma.into_iter().chain([s.gap23]));
-            cells.extend(values.into_iter().chain(spectra).map(cell));
+            cells.extend(row_values(r).into_iter().map(cell));
             let _ = writeln!(out, "{}", cells.join(","));
         }
         out
@@ -102,6 +107,13 @@ impl Metrics {
             .collect::<anyhow::Result<_>>()?;
         Ok(Self { rows })
     }
+}
+
+/// A row's values in [`COLUMNS`] order, `epoch` left out.
+fn row_values(r: &EpochRow) -> Vec<f64> {
+    let values = [r.train.accuracy, r.test.accuracy, r.train.loss, r.test.loss];
+    let spectra = [r.w, r.v].into_iter().flat_map(|s| s.sigma.into_iter().chain([s.gap23]));
+    values.into_iter().chain(spectra).collect()
 }
 
 fn cell(x: f64) -> String {
@@ -156,6 +168,10 @@ mod tests {
         assert_eq!(back.rows.len(), 2);
         assert_eq!(back.rows[1].w.gap23, 17.037037037037038);
         assert!(back.rows[0].w.gap23.is_nan());
+        assert_eq!(back.column("w_sigma2"), Some(vec![0.46, 0.46]));
+        assert_eq!(back.column("test_acc"), Some(vec![0.03125, 0.03125]));
+        assert_eq!(back.column("epoch"), None);
+        assert_eq!(back.column("w_sigma6"), None);
     }
 
     #[test]

@@ -8,10 +8,10 @@
 
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{INIT_STREAM, PairSet, seeded_rng};
+use crate::data::PairSet;
+use crate::seeding::RngScheme;
 
 /// The activation σ (SPEC §2): the paper's "sqr" (x²) or ReLU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
@@ -81,18 +81,10 @@ pub struct Weights {
 }
 
 impl Weights {
-    /// PyTorch's `nn.Linear` default init (SPEC §2): W ~ U(±1/√(2M)),
-    /// V ~ U(±1/√K), drawn from ChaCha8 stream [`INIT_STREAM`] of `seed`,
-    /// W first (row-major), then V.
-    pub fn seeded(shape: &ModelShape, seed: u64) -> Self {
-        let (m, k) = (shape.modulus, shape.width);
-        let mut rng = seeded_rng(seed, INIT_STREAM);
-        let mut uniform = |len: usize, fan_in: usize| -> Vec<f32> {
-            let bound = 1.0 / (fan_in as f32).sqrt();
-            (0..len).map(|_| rng.random_range(-bound..bound)).collect()
-        };
-        let w = uniform(k * 2 * m, 2 * m);
-        let v = uniform(m * k, k);
+    /// PyTorch's `nn.Linear` default init (docs/methods.md, "Setup"):
+    /// W ~ U(±1/√(2M)), V ~ U(±1/√K), W drawn first, from `scheme` with `seed`.
+    pub fn seeded(shape: &ModelShape, seed: u64, scheme: RngScheme) -> Self {
+        let (w, v) = scheme.linear_weights(shape.modulus, shape.width, seed);
         Self { w, v }
     }
 
@@ -204,7 +196,7 @@ mod tests {
     #[test]
     fn init_bounds_follow_pytorch_linear() {
         let s = ModelShape { modulus: 71, width: 2048, activation: Activation::Sqr };
-        let weights = Weights::seeded(&s, 0);
+        let weights = Weights::seeded(&s, 0, RngScheme::Chacha);
         let w_bound = 1.0 / (142f32).sqrt();
         let v_bound = 1.0 / (2048f32).sqrt();
         assert!(weights.w.iter().all(|x| x.abs() <= w_bound));
@@ -212,8 +204,9 @@ mod tests {
         // A uniform sample fills its range: the extremes come within 1%.
         let w_max = weights.w.iter().fold(0f32, |a, x| a.max(x.abs()));
         assert!(w_max > 0.99 * w_bound);
-        assert_eq!(weights, Weights::seeded(&s, 0));
-        assert_ne!(weights, Weights::seeded(&s, 1));
+        assert_eq!(weights, Weights::seeded(&s, 0, RngScheme::Chacha));
+        assert_ne!(weights, Weights::seeded(&s, 1, RngScheme::Chacha));
+        assert_ne!(weights, Weights::seeded(&s, 0, RngScheme::Torch));
     }
 
     #[test]
@@ -237,8 +230,8 @@ mod tests {
     #[test]
     fn gather_equals_two_hot_product() {
         let s = shape();
-        let weights = Weights::seeded(&s, 3);
-        let split = crate::data::Split::seeded(5, 12, 1);
+        let weights = Weights::seeded(&s, 3, RngScheme::Torch);
+        let split = crate::data::Split::seeded(5, 12, 1, RngScheme::Torch);
         let device = crate::backend::Backend::default().device();
         let model = TwoLayer::from_weights(&s, &weights, &device);
         let batch = DeviceBatch::new(&split.train, 5, &device);

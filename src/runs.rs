@@ -1,17 +1,13 @@
-//! Run directories and the on-disk run cache (issue "claims engine", SPEC §2).
+//! Run directories (docs/methods.md, "Run directories").
 //!
 //! A run directory holds `spec.json`, `metrics.csv` (see [`crate::metrics`]),
-//! `summary.json`, `checkpoint-eNNNN.safetensors` per requested epoch and a
-//! `DONE` marker written last: a directory without it is never trusted.
-//!
-//! The cache keys a run by an FNV-1a 64 hash of its resolved [`TrainSpec`]
-//! (checkpoint epochs excluded: they do not change the trajectory) and
-//! [`CODE_VERSION`]. A run is built in a private staging directory and moved
-//! into place with one rename, so an interrupted run leaves nothing that
-//! looks complete; a per-run lock file makes concurrent requests (test
-//! threads, a parallel xtask) train it once.
+//! `summary.json`, `checkpoint-eNNNN.safetensors` per requested epoch and,
+//! written last, `DONE`: a manifest with the code version and a hash of every
+//! file. A directory is trusted only if its manifest is there, every file
+//! hashes to it and the log is whole (rows 0..=E in order, or up to the
+//! divergence); otherwise [`Run::load`] says why, and the cache retrains it.
 
-use std::fs::{self, File};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -19,13 +15,14 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint;
+use crate::files::{create_dir, read_text, sync_dir, write_synced};
 use crate::measure::detector::{Detection, DetectorParams, detect};
 use crate::measure::rank::{EpochWindow, window_median};
 use crate::metrics::{EpochRow, Metrics};
 use crate::train::{Start, TrainOutput, TrainSpec, train};
 
 /// Bump when the training semantics change: it invalidates every cached run.
-pub const CODE_VERSION: u32 = 1;
+pub const CODE_VERSION: u32 = 2;
 
 /// First epochs at which accuracy thresholds are reached (SPEC §3.6).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -93,6 +90,14 @@ impl RunSummary {
     }
 }
 
+impl RunSummary {
+    /// Equal in every figure but the wall time (NaN equals NaN).
+    pub fn same_as(&self, other: &RunSummary) -> bool {
+        let figures = |s: &RunSummary| serde_json::to_value(RunSummary { wall_seconds: 0.0, ..s.clone() }).ok();
+        figures(self) == figures(other)
+    }
+}
+
 /// `spec.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SpecFile {
@@ -122,27 +127,81 @@ pub fn checkpoint_name(epoch: usize) -> String {
     format!("checkpoint-e{epoch:04}.safetensors")
 }
 
-impl Run {
-    /// Load a complete run directory (one with `DONE`).
-    pub fn load(dir: &Path) -> anyhow::Result<Self> {
-        if !dir.join("DONE").exists() {
-            bail!("{}: incomplete run (no DONE marker)", dir.display());
+/// `DONE`: what trained the run and a hash of each file it vouches for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// [`CODE_VERSION`] of the code that wrote the directory.
+    pub code_version: u32,
+    /// FNV-1a 64 of each file's bytes, by file name.
+    pub files: BTreeMap<String, String>,
+}
+
+impl Manifest {
+    /// Check that `name`'s bytes are the ones the manifest vouches for.
+    pub fn verify(&self, dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        match self.files.get(name) {
+            None => bail!("{}: {name} is not in its DONE manifest", dir.display()),
+            Some(hash) if *hash != hash_hex(bytes) => {
+                bail!("{}: {name} was changed or damaged after the run finished (hash mismatch)", dir.display())
+            }
+            Some(_) => Ok(()),
         }
-        let read = |name: &str| {
-            fs::read_to_string(dir.join(name)).with_context(|| format!("reading {}", dir.join(name).display()))
+    }
+}
+
+/// The FNV-1a 64 hash of `bytes` in hex, as manifests store it.
+pub fn hash_hex(bytes: &[u8]) -> String {
+    format!("{:016x}", fnv1a64(bytes))
+}
+
+/// FNV-1a, 64 bit: a small, stable, documented hash for cache keys and manifests.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
+impl Run {
+    /// Load a complete run directory, checking it whole: its `DONE`
+    /// manifest, every file's hash, and a log of rows 0..=E in order (or up
+    /// to the divergence) that agrees with `summary.json`.
+    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+        let manifest = Self::manifest(dir)?;
+        let read = |name: &str| -> anyhow::Result<String> {
+            let text = read_text(&dir.join(name))?;
+            manifest.verify(dir, name, text.as_bytes())?;
+            Ok(text)
         };
         let spec: SpecFile =
             serde_json::from_str(&read("spec.json")?).with_context(|| format!("{}/spec.json", dir.display()))?;
         let metrics =
             Metrics::from_csv(&read("metrics.csv")?).with_context(|| format!("{}/metrics.csv", dir.display()))?;
-        let summary =
+        let summary: RunSummary =
             serde_json::from_str(&read("summary.json")?).with_context(|| format!("{}/summary.json", dir.display()))?;
+        check_log(&spec.spec, &metrics, &summary).with_context(|| format!("{}/metrics.csv", dir.display()))?;
         Ok(Self { dir: dir.to_path_buf(), spec: spec.spec, metrics, summary })
     }
 
-    /// The weights and split saved at `epoch`.
+    /// The directory's `DONE` manifest; an error says why it is not complete.
+    pub fn manifest(dir: &Path) -> anyhow::Result<Manifest> {
+        let done = dir.join("DONE");
+        if !done.exists() {
+            bail!("{}: incomplete run (no DONE marker)", dir.display());
+        }
+        let manifest: Manifest = serde_json::from_str(&read_text(&done)?)
+            .with_context(|| format!("{}: DONE is not a manifest (written by an older lockin?)", done.display()))?;
+        if manifest.code_version != CODE_VERSION {
+            bail!("{}: trained by code version {}, this is {CODE_VERSION}", dir.display(), manifest.code_version);
+        }
+        Ok(manifest)
+    }
+
+    /// The weights and split saved at `epoch`, checked against the manifest.
     pub fn checkpoint(&self, epoch: usize) -> anyhow::Result<checkpoint::WeightsFile> {
-        checkpoint::read(&self.dir.join(checkpoint_name(epoch)))
+        let name = checkpoint_name(epoch);
+        let path = self.dir.join(&name);
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        Self::manifest(&self.dir)?.verify(&self.dir, &name, &bytes)?;
+        checkpoint::from_bytes(&path, &bytes)
     }
 
     /// Whether every epoch in `epochs` has a checkpoint file.
@@ -151,7 +210,27 @@ impl Run {
     }
 }
 
-/// Train and write a complete run directory at `dir` (which must not exist).
+/// A log is whole when its rows are epochs 0, 1, ... in order, it has E + 1
+/// of them (or stops at the epoch `summary.json` says it diverged), and its
+/// summary recomputed equals the stored one.
+fn check_log(spec: &TrainSpec, metrics: &Metrics, summary: &RunSummary) -> anyhow::Result<()> {
+    if let Some(row) = metrics.rows.iter().enumerate().find(|(i, r)| r.epoch != *i) {
+        bail!("row {} holds epoch {}, expected {}", row.0 + 2, row.1.epoch, row.0);
+    }
+    let expected = summary.diverged_at.map_or(spec.epochs + 1, |d| d + 1);
+    if metrics.rows.len() != expected {
+        bail!("{} rows, expected {expected} (epochs 0..={})", metrics.rows.len(), expected - 1);
+    }
+    let output = TrainOutput { metrics: metrics.clone(), checkpoints: Vec::new(), diverged_at: summary.diverged_at };
+    let recomputed = RunSummary { wall_seconds: summary.wall_seconds, ..RunSummary::of(&output, 0.0) };
+    if !recomputed.same_as(summary) {
+        bail!("the log does not give the figures in summary.json");
+    }
+    Ok(())
+}
+
+/// Train and write a complete run directory at `dir` (which must not
+/// exist): every file flushed to disk, then the `DONE` manifest.
 pub fn train_into(
     dir: &Path,
     spec: &TrainSpec,
@@ -159,101 +238,32 @@ pub fn train_into(
     init_from: Option<&Path>,
     on_row: &mut dyn FnMut(&EpochRow),
 ) -> anyhow::Result<Run> {
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    create_dir(dir)?;
     let spec_file = SpecFile {
         code_version: CODE_VERSION,
         spec: spec.clone(),
         init_from: init_from.map(|p| p.display().to_string()),
     };
-    fs::write(dir.join("spec.json"), serde_json::to_string_pretty(&spec_file)?)?;
+    let mut files = BTreeMap::new();
+    let mut put = |name: String, bytes: Vec<u8>| -> anyhow::Result<()> {
+        write_synced(&dir.join(&name), &bytes)?;
+        files.insert(name, hash_hex(&bytes));
+        Ok(())
+    };
+    put("spec.json".into(), serde_json::to_vec_pretty(&spec_file)?)?;
     let clock = Instant::now();
     let output = train(spec, start, on_row);
     let summary = RunSummary::of(&output, clock.elapsed().as_secs_f64());
-    fs::write(dir.join("metrics.csv"), output.metrics.to_csv())?;
+    put("metrics.csv".into(), output.metrics.to_csv().into_bytes())?;
     for ck in &output.checkpoints {
-        checkpoint::write(
-            &dir.join(checkpoint_name(ck.epoch)),
-            spec.modulus,
-            spec.width,
-            &ck.weights,
-            Some(&start.split),
-        )?;
+        let bytes = checkpoint::to_bytes(spec.modulus, spec.width, &ck.weights, Some(&start.split))?;
+        put(checkpoint_name(ck.epoch), bytes)?;
     }
-    fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
-    File::create(dir.join("DONE"))?.sync_all()?;
+    put("summary.json".into(), serde_json::to_vec_pretty(&summary)?)?;
+    let manifest = Manifest { code_version: CODE_VERSION, files };
+    write_synced(&dir.join("DONE"), &serde_json::to_vec_pretty(&manifest)?)?;
+    sync_dir(dir);
     Run::load(dir)
-}
-
-/// FNV-1a, 64 bit: a small, stable, documented hash for cache keys.
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
-}
-
-/// The cache key of a spec: checkpoint epochs excluded, code version included.
-pub fn cache_key(spec: &TrainSpec) -> String {
-    let identity = TrainSpec { checkpoints: Vec::new(), ..spec.clone() };
-    let text = serde_json::to_string(&(CODE_VERSION, identity)).expect("spec serialises");
-    let tag = format!("{}-{}-eta{:e}-s{}", spec.activation.name(), spec.backend.name(), spec.eta, spec.seed);
-    format!("{tag}-{:016x}", fnv1a64(text.as_bytes()))
-}
-
-/// The on-disk cache of complete runs.
-#[derive(Clone, Debug)]
-pub struct Cache {
-    root: PathBuf,
-}
-
-impl Cache {
-    /// A cache at `root`.
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
-    }
-
-    /// `$LOCKIN_CACHE`, else `target/lockin/cache` in the project.
-    pub fn default_root() -> PathBuf {
-        std::env::var_os("LOCKIN_CACHE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/lockin/cache"))
-    }
-
-    /// Its root directory.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    /// Where the run of `spec` lives once complete.
-    pub fn run_dir(&self, spec: &TrainSpec) -> PathBuf {
-        self.root.join("runs").join(cache_key(spec))
-    }
-
-    /// The cached run of `spec` if it is complete and has its checkpoints.
-    pub fn lookup(&self, spec: &TrainSpec) -> Option<Run> {
-        let run = Run::load(&self.run_dir(spec)).ok()?;
-        let same = TrainSpec { checkpoints: spec.checkpoints.clone(), ..run.spec.clone() } == *spec;
-        (same && run.has_checkpoints(&spec.checkpoints)).then_some(run)
-    }
-
-    /// The run of `spec`: from the cache, or trained now (`trained` is then true).
-    pub fn get_or_train(&self, spec: &TrainSpec, on_row: &mut dyn FnMut(&EpochRow)) -> anyhow::Result<(Run, bool)> {
-        fs::create_dir_all(self.root.join("locks"))?;
-        let lock = File::create(self.root.join("locks").join(format!("{}.lock", cache_key(spec))))?;
-        lock.lock()?; // released when `lock` drops
-        if let Some(run) = self.lookup(spec) {
-            return Ok((run, false));
-        }
-        let staging = self.root.join("staging").join(format!("{}-{}", cache_key(spec), std::process::id()));
-        if staging.exists() {
-            fs::remove_dir_all(&staging)?;
-        }
-        train_into(&staging, spec, &spec.seeded_start(), None, on_row)?;
-        let dir = self.run_dir(spec);
-        if dir.exists() {
-            fs::remove_dir_all(&dir).with_context(|| format!("removing stale {}", dir.display()))?;
-        }
-        fs::create_dir_all(dir.parent().expect("runs/"))?;
-        fs::rename(&staging, &dir).with_context(|| format!("moving {} into place", staging.display()))?;
-        Ok((Run::load(&dir)?, true))
-    }
 }
 
 /// θ_0 for `lockin run --init-from`: weights (and the split, if present) from
@@ -291,37 +301,47 @@ mod tests {
     }
 
     #[test]
-    fn key_ignores_checkpoints_but_not_hyperparameters() {
+    fn damaged_run_directories_are_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let run_dir = dir.path().join("run");
         let spec = tiny();
-        assert_eq!(cache_key(&spec), cache_key(&TrainSpec { checkpoints: vec![1, 2], ..spec.clone() }));
-        assert_ne!(cache_key(&spec), cache_key(&TrainSpec { eta: 0.0, ..spec.clone() }));
-        assert_ne!(cache_key(&spec), cache_key(&TrainSpec { seed: 1, ..spec }));
-        assert_eq!(fnv1a64(b"a"), 0xaf63dc4c8601ec8c); // FNV-1a 64 test vector
+        train_into(&run_dir, &spec, &spec.seeded_start(), None, &mut |_| {}).unwrap();
+        let csv = std::fs::read_to_string(run_dir.join("metrics.csv")).unwrap();
+        let refuse = |name: &str, text: &str| {
+            let original = std::fs::read(run_dir.join(name)).unwrap();
+            std::fs::write(run_dir.join(name), text).unwrap();
+            let err = format!("{:#}", Run::load(&run_dir).unwrap_err());
+            std::fs::write(run_dir.join(name), original).unwrap();
+            err
+        };
+        // Cut at a line boundary, DONE kept.
+        let cut: String = csv.lines().take(8).map(|l| format!("{l}\n")).collect();
+        assert!(refuse("metrics.csv", &cut).contains("metrics.csv was changed or damaged"));
+        // A value that lost its exponent still parses as a number.
+        let lost = csv.replacen("e-1,", ",", 1);
+        assert_ne!(lost, csv);
+        assert!(refuse("metrics.csv", &lost).contains("hash mismatch"));
+        assert!(refuse("DONE", "").contains("not a manifest"));
+        assert!(refuse("summary.json", "{}").contains("summary.json was changed"));
+        assert!(Run::load(&run_dir).is_ok());
+        assert!(Run::load(&dir.path().join("absent")).unwrap_err().to_string().contains("no DONE marker"));
     }
 
     #[test]
-    fn cache_trains_once_and_distrusts_partial_runs() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path());
+    fn a_whole_log_is_rows_zero_to_e_matching_the_summary() {
         let spec = tiny();
-        let (first, trained) = cache.get_or_train(&spec, &mut |_| {}).unwrap();
-        assert!(trained);
-        let (second, trained) = cache.get_or_train(&spec, &mut |_| {}).unwrap();
-        assert!(!trained);
-        assert_eq!(first.metrics.to_csv(), second.metrics.to_csv());
-        assert!(second.checkpoint(4).is_ok());
-        // A run killed before DONE is retrained; so is a corrupted one.
-        fs::remove_file(cache.run_dir(&spec).join("DONE")).unwrap();
-        assert!(cache.get_or_train(&spec, &mut |_| {}).unwrap().1);
-        fs::write(cache.run_dir(&spec).join("metrics.csv"), "garbage").unwrap();
-        assert!(cache.lookup(&spec).is_none());
-        let (third, trained) = cache.get_or_train(&spec, &mut |_| {}).unwrap();
-        assert!(trained);
-        assert_eq!(third.metrics.to_csv(), first.metrics.to_csv());
-        // Asking for a checkpoint the cached run lacks retrains it.
-        let more = TrainSpec { checkpoints: vec![4, 8], ..spec };
-        assert!(cache.lookup(&more).is_none());
-        assert!(cache.get_or_train(&more, &mut |_| {}).unwrap().0.checkpoint(8).is_ok());
+        let output = crate::train::train(&spec, &spec.seeded_start(), &mut |_| {});
+        let summary = RunSummary::of(&output, 1.0);
+        assert!(check_log(&spec, &output.metrics, &summary).is_ok());
+        let mut short = output.metrics.clone();
+        short.rows.pop();
+        assert!(check_log(&spec, &short, &summary).unwrap_err().to_string().contains("12 rows, expected 13"));
+        let mut shuffled = output.metrics.clone();
+        shuffled.rows.swap(3, 4);
+        assert!(check_log(&spec, &shuffled, &summary).unwrap_err().to_string().contains("holds epoch 4"));
+        let mut edited = output.metrics.clone();
+        edited.rows[12].test.accuracy = 0.123;
+        assert!(check_log(&spec, &edited, &summary).unwrap_err().to_string().contains("summary.json"));
     }
 
     #[test]
@@ -330,7 +350,7 @@ mod tests {
         let spec = tiny();
         let other = TrainSpec { seed: 7, ..spec.clone() }.seeded_start();
         let path = dir.path().join("init.safetensors");
-        checkpoint::write(&path, 5, 8, &other.weights, Some(&other.split)).unwrap();
+        std::fs::write(&path, checkpoint::to_bytes(5, 8, &other.weights, Some(&other.split)).unwrap()).unwrap();
         assert_eq!(start_from_file(&spec, &path).unwrap(), other);
         let wrong = TrainSpec { width: 9, ..spec };
         assert!(format!("{:#}", start_from_file(&wrong, &path).unwrap_err()).contains("K = 8"));

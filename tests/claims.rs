@@ -6,13 +6,19 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use lockin::backend::Backend;
+use lockin::cache::Cache;
 use lockin::claims::runner::{ClaimResult, Runner, Verdict};
 use lockin::claims::tolerance::num;
 use lockin::claims::{Tier, default_dir, load, load_dir};
 use lockin::report::table;
-use lockin::runs::Cache;
 use rstest::rstest;
 use serde::Serialize;
+
+/// Every epoch allocates tensors of 16–25 MB; glibc's malloc returns such
+/// blocks to the OS and page-faults them back in each time. mimalloc keeps
+/// them (README, "Speed"). Set by each binary, not by the library.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// One runner for all cases, planned over every claim file so that runs
 /// shared by several claims are trained once, with all their checkpoints.
@@ -31,8 +37,10 @@ fn runner() -> &'static Runner {
     })
 }
 
-/// What a snapshot records: verdicts and figures rounded well above float
-/// noise (3 significant digits), never timings or raw floats.
+/// What a snapshot records: verdicts and every figure the claim reports
+/// (checks, all quantities, all per-seed values), rounded well above float
+/// noise (3 significant digits; whole numbers exactly), never timings or raw
+/// floats. Drift in an unchecked median shows up as a snapshot change.
 #[derive(Serialize)]
 struct Snapshot {
     id: String,
@@ -40,6 +48,7 @@ struct Snapshot {
     verdict: Verdict,
     reproduced: Option<bool>,
     checks: Vec<Check>,
+    quantities: std::collections::BTreeMap<String, String>,
     per_seed: std::collections::BTreeMap<String, Vec<String>>,
 }
 
@@ -53,6 +62,11 @@ struct Check {
 
 fn three_significant(x: f64) -> String {
     if x.is_nan() { "undefined".into() } else { format!("{x:.2e}") }
+}
+
+/// Whole numbers (epochs, ranks, counts) exactly; the rest to 3 significant digits.
+fn rounded(x: f64) -> String {
+    if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e9 { num(x) } else { three_significant(x) }
 }
 
 fn snapshot_of(r: &ClaimResult) -> Snapshot {
@@ -71,13 +85,12 @@ fn snapshot_of(r: &ClaimResult) -> Snapshot {
                 holds: c.holds,
             })
             .collect(),
-        // Integer-valued per-seed series only (fire epochs, ranks): exact and robust.
+        quantities: r.measurement.quantities.iter().map(|(k, v)| (k.clone(), rounded(*v))).collect(),
         per_seed: r
             .measurement
             .per_seed
             .iter()
-            .filter(|(k, _)| k.starts_with("fire_epoch") || k.starts_with("rank"))
-            .map(|(k, v)| (k.clone(), v.iter().map(|x| if x.is_nan() { "never".into() } else { num(*x) }).collect()))
+            .map(|(k, v)| (k.clone(), v.iter().map(|x| rounded(*x)).collect()))
             .collect(),
     }
 }

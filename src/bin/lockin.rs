@@ -6,12 +6,19 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use lockin::backend::Backend;
-use lockin::claims::runner::sign_rule_of_checkpoint;
+use lockin::cache::sign_rule_of_checkpoint;
 use lockin::claims::tolerance::num;
 use lockin::model::Activation;
 use lockin::progress::epoch_reporter;
 use lockin::runs::{Run, start_from_file, train_into};
+use lockin::seeding::RngScheme;
 use lockin::train::TrainSpec;
+
+/// Every epoch allocates tensors of 16–25 MB; glibc's malloc returns such
+/// blocks to the OS and page-faults them back in each time. mimalloc keeps
+/// them (README, "Speed"). Set by each binary, not by the library.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(version, about = "Reproducibility harness for arXiv:2605.08119 (feature repulsion and spectral lock-in)")]
@@ -49,6 +56,9 @@ struct RunArgs {
     /// Seed of the split and the init.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Seeding scheme: torch (PyTorch's streams, so seed s is the paper's seed s) or chacha.
+    #[arg(long, value_enum, default_value = "torch")]
+    rng: RngScheme,
     /// E, full-batch steps.
     #[arg(long, default_value_t = 400)]
     epochs: usize,
@@ -105,9 +115,11 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         epochs: args.epochs,
         window: args.window,
         seed: args.seed,
+        rng: args.rng,
         checkpoints: args.checkpoints,
         backend: args.backend,
     };
+    spec.validate().map_err(|e| anyhow::anyhow!("--{}: {}", e.field.replace('_', "-"), e.message))?;
     let start = match &args.init_from {
         Some(path) => start_from_file(&spec, path)?,
         None => spec.seeded_start(),
@@ -152,7 +164,7 @@ fn theorem6(dir: PathBuf, epochs: Vec<usize>, pairs: usize) -> anyhow::Result<()
     }
     println!("epoch  published  (2nd route)  exact  full-proj  repulsion  (+pairs)  median|S|  B<0");
     for epoch in epochs {
-        let r = sign_rule_of_checkpoint(&run, epoch, pairs, run.spec.eta).with_context(|| format!("epoch {epoch}"))?;
+        let r = sign_rule_of_checkpoint(&run, epoch, pairs).with_context(|| format!("epoch {epoch}"))?;
         println!(
             "{epoch:>5}  {:>9.3}  {:>11.3}  {:>5.3}  {:>9.3}  {:>9.3}  {:>8}  {:>9.3}  {:.3}",
             r.published_sign_match,

@@ -11,7 +11,8 @@ use crate::measure::detector::{DetectorParams, detect};
 use crate::measure::rank::{EpochWindow, RankParams, effective_rank, window_median};
 use crate::measure::stats::{Summary, median};
 use crate::measure::theorem6::SignRule;
-use crate::runs::Run;
+use crate::metrics::{COLUMNS, Metrics};
+use crate::runs::{Milestones, Run};
 
 fn late() -> EpochWindow {
     EpochWindow::LATE
@@ -62,6 +63,25 @@ pub enum MeasureSpec {
         #[serde(default = "late")]
         window: EpochWindow,
     },
+    /// Logged series (`metrics.csv` columns) at given epochs, median over seeds.
+    SeriesAt {
+        /// Experiment name.
+        condition: String,
+        /// Column names, e.g. `w_sigma2`.
+        series: Vec<String>,
+        /// Epochs, ascending.
+        epochs: Vec<usize>,
+    },
+    /// Accuracy milestones per seed (first epoch with train accuracy 1, test
+    /// accuracy ≥ 0.5, ≥ 0.99) and the slope detector's fire epoch minus the
+    /// test-≥-0.99 epoch.
+    Milestones {
+        /// Experiment name.
+        condition: String,
+        /// Lag, floor, min_epoch, threshold of the detector (default: the paper's).
+        #[serde(default)]
+        detector: DetectorParams,
+    },
     /// Theorem 6's three quantities at checkpoints (SPEC §3.5).
     SignRule {
         /// Experiment name (η > 0).
@@ -94,6 +114,9 @@ const SIGN_RULE_FIELDS: [SignRuleField; 7] = [
     ("negative_b", |r| r.negative_b_fraction),
 ];
 
+/// The per-seed events of a [`MeasureSpec::Milestones`], by quantity prefix.
+const MILESTONES: [&str; 4] = ["train_acc_1", "test_acc_half", "test_acc_99", "fire_after_test_acc_99"];
+
 /// The values a measure produced: named quantities and per-seed series.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
@@ -123,6 +146,8 @@ impl MeasureSpec {
         match self {
             MeasureSpec::Detector { condition, .. }
             | MeasureSpec::EffectiveRank { condition, .. }
+            | MeasureSpec::SeriesAt { condition, .. }
+            | MeasureSpec::Milestones { condition, .. }
             | MeasureSpec::SignRule { condition, .. } => vec![condition],
             MeasureSpec::LateSeparation { numerator, denominator, .. } => vec![numerator, denominator],
         }
@@ -159,6 +184,17 @@ impl MeasureSpec {
                 names.extend((1..=4).map(|k| format!("q{k}_median")));
                 names.into_iter().map(|n| n + &window_suffix(window)).collect()
             }
+            MeasureSpec::SeriesAt { series, epochs, .. } => {
+                series.iter().flat_map(|s| epochs.iter().map(move |e| format!("{s}_median_e{e}"))).collect()
+            }
+            MeasureSpec::Milestones { .. } => MILESTONES
+                .iter()
+                .flat_map(|m| {
+                    let mut names = summary(m);
+                    names.push(format!("{m}_reached_fraction"));
+                    names
+                })
+                .collect(),
             MeasureSpec::SignRule { epochs, .. } => {
                 let mut names: Vec<String> =
                     ["exact_min", "full_projector_min", "published_rise", "published_repulsion_max_gap"]
@@ -186,8 +222,9 @@ impl MeasureSpec {
                 ));
             }
         }
+        self.check_reachable(experiments)?;
         match self {
-            MeasureSpec::Detector { detector, .. }
+            MeasureSpec::Detector { detector, .. } | MeasureSpec::Milestones { detector, .. }
                 if !(detector.lag > 0 && detector.floor > 0.0 && detector.threshold.is_finite()) =>
             {
                 Err(("detector".into(), "needs lag > 0, floor > 0 and a finite threshold".into()))
@@ -199,6 +236,22 @@ impl MeasureSpec {
                 if window.first > window.last =>
             {
                 Err(("window".into(), format!("{window} is empty")))
+            }
+            MeasureSpec::SeriesAt { condition, series, epochs } => {
+                let last = experiments[condition].epochs;
+                if let Some(bad) = series.iter().find(|s| Metrics::default().column(s).is_none()) {
+                    return Err((
+                        "series".into(),
+                        format!("`{bad}` is not a logged column ({})", COLUMNS[1..].join(", ")),
+                    ));
+                }
+                if series.is_empty() || epochs.is_empty() || !epochs.windows(2).all(|w| w[0] < w[1]) {
+                    return Err(("epochs".into(), "need at least one series and ascending epochs".into()));
+                }
+                match epochs.iter().find(|&&e| e > last) {
+                    Some(e) => Err(("epochs".into(), format!("epoch {e} is past the end of `{condition}` ({last})"))),
+                    None => Ok(()),
+                }
             }
             MeasureSpec::SignRule { condition, epochs, pairs } => {
                 let e = &experiments[condition];
@@ -216,6 +269,28 @@ impl MeasureSpec {
                     return Err(("pairs".into(), "must be ≥ 1".into()));
                 }
                 Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Every epoch window and detector epoch must lie inside each run it
+    /// reads, or the measure would pass on no data ("never fires", rank 0).
+    fn check_reachable(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+        let last = self.conditions().iter().map(|c| experiments[*c].epochs).min().unwrap_or(0);
+        let outside = |field: &str, what: String| {
+            Err((field.to_string(), format!("{what} is past the end of the runs it reads (last epoch {last})")))
+        };
+        match self {
+            MeasureSpec::LateSeparation { window, .. } | MeasureSpec::EffectiveRank { window, .. }
+                if window.last > last =>
+            {
+                outside("window", format!("window {window}"))
+            }
+            MeasureSpec::Detector { detector, .. } | MeasureSpec::Milestones { detector, .. }
+                if detector.min_epoch > last || detector.lag >= last =>
+            {
+                outside("detector", format!("min_epoch {} or lag {}", detector.min_epoch, detector.lag))
             }
             _ => Ok(()),
         }
@@ -275,6 +350,38 @@ impl MeasureSpec {
                 }
                 out.per_seed.insert(format!("rank{w}"), ranks.iter().map(|r| r.rank as f64).collect());
             }
+            MeasureSpec::SeriesAt { condition, series, epochs } => {
+                let runs = runs(condition)?;
+                for name in series {
+                    let columns: Vec<Vec<f64>> =
+                        runs.iter().map(|r| r.metrics.column(name).expect("validated")).collect();
+                    for &e in epochs {
+                        let values: Vec<f64> = columns.iter().map(|c| c.get(e).copied().unwrap_or(f64::NAN)).collect();
+                        out.set(format!("{name}_median_e{e}"), median(&values));
+                        out.per_seed.insert(format!("{name}_e{e}"), values);
+                    }
+                }
+            }
+            MeasureSpec::Milestones { condition, detector } => {
+                let runs = runs(condition)?;
+                let epoch = |e: Option<usize>| e.map_or(f64::NAN, |e| e as f64);
+                let mut events: [Vec<f64>; 4] = Default::default();
+                for run in &runs {
+                    let m = Milestones::of(&run.metrics);
+                    let fire = epoch(detect(&run.metrics.w_gap23(), detector).fire_epoch);
+                    let test_99 = epoch(m.test_acc_99);
+                    let row = [epoch(m.train_acc_1), epoch(m.test_acc_half), test_99, fire - test_99];
+                    for (series, value) in events.iter_mut().zip(row) {
+                        series.push(value);
+                    }
+                }
+                for (name, values) in MILESTONES.iter().zip(events) {
+                    out.summary(&values, |s| format!("{name}_{s}"));
+                    let reached = values.iter().filter(|v| !v.is_nan()).count();
+                    out.set(format!("{name}_reached_fraction"), reached as f64 / values.len() as f64);
+                    out.per_seed.insert(name.to_string(), values);
+                }
+            }
             MeasureSpec::SignRule { condition, epochs, pairs } => {
                 self.measure_sign_rule(&runs(condition)?, epochs, *pairs, sign_rule, &mut out)?
             }
@@ -321,5 +428,87 @@ impl MeasureSpec {
             out.set(name, value);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::spectrum::SpectrumRow;
+    use crate::metrics::EpochRow;
+    use crate::runs::RunSummary;
+    use crate::train::gradient::Evaluation;
+    use crate::train::{TrainOutput, TrainSpec};
+
+    /// A hand-made run of `epochs + 1` rows: train accuracy reaches 1 at
+    /// `train_1`, test accuracy climbs by 0.01 per epoch from `test_start`,
+    /// gap23 jumps (×e³ within the lag) at `jump`.
+    fn run(epochs: usize, train_1: usize, test_start: usize, jump: usize) -> Run {
+        let rows = (0..=epochs)
+            .map(|t| {
+                let gap: f64 = if t >= jump { 1000.0 } else { 2.0 };
+                EpochRow {
+                    epoch: t,
+                    train: Evaluation { loss: 0.1, accuracy: if t >= train_1 { 1.0 } else { 0.5 } },
+                    test: Evaluation { loss: 0.1, accuracy: (t.saturating_sub(test_start) as f64 * 0.01).min(1.0) },
+                    w: SpectrumRow { sigma: [t as f64, 1.0, 1.0 / gap, f64::NAN, f64::NAN], gap23: gap },
+                    v: SpectrumRow::undefined(),
+                }
+            })
+            .collect();
+        let output = TrainOutput { metrics: Metrics { rows }, checkpoints: vec![], diverged_at: None };
+        let summary = RunSummary::of(&output, 0.0);
+        Run { dir: "hand-made".into(), spec: TrainSpec::default(), metrics: output.metrics, summary }
+    }
+
+    fn measure(spec: &MeasureSpec, runs: Vec<Run>) -> Measurement {
+        spec.measure(&|_| Ok(runs.clone()), &|_, _, _| unreachable!()).unwrap()
+    }
+
+    #[test]
+    fn series_at_reads_columns_at_epochs() {
+        let spec = MeasureSpec::SeriesAt {
+            condition: "grok".into(),
+            series: vec!["w_sigma1".into(), "test_acc".into()],
+            epochs: vec![10, 300],
+        };
+        let m = measure(&spec, vec![run(300, 20, 100, 200), run(300, 20, 150, 200), run(300, 20, 0, 200)]);
+        assert_eq!(m.quantities["w_sigma1_median_e10"], 10.0);
+        assert_eq!(m.per_seed["test_acc_e300"], vec![1.0, 1.0, 1.0]);
+        assert_eq!(m.quantities["test_acc_median_e10"], 0.0); // seeds: 0, 0, 0.1
+        let mut names = spec.quantity_names();
+        names.sort();
+        assert_eq!(names, m.quantities.keys().cloned().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn milestones_per_seed_and_fire_lag() {
+        let spec = MeasureSpec::Milestones { condition: "grok".into(), detector: DetectorParams::default() };
+        // test acc ≥ 0.5 at start + 50, ≥ 0.99 at start + 99; the detector
+        // fires at the gap23 jump (200), so the lag is 200 − (start + 99).
+        let m = measure(&spec, vec![run(400, 24, 50, 200), run(400, 26, 60, 200), run(400, 25, 500, 200)]);
+        assert_eq!(m.per_seed["train_acc_1"], vec![24.0, 26.0, 25.0]);
+        assert_eq!(m.quantities["train_acc_1_median"], 25.0);
+        assert_eq!(m.quantities["test_acc_half_median"], 105.0); // 100 and 110; seed 3 never
+        assert!((m.quantities["test_acc_half_reached_fraction"] - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(m.per_seed["fire_after_test_acc_99"][..2], [51.0, 41.0]);
+        assert!(m.per_seed["fire_after_test_acc_99"][2].is_nan());
+        let mut names = spec.quantity_names();
+        names.sort();
+        assert_eq!(names, m.quantities.keys().cloned().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn series_at_rejects_unknown_columns_and_unreachable_epochs() {
+        let experiments: BTreeMap<String, Experiment> =
+            serde_yaml::from_str("grok: {activation: sqr, eta: 2.0e-4, epochs: 400, seeds: {paper: 1, quick: 1}}")
+                .unwrap();
+        let at = |series: &str, epochs: Vec<usize>| {
+            MeasureSpec::SeriesAt { condition: "grok".into(), series: vec![series.into()], epochs }
+                .validate(&experiments)
+        };
+        assert!(at("w_sigma2", vec![400]).is_ok());
+        assert!(at("w_sigma9", vec![100]).unwrap_err().1.contains("not a logged column"));
+        assert!(at("w_sigma2", vec![401]).unwrap_err().1.contains("past the end"));
     }
 }

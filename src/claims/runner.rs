@@ -11,9 +11,9 @@ use super::measure::Measurement;
 use super::schema::{Claim, Experiment, LoadError, Outcome};
 use super::tolerance::Tolerance;
 use crate::backend::Backend;
-use crate::measure::theorem6::{self, SignRule};
+use crate::cache::{self, Cache, cache_key};
 use crate::metrics::EpochRow;
-use crate::runs::{Cache, Run, cache_key};
+use crate::runs::Run;
 use crate::train::TrainSpec;
 
 /// A claim's verdict (SciUnit's vocabulary).
@@ -141,6 +141,7 @@ pub fn train_spec(e: &Experiment, seed: u64, checkpoints: Vec<usize>, backend: B
         epochs: e.epochs,
         window: e.window,
         seed,
+        rng: e.rng,
         checkpoints,
         backend,
     }
@@ -181,6 +182,9 @@ pub struct Runner {
     /// Runs already read from disk, by cache key: claims sharing a run
     /// parse its directory once.
     loaded: std::sync::Mutex<BTreeMap<String, Run>>,
+    /// Runs that failed to train in this invocation, by cache key, with the
+    /// error: a run several claims need is tried once.
+    failed: std::sync::Mutex<BTreeMap<String, String>>,
     on_train: TrainObserver,
 }
 
@@ -188,7 +192,16 @@ impl Runner {
     /// A runner over `cache`; `on_train(spec)` gives the per-epoch callback
     /// of each run it trains (progress display; a no-op in tests).
     pub fn new(cache: Cache, tier: Tier, backend: Backend, on_train: TrainObserver) -> Self {
-        Self { cache, tier, backend, planned: BTreeMap::new(), train: true, loaded: Default::default(), on_train }
+        Self {
+            cache,
+            tier,
+            backend,
+            planned: BTreeMap::new(),
+            train: true,
+            loaded: Default::default(),
+            failed: Default::default(),
+            on_train,
+        }
     }
 
     /// The same runner, restricted to runs already in the cache.
@@ -227,12 +240,26 @@ impl Runner {
     pub fn run(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
         let spec = self.resolve(spec);
         let key = cache_key(&spec);
+        if let Some(error) = self.failed.lock().expect("no panics while held").get(&key) {
+            anyhow::bail!("{error} (failed earlier in this verification; not retried)");
+        }
+        anyhow::ensure!(
+            spec.backend.available(),
+            "backend {} is not in this build (cargo feature `{}`)",
+            spec.backend.name(),
+            spec.backend.name()
+        );
         let memo = self.loaded.lock().expect("no panics while held").get(&key).cloned();
         let run = match memo {
             Some(run) => run,
             None => {
                 let run = if self.train {
-                    self.cache.get_or_train(&spec, &mut *(self.on_train)(&spec))?.0
+                    let trained = self.cache.get_or_train(&spec, &mut *(self.on_train)(&spec));
+                    trained
+                        .inspect_err(|e| {
+                            self.failed.lock().expect("no panics while held").insert(key.clone(), format!("{e:#}"));
+                        })?
+                        .0
                 } else {
                     self.cache.lookup(&spec).ok_or_else(|| {
                         anyhow::anyhow!("run {key} is not in the cache (run `cargo xtask verify-claims` first)")
@@ -296,8 +323,7 @@ impl Runner {
     fn measure(&self, claim: &Claim, specs: &BTreeMap<String, Vec<TrainSpec>>) -> anyhow::Result<Measurement> {
         let runs =
             |condition: &str| -> anyhow::Result<Vec<Run>> { specs[condition].iter().map(|s| self.run(s)).collect() };
-        let eta_of = |run: &Run| run.spec.eta;
-        let sign_rule = |run: &Run, epoch: usize, pairs: usize| cached_sign_rule(run, epoch, pairs, eta_of(run));
+        let sign_rule = |run: &Run, epoch: usize, pairs: usize| cache::sign_rule(run, epoch, pairs);
         let mut total = Measurement::default();
         for m in &claim.raw.measures {
             let part = m.measure(&runs, &sign_rule)?;
@@ -306,27 +332,6 @@ impl Runner {
         }
         Ok(total)
     }
-}
-
-/// SPEC §3.5 on a run's checkpoint, cached as `theorem6-eNNNN-pP.json` in the
-/// run directory (written to a temporary name, then renamed).
-pub fn cached_sign_rule(run: &Run, epoch: usize, pairs: usize, eta: f64) -> anyhow::Result<SignRule> {
-    let path = run.dir.join(format!("theorem6-e{epoch:04}-p{pairs}.json"));
-    if let Some(rule) = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok()) {
-        return Ok(rule);
-    }
-    let rule = sign_rule_of_checkpoint(run, epoch, pairs, eta)?;
-    let tmp = path.with_extension(format!("json.{}", std::process::id()));
-    std::fs::write(&tmp, serde_json::to_string_pretty(&rule)?)?;
-    std::fs::rename(&tmp, &path)?;
-    Ok(rule)
-}
-
-/// SPEC §3.5 on the checkpoint at `epoch` of `run` (no cache).
-pub fn sign_rule_of_checkpoint(run: &Run, epoch: usize, pairs: usize, eta: f64) -> anyhow::Result<SignRule> {
-    let file = run.checkpoint(epoch)?;
-    let split = file.split.unwrap_or_else(|| run.spec.seeded_start().split);
-    Ok(theorem6::sign_rule(&file.weights.w, &run.spec.shape(), &split.train, eta, pairs))
 }
 
 /// Write `results.json` (all results, tier and counts) to `path`.

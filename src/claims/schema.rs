@@ -10,6 +10,11 @@ use serde::{Deserialize, Serialize};
 use super::measure::MeasureSpec;
 use super::tolerance::Tolerance;
 use crate::model::Activation;
+use crate::seeding::RngScheme;
+use crate::train::limits::{MAX_FLOP, hours, run_flop};
+
+/// Most seeds an experiment may ask for at one tier.
+pub const MAX_SEEDS: usize = 1000;
 
 /// How many seeds (0..n) an experiment runs at each tier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +53,9 @@ pub struct Experiment {
     /// Training fraction of the M² pairs (default 0.4).
     #[serde(default = "defaults::train_fraction")]
     pub train_fraction: f64,
+    /// Seeding scheme (default `torch`: seed s is the paper's seed s).
+    #[serde(default)]
+    pub rng: RngScheme,
 }
 
 mod defaults {
@@ -144,12 +152,39 @@ pub struct RawClaim {
     /// Required with `does-not-reproduce`: what was measured and why.
     #[serde(default)]
     pub finding: Option<String>,
-    /// Named training conditions.
+    /// Named training conditions (a name given twice is an error).
+    #[serde(deserialize_with = "unique_keys")]
     pub experiments: BTreeMap<String, Experiment>,
     /// What to measure on their runs.
     pub measures: Vec<MeasureSpec>,
     /// The checks.
     pub expect: Vec<Expectation>,
+}
+
+/// A map that refuses a key given twice (serde's maps keep the last silently).
+fn unique_keys<'de, D, V>(deserializer: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Unique<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Unique<V> {
+        type Value = BTreeMap<String, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map of named experiments")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((key, value)) = map.next_entry::<String, V>()? {
+                if out.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format!("experiment `{key}` is defined twice")));
+                }
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_map(Unique(std::marker::PhantomData))
 }
 
 /// A validated claim.
@@ -180,6 +215,16 @@ fn line_of(text: &str, needle: &str, after_line: usize) -> Option<usize> {
     text.lines().enumerate().skip(after_line).find(|(_, l)| l.contains(needle)).map(|(i, _)| i + 1)
 }
 
+/// The one rule for claim ids (claim files and `xtask new-claim`): 1 to 32
+/// ASCII letters, digits and `_`, e.g. `C02`.
+pub fn check_id(id: &str) -> Result<(), String> {
+    if (1..=32).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Ok(())
+    } else {
+        Err(format!("`{id}` is not a claim id: use 1-32 letters, digits and _ (e.g. C12)"))
+    }
+}
+
 /// Parse and validate one claim file.
 pub fn load(path: &Path) -> Result<Claim, LoadError> {
     let error = |line, message: String, id: Option<String>| LoadError { path: path.to_path_buf(), line, message, id };
@@ -200,10 +245,9 @@ pub fn load(path: &Path) -> Result<Claim, LoadError> {
 fn validate(raw: &RawClaim, path: &Path) -> Result<(), (String, String)> {
     let fail = |field: &str, message: String| Err((field.to_string(), message));
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-    if raw.id.is_empty() || raw.id.contains(char::is_whitespace) {
-        return fail("id", "must be a non-empty word such as C02".into());
-    }
-    if !stem.starts_with(&raw.id) {
+    check_id(&raw.id).or_else(|message| fail("id", message))?;
+    let file_id = stem.split('-').next().unwrap_or("");
+    if file_id != raw.id {
         return fail("id", format!("`{}` does not match the file name `{stem}` (name files ID-slug.yaml)", raw.id));
     }
     if raw.outcome.any_negative() && raw.finding.as_deref().is_none_or(str::is_empty) {
@@ -212,16 +256,26 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<(), (String, String)> {
     if raw.experiments.is_empty() {
         return fail("experiments", "at least one experiment is needed".into());
     }
+    let mut claim_flop = 0.0;
     for (name, e) in &raw.experiments {
-        if e.seeds.paper == 0 || e.seeds.quick == 0 {
-            return fail("seeds", format!("experiment `{name}` needs at least one seed per tier"));
+        if !(1..=MAX_SEEDS).contains(&e.seeds.paper) || !(1..=MAX_SEEDS).contains(&e.seeds.quick) {
+            return fail("seeds", format!("experiment `{name}` needs 1..={MAX_SEEDS} seeds per tier"));
         }
-        if !(e.eta >= 0.0 && e.eta.is_finite() && e.lr > 0.0 && e.epochs > 0 && e.window > 0) {
-            return fail(name, "needs η ≥ 0, lr > 0, epochs > 0 and window > 0".into());
+        let spec = super::runner::train_spec(e, 0, Vec::new(), Default::default());
+        if let Err(problem) = spec.validate() {
+            return fail(problem.field, format!("experiment `{name}`: {}", problem.message));
         }
-        if !(e.train_fraction > 0.0 && e.train_fraction < 1.0) || e.modulus < 2 || e.width == 0 {
-            return fail(name, "needs 0 < train_fraction < 1, modulus ≥ 2, width ≥ 1".into());
-        }
+        claim_flop += run_flop(&spec) * e.seeds.paper.max(e.seeds.quick) as f64;
+    }
+    if claim_flop > 10.0 * MAX_FLOP {
+        return fail(
+            "seeds",
+            format!(
+                "the claim's runs cost {claim_flop:.1e} FLOP (~{:.0} h at 100 GFLOP/s); the limit is {:.0e}",
+                hours(claim_flop),
+                10.0 * MAX_FLOP
+            ),
+        );
     }
     if raw.measures.is_empty() {
         return fail("measures", "at least one measure is needed".into());
@@ -229,7 +283,15 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<(), (String, String)> {
     let mut quantities = Vec::new();
     for m in &raw.measures {
         m.validate(&raw.experiments)?;
-        quantities.extend(m.quantity_names());
+        for name in m.quantity_names() {
+            if quantities.contains(&name) {
+                return fail(
+                    "measures",
+                    format!("two measures both produce `{name}`; split the claim or measure different windows"),
+                );
+            }
+            quantities.push(name);
+        }
     }
     if raw.expect.is_empty() {
         return fail("expect", "at least one expectation is needed".into());

@@ -23,6 +23,10 @@ use crate::model::ModelShape;
 /// Clamp for column norms in the cosine similarity (SPEC §3.5).
 const NORM_FLOOR: f64 = 1e-30;
 
+/// Version of this module's results: bump when a change alters any number
+/// it computes, so results cached beside checkpoints are recomputed.
+pub const VERSION: u32 = 1;
+
 /// What one checkpoint says about the sign rule.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SignRule {

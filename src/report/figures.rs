@@ -5,6 +5,7 @@ use std::path::Path;
 use plotters::chart::SeriesLabelPosition;
 
 use super::chart::{CONTROL, Chart, FIFTH, FOURTH, GROK, Line, THIRD, write_svg};
+use crate::cache::Cache;
 use crate::claims::runner::ClaimResult;
 use crate::claims::schema::Claim;
 use crate::claims::{MeasureSpec, Tier};
@@ -12,7 +13,7 @@ use crate::measure::detector::{DetectorParams, detect, slopes};
 use crate::measure::stats::{Summary, median};
 use crate::metrics::Metrics;
 use crate::model::Activation;
-use crate::runs::{Cache, Run};
+use crate::runs::Run;
 use crate::train::TrainSpec;
 
 /// The cached runs of the four conditions the figures compare.

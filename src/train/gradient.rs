@@ -66,6 +66,7 @@ mod tests {
     use crate::backend::Backend;
     use crate::data::Split;
     use crate::model::{Activation, ModelShape, TwoLayer, Weights};
+    use crate::seeding::RngScheme;
     use approx::assert_relative_eq;
 
     fn floats(t: Tensor<2>) -> Vec<f32> {
@@ -99,8 +100,8 @@ mod tests {
     /// One body, one test per backend and activation (candle's pattern).
     fn assert_matches_autodiff(activation: Activation, backend: Backend) {
         let shape = ModelShape { modulus: 7, width: 16, activation };
-        let weights = Weights::seeded(&shape, 11);
-        let split = Split::seeded(7, 30, 2);
+        let weights = Weights::seeded(&shape, 11, RngScheme::Torch);
+        let split = Split::seeded(7, 30, 2, RngScheme::Torch);
         let device = backend.device().autodiff();
         let mut model = TwoLayer::from_weights(&shape, &weights, &device);
         model.w_t = burn::module::Param::from_tensor(model.w_t.val().require_grad());

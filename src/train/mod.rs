@@ -8,6 +8,7 @@
 
 pub mod adam;
 pub mod gradient;
+pub mod limits;
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +17,7 @@ use crate::data::{Split, n_train};
 use crate::measure::spectrum::RollingGram;
 use crate::metrics::{EpochRow, Metrics};
 use crate::model::{Activation, DeviceBatch, ModelShape, TwoLayer, Weights, transpose};
+use crate::seeding::RngScheme;
 use adam::{AdamConfig, Moments};
 use gradient::{evaluate, gradients, residual};
 
@@ -39,8 +41,11 @@ pub struct TrainSpec {
     pub epochs: usize,
     /// Wn, the rolling window of updates.
     pub window: usize,
-    /// Seed of the split and the init (ChaCha8, see [`crate::data`]).
+    /// Seed of the split and the init.
     pub seed: u64,
+    /// Where the seed's randomness comes from: PyTorch's streams (the
+    /// paper's seeds, the default) or ChaCha8 ([`crate::seeding`]).
+    pub rng: RngScheme,
     /// Epochs at which θ_e is kept as a checkpoint.
     pub checkpoints: Vec<usize>,
     /// Where the tensors live.
@@ -59,6 +64,7 @@ impl Default for TrainSpec {
             epochs: 400,
             window: 20,
             seed: 0,
+            rng: RngScheme::Torch,
             checkpoints: Vec::new(),
             backend: Backend::default(),
         }
@@ -71,10 +77,11 @@ impl TrainSpec {
         ModelShape { modulus: self.modulus, width: self.width, activation: self.activation }
     }
 
-    /// The seeded split and init of SPEC §2.
+    /// The split and θ_0 that the seed gives under the run's scheme.
     pub fn seeded_start(&self) -> Start {
-        let split = Split::seeded(self.modulus, n_train(self.modulus, self.train_fraction), self.seed);
-        Start { weights: Weights::seeded(&self.shape(), self.seed), split }
+        let n = n_train(self.modulus, self.train_fraction);
+        let split = Split::seeded(self.modulus, n, self.seed, self.rng);
+        Start { weights: Weights::seeded(&self.shape(), self.seed, self.rng), split }
     }
 }
 

@@ -7,11 +7,17 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::{Parser, Subcommand};
 use lockin::backend::Backend;
+use lockin::cache::Cache;
 use lockin::claims::runner::{Verdict, summary_line, write_results};
 use lockin::claims::verify::{VerifyOptions, from_cache, verify, write_report};
 use lockin::claims::{Tier, default_dir, load_dir};
 use lockin::report::table;
-use lockin::runs::Cache;
+
+/// Every epoch allocates tensors of 16–25 MB; glibc's malloc returns such
+/// blocks to the OS and page-faults them back in each time. mimalloc keeps
+/// them (README, "Speed"). Set by each binary, not by the library.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(about = "lockin's project tasks")]
@@ -188,6 +194,12 @@ fn bench_tiers(backend: Backend, paper_claim: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Failure when any claim failed or is in error.
+fn exit_code(results: &[lockin::claims::ClaimResult]) -> ExitCode {
+    let bad = results.iter().any(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error));
+    if bad { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
 fn main() -> anyhow::Result<ExitCode> {
     std::env::set_current_dir(project_root())?;
     match Cli::parse().task {
@@ -210,8 +222,7 @@ fn main() -> anyhow::Result<ExitCode> {
             print!("{}", table(&outcome));
             println!("results: {}  report: {}", results.display(), report.join("REPORT.md").display());
             println!("{}", summary_line(&outcome));
-            let bad = outcome.iter().any(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error));
-            Ok(if bad { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+            Ok(exit_code(&outcome))
         }
         Task::Report { tier, backend, cache, out } => {
             let opts = VerifyOptions {
@@ -232,7 +243,7 @@ fn main() -> anyhow::Result<ExitCode> {
                 figures.len(),
                 summary_line(&results)
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(exit_code(&results))
         }
         Task::Bench { backends, reps, epochs, tiers } => {
             bench(&backends, reps, epochs);
@@ -242,7 +253,9 @@ fn main() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Task::ListClaims => {
+            let mut broken = false;
             for entry in load_dir(&default_dir())? {
+                broken |= entry.is_err();
                 match entry {
                     Ok(c) => println!(
                         "{:<5} {:<20} {}  ({})",
@@ -254,12 +267,10 @@ fn main() -> anyhow::Result<ExitCode> {
                     Err(e) => println!("ERROR {e}"),
                 }
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if broken { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
         Task::NewClaim { id } => {
-            if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                bail!("claim ids are letters, digits and _ (e.g. C12)");
-            }
+            lockin::claims::schema::check_id(&id).map_err(anyhow::Error::msg)?;
             let path = default_dir().join(format!("{id}-new-claim.yaml"));
             if path.exists() {
                 bail!("{} already exists", path.display());

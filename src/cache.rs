@@ -1,0 +1,238 @@
+//! The on-disk run cache (docs/methods.md, "The cache").
+//!
+//! A run is keyed by an FNV-1a 64 hash of its resolved [`TrainSpec`]
+//! (checkpoint epochs excluded: they do not change the trajectory) and
+//! [`CODE_VERSION`]. It is trained in a staging directory named uniquely
+//! across hosts and processes, then published by one rename: an interrupted
+//! run leaves nothing that looks complete, and when two processes (or two
+//! hosts sharing a network file system) train the same run, the first
+//! publish wins and the other discards its copy. A per-run lock file keeps
+//! one host from training a run twice; nothing relies on it across hosts.
+//! Reading a complete cache needs no write access.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::files::{create_dir, owner_is_gone, read_text, unique_suffix, write_atomic};
+use crate::measure::theorem6::{self, SignRule};
+use crate::metrics::EpochRow;
+use crate::runs::{CODE_VERSION, Run, checkpoint_name, fnv1a64, train_into};
+use crate::train::TrainSpec;
+
+/// Staging left by a process on another host is removed after this long.
+const FOREIGN_STAGING_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The cache key of a spec: checkpoint epochs excluded, code version included.
+pub fn cache_key(spec: &TrainSpec) -> String {
+    let identity = TrainSpec { checkpoints: Vec::new(), ..spec.clone() };
+    let text = serde_json::to_string(&(CODE_VERSION, identity)).expect("spec serialises");
+    let tag = format!("{}-{}-eta{:e}-s{}", spec.activation.name(), spec.backend.name(), spec.eta, spec.seed);
+    format!("{tag}-{:016x}", fnv1a64(text.as_bytes()))
+}
+
+/// The on-disk cache of complete runs.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    root: PathBuf,
+}
+
+impl Cache {
+    /// A cache at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// `$LOCKIN_CACHE`, else `target/lockin/cache` in the project.
+    pub fn default_root() -> PathBuf {
+        std::env::var_os("LOCKIN_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/lockin/cache"))
+    }
+
+    /// Its root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the run of `spec` lives once complete.
+    pub fn run_dir(&self, spec: &TrainSpec) -> PathBuf {
+        self.root.join("runs").join(cache_key(spec))
+    }
+
+    /// The cached run of `spec` if it is complete and has its checkpoints.
+    pub fn lookup(&self, spec: &TrainSpec) -> Option<Run> {
+        self.check(spec).ok()
+    }
+
+    /// The cached run of `spec`, or why it cannot be used.
+    pub fn check(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
+        let run = Run::load(&self.run_dir(spec))?;
+        let same = TrainSpec { checkpoints: spec.checkpoints.clone(), ..run.spec.clone() } == *spec;
+        anyhow::ensure!(same, "{}: its spec.json is for another run", run.dir.display());
+        let missing: Vec<usize> = spec.checkpoints.iter().copied().filter(|&e| !run.has_checkpoints(&[e])).collect();
+        anyhow::ensure!(missing.is_empty(), "{}: lacks checkpoints {missing:?}", run.dir.display());
+        Ok(run)
+    }
+
+    /// The run of `spec`: from the cache, or trained now (`trained` is then
+    /// true). A damaged cached run is retrained and the reason printed.
+    pub fn get_or_train(&self, spec: &TrainSpec, on_row: &mut dyn FnMut(&EpochRow)) -> anyhow::Result<(Run, bool)> {
+        if let Ok(run) = self.check(spec) {
+            return Ok((run, false));
+        }
+        let key = cache_key(spec);
+        let locks = self.root.join("locks");
+        create_dir(&locks)?;
+        let lock_path = locks.join(format!("{key}.lock"));
+        let lock = File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
+        lock.lock().with_context(|| format!("locking {}", lock_path.display()))?; // released on drop
+        let dir = self.run_dir(spec);
+        match self.check(spec) {
+            Ok(run) => return Ok((run, false)),
+            Err(why) if dir.exists() => eprintln!("lockin: retraining {key}: {why:#}"),
+            Err(_) => {}
+        }
+        self.clean_staging();
+        let staging = self.root.join("staging").join(format!("{key}~{}", unique_suffix()));
+        let trained = train_into(&staging, spec, &spec.seeded_start(), None, on_row);
+        let published = trained.and_then(|_| self.publish(&staging, &dir, spec));
+        if staging.exists() {
+            let _ = fs::remove_dir_all(&staging);
+        }
+        published.with_context(|| format!("training {key}"))
+    }
+
+    /// Move a complete staging directory into place. If a complete run is
+    /// already there (another process published first), ours is discarded;
+    /// an incomplete one is moved aside first.
+    fn publish(&self, staging: &Path, dir: &Path, spec: &TrainSpec) -> anyhow::Result<(Run, bool)> {
+        if let Ok(run) = self.check(spec) {
+            return Ok((run, false));
+        }
+        if dir.exists() {
+            let aside = self.root.join("staging").join(format!("{}~{}", cache_key(spec), unique_suffix()));
+            fs::rename(dir, &aside).with_context(|| format!("moving damaged {} aside", dir.display()))?;
+            let _ = fs::remove_dir_all(&aside);
+        }
+        create_dir(dir.parent().expect("runs/"))?;
+        if let Err(e) = fs::rename(staging, dir) {
+            // Another host may have published between the check and the rename.
+            return self
+                .check(spec)
+                .map(|run| (run, false))
+                .map_err(|_| e)
+                .with_context(|| format!("moving {} to {}", staging.display(), dir.display()));
+        }
+        crate::files::sync_dir(dir.parent().expect("runs/"));
+        Ok((Run::load(dir)?, true))
+    }
+
+    /// Remove staging left by killed processes: this host's whose process is
+    /// gone, and any other's older than a week. Errors are ignored (another
+    /// process may be cleaning too).
+    pub fn clean_staging(&self) {
+        let Ok(entries) = fs::read_dir(self.root.join("staging")) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| SystemTime::now().duration_since(t).unwrap_or_default() > FOREIGN_STAGING_TTL);
+            if owner_is_gone(&name) || old {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}
+
+/// A Theorem-6 result as stored beside its checkpoint: which code computed
+/// it from which checkpoint bytes.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredSignRule {
+    version: u32,
+    checkpoint_hash: String,
+    result: SignRule,
+}
+
+/// Theorem 6 (docs/methods.md) on a run's checkpoint, cached in the run
+/// directory as `theorem6-vV-eNNNN-pP.json`. A result is reused only if
+/// [`theorem6::VERSION`] and the checkpoint's hash match; it is written
+/// atomically, and not at all where the directory is read-only.
+pub fn sign_rule(run: &Run, epoch: usize, pairs: usize) -> anyhow::Result<SignRule> {
+    let name = format!("theorem6-v{}-e{epoch:04}-p{pairs}.json", theorem6::VERSION);
+    let path = run.dir.join(name);
+    let manifest = Run::manifest(&run.dir)?;
+    let checkpoint_hash = manifest.files.get(&checkpoint_name(epoch)).cloned().unwrap_or_default();
+    let stored = read_text(&path).ok().and_then(|t| serde_json::from_str::<StoredSignRule>(&t).ok());
+    if let Some(s) = stored.filter(|s| s.version == theorem6::VERSION && s.checkpoint_hash == checkpoint_hash) {
+        return Ok(s.result);
+    }
+    let result = sign_rule_of_checkpoint(run, epoch, pairs)?;
+    let stored = StoredSignRule { version: theorem6::VERSION, checkpoint_hash, result };
+    let _ = write_atomic(&path, &serde_json::to_vec_pretty(&stored)?); // a read-only cache still answers
+    Ok(stored.result)
+}
+
+/// Theorem 6 on the checkpoint at `epoch` of `run` (no cache).
+pub fn sign_rule_of_checkpoint(run: &Run, epoch: usize, pairs: usize) -> anyhow::Result<SignRule> {
+    let file = run.checkpoint(epoch)?;
+    let split = file.split.unwrap_or_else(|| run.spec.seeded_start().split);
+    Ok(theorem6::sign_rule(&file.weights.w, &run.spec.shape(), &split.train, run.spec.eta, pairs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> TrainSpec {
+        TrainSpec {
+            modulus: 5,
+            width: 8,
+            train_fraction: 0.6,
+            epochs: 12,
+            window: 3,
+            checkpoints: vec![4],
+            ..TrainSpec::default()
+        }
+    }
+
+    #[test]
+    fn key_ignores_checkpoints_but_not_hyperparameters() {
+        let spec = tiny();
+        assert_eq!(cache_key(&spec), cache_key(&TrainSpec { checkpoints: vec![1, 2], ..spec.clone() }));
+        assert_ne!(cache_key(&spec), cache_key(&TrainSpec { eta: 0.0, ..spec.clone() }));
+        assert_ne!(cache_key(&spec), cache_key(&TrainSpec { seed: 1, ..spec.clone() }));
+        assert_ne!(cache_key(&spec), cache_key(&TrainSpec { rng: crate::seeding::RngScheme::Chacha, ..spec }));
+        assert_eq!(fnv1a64(b"a"), 0xaf63dc4c8601ec8c); // FNV-1a 64 test vector
+    }
+
+    #[test]
+    fn cache_trains_once_and_distrusts_partial_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let spec = tiny();
+        let (first, trained) = cache.get_or_train(&spec, &mut |_| {}).unwrap();
+        assert!(trained);
+        let (second, trained) = cache.get_or_train(&spec, &mut |_| {}).unwrap();
+        assert!(!trained);
+        assert_eq!(first.metrics.to_csv(), second.metrics.to_csv());
+        assert!(second.checkpoint(4).is_ok());
+        // A run killed before DONE is retrained; so is a corrupted one.
+        fs::remove_file(cache.run_dir(&spec).join("DONE")).unwrap();
+        assert!(cache.get_or_train(&spec, &mut |_| {}).unwrap().1);
+        fs::write(cache.run_dir(&spec).join("metrics.csv"), "garbage").unwrap();
+        assert!(cache.lookup(&spec).is_none());
+        let (third, trained) = cache.get_or_train(&spec, &mut |_| {}).unwrap();
+        assert!(trained);
+        assert_eq!(third.metrics.to_csv(), first.metrics.to_csv());
+        // Asking for a checkpoint the cached run lacks retrains it.
+        let more = TrainSpec { checkpoints: vec![4, 8], ..spec };
+        assert!(cache.lookup(&more).is_none());
+        assert!(cache.get_or_train(&more, &mut |_| {}).unwrap().0.checkpoint(8).is_ok());
+    }
+}

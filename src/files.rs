@@ -1,0 +1,124 @@
+//! Durable file writes for run directories and the cache (docs/methods.md,
+//! "The cache"): every write is flushed to disk before anything that vouches
+//! for it, temporary names are unique across threads, processes and hosts,
+//! and every error names its path.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Context;
+
+/// A name fragment unique to this call, `host~pid~counter~random`: two
+/// writers never share a temporary name (threads of one test binary, or two
+/// hosts on a network file system), and [`owner`] can read it back.
+pub fn unique_suffix() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{}~{}~{n}~{:08x}", host_name(), std::process::id(), rand::random::<u32>())
+}
+
+/// The host and process id in a name that ends with a [`unique_suffix`].
+pub fn owner(name: &str) -> Option<(String, u32)> {
+    let mut parts = name.rsplit('~');
+    let (_random, _n, pid) = (parts.next()?, parts.next()?, parts.next()?.parse().ok()?);
+    let host = parts.next()?;
+    Some((host.to_string(), pid))
+}
+
+/// Whether the process that owns `name` (see [`owner`]) is known to be gone:
+/// it ran on this host and no longer exists. Another host's is never known.
+pub fn owner_is_gone(name: &str) -> bool {
+    match owner(name) {
+        Some((host, pid)) => host == host_name() && !Path::new(&format!("/proc/{pid}")).exists(),
+        None => false,
+    }
+}
+
+/// This machine's host name (`/proc/sys/kernel/hostname`, else `$HOSTNAME`,
+/// else "localhost"), with anything but `[A-Za-z0-9.-]` replaced by `_`.
+pub fn host_name() -> String {
+    let raw = fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into());
+    raw.trim().chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect()
+}
+
+/// Create `dir` and its parents.
+pub fn create_dir(dir: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("creating directory {}", dir.display()))
+}
+
+/// Write `bytes` to `path` and flush them to disk.
+pub fn write_synced(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
+    file.sync_all().with_context(|| format!("flushing {}", path.display()))
+}
+
+/// Flush a directory's entries (new names, renames) to disk. A file system
+/// that cannot sync directories (some network ones) is not an error.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Replace `path` with `bytes` atomically: a uniquely named temporary file
+/// beside it, flushed, then renamed over it. Readers see the old file or the
+/// new one, never a part.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = temporary_beside(path);
+    let result = write_synced(&tmp, bytes).and_then(|()| {
+        fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    });
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    if let Some(dir) = path.parent() {
+        sync_dir(dir);
+    }
+    result
+}
+
+fn temporary_beside(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", unique_suffix()))
+}
+
+/// Read a file to a string; the error names it.
+pub fn read_text(path: &Path) -> anyhow::Result<String> {
+    fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suffixes_are_unique_and_file_name_safe() {
+        let a = unique_suffix();
+        let b = unique_suffix();
+        assert_ne!(a, b);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || "._-~".contains(c)), "{a}");
+        assert_eq!(owner(&format!("run-key~{a}")), Some((host_name(), std::process::id())));
+        assert!(!owner_is_gone(&format!("run-key~{a}")));
+        assert!(owner_is_gone(&format!("run-key~{}~4194305~0~00", host_name()))); // above pid_max
+        assert!(!owner_is_gone(&format!("run-key~other-host~4194305~0~00")));
+    }
+
+    #[test]
+    fn atomic_writes_replace_and_leave_no_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "two");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        let missing = dir.path().join("no/such/dir/x.json");
+        let err = format!("{:#}", write_atomic(&missing, b"x").unwrap_err());
+        assert!(err.contains("no/such/dir"), "{err}");
+    }
+}

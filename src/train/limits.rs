@@ -1,0 +1,162 @@
+//! What a run may ask for (docs/methods.md, "Limits"): one check shared by
+//! `lockin run` and the claim files, so both accept and refuse the same
+//! specs with the same messages. Sizes are bounded by the cost model
+//! (docs/methods.md, "Cost"): a spec whose tensors would not fit in memory,
+//! or whose training would take longer than anyone would wait, is refused
+//! before anything is allocated.
+
+use super::TrainSpec;
+use crate::data::n_train;
+
+/// Largest modulus: M² pairs and M output classes.
+pub const MAX_MODULUS: usize = 1024;
+/// Largest hidden width K.
+pub const MAX_WIDTH: usize = 65_536;
+/// Largest number of epochs.
+pub const MAX_EPOCHS: usize = 1_000_000;
+/// Largest memory for the activations of one epoch (six [n, K] f32 tensors).
+pub const MAX_ACTIVATION_BYTES: f64 = 16.0 * (1u64 << 30) as f64;
+/// Largest cost of one run or one claim's runs, in FLOP (about a day at
+/// 100 GFLOP/s, this class of machine's rate on the epoch's products).
+pub const MAX_FLOP: f64 = 1e16;
+
+/// A field of a spec and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SpecError {
+    /// The field, as claim files name it (`train_fraction`; the CLI flag is `--train-fraction`).
+    pub field: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn refuse(field: &'static str, message: String) -> Result<(), SpecError> {
+    Err(SpecError { field, message })
+}
+
+/// FLOP of one epoch at this size: the output layer's forward and two
+/// backward products on the n training pairs (3 · 2·n·K·M) and the test
+/// forward (2·n_test·K·M).
+pub fn epoch_flop(spec: &TrainSpec) -> f64 {
+    let (m, k) = (spec.modulus as f64, spec.width as f64);
+    let n = n_train(spec.modulus, spec.train_fraction) as f64;
+    let n_test = m * m - n;
+    6.0 * n * k * m + 2.0 * n_test * k * m
+}
+
+/// FLOP of the whole run.
+pub fn run_flop(spec: &TrainSpec) -> f64 {
+    epoch_flop(spec) * (spec.epochs + 1) as f64
+}
+
+/// Hours at 100 GFLOP/s, for messages.
+pub fn hours(flop: f64) -> f64 {
+    flop / 1e11 / 3600.0
+}
+
+impl TrainSpec {
+    /// Check every field; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        if !(2..=MAX_MODULUS).contains(&self.modulus) {
+            return refuse("modulus", format!("must be in 2..={MAX_MODULUS}, got {}", self.modulus));
+        }
+        if !(1..=MAX_WIDTH).contains(&self.width) {
+            return refuse("width", format!("must be in 1..={MAX_WIDTH}, got {}", self.width));
+        }
+        if !(self.train_fraction > 0.0 && self.train_fraction < 1.0) {
+            return refuse("train_fraction", format!("must be strictly between 0 and 1, got {}", self.train_fraction));
+        }
+        let pairs = self.modulus * self.modulus;
+        let n = n_train(self.modulus, self.train_fraction);
+        if n == 0 || n == pairs {
+            return refuse(
+                "train_fraction",
+                format!(
+                    "{} of {pairs} pairs gives {n} training and {} test pairs; both sets need one",
+                    self.train_fraction,
+                    pairs - n
+                ),
+            );
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return refuse("lr", format!("must be a finite number > 0, got {}", self.lr));
+        }
+        if !(self.eta.is_finite() && self.eta >= 0.0) {
+            return refuse("eta", format!("must be a finite number ≥ 0, got {}", self.eta));
+        }
+        if !(1..=MAX_EPOCHS).contains(&self.epochs) {
+            return refuse("epochs", format!("must be in 1..={MAX_EPOCHS}, got {}", self.epochs));
+        }
+        if !(1..=self.epochs).contains(&self.window) {
+            return refuse("window", format!("must be in 1..=epochs ({}), got {}", self.epochs, self.window));
+        }
+        if let Some(&e) = self.checkpoints.iter().find(|&&e| e > self.epochs) {
+            return refuse("checkpoints", format!("epoch {e} is past the last epoch {}", self.epochs));
+        }
+        let bytes = 6.0 * (n.max(pairs - n) * self.width) as f64 * 4.0;
+        if bytes > MAX_ACTIVATION_BYTES {
+            return refuse(
+                "width",
+                format!(
+                    "M = {}, K = {} needs ~{:.0} GiB of activations per epoch (limit 16)",
+                    self.modulus,
+                    self.width,
+                    bytes / (1u64 << 30) as f64
+                ),
+            );
+        }
+        let flop = run_flop(self);
+        if flop > MAX_FLOP {
+            return refuse(
+                "epochs",
+                format!(
+                    "this run costs {flop:.1e} FLOP (~{:.0} h at 100 GFLOP/s); the limit is {MAX_FLOP:.0e}",
+                    hours(flop)
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(spec: TrainSpec) -> &'static str {
+        spec.validate().unwrap_err().field
+    }
+
+    #[test]
+    fn the_paper_runs_pass() {
+        assert!(TrainSpec::default().validate().is_ok());
+        assert!(
+            TrainSpec { modulus: 127, train_fraction: 0.5, epochs: 1000, ..TrainSpec::default() }.validate().is_ok()
+        );
+        // SPEC cost model: ≈ 2.6 GFLOP per paper-scale epoch.
+        assert!((epoch_flop(&TrainSpec::default()) / 1e9 - 2.64).abs() < 0.05);
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let d = TrainSpec::default;
+        assert_eq!(field_of(TrainSpec { modulus: 0, ..d() }), "modulus");
+        assert_eq!(field_of(TrainSpec { modulus: 1_000_000, ..d() }), "modulus");
+        assert_eq!(field_of(TrainSpec { width: 0, ..d() }), "width");
+        assert_eq!(field_of(TrainSpec { width: 100_000_000_000, ..d() }), "width");
+        assert_eq!(field_of(TrainSpec { width: 60_000, modulus: 1000, ..d() }), "width"); // memory
+        assert_eq!(field_of(TrainSpec { train_fraction: 1.5, ..d() }), "train_fraction");
+        assert_eq!(field_of(TrainSpec { train_fraction: f64::NAN, ..d() }), "train_fraction");
+        assert_eq!(field_of(TrainSpec { modulus: 2, train_fraction: 0.1, ..d() }), "train_fraction"); // n = 0
+        assert_eq!(field_of(TrainSpec { lr: f64::NAN, ..d() }), "lr");
+        assert_eq!(field_of(TrainSpec { lr: 0.0, ..d() }), "lr");
+        assert_eq!(field_of(TrainSpec { eta: -1.0, ..d() }), "eta");
+        assert_eq!(field_of(TrainSpec { epochs: 0, ..d() }), "epochs");
+        assert_eq!(field_of(TrainSpec { window: 0, ..d() }), "window");
+        assert_eq!(field_of(TrainSpec { window: 401, ..d() }), "window");
+        assert_eq!(field_of(TrainSpec { checkpoints: vec![401], ..d() }), "checkpoints");
+        assert_eq!(field_of(TrainSpec { epochs: 999_999, width: 16_384, ..d() }), "epochs"); // cost
+        let msg = TrainSpec { window: 0, ..d() }.validate().unwrap_err().to_string();
+        assert_eq!(msg, "window: must be in 1..=epochs (400), got 0");
+    }
+}
