@@ -180,9 +180,17 @@ fn theorem6(dir: PathBuf, epochs: Vec<usize>, pairs: usize) -> anyhow::Result<()
     Ok(())
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+/// Errors are the user's to read: the message and its causes, no backtrace.
+fn main() -> std::process::ExitCode {
+    let outcome = match Cli::parse().command {
         Command::Run(args) => run(args),
         Command::Theorem6 { run, epochs, pairs } => theorem6(run, epochs, pairs),
+    };
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

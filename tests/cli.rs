@@ -1,0 +1,32 @@
+//! `lockin run` refuses a bad spec before touching the disk, with the same
+//! message the claim files get (docs/methods.md, "Limits").
+
+use std::process::Command;
+
+use rstest::rstest;
+
+#[rstest]
+#[case::window_zero(&["--window", "0"], "--window: must be in 1..=epochs (400), got 0")]
+#[case::fraction_above_one(&["--train-fraction", "1.5"], "--train-fraction: must be strictly between 0 and 1, got 1.5")]
+#[case::modulus_zero(&["--modulus", "0"], "--modulus: must be in 2..=1024, got 0")]
+#[case::modulus_one(&["--modulus", "1"], "--modulus: must be in 2..=1024, got 1")]
+#[case::empty_training_set(&["--modulus", "3", "--train-fraction", "0.05"], "gives 0 training and 9 test pairs")]
+#[case::negative_eta(&["--eta=-1"], "--eta: must be a finite number ≥ 0, got -1")]
+#[case::zero_width(&["--width", "0"], "--width: must be in 1..=65536, got 0")]
+#[case::nan_lr(&["--lr", "nan"], "--lr: must be a finite number > 0, got NaN")]
+#[case::checkpoint_past_end(&["--epochs", "10", "--window", "5", "--checkpoints", "11"], "--checkpoints: epoch 11 is past the last epoch 10")]
+fn bad_specs_are_refused_with_the_field(#[case] args: &[&str], #[case] message: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let output = Command::new(env!("CARGO_BIN_EXE_lockin"))
+        .args(["run", "--quiet", "--out"])
+        .arg(&out)
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(message), "expected {message:?} in:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!out.exists(), "a refused run left {}", out.display());
+}

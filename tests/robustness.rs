@@ -1,0 +1,204 @@
+//! Bad input and faults: every case gets a clear error naming the file, the
+//! line and the field, nothing passes on no data, and a damaged or foreign
+//! cache is never trusted (docs/methods.md, "Limits", "Run directories",
+//! "The cache"). Tiny experiments (M = 5, K = 16).
+
+use std::path::{Path, PathBuf};
+
+use lockin::backend::Backend;
+use lockin::cache::Cache;
+use lockin::claims::runner::Verdict;
+use lockin::claims::verify::{VerifyOptions, from_cache, verify};
+use lockin::claims::{Tier, load};
+
+const TINY: &str = "{activation: sqr, eta: 1.0e-3, epochs: 40, window: 5, modulus: 5, width: 16, train_fraction: 0.6, lr: 1.0e-2, seeds: {paper: 2, quick: 2}}";
+const DETECTOR: &str = "{kind: detector, condition: grok, detector: {lag: 5, min_epoch: 10}}";
+
+/// A claim file with one experiment `grok` (TINY unless `experiment` is
+/// given), one measure and one check.
+fn claim(id: &str, experiment: &str, measure: &str, quantity: &str) -> String {
+    format!(
+        "id: {id}\ntitle: t\nsource: test\nstatement: t\npaper: \"-\"\noutcome: reproduces\nexperiments:\n  grok: {experiment}\nmeasures:\n  - {measure}\nexpect:\n  - quantity: {quantity}\n    tolerance: {{at_least: 0}}\n"
+    )
+}
+
+/// Write `text` as `name` in a fresh directory and load it; the load error.
+fn load_error(name: &str, text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    load(&path).map(|_| ()).unwrap_err().to_string()
+}
+
+fn options(claims: &Path, cache: &Path, backend: Backend) -> VerifyOptions {
+    VerifyOptions {
+        claims_dir: claims.into(),
+        tier: Tier::Quick,
+        backend,
+        select: vec![],
+        cache: Cache::new(cache),
+        fresh: false,
+        quiet: true,
+    }
+}
+
+#[test]
+fn sizes_beyond_the_cost_model_are_load_errors_naming_line_and_field() {
+    let huge_seeds = claim("B1", &TINY.replace("paper: 2", "paper: 1000000000"), DETECTOR, "seeds");
+    let e = load_error("B1-x.yaml", &huge_seeds);
+    assert!(e.contains("B1-x.yaml:") && e.contains("seeds:") && e.contains("1..=1000"), "{e}");
+    let wide = claim("B2", &TINY.replace("width: 16", "width: 100000000000"), DETECTOR, "seeds");
+    let e = load_error("B2-x.yaml", &wide);
+    assert!(e.contains("B2-x.yaml:8: width: experiment `grok`: must be in 1..=65536"), "{e}");
+    let big_m = claim("B3", &TINY.replace("modulus: 5", "modulus: 1000000"), DETECTOR, "seeds");
+    assert!(load_error("B3-x.yaml", &big_m).contains("modulus: experiment `grok`: must be in 2..=1024"));
+    let long = claim(
+        "B4",
+        &TINY
+            .replace("epochs: 40", "epochs: 999999")
+            .replace("width: 16", "width: 16384")
+            .replace("modulus: 5", "modulus: 71"),
+        DETECTOR,
+        "seeds",
+    );
+    let e = load_error("B4-x.yaml", &long);
+    assert!(e.contains("epochs: experiment `grok`: this run costs"), "{e}");
+}
+
+#[test]
+fn windows_and_epochs_the_runs_cannot_reach_are_load_errors() {
+    let rank = claim("W1", TINY, "{kind: effective-rank, condition: grok}", "rank_fraction_0");
+    let e = load_error("W1-x.yaml", &rank);
+    assert!(e.contains("window: window [200, 400] is past the end of the runs it reads (last epoch 40)"), "{e}");
+    let detector = claim("W2", TINY, "{kind: detector, condition: grok, detector: {min_epoch: 100}}", "fired");
+    assert!(load_error("W2-x.yaml", &detector).contains("detector: min_epoch 100 or lag 25 is past the end"));
+    let lag = claim("W3", TINY, "{kind: detector, condition: grok, detector: {lag: 40, min_epoch: 10}}", "fired");
+    assert!(load_error("W3-x.yaml", &lag).contains("past the end"));
+    let sep = claim(
+        "W4",
+        TINY,
+        "{kind: late-separation, numerator: grok, denominator: grok, window: [20, 60]}",
+        "separation_w20_60",
+    );
+    assert!(load_error("W4-x.yaml", &sep).contains("window [20, 60] is past the end"));
+    let series = claim("W5", TINY, "{kind: series-at, condition: grok, series: [w_sigma1], epochs: [41]}", "x");
+    assert!(load_error("W5-x.yaml", &series).contains("epoch 41 is past the end of `grok` (40)"));
+}
+
+#[test]
+fn ids_names_and_collisions_follow_one_rule() {
+    let ok = claim("C12", TINY, DETECTOR, "seeds");
+    let e = load_error("C12-foo.yaml", &ok.replace("id: C12", "id: C1"));
+    assert!(e.contains("id: `C1` does not match the file name `C12-foo`"), "{e}");
+    let e = load_error("..-foo.yaml", &ok.replace("id: C12", "id: .."));
+    assert!(e.contains("`..` is not a claim id"), "{e}");
+    let twice = ok
+        .replace("  grok: ", "  grok: {activation: relu, eta: 0.0, epochs: 40, seeds: {paper: 1, quick: 1}}\n  grok: ");
+    let e = load_error("C12-foo.yaml", &twice);
+    assert!(e.contains("experiment `grok` is defined twice"), "{e}");
+    let collide = ok.replace("measures:\n", &format!("measures:\n  - {DETECTOR}\n"));
+    let e = load_error("C12-foo.yaml", &collide);
+    assert!(e.contains("two measures both produce `fired`"), "{e}");
+    let bad_column = claim("C12", TINY, "{kind: series-at, condition: grok, series: [w_sigma9], epochs: [4]}", "x");
+    assert!(load_error("C12-foo.yaml", &bad_column).contains("`w_sigma9` is not a logged column"));
+}
+
+#[test]
+fn a_backend_missing_from_the_build_is_skipped_without_a_trace() {
+    if Backend::Wgpu.available() {
+        return; // a wgpu build trains it for real
+    }
+    let claims = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(claims.path().join("G1-x.yaml"), claim("G1", TINY, DETECTOR, "seeds")).unwrap();
+    let results = verify(&options(claims.path(), cache.path(), Backend::Wgpu)).unwrap();
+    assert_eq!(results[0].verdict, Verdict::Skipped);
+    assert!(results[0].error.as_deref().unwrap().contains("not in this build"));
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0, "nothing written, no staging left");
+}
+
+#[test]
+fn a_run_that_cannot_be_trained_fails_once_and_names_the_path() {
+    let claims = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let not_a_dir = scratch.path().join("cache-is-a-file");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    for id in ["F1", "F2"] {
+        std::fs::write(claims.path().join(format!("{id}-x.yaml")), claim(id, TINY, DETECTOR, "seeds")).unwrap();
+    }
+    let results = verify(&options(claims.path(), &not_a_dir, Backend::default())).unwrap();
+    for r in &results {
+        assert_eq!(r.verdict, Verdict::Error);
+        let e = r.error.as_deref().unwrap();
+        assert!(e.contains("cache-is-a-file") && e.contains("Not a directory"), "{e}");
+        assert!(e.contains("failed earlier in this verification"), "tried again: {e}");
+    }
+}
+
+#[test]
+fn a_complete_cache_is_read_without_writing_and_damage_is_retrained() {
+    let claims = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let sign_rule = "{kind: sign-rule, condition: grok, epochs: [10, 40], pairs: 5}";
+    std::fs::write(claims.path().join("R1-x.yaml"), claim("R1", TINY, sign_rule, "exact_min")).unwrap();
+    let opts = options(claims.path(), cache.path(), Backend::default());
+    let first = verify(&opts).unwrap();
+    assert_eq!(first[0].verdict, Verdict::Pass, "{:?}", first[0].error);
+
+    // Verifying again from the complete cache creates, changes and removes nothing.
+    let listing = |root: &Path| {
+        let mut out: Vec<(PathBuf, std::time::SystemTime)> = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                out.push((path.clone(), std::fs::metadata(&path).unwrap().modified().unwrap()));
+                if path.is_dir() {
+                    stack.push(path);
+                }
+            }
+        }
+        out.sort();
+        out
+    };
+    let before = listing(cache.path());
+    let again = verify(&opts).unwrap();
+    assert_eq!(again[0].checks, first[0].checks);
+    assert_eq!(listing(cache.path()), before, "a complete cache was written to");
+    let cached = from_cache(&opts).unwrap();
+    assert_eq!(cached[0].checks, first[0].checks);
+
+    // A metrics.csv cut at a line boundary, DONE kept: retrained, same figures.
+    let run = std::fs::read_dir(cache.path().join("runs")).unwrap().next().unwrap().unwrap().path();
+    let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let cut: String = csv.lines().take(20).map(|l| format!("{l}\n")).collect();
+    std::fs::write(run.join("metrics.csv"), cut).unwrap();
+    let cached = from_cache(&opts).unwrap();
+    assert_eq!(cached[0].verdict, Verdict::Error, "a damaged run was trusted");
+    let retrained = verify(&opts).unwrap();
+    assert_eq!(retrained[0].checks, first[0].checks);
+    assert_eq!(std::fs::read_to_string(run.join("metrics.csv")).unwrap(), csv);
+
+    // A stored Theorem-6 result is served only for the checkpoint it came from.
+    let stored = run.join(format!("theorem6-v{}-e0010-p5.json", lockin::measure::theorem6::VERSION));
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stored).unwrap()).unwrap();
+    json["checkpoint_hash"] = "0000000000000000".into();
+    json["result"]["exact_sign_match"] = 0.5.into();
+    std::fs::write(&stored, json.to_string()).unwrap();
+    assert_eq!(verify(&opts).unwrap()[0].checks, first[0].checks);
+}
+
+#[test]
+fn staging_left_by_a_killed_process_is_cleaned() {
+    let cache = tempfile::tempdir().unwrap();
+    let staging = cache.path().join("staging");
+    let host = lockin::files::host_name();
+    let dead = staging.join(format!("run-key~{host}~4194305~0~0000abcd")); // pid above pid_max
+    let alive = staging.join(format!("run-key~{host}~{}~0~0000abcd", std::process::id()));
+    let foreign = staging.join("run-key~other-host~12~0~0000abcd");
+    for d in [&dead, &alive, &foreign] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    Cache::new(cache.path()).clean_staging();
+    assert!(!dead.exists() && alive.exists() && foreign.exists());
+}
