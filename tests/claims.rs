@@ -136,3 +136,17 @@ fn every_claim_has_a_snapshot_and_every_snapshot_a_claim() {
         "claims/ and snapshots/ must pair up: add the snapshot (cargo insta review) or remove the stale one"
     );
 }
+
+#[test]
+fn readme_results_table_quotes_the_quick_tier_as_measured() {
+    use lockin::report::markdown::cell;
+    use lockin::report::readme::{figures, row};
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for claim in load_dir(&default_dir()).unwrap().into_iter().filter_map(Result::ok) {
+        let id = &claim.raw.id;
+        let row = row(&readme, id)
+            .unwrap_or_else(|| panic!("README's results table has no row for {id}: run `cargo xtask readme`"));
+        let measured = cell(&figures(&runner().evaluate(&claim)));
+        assert_eq!(row[2], measured, "README's quick-tier figures for {id} are stale: run `cargo xtask readme`");
+    }
+}

@@ -22,12 +22,17 @@ fn claim(id: &str, experiment: &str, measure: &str, quantity: &str) -> String {
     )
 }
 
-/// Write `text` as `name` in a fresh directory and load it; the load error.
-fn load_error(name: &str, text: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(name);
+/// Write `text` as `name` in a fresh directory (kept for the test's life).
+fn write_temp(name: &str, text: &str) -> PathBuf {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
-    load(&path).map(|_| ()).unwrap_err().to_string()
+    path
+}
+
+/// Load `text` written as `name`: the load error.
+fn load_error(name: &str, text: &str) -> String {
+    load(&write_temp(name, text)).map(|_| ()).unwrap_err().to_string()
 }
 
 fn options(claims: &Path, cache: &Path, backend: Backend) -> VerifyOptions {
@@ -99,6 +104,11 @@ fn ids_names_and_collisions_follow_one_rule() {
     let collide = ok.replace("measures:\n", &format!("measures:\n  - {DETECTOR}\n"));
     let e = load_error("C12-foo.yaml", &collide);
     assert!(e.contains("two measures both produce `fired`"), "{e}");
+    let labelled =
+        ok.replace("measures:\n", &format!("measures:\n  - {}\n", DETECTOR.replace("{kind", "{label: again, kind")));
+    assert!(load(&write_temp("C12-foo.yaml", &labelled)).is_ok(), "a label separates the two measures");
+    let bad_label = ok.replace("{kind", "{label: a.b, kind");
+    assert!(load_error("C12-foo.yaml", &bad_label).contains("label: `a.b` must be letters, digits and _"));
     let bad_column = claim("C12", TINY, "{kind: series-at, condition: grok, series: [w_sigma9], epochs: [4]}", "x");
     assert!(load_error("C12-foo.yaml", &bad_column).contains("`w_sigma9` is not a logged column"));
 }

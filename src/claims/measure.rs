@@ -33,6 +33,10 @@ fn pairs() -> usize {
 pub enum MeasureSpec {
     /// The slope detector (SPEC §3.2) on each seed of `condition`.
     Detector {
+        /// Prefix of this measure's quantity names (`label.name`), so two
+        /// measures of one claim can use the same kind on different conditions.
+        #[serde(default)]
+        label: Option<String>,
         /// Experiment name.
         condition: String,
         /// Lag, floor, min_epoch, threshold (default: the paper's).
@@ -41,6 +45,10 @@ pub enum MeasureSpec {
     },
     /// Late-stage gap23 medians of two conditions and their ratio (SPEC §3.3).
     LateSeparation {
+        /// Prefix of this measure's quantity names (`label.name`), so two
+        /// measures of one claim can use the same kind on different conditions.
+        #[serde(default)]
+        label: Option<String>,
         /// The grokking condition.
         numerator: String,
         /// The control condition.
@@ -51,6 +59,10 @@ pub enum MeasureSpec {
     },
     /// Effective rank of the late W-update spectrum per seed (SPEC §3.4).
     EffectiveRank {
+        /// Prefix of this measure's quantity names (`label.name`), so two
+        /// measures of one claim can use the same kind on different conditions.
+        #[serde(default)]
+        label: Option<String>,
         /// Experiment name.
         condition: String,
         /// Gap threshold τ (default 10).
@@ -65,17 +77,28 @@ pub enum MeasureSpec {
     },
     /// Logged series (`metrics.csv` columns) at given epochs, median over seeds.
     SeriesAt {
+        /// Prefix of this measure's quantity names (`label.name`), so two
+        /// measures of one claim can use the same kind on different conditions.
+        #[serde(default)]
+        label: Option<String>,
         /// Experiment name.
         condition: String,
         /// Column names, e.g. `w_sigma2`.
         series: Vec<String>,
         /// Epochs, ascending.
         epochs: Vec<usize>,
+        /// Pairs of epochs [a, b] whose per-seed ratio series(a) / series(b) to report.
+        #[serde(default)]
+        ratios: Vec<[usize; 2]>,
     },
     /// Accuracy milestones per seed (first epoch with train accuracy 1, test
     /// accuracy ≥ 0.5, ≥ 0.99) and the slope detector's fire epoch minus the
     /// test-≥-0.99 epoch.
     Milestones {
+        /// Prefix of this measure's quantity names (`label.name`), so two
+        /// measures of one claim can use the same kind on different conditions.
+        #[serde(default)]
+        label: Option<String>,
         /// Experiment name.
         condition: String,
         /// Lag, floor, min_epoch, threshold of the detector (default: the paper's).
@@ -84,6 +107,10 @@ pub enum MeasureSpec {
     },
     /// Theorem 6's three quantities at checkpoints (SPEC §3.5).
     SignRule {
+        /// Prefix of this measure's quantity names (`label.name`), so two
+        /// measures of one claim can use the same kind on different conditions.
+        #[serde(default)]
+        label: Option<String>,
         /// Experiment name (η > 0).
         condition: String,
         /// Checkpoint epochs, ascending.
@@ -91,6 +118,10 @@ pub enum MeasureSpec {
         /// Number of top pairs (default 200).
         #[serde(default = "pairs")]
         pairs: usize,
+        /// A published sign-match level whose first crossing (by the median
+        /// over seeds, at the checkpoints) to report.
+        #[serde(default)]
+        crossing: Option<f64>,
     },
 }
 
@@ -104,11 +135,12 @@ fn window_suffix(window: &EpochWindow) -> String {
 type SignRuleField = (&'static str, fn(&SignRule) -> f64);
 
 /// The per-checkpoint values of a [`SignRule`], by quantity prefix.
-const SIGN_RULE_FIELDS: [SignRuleField; 7] = [
+const SIGN_RULE_FIELDS: [SignRuleField; 8] = [
     ("published", |r| r.published_sign_match),
     ("published_identity", |r| r.published_sign_match_identity),
     ("exact", |r| r.exact_sign_match),
     ("full_projector", |r| r.full_projector_sign_match),
+    ("projector_agreement", |r| r.projector_sign_agreement),
     ("repulsion", |r| r.repulsion_fraction),
     ("abs_similarity", |r| r.median_abs_similarity),
     ("negative_b", |r| r.negative_b_fraction),
@@ -161,8 +193,32 @@ impl MeasureSpec {
         }
     }
 
+    /// The measure's label, if any.
+    pub fn label(&self) -> Option<&str> {
+        match self {
+            MeasureSpec::Detector { label, .. }
+            | MeasureSpec::LateSeparation { label, .. }
+            | MeasureSpec::EffectiveRank { label, .. }
+            | MeasureSpec::SeriesAt { label, .. }
+            | MeasureSpec::Milestones { label, .. }
+            | MeasureSpec::SignRule { label, .. } => label.as_deref(),
+        }
+    }
+
+    /// `name`, prefixed with the label if there is one.
+    fn labelled(&self, name: &str) -> String {
+        match self.label() {
+            Some(label) => format!("{label}.{name}"),
+            None => name.to_string(),
+        }
+    }
+
     /// Every quantity name this measure produces.
     pub fn quantity_names(&self) -> Vec<String> {
+        self.unlabelled_names().iter().map(|n| self.labelled(n)).collect()
+    }
+
+    fn unlabelled_names(&self) -> Vec<String> {
         let summary = |p: &str| ["median", "q25", "q75"].map(|s| format!("{p}_{s}")).to_vec();
         match self {
             MeasureSpec::Detector { .. } => {
@@ -184,9 +240,13 @@ impl MeasureSpec {
                 names.extend((1..=4).map(|k| format!("q{k}_median")));
                 names.into_iter().map(|n| n + &window_suffix(window)).collect()
             }
-            MeasureSpec::SeriesAt { series, epochs, .. } => {
-                series.iter().flat_map(|s| epochs.iter().map(move |e| format!("{s}_median_e{e}"))).collect()
-            }
+            MeasureSpec::SeriesAt { series, epochs, ratios, .. } => series
+                .iter()
+                .flat_map(|s| {
+                    let at = epochs.iter().map(move |e| format!("{s}_median_e{e}"));
+                    at.chain(ratios.iter().map(move |[a, b]| format!("{s}_ratio_e{a}_e{b}")))
+                })
+                .collect(),
             MeasureSpec::Milestones { .. } => MILESTONES
                 .iter()
                 .flat_map(|m| {
@@ -195,11 +255,20 @@ impl MeasureSpec {
                     names
                 })
                 .collect(),
-            MeasureSpec::SignRule { epochs, .. } => {
-                let mut names: Vec<String> =
-                    ["exact_min", "full_projector_min", "published_rise", "published_repulsion_max_gap"]
-                        .map(String::from)
-                        .to_vec();
+            MeasureSpec::SignRule { epochs, crossing, .. } => {
+                let mut names: Vec<String> = [
+                    "exact_min",
+                    "full_projector_min",
+                    "published_rise",
+                    "published_repulsion_max_gap",
+                    "published_iqr_width_max",
+                ]
+                .map(String::from)
+                .to_vec();
+                if crossing.is_some() {
+                    names.extend(["published_crossing_epoch", "published_crossing_after"].map(String::from));
+                }
+                names.extend(epochs.iter().map(|e| format!("published_iqr_width_e{e}")));
                 for (field, _) in SIGN_RULE_FIELDS {
                     for e in epochs {
                         names.extend(["median", "q25", "q75", "min"].map(|s| format!("{field}_{s}_e{e}")));
@@ -213,6 +282,11 @@ impl MeasureSpec {
     /// Check references and parameters against the claim's experiments;
     /// the error is (field, message).
     pub fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+        if let Some(label) =
+            self.label().filter(|l| l.is_empty() || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            return Err(("label".into(), format!("`{label}` must be letters, digits and _")));
+        }
         for c in self.conditions() {
             if !experiments.contains_key(c) {
                 let known: Vec<&str> = experiments.keys().map(String::as_str).collect();
@@ -237,8 +311,11 @@ impl MeasureSpec {
             {
                 Err(("window".into(), format!("{window} is empty")))
             }
-            MeasureSpec::SeriesAt { condition, series, epochs } => {
+            MeasureSpec::SeriesAt { condition, series, epochs, ratios, .. } => {
                 let last = experiments[condition].epochs;
+                if let Some(e) = ratios.iter().flatten().find(|&&e| e > last) {
+                    return Err(("ratios".into(), format!("epoch {e} is past the end of `{condition}` ({last})")));
+                }
                 if let Some(bad) = series.iter().find(|s| Metrics::default().column(s).is_none()) {
                     return Err((
                         "series".into(),
@@ -253,7 +330,7 @@ impl MeasureSpec {
                     None => Ok(()),
                 }
             }
-            MeasureSpec::SignRule { condition, epochs, pairs } => {
+            MeasureSpec::SignRule { condition, epochs, pairs, .. } => {
                 let e = &experiments[condition];
                 if e.eta <= 0.0 {
                     return Err((
@@ -303,9 +380,21 @@ impl MeasureSpec {
         runs: &dyn Fn(&str) -> anyhow::Result<Vec<Run>>,
         sign_rule: &dyn Fn(&Run, usize, usize) -> anyhow::Result<SignRule>,
     ) -> anyhow::Result<Measurement> {
+        let out = self.measure_unlabelled(runs, sign_rule)?;
+        Ok(Measurement {
+            quantities: out.quantities.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
+            per_seed: out.per_seed.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
+        })
+    }
+
+    fn measure_unlabelled(
+        &self,
+        runs: &dyn Fn(&str) -> anyhow::Result<Vec<Run>>,
+        sign_rule: &dyn Fn(&Run, usize, usize) -> anyhow::Result<SignRule>,
+    ) -> anyhow::Result<Measurement> {
         let mut out = Measurement::default();
         match self {
-            MeasureSpec::Detector { condition, detector } => {
+            MeasureSpec::Detector { condition, detector, .. } => {
                 let detections: Vec<_> =
                     runs(condition)?.iter().map(|r| detect(&r.metrics.w_gap23(), detector)).collect();
                 let fire: Vec<f64> = detections.iter().map(|d| d.fire_epoch.map_or(f64::NAN, |e| e as f64)).collect();
@@ -320,7 +409,7 @@ impl MeasureSpec {
                 out.per_seed.insert("fire_epoch".into(), fire);
                 out.per_seed.insert("max_slope".into(), max_slopes);
             }
-            MeasureSpec::LateSeparation { numerator, denominator, window } => {
+            MeasureSpec::LateSeparation { numerator, denominator, window, .. } => {
                 let w = window_suffix(window);
                 let mut medians_of = |role: &str, condition: &str| -> anyhow::Result<f64> {
                     let medians: Vec<f64> =
@@ -332,7 +421,7 @@ impl MeasureSpec {
                 let separation = medians_of("numerator", numerator)? / medians_of("denominator", denominator)?;
                 out.set(format!("separation{w}"), separation);
             }
-            MeasureSpec::EffectiveRank { condition, tau, k_max, window } => {
+            MeasureSpec::EffectiveRank { condition, tau, k_max, window, .. } => {
                 let w = window_suffix(window);
                 let params = RankParams { tau: *tau, k_max: *k_max, window: *window };
                 let ranks: Vec<_> =
@@ -350,19 +439,27 @@ impl MeasureSpec {
                 }
                 out.per_seed.insert(format!("rank{w}"), ranks.iter().map(|r| r.rank as f64).collect());
             }
-            MeasureSpec::SeriesAt { condition, series, epochs } => {
+            MeasureSpec::SeriesAt { condition, series, epochs, ratios, .. } => {
                 let runs = runs(condition)?;
                 for name in series {
                     let columns: Vec<Vec<f64>> =
                         runs.iter().map(|r| r.metrics.column(name).expect("validated")).collect();
+                    let at = |e: usize| -> Vec<f64> {
+                        columns.iter().map(|c| c.get(e).copied().unwrap_or(f64::NAN)).collect()
+                    };
                     for &e in epochs {
-                        let values: Vec<f64> = columns.iter().map(|c| c.get(e).copied().unwrap_or(f64::NAN)).collect();
+                        let values = at(e);
                         out.set(format!("{name}_median_e{e}"), median(&values));
                         out.per_seed.insert(format!("{name}_e{e}"), values);
                     }
+                    for &[a, b] in ratios {
+                        let values: Vec<f64> = at(a).iter().zip(at(b)).map(|(x, y)| x / y).collect();
+                        out.set(format!("{name}_ratio_e{a}_e{b}"), median(&values));
+                        out.per_seed.insert(format!("{name}_ratio_e{a}_e{b}"), values);
+                    }
                 }
             }
-            MeasureSpec::Milestones { condition, detector } => {
+            MeasureSpec::Milestones { condition, detector, .. } => {
                 let runs = runs(condition)?;
                 let epoch = |e: Option<usize>| e.map_or(f64::NAN, |e| e as f64);
                 let mut events: [Vec<f64>; 4] = Default::default();
@@ -382,8 +479,15 @@ impl MeasureSpec {
                     out.per_seed.insert(name.to_string(), values);
                 }
             }
-            MeasureSpec::SignRule { condition, epochs, pairs } => {
-                self.measure_sign_rule(&runs(condition)?, epochs, *pairs, sign_rule, &mut out)?
+            MeasureSpec::SignRule { condition, epochs, pairs, crossing, .. } => {
+                self.measure_sign_rule(&runs(condition)?, epochs, *pairs, sign_rule, &mut out)?;
+                if let Some(level) = crossing {
+                    let medians: Vec<f64> =
+                        epochs.iter().map(|e| out.quantities[&format!("published_median_e{e}")]).collect();
+                    let (at, after) = crossing_of(epochs, &medians, *level);
+                    out.set("published_crossing_epoch", at);
+                    out.set("published_crossing_after", after);
+                }
             }
         }
         Ok(out)
@@ -417,6 +521,13 @@ impl MeasureSpec {
             ("full_projector_min", min_over("full_projector")),
             ("published_rise", published(epochs.last().expect("validated")) - published(&epochs[0])),
             (
+                "published_iqr_width_max",
+                epochs
+                    .iter()
+                    .map(|e| q[&format!("published_q75_e{e}")] - q[&format!("published_q25_e{e}")])
+                    .fold(f64::NAN, f64::max),
+            ),
+            (
                 "published_repulsion_max_gap",
                 epochs
                     .iter()
@@ -424,10 +535,31 @@ impl MeasureSpec {
                     .fold(f64::NAN, f64::max),
             ),
         ];
+        let widths: Vec<(String, f64)> = epochs
+            .iter()
+            .map(|e| {
+                (
+                    format!("published_iqr_width_e{e}"),
+                    q[&format!("published_q75_e{e}")] - q[&format!("published_q25_e{e}")],
+                )
+            })
+            .collect();
         for (name, value) in derived {
             out.set(name, value);
         }
+        for (name, value) in widths {
+            out.set(name, value);
+        }
         Ok(())
+    }
+}
+
+/// The first checkpoint whose value reaches `level`, and the checkpoint
+/// before it: the crossing is bracketed to (after, at]. NaN where undefined.
+fn crossing_of(epochs: &[usize], values: &[f64], level: f64) -> (f64, f64) {
+    match values.iter().position(|&v| v >= level) {
+        Some(i) => (epochs[i] as f64, if i == 0 { f64::NAN } else { epochs[i - 1] as f64 }),
+        None => (f64::NAN, f64::NAN),
     }
 }
 
@@ -468,14 +600,17 @@ mod tests {
     #[test]
     fn series_at_reads_columns_at_epochs() {
         let spec = MeasureSpec::SeriesAt {
+            label: None,
             condition: "grok".into(),
             series: vec!["w_sigma1".into(), "test_acc".into()],
             epochs: vec![10, 300],
+            ratios: vec![[300, 10]],
         };
         let m = measure(&spec, vec![run(300, 20, 100, 200), run(300, 20, 150, 200), run(300, 20, 0, 200)]);
         assert_eq!(m.quantities["w_sigma1_median_e10"], 10.0);
         assert_eq!(m.per_seed["test_acc_e300"], vec![1.0, 1.0, 1.0]);
         assert_eq!(m.quantities["test_acc_median_e10"], 0.0); // seeds: 0, 0, 0.1
+        assert_eq!(m.quantities["w_sigma1_ratio_e300_e10"], 30.0);
         let mut names = spec.quantity_names();
         names.sort();
         assert_eq!(names, m.quantities.keys().cloned().collect::<Vec<_>>());
@@ -483,19 +618,34 @@ mod tests {
 
     #[test]
     fn milestones_per_seed_and_fire_lag() {
-        let spec = MeasureSpec::Milestones { condition: "grok".into(), detector: DetectorParams::default() };
+        let spec = MeasureSpec::Milestones {
+            label: Some("g".into()),
+            condition: "grok".into(),
+            detector: DetectorParams::default(),
+        };
         // test acc ≥ 0.5 at start + 50, ≥ 0.99 at start + 99; the detector
         // fires at the gap23 jump (200), so the lag is 200 − (start + 99).
         let m = measure(&spec, vec![run(400, 24, 50, 200), run(400, 26, 60, 200), run(400, 25, 500, 200)]);
-        assert_eq!(m.per_seed["train_acc_1"], vec![24.0, 26.0, 25.0]);
-        assert_eq!(m.quantities["train_acc_1_median"], 25.0);
-        assert_eq!(m.quantities["test_acc_half_median"], 105.0); // 100 and 110; seed 3 never
-        assert!((m.quantities["test_acc_half_reached_fraction"] - 2.0 / 3.0).abs() < 1e-12);
-        assert_eq!(m.per_seed["fire_after_test_acc_99"][..2], [51.0, 41.0]);
-        assert!(m.per_seed["fire_after_test_acc_99"][2].is_nan());
+        assert_eq!(m.per_seed["g.train_acc_1"], vec![24.0, 26.0, 25.0]);
+        assert_eq!(m.quantities["g.train_acc_1_median"], 25.0);
+        assert_eq!(m.quantities["g.test_acc_half_median"], 105.0); // 100 and 110; seed 3 never
+        assert!((m.quantities["g.test_acc_half_reached_fraction"] - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(m.per_seed["g.fire_after_test_acc_99"][..2], [51.0, 41.0]);
+        assert!(m.per_seed["g.fire_after_test_acc_99"][2].is_nan());
         let mut names = spec.quantity_names();
         names.sort();
         assert_eq!(names, m.quantities.keys().cloned().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn crossing_is_bracketed_by_checkpoints() {
+        let epochs = [50, 100, 175, 250, 300];
+        let (at, after) = crossing_of(&epochs, &[0.865, 0.895, 0.955, 0.97, 0.985], 0.95);
+        assert_eq!((at, after), (175.0, 100.0));
+        assert!(crossing_of(&epochs, &[0.9; 5], 0.95).0.is_nan());
+        let (at, after) = crossing_of(&epochs, &[0.99; 5], 0.95);
+        assert_eq!(at, 50.0);
+        assert!(after.is_nan());
     }
 
     #[test]
@@ -504,8 +654,14 @@ mod tests {
             serde_yaml::from_str("grok: {activation: sqr, eta: 2.0e-4, epochs: 400, seeds: {paper: 1, quick: 1}}")
                 .unwrap();
         let at = |series: &str, epochs: Vec<usize>| {
-            MeasureSpec::SeriesAt { condition: "grok".into(), series: vec![series.into()], epochs }
-                .validate(&experiments)
+            MeasureSpec::SeriesAt {
+                label: None,
+                condition: "grok".into(),
+                series: vec![series.into()],
+                epochs,
+                ratios: vec![],
+            }
+            .validate(&experiments)
         };
         assert!(at("w_sigma2", vec![400]).is_ok());
         assert!(at("w_sigma9", vec![100]).unwrap_err().1.contains("not a logged column"));

@@ -25,7 +25,7 @@ const NORM_FLOOR: f64 = 1e-30;
 
 /// Version of this module's results: bump when a change alters any number
 /// it computes, so results cached beside checkpoints are recomputed.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// What one checkpoint says about the sign rule.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,6 +42,11 @@ pub struct SignRule {
     pub exact_sign_match: f64,
     /// The same with the full projector ηG: also an identity.
     pub full_projector_sign_match: f64,
+    /// Fraction of top pairs whose residual has the same sign under the
+    /// full projector P_η = ηG as under the leave-pair-out P_{η,−jl}: how
+    /// well the paper's P_η approximation keeps the sign (its "10/10 at
+    /// epoch 175", `verify_proj_approx.py`).
+    pub projector_sign_agreement: f64,
     /// Among top pairs with S_jl > 0, the fraction with B_jl < 0 (NaN if none).
     pub repulsion_fraction: f64,
     /// Number of top pairs with S_jl > 0.
@@ -200,6 +205,12 @@ impl PairAlgebra {
         hits as f64 / b.len().max(1) as f64
     }
 
+    /// Fraction of pairs where `x` and `y` have the same sign.
+    fn sign_agreement(x: &[f64], y: &[f64]) -> f64 {
+        let hits = x.iter().zip(y).filter(|(a, b)| a.signum() == b.signum()).count();
+        hits as f64 / x.len().max(1) as f64
+    }
+
     /// The summary of SPEC §3.5.
     pub fn summary(&self) -> SignRule {
         let positive: Vec<f64> =
@@ -212,6 +223,7 @@ impl PairAlgebra {
             published_sign_match_identity: Self::sign_match(&self.b_published, &self.r_published_identity),
             exact_sign_match: Self::sign_match(&self.b, &self.r_exact),
             full_projector_sign_match: Self::sign_match(&self.b, &self.r_full_projector),
+            projector_sign_agreement: Self::sign_agreement(&self.r_full_projector, &self.r_exact),
             repulsion_fraction: if positive.is_empty() { f64::NAN } else { repulsive as f64 / positive.len() as f64 },
             positive_pairs: positive.len(),
             median_abs_similarity: crate::measure::stats::median(&abs_similarity),

@@ -8,13 +8,13 @@ use crate::claims::schema::Claim;
 use crate::claims::tolerance::num;
 
 /// Text safe inside a Markdown table cell.
-fn cell(text: &str) -> String {
+pub fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
 /// A measured quantity with its IQR when the measure produced one
 /// (`x_median` → "m [q25, q75]").
-fn with_iqr(result: &ClaimResult, quantity: &str, value: f64) -> String {
+pub fn with_iqr(result: &ClaimResult, quantity: &str, value: f64) -> String {
     let q = &result.measurement.quantities;
     let iqr = |lo: String, hi: String| Some((q.get(&lo)?, q.get(&hi)?)).filter(|(a, b)| !a.is_nan() && !b.is_nan());
     let bounds = if let Some(stem) = quantity.strip_suffix("_median") {

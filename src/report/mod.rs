@@ -5,6 +5,7 @@
 pub mod chart;
 pub mod figures;
 pub mod markdown;
+pub mod readme;
 
 use std::path::Path;
 

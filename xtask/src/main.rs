@@ -45,9 +45,9 @@ enum Task {
         /// Retrain the selected claims' runs even when cached.
         #[arg(long)]
         fresh: bool,
-        /// Where to write results.json.
-        #[arg(long, default_value = "target/lockin/results.json")]
-        results: PathBuf,
+        /// Where to write the results (default target/lockin/results-TIER.json).
+        #[arg(long)]
+        results: Option<PathBuf>,
         /// Where to write the report (REPORT.md, results.json, figures/).
         #[arg(long, default_value = "target/lockin/report")]
         report: PathBuf,
@@ -83,6 +83,9 @@ enum Task {
         #[arg(long, value_name = "CLAIM")]
         tiers: Option<String>,
     },
+    /// Rewrite README.md's results table from target/lockin/results-quick.json
+    /// and results-paper.json (run `verify-claims` at both tiers first).
+    Readme,
     /// List the claim files and whether they load.
     ListClaims,
     /// Scaffold claims/ID-new-claim.yaml from the template.
@@ -194,6 +197,20 @@ fn bench_tiers(backend: Backend, paper_claim: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where `verify-claims` writes a tier's results by default.
+fn results_path(tier: Tier) -> PathBuf {
+    PathBuf::from(format!("target/lockin/results-{}.json", tier.name()))
+}
+
+/// The claim results stored in a results file.
+fn read_results(path: &std::path::Path) -> anyhow::Result<Vec<lockin::claims::ClaimResult>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("{}: {e} (run `cargo xtask verify-claims` at that tier first)", path.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    serde_json::from_value(json["claims"].clone()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
 /// Failure when any claim failed or is in error.
 fn exit_code(results: &[lockin::claims::ClaimResult]) -> ExitCode {
     let bad = results.iter().any(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error));
@@ -217,6 +234,7 @@ fn main() -> anyhow::Result<ExitCode> {
             if outcome.is_empty() {
                 bail!("no claim matches {:?}", opts.select);
             }
+            let results = results.unwrap_or_else(|| results_path(tier));
             write_results(&results, &outcome)?;
             write_report(&opts, &outcome, &report)?;
             print!("{}", table(&outcome));
@@ -250,6 +268,15 @@ fn main() -> anyhow::Result<ExitCode> {
             if let (Some(claim), Some(&backend)) = (tiers, backends.first()) {
                 bench_tiers(backend, &claim)?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Readme => {
+            let quick = read_results(&results_path(Tier::Quick))?;
+            let paper = read_results(&results_path(Tier::Paper))?;
+            let readme = std::fs::read_to_string("README.md")?;
+            let table = lockin::report::readme::table(&quick, &paper);
+            std::fs::write("README.md", lockin::report::readme::splice(&readme, &table)?)?;
+            println!("README.md: results table of {} claims rewritten", quick.len().max(paper.len()));
             Ok(ExitCode::SUCCESS)
         }
         Task::ListClaims => {
