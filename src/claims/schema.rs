@@ -301,9 +301,10 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<(), (String, String)> {
             return fail(
                 "quantity",
                 format!(
-                    "`{}` is not produced by this claim's measures (they give: {})",
+                    "`{}` is not produced by this claim's measures; nearest of their {}: {}",
                     e.quantity,
-                    quantities.join(", ")
+                    quantities.len(),
+                    nearest(&e.quantity, &quantities, 5).join(", ")
                 ),
             );
         }
@@ -318,6 +319,29 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<(), (String, String)> {
         }
     }
     Ok(())
+}
+
+/// The `count` names closest to `wanted` by edit distance.
+fn nearest(wanted: &str, names: &[String], count: usize) -> Vec<String> {
+    let mut by_distance: Vec<(usize, &String)> = names.iter().map(|n| (edit_distance(wanted, n), n)).collect();
+    by_distance.sort();
+    by_distance.into_iter().take(count).map(|(_, n)| format!("`{n}`")).collect()
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(diagonal + usize::from(ca != cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 /// Load every `*.yaml` in `dir` (sorted by name). Duplicate ids are errors
