@@ -50,6 +50,14 @@ impl Activation {
         }
     }
 
+    /// σ(x) in f32, as the forward pass computes it (the level metric).
+    pub fn apply_f32(self, x: f32) -> f32 {
+        match self {
+            Activation::Sqr => x * x,
+            Activation::Relu => x.max(0.0),
+        }
+    }
+
     /// The paper's name for it, as used in file names and tables.
     pub fn name(self) -> &'static str {
         match self {

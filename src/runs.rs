@@ -328,6 +328,15 @@ mod tests {
     }
 
     #[test]
+    fn summaries_read_back_bit_for_bit() {
+        // Values serde_json's default float parser reads back one ulp off.
+        for x in [0.20685855850763946f64, 0.1 + 0.2, 1.0 / 3.0, 6.02214076e23, 2.2250738585072014e-308] {
+            let back: f64 = serde_json::from_str(&serde_json::to_string(&x).unwrap()).unwrap();
+            assert_eq!(back.to_bits(), x.to_bits(), "{x:e}");
+        }
+    }
+
+    #[test]
     fn a_whole_log_is_rows_zero_to_e_matching_the_summary() {
         let spec = tiny();
         let output = crate::train::train(&spec, &spec.seeded_start(), &mut |_| {});
