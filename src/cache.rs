@@ -75,6 +75,9 @@ impl Cache {
         anyhow::ensure!(same, "{}: its spec.json is for another run", run.dir.display());
         let missing: Vec<usize> = spec.checkpoints.iter().copied().filter(|&e| !run.has_checkpoints(&[e])).collect();
         anyhow::ensure!(missing.is_empty(), "{}: lacks checkpoints {missing:?}", run.dir.display());
+        for &epoch in &spec.checkpoints {
+            run.verify_checkpoint(epoch)?;
+        }
         Ok(run)
     }
 
@@ -156,7 +159,14 @@ impl Cache {
 struct StoredSignRule {
     version: u32,
     checkpoint_hash: String,
+    /// Hash of `result`'s JSON: an edited or damaged result is recomputed.
+    result_hash: String,
     result: SignRule,
+}
+
+/// The hash a stored result must carry.
+fn result_hash(result: &SignRule) -> String {
+    crate::runs::hash_hex(&serde_json::to_vec(result).expect("a SignRule serialises"))
 }
 
 /// Theorem 6 (docs/methods.md) on a run's checkpoint, cached in the run
@@ -169,11 +179,17 @@ pub fn sign_rule(run: &Run, epoch: usize, pairs: usize) -> anyhow::Result<SignRu
     let manifest = Run::manifest(&run.dir)?;
     let checkpoint_hash = manifest.files.get(&checkpoint_name(epoch)).cloned().unwrap_or_default();
     let stored = read_text(&path).ok().and_then(|t| serde_json::from_str::<StoredSignRule>(&t).ok());
-    if let Some(s) = stored.filter(|s| s.version == theorem6::VERSION && s.checkpoint_hash == checkpoint_hash) {
+    let trusted = |s: &StoredSignRule| {
+        s.version == theorem6::VERSION
+            && s.checkpoint_hash == checkpoint_hash
+            && s.result_hash == result_hash(&s.result)
+    };
+    if let Some(s) = stored.filter(trusted) {
         return Ok(s.result);
     }
     let result = sign_rule_of_checkpoint(run, epoch, pairs)?;
-    let stored = StoredSignRule { version: theorem6::VERSION, checkpoint_hash, result };
+    let stored =
+        StoredSignRule { version: theorem6::VERSION, checkpoint_hash, result_hash: result_hash(&result), result };
     let _ = write_atomic(&path, &serde_json::to_vec_pretty(&stored)?); // a read-only cache still answers
     Ok(stored.result)
 }

@@ -197,11 +197,17 @@ impl Run {
 
     /// The weights and split saved at `epoch`, checked against the manifest.
     pub fn checkpoint(&self, epoch: usize) -> anyhow::Result<checkpoint::WeightsFile> {
+        let bytes = self.verify_checkpoint(epoch)?;
+        checkpoint::from_bytes(&self.dir.join(checkpoint_name(epoch)), &bytes)
+    }
+
+    /// The checkpoint file's bytes at `epoch`, if they hash to the manifest.
+    pub fn verify_checkpoint(&self, epoch: usize) -> anyhow::Result<Vec<u8>> {
         let name = checkpoint_name(epoch);
         let path = self.dir.join(&name);
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         Self::manifest(&self.dir)?.verify(&self.dir, &name, &bytes)?;
-        checkpoint::from_bytes(&path, &bytes)
+        Ok(bytes)
     }
 
     /// Whether every epoch in `epochs` has a checkpoint file.
@@ -278,6 +284,15 @@ pub fn start_from_file(spec: &TrainSpec, path: &Path) -> anyhow::Result<Start> {
             file.width,
             spec.modulus,
             spec.width
+        );
+    }
+    let n = crate::data::n_train(spec.modulus, spec.train_fraction);
+    if let Some(split) = file.split.as_ref().filter(|s| s.train.len() != n) {
+        bail!(
+            "{}: its split has {} training pairs, but --train-fraction {} gives {n}; pass the fraction the file was made with",
+            path.display(),
+            split.train.len(),
+            spec.train_fraction
         );
     }
     let split = file.split.unwrap_or_else(|| spec.seeded_start().split);
@@ -361,6 +376,9 @@ mod tests {
         let path = dir.path().join("init.safetensors");
         std::fs::write(&path, checkpoint::to_bytes(5, 8, &other.weights, Some(&other.split)).unwrap()).unwrap();
         assert_eq!(start_from_file(&spec, &path).unwrap(), other);
+        let other_fraction = TrainSpec { train_fraction: 0.4, ..spec.clone() };
+        let err = format!("{:#}", start_from_file(&other_fraction, &path).unwrap_err());
+        assert!(err.contains("its split has 15 training pairs, but --train-fraction 0.4 gives 10"), "{err}");
         let wrong = TrainSpec { width: 9, ..spec };
         assert!(format!("{:#}", start_from_file(&wrong, &path).unwrap_err()).contains("K = 8"));
     }

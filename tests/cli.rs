@@ -30,3 +30,15 @@ fn bad_specs_are_refused_with_the_field(#[case] args: &[&str], #[case] message: 
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!out.exists(), "a refused run left {}", out.display());
 }
+
+#[test]
+fn theorem6_refuses_zero_pairs_and_missing_runs() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_lockin")).arg("theorem6").args(args).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, stderr) = run(&["--run", "/nonexistent/run", "--pairs", "0"]);
+    assert_eq!((code, stderr.contains("--pairs: must be ≥ 1")), (Some(1), true), "{stderr}");
+    let (code, stderr) = run(&["--run", "/nonexistent/run"]);
+    assert_eq!((code, stderr.contains("no such run directory")), (Some(1), true), "{stderr}");
+}

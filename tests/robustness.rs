@@ -109,6 +109,13 @@ fn ids_names_and_collisions_follow_one_rule() {
     assert!(load(&write_temp("C12-foo.yaml", &labelled)).is_ok(), "a label separates the two measures");
     let bad_label = ok.replace("{kind", "{label: a.b, kind");
     assert!(load_error("C12-foo.yaml", &bad_label).contains("label: `a.b` must be letters, digits and _"));
+    let unused = ok.replace(
+        "  grok: ",
+        "  spare: {activation: relu, eta: 0.0, epochs: 40, seeds: {paper: 1, quick: 1}}\n  grok: ",
+    );
+    assert!(load_error("C12-foo.yaml", &unused).contains("experiment `spare` is read by no measure"));
+    assert!(load(&write_temp("C12-bom.yaml", &format!("\u{feff}{ok}"))).is_ok(), "a byte-order mark is skipped");
+    assert!(load_error("C12-foo.yml", &ok).contains("end in .yaml, not .yml"));
     let bad_column = claim("C12", TINY, "{kind: series-at, condition: grok, series: [w_sigma9], epochs: [4]}", "x");
     assert!(load_error("C12-foo.yaml", &bad_column).contains("`w_sigma9` is not a logged column"));
 }
@@ -192,10 +199,20 @@ fn a_complete_cache_is_read_without_writing_and_damage_is_retrained() {
     // A stored Theorem-6 result is served only for the checkpoint it came from.
     let stored = run.join(format!("theorem6-v{}-e0010-p5.json", lockin::measure::theorem6::VERSION));
     let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stored).unwrap()).unwrap();
-    json["checkpoint_hash"] = "0000000000000000".into();
-    json["result"]["exact_sign_match"] = 0.5.into();
+    json["result"]["exact_sign_match"] = 0.5.into(); // an edit that keeps valid JSON
     std::fs::write(&stored, json.to_string()).unwrap();
     assert_eq!(verify(&opts).unwrap()[0].checks, first[0].checks);
+    json["checkpoint_hash"] = "0000000000000000".into();
+    std::fs::write(&stored, json.to_string()).unwrap();
+    assert_eq!(verify(&opts).unwrap()[0].checks, first[0].checks);
+
+    // A damaged checkpoint makes the run unusable: retrained, not an error.
+    let checkpoint = run.join("checkpoint-e0010.safetensors");
+    let bytes = std::fs::read(&checkpoint).unwrap();
+    std::fs::write(&checkpoint, &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::remove_file(&stored).unwrap();
+    assert_eq!(verify(&opts).unwrap()[0].checks, first[0].checks);
+    assert_eq!(std::fs::read(&checkpoint).unwrap(), bytes);
 }
 
 #[test]

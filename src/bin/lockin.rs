@@ -46,6 +46,7 @@ enum Command {
 }
 
 #[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
 struct RunArgs {
     /// σ: sqr (x²) or relu.
     #[arg(long, value_enum, default_value = "sqr")]
@@ -103,7 +104,9 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         );
     }
     if args.out.exists() {
-        bail!("{} already exists; choose a new --out directory", args.out.display());
+        let state =
+            if Run::load(&args.out).is_ok() { "a complete run" } else { "not a complete run (an interrupted one?)" };
+        bail!("{} already exists and is {state}; choose a new --out directory or delete it", args.out.display());
     }
     let spec = TrainSpec {
         modulus: args.modulus,
@@ -158,6 +161,12 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 }
 
 fn theorem6(dir: PathBuf, epochs: Vec<usize>, pairs: usize) -> anyhow::Result<()> {
+    if pairs == 0 {
+        bail!("--pairs: must be ≥ 1");
+    }
+    if !dir.is_dir() {
+        bail!("--run {}: no such run directory", dir.display());
+    }
     let run = Run::load(&dir)?;
     if run.spec.eta <= 0.0 {
         bail!("{}: η = 0; Theorem 6's B = (F̃ᵀF̃ + ηI)⁻¹ needs η > 0", dir.display());

@@ -113,6 +113,18 @@ impl RecordedOutcome {
         }
     }
 
+    /// `reproduces`, `does-not-reproduce`, or both per tier.
+    pub fn describe(self) -> String {
+        let word = |o: Outcome| match o {
+            Outcome::Reproduces => "reproduces",
+            Outcome::DoesNotReproduce => "does-not-reproduce",
+        };
+        match self {
+            RecordedOutcome::Both(o) => word(o).into(),
+            RecordedOutcome::PerTier { quick, paper } => format!("quick {}, paper {}", word(quick), word(paper)),
+        }
+    }
+
     /// Whether any tier records `does-not-reproduce`.
     pub fn any_negative(self) -> bool {
         [super::Tier::Quick, super::Tier::Paper].iter().any(|&t| self.at(t) == Outcome::DoesNotReproduce)
@@ -228,14 +240,20 @@ pub fn check_id(id: &str) -> Result<(), String> {
 /// Parse and validate one claim file.
 pub fn load(path: &Path) -> Result<Claim, LoadError> {
     let error = |line, message: String, id: Option<String>| LoadError { path: path.to_path_buf(), line, message, id };
+    if path.extension().is_some_and(|x| x == "yml") {
+        return Err(error(None, "claim files end in .yaml, not .yml: rename it".into(), None));
+    }
     let text = std::fs::read_to_string(path).map_err(|e| error(None, format!("cannot read: {e}"), None))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string(); // a byte-order mark is not YAML
     let raw: RawClaim = serde_yaml::from_str(&text).map_err(|e| {
         let line = e.location().map(|l| l.line());
         let id = text.lines().find_map(|l| l.strip_prefix("id:")).map(|s| s.trim().to_string());
         error(line, e.to_string(), id)
     })?;
     validate(&raw, path).map_err(|(field, message)| {
-        let line = line_of(&text, &field, 0);
+        let expect_line = line_of(&text, "expect:", 0).unwrap_or(0);
+        let after = if ["paper", "quantity", "tolerance"].contains(&field.as_str()) { expect_line } else { 0 };
+        let line = line_of(&text, &field, after).or_else(|| line_of(&text, &field, 0));
         error(line, format!("{field}: {message}"), Some(raw.id.clone()))
     })?;
     Ok(Claim { path: path.to_path_buf(), raw })
@@ -292,6 +310,11 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<(), (String, String)> {
             }
             quantities.push(name);
         }
+    }
+    if let Some(unused) =
+        raw.experiments.keys().find(|name| !raw.measures.iter().any(|m| m.conditions().contains(&name.as_str())))
+    {
+        return fail(unused, format!("experiment `{unused}` is read by no measure (it would be trained for nothing)"));
     }
     if raw.expect.is_empty() {
         return fail("expect", "at least one expectation is needed".into());
@@ -350,7 +373,7 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<Vec<Result<Claim, LoadError>>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
         .collect();
     paths.sort();
     let mut seen = BTreeMap::new();

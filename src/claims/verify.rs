@@ -74,7 +74,14 @@ fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult
     // A backend this build lacks trains nothing: its claims are `Skipped`.
     let trains = train && opts.backend.available();
     let missing: Vec<_> = plan.iter().filter(|s| trains && !runner.is_cached(s)).collect();
-    if !opts.quiet {
+    if !opts.quiet && !opts.backend.available() {
+        eprintln!(
+            "backend {} is not in this build (rebuild with `--features {}`): {} claims skipped",
+            opts.backend.name(),
+            opts.backend.name(),
+            claims.len()
+        );
+    } else if !opts.quiet {
         eprintln!(
             "{} claims, {} runs ({} cached, {} to train) at the {} tier on {}",
             claims.len(),
@@ -99,11 +106,18 @@ fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult
         match entry {
             Ok(claim) if selected(&claim.raw.id) => results.push(runner.evaluate(claim)),
             Ok(_) => {}
-            Err(e) if e.id.as_deref().is_none_or(selected) => results.push(ClaimResult::load_error(e, opts.tier)),
+            Err(e) if e.id.as_deref().is_none_or(selected) || file_id(&e.path).is_some_and(selected) => {
+                results.push(ClaimResult::load_error(e, opts.tier))
+            }
             Err(_) => {}
         }
     }
     Ok(results)
+}
+
+/// The id a claim file's name gives: its first `-`-separated segment.
+fn file_id(path: &std::path::Path) -> Option<&str> {
+    path.file_stem()?.to_str()?.split('-').next()
 }
 
 /// Write the report directory (REPORT.md, results.json, figures/) for

@@ -211,13 +211,40 @@ fn read_results(path: &std::path::Path) -> anyhow::Result<Vec<lockin::claims::Cl
     serde_json::from_value(json["claims"].clone()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-/// Failure when any claim failed or is in error.
+/// Failure when any claim failed or is in error, or when nothing was
+/// checked at all (every claim skipped: the backend is not in this build).
 fn exit_code(results: &[lockin::claims::ClaimResult]) -> ExitCode {
     let bad = results.iter().any(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error));
-    if bad { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    let none_checked = results.iter().all(|r| r.verdict == Verdict::Skipped);
+    if bad || none_checked { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
-fn main() -> anyhow::Result<ExitCode> {
+/// Errors are the user's to read: the message and its causes, no backtrace.
+fn main() -> ExitCode {
+    match run_task() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Every error in full (the table shortens them).
+fn print_errors(results: &[lockin::claims::ClaimResult]) {
+    for r in results.iter().filter(|r| r.verdict != Verdict::Pass) {
+        if let Some(e) = &r.error {
+            eprintln!("{} {}: {e}", r.id, lockin::report::verdict_word(r.verdict));
+        }
+    }
+}
+
+/// Write `path` with the path named in any error.
+fn write_file(path: &std::path::Path, write: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<()> {
+    write().map_err(|e| anyhow::anyhow!("writing {}: {e:#}", path.display()))
+}
+
+fn run_task() -> anyhow::Result<ExitCode> {
     std::env::set_current_dir(project_root())?;
     match Cli::parse().task {
         Task::VerifyClaims { tier, claims, backend, cache, fresh, results, report } => {
@@ -235,9 +262,10 @@ fn main() -> anyhow::Result<ExitCode> {
                 bail!("no claim matches {:?}", opts.select);
             }
             let results = results.unwrap_or_else(|| results_path(tier));
-            write_results(&results, &outcome)?;
-            write_report(&opts, &outcome, &report)?;
             print!("{}", table(&outcome));
+            print_errors(&outcome);
+            write_file(&results, || write_results(&results, &outcome))?;
+            write_file(&report, || write_report(&opts, &outcome, &report).map(|_| ()))?;
             println!("results: {}  report: {}", results.display(), report.join("REPORT.md").display());
             println!("{}", summary_line(&outcome));
             Ok(exit_code(&outcome))
@@ -252,8 +280,16 @@ fn main() -> anyhow::Result<ExitCode> {
                 fresh: false,
                 quiet: true,
             };
+            if !opts.cache.root().is_dir() {
+                bail!(
+                    "--cache {}: no such directory (run `cargo xtask verify-claims` first)",
+                    opts.cache.root().display()
+                );
+            }
             let results = from_cache(&opts)?;
-            let figures = write_report(&opts, &results, &out)?;
+            print_errors(&results);
+            let figures =
+                write_report(&opts, &results, &out).map_err(|e| anyhow::anyhow!("writing {}: {e:#}", out.display()))?;
             println!(
                 "{}: {} claims, {} figures; {}",
                 out.join("REPORT.md").display(),
@@ -285,9 +321,9 @@ fn main() -> anyhow::Result<ExitCode> {
                 broken |= entry.is_err();
                 match entry {
                     Ok(c) => println!(
-                        "{:<5} {:<20} {}  ({})",
+                        "{:<5} {:<26} {}  ({})",
                         c.raw.id,
-                        format!("{:?}", c.raw.outcome),
+                        c.raw.outcome.describe(),
                         c.raw.title,
                         c.path.display()
                     ),
@@ -298,6 +334,12 @@ fn main() -> anyhow::Result<ExitCode> {
         }
         Task::NewClaim { id } => {
             lockin::claims::schema::check_id(&id).map_err(anyhow::Error::msg)?;
+            let taken = std::fs::read_dir(default_dir())?
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .find(|name| name.split(['-', '.']).next() == Some(id.as_str()));
+            if let Some(name) = taken {
+                bail!("claim id {id} is taken by claims/{name}");
+            }
             let path = default_dir().join(format!("{id}-new-claim.yaml"));
             if path.exists() {
                 bail!("{} already exists", path.display());
