@@ -28,7 +28,7 @@ const FOREIGN_STAGING_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The cache key of a spec: checkpoint epochs excluded, code version included.
 pub fn cache_key(spec: &TrainSpec) -> String {
-    let identity = TrainSpec { checkpoints: Vec::new(), ..spec.clone() };
+    let identity = TrainSpec { checkpoints: Vec::new(), level: None, ..spec.clone() };
     let text = serde_json::to_string(&(CODE_VERSION, identity)).expect("spec serialises");
     let tag = format!("{}-{}-eta{:e}-s{}", spec.activation.name(), spec.backend.name(), spec.eta, spec.seed);
     format!("{tag}-{:016x}", fnv1a64(text.as_bytes()))
@@ -71,8 +71,12 @@ impl Cache {
     /// The cached run of `spec`, or why it cannot be used.
     pub fn check(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
         let run = Run::load(&self.run_dir(spec))?;
-        let same = TrainSpec { checkpoints: spec.checkpoints.clone(), ..run.spec.clone() } == *spec;
+        let same = TrainSpec { checkpoints: spec.checkpoints.clone(), level: spec.level, ..run.spec.clone() } == *spec;
         anyhow::ensure!(same, "{}: its spec.json is for another run", run.dir.display());
+        if let Some(need) = &spec.level {
+            let covered = run.spec.level.is_some_and(|has| has.covers(need));
+            anyhow::ensure!(covered, "{}: its level log does not cover {need:?}", run.dir.display());
+        }
         let missing: Vec<usize> = spec.checkpoints.iter().copied().filter(|&e| !run.has_checkpoints(&[e])).collect();
         anyhow::ensure!(missing.is_empty(), "{}: lacks checkpoints {missing:?}", run.dir.display());
         for &epoch in &spec.checkpoints {

@@ -17,9 +17,10 @@ use serde::{Deserialize, Serialize};
 use crate::checkpoint;
 use crate::files::{create_dir, read_text, sync_dir, write_synced};
 use crate::measure::detector::{Detection, DetectorParams, detect};
+use crate::measure::level::Level;
 use crate::measure::rank::{EpochWindow, window_median};
 use crate::metrics::{EpochRow, Metrics};
-use crate::train::{Start, TrainOutput, TrainSpec, train};
+use crate::train::{LevelRow, Start, TrainOutput, TrainSpec, train};
 
 /// Bump when the training semantics change: it invalidates every cached run.
 pub const CODE_VERSION: u32 = 2;
@@ -120,6 +121,44 @@ pub struct Run {
     pub metrics: Metrics,
     /// Its summary.
     pub summary: RunSummary,
+    /// ρ at the epochs its spec asked for (`level.csv`; empty if none).
+    pub levels: Vec<LevelRow>,
+}
+
+/// Series names a measure may read: the `metrics.csv` columns but `epoch`, and ρ.
+pub fn series_names() -> Vec<&'static str> {
+    crate::metrics::COLUMNS[1..].iter().copied().chain(["rho", "rho_paper"]).collect()
+}
+
+/// Whether reading `series` needs the level metric.
+pub fn is_level_series(series: &str) -> bool {
+    matches!(series, "rho" | "rho_paper")
+}
+
+/// `level.csv`: `epoch,rho,rho_paper`, one row per evaluated epoch.
+fn levels_to_csv(levels: &[LevelRow]) -> String {
+    let mut out = String::from("epoch,rho,rho_paper\n");
+    for r in levels {
+        out.push_str(&format!("{},{:e},{:e}\n", r.epoch, r.level.rho_code, r.level.rho_paper));
+    }
+    out
+}
+
+/// Parse `level.csv`; its epochs must be 0, 1, ... in order.
+fn levels_from_csv(text: &str) -> anyhow::Result<Vec<LevelRow>> {
+    let mut lines = text.lines();
+    anyhow::ensure!(lines.next() == Some("epoch,rho,rho_paper"), "line 1: not the level.csv header");
+    lines
+        .enumerate()
+        .map(|(i, line)| {
+            let cells: Vec<&str> = line.split(',').collect();
+            anyhow::ensure!(cells.len() == 3, "line {}: {} cells, expected 3", i + 2, cells.len());
+            let epoch: usize = cells[0].parse().with_context(|| format!("line {}: epoch", i + 2))?;
+            anyhow::ensure!(epoch == i, "line {}: epoch {epoch}, expected {i}", i + 2);
+            let value = |c: &str| c.parse::<f64>().with_context(|| format!("line {}: {c:?} is not a number", i + 2));
+            Ok(LevelRow { epoch, level: Level { rho_code: value(cells[1])?, rho_paper: value(cells[2])? } })
+        })
+        .collect()
 }
 
 /// File name of the checkpoint at `epoch`.
@@ -178,7 +217,30 @@ impl Run {
         let summary: RunSummary =
             serde_json::from_str(&read("summary.json")?).with_context(|| format!("{}/summary.json", dir.display()))?;
         check_log(&spec.spec, &metrics, &summary).with_context(|| format!("{}/metrics.csv", dir.display()))?;
-        Ok(Self { dir: dir.to_path_buf(), spec: spec.spec, metrics, summary })
+        let levels = match spec.spec.level {
+            Some(_) => levels_from_csv(&read("level.csv")?).with_context(|| format!("{}/level.csv", dir.display()))?,
+            None => Vec::new(),
+        };
+        Ok(Self { dir: dir.to_path_buf(), spec: spec.spec, metrics, summary, levels })
+    }
+
+    /// A logged series by name, indexed by epoch (NaN where not logged): any
+    /// `metrics.csv` column but `epoch`, or `rho` / `rho_paper` from `level.csv`.
+    pub fn series(&self, name: &str) -> Option<Vec<f64>> {
+        if let Some(column) = self.metrics.column(name) {
+            return Some(column);
+        }
+        let pick: fn(&Level) -> f64 = match name {
+            "rho" => |l| l.rho_code,
+            "rho_paper" => |l| l.rho_paper,
+            _ => return None,
+        };
+        let rows = self.metrics.rows.len();
+        let mut values = vec![f64::NAN; rows];
+        for row in self.levels.iter().filter(|r| r.epoch < rows) {
+            values[row.epoch] = pick(&row.level);
+        }
+        Some(values)
     }
 
     /// The directory's `DONE` manifest; an error says why it is not complete.
@@ -227,7 +289,12 @@ fn check_log(spec: &TrainSpec, metrics: &Metrics, summary: &RunSummary) -> anyho
     if metrics.rows.len() != expected {
         bail!("{} rows, expected {expected} (epochs 0..={})", metrics.rows.len(), expected - 1);
     }
-    let output = TrainOutput { metrics: metrics.clone(), checkpoints: Vec::new(), diverged_at: summary.diverged_at };
+    let output = TrainOutput {
+        metrics: metrics.clone(),
+        checkpoints: Vec::new(),
+        diverged_at: summary.diverged_at,
+        levels: Vec::new(),
+    };
     let recomputed = RunSummary { wall_seconds: summary.wall_seconds, ..RunSummary::of(&output, 0.0) };
     if !recomputed.same_as(summary) {
         bail!("the log does not give the figures in summary.json");
@@ -264,6 +331,9 @@ pub fn train_into(
     for ck in &output.checkpoints {
         let bytes = checkpoint::to_bytes(spec.modulus, spec.width, &ck.weights, Some(&start.split))?;
         put(checkpoint_name(ck.epoch), bytes)?;
+    }
+    if spec.level.is_some() {
+        put("level.csv".into(), levels_to_csv(&output.levels).into_bytes())?;
     }
     put("summary.json".into(), serde_json::to_vec_pretty(&summary)?)?;
     let manifest = Manifest { code_version: CODE_VERSION, files };

@@ -117,7 +117,7 @@ fn ids_names_and_collisions_follow_one_rule() {
     assert!(load(&write_temp("C12-bom.yaml", &format!("\u{feff}{ok}"))).is_ok(), "a byte-order mark is skipped");
     assert!(load_error("C12-foo.yml", &ok).contains("end in .yaml, not .yml"));
     let bad_column = claim("C12", TINY, "{kind: series-at, condition: grok, series: [w_sigma9], epochs: [4]}", "x");
-    assert!(load_error("C12-foo.yaml", &bad_column).contains("`w_sigma9` is not a logged column"));
+    assert!(load_error("C12-foo.yaml", &bad_column).contains("`w_sigma9` is not a logged series"));
 }
 
 #[test]

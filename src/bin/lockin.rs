@@ -81,6 +81,9 @@ struct RunArgs {
     /// Epochs at which to save θ_e (comma-separated).
     #[arg(long, value_delimiter = ',')]
     checkpoints: Vec<usize>,
+    /// Log the level metric ρ (both definitions, level.csv) for epochs 0..=N.
+    #[arg(long, value_name = "N")]
+    level_until: Option<usize>,
     /// Start from these weights (safetensors: W [K,2M], V [M,K], optional train_idx/test_idx).
     #[arg(long)]
     init_from: Option<PathBuf>,
@@ -120,9 +123,13 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         seed: args.seed,
         rng: args.rng,
         checkpoints: args.checkpoints,
+        level: args.level_until.map(|until| lockin::train::LevelLog { until, stop_above: None }),
         backend: args.backend,
     };
-    spec.validate().map_err(|e| anyhow::anyhow!("--{}: {}", e.field.replace('_', "-"), e.message))?;
+    spec.validate().map_err(|e| {
+        let flag = if e.field == "level" { "level-until".to_string() } else { e.field.replace('_', "-") };
+        anyhow::anyhow!("--{flag}: {}", e.message)
+    })?;
     let start = match &args.init_from {
         Some(path) => start_from_file(&spec, path)?,
         None => spec.seeded_start(),

@@ -11,8 +11,8 @@ use crate::measure::detector::{DetectorParams, detect};
 use crate::measure::rank::{EpochWindow, RankParams, effective_rank, window_median};
 use crate::measure::stats::{Summary, median};
 use crate::measure::theorem6::SignRule;
-use crate::metrics::{COLUMNS, Metrics};
-use crate::runs::{Milestones, Run};
+use crate::runs::{Milestones, Run, is_level_series, series_names};
+use crate::train::LevelLog;
 
 fn late() -> EpochWindow {
     EpochWindow::LATE
@@ -105,6 +105,35 @@ pub enum MeasureSpec {
         #[serde(default)]
         detector: DetectorParams,
     },
+    /// First epoch (from 0) at which a series reaches a threshold, per seed:
+    /// the level-metric detector "ρ ≥ 0.075" (docs/methods.md).
+    Threshold {
+        /// Prefix of this measure's quantity names (`label.name`), so two
+        /// measures of one claim can use the same kind on different conditions.
+        #[serde(default)]
+        label: Option<String>,
+        /// Experiment name.
+        condition: String,
+        /// Series name (a `metrics.csv` column, `rho` or `rho_paper`).
+        series: String,
+        /// The level.
+        threshold: f64,
+    },
+    /// Per seed, the epochs of two events (a series first reaching a level)
+    /// and the lead t_to − t_from, pooled over conditions; with the linear
+    /// fit t_from = slope · t_to + intercept (numpy's polyfit) and its R².
+    Lead {
+        /// Prefix of this measure's quantity names (`label.name`), so two
+        /// measures of one claim can use the same kind on different conditions.
+        #[serde(default)]
+        label: Option<String>,
+        /// Experiment names whose seeds are pooled.
+        conditions: Vec<String>,
+        /// The earlier event, e.g. `{series: rho, threshold: 0.075}`.
+        from: Event,
+        /// The later event, e.g. `{series: test_acc, threshold: 0.5}`.
+        to: Event,
+    },
     /// Theorem 6's three quantities at checkpoints (SPEC §3.5).
     SignRule {
         /// Prefix of this measure's quantity names (`label.name`), so two
@@ -123,6 +152,11 @@ pub enum MeasureSpec {
         #[serde(default)]
         crossing: Option<f64>,
     },
+}
+
+/// The error for a series name nothing logs.
+fn unknown_series(name: &str) -> (String, String) {
+    ("series".into(), format!("`{name}` is not a logged series ({})", series_names().join(", ")))
 }
 
 /// Quantity-name suffix of a non-default window: `""` for [200, 400],
@@ -145,6 +179,42 @@ const SIGN_RULE_FIELDS: [SignRuleField; 8] = [
     ("abs_similarity", |r| r.median_abs_similarity),
     ("negative_b", |r| r.negative_b_fraction),
 ];
+
+/// A series first reaching a level.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Series name.
+    pub series: String,
+    /// The level (reached when the value is ≥ it).
+    pub threshold: f64,
+}
+
+impl Event {
+    /// The first epoch of `run` at which the event happens, or NaN.
+    fn epoch(&self, run: &Run) -> f64 {
+        first_at_least(&run.series(&self.series).expect("validated"), self.threshold)
+    }
+}
+
+/// The first index whose value is ≥ `level` (NaN never is), or NaN.
+fn first_at_least(series: &[f64], level: f64) -> f64 {
+    series.iter().position(|&v| v >= level).map_or(f64::NAN, |e| e as f64)
+}
+
+/// Least-squares line y = slope · x + intercept and its R² (numpy's
+/// `polyfit(x, y, 1)`; R² = 1 − SS_res / SS_tot).
+pub fn linear_fit(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+    let slope = sxy / sxx;
+    let intercept = my - slope * mx;
+    let ss_res: f64 = x.iter().zip(y).map(|(a, b)| (b - slope * a - intercept).powi(2)).sum();
+    let ss_tot: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
+    (slope, intercept, 1.0 - ss_res / ss_tot)
+}
 
 /// The per-seed events of a [`MeasureSpec::Milestones`], by quantity prefix.
 const MILESTONES: [&str; 4] = ["train_acc_1", "test_acc_half", "test_acc_99", "fire_after_test_acc_99"];
@@ -180,7 +250,9 @@ impl MeasureSpec {
             | MeasureSpec::EffectiveRank { condition, .. }
             | MeasureSpec::SeriesAt { condition, .. }
             | MeasureSpec::Milestones { condition, .. }
+            | MeasureSpec::Threshold { condition, .. }
             | MeasureSpec::SignRule { condition, .. } => vec![condition],
+            MeasureSpec::Lead { conditions, .. } => conditions.iter().map(String::as_str).collect(),
             MeasureSpec::LateSeparation { numerator, denominator, .. } => vec![numerator, denominator],
         }
     }
@@ -201,6 +273,8 @@ impl MeasureSpec {
             | MeasureSpec::EffectiveRank { label, .. }
             | MeasureSpec::SeriesAt { label, .. }
             | MeasureSpec::Milestones { label, .. }
+            | MeasureSpec::Threshold { label, .. }
+            | MeasureSpec::Lead { label, .. }
             | MeasureSpec::SignRule { label, .. } => label.as_deref(),
         }
     }
@@ -210,6 +284,27 @@ impl MeasureSpec {
         match self.label() {
             Some(label) => format!("{label}.{name}"),
             None => name.to_string(),
+        }
+    }
+
+    /// The level-metric log the runs of `condition` (experiment `e`) need.
+    pub fn level_needs(&self, condition: &str, e: &Experiment) -> Option<LevelLog> {
+        if !self.conditions().contains(&condition) {
+            return None;
+        }
+        let event = |series: &str, threshold: f64| {
+            is_level_series(series).then_some(LevelLog { until: e.epochs, stop_above: Some(threshold) })
+        };
+        match self {
+            MeasureSpec::SeriesAt { series, epochs, ratios, .. } if series.iter().any(|s| is_level_series(s)) => {
+                let last = epochs.iter().chain(ratios.iter().flatten()).max().copied().unwrap_or(0);
+                Some(LevelLog { until: last, stop_above: None })
+            }
+            MeasureSpec::Threshold { series, threshold, .. } => event(series, *threshold),
+            MeasureSpec::Lead { from, to, .. } => {
+                LevelLog::union(event(&from.series, from.threshold), event(&to.series, to.threshold))
+            }
+            _ => None,
         }
     }
 
@@ -255,6 +350,28 @@ impl MeasureSpec {
                     names
                 })
                 .collect(),
+            MeasureSpec::Threshold { .. } => {
+                let mut names: Vec<String> =
+                    ["fired", "seeds", "fired_fraction", "max_value"].map(String::from).to_vec();
+                names.extend(summary("fire_epoch"));
+                names
+            }
+            MeasureSpec::Lead { .. } => {
+                let mut names: Vec<String> = [
+                    "pairs",
+                    "positive_fraction",
+                    "lead_min",
+                    "lead_max",
+                    "lead_of_medians",
+                    "fit_slope",
+                    "fit_intercept",
+                    "fit_r2",
+                ]
+                .map(String::from)
+                .to_vec();
+                names.extend(summary("lead"));
+                names
+            }
             MeasureSpec::SignRule { epochs, crossing, .. } => {
                 let mut names: Vec<String> = [
                     "exact_min",
@@ -316,17 +433,35 @@ impl MeasureSpec {
                 if let Some(e) = ratios.iter().flatten().find(|&&e| e > last) {
                     return Err(("ratios".into(), format!("epoch {e} is past the end of `{condition}` ({last})")));
                 }
-                if let Some(bad) = series.iter().find(|s| Metrics::default().column(s).is_none()) {
-                    return Err((
-                        "series".into(),
-                        format!("`{bad}` is not a logged column ({})", COLUMNS[1..].join(", ")),
-                    ));
+                if let Some(bad) = series.iter().find(|s| !series_names().contains(&s.as_str())) {
+                    return Err(unknown_series(bad));
                 }
                 if series.is_empty() || epochs.is_empty() || !epochs.windows(2).all(|w| w[0] < w[1]) {
                     return Err(("epochs".into(), "need at least one series and ascending epochs".into()));
                 }
                 match epochs.iter().find(|&&e| e > last) {
                     Some(e) => Err(("epochs".into(), format!("epoch {e} is past the end of `{condition}` ({last})"))),
+                    None => Ok(()),
+                }
+            }
+            MeasureSpec::Threshold { series, threshold, .. } => {
+                if !series_names().contains(&series.as_str()) {
+                    return Err(unknown_series(series));
+                }
+                if !threshold.is_finite() {
+                    return Err(("threshold".into(), "must be a finite number".into()));
+                }
+                Ok(())
+            }
+            MeasureSpec::Lead { conditions, from, to, .. } => {
+                if conditions.is_empty() {
+                    return Err(("conditions".into(), "at least one experiment is needed".into()));
+                }
+                match [from, to].into_iter().find(|e| !series_names().contains(&e.series.as_str())) {
+                    Some(e) => Err(unknown_series(&e.series)),
+                    None if !(from.threshold.is_finite() && to.threshold.is_finite()) => {
+                        Err(("threshold".into(), "must be a finite number".into()))
+                    }
                     None => Ok(()),
                 }
             }
@@ -442,8 +577,7 @@ impl MeasureSpec {
             MeasureSpec::SeriesAt { condition, series, epochs, ratios, .. } => {
                 let runs = runs(condition)?;
                 for name in series {
-                    let columns: Vec<Vec<f64>> =
-                        runs.iter().map(|r| r.metrics.column(name).expect("validated")).collect();
+                    let columns: Vec<Vec<f64>> = runs.iter().map(|r| r.series(name).expect("validated")).collect();
                     let at = |e: usize| -> Vec<f64> {
                         columns.iter().map(|c| c.get(e).copied().unwrap_or(f64::NAN)).collect()
                     };
@@ -478,6 +612,43 @@ impl MeasureSpec {
                     out.set(format!("{name}_reached_fraction"), reached as f64 / values.len() as f64);
                     out.per_seed.insert(name.to_string(), values);
                 }
+            }
+            MeasureSpec::Threshold { condition, series, threshold, .. } => {
+                let runs = runs(condition)?;
+                let event = Event { series: series.clone(), threshold: *threshold };
+                let fire: Vec<f64> = runs.iter().map(|r| event.epoch(r)).collect();
+                let fired = fire.iter().filter(|e| !e.is_nan()).count();
+                out.set("fired", fired as f64);
+                out.set("seeds", fire.len() as f64);
+                out.set("fired_fraction", fired as f64 / fire.len() as f64);
+                out.summary(&fire, |s| format!("fire_epoch_{s}"));
+                let peak = |r: &Run| r.series(series).expect("validated").into_iter().fold(f64::NAN, f64::max);
+                out.set("max_value", runs.iter().map(peak).fold(f64::NAN, f64::max));
+                out.per_seed.insert("fire_epoch".into(), fire);
+            }
+            MeasureSpec::Lead { conditions, from, to, .. } => {
+                let mut events: Vec<(f64, f64)> = Vec::new();
+                for condition in conditions {
+                    events.extend(runs(condition)?.iter().map(|r| (from.epoch(r), to.epoch(r))));
+                }
+                let both: Vec<(f64, f64)> =
+                    events.iter().copied().filter(|(a, b)| !a.is_nan() && !b.is_nan()).collect();
+                let leads: Vec<f64> = both.iter().map(|(a, b)| b - a).collect();
+                out.set("pairs", both.len() as f64);
+                out.set("positive_fraction", leads.iter().filter(|l| **l > 0.0).count() as f64 / leads.len() as f64);
+                out.set("lead_min", leads.iter().copied().fold(f64::NAN, f64::min));
+                out.set("lead_max", leads.iter().copied().fold(f64::NAN, f64::max));
+                out.summary(&leads, |s| format!("lead_{s}"));
+                let (firsts, seconds): (Vec<f64>, Vec<f64>) = events.iter().copied().unzip();
+                out.set("lead_of_medians", median(&seconds) - median(&firsts));
+                let (x, y): (Vec<f64>, Vec<f64>) = both.iter().map(|(a, b)| (*b, *a)).unzip();
+                let (slope, intercept, r2) =
+                    if both.len() >= 2 { linear_fit(&x, &y) } else { (f64::NAN, f64::NAN, f64::NAN) };
+                out.set("fit_slope", slope);
+                out.set("fit_intercept", intercept);
+                out.set("fit_r2", r2);
+                out.per_seed.insert("from_epoch".into(), firsts);
+                out.per_seed.insert("to_epoch".into(), seconds);
             }
             MeasureSpec::SignRule { condition, epochs, pairs, crossing, .. } => {
                 self.measure_sign_rule(&runs(condition)?, epochs, *pairs, sign_rule, &mut out)?;
@@ -567,7 +738,7 @@ fn crossing_of(epochs: &[usize], values: &[f64], level: f64) -> (f64, f64) {
 mod tests {
     use super::*;
     use crate::measure::spectrum::SpectrumRow;
-    use crate::metrics::EpochRow;
+    use crate::metrics::{EpochRow, Metrics};
     use crate::runs::RunSummary;
     use crate::train::gradient::Evaluation;
     use crate::train::{TrainOutput, TrainSpec};
@@ -588,9 +759,9 @@ mod tests {
                 }
             })
             .collect();
-        let output = TrainOutput { metrics: Metrics { rows }, checkpoints: vec![], diverged_at: None };
+        let output = TrainOutput { metrics: Metrics { rows }, checkpoints: vec![], diverged_at: None, levels: vec![] };
         let summary = RunSummary::of(&output, 0.0);
-        Run { dir: "hand-made".into(), spec: TrainSpec::default(), metrics: output.metrics, summary }
+        Run { dir: "hand-made".into(), spec: TrainSpec::default(), metrics: output.metrics, summary, levels: vec![] }
     }
 
     fn measure(spec: &MeasureSpec, runs: Vec<Run>) -> Measurement {
@@ -638,6 +809,42 @@ mod tests {
     }
 
     #[test]
+    fn linear_fit_matches_numpy_polyfit() {
+        // np.polyfit([1, 2, 3, 4], [2.1, 3.9, 6.2, 7.8], 1) = [1.94, 0.15];
+        let (slope, intercept, r2) = linear_fit(&[1.0, 2.0, 3.0, 4.0], &[2.1, 3.9, 6.2, 7.8]);
+        assert!((slope - 1.94).abs() < 1e-12 && (intercept - 0.15).abs() < 1e-12, "{slope} {intercept}");
+        assert!((r2 - (1.0 - 0.082 / 18.9)).abs() < 1e-12, "{r2}"); // SS_res 0.082, SS_tot 18.9
+    }
+
+    #[test]
+    fn threshold_and_lead_on_hand_made_series() {
+        // w_sigma1 = t, so "w_sigma1 ≥ 30" happens at epoch 30; test acc ≥ 0.5
+        // at start + 50.
+        let runs = vec![run(200, 20, 10, 150), run(200, 20, 40, 150), run(200, 20, 500, 150)];
+        let threshold =
+            MeasureSpec::Threshold { label: None, condition: "grok".into(), series: "test_acc".into(), threshold: 0.5 };
+        let m = measure(&threshold, runs.clone());
+        assert_eq!(m.per_seed["fire_epoch"][..2], [60.0, 90.0]);
+        assert_eq!((m.quantities["fired"], m.quantities["fired_fraction"]), (2.0, 2.0 / 3.0));
+        assert_eq!(m.quantities["max_value"], 1.0);
+        let lead = MeasureSpec::Lead {
+            label: None,
+            conditions: vec!["grok".into()],
+            from: Event { series: "w_sigma1".into(), threshold: 30.0 },
+            to: Event { series: "test_acc".into(), threshold: 0.5 },
+        };
+        let m = measure(&lead, runs);
+        assert_eq!(m.quantities["pairs"], 2.0); // seed 3 never reaches 0.5
+        assert_eq!(m.quantities["lead_median"], 45.0); // 30 and 60
+        assert_eq!(m.quantities["positive_fraction"], 1.0);
+        assert_eq!(m.quantities["lead_of_medians"], 75.0 - 30.0);
+        assert_eq!(m.quantities["fit_slope"], 0.0); // t_from is 30 whatever t_to
+        let mut names = lead.quantity_names();
+        names.sort();
+        assert_eq!(names, m.quantities.keys().cloned().collect::<Vec<_>>());
+    }
+
+    #[test]
     fn crossing_is_bracketed_by_checkpoints() {
         let epochs = [50, 100, 175, 250, 300];
         let (at, after) = crossing_of(&epochs, &[0.865, 0.895, 0.955, 0.97, 0.985], 0.95);
@@ -664,7 +871,7 @@ mod tests {
             .validate(&experiments)
         };
         assert!(at("w_sigma2", vec![400]).is_ok());
-        assert!(at("w_sigma9", vec![100]).unwrap_err().1.contains("not a logged column"));
+        assert!(at("w_sigma9", vec![100]).unwrap_err().1.contains("not a logged series"));
         assert!(at("w_sigma2", vec![401]).unwrap_err().1.contains("past the end"));
     }
 }

@@ -14,7 +14,7 @@ use crate::backend::Backend;
 use crate::cache::{self, Cache, cache_key};
 use crate::metrics::EpochRow;
 use crate::runs::Run;
-use crate::train::TrainSpec;
+use crate::train::{LevelLog, TrainSpec};
 
 /// A claim's verdict (SciUnit's vocabulary).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +143,7 @@ pub fn train_spec(e: &Experiment, seed: u64, checkpoints: Vec<usize>, backend: B
         seed,
         rng: e.rng,
         checkpoints,
+        level: None,
         backend,
     }
 }
@@ -161,7 +162,9 @@ pub fn claim_specs(claim: &Claim, tier: Tier, backend: Backend) -> BTreeMap<Stri
                 Tier::Quick => e.seeds.quick,
                 Tier::Paper => e.seeds.paper,
             };
-            (name.clone(), (0..seeds as u64).map(|s| train_spec(e, s, checkpoints.clone(), backend)).collect())
+            let level = claim.raw.measures.iter().map(|m| m.level_needs(name, e)).fold(None, LevelLog::union);
+            let spec = |s| TrainSpec { level, ..train_spec(e, s, checkpoints.clone(), backend) };
+            (name.clone(), (0..seeds as u64).map(spec).collect())
         })
         .collect()
 }
@@ -215,10 +218,12 @@ impl Runner {
     pub fn plan<'a>(&mut self, claims: impl IntoIterator<Item = &'a Claim>) -> Vec<TrainSpec> {
         for claim in claims {
             for spec in claim_specs(claim, self.tier, self.backend).into_values().flatten() {
-                let entry = self
-                    .planned
-                    .entry(cache_key(&spec))
-                    .or_insert_with(|| TrainSpec { checkpoints: Vec::new(), ..spec.clone() });
+                let entry = self.planned.entry(cache_key(&spec)).or_insert_with(|| TrainSpec {
+                    checkpoints: Vec::new(),
+                    level: None,
+                    ..spec.clone()
+                });
+                entry.level = LevelLog::union(entry.level, spec.level);
                 entry.checkpoints.extend(&spec.checkpoints);
                 entry.checkpoints.sort_unstable();
                 entry.checkpoints.dedup();

@@ -90,6 +90,9 @@ impl TrainSpec {
         if !(1..=self.epochs).contains(&self.window) {
             return refuse("window", format!("must be in 1..=epochs ({}), got {}", self.epochs, self.window));
         }
+        if let Some(level) = self.level.filter(|l| l.until > self.epochs || l.stop_above.is_some_and(f64::is_nan)) {
+            return refuse("level", format!("ρ until epoch {} is past the last epoch {}", level.until, self.epochs));
+        }
         if let Some(&e) = self.checkpoints.iter().find(|&&e| e > self.epochs) {
             return refuse("checkpoints", format!("epoch {e} is past the last epoch {}", self.epochs));
         }

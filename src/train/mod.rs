@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;
 use crate::data::{Split, n_train};
+use crate::measure::level::{self, Level};
 use crate::measure::spectrum::RollingGram;
 use crate::metrics::{EpochRow, Metrics};
 use crate::model::{Activation, DeviceBatch, ModelShape, TwoLayer, Weights, transpose};
@@ -48,6 +49,10 @@ pub struct TrainSpec {
     pub rng: RngScheme,
     /// Epochs at which θ_e is kept as a checkpoint.
     pub checkpoints: Vec<usize>,
+    /// Which epochs log the level metric ρ (`level.csv`); like the
+    /// checkpoints, it does not change the trajectory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<LevelLog>,
     /// Where the tensors live.
     pub backend: Backend,
 }
@@ -66,6 +71,7 @@ impl Default for TrainSpec {
             seed: 0,
             rng: RngScheme::Torch,
             checkpoints: Vec::new(),
+            level: None,
             backend: Backend::default(),
         }
     }
@@ -83,6 +89,51 @@ impl TrainSpec {
         let split = Split::seeded(self.modulus, n, self.seed, self.rng);
         Start { weights: Weights::seeded(&self.shape(), self.seed, self.rng), split }
     }
+}
+
+/// When to compute the level metric ρ (docs/methods.md, "Level metric ρ"):
+/// every epoch 0..=`until`, stopping after the first epoch at which both
+/// definitions are ≥ `stop_above` (the largest threshold anything reads;
+/// `None` never stops).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelLog {
+    /// Last epoch to evaluate.
+    pub until: usize,
+    /// Stop once ρ has reached this (both definitions).
+    pub stop_above: Option<f64>,
+}
+
+impl LevelLog {
+    /// Whether a run that logged `self` holds everything `need` asks for.
+    pub fn covers(&self, need: &LevelLog) -> bool {
+        let stops_late_enough = match (self.stop_above, need.stop_above) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(has), Some(needs)) => has >= needs,
+        };
+        self.until >= need.until && stops_late_enough
+    }
+
+    /// The smallest log that covers both.
+    pub fn union(a: Option<LevelLog>, b: Option<LevelLog>) -> Option<LevelLog> {
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                let stop_above = a.stop_above.zip(b.stop_above).map(|(x, y)| x.max(y));
+                Some(LevelLog { until: a.until.max(b.until), stop_above })
+            }
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// ρ at one epoch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LevelRow {
+    /// The epoch t (ρ of θ_t).
+    pub epoch: usize,
+    /// ρ by both definitions.
+    pub level: Level,
 }
 
 /// θ_0 and the split a run starts from.
@@ -112,6 +163,8 @@ pub struct TrainOutput {
     pub checkpoints: Vec<Checkpoint>,
     /// First epoch whose training loss was not finite, if any.
     pub diverged_at: Option<usize>,
+    /// ρ at the epochs [`TrainSpec::level`] asks for.
+    pub levels: Vec<LevelRow>,
 }
 
 /// The training state between epochs. [`train`] drives it one
@@ -283,11 +336,20 @@ impl Trainer {
 /// Train from `start` as `spec` says, calling `on_row` after each log row.
 pub fn train(spec: &TrainSpec, start: &Start, on_row: &mut dyn FnMut(&EpochRow)) -> TrainOutput {
     let mut trainer = Trainer::new(spec, start);
-    let mut output = TrainOutput { metrics: Metrics::default(), checkpoints: Vec::new(), diverged_at: None };
+    let mut output =
+        TrainOutput { metrics: Metrics::default(), checkpoints: Vec::new(), diverged_at: None, levels: Vec::new() };
+    let mut level_log = spec.level;
     for epoch in 0..=spec.epochs {
         let row = trainer.epoch(epoch == spec.epochs);
         output.metrics.rows.push(row);
         on_row(&row);
+        if let Some(log) = level_log.filter(|log| epoch <= log.until) {
+            let level = level::level(&trainer.updates.w_prev, &spec.shape(), &start.split.train);
+            output.levels.push(LevelRow { epoch, level });
+            if log.stop_above.is_some_and(|stop| level.rho_code >= stop && level.rho_paper >= stop) {
+                level_log = None;
+            }
+        }
         if spec.checkpoints.contains(&epoch) {
             output.checkpoints.push(Checkpoint { epoch, weights: trainer.weights() });
         }
