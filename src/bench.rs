@@ -1,6 +1,6 @@
-//! The speed benchmark behind `cargo xtask bench` (issue "near-floor speed"):
+//! The speed benchmark behind `cargo xtask bench` (README, "Speed"):
 //! per-phase ms per epoch at paper scale and the machine's GEMM rate, from
-//! which the arithmetic floor of SPEC §6 follows. Not a test: timings are
+//! which the arithmetic floor (docs/methods.md, "Cost") follows. Not a test: timings are
 //! reported, never asserted.
 
 use std::time::Instant;
@@ -79,7 +79,7 @@ pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes
     }
 }
 
-/// SPEC §6's FLOP count of one epoch: the output layer's forward and two
+/// The FLOP count of one epoch (docs/methods.md, "Cost"): the output layer's forward and two
 /// backward products on the n training pairs, and the forward on the test pairs.
 pub fn epoch_flops(spec: &TrainSpec) -> f64 {
     let total = (spec.modulus * spec.modulus) as f64;

@@ -1,5 +1,5 @@
 //! Weights files: checkpoints and `--init-from` imports share one
-//! safetensors format (issue "training core"):
+//! safetensors format (docs/methods.md, "Run directories"):
 //!
 //! | tensor | dtype | shape | meaning |
 //! |---|---|---|---|

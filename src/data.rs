@@ -110,7 +110,7 @@ mod tests {
     #[test]
     fn paper_split_sizes_and_partition() {
         let n = n_train(71, 0.4);
-        assert_eq!(n, 2016); // SPEC §2: 40% of 5041, rounded down
+        assert_eq!(n, 2016); // docs/methods.md, "Setup": 40% of 5041, rounded down
         let split = Split::seeded(71, n, 0, RngScheme::Torch);
         assert_eq!(split.train.len(), 2016);
         assert_eq!(split.test.len(), 3025);

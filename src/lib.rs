@@ -1,6 +1,7 @@
 //! lockin: a reproducibility harness for Xu, *Feature Repulsion and Spectral
-//! Lock-in* (arXiv:2605.08119). See `SPEC.md` in the shared folder (quoted as
-//! "SPEC §n" throughout) and the README.
+//! Lock-in* (arXiv:2605.08119). What it computes is defined in `docs/methods.md`
+//! (cited by section throughout), the claim files in `docs/claims.md`; usage is
+//! in the README.
 
 pub mod backend;
 pub mod bench;

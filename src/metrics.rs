@@ -1,4 +1,4 @@
-//! The per-epoch log (SPEC §2 "State and log alignment", §3.1) and its CSV form.
+//! The per-epoch log (docs/methods.md, "Log alignment", "Update spectrum") and its CSV form.
 //!
 //! Row t describes θ_t (t = 0..E): train/test accuracy and loss of θ_t and
 //! the update spectrum of the window ending with Δ_t. `metrics.csv` has the

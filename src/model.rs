@@ -1,4 +1,5 @@
-//! The two-layer network of SPEC §2, "Model" and "Init".
+//! The two-layer network (docs/methods.md, "Setup"; its initial weights:
+//! "Seeds").
 //!
 //! h = W x, f = σ(h), o = V f, with W ∈ R^{K×2M}, V ∈ R^{M×K}, no biases.
 //! Because x = [onehot(a); onehot(b)], W x = W[:, a] + W[:, M+b]: the module
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::PairSet;
 use crate::seeding::RngScheme;
 
-/// The activation σ (SPEC §2): the paper's "sqr" (x²) or ReLU.
+/// The activation σ (docs/methods.md, "Setup"): the paper's "sqr" (x²) or ReLU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
@@ -42,7 +43,7 @@ impl Activation {
         }
     }
 
-    /// σ(x) in f64, for the checkpoint algebra of SPEC §3.5.
+    /// σ(x) in f64, for the checkpoint algebra (docs/methods.md, "Theorem 6").
     pub fn apply_f64(self, x: f64) -> f64 {
         match self {
             Activation::Sqr => x * x,

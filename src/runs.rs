@@ -25,7 +25,7 @@ use crate::train::{LevelRow, Start, TrainOutput, TrainSpec, train};
 /// Bump when the training semantics change: it invalidates every cached run.
 pub const CODE_VERSION: u32 = 2;
 
-/// First epochs at which accuracy thresholds are reached (SPEC §3.6).
+/// First epochs at which accuracy thresholds are reached (docs/methods.md, "Milestones").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Milestones {
     /// First epoch with train accuracy 1.
@@ -55,9 +55,10 @@ pub struct RunSummary {
     pub rows: usize,
     /// First epoch with a non-finite training loss.
     pub diverged_at: Option<usize>,
-    /// The slope detector with SPEC §3.2's defaults, on the W updates.
+    /// The slope detector with its default parameters, on the W updates
+    /// (docs/methods.md, "Slope detector").
     pub detection: Detection,
-    /// Median gap23 over [200, 400] (SPEC §3.3).
+    /// Median gap23 over [200, 400] (docs/methods.md, "Late separation").
     #[serde(with = "crate::nullable")]
     pub late_gap23_median: f64,
     /// Accuracy thresholds.

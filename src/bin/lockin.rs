@@ -29,9 +29,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train one run (SPEC §2) and write its directory: spec.json, metrics.csv, summary.json, checkpoints.
+    /// Train one run (docs/methods.md, "Setup") and write its directory: spec.json, metrics.csv,
+    /// summary.json, checkpoints.
     Run(RunArgs),
-    /// Theorem 6 sign rule (SPEC §3.5) on a run's checkpoints.
+    /// Theorem 6 sign rule (docs/methods.md, "Theorem 6") on a run's checkpoints.
     Theorem6 {
         /// A run directory written by `lockin run` (or the cache).
         #[arg(long)]

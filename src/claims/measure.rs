@@ -31,7 +31,7 @@ fn pairs() -> usize {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum MeasureSpec {
-    /// The slope detector (SPEC §3.2) on each seed of `condition`.
+    /// The slope detector (docs/methods.md, "Slope detector") on each seed of `condition`.
     Detector {
         /// Prefix of this measure's quantity names (`label.name`), so two
         /// measures of one claim can use the same kind on different conditions.
@@ -43,7 +43,7 @@ pub enum MeasureSpec {
         #[serde(default)]
         detector: DetectorParams,
     },
-    /// Late-stage gap23 medians of two conditions and their ratio (SPEC §3.3).
+    /// Late-stage gap23 medians of two conditions and their ratio (docs/methods.md, "Late separation").
     LateSeparation {
         /// Prefix of this measure's quantity names (`label.name`), so two
         /// measures of one claim can use the same kind on different conditions.
@@ -57,7 +57,7 @@ pub enum MeasureSpec {
         #[serde(default = "late")]
         window: EpochWindow,
     },
-    /// Effective rank of the late W-update spectrum per seed (SPEC §3.4).
+    /// Effective rank of the late W-update spectrum per seed (docs/methods.md, "Effective rank").
     EffectiveRank {
         /// Prefix of this measure's quantity names (`label.name`), so two
         /// measures of one claim can use the same kind on different conditions.
@@ -106,7 +106,8 @@ pub enum MeasureSpec {
         detector: DetectorParams,
     },
     /// First epoch (from 0) at which a series reaches a threshold, per seed:
-    /// the level-metric detector "ρ ≥ 0.075" (docs/methods.md).
+    /// the level-metric detector "ρ ≥ 0.075"
+    /// (docs/methods.md, "Threshold events and leads").
     Threshold {
         /// Prefix of this measure's quantity names (`label.name`), so two
         /// measures of one claim can use the same kind on different conditions.
@@ -134,7 +135,7 @@ pub enum MeasureSpec {
         /// The later event, e.g. `{series: test_acc, threshold: 0.5}`.
         to: Event,
     },
-    /// Theorem 6's three quantities at checkpoints (SPEC §3.5).
+    /// Theorem 6's quantities at checkpoints (docs/methods.md, "Theorem 6").
     SignRule {
         /// Prefix of this measure's quantity names (`label.name`), so two
         /// measures of one claim can use the same kind on different conditions.
@@ -509,7 +510,8 @@ impl MeasureSpec {
     }
 
     /// Compute the quantities. `runs(condition)` gives that experiment's runs
-    /// in seed order; `sign_rule(run, epoch, pairs)` the SPEC §3.5 analysis.
+    /// in seed order; `sign_rule(run, epoch, pairs)` the Theorem-6 analysis
+    /// (docs/methods.md, "Theorem 6").
     pub fn measure(
         &self,
         runs: &dyn Fn(&str) -> anyhow::Result<Vec<Run>>,

@@ -1,6 +1,6 @@
 //! Claims: YAML files that state a figure of the paper, the experiments that
-//! test it, the measurement and the tolerance (issue "claims engine",
-//! SPEC §5). `schema` loads and validates them, `measure` computes their
+//! test it, the measurement and the tolerance (docs/claims.md; definitions in
+//! docs/methods.md). `schema` loads and validates them, `measure` computes their
 //! quantities, `tolerance` compares, `runner` resolves runs and judges.
 
 pub mod measure;

@@ -1,5 +1,6 @@
 //! Resolving the runs claims need, training the missing ones through the
-//! cache, and judging each claim (SPEC §5: recorded outcomes, like a strict xfail).
+//! cache, and judging each claim (docs/claims.md, "Verdicts": recorded outcomes,
+//! like a strict xfail).
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -26,7 +26,7 @@ pub struct TierSeeds {
     pub quick: usize,
 }
 
-/// A training condition; unset fields take SPEC §2's values.
+/// A training condition; unset fields take the paper's values (docs/methods.md, "Setup").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Experiment {
@@ -76,7 +76,7 @@ mod defaults {
     }
 }
 
-/// What the harness concluded when the claim was last examined (SPEC §5).
+/// What the harness concluded when the claim was last examined (docs/claims.md, "Verdicts").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
@@ -153,7 +153,8 @@ pub struct RawClaim {
     pub id: String,
     /// A short title.
     pub title: String,
-    /// Where the statement comes from (the paper's abstract, SPEC §, or "harness finding").
+    /// Where the statement comes from (the paper's section and statement ids P01–P58, with the
+    /// docs/methods.md section that defines what is measured; or "harness finding").
     pub source: String,
     /// The paper's words.
     pub statement: String,

@@ -1,4 +1,4 @@
-//! The slope detector of Stage III lock-in (SPEC §3.2).
+//! The slope detector of Stage III lock-in (docs/methods.md, "Slope detector").
 //!
 //! x(t) = ln(max(gap23(t), floor)); s(t) = (x(t) − x(t − lag)) / lag for
 //! t ≥ lag (NaN if either side is NaN). The detector fires at the first

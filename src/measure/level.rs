@@ -9,7 +9,7 @@
 //! - **paper** (its printed formula): H = P₁^⊥ G with P₁^⊥ = I − 11ᵀ/n, the
 //!   same fit on H, and ‖G‖_F in the denominator.
 //!
-//! G is one f32 product (its lower triangle only, n²K multiply-adds); every
+//! G is one f32 product (its lower triangle only, about n²K/2 multiply-adds); every
 //! sum over its entries is in f64, and the deviations are summed directly
 //! (no difference of large norms).
 

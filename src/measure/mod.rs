@@ -1,4 +1,5 @@
-//! Pure f64 measurements (no burn types): SPEC §3 probes and §4 statistics.
+//! Pure f64 measurements (no burn types): the probes and statistics of
+//! docs/methods.md.
 
 pub mod detector;
 pub mod level;

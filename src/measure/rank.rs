@@ -1,4 +1,5 @@
-//! Late-stage magnitude (SPEC §3.3) and effective rank (§3.4).
+//! Late-stage magnitude and effective rank (docs/methods.md, "Late separation",
+//! "Effective rank").
 
 use serde::{Deserialize, Serialize};
 
@@ -44,12 +45,13 @@ impl std::fmt::Display for EpochWindow {
     }
 }
 
-/// The NaN-ignoring median of a per-epoch series over a window (§3.3).
+/// The NaN-ignoring median of a per-epoch series over a window (docs/methods.md, "Late separation").
 pub fn window_median(series: &[f64], window: EpochWindow) -> f64 {
     median(window.slice(series))
 }
 
-/// Parameters of the effective rank; [`Default`] is SPEC §3.4's (τ = 10, k_max = 2, [200, 400]).
+/// Parameters of the effective rank; [`Default`] is τ = 10, k_max = 2, [200, 400]
+/// (docs/methods.md, "Effective rank").
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RankParams {
     /// Gap threshold τ on the median ratio σ_k/σ_{k+1}.
@@ -98,7 +100,7 @@ mod tests {
 
     #[test]
     fn rank_two_when_sigma3_collapses() {
-        // SPEC §5 seed-0 epoch 300: σ = (0.73, 0.0026, 8.4e-6, ...).
+        // findings.md, seed 0, epoch 300: σ = (0.73, 0.0026, 8.4e-6, ...).
         let r = effective_rank(&series([0.73, 0.0026, 8.4e-6, 4e-6, 2e-6], 401), &RankParams::default());
         assert_eq!(r.rank, 2);
         assert!((r.ratio_medians[1] - 0.0026 / 8.4e-6).abs() < 1e-9);

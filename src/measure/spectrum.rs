@@ -1,4 +1,4 @@
-//! The rolling update spectrum (SPEC §3.1).
+//! The rolling update spectrum (docs/methods.md, "Update spectrum").
 //!
 //! The window holds the last `min(Wn, t)` updates Δ_s = vec(θ_s − θ_{s−1}),
 //! each the exact f64 difference of two f32 parameter snapshots. Their Gram
@@ -35,7 +35,7 @@ impl SpectrumRow {
     }
 }
 
-/// σ_2/σ_3, NaN if σ_3 ≤ 0 or either is undefined (SPEC §3.1).
+/// σ_2/σ_3, NaN if σ_3 ≤ 0 or either is undefined (docs/methods.md, "Update spectrum").
 pub fn gap23(sigma2: f64, sigma3: f64) -> f64 {
     if sigma3 > 0.0 && sigma2.is_finite() { sigma2 / sigma3 } else { f64::NAN }
 }

@@ -1,4 +1,4 @@
-//! Statistics as numpy computes them (SPEC §4).
+//! Statistics as numpy computes them (docs/methods.md, "Statistics").
 
 /// The q-quantile (q ∈ [0, 1]) with numpy's default linear interpolation:
 /// position q·(n−1) in the sorted values. NaNs are ignored (`nanpercentile`);

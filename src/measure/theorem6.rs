@@ -1,4 +1,4 @@
-//! Tian's Theorem 6 sign rule at a checkpoint (SPEC §3.5), all in f64.
+//! Tian's Theorem 6 sign rule at a checkpoint (docs/methods.md, "Theorem 6"), all in f64.
 //!
 //! F = σ(H) on the n training inputs, F̃ = F − column means, S the cosine
 //! similarities of F̃'s K columns and the top pairs by |S|. With
@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::PairSet;
 use crate::model::ModelShape;
 
-/// Clamp for column norms in the cosine similarity (SPEC §3.5).
+/// Clamp for column norms in the cosine similarity (docs/methods.md, "Theorem 6").
 const NORM_FLOOR: f64 = 1e-30;
 
 /// Version of this module's results: bump when a change alters any number
@@ -136,7 +136,7 @@ fn sign(x: f64) -> f64 {
     }
 }
 
-/// The pair algebra of SPEC §3.5 on centred features F̃ (n×K).
+/// The pair algebra (docs/methods.md, "Theorem 6") on centred features F̃ (n×K).
 pub fn pair_algebra(ft: &Mat<f64>, eta: f64, pair_count: usize) -> PairAlgebra {
     assert!(eta > 0.0, "Theorem 6 needs η > 0 (B is singular at η = 0 when K > n)");
     let similarity = cosine_similarity(ft);
@@ -211,7 +211,7 @@ impl PairAlgebra {
         hits as f64 / x.len().max(1) as f64
     }
 
-    /// The summary of SPEC §3.5.
+    /// The per-checkpoint quantities (docs/methods.md, "Theorem 6").
     pub fn summary(&self) -> SignRule {
         let positive: Vec<f64> =
             self.similarity.iter().zip(&self.b).filter(|(s, _)| **s > 0.0).map(|(_, b)| *b).collect();
@@ -232,7 +232,8 @@ impl PairAlgebra {
     }
 }
 
-/// SPEC §3.5 on a checkpoint: weights W [K, 2M] (f32) and the training pairs.
+/// The Theorem-6 analysis (docs/methods.md, "Theorem 6") on a checkpoint: weights
+/// W [K, 2M] (f32) and the training pairs.
 pub fn sign_rule(w: &[f32], shape: &ModelShape, train: &PairSet, eta: f64, pair_count: usize) -> SignRule {
     pair_algebra(&centre_columns(&features(w, shape, train)), eta, pair_count).summary()
 }

@@ -1,4 +1,4 @@
-//! The report's figures (issue "verification report"), from cached runs only.
+//! The report's figures (README, "The two commands"), from cached runs only.
 
 use std::path::Path;
 

@@ -57,6 +57,50 @@ fn experiments(claim: &Claim, result: &ClaimResult) -> String {
         .join("; ")
 }
 
+/// Statement ids (`P12`, and ranges `P04-P09`) named in a source text.
+pub fn statement_ids(source: &str) -> Vec<u32> {
+    let chars: Vec<char> = source.chars().collect();
+    let number_at = |i: usize| -> Option<(u32, usize)> {
+        let digits: String = chars[i..].iter().take_while(|c| c.is_ascii_digit()).collect();
+        (digits.len() == 2).then(|| (digits.parse().expect("digits"), i + 2))
+    };
+    let mut ids = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == 'P' && (i == 0 || !chars[i - 1].is_alphanumeric()) {
+            if let Some((first, end)) = number_at(i + 1) {
+                let range_end = (chars.get(end..end + 2).is_some_and(|s| s == ['-', 'P'] || s == ['–', 'P']))
+                    .then(|| number_at(end + 2))
+                    .flatten();
+                match range_end {
+                    Some((last, after)) => {
+                        ids.extend(first..=last);
+                        i = after;
+                    }
+                    None => {
+                        ids.push(first);
+                        i = end;
+                    }
+                }
+                continue;
+            }
+        }
+        i += 1;
+    }
+    ids
+}
+
+/// Statement id → "C12 reproduced" entries, in id order.
+fn statement_index(results: &[ClaimResult]) -> std::collections::BTreeMap<u32, Vec<String>> {
+    let mut index = std::collections::BTreeMap::<u32, Vec<String>>::new();
+    for r in results {
+        for p in statement_ids(&r.source) {
+            index.entry(p).or_default().push(format!("{} {}", r.id, status(r)));
+        }
+    }
+    index
+}
+
 /// The whole report.
 pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, String)], header: &str) -> String {
     let mut md = String::new();
@@ -90,6 +134,16 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
             verdict_word(r.verdict),
             status(r)
         );
+    }
+    let statements = statement_index(results);
+    if !statements.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## The paper's statements\n\nEach statement id (P01–P58, docs/coverage.md) named in a claim's source, with the claims that check it.\n\n| statement | claims |\n|---|---|"
+        );
+        for (p, rows) in statements {
+            let _ = writeln!(md, "| P{p:02} | {} |", rows.join("; "));
+        }
     }
     if !figures.is_empty() {
         let _ = writeln!(md, "\n## Figures\n");
@@ -153,7 +207,14 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
 
 #[cfg(test)]
 mod tests {
-    use super::cell;
+    use super::{cell, statement_ids};
+
+    #[test]
+    fn statement_ids_and_ranges_are_read_from_sources() {
+        assert_eq!(statement_ids("§2 table (P04-P09, P55; D3)"), vec![4, 5, 6, 7, 8, 9, 55]);
+        assert_eq!(statement_ids("(P13; D14) COP12 P7 P123"), vec![13]);
+        assert_eq!(statement_ids("P33–P35"), vec![33, 34, 35]);
+    }
 
     #[test]
     fn table_cells_escape_pipes_and_newlines() {

@@ -1,6 +1,6 @@
 //! Human-readable output of a verification: the console table, and the
 //! report directory (`REPORT.md`, `results.json`, SVG figures) built from
-//! the run cache alone (issue "verification report").
+//! the run cache alone (README, "The two commands"; docs/methods.md, "The cache").
 
 pub mod chart;
 pub mod figures;

@@ -1,5 +1,5 @@
-//! PyTorch `torch.optim.Adam(lr, weight_decay=η)` on burn tensors (SPEC §2,
-//! "Optimiser").
+//! PyTorch `torch.optim.Adam(lr, weight_decay=η)` on burn tensors
+//! (docs/methods.md, "Training").
 //!
 //! Written by hand rather than with burn's `AdamConfig` so that every detail
 //! is PyTorch's (single-tensor path, `foreach=False`):
@@ -10,7 +10,8 @@
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-/// Adam's hyperparameters; [`Default`] is SPEC §2's (lr 1e-3, β = (0.9, 0.999), ε = 1e-8, η = 0).
+/// Adam's hyperparameters; [`Default`] is PyTorch's with the paper's learning rate (lr 1e-3,
+/// β = (0.9, 0.999), ε = 1e-8, η = 0; docs/methods.md, "Training").
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AdamConfig {
     /// Learning rate.

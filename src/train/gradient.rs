@@ -1,4 +1,4 @@
-//! Tian's centred MSE and its analytic gradient (SPEC §2, "Loss").
+//! Tian's centred MSE and its analytic gradient (docs/methods.md, "Training").
 //!
 //! L = (1/n) Σ_i Σ_c (ō_ic − y_ic)², ō = o − mean_c(o), y = onehot − 1/M.
 //! With the residual R = ō − y (zero mean over classes, since ō and y are),

@@ -136,7 +136,7 @@ mod tests {
         assert!(
             TrainSpec { modulus: 127, train_fraction: 0.5, epochs: 1000, ..TrainSpec::default() }.validate().is_ok()
         );
-        // SPEC cost model: ≈ 2.6 GFLOP per paper-scale epoch.
+        // docs/methods.md, "Cost": ≈ 2.6 GFLOP per paper-scale epoch.
         assert!((epoch_flop(&TrainSpec::default()) / 1e9 - 2.64).abs() < 0.05);
     }
 

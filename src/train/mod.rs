@@ -1,4 +1,5 @@
-//! Full-batch training (SPEC §2) with the per-epoch log (§2–3.1).
+//! Full-batch training (docs/methods.md, "Training") with the per-epoch log
+//! ("Log alignment", "Update spectrum").
 //!
 //! One Adam step per epoch on all n training pairs. Row t of the log is
 //! taken at θ_t: its train metrics come from the same forward pass that the
@@ -22,7 +23,7 @@ use crate::seeding::RngScheme;
 use adam::{AdamConfig, Moments};
 use gradient::{evaluate, gradients, residual};
 
-/// Every hyperparameter of one training run (SPEC §2); [`Default`] is the paper's x², η = 2e-4 run.
+/// Every hyperparameter of one training run (docs/methods.md, "Setup"); [`Default`] is the paper's x², η = 2e-4 run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainSpec {
@@ -210,7 +211,7 @@ impl Optimizer {
 }
 
 /// The last recorded θ on the CPU (Wᵀ and V, f32) and the rolling windows
-/// of W and V updates (SPEC §3.1).
+/// of W and V updates (docs/methods.md, "Update spectrum").
 struct UpdateLog {
     w_prev: Vec<f32>,
     v_prev: Vec<f32>,

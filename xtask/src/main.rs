@@ -101,7 +101,8 @@ fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ is in the project").to_path_buf()
 }
 
-/// Print the benchmark table (SPEC §6 floor from the GEMM rates measured in the same run).
+/// Print the benchmark table (the floor: docs/methods.md, "Cost", FLOPs at the GEMM rates
+/// measured in the same run).
 fn bench(backends: &[Backend], reps: usize, epochs: usize) {
     use lockin::bench::{epoch_flops, gemm_gflops, time_phases};
     use lockin::measure::stats::median;
@@ -151,14 +152,14 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize) {
         }
         println!(
             "{:<8} GEMM {shape:?}: {gflops:.1} GFLOP/s on one lane, {gflops_two:.1} GFLOP/s aggregate on two; \
-             SPEC §6 epoch = {:.2} GFLOP",
+             one epoch = {:.2} GFLOP (docs/methods.md, Cost)",
             backend.name(),
             epoch_flops(&TrainSpec::default()) / 1e9
         );
     }
     println!("(ms per epoch, medians over {reps} runs of {epochs} epochs at M = 71, K = 2048, n = 2016.");
     println!(" The phases run one after another; \"1 lane\" is their sum, \"epoch\" the two-lane epoch that");
-    println!(" training runs. floor = SPEC §6 FLOPs at the one-lane GEMM rate; floor2 at the two-lane rate.)");
+    println!(" training runs. floor = the epoch's FLOPs at the one-lane GEMM rate; floor2 at the two-lane rate.)");
 }
 
 /// Wall time of the quick tier (all claims) and of one paper-tier claim set,
