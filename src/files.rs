@@ -106,7 +106,7 @@ mod tests {
         assert_eq!(owner(&format!("run-key~{a}")), Some((host_name(), std::process::id())));
         assert!(!owner_is_gone(&format!("run-key~{a}")));
         assert!(owner_is_gone(&format!("run-key~{}~4194305~0~00", host_name()))); // above pid_max
-        assert!(!owner_is_gone(&format!("run-key~other-host~4194305~0~00")));
+        assert!(!owner_is_gone("run-key~other-host~4194305~0~00"));
     }
 
     #[test]

@@ -67,23 +67,22 @@ pub fn statement_ids(source: &str) -> Vec<u32> {
     let mut ids = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        if chars[i] == 'P' && (i == 0 || !chars[i - 1].is_alphanumeric()) {
-            if let Some((first, end)) = number_at(i + 1) {
-                let range_end = (chars.get(end..end + 2).is_some_and(|s| s == ['-', 'P'] || s == ['–', 'P']))
-                    .then(|| number_at(end + 2))
-                    .flatten();
-                match range_end {
-                    Some((last, after)) => {
-                        ids.extend(first..=last);
-                        i = after;
-                    }
-                    None => {
-                        ids.push(first);
-                        i = end;
-                    }
+        let starts = chars[i] == 'P' && (i == 0 || !chars[i - 1].is_alphanumeric());
+        if let Some((first, end)) = number_at(i + 1).filter(|_| starts) {
+            let range_end = (chars.get(end..end + 2).is_some_and(|s| s == ['-', 'P'] || s == ['–', 'P']))
+                .then(|| number_at(end + 2))
+                .flatten();
+            match range_end {
+                Some((last, after)) => {
+                    ids.extend(first..=last);
+                    i = after;
                 }
-                continue;
+                None => {
+                    ids.push(first);
+                    i = end;
+                }
             }
+            continue;
         }
         i += 1;
     }
