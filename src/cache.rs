@@ -209,17 +209,7 @@ pub fn sign_rule_of_checkpoint(run: &Run, epoch: usize, pairs: usize) -> anyhow:
 mod tests {
     use super::*;
 
-    fn tiny() -> TrainSpec {
-        TrainSpec {
-            modulus: 5,
-            width: 8,
-            train_fraction: 0.6,
-            epochs: 12,
-            window: 3,
-            checkpoints: vec![4],
-            ..TrainSpec::default()
-        }
-    }
+    use crate::runs::tiny_spec as tiny;
 
     #[test]
     fn key_ignores_checkpoints_but_not_hyperparameters() {

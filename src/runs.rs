@@ -370,21 +370,25 @@ pub fn start_from_file(spec: &TrainSpec, path: &Path) -> anyhow::Result<Start> {
     Ok(Start { weights: file.weights, split })
 }
 
+/// A 12-epoch run of a 5-class, 8-unit network with a checkpoint at 4, for
+/// the run-directory and cache tests.
+#[cfg(test)]
+pub(crate) fn tiny_spec() -> TrainSpec {
+    TrainSpec {
+        modulus: 5,
+        width: 8,
+        train_fraction: 0.6,
+        epochs: 12,
+        window: 3,
+        checkpoints: vec![4],
+        ..TrainSpec::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::tiny_spec as tiny;
     use super::*;
-
-    fn tiny() -> TrainSpec {
-        TrainSpec {
-            modulus: 5,
-            width: 8,
-            train_fraction: 0.6,
-            epochs: 12,
-            window: 3,
-            checkpoints: vec![4],
-            ..TrainSpec::default()
-        }
-    }
 
     #[test]
     fn damaged_run_directories_are_refused_with_the_reason() {
