@@ -53,31 +53,31 @@ struct RunArgs {
     #[arg(long, value_enum, default_value = "sqr")]
     activation: Activation,
     /// Weight decay η (coupled L2; not the learning rate).
-    #[arg(long, default_value_t = 2e-4)]
+    #[arg(long, default_value_t = TrainSpec::default().eta)]
     eta: f64,
     /// Seed of the split and the init.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = TrainSpec::default().seed)]
     seed: u64,
     /// Seeding scheme: torch (PyTorch's streams, so seed s is the paper's seed s) or chacha.
     #[arg(long, value_enum, default_value = "torch")]
     rng: RngScheme,
     /// E, full-batch steps.
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = TrainSpec::default().epochs)]
     epochs: usize,
     /// Wn, the rolling window of updates.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = TrainSpec::default().window)]
     window: usize,
     /// Adam learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = TrainSpec::default().lr)]
     lr: f64,
     /// M, the modulus.
-    #[arg(long, default_value_t = 71)]
+    #[arg(long, default_value_t = TrainSpec::default().modulus)]
     modulus: usize,
     /// K, the hidden width.
-    #[arg(long, default_value_t = 2048)]
+    #[arg(long, default_value_t = TrainSpec::default().width)]
     width: usize,
     /// Fraction of the M² pairs used for training.
-    #[arg(long, default_value_t = 0.4)]
+    #[arg(long, default_value_t = TrainSpec::default().train_fraction)]
     train_fraction: f64,
     /// Epochs at which to save θ_e (comma-separated).
     #[arg(long, value_delimiter = ',')]

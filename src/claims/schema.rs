@@ -58,21 +58,24 @@ pub struct Experiment {
     pub rng: RngScheme,
 }
 
+/// Unset experiment fields take the paper's values, from [`TrainSpec::default`].
 mod defaults {
+    use crate::train::TrainSpec;
+
     pub fn window() -> usize {
-        20
+        TrainSpec::default().window
     }
     pub fn lr() -> f64 {
-        1e-3
+        TrainSpec::default().lr
     }
     pub fn modulus() -> usize {
-        71
+        TrainSpec::default().modulus
     }
     pub fn width() -> usize {
-        2048
+        TrainSpec::default().width
     }
     pub fn train_fraction() -> f64 {
-        0.4
+        TrainSpec::default().train_fraction
     }
 }
 
