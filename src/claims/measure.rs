@@ -293,8 +293,10 @@ impl MeasureSpec {
         if !self.conditions().contains(&condition) {
             return None;
         }
+        // Only `rho` stops the log early; `rho_paper` is then logged throughout.
         let event = |series: &str, threshold: f64| {
-            is_level_series(series).then_some(LevelLog { until: e.epochs, stop_above: Some(threshold) })
+            let stop_above = (series == "rho").then_some(threshold);
+            is_level_series(series).then_some(LevelLog { until: e.epochs, stop_above })
         };
         match self {
             MeasureSpec::SeriesAt { series, epochs, ratios, .. } if series.iter().any(|s| is_level_series(s)) => {

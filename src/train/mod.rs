@@ -93,15 +93,16 @@ impl TrainSpec {
 }
 
 /// When to compute the level metric ρ (docs/methods.md, "Level metric ρ"):
-/// every epoch 0..=`until`, stopping after the first epoch at which both
-/// definitions are ≥ `stop_above` (the largest threshold anything reads;
-/// `None` never stops).
+/// every epoch 0..=`until`, stopping after the first epoch at which ρ (the
+/// code's definition) is ≥ `stop_above`: the largest threshold anything
+/// reads of it. `None` never stops; it is what reading `rho_paper` (or a
+/// whole ρ curve) asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LevelLog {
     /// Last epoch to evaluate.
     pub until: usize,
-    /// Stop once ρ has reached this (both definitions).
+    /// Stop once ρ (the code's definition) has reached this.
     pub stop_above: Option<f64>,
 }
 
@@ -347,7 +348,7 @@ pub fn train(spec: &TrainSpec, start: &Start, on_row: &mut dyn FnMut(&EpochRow))
         if let Some(log) = level_log.filter(|log| epoch <= log.until) {
             let level = level::level(&trainer.updates.w_prev, &spec.shape(), &start.split.train);
             output.levels.push(LevelRow { epoch, level });
-            if log.stop_above.is_some_and(|stop| level.rho_code >= stop && level.rho_paper >= stop) {
+            if log.stop_above.is_some_and(|stop| level.rho_code >= stop) {
                 level_log = None;
             }
         }
@@ -376,6 +377,29 @@ mod tests {
             checkpoints: vec![0, 10],
             ..TrainSpec::default()
         }
+    }
+
+    #[test]
+    fn level_logs_cover_and_merge() {
+        let stop = |until, stop_above| LevelLog { until, stop_above };
+        assert!(stop(600, Some(0.1)).covers(&stop(400, Some(0.075))));
+        assert!(!stop(600, Some(0.075)).covers(&stop(600, Some(0.1))));
+        assert!(!stop(600, Some(0.1)).covers(&stop(600, None)));
+        assert!(stop(600, None).covers(&stop(600, Some(0.1))));
+        assert!(!stop(300, None).covers(&stop(600, Some(0.1))));
+        assert_eq!(LevelLog::union(Some(stop(10, Some(0.1))), Some(stop(20, Some(0.075)))), Some(stop(20, Some(0.1))));
+        assert_eq!(LevelLog::union(Some(stop(10, None)), Some(stop(5, Some(0.075)))), Some(stop(10, None)));
+        assert_eq!(LevelLog::union(None, Some(stop(5, None))), Some(stop(5, None)));
+    }
+
+    #[test]
+    fn level_log_stops_after_rho_crosses() {
+        let spec = TrainSpec { level: Some(LevelLog { until: 30, stop_above: Some(0.0) }), ..tiny() };
+        let out = train(&spec, &spec.seeded_start(), &mut |_| {});
+        assert_eq!(out.levels.len(), 1, "ρ ≥ 0 at epoch 0 stops the log");
+        let spec = TrainSpec { level: Some(LevelLog { until: 7, stop_above: None }), ..tiny() };
+        let out = train(&spec, &spec.seeded_start(), &mut |_| {});
+        assert_eq!(out.levels.iter().map(|l| l.epoch).collect::<Vec<_>>(), (0..=7).collect::<Vec<_>>());
     }
 
     #[test]
