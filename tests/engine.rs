@@ -85,6 +85,9 @@ fn verdicts_follow_recorded_outcomes_and_broken_files_do_not_stop_the_rest() {
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     assert_eq!(json["counts"]["passed"], 4);
     assert_eq!(json["claims"].as_array().unwrap().len(), 7);
+    // results.json reads back (undefined values are `null`), as `cargo xtask readme` needs.
+    let back: Vec<lockin::claims::ClaimResult> = serde_json::from_value(json["claims"].clone()).unwrap();
+    assert_eq!(serde_json::to_value(&back).unwrap(), json["claims"]);
 
     // The two runs are shared by all claims: trained once, then cached.
     let runs = std::fs::read_dir(cache.path().join("runs")).unwrap().count();

@@ -223,9 +223,11 @@ const MILESTONES: [&str; 4] = ["train_acc_1", "test_acc_half", "test_acc_99", "f
 /// The values a measure produced: named quantities and per-seed series.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
-    /// Named scalar quantities (NaN = undefined).
+    /// Named scalar quantities (NaN = undefined, `null` in JSON).
+    #[serde(with = "crate::nullable::map")]
     pub quantities: BTreeMap<String, f64>,
     /// Per-seed values behind them, in seed order (for reports).
+    #[serde(with = "crate::nullable::map_of_series")]
     pub per_seed: BTreeMap<String, Vec<f64>>,
 }
 
