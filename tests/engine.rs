@@ -6,7 +6,7 @@ use std::path::Path;
 use lockin::backend::Backend;
 use lockin::cache::Cache;
 use lockin::claims::Tier;
-use lockin::claims::runner::{Verdict, summary_line, write_results};
+use lockin::claims::runner::{Verdict, succeeded, summary_line, write_results};
 use lockin::claims::verify::{VerifyOptions, verify};
 
 const TINY: &str = "{activation: sqr, eta: 1.0e-3, epochs: 40, window: 5, modulus: 5, width: 16, train_fraction: 0.6, lr: 1.0e-2, seeds: {paper: 2, quick: 2}}";
@@ -79,6 +79,7 @@ fn verdicts_follow_recorded_outcomes_and_broken_files_do_not_stop_the_rest() {
     let t6 = results.iter().find(|r| r.id == "T6").unwrap().error.clone().unwrap();
     assert!(t6.contains("T6-bad-ref.yaml:10") && t6.contains("`grk`"), "{t6}");
     assert_eq!(summary_line(&results), "4 passed, 1 failed, 2 errors");
+    assert!(!succeeded(&results), "a failed or broken claim makes verify-claims, report and list-claims exit 1");
 
     let json_path = cache.path().join("results.json");
     write_results(&json_path, &results).unwrap();

@@ -350,6 +350,15 @@ pub fn write_results(path: &Path, results: &[ClaimResult]) -> anyhow::Result<()>
     Ok(())
 }
 
+/// Whether a verification succeeded (exit status 0): no claim failed or is
+/// in error, and something was checked (every claim skipped means the
+/// requested backend is not in this build).
+pub fn succeeded(results: &[ClaimResult]) -> bool {
+    let bad = results.iter().any(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error));
+    let none_checked = results.iter().all(|r| r.verdict == Verdict::Skipped);
+    !bad && !none_checked
+}
+
 /// How many results have each verdict.
 pub fn counts(results: &[ClaimResult]) -> BTreeMap<&'static str, usize> {
     let mut c = BTreeMap::from([("passed", 0), ("failed", 0), ("errors", 0), ("skipped", 0)]);

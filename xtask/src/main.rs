@@ -215,9 +215,7 @@ fn read_results(path: &std::path::Path) -> anyhow::Result<Vec<lockin::claims::Cl
 /// Failure when any claim failed or is in error, or when nothing was
 /// checked at all (every claim skipped: the backend is not in this build).
 fn exit_code(results: &[lockin::claims::ClaimResult]) -> ExitCode {
-    let bad = results.iter().any(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error));
-    let none_checked = results.iter().all(|r| r.verdict == Verdict::Skipped);
-    if bad || none_checked { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if lockin::claims::runner::succeeded(results) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 /// Errors are the user's to read: the message and its causes, no backtrace.
