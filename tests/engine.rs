@@ -127,6 +127,17 @@ fn report_is_regenerated_from_the_cache_alone() {
             "{kind: sign-rule, condition: grok, epochs: [10, 40], pairs: 5}",
         ),
     );
+    // Two tiny seeds give no line (their events coincide): recorded as such;
+    // the scatter is drawn all the same.
+    let fit = claim(
+        "R4",
+        "does-not-reproduce",
+        "fit_slope",
+        "{at_least: -1.0e9}",
+        "{kind: lead, conditions: [grok], from: {series: train_acc, threshold: 0.5}, to: {series: test_acc, threshold: 0.2}}",
+    )
+    .replace("    tolerance: {at_least: -1.0e9}\n", "    paper: 0.8\n    tolerance: {at_least: -1.0e9}\n  - {quantity: fit_intercept, paper: -75, tolerance: {at_least: -1.0e9}}\n");
+    write(d, "R4-fit.yaml", &fit);
     let opts = VerifyOptions {
         claims_dir: d.into(),
         tier: Tier::Quick,
@@ -148,7 +159,7 @@ fn report_is_regenerated_from_the_cache_alone() {
     assert!(
         trained.iter().all(|r| r.verdict == Verdict::Pass),
         "{:?}",
-        trained.iter().map(|r| &r.error).collect::<Vec<_>>()
+        trained.iter().map(|r| (&r.id, r.verdict, &r.error, &r.checks)).collect::<Vec<_>>()
     );
     let runs_before: Vec<_> =
         std::fs::read_dir(cache.path().join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
@@ -158,19 +169,22 @@ fn report_is_regenerated_from_the_cache_alone() {
     let before = mtimes(&runs_before);
 
     let regenerated = lockin::claims::verify::from_cache(&opts).unwrap();
-    assert_eq!(regenerated.len(), 3);
+    assert_eq!(regenerated.len(), 4);
     for (a, b) in trained.iter().zip(&regenerated) {
-        assert_eq!((a.id.as_str(), a.verdict, &a.checks), (b.id.as_str(), b.verdict, &b.checks));
+        // As JSON, where an undefined (NaN) figure is `null` on both sides.
+        let checks = |r: &lockin::claims::ClaimResult| serde_json::to_value(&r.checks).unwrap();
+        assert_eq!((a.id.as_str(), a.verdict, checks(a)), (b.id.as_str(), b.verdict, checks(b)));
     }
     let out = cache.path().join("report");
     let figures = lockin::claims::verify::write_report(&opts, &regenerated, &out).unwrap();
     assert_eq!(mtimes(&runs_before), before, "the report retrained a run");
     let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
-    for id in ["R1", "R2", "R3"] {
+    for id in ["R1", "R2", "R3", "R4"] {
         assert!(report.contains(&format!("## {id} — ")), "{id} missing from REPORT.md");
     }
     let names: Vec<&str> = figures.iter().map(|(f, _)| f.as_str()).collect();
     assert!(names.contains(&"gap23.svg") && names.contains(&"theorem6.svg"), "{names:?}");
+    assert!(names.contains(&"fit-R4.svg"), "a claim that checks a fit gets its scatter: {names:?}");
     for (file, _) in &figures {
         let svg = std::fs::read_to_string(out.join("figures").join(file)).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("epoch"), "{file}");

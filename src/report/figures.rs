@@ -174,12 +174,83 @@ pub fn write_all(
         written.push(("spectrum.svg".into(), "(c) σ1..σ5 of the W-update window, median over seeds: x² (σ3 collapses below σ2: rank-2) vs ReLU (one dominant σ1: rank-1).".into()));
     }
 
+    for (id, chart) in fit_scatters(results, claims) {
+        let file = format!("fit-{id}.svg");
+        write_svg(&dir.join(&file), &[chart])?;
+        written.push((
+            file,
+            format!("({id}) Per-seed event epochs with the fitted line and the paper's, for the claim's linear fit."),
+        ));
+    }
+
     let panels = theorem6_panels(results, claims);
     if !panels.is_empty() {
         write_svg(&dir.join("theorem6.svg"), &panels)?;
         written.push(("theorem6.svg".into(), "(d) Theorem 6 at checkpoints, median and IQR over seeds: the published sign-match (B_pub with 1/η²), the exact rule (an identity, 1.000) and the repulsion fraction (pairs with S > 0 and B < 0).".into()));
     }
     Ok(written)
+}
+
+/// For each claim that checks a `lead` measure's linear fit: its per-seed
+/// (t_to, t_from) points, the fitted line and the line the paper prints.
+fn fit_scatters(results: &[ClaimResult], claims: &[Claim]) -> Vec<(String, Chart)> {
+    let mut charts = Vec::new();
+    for claim in claims {
+        let Some(result) = results.iter().find(|r| r.id == claim.raw.id) else { continue };
+        for m in &claim.raw.measures {
+            let MeasureSpec::Lead { from, to, .. } = m else { continue };
+            let name = |n: &str| m.label().map_or(n.to_string(), |l| format!("{l}.{n}"));
+            let paper = |n: &str| claim.raw.expect.iter().find(|e| e.quantity == name(n)).and_then(|e| e.paper);
+            let (Some(paper_slope), Some(paper_intercept)) = (paper("fit_slope"), paper("fit_intercept")) else {
+                continue;
+            };
+            let seeds = &result.measurement.per_seed;
+            let (Some(xs), Some(ys)) = (seeds.get(&name("to_epoch")), seeds.get(&name("from_epoch"))) else { continue };
+            // A NaN between points keeps the markers unconnected.
+            let points: Vec<(f64, f64)> = xs
+                .iter()
+                .zip(ys)
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .flat_map(|(x, y)| [(*x, *y), (*x, f64::NAN)])
+                .collect();
+            let x_range =
+                points.iter().map(|p| p.0).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+            let q = &result.measurement.quantities;
+            let line = |label: String, color, slope: f64, intercept: f64| Line {
+                label,
+                color,
+                points: [x_range.0, x_range.1].iter().map(|&x| (x, slope * x + intercept)).collect(),
+                band: Vec::new(),
+                markers: false,
+            };
+            let (slope, intercept) = (q.get(&name("fit_slope")).copied(), q.get(&name("fit_intercept")).copied());
+            let mut lines = vec![Line { label: "runs".into(), color: GROK, points, band: Vec::new(), markers: true }];
+            if let (Some(s), Some(i)) = (slope, intercept) {
+                lines.push(line(format!("measured: {s:.3} t − {:.1}", -i), CONTROL, s, i));
+            }
+            lines.push(line(
+                format!("paper: {paper_slope} t − {}", -paper_intercept),
+                THIRD,
+                paper_slope,
+                paper_intercept,
+            ));
+            let chart = Chart {
+                title: format!(
+                    "{} ≥ {} vs {} ≥ {} ({})",
+                    from.series, from.threshold, to.series, to.threshold, claim.raw.id
+                ),
+                x_label: format!("first epoch with {} ≥ {}", to.series, to.threshold),
+                y_label: format!("first epoch with {} ≥ {}", from.series, from.threshold),
+                log_y: false,
+                legend: SeriesLabelPosition::UpperLeft,
+                lines,
+                vlines: Vec::new(),
+                hlines: Vec::new(),
+            };
+            charts.push((claim.raw.id.clone(), chart));
+        }
+    }
+    charts
 }
 
 /// One panel per activation from the first sign-rule claim measuring it.
