@@ -42,3 +42,20 @@ fn theorem6_refuses_zero_pairs_and_missing_runs() {
     let (code, stderr) = run(&["--run", "/nonexistent/run"]);
     assert_eq!((code, stderr.contains("no such run directory")), (Some(1), true), "{stderr}");
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lockin"))
+        .args(["run", "--quiet", "--modulus", "5", "--width", "8", "--epochs", "20", "--window", "5"])
+        .args(["--train-fraction", "0.6", "--out"])
+        .arg(dir.path().join("run"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before the summary is printed
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

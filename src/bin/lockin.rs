@@ -199,6 +199,13 @@ fn theorem6(dir: PathBuf, epochs: Vec<usize>, pairs: usize) -> anyhow::Result<()
 
 /// Errors are the user's to read: the message and its causes, no backtrace.
 fn main() -> std::process::ExitCode {
+    // Rust ignores SIGPIPE, so printing into a closed pipe (`| head`) would
+    // panic; the default action ends the process quietly instead.
+    #[cfg(unix)]
+    // SAFETY: resetting a signal to its default action before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let outcome = match Cli::parse().command {
         Command::Run(args) => run(args),
         Command::Theorem6 { run, epochs, pairs } => theorem6(run, epochs, pairs),
