@@ -306,8 +306,17 @@ fn run_task() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Task::Readme => {
-            let quick = read_results(&results_path(Tier::Quick))?;
-            let paper = read_results(&results_path(Tier::Paper))?;
+            // A tier not yet verified shows as "—" in its column.
+            let tier_results = |tier: Tier| {
+                let path = results_path(tier);
+                if path.exists() {
+                    read_results(&path)
+                } else {
+                    eprintln!("note: {} is missing; its column shows —", path.display());
+                    Ok(Vec::new())
+                }
+            };
+            let (quick, paper) = (tier_results(Tier::Quick)?, tier_results(Tier::Paper)?);
             let readme = std::fs::read_to_string("README.md")?;
             let table = lockin::report::readme::table(&quick, &paper);
             std::fs::write("README.md", lockin::report::readme::splice(&readme, &table)?)?;
