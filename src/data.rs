@@ -7,9 +7,13 @@
 
 use crate::seeding::RngScheme;
 
-/// Number of training pairs: `floor(train_fraction · M²)` (2016 for M = 71, 40%).
+/// Number of training pairs, as the paper's script computes it:
+/// `int(round(p * M * M))`, evaluated left to right in f64 with Python's
+/// round-half-to-even (docs/methods.md, "Setup"): 2016 for M = 71, p = 0.4;
+/// 840 for M = 41, p = 0.5 (840.5 rounds to even).
 pub fn n_train(modulus: usize, train_fraction: f64) -> usize {
-    ((modulus * modulus) as f64 * train_fraction).floor() as usize
+    let m = modulus as f64;
+    (train_fraction * m * m).round_ties_even() as usize
 }
 
 /// The operands `(a, b)` of pair index `i`.
@@ -110,11 +114,28 @@ mod tests {
     #[test]
     fn paper_split_sizes_and_partition() {
         let n = n_train(71, 0.4);
-        assert_eq!(n, 2016); // docs/methods.md, "Setup": 40% of 5041, rounded down
+        assert_eq!(n, 2016); // docs/methods.md, "Setup": 40% of 5041, rounded
         let split = Split::seeded(71, n, 0, RngScheme::Torch);
         assert_eq!(split.train.len(), 2016);
         assert_eq!(split.test.len(), 3025);
         check_partition(71, &split.train.pairs, &split.test.pairs).unwrap();
+    }
+
+    #[test]
+    fn n_train_rounds_as_the_scaling_script_does() {
+        // The scaling sweep's table: round(p·M²) for M ∈ {41, 71, 127}, p ∈ {0.1, 0.2, 0.3, 0.5}.
+        let table = [
+            (41, [168, 336, 504, 840]),
+            (71, [504, 1008, 1512, 2520]),
+            (127, [1613, 3226, 4839, 8064]),
+        ];
+        for (m, row) in table {
+            let got: Vec<usize> = [0.1, 0.2, 0.3, 0.5].iter().map(|&p| n_train(m, p)).collect();
+            assert_eq!(got, row, "M = {m}");
+        }
+        // floor(0.29 · 100) would give 28: 0.29·10·10 is 29.000000000000004.
+        assert_eq!(n_train(10, 0.29), 29);
+        assert_eq!(n_train(3, 0.5), 4, "4.5 rounds half to even");
     }
 
     #[test]

@@ -135,6 +135,16 @@ pub enum MeasureSpec {
         /// The later event, e.g. `{series: test_acc, threshold: 0.5}`.
         to: Event,
     },
+    /// Runs whose training loss became non-finite, per seed (the experiment
+    /// must say `may_diverge: true`, or a diverged run is an error).
+    Divergence {
+        /// Prefix of this measure's quantity names (`label.name`), so two
+        /// measures of one claim can use the same kind on different conditions.
+        #[serde(default)]
+        label: Option<String>,
+        /// Experiment name.
+        condition: String,
+    },
     /// Theorem 6's quantities at checkpoints (docs/methods.md, "Theorem 6").
     SignRule {
         /// Prefix of this measure's quantity names (`label.name`), so two
@@ -254,9 +264,40 @@ impl MeasureSpec {
             | MeasureSpec::SeriesAt { condition, .. }
             | MeasureSpec::Milestones { condition, .. }
             | MeasureSpec::Threshold { condition, .. }
+            | MeasureSpec::Divergence { condition, .. }
             | MeasureSpec::SignRule { condition, .. } => vec![condition],
             MeasureSpec::Lead { conditions, .. } => conditions.iter().map(String::as_str).collect(),
             MeasureSpec::LateSeparation { numerator, denominator, .. } => vec![numerator, denominator],
+        }
+    }
+
+    /// The experiment names this measure reads, to rewrite (grid expansion).
+    pub fn conditions_mut(&mut self) -> Vec<&mut String> {
+        match self {
+            MeasureSpec::Detector { condition, .. }
+            | MeasureSpec::EffectiveRank { condition, .. }
+            | MeasureSpec::SeriesAt { condition, .. }
+            | MeasureSpec::Milestones { condition, .. }
+            | MeasureSpec::Threshold { condition, .. }
+            | MeasureSpec::Divergence { condition, .. }
+            | MeasureSpec::SignRule { condition, .. } => vec![condition],
+            MeasureSpec::Lead { conditions, .. } => conditions.iter_mut().collect(),
+            MeasureSpec::LateSeparation { numerator, denominator, .. } => vec![numerator, denominator],
+        }
+    }
+
+    /// Set the label (grid expansion: `LABEL[point]`).
+    pub fn set_label(&mut self, new: String) {
+        match self {
+            MeasureSpec::Detector { label, .. }
+            | MeasureSpec::LateSeparation { label, .. }
+            | MeasureSpec::EffectiveRank { label, .. }
+            | MeasureSpec::SeriesAt { label, .. }
+            | MeasureSpec::Milestones { label, .. }
+            | MeasureSpec::Threshold { label, .. }
+            | MeasureSpec::Lead { label, .. }
+            | MeasureSpec::Divergence { label, .. }
+            | MeasureSpec::SignRule { label, .. } => *label = Some(new),
         }
     }
 
@@ -278,6 +319,7 @@ impl MeasureSpec {
             | MeasureSpec::Milestones { label, .. }
             | MeasureSpec::Threshold { label, .. }
             | MeasureSpec::Lead { label, .. }
+            | MeasureSpec::Divergence { label, .. }
             | MeasureSpec::SignRule { label, .. } => label.as_deref(),
         }
     }
@@ -377,6 +419,11 @@ impl MeasureSpec {
                 names.extend(summary("lead"));
                 names
             }
+            MeasureSpec::Divergence { .. } => {
+                let mut names: Vec<String> = ["diverged", "seeds", "diverged_fraction"].map(String::from).to_vec();
+                names.extend(summary("diverged_epoch"));
+                names
+            }
             MeasureSpec::SignRule { epochs, crossing, .. } => {
                 let mut names: Vec<String> = [
                     "exact_min",
@@ -401,14 +448,19 @@ impl MeasureSpec {
         }
     }
 
+    /// A written label is letters, digits and `_` (grid expansion adds `[point]`).
+    pub fn check_label(&self) -> Result<(), (String, String)> {
+        match self.label() {
+            Some(l) if l.is_empty() || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                Err(("label".into(), format!("`{l}` must be letters, digits and _")))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Check references and parameters against the claim's experiments;
     /// the error is (field, message).
     pub fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
-        if let Some(label) =
-            self.label().filter(|l| l.is_empty() || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        {
-            return Err(("label".into(), format!("`{label}` must be letters, digits and _")));
-        }
         for c in self.conditions() {
             if !experiments.contains_key(c) {
                 let known: Vec<&str> = experiments.keys().map(String::as_str).collect();
@@ -470,6 +522,10 @@ impl MeasureSpec {
                     None => Ok(()),
                 }
             }
+            MeasureSpec::Divergence { condition, .. } if !experiments[condition].may_diverge => Err((
+                "may_diverge".into(),
+                format!("`{condition}` must say `may_diverge: true` for its divergences to be counted"),
+            )),
             MeasureSpec::SignRule { condition, epochs, pairs, .. } => {
                 let e = &experiments[condition];
                 if e.eta <= 0.0 {
@@ -655,6 +711,16 @@ impl MeasureSpec {
                 out.set("fit_r2", r2);
                 out.per_seed.insert("from_epoch".into(), firsts);
                 out.per_seed.insert("to_epoch".into(), seconds);
+            }
+            MeasureSpec::Divergence { condition, .. } => {
+                let at: Vec<f64> =
+                    runs(condition)?.iter().map(|r| r.summary.diverged_at.map_or(f64::NAN, |e| e as f64)).collect();
+                let diverged = at.iter().filter(|e| !e.is_nan()).count();
+                out.set("diverged", diverged as f64);
+                out.set("seeds", at.len() as f64);
+                out.set("diverged_fraction", diverged as f64 / at.len() as f64);
+                out.summary(&at, |s| format!("diverged_epoch_{s}"));
+                out.per_seed.insert("diverged_epoch".into(), at);
             }
             MeasureSpec::SignRule { condition, epochs, pairs, crossing, .. } => {
                 self.measure_sign_rule(&runs(condition)?, epochs, *pairs, sign_rule, &mut out)?;

@@ -3,6 +3,7 @@
 //! docs/methods.md). `schema` loads and validates them, `measure` computes their
 //! quantities, `tolerance` compares, `runner` resolves runs and judges.
 
+pub mod grid;
 pub mod measure;
 pub mod runner;
 pub mod schema;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use measure::{MeasureSpec, Measurement};
 pub use runner::{ClaimResult, Runner, Verdict};
+pub use grid::{Expanded, Expectation};
 pub use schema::{Claim, LoadError, Outcome, RawClaim, RecordedOutcome, load, load_dir};
 pub use tolerance::Tolerance;
 

@@ -151,21 +151,17 @@ pub fn train_spec(e: &Experiment, seed: u64, checkpoints: Vec<usize>, backend: B
 
 /// The runs of each experiment of a claim at a tier, with the checkpoints its measures need.
 pub fn claim_specs(claim: &Claim, tier: Tier, backend: Backend) -> BTreeMap<String, Vec<TrainSpec>> {
+    let claim = claim.at(tier);
     claim
-        .raw
         .experiments
         .iter()
         .map(|(name, e)| {
-            let mut checkpoints: Vec<usize> = claim.raw.measures.iter().flat_map(|m| m.checkpoints(name)).collect();
+            let mut checkpoints: Vec<usize> = claim.measures.iter().flat_map(|m| m.checkpoints(name)).collect();
             checkpoints.sort_unstable();
             checkpoints.dedup();
-            let seeds = match tier {
-                Tier::Quick => e.seeds.quick,
-                Tier::Paper => e.seeds.paper,
-            };
-            let level = claim.raw.measures.iter().map(|m| m.level_needs(name, e)).fold(None, LevelLog::union);
+            let level = claim.measures.iter().map(|m| m.level_needs(name, e)).fold(None, LevelLog::union);
             let spec = |s| TrainSpec { level, ..train_spec(e, s, checkpoints.clone(), backend) };
-            (name.clone(), (0..seeds as u64).map(spec).collect())
+            (name.clone(), (0..e.seeds.at(tier) as u64).map(spec).collect())
         })
         .collect()
 }
@@ -275,9 +271,6 @@ impl Runner {
                 run
             }
         };
-        if let Some(epoch) = run.summary.diverged_at {
-            anyhow::bail!("run {key} diverged: non-finite training loss at epoch {epoch}");
-        }
         Ok(run)
     }
 
@@ -299,7 +292,7 @@ impl Runner {
             Err(e) => result.error = Some(format!("{e:#}")),
             Ok(measurement) => {
                 result.checks = claim
-                    .raw
+                    .at(self.tier)
                     .expect
                     .iter()
                     .map(|e| {
@@ -327,11 +320,25 @@ impl Runner {
     }
 
     fn measure(&self, claim: &Claim, specs: &BTreeMap<String, Vec<TrainSpec>>) -> anyhow::Result<Measurement> {
-        let runs =
-            |condition: &str| -> anyhow::Result<Vec<Run>> { specs[condition].iter().map(|s| self.run(s)).collect() };
+        let claim = claim.at(self.tier);
+        let runs = |condition: &str| -> anyhow::Result<Vec<Run>> {
+            let may_diverge = claim.experiments[condition].may_diverge;
+            let run = |spec: &TrainSpec| {
+                let run = self.run(spec)?;
+                match run.summary.diverged_at {
+                    Some(epoch) if !may_diverge => anyhow::bail!(
+                        "run {} of `{condition}` diverged: non-finite training loss at epoch {epoch} \
+                         (say `may_diverge: true` to count divergence as an outcome)",
+                        cache_key(spec)
+                    ),
+                    _ => Ok(run),
+                }
+            };
+            specs[condition].iter().map(run).collect()
+        };
         let sign_rule = |run: &Run, epoch: usize, pairs: usize| cache::sign_rule(run, epoch, pairs);
         let mut total = Measurement::default();
-        for m in &claim.raw.measures {
+        for m in &claim.measures {
             let part = m.measure(&runs, &sign_rule)?;
             total.quantities.extend(part.quantities);
             total.per_seed.extend(part.per_seed);

@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use serde_yaml::Mapping;
+
+use super::Tier;
+use super::grid::{self, Expanded, RawExpectation};
 use super::measure::MeasureSpec;
-use super::tolerance::Tolerance;
 use crate::model::Activation;
 use crate::seeding::RngScheme;
 use crate::train::limits::{MAX_FLOP, hours, run_flop};
@@ -24,6 +27,16 @@ pub struct TierSeeds {
     pub paper: usize,
     /// `cargo test`'s count (3).
     pub quick: usize,
+}
+
+impl TierSeeds {
+    /// The count at `tier`.
+    pub fn at(self, tier: super::Tier) -> usize {
+        match tier {
+            super::Tier::Quick => self.quick,
+            super::Tier::Paper => self.paper,
+        }
+    }
 }
 
 /// A training condition; unset fields take the paper's values (docs/methods.md, "Setup").
@@ -56,6 +69,10 @@ pub struct Experiment {
     /// Seeding scheme (default `torch`: seed s is the paper's seed s).
     #[serde(default)]
     pub rng: RngScheme,
+    /// Whether a run that diverges (non-finite loss) is an outcome the
+    /// measures count rather than an error (default false).
+    #[serde(default)]
+    pub may_diverge: bool,
 }
 
 /// Unset experiment fields take the paper's values, from [`TrainSpec::default`].
@@ -134,20 +151,6 @@ impl RecordedOutcome {
     }
 }
 
-/// One check: a measured quantity against the paper's figure.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Expectation {
-    /// Name of a quantity the claim's measures produce.
-    pub quantity: String,
-    /// The paper's figure, if the check has one.
-    #[serde(default)]
-    pub paper: Option<f64>,
-    /// How close the measurement must be (a one-key map, e.g. `{abs: 5}`).
-    #[serde(with = "serde_yaml::with::singleton_map")]
-    pub tolerance: Tolerance,
-}
-
 /// A claim file as written (the raw, unchecked form).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -168,13 +171,14 @@ pub struct RawClaim {
     /// Required with `does-not-reproduce`: what was measured and why.
     #[serde(default)]
     pub finding: Option<String>,
-    /// Named training conditions (a name given twice is an error).
+    /// Named training conditions, [`Experiment`]s or grids of them (a name
+    /// given twice is an error); typed when the claim is expanded.
     #[serde(deserialize_with = "unique_keys")]
-    pub experiments: BTreeMap<String, Experiment>,
+    pub experiments: BTreeMap<String, Mapping>,
     /// What to measure on their runs.
     pub measures: Vec<MeasureSpec>,
     /// The checks.
-    pub expect: Vec<Expectation>,
+    pub expect: Vec<RawExpectation>,
 }
 
 /// A map that refuses a key given twice (serde's maps keep the last silently).
@@ -208,8 +212,22 @@ where
 pub struct Claim {
     /// The file it came from.
     pub path: PathBuf,
-    /// Its checked contents.
+    /// Its contents as written.
     pub raw: RawClaim,
+    /// Expanded for the quick tier.
+    quick: Expanded,
+    /// Expanded for the paper tier.
+    paper: Expanded,
+}
+
+impl Claim {
+    /// The claim's conditions, measures and checks at `tier` (grids expanded).
+    pub fn at(&self, tier: super::Tier) -> &Expanded {
+        match tier {
+            super::Tier::Quick => &self.quick,
+            super::Tier::Paper => &self.paper,
+        }
+    }
 }
 
 /// A claim file that could not be loaded: file, line and message.
@@ -254,18 +272,23 @@ pub fn load(path: &Path) -> Result<Claim, LoadError> {
         let id = text.lines().find_map(|l| l.strip_prefix("id:")).map(|s| s.trim().to_string());
         error(line, e.to_string(), id)
     })?;
-    validate(&raw, path).map_err(|(field, message)| {
+    let expanded = validate(&raw, path).map_err(|(field, message)| {
         let expect_line = line_of(&text, "expect:", 0).unwrap_or(0);
         let after = if ["paper", "quantity", "tolerance"].contains(&field.as_str()) { expect_line } else { 0 };
         let line = line_of(&text, &field, after).or_else(|| line_of(&text, &field, 0));
         error(line, format!("{field}: {message}"), Some(raw.id.clone()))
     })?;
-    Ok(Claim { path: path.to_path_buf(), raw })
+    let [quick, paper] = expanded;
+    Ok(Claim { path: path.to_path_buf(), raw, quick, paper })
 }
 
-/// Check a raw claim; the error is (field, message).
-fn validate(raw: &RawClaim, path: &Path) -> Result<(), (String, String)> {
-    let fail = |field: &str, message: String| Err((field.to_string(), message));
+/// A validation error: (field, message).
+fn fail<T>(field: &str, message: String) -> Result<T, (String, String)> {
+    Err((field.to_string(), message))
+}
+
+/// Check a raw claim and expand it for both tiers; the error is (field, message).
+fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], (String, String)> {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
     check_id(&raw.id).or_else(|message| fail("id", message))?;
     let file_id = stem.split('-').next().unwrap_or("");
@@ -278,9 +301,26 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<(), (String, String)> {
     if raw.experiments.is_empty() {
         return fail("experiments", "at least one experiment is needed".into());
     }
+    for m in &raw.measures {
+        m.check_label()?;
+    }
+    let paper = grid::expand(&raw.experiments, &raw.measures, &raw.expect, Tier::Paper)?;
+    let quick = grid::expand(&raw.experiments, &raw.measures, &raw.expect, Tier::Quick)?;
+    check_experiments(&paper.experiments)?;
+    validate_tier(&paper)?;
+    validate_tier(&quick)?;
+    if quick.expect.is_empty() {
+        return fail("expect", "nothing is checked at the quick tier: give some grid point quick seeds".into());
+    }
+    Ok([quick, paper])
+}
+
+/// Seeds and limits of every condition (grid points included).
+fn check_experiments(experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
     let mut claim_flop = 0.0;
-    for (name, e) in &raw.experiments {
-        if !(1..=MAX_SEEDS).contains(&e.seeds.paper) || !(1..=MAX_SEEDS).contains(&e.seeds.quick) {
+    for (name, e) in experiments {
+        let quick_floor = usize::from(!name.contains('[')); // a grid point may skip the quick tier
+        if !(1..=MAX_SEEDS).contains(&e.seeds.paper) || !(quick_floor..=MAX_SEEDS).contains(&e.seeds.quick) {
             return fail("seeds", format!("experiment `{name}` needs 1..={MAX_SEEDS} seeds per tier"));
         }
         let spec = super::runner::train_spec(e, 0, Vec::new(), Default::default());
@@ -299,12 +339,17 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<(), (String, String)> {
             ),
         );
     }
-    if raw.measures.is_empty() {
+    Ok(())
+}
+
+/// Measures, quantities and checks of one tier's expansion.
+fn validate_tier(claim: &Expanded) -> Result<(), (String, String)> {
+    if claim.measures.is_empty() {
         return fail("measures", "at least one measure is needed".into());
     }
     let mut quantities = Vec::new();
-    for m in &raw.measures {
-        m.validate(&raw.experiments)?;
+    for m in &claim.measures {
+        m.validate(&claim.experiments)?;
         for name in m.quantity_names() {
             if quantities.contains(&name) {
                 return fail(
@@ -315,15 +360,18 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<(), (String, String)> {
             quantities.push(name);
         }
     }
-    if let Some(unused) =
-        raw.experiments.keys().find(|name| !raw.measures.iter().any(|m| m.conditions().contains(&name.as_str())))
+    if let Some(unused) = claim
+        .experiments
+        .keys()
+        .find(|name| !claim.measures.iter().any(|m| m.conditions().contains(&name.as_str())))
     {
-        return fail(unused, format!("experiment `{unused}` is read by no measure (it would be trained for nothing)"));
+        let field = unused.split('[').next().unwrap_or(unused);
+        return fail(field, format!("experiment `{unused}` is read by no measure (it would be trained for nothing)"));
     }
-    if raw.expect.is_empty() {
+    if claim.expect.is_empty() {
         return fail("expect", "at least one expectation is needed".into());
     }
-    for e in &raw.expect {
+    for e in &claim.expect {
         if !quantities.contains(&e.quantity) {
             return fail(
                 "quantity",

@@ -197,10 +197,11 @@ fn fit_scatters(results: &[ClaimResult], claims: &[Claim]) -> Vec<(String, Chart
     let mut charts = Vec::new();
     for claim in claims {
         let Some(result) = results.iter().find(|r| r.id == claim.raw.id) else { continue };
-        for m in &claim.raw.measures {
+        let expanded = claim.at(result.tier);
+        for m in &expanded.measures {
             let MeasureSpec::Lead { from, to, .. } = m else { continue };
             let name = |n: &str| m.label().map_or(n.to_string(), |l| format!("{l}.{n}"));
-            let paper = |n: &str| claim.raw.expect.iter().find(|e| e.quantity == name(n)).and_then(|e| e.paper);
+            let paper = |n: &str| expanded.expect.iter().find(|e| e.quantity == name(n)).and_then(|e| e.paper);
             let (Some(paper_slope), Some(paper_intercept)) = (paper("fit_slope"), paper("fit_intercept")) else {
                 continue;
             };
@@ -258,9 +259,10 @@ fn theorem6_panels(results: &[ClaimResult], claims: &[Claim]) -> Vec<Chart> {
     let mut panels: Vec<(Activation, Chart)> = Vec::new();
     for claim in claims {
         let Some(result) = results.iter().find(|r| r.id == claim.raw.id) else { continue };
-        for m in &claim.raw.measures {
+        let expanded = claim.at(result.tier);
+        for m in &expanded.measures {
             let MeasureSpec::SignRule { condition, epochs, .. } = m else { continue };
-            let activation = claim.raw.experiments[condition].activation;
+            let activation = expanded.experiments[condition].activation;
             let measured = result.measurement.quantities.keys().any(|k| k.starts_with("published_median_e"));
             if !measured || panels.iter().any(|(a, _)| *a == activation) {
                 continue;

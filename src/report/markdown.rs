@@ -33,14 +33,11 @@ pub fn with_iqr(result: &ClaimResult, quantity: &str, value: f64) -> String {
 fn experiments(claim: &Claim, result: &ClaimResult) -> String {
     let tier = result.tier;
     claim
-        .raw
+        .at(tier)
         .experiments
         .iter()
         .map(|(name, e)| {
-            let seeds = match tier {
-                crate::claims::Tier::Quick => e.seeds.quick,
-                crate::claims::Tier::Paper => e.seeds.paper,
-            };
+            let seeds = e.seeds.at(tier);
             format!(
                 "`{name}`: σ = {}, η = {}, {} epochs, seeds 0..{}, M = {}, K = {}, Wn = {}, lr = {}",
                 e.activation.name(),
@@ -159,7 +156,7 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
         let _ = writeln!(md, "> {}\n\nSource: {} · file `{}`\n", r.statement.trim(), r.source, r.path);
         let _ = writeln!(md, "Paper: {}\n\nExperiments: {}\n", r.paper, experiments(claim, r));
         let measures: Vec<String> =
-            claim.raw.measures.iter().map(|m| format!("`{}`", serde_json::to_string(m).unwrap_or_default())).collect();
+            claim.at(r.tier).measures.iter().map(|m| format!("`{}`", serde_json::to_string(m).unwrap_or_default())).collect();
         let _ = writeln!(md, "Measures: {}\n", measures.join(", "));
         if !r.checks.is_empty() {
             let _ = writeln!(md, "| quantity | paper | measured | tolerance | holds |\n|---|---|---|---|---|");

@@ -1,0 +1,409 @@
+//! Grids: one experiment varied over a list of named points (docs/claims.md,
+//! "Grids"). A claim is written with grids and expanded, per tier, into plain
+//! experiments, measures and expectations, so everything downstream sees one
+//! condition per grid point:
+//!
+//! - experiment `eta` with `grid: {"1e-5": {eta: 1.0e-5}, ...}` becomes the
+//!   conditions `eta[1e-5]`, ...; a point may set any experiment field, and
+//!   `seeds: {quick: 0}` leaves it out of the quick tier;
+//! - a measure naming the grid (`condition: eta`) is repeated per point and
+//!   labelled `LABEL[point]` (the label defaults to the grid's name);
+//!   `eta[*]` in a `conditions:` list pools every point; `eta[1e-5]` names one;
+//! - an expectation on `LABEL[*].name` is repeated per point, with `paper:` a
+//!   single value or a list in the grid's order (a row of the paper's table).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_yaml::{Mapping, Value};
+
+use super::Tier;
+use super::measure::MeasureSpec;
+use super::schema::Experiment;
+use super::tolerance::Tolerance;
+
+/// The error of a failed expansion: (field, message), as in validation.
+pub type Problem = (String, String);
+
+fn problem<T>(field: &str, message: String) -> Result<T, Problem> {
+    Err((field.to_string(), message))
+}
+
+/// The paper's value of an expectation: one number, or one per grid point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PaperValue {
+    /// `paper: 174`.
+    One(f64),
+    /// `paper: [0, 1, 1, 1, 1]`, in the grid's point order.
+    PerPoint(Vec<f64>),
+}
+
+/// One check as written: a quantity (possibly `LABEL[*].name`) against the paper.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpectation {
+    /// Name of a quantity the claim's measures produce; `LABEL[*].name` means every grid point.
+    pub quantity: String,
+    /// The paper's figure(s), if the check has one.
+    #[serde(default)]
+    pub paper: Option<PaperValue>,
+    /// How close the measurement must be (a one-key map, e.g. `{abs: 5}`).
+    #[serde(with = "serde_yaml::with::singleton_map")]
+    pub tolerance: Tolerance,
+}
+
+/// One check: a measured quantity against the paper's figure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expectation {
+    /// Name of a quantity the claim's measures produce.
+    pub quantity: String,
+    /// The paper's figure, if the check has one.
+    pub paper: Option<f64>,
+    /// How close the measurement must be.
+    #[serde(with = "serde_yaml::with::singleton_map")]
+    pub tolerance: Tolerance,
+}
+
+/// A claim at one tier: plain conditions, measures and checks.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Expanded {
+    /// Conditions run at this tier (grid points as `grid[point]`).
+    pub experiments: BTreeMap<String, Experiment>,
+    /// Measures, one per grid point where a measure names a grid.
+    pub measures: Vec<MeasureSpec>,
+    /// Checks, one per grid point where a quantity reads `[*]`.
+    pub expect: Vec<Expectation>,
+}
+
+/// A grid's name and its points in the order written.
+#[derive(Clone, Debug, PartialEq)]
+struct Grid {
+    name: String,
+    points: Vec<String>,
+}
+
+/// The condition name of a grid point.
+pub fn point_condition(grid: &str, point: &str) -> String {
+    format!("{grid}[{point}]")
+}
+
+/// Point names: letters, digits and `_ . + -` (so `1e-5`, `M41_p0.1`).
+fn check_point_name(grid: &str, point: &str) -> Result<(), Problem> {
+    let ok = !point.is_empty() && point.chars().all(|c| c.is_ascii_alphanumeric() || "_.+-".contains(c));
+    if ok { Ok(()) } else { problem("grid", format!("`{grid}`: point name `{point}` must be letters, digits, _ . + -")) }
+}
+
+/// Every experiment, grid points included (seeds as written), and the grids.
+fn experiments_of(raw: &BTreeMap<String, Mapping>) -> Result<(BTreeMap<String, Experiment>, Vec<Grid>), Problem> {
+    let mut experiments = BTreeMap::new();
+    let mut grids = Vec::new();
+    for (name, fields) in raw {
+        let mut base = fields.clone();
+        let Some(grid) = base.remove("grid") else {
+            experiments.insert(name.clone(), typed(name, Value::Mapping(base))?);
+            continue;
+        };
+        let Value::Mapping(points) = grid else {
+            return problem("grid", format!("`{name}`: a grid is a map of point name to the fields it sets"));
+        };
+        if points.is_empty() {
+            return problem("grid", format!("`{name}`: the grid has no points"));
+        }
+        let mut names = Vec::new();
+        for (point, overrides) in points {
+            let Value::String(point) = point else {
+                return problem("grid", format!("`{name}`: point names are text (quote numbers: \"1e-5\")"));
+            };
+            check_point_name(name, &point)?;
+            let Value::Mapping(overrides) = overrides else {
+                return problem("grid", format!("`{name}[{point}]`: a point is a map of the fields it sets"));
+            };
+            let mut merged = base.clone();
+            for (field, value) in overrides {
+                if field.as_str() == Some("seeds") {
+                    merged.insert(field, merge_seeds(base.get("seeds"), value));
+                } else {
+                    merged.insert(field, value);
+                }
+            }
+            let condition = point_condition(name, &point);
+            experiments.insert(condition.clone(), typed(&condition, Value::Mapping(merged))?);
+            names.push(point);
+        }
+        grids.push(Grid { name: name.clone(), points: names });
+    }
+    Ok((experiments, grids))
+}
+
+/// A point's `seeds` may set one tier only (`{quick: 0}`).
+fn merge_seeds(base: Option<&Value>, point: Value) -> Value {
+    match (base, point) {
+        (Some(Value::Mapping(base)), Value::Mapping(point)) => {
+            let mut merged = base.clone();
+            merged.extend(point);
+            Value::Mapping(merged)
+        }
+        (_, point) => point,
+    }
+}
+
+fn typed(name: &str, value: Value) -> Result<Experiment, Problem> {
+    serde_yaml::from_value(value).map_err(|e| {
+        let message = e.to_string();
+        let field = message.split('`').nth(1).unwrap_or(name).to_string();
+        (field, format!("experiment `{name}`: {message}"))
+    })
+}
+
+/// How a measure refers to a condition.
+enum Reference<'a> {
+    /// A plain experiment or one grid point.
+    Plain,
+    /// A grid's name: one measure per point.
+    PerPoint(&'a Grid),
+    /// `grid[*]`: all points pooled.
+    Pooled(&'a Grid),
+}
+
+fn reference<'a>(name: &str, grids: &'a [Grid]) -> Reference<'a> {
+    if let Some(grid) = grids.iter().find(|g| g.name == name) {
+        return Reference::PerPoint(grid);
+    }
+    match name.strip_suffix("[*]").and_then(|g| grids.iter().find(|grid| grid.name == g)) {
+        Some(grid) => Reference::Pooled(grid),
+        None => Reference::Plain,
+    }
+}
+
+/// The measures at a tier; `absent(c)`: grid point `c` exists but does not run at this tier.
+fn measures_of(
+    measures: &[MeasureSpec],
+    grids: &[Grid],
+    absent: &dyn Fn(&str) -> bool,
+) -> Result<Vec<MeasureSpec>, Problem> {
+    let mut out = Vec::new();
+    for m in measures {
+        let per_point: Vec<&Grid> = m
+            .conditions()
+            .iter()
+            .filter_map(|c| match reference(c, grids) {
+                Reference::PerPoint(g) => Some(g),
+                _ => None,
+            })
+            .collect();
+        if let Some(first) = per_point.first() {
+            if let Some(other) = per_point.iter().find(|g| g.points != first.points) {
+                return problem(
+                    "measures",
+                    format!("grids `{}` and `{}` have different points; one measure can step through one list", first.name, other.name),
+                );
+            }
+            for point in &first.points {
+                let mut copy = m.clone();
+                for c in copy.conditions_mut() {
+                    if let Reference::PerPoint(g) = reference(c, grids) {
+                        *c = point_condition(&g.name, point);
+                    }
+                }
+                let label = m.label().unwrap_or(&first.name).to_string();
+                copy.set_label(point_condition(&label, point));
+                out.extend(pooled(copy, grids, absent)?);
+            }
+        } else {
+            out.extend(pooled(m.clone(), grids, absent)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Expand `grid[*]` in a `conditions:` list; drop the measure if a point it names does not run at this tier.
+fn pooled(mut m: MeasureSpec, grids: &[Grid], absent: &dyn Fn(&str) -> bool) -> Result<Option<MeasureSpec>, Problem> {
+    if let MeasureSpec::Lead { conditions, .. } = &mut m {
+        let mut expanded = Vec::new();
+        for c in conditions.iter() {
+            match reference(c, grids) {
+                Reference::Pooled(g) => {
+                    expanded.extend(g.points.iter().map(|p| point_condition(&g.name, p)).filter(|c| !absent(c)))
+                }
+                _ => expanded.push(c.clone()),
+            }
+        }
+        *conditions = expanded;
+    }
+    if let Some(c) = m.conditions().iter().find(|c| matches!(reference(c, grids), Reference::Pooled(_))) {
+        return problem("measures", format!("`{c}` pools a grid's points; only a `conditions:` list can pool"));
+    }
+    Ok(m.conditions().iter().all(|c| !absent(c)).then_some(m))
+}
+
+/// The expectations at a tier: `LABEL[*].name` repeated over the points the
+/// measures produce; a check on a point not run at this tier is left out.
+fn expectations_of(
+    raw: &[RawExpectation],
+    all_labels: &[String],
+    tier_labels: &[String],
+) -> Result<Vec<Expectation>, Problem> {
+    let mut out = Vec::new();
+    for e in raw {
+        let Some((prefix, name)) = e.quantity.split_once("[*].") else {
+            let paper = match &e.paper {
+                Some(PaperValue::PerPoint(_)) => {
+                    return problem("paper", format!("`{}`: a list of values needs a `LABEL[*].name` quantity", e.quantity));
+                }
+                Some(PaperValue::One(v)) => Some(*v),
+                None => None,
+            };
+            let point_label = e.quantity.rsplit_once('.').map(|(l, _)| l.to_string());
+            let absent = point_label.is_some_and(|l| all_labels.contains(&l) && !tier_labels.contains(&l));
+            if !absent {
+                out.push(Expectation { quantity: e.quantity.clone(), paper, tolerance: e.tolerance });
+            }
+            continue;
+        };
+        let points: Vec<&String> = all_labels.iter().filter(|l| is_point_of(l, prefix)).collect();
+        if points.is_empty() {
+            return problem("quantity", format!("`{}`: no measure is labelled `{prefix}[POINT]`", e.quantity));
+        }
+        if let Some(PaperValue::PerPoint(values)) = &e.paper
+            && values.len() != points.len()
+        {
+            return problem(
+                "paper",
+                format!("`{}`: {} values for {} grid points", e.quantity, values.len(), points.len()),
+            );
+        }
+        for (i, label) in points.iter().enumerate() {
+            if !tier_labels.contains(label) {
+                continue;
+            }
+            let paper = match &e.paper {
+                Some(PaperValue::One(v)) => Some(*v),
+                Some(PaperValue::PerPoint(values)) => Some(values[i]),
+                None => None,
+            };
+            out.push(Expectation { quantity: format!("{label}.{name}"), paper, tolerance: e.tolerance });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `label` is `prefix[point]`.
+fn is_point_of(label: &str, prefix: &str) -> bool {
+    label.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('[') && rest.ends_with(']'))
+}
+
+/// The labels of grid-point measures, in order, without repeats.
+fn point_labels(measures: &[MeasureSpec]) -> Vec<String> {
+    let mut labels: Vec<String> = Vec::new();
+    for l in measures.iter().filter_map(|m| m.label()).filter(|l| l.ends_with(']')) {
+        if !labels.iter().any(|x| x == l) {
+            labels.push(l.to_string());
+        }
+    }
+    labels
+}
+
+/// Expand a claim's experiments, measures and expectations for `tier`.
+pub fn expand(
+    experiments: &BTreeMap<String, Mapping>,
+    measures: &[MeasureSpec],
+    expect: &[RawExpectation],
+    tier: Tier,
+) -> Result<Expanded, Problem> {
+    let (all, grids) = experiments_of(experiments)?;
+    let at_tier: BTreeMap<String, Experiment> =
+        all.iter().filter(|(_, e)| e.seeds.at(tier) > 0).map(|(n, e)| (n.clone(), e.clone())).collect();
+    let every = measures_of(measures, &grids, &|_| false)?;
+    let absent = |c: &str| all.contains_key(c) && !at_tier.contains_key(c);
+    let measures = measures_of(measures, &grids, &absent)?;
+    let expect = expectations_of(expect, &point_labels(&every), &point_labels(&measures))?;
+    Ok(Expanded { experiments: at_tier, measures, expect })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(text: &str) -> (BTreeMap<String, Mapping>, Vec<MeasureSpec>, Vec<RawExpectation>) {
+        #[derive(Deserialize)]
+        struct Parts {
+            experiments: BTreeMap<String, Mapping>,
+            measures: Vec<MeasureSpec>,
+            expect: Vec<RawExpectation>,
+        }
+        let p: Parts = serde_yaml::from_str(text).unwrap();
+        (p.experiments, p.measures, p.expect)
+    }
+
+    const ETA: &str = r#"
+experiments:
+  eta:
+    activation: sqr
+    epochs: 600
+    seeds: {paper: 5, quick: 1}
+    grid:
+      "1e-5": {eta: 1.0e-5}
+      "5e-5": {eta: 5.0e-5}
+      "5e-4": {eta: 5.0e-4, seeds: {quick: 0}}
+measures:
+  - {kind: milestones, condition: eta}
+  - {kind: lead, label: all, conditions: ["eta[*]"], from: {series: rho, threshold: 0.075}, to: {series: test_acc, threshold: 0.5}}
+expect:
+  - {quantity: "eta[*].test_acc_99_reached_fraction", paper: [0, 1, 1], tolerance: {abs: 0}}
+  - {quantity: "eta[5e-4].test_acc_99_median", paper: 100, tolerance: {abs: 5}}
+  - {quantity: all.positive_fraction, tolerance: {equals: 1}}
+"#;
+
+    #[test]
+    fn a_grid_expands_into_named_points_measures_and_checks() {
+        let (e, m, x) = claim(ETA);
+        let paper = expand(&e, &m, &x, Tier::Paper).unwrap();
+        assert_eq!(paper.experiments.keys().collect::<Vec<_>>(), ["eta[1e-5]", "eta[5e-4]", "eta[5e-5]"]);
+        assert_eq!(paper.experiments["eta[5e-5]"].eta, 5.0e-5);
+        assert_eq!(paper.experiments["eta[5e-4]"].seeds.paper, 5, "a point's seeds override one tier only");
+        assert_eq!(paper.measures.len(), 4);
+        assert_eq!(paper.measures[1].label(), Some("eta[5e-5]"));
+        assert_eq!(paper.measures[3].conditions(), ["eta[1e-5]", "eta[5e-5]", "eta[5e-4]"]);
+        let checks: Vec<(&str, Option<f64>)> = paper.expect.iter().map(|c| (c.quantity.as_str(), c.paper)).collect();
+        assert_eq!(
+            checks,
+            [
+                ("eta[1e-5].test_acc_99_reached_fraction", Some(0.0)),
+                ("eta[5e-5].test_acc_99_reached_fraction", Some(1.0)),
+                ("eta[5e-4].test_acc_99_reached_fraction", Some(1.0)),
+                ("eta[5e-4].test_acc_99_median", Some(100.0)),
+                ("all.positive_fraction", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_point_with_no_quick_seeds_is_left_out_of_the_quick_tier() {
+        let (e, m, x) = claim(ETA);
+        let quick = expand(&e, &m, &x, Tier::Quick).unwrap();
+        assert!(!quick.experiments.contains_key("eta[5e-4]"));
+        assert_eq!(quick.measures.len(), 3);
+        assert_eq!(quick.measures[2].conditions(), ["eta[1e-5]", "eta[5e-5]"]);
+        assert!(quick.expect.iter().all(|c| !c.quantity.contains("5e-4")), "{:?}", quick.expect);
+        assert_eq!(quick.expect.len(), 3);
+    }
+
+    #[test]
+    fn malformed_grids_and_tables_are_errors() {
+        let bad = |from: &str, to: &str| {
+            let (e, m, x) = claim(&ETA.replace(from, to));
+            expand(&e, &m, &x, Tier::Paper).unwrap_err()
+        };
+        assert_eq!(bad("[0, 1, 1]", "[0, 1]").0, "paper");
+        assert!(bad("[0, 1, 1]", "[0, 1]").1.contains("2 values for 3 grid points"));
+        assert_eq!(bad("\"1e-5\": {eta: 1.0e-5}", "1e-5: {eta: 1.0e-5}").0, "grid");
+        assert_eq!(bad("\"1e-5\": {eta: 1.0e-5}", "\"a b\": {eta: 1.0e-5}").0, "grid");
+        assert_eq!(bad("{eta: 5.0e-5}", "{etta: 5.0e-5}").0, "etta");
+        assert_eq!(bad("\"eta[*].test", "\"nope[*].test").0, "quantity");
+        assert_eq!(bad("quantity: all.positive_fraction, tolerance", "quantity: all.positive_fraction, paper: [1], tolerance").0, "paper");
+        let no_points = "experiments:\n  eta: {activation: sqr, epochs: 600, seeds: {paper: 5, quick: 1}, grid: {}}\n";
+        let (e, m, x) = claim(&format!("{no_points}measures: []\nexpect: []\n"));
+        assert!(expand(&e, &m, &x, Tier::Paper).unwrap_err().1.contains("no points"));
+    }
+}
