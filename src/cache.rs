@@ -245,4 +245,30 @@ mod tests {
         assert!(cache.lookup(&more).is_none());
         assert!(cache.get_or_train(&more, &mut |_| {}).unwrap().0.checkpoint(8).is_ok());
     }
+
+    /// Two hosts that do not share a lock (flock is unreliable across NFS
+    /// clients) both train a run and publish it: the first rename wins, the
+    /// second finds a complete run and keeps it, and the cache holds one run.
+    #[test]
+    fn two_hosts_publishing_one_run_keep_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let spec = tiny();
+        let stage = |host: &str| {
+            let staging = dir.path().join("staging").join(format!("{}~{host}~1~0", cache_key(&spec)));
+            train_into(&staging, &spec, &spec.seeded_start(), None, &mut |_| {}).unwrap();
+            staging
+        };
+        let (a, b) = (stage("hostA"), stage("hostB"));
+        let target = cache.run_dir(&spec);
+        let (first, published) = cache.publish(&a, &target, &spec).unwrap();
+        assert!(published, "the first publish moves its copy into place");
+        let done = fs::read(target.join("DONE")).unwrap();
+        let (second, published) = cache.publish(&b, &target, &spec).unwrap();
+        assert!(!published, "the second finds a complete run and keeps it");
+        assert_eq!(fs::read(target.join("DONE")).unwrap(), done, "the published run is untouched");
+        assert_eq!(first.metrics.to_csv(), second.metrics.to_csv());
+        assert_eq!(fs::read_dir(dir.path().join("runs")).unwrap().count(), 1);
+        assert!(cache.lookup(&spec).is_some());
+    }
 }

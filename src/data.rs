@@ -124,11 +124,7 @@ mod tests {
     #[test]
     fn n_train_rounds_as_the_scaling_script_does() {
         // The scaling sweep's table: round(p·M²) for M ∈ {41, 71, 127}, p ∈ {0.1, 0.2, 0.3, 0.5}.
-        let table = [
-            (41, [168, 336, 504, 840]),
-            (71, [504, 1008, 1512, 2520]),
-            (127, [1613, 3226, 4839, 8064]),
-        ];
+        let table = [(41, [168, 336, 504, 840]), (71, [504, 1008, 1512, 2520]), (127, [1613, 3226, 4839, 8064])];
         for (m, row) in table {
             let got: Vec<usize> = [0.1, 0.2, 0.3, 0.5].iter().map(|&p| n_train(m, p)).collect();
             assert_eq!(got, row, "M = {m}");

@@ -43,6 +43,11 @@ pub fn host_name() -> String {
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "localhost".into());
+    file_name_safe(&raw)
+}
+
+/// `raw` as a file-name part: anything but `[A-Za-z0-9.-]` becomes `_`.
+pub fn file_name_safe(raw: &str) -> String {
     raw.trim().chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect()
 }
 

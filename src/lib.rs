@@ -14,6 +14,7 @@ pub mod measure;
 pub mod metrics;
 pub mod model;
 pub mod nullable;
+pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod runs;

@@ -35,8 +35,9 @@ fn problem<T>(field: &str, message: String) -> Result<T, Problem> {
 pub enum PaperValue {
     /// `paper: 174`.
     One(f64),
-    /// `paper: [0, 1, 1, 1, 1]`, in the grid's point order.
-    PerPoint(Vec<f64>),
+    /// `paper: [0, 1, 1, 1, 1]`, in the grid's point order; `null` = no
+    /// figure for that point (it is not checked).
+    PerPoint(Vec<Option<f64>>),
 }
 
 /// One check as written: a quantity (possibly `LABEL[*].name`) against the paper.
@@ -91,7 +92,11 @@ pub fn point_condition(grid: &str, point: &str) -> String {
 /// Point names: letters, digits and `_ . + -` (so `1e-5`, `M41_p0.1`).
 fn check_point_name(grid: &str, point: &str) -> Result<(), Problem> {
     let ok = !point.is_empty() && point.chars().all(|c| c.is_ascii_alphanumeric() || "_.+-".contains(c));
-    if ok { Ok(()) } else { problem("grid", format!("`{grid}`: point name `{point}` must be letters, digits, _ . + -")) }
+    if ok {
+        Ok(())
+    } else {
+        problem("grid", format!("`{grid}`: point name `{point}` must be letters, digits, _ . + -"))
+    }
 }
 
 /// Every experiment, grid points included (seeds as written), and the grids.
@@ -196,7 +201,10 @@ fn measures_of(
             if let Some(other) = per_point.iter().find(|g| g.points != first.points) {
                 return problem(
                     "measures",
-                    format!("grids `{}` and `{}` have different points; one measure can step through one list", first.name, other.name),
+                    format!(
+                        "grids `{}` and `{}` have different points; one measure can step through one list",
+                        first.name, other.name
+                    ),
                 );
             }
             for point in &first.points {
@@ -249,7 +257,10 @@ fn expectations_of(
         let Some((prefix, name)) = e.quantity.split_once("[*].") else {
             let paper = match &e.paper {
                 Some(PaperValue::PerPoint(_)) => {
-                    return problem("paper", format!("`{}`: a list of values needs a `LABEL[*].name` quantity", e.quantity));
+                    return problem(
+                        "paper",
+                        format!("`{}`: a list of values needs a `LABEL[*].name` quantity", e.quantity),
+                    );
                 }
                 Some(PaperValue::One(v)) => Some(*v),
                 None => None,
@@ -274,14 +285,15 @@ fn expectations_of(
             );
         }
         for (i, label) in points.iter().enumerate() {
+            let paper = match &e.paper {
+                Some(PaperValue::One(v)) => Some(*v),
+                Some(PaperValue::PerPoint(values)) if values[i].is_none() => continue,
+                Some(PaperValue::PerPoint(values)) => values[i],
+                None => None,
+            };
             if !tier_labels.contains(label) {
                 continue;
             }
-            let paper = match &e.paper {
-                Some(PaperValue::One(v)) => Some(*v),
-                Some(PaperValue::PerPoint(values)) => Some(values[i]),
-                None => None,
-            };
             out.push(Expectation { quantity: format!("{label}.{name}"), paper, tolerance: e.tolerance });
         }
     }
@@ -351,6 +363,7 @@ measures:
   - {kind: lead, label: all, conditions: ["eta[*]"], from: {series: rho, threshold: 0.075}, to: {series: test_acc, threshold: 0.5}}
 expect:
   - {quantity: "eta[*].test_acc_99_reached_fraction", paper: [0, 1, 1], tolerance: {abs: 0}}
+  - {quantity: "eta[*].test_acc_half_median", paper: [null, 300, null], tolerance: {abs: 5}}
   - {quantity: "eta[5e-4].test_acc_99_median", paper: 100, tolerance: {abs: 5}}
   - {quantity: all.positive_fraction, tolerance: {equals: 1}}
 "#;
@@ -372,6 +385,7 @@ expect:
                 ("eta[1e-5].test_acc_99_reached_fraction", Some(0.0)),
                 ("eta[5e-5].test_acc_99_reached_fraction", Some(1.0)),
                 ("eta[5e-4].test_acc_99_reached_fraction", Some(1.0)),
+                ("eta[5e-5].test_acc_half_median", Some(300.0)),
                 ("eta[5e-4].test_acc_99_median", Some(100.0)),
                 ("all.positive_fraction", None),
             ]
@@ -386,7 +400,7 @@ expect:
         assert_eq!(quick.measures.len(), 3);
         assert_eq!(quick.measures[2].conditions(), ["eta[1e-5]", "eta[5e-5]"]);
         assert!(quick.expect.iter().all(|c| !c.quantity.contains("5e-4")), "{:?}", quick.expect);
-        assert_eq!(quick.expect.len(), 3);
+        assert_eq!(quick.expect.len(), 4);
     }
 
     #[test]
@@ -401,7 +415,11 @@ expect:
         assert_eq!(bad("\"1e-5\": {eta: 1.0e-5}", "\"a b\": {eta: 1.0e-5}").0, "grid");
         assert_eq!(bad("{eta: 5.0e-5}", "{etta: 5.0e-5}").0, "etta");
         assert_eq!(bad("\"eta[*].test", "\"nope[*].test").0, "quantity");
-        assert_eq!(bad("quantity: all.positive_fraction, tolerance", "quantity: all.positive_fraction, paper: [1], tolerance").0, "paper");
+        assert_eq!(
+            bad("quantity: all.positive_fraction, tolerance", "quantity: all.positive_fraction, paper: [1], tolerance")
+                .0,
+            "paper"
+        );
         let no_points = "experiments:\n  eta: {activation: sqr, epochs: 600, seeds: {paper: 5, quick: 1}, grid: {}}\n";
         let (e, m, x) = claim(&format!("{no_points}measures: []\nexpect: []\n"));
         assert!(expand(&e, &m, &x, Tier::Paper).unwrap_err().1.contains("no points"));

@@ -12,9 +12,9 @@ pub mod verify;
 
 use serde::{Deserialize, Serialize};
 
+pub use grid::{Expanded, Expectation};
 pub use measure::{MeasureSpec, Measurement};
 pub use runner::{ClaimResult, Runner, Verdict};
-pub use grid::{Expanded, Expectation};
 pub use schema::{Claim, LoadError, Outcome, RawClaim, RecordedOutcome, load, load_dir};
 pub use tolerance::Tolerance;
 

@@ -360,10 +360,8 @@ fn validate_tier(claim: &Expanded) -> Result<(), (String, String)> {
             quantities.push(name);
         }
     }
-    if let Some(unused) = claim
-        .experiments
-        .keys()
-        .find(|name| !claim.measures.iter().any(|m| m.conditions().contains(&name.as_str())))
+    if let Some(unused) =
+        claim.experiments.keys().find(|name| !claim.measures.iter().any(|m| m.conditions().contains(&name.as_str())))
     {
         let field = unused.split('[').next().unwrap_or(unused);
         return fail(field, format!("experiment `{unused}` is read by no measure (it would be trained for nothing)"));

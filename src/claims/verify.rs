@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use globset::{Glob, GlobSetBuilder};
 
 use super::runner::{ClaimResult, Runner};
-use super::{Tier, load_dir};
+use super::{Claim, LoadError, Tier, load_dir};
 use crate::backend::Backend;
 use crate::cache::{Cache, cache_key};
 use crate::progress::epoch_reporter;
@@ -42,16 +42,20 @@ pub fn from_cache(opts: &VerifyOptions) -> anyhow::Result<Vec<ClaimResult>> {
     evaluate(opts, false)
 }
 
-fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult>> {
-    let mut patterns = GlobSetBuilder::new();
-    for p in &opts.select {
-        patterns.add(Glob::new(p)?);
-    }
-    let patterns = patterns.build()?;
-    let selected = |id: &str| opts.select.is_empty() || patterns.is_match(id);
+/// The runs the selected claims need that the cache lacks (with every
+/// checkpoint and level log the claims need), for a plan file.
+pub fn missing_runs(opts: &VerifyOptions) -> anyhow::Result<Vec<crate::train::TrainSpec>> {
+    let (_, runner, plan) = prepare(opts, false)?;
+    Ok(plan.into_iter().filter(|s| !runner.is_cached(s)).collect())
+}
 
+/// Load the claim files, select, and plan the selected claims' runs.
+fn prepare(
+    opts: &VerifyOptions,
+    train: bool,
+) -> anyhow::Result<(Vec<Result<Claim, LoadError>>, Runner, Vec<crate::train::TrainSpec>)> {
     let loaded = load_dir(&opts.claims_dir)?;
-    let claims: Vec<_> = loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)).collect();
+    let selected = selector(&opts.select)?;
     let quiet = opts.quiet;
     let mut runner = Runner::new(
         opts.cache.clone(),
@@ -62,7 +66,25 @@ fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult
     if !train {
         runner = runner.cache_only();
     }
-    let plan = runner.plan(claims.iter().copied());
+    let plan = runner.plan(loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)));
+    Ok((loaded, runner, plan))
+}
+
+/// Whether a claim id is selected by the ids or globs (all when empty).
+fn selector(select: &[String]) -> anyhow::Result<impl Fn(&str) -> bool> {
+    let mut patterns = GlobSetBuilder::new();
+    for p in select {
+        patterns.add(Glob::new(p)?);
+    }
+    let patterns = patterns.build()?;
+    let all = select.is_empty();
+    Ok(move |id: &str| all || patterns.is_match(id))
+}
+
+fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult>> {
+    let (loaded, runner, plan) = prepare(opts, train)?;
+    let selected = selector(&opts.select)?;
+    let claims = loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)).count();
     if opts.fresh {
         for spec in &plan {
             let dir = opts.cache.run_dir(spec);
@@ -79,12 +101,12 @@ fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult
             "backend {} is not in this build (rebuild with `--features {}`): {} claims skipped",
             opts.backend.name(),
             opts.backend.name(),
-            claims.len()
+            claims
         );
     } else if !opts.quiet {
         eprintln!(
             "{} claims, {} runs ({} cached, {} to train) at the {} tier on {}",
-            claims.len(),
+            claims,
             plan.len(),
             plan.len() - missing.len(),
             missing.len(),
@@ -106,7 +128,7 @@ fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult
         match entry {
             Ok(claim) if selected(&claim.raw.id) => results.push(runner.evaluate(claim)),
             Ok(_) => {}
-            Err(e) if e.id.as_deref().is_none_or(selected) || file_id(&e.path).is_some_and(selected) => {
+            Err(e) if e.id.as_deref().is_none_or(&selected) || file_id(&e.path).is_some_and(&selected) => {
                 results.push(ClaimResult::load_error(e, opts.tier))
             }
             Err(_) => {}

@@ -97,7 +97,8 @@ impl Chart {
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
             .y_label_formatter(&y_fmt)
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            // Whole numbers only (epochs, grid points): no "2" under 1.5 and 2.
+            .x_label_formatter(&|v| if (v - v.round()).abs() < 1e-9 { format!("{v:.0}") } else { String::new() })
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(err)?;

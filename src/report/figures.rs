@@ -1,5 +1,6 @@
 //! The report's figures (README, "The two commands"), from cached runs only.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use plotters::chart::SeriesLabelPosition;
@@ -27,6 +28,8 @@ pub struct Conditions {
     pub relu_grok: Vec<Run>,
     /// ReLU, η = 0.
     pub relu_control: Vec<Run>,
+    /// The cached runs of each (claim id, condition) a claim reads ρ on.
+    pub level_runs: BTreeMap<(String, String), Vec<Run>>,
 }
 
 impl Conditions {
@@ -48,10 +51,20 @@ impl Conditions {
                 }
             }
         }
-        let [a, b, c, d] = best.map(|specs| {
+        let lookup = |specs: &[TrainSpec]| -> Vec<Run> {
             specs.iter().filter_map(|s| cache.lookup(&TrainSpec { checkpoints: Vec::new(), ..s.clone() })).collect()
-        });
-        Self { sqr_grok: a, sqr_control: b, relu_grok: c, relu_control: d }
+        };
+        let mut level_runs = BTreeMap::new();
+        for claim in claims {
+            let specs = crate::claims::runner::claim_specs(claim, tier, backend);
+            for (condition, specs) in &specs {
+                if specs.first().is_some_and(|s| s.level.is_some()) {
+                    level_runs.insert((claim.raw.id.clone(), condition.clone()), lookup(specs));
+                }
+            }
+        }
+        let [a, b, c, d] = best.map(|specs| lookup(&specs));
+        Self { sqr_grok: a, sqr_control: b, relu_grok: c, relu_control: d, level_runs }
     }
 }
 
@@ -181,6 +194,20 @@ pub fn write_all(
             file,
             format!("({id}) Per-seed event epochs with the fitted line and the paper's, for the claim's linear fit."),
         ));
+    }
+
+    for (id, pattern, chart) in super::per_point::grid_charts(results) {
+        let file = format!("grid-{id}-{}.svg", crate::files::file_name_safe(&pattern));
+        write_svg(&dir.join(&file), &[chart])?;
+        written.push((file, format!("({id}) `{pattern}` at every grid point: measured (median over seeds, IQR shaded where the measure gives one) beside the paper's figure.")));
+    }
+    let level_runs = |claim: &Claim, condition: &str| {
+        conditions.level_runs.get(&(claim.raw.id.clone(), condition.to_string())).cloned().unwrap_or_default()
+    };
+    for (id, chart) in super::per_point::rho_charts(claims, results, &level_runs) {
+        let file = format!("rho-{id}.svg");
+        write_svg(&dir.join(&file), &[chart])?;
+        written.push((file, format!("({id}) The level metric ρ (the paper's code), median over seeds of each condition the claim reads it on (the first six), while every seed is logged: a run's log ends once ρ has crossed the claim's threshold.")));
     }
 
     let panels = theorem6_panels(results, claims);

@@ -155,8 +155,12 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
         };
         let _ = writeln!(md, "> {}\n\nSource: {} · file `{}`\n", r.statement.trim(), r.source, r.path);
         let _ = writeln!(md, "Paper: {}\n\nExperiments: {}\n", r.paper, experiments(claim, r));
-        let measures: Vec<String> =
-            claim.at(r.tier).measures.iter().map(|m| format!("`{}`", serde_json::to_string(m).unwrap_or_default())).collect();
+        let measures: Vec<String> = claim
+            .at(r.tier)
+            .measures
+            .iter()
+            .map(|m| format!("`{}`", serde_json::to_string(m).unwrap_or_default()))
+            .collect();
         let _ = writeln!(md, "Measures: {}\n", measures.join(", "));
         if !r.checks.is_empty() {
             let _ = writeln!(md, "| quantity | paper | measured | tolerance | holds |\n|---|---|---|---|---|");

@@ -5,6 +5,7 @@
 pub mod chart;
 pub mod figures;
 pub mod markdown;
+pub mod per_point;
 pub mod readme;
 
 use std::path::Path;

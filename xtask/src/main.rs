@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use lockin::backend::Backend;
 use lockin::cache::Cache;
 use lockin::claims::runner::{Verdict, summary_line, write_results};
-use lockin::claims::verify::{VerifyOptions, from_cache, verify, write_report};
+use lockin::claims::verify::{VerifyOptions, from_cache, missing_runs, verify, write_report};
 use lockin::claims::{Tier, default_dir, load_dir};
 use lockin::report::table;
 
@@ -51,6 +51,20 @@ enum Task {
         /// Where to write the report (REPORT.md, results.json, figures/).
         #[arg(long, default_value = "target/lockin/report")]
         report: PathBuf,
+        /// Directory of claim files (default: the project's claims/).
+        #[arg(long)]
+        claims_dir: Option<PathBuf>,
+        /// Judge from the cache alone, training nothing (a missing run is an error).
+        #[arg(long, conflicts_with_all = ["plan", "fresh"])]
+        cache_only: bool,
+        /// Write the runs the selected claims need and the cache lacks to FILE
+        /// (one JSON line each: index, cache key, FLOP, spec) and stop; with
+        /// --index, train that one run of FILE instead.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// Train run I of the --plan file into the cache (a Slurm array task id).
+        #[arg(long, value_name = "I", requires = "plan")]
+        index: Option<usize>,
     },
     /// Regenerate the report from the run cache alone (never trains).
     Report {
@@ -199,6 +213,39 @@ fn bench_tiers(backend: Backend, paper_claim: &str) -> anyhow::Result<()> {
 }
 
 /// Where `verify-claims` writes a tier's results by default.
+/// `verify-claims --plan FILE`: write the missing runs of the selected claims.
+fn write_plan(opts: &VerifyOptions, path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let entries = lockin::plan::write(path, &missing_runs(opts)?)?;
+    let flop: f64 = entries.iter().map(|e| e.flop).sum();
+    let largest = entries.iter().map(|e| e.flop).fold(0.0, f64::max);
+    println!(
+        "{}: {} runs to train ({:.2e} FLOP in all, the largest {:.2e}); train run I with \
+         `verify-claims --plan {} --index I`",
+        path.display(),
+        entries.len(),
+        flop,
+        largest,
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `verify-claims --plan FILE --index I`: train one planned run into the cache.
+fn train_planned(cache: &Cache, path: &std::path::Path, index: usize) -> anyhow::Result<ExitCode> {
+    let entry = lockin::plan::entry(path, index)?;
+    let start = std::time::Instant::now();
+    let outcome =
+        lockin::plan::train_entry(cache, &entry).with_context(|| format!("plan run {index} ({})", entry.key))?;
+    let seconds = start.elapsed().as_secs_f64();
+    match outcome {
+        lockin::plan::Trained::Published => {
+            println!("trained {} in {seconds:.1} s ({:.2e} FLOP)", entry.key, entry.flop)
+        }
+        lockin::plan::Trained::AlreadyCached => println!("cached {} (nothing trained here)", entry.key),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn results_path(tier: Tier) -> PathBuf {
     PathBuf::from(format!("target/lockin/results-{}.json", tier.name()))
 }
@@ -246,9 +293,21 @@ fn write_file(path: &std::path::Path, write: impl FnOnce() -> anyhow::Result<()>
 fn run_task() -> anyhow::Result<ExitCode> {
     std::env::set_current_dir(project_root())?;
     match Cli::parse().task {
-        Task::VerifyClaims { tier, claims, backend, cache, fresh, results, report } => {
+        Task::VerifyClaims {
+            tier,
+            claims,
+            backend,
+            cache,
+            fresh,
+            results,
+            report,
+            claims_dir,
+            cache_only,
+            plan,
+            index,
+        } => {
             let opts = VerifyOptions {
-                claims_dir: default_dir(),
+                claims_dir: claims_dir.unwrap_or_else(default_dir),
                 tier,
                 backend,
                 select: claims,
@@ -256,7 +315,12 @@ fn run_task() -> anyhow::Result<ExitCode> {
                 fresh,
                 quiet: false,
             };
-            let outcome = verify(&opts)?;
+            match (plan, index) {
+                (Some(plan), Some(index)) => return train_planned(&opts.cache, &plan, index),
+                (Some(plan), None) => return write_plan(&opts, &plan),
+                _ => {}
+            }
+            let outcome = if cache_only { from_cache(&opts)? } else { verify(&opts)? };
             if outcome.is_empty() {
                 bail!("no claim matches {:?}", opts.select);
             }

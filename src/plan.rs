@@ -1,0 +1,140 @@
+//! Plan files: the runs a verification needs and the cache lacks, one JSON
+//! object per line, so that a batch system trains them one task each
+//! (README, "On a Slurm cluster"; `scripts/slurm/`).
+//!
+//! A line is `{"index": I, "key": KEY, "flop": F, "spec": TrainSpec}`: line
+//! I (0-based) trains the run whose cache key is KEY. The key is recomputed
+//! on reading, so a plan from another version of lockin is refused rather
+//! than trained under the wrong name.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::cache::{Cache, cache_key};
+use crate::train::TrainSpec;
+use crate::train::limits::run_flop;
+
+/// One planned run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanEntry {
+    /// Its line, from 0 (a Slurm array task id).
+    pub index: usize,
+    /// The cache key it is trained under.
+    pub key: String,
+    /// Its cost by the FLOP model of docs/methods.md, "Limits".
+    pub flop: f64,
+    /// What to train (checkpoints and level log included).
+    pub spec: TrainSpec,
+}
+
+/// Write `specs` as a plan file at `path` (atomically: a reader never sees half a plan).
+pub fn write(path: &Path, specs: &[TrainSpec]) -> anyhow::Result<Vec<PlanEntry>> {
+    let entries: Vec<PlanEntry> = specs
+        .iter()
+        .enumerate()
+        .map(|(index, spec)| PlanEntry { index, key: cache_key(spec), flop: run_flop(spec), spec: spec.clone() })
+        .collect();
+    let mut text = Vec::new();
+    for e in &entries {
+        serde_json::to_writer(&mut text, e)?;
+        writeln!(text)?;
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    crate::files::write_atomic(path, &text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(entries)
+}
+
+/// Entry `index` of the plan at `path`, checked: its line parses, says its
+/// own index, and its key is the one this build computes for its spec.
+pub fn entry(path: &Path, index: usize) -> anyhow::Result<PlanEntry> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading plan {}", path.display()))?;
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let Some(line) = lines.get(index) else {
+        bail!(
+            "{}: --index {index} is past the plan's {} runs (indices 0..{})",
+            path.display(),
+            lines.len(),
+            lines.len()
+        );
+    };
+    let at = format!("{}:{}", path.display(), index + 1);
+    let entry: PlanEntry = serde_json::from_str(line).with_context(|| format!("{at}: not a plan entry"))?;
+    if entry.index != index {
+        bail!("{at}: index: the line says {}, expected {index} (was the plan edited?)", entry.index);
+    }
+    if let Err(problem) = entry.spec.validate() {
+        bail!("{at}: spec.{}: {}", problem.field, problem.message);
+    }
+    let key = cache_key(&entry.spec);
+    if key != entry.key {
+        bail!("{at}: key: the plan says {}, this build computes {key} (written by another version?)", entry.key);
+    }
+    Ok(entry)
+}
+
+/// What [`train_entry`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trained {
+    /// Trained and published by this process.
+    Published,
+    /// Already complete in the cache (or published first by another task
+    /// while this one trained; its copy was then discarded).
+    AlreadyCached,
+}
+
+/// Train one plan entry into `cache` (nothing if it is already there).
+pub fn train_entry(cache: &Cache, entry: &PlanEntry) -> anyhow::Result<Trained> {
+    anyhow::ensure!(
+        entry.spec.backend.available(),
+        "backend {} is not in this build (cargo feature `{}`)",
+        entry.spec.backend.name(),
+        entry.spec.backend.name()
+    );
+    let (run, trained) = cache.get_or_train(&entry.spec, &mut |_| {})?;
+    if let Some(epoch) = run.summary.diverged_at {
+        eprintln!("{}: diverged at epoch {epoch} (a recorded outcome, not an error)", entry.key);
+    }
+    Ok(if trained { Trained::Published } else { Trained::AlreadyCached })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(seed: u64) -> TrainSpec {
+        TrainSpec { modulus: 7, width: 8, epochs: 3, seed, ..TrainSpec::default() }
+    }
+
+    #[test]
+    fn a_plan_round_trips_and_refuses_what_it_cannot_trust() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.jsonl");
+        let written = write(&path, &[spec(0), spec(1)]).unwrap();
+        assert_eq!(entry(&path, 1).unwrap(), written[1]);
+        assert!(entry(&path, 2).unwrap_err().to_string().contains("past the plan's 2 runs"));
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replacen(&written[0].key, "sqr-flex-other", 1)).unwrap();
+        assert!(format!("{:#}", entry(&path, 0).unwrap_err()).contains(":1: key:"));
+        std::fs::write(&path, text.replacen("\"modulus\":7", "\"modulus\":1", 1)).unwrap();
+        assert!(format!("{:#}", entry(&path, 0).unwrap_err()).contains("spec.modulus"));
+        std::fs::write(&path, "{not json\n").unwrap();
+        assert!(format!("{:#}", entry(&path, 0).unwrap_err()).contains(":1: not a plan entry"));
+    }
+
+    #[test]
+    fn an_entry_is_trained_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().join("cache"));
+        let plan = write(&dir.path().join("plan.jsonl"), &[spec(3)]).unwrap();
+        assert_eq!(train_entry(&cache, &plan[0]).unwrap(), Trained::Published);
+        assert_eq!(train_entry(&cache, &plan[0]).unwrap(), Trained::AlreadyCached);
+        assert!(cache.lookup(&plan[0].spec).is_some());
+    }
+}
