@@ -202,7 +202,8 @@ pub fn sign_rule(run: &Run, epoch: usize, pairs: usize) -> anyhow::Result<SignRu
 pub fn sign_rule_of_checkpoint(run: &Run, epoch: usize, pairs: usize) -> anyhow::Result<SignRule> {
     let file = run.checkpoint(epoch)?;
     let split = file.split.unwrap_or_else(|| run.spec.seeded_start().split);
-    Ok(theorem6::sign_rule(&file.weights.w, &run.spec.shape(), &split.train, run.spec.eta, pairs))
+    let features = crate::features::of_weights_f64(&file.weights.w, &run.spec.shape(), &split.train);
+    Ok(theorem6::sign_rule(&features, run.spec.eta, pairs))
 }
 
 #[cfg(test)]

@@ -16,8 +16,6 @@
 use faer::linalg::matmul::triangular::{BlockStructure, matmul};
 use faer::{Accum, Mat, Par};
 
-use crate::data::PairSet;
-use crate::model::ModelShape;
 
 /// ρ at one θ by both definitions.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -28,23 +26,8 @@ pub struct Level {
     pub rho_paper: f64,
 }
 
-/// F = σ(W x) on the pairs, n×K f32, from Wᵀ [2M, K] row-major — the same
-/// f32 gather, add and σ as the training forward pass.
-fn features(w_t: &[f32], shape: &ModelShape, pairs: &PairSet) -> Mat<f32> {
-    let (m, k) = (shape.modulus, shape.width);
-    let mut f = Mat::<f32>::zeros(pairs.len(), k);
-    for i in 0..pairs.len() {
-        let (row_a, row_b) = (&w_t[pairs.a[i] * k..][..k], &w_t[(m + pairs.b[i]) * k..][..k]);
-        for j in 0..k {
-            f[(i, j)] = shape.activation.apply_f32(row_a[j] + row_b[j]);
-        }
-    }
-    f
-}
-
-/// ρ of the features of `pairs` at the weights Wᵀ (`w_t`, [2M, K] row-major).
-pub fn level(w_t: &[f32], shape: &ModelShape, pairs: &PairSet) -> Level {
-    let f = features(w_t, shape, pairs);
+/// ρ of the features F (n×K, f32: one row per pair).
+pub fn level(f: &Mat<f32>) -> Level {
     let n = f.nrows();
     let mut g = Mat::<f32>::zeros(n, n);
     matmul(
@@ -105,7 +88,7 @@ fn from_lower_gram(n: usize, entry: impl Fn(usize, usize) -> f64) -> Level {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Activation, Weights};
+    use crate::model::{Activation, ModelShape, Weights};
     use crate::seeding::RngScheme;
 
     /// The definitions written out on the dense n×n matrices, in f64.
@@ -134,9 +117,8 @@ mod tests {
             let shape = ModelShape { modulus: 7, width: 24, activation };
             let weights = Weights::seeded(&shape, 3, RngScheme::Torch);
             let split = crate::data::Split::seeded(7, 29, 3, RngScheme::Torch);
-            let w_t = weights.w_transposed(&shape);
-            let fast = level(&w_t, &shape, &split.train);
-            let slow = dense(&features(&w_t, &shape, &split.train));
+            let f = crate::features::of_transposed(&weights.w_transposed(&shape), &shape, &split.train);
+            let (fast, slow) = (level(&f), dense(&f));
             assert!((fast.rho_code - slow.rho_code).abs() < 1e-5 * slow.rho_code, "{fast:?} {slow:?}");
             assert!((fast.rho_paper - slow.rho_paper).abs() < 1e-5 * slow.rho_paper, "{fast:?} {slow:?}");
             assert!(fast.rho_code > 0.0 && fast.rho_paper > 0.0);

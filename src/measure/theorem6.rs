@@ -17,8 +17,6 @@ use faer::prelude::*;
 use faer::{Accum, Side};
 use serde::{Deserialize, Serialize};
 
-use crate::data::PairSet;
-use crate::model::ModelShape;
 
 /// Clamp for column norms in the cosine similarity (docs/methods.md, "Theorem 6").
 const NORM_FLOOR: f64 = 1e-30;
@@ -77,16 +75,6 @@ pub struct PairAlgebra {
     pub r_exact: Vec<f64>,
     /// f̃_jᵀ (ηG) f̃_l.
     pub r_full_projector: Vec<f64>,
-}
-
-/// The features F = σ(W x) on the given pairs, n×K in f64, from f32 weights
-/// in the paper's layout (W [K, 2M] row-major).
-pub fn features(w: &[f32], shape: &ModelShape, pairs: &PairSet) -> Mat<f64> {
-    let (m, cols) = (shape.modulus, 2 * shape.modulus);
-    Mat::from_fn(pairs.len(), shape.width, |i, j| {
-        let h = w[j * cols + pairs.a[i]] as f64 + w[j * cols + m + pairs.b[i]] as f64;
-        shape.activation.apply_f64(h)
-    })
 }
 
 /// F̃ = F − column means.
@@ -232,10 +220,10 @@ impl PairAlgebra {
     }
 }
 
-/// The Theorem-6 analysis (docs/methods.md, "Theorem 6") on a checkpoint: weights
-/// W [K, 2M] (f32) and the training pairs.
-pub fn sign_rule(w: &[f32], shape: &ModelShape, train: &PairSet, eta: f64, pair_count: usize) -> SignRule {
-    pair_algebra(&centre_columns(&features(w, shape, train)), eta, pair_count).summary()
+/// The Theorem-6 analysis (docs/methods.md, "Theorem 6") of a checkpoint's
+/// features F on the training pairs (n×K, f64).
+pub fn sign_rule(features: &Mat<f64>, eta: f64, pair_count: usize) -> SignRule {
+    pair_algebra(&centre_columns(features), eta, pair_count).summary()
 }
 
 #[cfg(test)]
@@ -355,17 +343,5 @@ mod tests {
         // Ties go by index order.
         let tied = Mat::from_fn(3, 3, |i, j| if i == j { 1.0 } else { 0.5 });
         assert_eq!(top_pairs(&tied, 2), vec![(0, 1), (0, 2)]);
-    }
-
-    #[test]
-    fn features_follow_the_gather() {
-        use crate::model::Activation;
-        // M = 2, K = 2: W = [[1, 2, 3, 4], [-1, 0, 0.5, 2]]; pair (1, 0) is index 2: h = (2 + 3, 0 + 0.5).
-        let pairs = crate::data::Split::from_indices(2, vec![2], vec![0, 1, 3]).train;
-        let sqr = ModelShape { modulus: 2, width: 2, activation: Activation::Sqr };
-        let f = features(&[1.0, 2.0, 3.0, 4.0, -1.0, 0.0, 0.5, 2.0], &sqr, &pairs);
-        assert_eq!((f[(0, 0)], f[(0, 1)]), (25.0, 0.25));
-        let relu = ModelShape { modulus: 2, width: 1, activation: Activation::Relu };
-        assert_eq!(features(&[0.0, -1.0, -1.0, 0.0], &relu, &pairs)[(0, 0)], 0.0);
     }
 }

@@ -346,7 +346,8 @@ pub fn train(spec: &TrainSpec, start: &Start, on_row: &mut dyn FnMut(&EpochRow))
         output.metrics.rows.push(row);
         on_row(&row);
         if let Some(log) = level_log.filter(|log| epoch <= log.until) {
-            let level = level::level(&trainer.updates.w_prev, &spec.shape(), &start.split.train);
+            let features = crate::features::of_transposed(&trainer.updates.w_prev, &spec.shape(), &start.split.train);
+            let level = level::level(&features);
             output.levels.push(LevelRow { epoch, level });
             if log.stop_above.is_some_and(|stop| level.rho_code >= stop) {
                 level_log = None;
