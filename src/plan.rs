@@ -108,7 +108,7 @@ mod tests {
     use super::*;
 
     fn spec(seed: u64) -> TrainSpec {
-        TrainSpec { modulus: 7, width: 8, epochs: 3, seed, ..TrainSpec::default() }
+        TrainSpec { modulus: 7, width: 8, epochs: 6, window: 3, seed, ..TrainSpec::default() }
     }
 
     #[test]
