@@ -91,6 +91,27 @@ fn windows_and_epochs_the_runs_cannot_reach_are_load_errors() {
 }
 
 #[test]
+fn grids_that_would_check_nothing_or_misread_a_table_are_load_errors() {
+    let grid = |points: &str| format!("{}, grid: {{{points}}}}}", &TINY[..TINY.len() - 1]);
+    // Every point skips the quick tier: `cargo test` would check nothing.
+    let quick_none = claim("G1", &grid("a: {seeds: {quick: 0}}"), DETECTOR, "\"grok[*].seeds\"");
+    let e = load_error("G1-x.yaml", &quick_none);
+    assert!(e.contains("expect: nothing is checked at the quick tier"), "{e}");
+    // A row of paper values longer than the grid.
+    let row = claim("G2", &grid("a: {eta: 0.001}, b: {eta: 0.002}"), DETECTOR, "\"grok[*].seeds\"")
+        .replace("    tolerance: {at_least: 0}", "    paper: [1, 2, 3]\n    tolerance: {abs: 0}");
+    let e = load_error("G2-x.yaml", &row);
+    assert!(e.contains("G2-x.yaml:") && e.contains("paper: `grok[*].seeds`: 3 values for 2 grid points"), "{e}");
+    // A check on a point the grid does not have.
+    let typo = claim("G3", &grid("a: {eta: 0.001}"), DETECTOR, "\"grok[b].seeds\"");
+    assert!(load_error("G3-x.yaml", &typo).contains("quantity: `grok[b].seeds` is not produced"));
+    // Counting divergences needs the experiment to allow them.
+    let divergence = claim("G4", TINY, "{kind: divergence, condition: grok}", "diverged");
+    let e = load_error("G4-x.yaml", &divergence);
+    assert!(e.contains("may_diverge: `grok` must say `may_diverge: true`"), "{e}");
+}
+
+#[test]
 fn ids_names_and_collisions_follow_one_rule() {
     let ok = claim("C12", TINY, DETECTOR, "seeds");
     let e = load_error("C12-foo.yaml", &ok.replace("id: C12", "id: C1"));

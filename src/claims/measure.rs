@@ -880,6 +880,35 @@ mod tests {
         assert_eq!(names, m.quantities.keys().cloned().collect::<Vec<_>>());
     }
 
+    /// A diverged run is counted, and the other measures see only the
+    /// epochs it has: it never reaches test accuracy 0.99, and the detector
+    /// cannot fire after it stopped.
+    #[test]
+    fn divergence_is_counted_and_truncates_the_events() {
+        let mut diverged = run(400, 20, 50, 300);
+        diverged.metrics.rows.truncate(121);
+        diverged.summary.diverged_at = Some(120);
+        let runs = vec![run(400, 20, 50, 200), diverged];
+        let spec = MeasureSpec::Divergence { label: None, condition: "sweep".into() };
+        let m = measure(&spec, runs.clone());
+        assert_eq!(
+            (m.quantities["diverged"], m.quantities["seeds"], m.quantities["diverged_fraction"]),
+            (1.0, 2.0, 0.5)
+        );
+        assert_eq!(m.quantities["diverged_epoch_median"], 120.0);
+        assert!(m.per_seed["diverged_epoch"][0].is_nan());
+        let mut names = spec.quantity_names();
+        names.sort();
+        assert_eq!(names, m.quantities.keys().cloned().collect::<Vec<_>>());
+        let milestones =
+            MeasureSpec::Milestones { label: None, condition: "sweep".into(), detector: Default::default() };
+        let m = measure(&milestones, runs.clone());
+        assert_eq!(m.per_seed["test_acc_99"][..1], [149.0]);
+        assert!(m.per_seed["test_acc_99"][1].is_nan(), "the diverged run stopped before test accuracy 0.99");
+        let detector = MeasureSpec::Detector { label: None, condition: "sweep".into(), detector: Default::default() };
+        assert_eq!(measure(&detector, runs).quantities["fired"], 1.0);
+    }
+
     #[test]
     fn linear_fit_matches_numpy_polyfit() {
         // np.polyfit([1, 2, 3, 4], [2.1, 3.9, 6.2, 7.8], 1) = [1.94, 0.15];

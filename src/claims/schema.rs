@@ -308,10 +308,10 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], (String, Strin
     let quick = grid::expand(&raw.experiments, &raw.measures, &raw.expect, Tier::Quick)?;
     check_experiments(&paper.experiments)?;
     validate_tier(&paper)?;
-    validate_tier(&quick)?;
-    if quick.expect.is_empty() {
+    if quick.expect.is_empty() || quick.measures.is_empty() {
         return fail("expect", "nothing is checked at the quick tier: give some grid point quick seeds".into());
     }
+    validate_tier(&quick)?;
     Ok([quick, paper])
 }
 

@@ -16,7 +16,6 @@
 use faer::linalg::matmul::triangular::{BlockStructure, matmul};
 use faer::{Accum, Mat, Par};
 
-
 /// ρ at one θ by both definitions.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Level {

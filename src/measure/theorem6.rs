@@ -17,7 +17,6 @@ use faer::prelude::*;
 use faer::{Accum, Side};
 use serde::{Deserialize, Serialize};
 
-
 /// Clamp for column norms in the cosine similarity (docs/methods.md, "Theorem 6").
 const NORM_FLOOR: f64 = 1e-30;
 
