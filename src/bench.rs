@@ -79,6 +79,24 @@ pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes
     }
 }
 
+/// Median milliseconds of one level-metric evaluation (docs/methods.md,
+/// "Level metric ρ": features of the training pairs, their Gram, both ρ) at
+/// the initial weights of `spec`, over `reps` evaluations after one warm-up.
+pub fn time_level(spec: &TrainSpec, reps: usize) -> f64 {
+    let start = spec.seeded_start();
+    let shape = spec.shape();
+    let w_t = start.weights.w_transposed(&shape);
+    let times: Vec<f64> = (0..=reps)
+        .map(|_| {
+            let t = Instant::now();
+            let features = crate::features::of_transposed(&w_t, &shape, &start.split.train);
+            std::hint::black_box(crate::measure::level::level(&features));
+            ms_since(t)
+        })
+        .collect();
+    median(&times[1..])
+}
+
 /// The FLOP count of one epoch (docs/methods.md, "Cost"): the output layer's forward and two
 /// backward products on the n training pairs, and the forward on the test pairs.
 pub fn epoch_flops(spec: &TrainSpec) -> f64 {

@@ -92,6 +92,12 @@ enum Task {
         /// Timed epochs per repetition (after 3 warm-up epochs).
         #[arg(long, default_value_t = 20)]
         epochs: usize,
+        /// Moduli M to time (the scaling sweep's: 41,71,127).
+        #[arg(long, value_delimiter = ',', default_value = "71")]
+        moduli: Vec<usize>,
+        /// Training fraction p (n = round(p·M²)).
+        #[arg(long, default_value_t = 0.4)]
+        train_fraction: f64,
         /// Also time the quick tier and this paper-tier claim (its runs), each
         /// from an empty cache on the first backend (≈ 5 + 4 minutes for C01).
         #[arg(long, value_name = "CLAIM")]
@@ -117,14 +123,16 @@ fn project_root() -> PathBuf {
 
 /// Print the benchmark table (the floor: docs/methods.md, "Cost", FLOPs at the GEMM rates
 /// measured in the same run).
-fn bench(backends: &[Backend], reps: usize, epochs: usize) {
-    use lockin::bench::{epoch_flops, gemm_gflops, time_phases};
+fn bench(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], train_fraction: f64) {
+    use lockin::bench::{epoch_flops, gemm_gflops, time_level, time_phases};
     use lockin::measure::stats::median;
     use lockin::model::Activation;
     use lockin::train::TrainSpec;
     println!(
-        "{:<8} {:<5} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>8} {:>7}",
+        "{:<8} {:>4} {:>5} {:<5} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>8} {:>7} {:>7}",
         "backend",
+        "M",
+        "n",
         "σ",
         "forward",
         "test",
@@ -135,45 +143,56 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize) {
         "floor",
         "ratio",
         "floor2",
-        "ratio2"
+        "ratio2",
+        "ρ"
     );
-    let shape = [2016, 2048, 71];
     for &backend in backends {
-        let gflops = gemm_gflops(backend, shape, 1, 15);
-        let gflops_two = gemm_gflops(backend, shape, 2, 15);
-        for activation in [Activation::Sqr, Activation::Relu] {
-            let spec = TrainSpec { activation, backend, ..TrainSpec::default() };
-            let runs: Vec<_> = (0..reps).map(|_| time_phases(&spec, 3, epochs)).collect();
-            let med = |f: &dyn Fn(&lockin::bench::PhaseTimes) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
-            let flops = epoch_flops(&spec);
-            let (floor, floor_two) = (flops / (gflops * 1e9) * 1e3, flops / (gflops_two * 1e9) * 1e3);
-            let epoch = med(&|p| p.epoch);
+        for &modulus in moduli {
+            let base = TrainSpec { modulus, train_fraction, backend, ..TrainSpec::default() };
+            let n = lockin::data::n_train(modulus, train_fraction);
+            let shape = [n, base.width, modulus];
+            let gflops = gemm_gflops(backend, shape, 1, 15);
+            let gflops_two = gemm_gflops(backend, shape, 2, 15);
+            let rho = time_level(&base, reps);
+            for activation in [Activation::Sqr, Activation::Relu] {
+                let spec = TrainSpec { activation, ..base.clone() };
+                let runs: Vec<_> = (0..reps).map(|_| time_phases(&spec, 3, epochs)).collect();
+                let med =
+                    |f: &dyn Fn(&lockin::bench::PhaseTimes) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
+                let flops = epoch_flops(&spec);
+                let (floor, floor_two) = (flops / (gflops * 1e9) * 1e3, flops / (gflops_two * 1e9) * 1e3);
+                let epoch = med(&|p| p.epoch);
+                println!(
+                    "{:<8} {:>4} {:>5} {:<5} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>8.1} {:>8.1} {:>8.1} {:>6.2}× {:>8.1} {:>6.2}× {:>7.1}",
+                    backend.name(),
+                    modulus,
+                    n,
+                    activation.name(),
+                    med(&|p| p.forward),
+                    med(&|p| p.evaluation),
+                    med(&|p| p.backward_optimizer),
+                    med(&|p| p.spectrum),
+                    med(&|p| p.sequential()),
+                    epoch,
+                    floor,
+                    epoch / floor,
+                    floor_two,
+                    epoch / floor_two,
+                    rho
+                );
+            }
             println!(
-                "{:<8} {:<5} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>8.1} {:>8.1} {:>8.1} {:>6.2}× {:>8.1} {:>6.2}×",
+                "{:<8} M = {modulus}: GEMM {shape:?} {gflops:.1} GFLOP/s on one lane, {gflops_two:.1} aggregate on \
+                 two; one epoch = {:.2} GFLOP (docs/methods.md, Cost)",
                 backend.name(),
-                activation.name(),
-                med(&|p| p.forward),
-                med(&|p| p.evaluation),
-                med(&|p| p.backward_optimizer),
-                med(&|p| p.spectrum),
-                med(&|p| p.sequential()),
-                epoch,
-                floor,
-                epoch / floor,
-                floor_two,
-                epoch / floor_two
+                epoch_flops(&base) / 1e9
             );
         }
-        println!(
-            "{:<8} GEMM {shape:?}: {gflops:.1} GFLOP/s on one lane, {gflops_two:.1} GFLOP/s aggregate on two; \
-             one epoch = {:.2} GFLOP (docs/methods.md, Cost)",
-            backend.name(),
-            epoch_flops(&TrainSpec::default()) / 1e9
-        );
     }
-    println!("(ms per epoch, medians over {reps} runs of {epochs} epochs at M = 71, K = 2048, n = 2016.");
+    println!("(ms per epoch, medians over {reps} runs of {epochs} epochs at K = 2048, n = round(p·M²).");
     println!(" The phases run one after another; \"1 lane\" is their sum, \"epoch\" the two-lane epoch that");
-    println!(" training runs. floor = the epoch's FLOPs at the one-lane GEMM rate; floor2 at the two-lane rate.)");
+    println!(" training runs. floor = the epoch's FLOPs at the one-lane GEMM rate; floor2 at the two-lane rate;");
+    println!(" ρ = one level-metric evaluation on the training pairs, ms.)");
 }
 
 /// Wall time of the quick tier (all claims) and of one paper-tier claim set,
@@ -362,8 +381,8 @@ fn run_task() -> anyhow::Result<ExitCode> {
             );
             Ok(exit_code(&results))
         }
-        Task::Bench { backends, reps, epochs, tiers } => {
-            bench(&backends, reps, epochs);
+        Task::Bench { backends, reps, epochs, moduli, train_fraction, tiers } => {
+            bench(&backends, reps, epochs, &moduli, train_fraction);
             if let (Some(claim), Some(&backend)) = (tiers, backends.first()) {
                 bench_tiers(backend, &claim)?;
             }
