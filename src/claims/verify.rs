@@ -49,11 +49,11 @@ pub fn missing_runs(opts: &VerifyOptions) -> anyhow::Result<Vec<crate::train::Tr
     Ok(plan.into_iter().filter(|s| !runner.is_cached(s)).collect())
 }
 
+/// Every claim file, loaded or not; a runner; the selected claims' runs.
+type Prepared = (Vec<Result<Claim, LoadError>>, Runner, Vec<crate::train::TrainSpec>);
+
 /// Load the claim files, select, and plan the selected claims' runs.
-fn prepare(
-    opts: &VerifyOptions,
-    train: bool,
-) -> anyhow::Result<(Vec<Result<Claim, LoadError>>, Runner, Vec<crate::train::TrainSpec>)> {
+fn prepare(opts: &VerifyOptions, train: bool) -> anyhow::Result<Prepared> {
     let loaded = load_dir(&opts.claims_dir)?;
     let selected = selector(&opts.select)?;
     let quiet = opts.quiet;

@@ -21,6 +21,9 @@ fn grid_parts(quantity: &str) -> Option<(&str, &str, &str)> {
     Some((label, point, name))
 }
 
+/// A grid point's name, measured value and the paper's.
+type PointValues = (String, f64, f64);
+
 /// Per claim, one chart per `LABEL[*].name` checked at two or more points
 /// against the paper: measured (with the IQR over seeds where the measure
 /// gives one) and the paper's figure, by grid point. Returns (claim id,
@@ -28,7 +31,7 @@ fn grid_parts(quantity: &str) -> Option<(&str, &str, &str)> {
 pub fn grid_charts(results: &[ClaimResult]) -> Vec<(String, String, Chart)> {
     let mut charts = Vec::new();
     for r in results {
-        let mut rows: BTreeMap<(String, String), Vec<(String, f64, f64)>> = BTreeMap::new();
+        let mut rows: BTreeMap<(String, String), Vec<PointValues>> = BTreeMap::new();
         let mut order: Vec<(String, String)> = Vec::new();
         for c in &r.checks {
             let (Some((label, point, name)), Some(paper)) = (grid_parts(&c.quantity), c.paper) else { continue };
