@@ -75,6 +75,12 @@ start() {
   for _ in $(seq 50); do munge -n >/dev/null 2>&1 && break; sleep 0.1; done
   munge -n | unmunge >/dev/null
   stop_daemons
+  local running
+  running=$(ps -eo pid=,stat=,comm= | awk '$2 !~ /Z/ && ($3 == "slurmctld" || $3 == "slurmd") {print $1}' | xargs)
+  if [ -n "$running" ]; then
+    echo "local-cluster: another slurmctld/slurmd is running (pids $running); stop it first (ports 16817/16818)" >&2
+    exit 1
+  fi
   /usr/sbin/slurmctld -c
   /usr/sbin/slurmd -c
   for _ in $(seq 100); do

@@ -684,7 +684,15 @@ impl MeasureSpec {
                 out.set("seeds", fire.len() as f64);
                 out.set("fired_fraction", fired as f64 / fire.len() as f64);
                 out.summary(&fire, |s| format!("fire_epoch_{s}"));
-                let peak = |r: &Run| r.series(series).expect("validated").into_iter().fold(f64::NAN, f64::max);
+                // ρ's log may end just after its first crossing (docs/methods.md, "Level
+                // metric ρ"), so its peak is taken up to that crossing, whatever a cached
+                // run logged beyond it: the same value from any cache.
+                let peak = |r: &Run| {
+                    let values = r.series(series).expect("validated");
+                    let crossing = values.iter().position(|&v| v >= *threshold);
+                    let end = crossing.filter(|_| series == "rho").map_or(values.len(), |i| i + 1);
+                    values[..end].iter().copied().fold(f64::NAN, f64::max)
+                };
                 out.set("max_value", runs.iter().map(peak).fold(f64::NAN, f64::max));
                 out.per_seed.insert("fire_epoch".into(), fire);
             }
@@ -943,6 +951,32 @@ mod tests {
         let mut names = lead.quantity_names();
         names.sort();
         assert_eq!(names, m.quantities.keys().cloned().collect::<Vec<_>>());
+    }
+
+    /// ρ's peak is read up to its first crossing, so a run whose cached log
+    /// goes on past it gives the same `max_value` as one whose log stopped there.
+    #[test]
+    fn rho_peak_does_not_depend_on_how_far_the_log_goes() {
+        use crate::measure::level::Level;
+        use crate::train::LevelRow;
+        let with_log = |values: &[f64]| {
+            let mut r = run(20, 5, 0, 15);
+            r.levels = values
+                .iter()
+                .enumerate()
+                .map(|(epoch, &v)| LevelRow { epoch, level: Level { rho_code: v, rho_paper: v } })
+                .collect();
+            r
+        };
+        let spec =
+            MeasureSpec::Threshold { label: None, condition: "grok".into(), series: "rho".into(), threshold: 0.075 };
+        let stopped = measure(&spec, vec![with_log(&[0.06, 0.07, 0.076])]);
+        let longer = measure(&spec, vec![with_log(&[0.06, 0.07, 0.076, 0.09, 0.08])]);
+        assert_eq!(stopped.quantities["max_value"], 0.076);
+        assert_eq!(longer.quantities, stopped.quantities);
+        // A series that never crosses: its whole log.
+        let never = measure(&spec, vec![with_log(&[0.06, 0.07, 0.065])]);
+        assert_eq!(never.quantities["max_value"], 0.07);
     }
 
     #[test]

@@ -197,7 +197,7 @@ pub fn write_all(
     }
 
     for (id, pattern, chart) in super::per_point::grid_charts(results) {
-        let file = format!("grid-{id}-{}.svg", crate::files::file_name_safe(&pattern));
+        let file = format!("grid-{id}-{}.svg", crate::files::file_name_safe(&pattern.replace("[*].", "-")));
         write_svg(&dir.join(&file), &[chart])?;
         written.push((file, format!("({id}) `{pattern}` at every grid point: measured (median over seeds, IQR shaded where the measure gives one) beside the paper's figure.")));
     }
