@@ -45,7 +45,7 @@ pub fn from_cache(opts: &VerifyOptions) -> anyhow::Result<Vec<ClaimResult>> {
 /// The runs the selected claims need that the cache lacks (with every
 /// checkpoint and level log the claims need), for a plan file.
 pub fn missing_runs(opts: &VerifyOptions) -> anyhow::Result<Vec<crate::train::TrainSpec>> {
-    let (_, runner, plan) = prepare(opts, false)?;
+    let (_, runner, plan) = prepare(opts, false, &selector(&opts.select)?)?;
     Ok(plan.into_iter().filter(|s| !runner.is_cached(s)).collect())
 }
 
@@ -53,9 +53,8 @@ pub fn missing_runs(opts: &VerifyOptions) -> anyhow::Result<Vec<crate::train::Tr
 type Prepared = (Vec<Result<Claim, LoadError>>, Runner, Vec<crate::train::TrainSpec>);
 
 /// Load the claim files, select, and plan the selected claims' runs.
-fn prepare(opts: &VerifyOptions, train: bool) -> anyhow::Result<Prepared> {
+fn prepare(opts: &VerifyOptions, train: bool, selected: &dyn Fn(&str) -> bool) -> anyhow::Result<Prepared> {
     let loaded = load_dir(&opts.claims_dir)?;
-    let selected = selector(&opts.select)?;
     let quiet = opts.quiet;
     let mut runner = Runner::new(
         opts.cache.clone(),
@@ -82,8 +81,8 @@ fn selector(select: &[String]) -> anyhow::Result<impl Fn(&str) -> bool> {
 }
 
 fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult>> {
-    let (loaded, runner, plan) = prepare(opts, train)?;
     let selected = selector(&opts.select)?;
+    let (loaded, runner, plan) = prepare(opts, train, &selected)?;
     let claims = loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)).count();
     if opts.fresh {
         for spec in &plan {

@@ -36,10 +36,17 @@ impl Conditions {
     /// For each (σ, η > 0 or not), the claims' experiment with the most
     /// seeds at `tier`, with the runs of it that are in the cache.
     pub fn from_cache(claims: &[Claim], tier: Tier, backend: crate::backend::Backend, cache: &Cache) -> Self {
+        let lookup = |specs: &[TrainSpec]| -> Vec<Run> {
+            specs.iter().filter_map(|s| cache.lookup(&TrainSpec { checkpoints: Vec::new(), ..s.clone() })).collect()
+        };
         let mut best: [Vec<TrainSpec>; 4] = Default::default();
+        let mut level_runs = BTreeMap::new();
         for claim in claims {
-            for specs in crate::claims::runner::claim_specs(claim, tier, backend).into_values() {
+            for (condition, specs) in crate::claims::runner::claim_specs(claim, tier, backend) {
                 let Some(first) = specs.first() else { continue };
+                if first.level.is_some() {
+                    level_runs.insert((claim.raw.id.clone(), condition), lookup(&specs));
+                }
                 let slot = match (first.activation, first.eta > 0.0) {
                     (Activation::Sqr, true) => 0,
                     (Activation::Sqr, false) => 1,
@@ -48,18 +55,6 @@ impl Conditions {
                 };
                 if specs.len() > best[slot].len() {
                     best[slot] = specs;
-                }
-            }
-        }
-        let lookup = |specs: &[TrainSpec]| -> Vec<Run> {
-            specs.iter().filter_map(|s| cache.lookup(&TrainSpec { checkpoints: Vec::new(), ..s.clone() })).collect()
-        };
-        let mut level_runs = BTreeMap::new();
-        for claim in claims {
-            let specs = crate::claims::runner::claim_specs(claim, tier, backend);
-            for (condition, specs) in &specs {
-                if specs.first().is_some_and(|s| s.level.is_some()) {
-                    level_runs.insert((claim.raw.id.clone(), condition.clone()), lookup(specs));
                 }
             }
         }

@@ -235,7 +235,7 @@ fn bench_tiers(backend: Backend, paper_claim: &str) -> anyhow::Result<()> {
 /// `verify-claims --plan FILE`: write the missing runs of the selected claims.
 fn write_plan(opts: &VerifyOptions, path: &std::path::Path) -> anyhow::Result<ExitCode> {
     let entries = lockin::plan::write(path, &missing_runs(opts)?)?;
-    let flop: f64 = entries.iter().map(|e| e.flop).sum();
+    let flop = entries.iter().fold(0.0, |total, e| total + e.flop); // an empty sum is 0, not −0
     let largest = entries.iter().map(|e| e.flop).fold(0.0, f64::max);
     println!(
         "{}: {} runs to train ({:.2e} FLOP in all, the largest {:.2e}); train run I with \
