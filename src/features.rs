@@ -10,12 +10,21 @@ use crate::model::ModelShape;
 /// F on `pairs`, n×K f32, from Wᵀ [2M, K] row-major: the same f32 gather,
 /// add and σ as the training forward pass.
 pub fn of_transposed(w_t: &[f32], shape: &ModelShape, pairs: &PairSet) -> Mat<f32> {
+    let k = shape.width;
+    let rows = rows(w_t, shape, pairs);
+    Mat::from_fn(pairs.len(), k, |i, j| rows[i * k + j])
+}
+
+/// F on `pairs` as the training forward pass computes it, row-major [n, K]:
+/// row i is σ(Wᵀ[a_i] + Wᵀ[M + b_i]), the gather, the add and σ in one pass
+/// over F (burn's ops take one pass each; `model::tests` checks the bits agree).
+pub fn rows(w_t: &[f32], shape: &ModelShape, pairs: &PairSet) -> Vec<f32> {
     let (m, k) = (shape.modulus, shape.width);
-    let mut f = Mat::<f32>::zeros(pairs.len(), k);
-    for i in 0..pairs.len() {
-        let (row_a, row_b) = (&w_t[pairs.a[i] * k..][..k], &w_t[(m + pairs.b[i]) * k..][..k]);
-        for j in 0..k {
-            f[(i, j)] = shape.activation.apply_f32(row_a[j] + row_b[j]);
+    let mut f = vec![0.0; pairs.len() * k];
+    for ((row, &a), &b) in f.chunks_exact_mut(k).zip(&pairs.a).zip(&pairs.b) {
+        let (row_a, row_b) = (&w_t[a * k..][..k], &w_t[(m + b) * k..][..k]);
+        for ((out, &x), &y) in row.iter_mut().zip(row_a).zip(row_b) {
+            *out = shape.activation.apply_f32(x + y);
         }
     }
     f

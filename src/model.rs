@@ -33,13 +33,21 @@ impl Activation {
         }
     }
 
-    /// `upstream ⊙ σ'(h)` given h and f = σ(h): 2h for x²; for ReLU the
-    /// indicator h > 0 (PyTorch's convention σ'(0) = 0), as the float of
-    /// f > 0 (on flex 14 ms/epoch cheaper than `sign` or a `mask_fill`).
-    pub fn backward(self, h: Tensor<2>, f: Tensor<2>, upstream: Tensor<2>) -> Tensor<2> {
+    /// `upstream ⊙ σ'(h)`: 2h for x²; for ReLU the indicator h > 0
+    /// (PyTorch's convention σ'(0) = 0) as a float (on flex 14 ms/epoch
+    /// cheaper than `sign` or a `mask_fill`).
+    pub fn backward(self, h: Tensor<2>, upstream: Tensor<2>) -> Tensor<2> {
         match self {
             Activation::Sqr => upstream * h * 2.0,
-            Activation::Relu => upstream * f.greater_elem(0.0).float(),
+            Activation::Relu => upstream * h.greater_elem(0.0).float(),
+        }
+    }
+
+    /// [`Activation::backward`] of one element, with the same f32 operations.
+    pub fn backward_f32(self, h: f32, upstream: f32) -> f32 {
+        match self {
+            Activation::Sqr => upstream * h * 2.0,
+            Activation::Relu => upstream * if h > 0.0 { 1.0 } else { 0.0 },
         }
     }
 
@@ -51,11 +59,18 @@ impl Activation {
         }
     }
 
-    /// σ(x) in f32, as the forward pass computes it (the level metric).
+    /// σ(x) in f32, bit for bit as burn's [`Activation::apply`]: ReLU maps
+    /// −0 to +0 and keeps NaN, as `clamp_min` does.
     pub fn apply_f32(self, x: f32) -> f32 {
         match self {
             Activation::Sqr => x * x,
-            Activation::Relu => x.max(0.0),
+            Activation::Relu => {
+                if x.is_nan() || x > 0.0 {
+                    x
+                } else {
+                    0.0
+                }
+            }
         }
     }
 
@@ -114,6 +129,35 @@ pub fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     out
 }
 
+/// How the element-wise passes over the [n, K] activations run (README,
+/// "Speed"): the gathers, σ, σ′ and the scatter-adds around the products.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Passes {
+    /// burn's tensor ops, one pass over [n, K] each: every backend, autodiff too.
+    #[default]
+    Burn,
+    /// One hand-written pass each way over the data on the host
+    /// ([`crate::features::rows`], `train::gradient`), bit for bit what
+    /// `Burn` gives (`train::gradient::tests::host_passes_match_burn`): for the CPU backends.
+    Host,
+}
+
+impl Passes {
+    /// The faster passes for `backend`: host passes on the CPU backends.
+    pub fn for_backend(backend: crate::backend::Backend) -> Self {
+        match backend {
+            crate::backend::Backend::Flex | crate::backend::Backend::Ndarray => Passes::Host,
+            crate::backend::Backend::Wgpu => Passes::Burn,
+        }
+    }
+}
+
+/// A float tensor's values on the host, row-major (no copy when `t` is the
+/// only handle to a contiguous CPU buffer).
+pub fn host_floats(t: Tensor<2>) -> Vec<f32> {
+    t.into_data().try_into_vec::<f32>().expect("f32 tensor")
+}
+
 /// The network as a burn module.
 #[derive(Module, Debug)]
 pub struct TwoLayer {
@@ -124,6 +168,9 @@ pub struct TwoLayer {
     /// σ.
     #[module(skip)]
     pub activation: Activation,
+    /// How the element-wise passes run.
+    #[module(skip)]
+    pub passes: Passes,
 }
 
 /// A set of pairs on the device: gather indices, labels and Tian's targets.
@@ -139,6 +186,8 @@ pub struct DeviceBatch {
     pub targets: Tensor<2>,
     /// Number of pairs.
     pub len: usize,
+    /// The pairs on the host, for [`Passes::Host`].
+    pub pairs: PairSet,
 }
 
 impl DeviceBatch {
@@ -156,15 +205,16 @@ impl DeviceBatch {
             labels: ints(set.labels.iter().map(|&l| l as i64).collect()),
             targets: Tensor::from_data(TensorData::new(targets, [n, modulus]), device),
             len: n,
+            pairs: set.clone(),
         }
     }
 }
 
-/// Intermediate values of one forward pass, kept for the backward pass.
+/// Intermediate values of one forward pass, kept for the backward pass
+/// (which recomputes h = W x from W where it needs it: h is one add of two
+/// rows, cheaper to redo than to keep).
 #[derive(Clone, Debug)]
 pub struct Forward {
-    /// h = W x, [n, K].
-    pub hidden: Tensor<2>,
     /// f = σ(h), [n, K].
     pub features: Tensor<2>,
     /// o = V f, [n, M].
@@ -181,16 +231,36 @@ impl TwoLayer {
             w_t: Param::from_tensor(Tensor::from_data(w_t, device)),
             v: Param::from_tensor(Tensor::from_data(v, device)),
             activation: shape.activation,
+            passes: Passes::default(),
         }
     }
 
-    /// Forward pass on a batch. Shapes: hidden and features [n, K], output [n, M].
-    pub fn forward(&self, batch: &DeviceBatch) -> Forward {
+    /// M, K and σ.
+    pub fn shape(&self) -> ModelShape {
+        let [rows, width] = self.w_t.val().dims();
+        ModelShape { modulus: rows / 2, width, activation: self.activation }
+    }
+
+    /// h = W x on a batch, [n, K], by burn's gathers.
+    pub fn hidden(&self, batch: &DeviceBatch) -> Tensor<2> {
         let w_t = self.w_t.val();
-        let hidden = w_t.clone().select(0, batch.rows_a.clone()) + w_t.select(0, batch.rows_b.clone());
-        let features = self.activation.apply(hidden.clone());
+        w_t.clone().select(0, batch.rows_a.clone()) + w_t.select(0, batch.rows_b.clone())
+    }
+
+    /// Forward pass on a batch. Shapes: features [n, K], output [n, M].
+    pub fn forward(&self, batch: &DeviceBatch) -> Forward {
+        let features = match self.passes {
+            Passes::Burn => self.activation.apply(self.hidden(batch)),
+            Passes::Host => {
+                let w_t = self.w_t.val();
+                let device = w_t.device();
+                let shape = self.shape();
+                let rows = crate::features::rows(&host_floats(w_t), &shape, &batch.pairs);
+                Tensor::from_data(TensorData::new(rows, [batch.len, shape.width]), &device)
+            }
+        };
         let output = features.clone().matmul(self.v.val().transpose());
-        Forward { hidden, features, output }
+        Forward { features, output }
     }
 }
 
@@ -222,9 +292,8 @@ mod tests {
     fn relu_derivative_is_zero_at_zero() {
         let device = crate::backend::Backend::default().device();
         let h = Tensor::<2>::from_data(TensorData::new(vec![-1.0f32, 0.0, 2.0], [1, 3]), &device);
-        let f = Activation::Relu.apply(h.clone());
         let ones = h.ones_like();
-        let grad = Activation::Relu.backward(h, f, ones).into_data().try_to_vec::<f32>().unwrap();
+        let grad = Activation::Relu.backward(h, ones).into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(grad, vec![0.0, 0.0, 1.0]);
     }
 
@@ -244,7 +313,7 @@ mod tests {
         let device = crate::backend::Backend::default().device();
         let model = TwoLayer::from_weights(&s, &weights, &device);
         let batch = DeviceBatch::new(&split.train, 5, &device);
-        let hidden = model.forward(&batch).hidden.into_data().try_to_vec::<f32>().unwrap();
+        let hidden = model.hidden(&batch).into_data().try_to_vec::<f32>().unwrap();
         for (row, (&a, &b)) in split.train.a.iter().zip(&split.train.b).enumerate() {
             let mut x = [0f32; 10];
             x[a] = 1.0;

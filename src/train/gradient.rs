@@ -7,9 +7,10 @@
 //! M + b_i (a scatter-add: the transpose of the two-row gather).
 //! `tests::analytic_gradient_matches_autodiff` checks this against burn's autodiff.
 
-use burn::tensor::{IndexingUpdateOp, Tensor};
+use burn::tensor::{IndexingUpdateOp, Tensor, TensorData};
 
-use crate::model::{DeviceBatch, Forward, TwoLayer};
+use crate::data::PairSet;
+use crate::model::{DeviceBatch, Forward, ModelShape, Passes, TwoLayer, host_floats};
 
 /// Loss and accuracy of one set of pairs at one θ.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,20 +45,67 @@ pub struct Gradients {
     pub v: Tensor<2>,
 }
 
+/// ∂L/∂o = (2/n) R.
+pub fn output_gradient(residual: Tensor<2>, batch: &DeviceBatch) -> Tensor<2> {
+    residual * (2.0 / batch.len as f64)
+}
+
+/// ∂L/∂V = (∂L/∂o)ᵀ F.
+pub fn v_gradient(d_output: Tensor<2>, features: Tensor<2>) -> Tensor<2> {
+    d_output.transpose().matmul(features)
+}
+
+/// ∂L/∂Wᵀ: ∂L/∂F = (∂L/∂o) V, times σ′(H), scatter-added into rows a_i and M + b_i.
+pub fn w_t_gradient(model: &TwoLayer, batch: &DeviceBatch, d_output: Tensor<2>) -> Tensor<2> {
+    let d_features = d_output.matmul(model.v.val());
+    match model.passes {
+        Passes::Burn => {
+            let d_hidden = model.activation.backward(model.hidden(batch), d_features);
+            let w_t = model.w_t.val().zeros_like();
+            w_t.select_assign(0, batch.rows_a.clone(), d_hidden.clone(), IndexingUpdateOp::Add).select_assign(
+                0,
+                batch.rows_b.clone(),
+                d_hidden,
+                IndexingUpdateOp::Add,
+            )
+        }
+        Passes::Host => {
+            let w_t = model.w_t.val();
+            let device = w_t.device();
+            let shape = model.shape();
+            let grad = scatter_hidden_gradient(&host_floats(w_t), &shape, &batch.pairs, &host_floats(d_features));
+            Tensor::from_data(TensorData::new(grad, [2 * shape.modulus, shape.width]), &device)
+        }
+    }
+}
+
+/// [`Passes::Host`]'s backward through σ and the gather in one pass over
+/// ∂L/∂F [n, K]: h recomputed from Wᵀ's two rows (the forward's bits), and
+/// row i of ∂L/∂H added into rows a_i and M + b_i of a zero [2M, K] in pair
+/// order, as burn's two `select_assign`s add them (the row sets are disjoint,
+/// so each entry sees the same additions in the same order).
+fn scatter_hidden_gradient(w_t: &[f32], shape: &ModelShape, pairs: &PairSet, d_features: &[f32]) -> Vec<f32> {
+    let (m, k) = (shape.modulus, shape.width);
+    let mut grad = vec![0.0f32; 2 * m * k];
+    for ((d_row, &a), &b) in d_features.chunks_exact(k).zip(&pairs.a).zip(&pairs.b) {
+        let (rows_a, rows_b) = grad.split_at_mut(m * k);
+        let (grad_a, grad_b) = (&mut rows_a[a * k..][..k], &mut rows_b[b * k..][..k]);
+        let (w_a, w_b) = (&w_t[a * k..][..k], &w_t[(m + b) * k..][..k]);
+        let rows = grad_a.iter_mut().zip(grad_b.iter_mut()).zip(w_a.iter().zip(w_b)).zip(d_row);
+        for (((g_a, g_b), (&x, &y)), &d) in rows {
+            let d_hidden = shape.activation.backward_f32(x + y, d);
+            *g_a += d_hidden;
+            *g_b += d_hidden;
+        }
+    }
+    grad
+}
+
 /// The analytic gradient of the loss at `model`, given its forward pass and residual.
 pub fn gradients(model: &TwoLayer, batch: &DeviceBatch, forward: Forward, residual: Tensor<2>) -> Gradients {
-    let d_output = residual * (2.0 / batch.len as f64);
-    let v = d_output.clone().transpose().matmul(forward.features.clone());
-    let d_features = d_output.matmul(model.v.val());
-    let d_hidden = model.activation.backward(forward.hidden, forward.features.clone(), d_features);
-    let w_t = model.w_t.val().zeros_like();
-    let w_t = w_t.select_assign(0, batch.rows_a.clone(), d_hidden.clone(), IndexingUpdateOp::Add).select_assign(
-        0,
-        batch.rows_b.clone(),
-        d_hidden,
-        IndexingUpdateOp::Add,
-    );
-    Gradients { w_t, v }
+    let d_output = output_gradient(residual, batch);
+    let v = v_gradient(d_output.clone(), forward.features);
+    Gradients { w_t: w_t_gradient(model, batch, d_output), v }
 }
 
 #[cfg(test)]
@@ -119,6 +167,32 @@ mod tests {
         }
         for (a, b) in floats(analytic.v).iter().zip(&auto_v) {
             assert_relative_eq!(a, b, epsilon = 1e-6, max_relative = 1e-4);
+        }
+    }
+
+    /// The host passes give burn's ops' bits: features, output and both gradients.
+    #[test]
+    fn host_passes_match_burn() {
+        for (activation, backend) in [(Activation::Sqr, Backend::Flex), (Activation::Relu, Backend::Flex), (Activation::Sqr, Backend::Ndarray)] {
+            let shape = ModelShape { modulus: 13, width: 96, activation };
+            let weights = Weights::seeded(&shape, 5, RngScheme::Torch);
+            let split = Split::seeded(13, 70, 5, RngScheme::Torch);
+            let device = backend.device();
+            let batch = DeviceBatch::new(&split.train, 13, &device);
+            let run = |passes| {
+                let model = TwoLayer { passes, ..TwoLayer::from_weights(&shape, &weights, &device) };
+                let forward = model.forward(&batch);
+                let (features, output) = (floats(forward.features.clone()), floats(forward.output.clone()));
+                let r = residual(forward.output.clone(), batch.targets.clone());
+                let grads = gradients(&model, &batch, forward, r);
+                [features, output, floats(grads.w_t), floats(grads.v)]
+            };
+            let (burn, host) = (run(Passes::Burn), run(Passes::Host));
+            for (name, (b, h)) in ["features", "output", "w_t gradient", "v gradient"].iter().zip(burn.iter().zip(&host)) {
+                let bits = |x: &Vec<f32>| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(b), bits(h), "{name}, {activation:?} on {backend:?}");
+            }
+            assert!(host[2].iter().any(|&g| g != 0.0), "a gradient that tests something");
         }
     }
 

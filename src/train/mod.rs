@@ -11,6 +11,7 @@ pub mod adam;
 pub mod gradient;
 pub mod limits;
 
+use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;
@@ -18,10 +19,10 @@ use crate::data::{Split, n_train};
 use crate::measure::level::{self, Level};
 use crate::measure::spectrum::RollingGram;
 use crate::metrics::{EpochRow, Metrics};
-use crate::model::{Activation, DeviceBatch, ModelShape, TwoLayer, Weights, transpose};
+use crate::model::{Activation, DeviceBatch, ModelShape, Passes, TwoLayer, Weights, transpose};
 use crate::seeding::RngScheme;
 use adam::{AdamConfig, Moments};
-use gradient::{evaluate, gradients, residual};
+use gradient::{evaluate, gradients, output_gradient, residual, v_gradient, w_t_gradient};
 
 /// Every hyperparameter of one training run (docs/methods.md, "Setup"); [`Default`] is the paper's x², η = 2e-4 run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -186,7 +187,7 @@ pub struct Trainer {
 /// The training forward pass at θ_t, kept for the step that follows it.
 pub struct TrainForward {
     forward: crate::model::Forward,
-    residual: burn::tensor::Tensor<2>,
+    residual: Tensor<2>,
     /// Loss and accuracy of θ_t on the training pairs.
     pub evaluation: gradient::Evaluation,
 }
@@ -206,9 +207,14 @@ impl Optimizer {
         self.steps += 1;
         let w_t = self.config.step(self.steps, model.w_t.val(), grads.w_t, &mut self.w);
         let v = self.config.step(self.steps, model.v.val(), grads.v, &mut self.v);
-        model.w_t = burn::module::Param::from_tensor(w_t);
-        model.v = burn::module::Param::from_tensor(v);
+        set_theta(model, w_t, v);
     }
+}
+
+/// Make `model` hold the new Wᵀ and V.
+fn set_theta(model: &mut TwoLayer, w_t: Tensor<2>, v: Tensor<2>) {
+    model.w_t = burn::module::Param::from_tensor(w_t);
+    model.v = burn::module::Param::from_tensor(v);
 }
 
 /// The last recorded θ on the CPU (Wᵀ and V, f32) and the rolling windows
@@ -249,7 +255,7 @@ impl Trainer {
     pub fn new(spec: &TrainSpec, start: &Start) -> Self {
         let shape = spec.shape();
         let device = spec.backend.device();
-        let model = TwoLayer::from_weights(&shape, &start.weights, &device);
+        let model = TwoLayer { passes: Passes::for_backend(spec.backend), ..TwoLayer::from_weights(&shape, &start.weights, &device) };
         let w_prev = start.weights.w_transposed(&shape);
         let v_prev = start.weights.v.clone();
         Self {
@@ -276,10 +282,11 @@ impl Trainer {
     /// Log row t of θ_t, then (unless `last`, or the training loss is not
     /// finite) the step to θ_{t+1}.
     ///
-    /// The work runs in two lanes, because one lane leaves the second core
-    /// idle: lane 1 does the training forward pass and the step; lane 2 reads
-    /// θ_t back, pushes Δ_t into the windows and evaluates θ_t on the test
-    /// pairs. Both lanes only read θ_t, and each value is computed by the same
+    /// The work runs in two lanes of about equal cost, because one lane
+    /// leaves the second core idle (README, "Speed"). Lane A: the training
+    /// forward pass, the window update from θ_t, ∂L/∂Wᵀ and its Adam step.
+    /// Lane B: the test pass at θ_t, then ∂L/∂V (from the residual that lane
+    /// A sends) and its Adam step. Each value is computed by the same
     /// operations as in sequence, so the log is bit-identical to a sequential
     /// epoch (`tests::two_lanes_match_sequential_phases`).
     pub fn epoch(&mut self, last: bool) -> EpochRow {
@@ -287,20 +294,34 @@ impl Trainer {
         let theta = self.model.clone();
         let pending = std::mem::take(&mut self.unrecorded);
         let Self { model, train_batch, test_batch, optimizer, updates, unrecorded, .. } = self;
+        let Optimizer { config, w: w_moments, v: v_moments, steps } = optimizer;
+        let (config, t, theta) = (*config, *steps + 1, &theta);
+        let (send_residual, residual_from_lane_a) = std::sync::mpsc::channel::<Option<(Tensor<2>, Tensor<2>)>>();
         std::thread::scope(|lanes| {
-            let measure = lanes.spawn(move || {
-                if pending {
-                    updates.record(&theta);
-                }
-                (evaluate_on(&theta, test_batch), updates.w_window.row(), updates.v_window.row())
+            let lane_b = lanes.spawn(move || {
+                let test = evaluate_on(theta, test_batch);
+                let step = residual_from_lane_a.recv().expect("lane A sends before it can fail");
+                let v_next = step.map(|(d_output, features)| {
+                    config.step(t, theta.v.val(), v_gradient(d_output, features), v_moments)
+                });
+                (test, v_next)
             });
             let forward = forward_on(model, train_batch);
             let train = forward.evaluation;
-            if !last && train.loss.is_finite() {
-                optimizer.step(model, train_batch, forward);
+            let d_output = (!last && train.loss.is_finite()).then(|| output_gradient(forward.residual, train_batch));
+            let to_lane_b = d_output.clone().map(|d| (d, forward.forward.features));
+            send_residual.send(to_lane_b).expect("lane B waits for it");
+            if pending {
+                updates.record(theta);
+            }
+            let (w, v) = (updates.w_window.row(), updates.v_window.row());
+            let w_t_next = d_output.map(|d| config.step(t, model.w_t.val(), w_t_gradient(model, train_batch, d), w_moments));
+            let (test, v_next) = lane_b.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            if let (Some(w_t), Some(v)) = (w_t_next, v_next) {
+                set_theta(model, w_t, v);
+                *steps = t;
                 *unrecorded = true;
             }
-            let (test, w, v) = measure.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             EpochRow { epoch, train, test, w, v }
         })
     }
