@@ -7,21 +7,18 @@ use faer::Mat;
 use crate::data::PairSet;
 use crate::model::ModelShape;
 
-/// F on `pairs`, n×K f32, from Wᵀ [2M, K] row-major: the same f32 gather,
-/// add and σ as the training forward pass.
-pub fn of_transposed(w_t: &[f32], shape: &ModelShape, pairs: &PairSet) -> Mat<f32> {
-    let k = shape.width;
-    let rows = rows(w_t, shape, pairs);
-    Mat::from_fn(pairs.len(), k, |i, j| rows[i * k + j])
-}
-
 /// F on `pairs` as the training forward pass computes it, row-major [n, K]:
 /// row i is σ(Wᵀ[a_i] + Wᵀ[M + b_i]), the gather, the add and σ in one pass
 /// over F (burn's ops take one pass each; `model::tests` checks the bits agree).
 pub fn rows(w_t: &[f32], shape: &ModelShape, pairs: &PairSet) -> Vec<f32> {
+    rows_of(w_t, shape, &pairs.a, &pairs.b)
+}
+
+/// [`rows`] of the pairs (a_i, b_i).
+pub fn rows_of(w_t: &[f32], shape: &ModelShape, a: &[usize], b: &[usize]) -> Vec<f32> {
     let (m, k) = (shape.modulus, shape.width);
-    let mut f = vec![0.0; pairs.len() * k];
-    for ((row, &a), &b) in f.chunks_exact_mut(k).zip(&pairs.a).zip(&pairs.b) {
+    let mut f = vec![0.0; a.len() * k];
+    for ((row, &a), &b) in f.chunks_exact_mut(k).zip(a).zip(b) {
         let (row_a, row_b) = (&w_t[a * k..][..k], &w_t[(m + b) * k..][..k]);
         for ((out, &x), &y) in row.iter_mut().zip(row_a).zip(row_b) {
             *out = shape.activation.apply_f32(x + y);
@@ -62,11 +59,12 @@ mod tests {
         let shape = ModelShape { modulus: 7, width: 24, activation: Activation::Sqr };
         let weights = Weights::seeded(&shape, 3, RngScheme::Torch);
         let split = crate::data::Split::seeded(7, 29, 3, RngScheme::Torch);
-        let f32s = of_transposed(&weights.w_transposed(&shape), &shape, &split.train);
+        let f32s = rows(&weights.w_transposed(&shape), &shape, &split.train);
         let f64s = of_weights_f64(&weights.w, &shape, &split.train);
-        for i in 0..f32s.nrows() {
-            for j in 0..f32s.ncols() {
-                assert!((f32s[(i, j)] as f64 - f64s[(i, j)]).abs() <= 1e-6 * f64s[(i, j)].abs().max(1e-6));
+        for i in 0..f64s.nrows() {
+            for j in 0..f64s.ncols() {
+                let x = f32s[i * shape.width + j] as f64;
+                assert!((x - f64s[(i, j)]).abs() <= 1e-6 * f64s[(i, j)].abs().max(1e-6));
             }
         }
     }

@@ -23,7 +23,9 @@ use crate::metrics::{EpochRow, Metrics};
 use crate::train::{LevelRow, Start, TrainOutput, TrainSpec, train};
 
 /// Bump when the training semantics change: it invalidates every cached run.
-pub const CODE_VERSION: u32 = 2;
+/// 3: gemm's AVX-512 kernels (other f32 roundings in every product) and ρ
+/// from G's moments (README, "Speed").
+pub const CODE_VERSION: u32 = 3;
 
 /// First epochs at which accuracy thresholds are reached (docs/methods.md, "Milestones").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -241,7 +241,7 @@ impl UpdateLog {
 fn forward_on(model: &TwoLayer, batch: &DeviceBatch) -> TrainForward {
     let forward = model.forward(batch);
     let residual = residual(forward.output.clone(), batch.targets.clone());
-    let evaluation = evaluate(&forward, &residual, batch);
+    let evaluation = evaluate(&forward.output, &residual, batch);
     TrainForward { forward, residual, evaluation }
 }
 
@@ -255,7 +255,10 @@ impl Trainer {
     pub fn new(spec: &TrainSpec, start: &Start) -> Self {
         let shape = spec.shape();
         let device = spec.backend.device();
-        let model = TwoLayer { passes: Passes::for_backend(spec.backend), ..TwoLayer::from_weights(&shape, &start.weights, &device) };
+        let model = TwoLayer {
+            passes: Passes::for_backend(spec.backend),
+            ..TwoLayer::from_weights(&shape, &start.weights, &device)
+        };
         let w_prev = start.weights.w_transposed(&shape);
         let v_prev = start.weights.v.clone();
         Self {
@@ -315,7 +318,8 @@ impl Trainer {
                 updates.record(theta);
             }
             let (w, v) = (updates.w_window.row(), updates.v_window.row());
-            let w_t_next = d_output.map(|d| config.step(t, model.w_t.val(), w_t_gradient(model, train_batch, d), w_moments));
+            let w_t_next =
+                d_output.map(|d| config.step(t, model.w_t.val(), w_t_gradient(model, train_batch, d), w_moments));
             let (test, v_next) = lane_b.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             if let (Some(w_t), Some(v)) = (w_t_next, v_next) {
                 set_theta(model, w_t, v);
@@ -367,8 +371,8 @@ pub fn train(spec: &TrainSpec, start: &Start, on_row: &mut dyn FnMut(&EpochRow))
         output.metrics.rows.push(row);
         on_row(&row);
         if let Some(log) = level_log.filter(|log| epoch <= log.until) {
-            let features = crate::features::of_transposed(&trainer.updates.w_prev, &spec.shape(), &start.split.train);
-            let level = level::level(&features);
+            let features = crate::features::rows(&trainer.updates.w_prev, &spec.shape(), &start.split.train);
+            let level = level::level(&features, spec.width);
             output.levels.push(LevelRow { epoch, level });
             if log.stop_above.is_some_and(|stop| level.rho_code >= stop) {
                 level_log = None;
