@@ -42,18 +42,23 @@ pub fn level(f: &[f32], width: usize) -> Level {
             *sum += x as f64;
         }
     }
-    let diagonal = f.chunks_exact(width).map(|row| dot(row, row.iter().map(|&x| x as f64))).collect();
-    let row_sums = f.chunks_exact(width).map(|row| dot(row, column_sums.iter().copied())).collect();
+    let diagonal = f.chunks_exact(width).map(|row| dot(row, row)).collect();
+    let row_sums = f.chunks_exact(width).map(|row| dot(row, &column_sums)).collect();
     from_moments(&Moments { squares, diagonal, row_sums })
 }
 
-/// Σ x_i y_i in f64 with eight accumulators, so that it vectorises.
-fn dot(x: &[f32], y: impl Iterator<Item = f64>) -> f64 {
+/// Σ x_i y_i in f64 with eight independent accumulators, so that it
+/// vectorises (the compiler does not reorder floating-point sums itself).
+fn dot<Y: Copy + Into<f64>>(x: &[f32], y: &[Y]) -> f64 {
     let mut acc = [0.0f64; 8];
-    for (i, (&a, b)) in x.iter().zip(y).enumerate() {
-        acc[i % 8] += a as f64 * b;
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let tail: f64 = xc.remainder().iter().zip(yc.remainder()).map(|(&a, &b)| a as f64 * b.into()).sum();
+    for (a, b) in xc.zip(yc) {
+        for k in 0..8 {
+            acc[k] += a[k] as f64 * b[k].into();
+        }
     }
-    acc.iter().sum()
+    acc.iter().sum::<f64>() + tail
 }
 
 /// What ρ needs of G: ‖G‖_F², diag G and G1.
