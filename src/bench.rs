@@ -79,6 +79,33 @@ pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes
     }
 }
 
+/// Milliseconds per epoch when two runs of `spec` train side by side, each
+/// in one lane (its phases in sequence, one thread per run): the wall time
+/// of `epochs` epochs of both, after `warmup`, over 2·`epochs`. The
+/// alternative to two lanes for small models.
+pub fn time_side_by_side(spec: &TrainSpec, warmup: usize, epochs: usize) -> f64 {
+    let start = spec.seeded_start();
+    let mut runs = [Trainer::new(spec, &start), Trainer::new(spec, &start)];
+    let mut train_both = |count: usize| {
+        std::thread::scope(|scope| {
+            for trainer in runs.iter_mut() {
+                scope.spawn(move || {
+                    for _ in 0..count {
+                        let forward = trainer.forward_train();
+                        std::hint::black_box(trainer.evaluate_test());
+                        trainer.step(forward);
+                        trainer.record_updates();
+                    }
+                });
+            }
+        })
+    };
+    train_both(warmup);
+    let t = Instant::now();
+    train_both(epochs);
+    ms_since(t) / (2 * epochs) as f64
+}
+
 /// Median milliseconds of one level-metric evaluation (docs/methods.md,
 /// "Level metric ρ": features of the training pairs, their Gram, both ρ) at
 /// the initial weights of `spec`, over `reps` evaluations after one warm-up.

@@ -124,12 +124,12 @@ fn project_root() -> PathBuf {
 /// Print the benchmark table (the floor: docs/methods.md, "Cost", FLOPs at the GEMM rates
 /// measured in the same run).
 fn bench(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], train_fraction: f64) {
-    use lockin::bench::{epoch_flops, gemm_gflops, time_level, time_phases};
+    use lockin::bench::{epoch_flops, gemm_gflops, time_level, time_phases, time_side_by_side};
     use lockin::measure::stats::median;
     use lockin::model::Activation;
     use lockin::train::TrainSpec;
     println!(
-        "{:<8} {:>4} {:>5} {:<5} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>8} {:>7} {:>7}",
+        "{:<8} {:>4} {:>5} {:<5} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>7} {:>8} {:>7} {:>8} {:>7} {:>7}",
         "backend",
         "M",
         "n",
@@ -140,6 +140,7 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
         "spectrum",
         "1 lane",
         "epoch",
+        "2 runs",
         "floor",
         "ratio",
         "floor2",
@@ -162,8 +163,9 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
                 let flops = epoch_flops(&spec);
                 let (floor, floor_two) = (flops / (gflops * 1e9) * 1e3, flops / (gflops_two * 1e9) * 1e3);
                 let epoch = med(&|p| p.epoch);
+                let side_by_side = median(&(0..reps).map(|_| time_side_by_side(&spec, 3, epochs)).collect::<Vec<_>>());
                 println!(
-                    "{:<8} {:>4} {:>5} {:<5} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>8.1} {:>8.1} {:>8.1} {:>6.2}× {:>8.1} {:>6.2}× {:>7.1}",
+                    "{:<8} {:>4} {:>5} {:<5} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>8.1} {:>8.1} {:>7.1} {:>8.1} {:>6.2}× {:>8.1} {:>6.2}× {:>7.1}",
                     backend.name(),
                     modulus,
                     n,
@@ -174,6 +176,7 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
                     med(&|p| p.spectrum),
                     med(&|p| p.sequential()),
                     epoch,
+                    side_by_side,
                     floor,
                     epoch / floor,
                     floor_two,
@@ -191,7 +194,8 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
     }
     println!("(ms per epoch, medians over {reps} runs of {epochs} epochs at K = 2048, n = round(p·M²).");
     println!(" The phases run one after another; \"1 lane\" is their sum, \"epoch\" the two-lane epoch that");
-    println!(" training runs. floor = the epoch's FLOPs at the one-lane GEMM rate; floor2 at the two-lane rate;");
+    println!(" training runs; \"2 runs\" two runs side by side, one lane each, per epoch of one run. floor = the");
+    println!(" epoch's FLOPs at the one-lane GEMM rate; floor2 at the two-lane rate;");
     println!(" ρ = one level-metric evaluation on the training pairs, ms.)");
 }
 
