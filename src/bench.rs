@@ -79,10 +79,11 @@ pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes
     }
 }
 
-/// Milliseconds per epoch when two runs of `spec` train side by side, each
-/// in one lane (its phases in sequence, one thread per run): the wall time
-/// of `epochs` epochs of both, after `warmup`, over 2·`epochs`. The
-/// alternative to two lanes for small models.
+/// Two runs of `spec` side by side, each in one lane (its phases in
+/// sequence, one thread per run): the wall time of `epochs` epochs of both,
+/// after `warmup`, divided by the 2·`epochs` epochs trained, i.e. the cost
+/// of one epoch when runs share the machine this way. The alternative to
+/// two lanes for small models.
 pub fn time_side_by_side(spec: &TrainSpec, warmup: usize, epochs: usize) -> f64 {
     let start = spec.seeded_start();
     let mut runs = [Trainer::new(spec, &start), Trainer::new(spec, &start)];

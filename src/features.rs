@@ -9,16 +9,12 @@ use crate::model::ModelShape;
 
 /// F on `pairs` as the training forward pass computes it, row-major [n, K]:
 /// row i is σ(Wᵀ[a_i] + Wᵀ[M + b_i]), the gather, the add and σ in one pass
-/// over F (burn's ops take one pass each; `model::tests` checks the bits agree).
+/// over F (burn's ops take one pass each;
+/// `train::gradient::tests::host_passes_match_burn` checks the bits agree).
 pub fn rows(w_t: &[f32], shape: &ModelShape, pairs: &PairSet) -> Vec<f32> {
-    rows_of(w_t, shape, &pairs.a, &pairs.b)
-}
-
-/// [`rows`] of the pairs (a_i, b_i).
-pub fn rows_of(w_t: &[f32], shape: &ModelShape, a: &[usize], b: &[usize]) -> Vec<f32> {
     let (m, k) = (shape.modulus, shape.width);
-    let mut f = vec![0.0; a.len() * k];
-    for ((row, &a), &b) in f.chunks_exact_mut(k).zip(a).zip(b) {
+    let mut f = vec![0.0; pairs.len() * k];
+    for ((row, &a), &b) in f.chunks_exact_mut(k).zip(&pairs.a).zip(&pairs.b) {
         let (row_a, row_b) = (&w_t[a * k..][..k], &w_t[(m + b) * k..][..k]);
         for ((out, &x), &y) in row.iter_mut().zip(row_a).zip(row_b) {
             *out = shape.activation.apply_f32(x + y);

@@ -83,7 +83,10 @@ fn from_moments(g: &Moments) -> Level {
     let b_h = -trace_h / off_pairs;
     let paper = g.squares - nf * c_squares - off_pairs * b_h * b_h - nf * (trace_h / nf).powi(2);
     let norm = g.squares.sqrt();
-    Level { rho_code: code.max(0.0).sqrt() / norm, rho_paper: paper.max(0.0).sqrt() / norm }
+    // Rounding can leave a tiny negative where the fit is exact; NaN (n = 1,
+    // non-finite features) stays NaN.
+    let root = |x: f64| if x < 0.0 { 0.0 } else { x.sqrt() };
+    Level { rho_code: root(code) / norm, rho_paper: root(paper) / norm }
 }
 
 /// ‖X Xᵀ‖_F² for X (r×c): the lower triangle of X Xᵀ in f32, squares summed

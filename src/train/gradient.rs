@@ -189,16 +189,19 @@ mod tests {
         }
     }
 
-    /// The host passes give burn's ops' bits: features, output and both gradients.
+    /// The host passes give burn's ops' bits: features, output and both
+    /// gradients, on both CPU backends. n = 600 pairs make two full blocks of
+    /// BLOCK_ROWS and a partial one; n = 257 a last block of one pair.
     #[test]
     fn host_passes_match_burn() {
-        for (activation, backend) in
-            [(Activation::Sqr, Backend::Flex), (Activation::Relu, Backend::Flex), (Activation::Sqr, Backend::Ndarray)]
-        {
-            // n = 600 pairs: two full blocks of BLOCK_ROWS and a partial one.
+        let backends = [Backend::Flex, Backend::Ndarray];
+        let cases = backends
+            .iter()
+            .flat_map(|&b| [(Activation::Sqr, b, 600), (Activation::Relu, b, 600), (Activation::Sqr, b, 257)]);
+        for (activation, backend, n) in cases {
             let shape = ModelShape { modulus: 29, width: 48, activation };
             let weights = Weights::seeded(&shape, 5, RngScheme::Torch);
-            let split = Split::seeded(29, 600, 5, RngScheme::Torch);
+            let split = Split::seeded(29, n, 5, RngScheme::Torch);
             let device = backend.device();
             let batch = DeviceBatch::new(&split.train, 29, &device);
             let run = |passes| {
@@ -213,7 +216,7 @@ mod tests {
             let names = ["features", "output", "w_t gradient", "v gradient"];
             for (name, (b, h)) in names.iter().zip(burn.iter().zip(&host)) {
                 let bits = |x: &Vec<f32>| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(b), bits(h), "{name}, {activation:?} on {backend:?}");
+                assert_eq!(bits(b), bits(h), "{name}, {activation:?} on {backend:?}, n = {n}");
             }
             assert!(host[2].iter().any(|&g| g != 0.0), "a gradient that tests something");
         }

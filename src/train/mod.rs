@@ -299,11 +299,13 @@ impl Trainer {
         let Self { model, train_batch, test_batch, optimizer, updates, unrecorded, .. } = self;
         let Optimizer { config, w: w_moments, v: v_moments, steps } = optimizer;
         let (config, t, theta) = (*config, *steps + 1, &theta);
-        let (send_residual, residual_from_lane_a) = std::sync::mpsc::channel::<Option<(Tensor<2>, Tensor<2>)>>();
         std::thread::scope(|lanes| {
+            // Made inside the scope, so that a panic of lane A drops the
+            // sender and lane B's `recv` fails instead of waiting forever.
+            let (send_residual, residual_from_lane_a) = std::sync::mpsc::channel::<Option<(Tensor<2>, Tensor<2>)>>();
             let lane_b = lanes.spawn(move || {
                 let test = evaluate_on(theta, test_batch);
-                let step = residual_from_lane_a.recv().expect("lane A sends before it can fail");
+                let step = residual_from_lane_a.recv().expect("lane A sends its residual or panics");
                 let v_next = step.map(|(d_output, features)| {
                     config.step(t, theta.v.val(), v_gradient(d_output, features), v_moments)
                 });

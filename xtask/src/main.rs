@@ -194,7 +194,9 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
     }
     println!("(ms per epoch, medians over {reps} runs of {epochs} epochs at K = 2048, n = round(p·M²).");
     println!(" The phases run one after another; \"1 lane\" is their sum, \"epoch\" the two-lane epoch that");
-    println!(" training runs; \"2 runs\" two runs side by side, one lane each, per epoch of one run. floor = the");
+    println!(
+        " training runs; \"2 runs\" two runs side by side, one lane each: wall time ÷ epochs of both. floor = the"
+    );
     println!(" epoch's FLOPs at the one-lane GEMM rate; floor2 at the two-lane rate;");
     println!(" ρ = one level-metric evaluation on the training pairs, ms.)");
 }
