@@ -16,11 +16,12 @@
 //! the n×n kernel; it equals ‖FᵀF‖_F², so it comes from whichever Gram is
 //! smaller (n×n, or K×K when n > K), an f32 product summed in f64, split over
 //! two threads in a fixed way. The diagonal, the row sums and c are f64 sums
-//! over F (O(nK)). In f64 the subtraction costs about 3 of 16 digits at
-//! ρ ≈ 0.05, far below the f32 Gram's own rounding.
+//! over F (O(nK)). Their precision is discussed in docs/methods.md.
 
 use faer::linalg::matmul::triangular::{BlockStructure, matmul};
 use faer::{Accum, Mat, MatRef, Par};
+
+use super::spectrum::dot;
 
 /// ρ at one θ by both definitions.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -45,20 +46,6 @@ pub fn level(f: &[f32], width: usize) -> Level {
     let diagonal = f.chunks_exact(width).map(|row| dot(row, row)).collect();
     let row_sums = f.chunks_exact(width).map(|row| dot(row, &column_sums)).collect();
     from_moments(&Moments { squares, diagonal, row_sums })
-}
-
-/// Σ x_i y_i in f64 with eight independent accumulators, so that it
-/// vectorises (the compiler does not reorder floating-point sums itself).
-fn dot<Y: Copy + Into<f64>>(x: &[f32], y: &[Y]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
-    let tail: f64 = xc.remainder().iter().zip(yc.remainder()).map(|(&a, &b)| a as f64 * b.into()).sum();
-    for (a, b) in xc.zip(yc) {
-        for k in 0..8 {
-            acc[k] += a[k] as f64 * b[k].into();
-        }
-    }
-    acc.iter().sum::<f64>() + tail
 }
 
 /// What ρ needs of G: ‖G‖_F², diag G and G1.

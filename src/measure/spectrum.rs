@@ -96,15 +96,16 @@ impl RollingGram {
     }
 }
 
-/// f64 dot product with eight independent accumulators, so the compiler can
-/// vectorise it (floating-point sums are not reassociated otherwise).
-pub fn dot(x: &[f64], y: &[f64]) -> f64 {
+/// Dot product in f64 (of f32 or f64 entries) with eight independent
+/// accumulators, so the compiler can vectorise it (floating-point sums are
+/// not reassociated otherwise). Also the level metric's O(nK) sums.
+pub fn dot<X: Copy + Into<f64>, Y: Copy + Into<f64>>(x: &[X], y: &[Y]) -> f64 {
     let mut acc = [0.0f64; 8];
     let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
-    let tail: f64 = xc.remainder().iter().zip(yc.remainder()).map(|(a, b)| a * b).sum();
+    let tail: f64 = xc.remainder().iter().zip(yc.remainder()).map(|(&a, &b)| a.into() * b.into()).sum();
     for (a, b) in xc.zip(yc) {
         for k in 0..8 {
-            acc[k] += a[k] * b[k];
+            acc[k] += a[k].into() * b[k].into();
         }
     }
     acc.iter().sum::<f64>() + tail
