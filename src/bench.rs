@@ -133,10 +133,27 @@ pub fn epoch_flops(spec: &TrainSpec) -> f64 {
     2.0 * spec.width as f64 * spec.modulus as f64 * (3.0 * n + (total - n))
 }
 
-/// The device's f32 GEMM rate (GFLOP/s) on the [n, K] × [K, M] product of
-/// the forward pass, with `lanes` products running concurrently (one thread
-/// each): the aggregate rate over the median wall time of `reps` rounds.
+/// The f32 GEMM rate (GFLOP/s) on the [n, K] × [K, M] product of the
+/// forward pass as training computes it (the canonical kernels on the CPU
+/// backends, burn's on wgpu), with `lanes` products running concurrently
+/// (one thread each): the aggregate rate over the median wall time of `reps` rounds.
 pub fn gemm_gflops(backend: Backend, [n, k, m]: [usize; 3], lanes: usize, reps: usize) -> f64 {
+    if backend != Backend::Wgpu {
+        let a: Vec<f32> = (0..n * k).map(|i| (i % 7) as f32 * 0.1).collect();
+        let b: Vec<f32> = (0..k * m).map(|i| (i % 5) as f32 * 0.1).collect();
+        let times: Vec<f64> = (0..reps)
+            .map(|_| {
+                let t = Instant::now();
+                std::thread::scope(|scope| {
+                    for _ in 0..lanes {
+                        scope.spawn(|| std::hint::black_box(crate::numerics::matmul(&a, &b, n, k, m)));
+                    }
+                });
+                t.elapsed().as_secs_f64()
+            })
+            .collect();
+        return lanes as f64 * 2.0 * (n * k * m) as f64 / median(&times) / 1e9;
+    }
     let device = backend.device();
     let a = Tensor::<2>::from_data(
         TensorData::new((0..n * k).map(|i| (i % 7) as f32 * 0.1).collect::<Vec<f32>>(), [n, k]),

@@ -26,10 +26,12 @@ use crate::train::TrainSpec;
 /// Staging left by a process on another host is removed after this long.
 const FOREIGN_STAGING_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// The cache key of a spec: checkpoint epochs excluded, code version included.
+/// The cache key of a spec: checkpoint epochs excluded, code version and
+/// numerics scheme included.
 pub fn cache_key(spec: &TrainSpec) -> String {
     let identity = TrainSpec { checkpoints: Vec::new(), level: None, ..spec.clone() };
-    let text = serde_json::to_string(&(CODE_VERSION, identity)).expect("spec serialises");
+    let scheme = crate::numerics::scheme_of(spec.backend);
+    let text = serde_json::to_string(&(CODE_VERSION, scheme, identity)).expect("spec serialises");
     let tag = format!("{}-{}-eta{:e}-s{}", spec.activation.name(), spec.backend.name(), spec.eta, spec.seed);
     format!("{tag}-{:016x}", fnv1a64(text.as_bytes()))
 }
@@ -203,7 +205,8 @@ pub fn sign_rule_of_checkpoint(run: &Run, epoch: usize, pairs: usize) -> anyhow:
     let file = run.checkpoint(epoch)?;
     let split = file.split.unwrap_or_else(|| run.spec.seeded_start().split);
     let features = crate::features::of_weights_f64(&file.weights.w, &run.spec.shape(), &split.train);
-    Ok(theorem6::sign_rule(&features, run.spec.eta, pairs))
+    theorem6::sign_rule(&features, run.spec.eta, pairs)
+        .with_context(|| format!("{}: Theorem 6 is undefined at epoch {epoch}", run.dir.display()))
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod measure;
 pub mod metrics;
 pub mod model;
 pub mod nullable;
+pub mod numerics;
 pub mod plan;
 pub mod progress;
 pub mod report;

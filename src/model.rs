@@ -114,19 +114,8 @@ impl Weights {
 
     /// Wᵀ [2M, K] row-major, the module's layout.
     pub fn w_transposed(&self, shape: &ModelShape) -> Vec<f32> {
-        transpose(&self.w, shape.width, 2 * shape.modulus)
+        crate::numerics::transpose(&self.w, shape.width, 2 * shape.modulus)
     }
-}
-
-/// Row-major transpose of a `rows × cols` matrix.
-pub fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0.0; x.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            out[c * rows + r] = x[r * cols + c];
-        }
-    }
-    out
 }
 
 /// How the element-wise passes over the [n, K] activations run (README,
@@ -136,14 +125,15 @@ pub enum Passes {
     /// burn's tensor ops, one pass over [n, K] each: every backend, autodiff too.
     #[default]
     Burn,
-    /// One hand-written pass each way over the data on the host
-    /// ([`crate::features::rows`], `train::gradient`), bit for bit what
-    /// `Burn` gives (`train::gradient::tests::host_passes_match_burn`): for the CPU backends.
+    /// Everything on the host in canonical arithmetic (docs/methods.md,
+    /// "Numerics scheme"): one hand-written pass each way over the data
+    /// ([`crate::features::rows`], `train::gradient`) and the canonical
+    /// products, so the same bits on every CPU: for the CPU backends.
     Host,
 }
 
 impl Passes {
-    /// The faster passes for `backend`: host passes on the CPU backends.
+    /// The passes for `backend`: host passes (canonical numerics) on the CPU backends.
     pub fn for_backend(backend: crate::backend::Backend) -> Self {
         match backend {
             crate::backend::Backend::Flex | crate::backend::Backend::Ndarray => Passes::Host,
@@ -249,18 +239,34 @@ impl TwoLayer {
 
     /// Forward pass on a batch. Shapes: features [n, K], output [n, M].
     pub fn forward(&self, batch: &DeviceBatch) -> Forward {
-        let features = match self.passes {
-            Passes::Burn => self.activation.apply(self.hidden(batch)),
-            Passes::Host => {
-                let w_t = self.w_t.val();
-                let device = w_t.device();
-                let shape = self.shape();
-                let rows = crate::features::rows(&host_floats(w_t), &shape, &batch.pairs);
-                Tensor::from_data(TensorData::new(rows, [batch.len, shape.width]), &device)
+        match self.passes {
+            Passes::Burn => {
+                let features = self.activation.apply(self.hidden(batch));
+                let output = features.clone().matmul(self.v.val().transpose());
+                Forward { features, output }
             }
-        };
-        let output = features.clone().matmul(self.v.val().transpose());
-        Forward { features, output }
+            Passes::Host => {
+                let (features, output) = self.forward_host(batch);
+                let device = self.v.val().device();
+                let (n, k, m) = (batch.len, features.len() / batch.len.max(1), output.len() / batch.len.max(1));
+                Forward {
+                    features: Tensor::from_data(TensorData::new(features, [n, k]), &device),
+                    output: Tensor::from_data(TensorData::new(output, [n, m]), &device),
+                }
+            }
+        }
+    }
+
+    /// [`Passes::Host`]'s forward pass on the host: F [n, K] (gather, add
+    /// and σ in one pass) and o = F Vᵀ [n, M] by the canonical product
+    /// (docs/methods.md, "Numerics scheme").
+    pub fn forward_host(&self, batch: &DeviceBatch) -> (Vec<f32>, Vec<f32>) {
+        let shape = self.shape();
+        let (m, k) = (shape.modulus, shape.width);
+        let features = crate::features::rows(&host_floats(self.w_t.val()), &shape, &batch.pairs);
+        let v_t = crate::numerics::transpose(&host_floats(self.v.val()), m, k);
+        let output = crate::numerics::matmul(&features, &v_t, batch.len, k, m);
+        (features, output)
     }
 }
 
@@ -295,13 +301,6 @@ mod tests {
         let ones = h.ones_like();
         let grad = Activation::Relu.backward(h, ones).into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(grad, vec![0.0, 0.0, 1.0]);
-    }
-
-    #[test]
-    fn transpose_round_trips() {
-        let x: Vec<f32> = (0..6).map(|i| i as f32).collect();
-        assert_eq!(transpose(&x, 2, 3), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
-        assert_eq!(transpose(&transpose(&x, 2, 3), 3, 2), x);
     }
 
     /// The gather W[:, a] + W[:, M+b] equals W times the dense two-hot input.

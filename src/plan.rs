@@ -100,6 +100,9 @@ pub fn train_entry(cache: &Cache, entry: &PlanEntry) -> anyhow::Result<Trained> 
     if let Some(epoch) = run.summary.diverged_at {
         eprintln!("{}: diverged at epoch {epoch} (a recorded outcome, not an error)", entry.key);
     }
+    if let Some(epoch) = run.summary.collapsed_at {
+        eprintln!("{}: collapsed to zero output at epoch {epoch} (a recorded outcome, not an error)", entry.key);
+    }
     Ok(if trained { Trained::Published } else { Trained::AlreadyCached })
 }
 

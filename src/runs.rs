@@ -23,9 +23,9 @@ use crate::metrics::{EpochRow, Metrics};
 use crate::train::{LevelRow, Start, TrainOutput, TrainSpec, train};
 
 /// Bump when the training semantics change: it invalidates every cached run.
-/// 3: gemm's AVX-512 kernels (other f32 roundings in every product) and ρ
-/// from G's moments (README, "Speed").
-pub const CODE_VERSION: u32 = 3;
+/// 4: canonical arithmetic (docs/methods.md, "Numerics scheme"); the scheme's
+/// name ([`crate::numerics::SCHEME`]) is recorded beside it.
+pub const CODE_VERSION: u32 = 4;
 
 /// First epochs at which accuracy thresholds are reached (docs/methods.md, "Milestones").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -53,10 +53,13 @@ impl Milestones {
 /// `summary.json`: a run's headline numbers with the default parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
-    /// Rows logged (E + 1 unless diverged).
+    /// Rows logged (E + 1 unless diverged or collapsed).
     pub rows: usize,
     /// First epoch with a non-finite training loss.
     pub diverged_at: Option<usize>,
+    /// First epoch at which the network had collapsed (docs/methods.md, "Collapse").
+    #[serde(default)]
+    pub collapsed_at: Option<usize>,
     /// The slope detector with its default parameters, on the W updates
     /// (docs/methods.md, "Slope detector").
     pub detection: Detection,
@@ -84,6 +87,7 @@ impl RunSummary {
         Self {
             rows: m.rows.len(),
             diverged_at: output.diverged_at,
+            collapsed_at: output.collapsed_at,
             detection: detect(&gap23, &DetectorParams::default()),
             late_gap23_median: window_median(&gap23, EpochWindow::LATE),
             milestones: Milestones::of(m),
@@ -107,6 +111,9 @@ impl RunSummary {
 pub struct SpecFile {
     /// [`CODE_VERSION`] of the code that trained it.
     pub code_version: u32,
+    /// The numerics scheme it was computed under ([`crate::numerics::scheme_of`]).
+    #[serde(default)]
+    pub numerics: String,
     /// The resolved spec.
     pub spec: TrainSpec,
     /// The `--init-from` file, if the run did not start from the seeded init.
@@ -175,6 +182,9 @@ pub fn checkpoint_name(epoch: usize) -> String {
 pub struct Manifest {
     /// [`CODE_VERSION`] of the code that wrote the directory.
     pub code_version: u32,
+    /// The numerics scheme of its numbers (empty: written before schemes were recorded).
+    #[serde(default)]
+    pub numerics: String,
     /// FNV-1a 64 of each file's bytes, by file name.
     pub files: BTreeMap<String, String>,
 }
@@ -257,6 +267,11 @@ impl Run {
         if manifest.code_version != CODE_VERSION {
             bail!("{}: trained by code version {}, this is {CODE_VERSION}", dir.display(), manifest.code_version);
         }
+        let known = [crate::numerics::SCHEME, crate::numerics::scheme_of(crate::backend::Backend::Wgpu)];
+        if !known.contains(&manifest.numerics.as_str()) {
+            let was = if manifest.numerics.is_empty() { "no recorded scheme" } else { manifest.numerics.as_str() };
+            bail!("{}: computed under numerics {was}, not {}", dir.display(), crate::numerics::SCHEME);
+        }
         Ok(manifest)
     }
 
@@ -282,13 +297,14 @@ impl Run {
 }
 
 /// A log is whole when its rows are epochs 0, 1, ... in order, it has E + 1
-/// of them (or stops at the epoch `summary.json` says it diverged), and its
+/// of them (or stops at the epoch `summary.json` says it diverged or
+/// collapsed), and its
 /// summary recomputed equals the stored one.
 fn check_log(spec: &TrainSpec, metrics: &Metrics, summary: &RunSummary) -> anyhow::Result<()> {
     if let Some(row) = metrics.rows.iter().enumerate().find(|(i, r)| r.epoch != *i) {
         bail!("row {} holds epoch {}, expected {}", row.0 + 2, row.1.epoch, row.0);
     }
-    let expected = summary.diverged_at.map_or(spec.epochs + 1, |d| d + 1);
+    let expected = summary.diverged_at.or(summary.collapsed_at).map_or(spec.epochs + 1, |d| d + 1);
     if metrics.rows.len() != expected {
         bail!("{} rows, expected {expected} (epochs 0..={})", metrics.rows.len(), expected - 1);
     }
@@ -296,6 +312,7 @@ fn check_log(spec: &TrainSpec, metrics: &Metrics, summary: &RunSummary) -> anyho
         metrics: metrics.clone(),
         checkpoints: Vec::new(),
         diverged_at: summary.diverged_at,
+        collapsed_at: summary.collapsed_at,
         levels: Vec::new(),
     };
     let recomputed = RunSummary { wall_seconds: summary.wall_seconds, ..RunSummary::of(&output, 0.0) };
@@ -315,8 +332,10 @@ pub fn train_into(
     on_row: &mut dyn FnMut(&EpochRow),
 ) -> anyhow::Result<Run> {
     create_dir(dir)?;
+    let numerics = crate::numerics::scheme_of(spec.backend).to_string();
     let spec_file = SpecFile {
         code_version: CODE_VERSION,
+        numerics: numerics.clone(),
         spec: spec.clone(),
         init_from: init_from.map(|p| p.display().to_string()),
     };
@@ -339,7 +358,7 @@ pub fn train_into(
         put("level.csv".into(), levels_to_csv(&output.levels).into_bytes())?;
     }
     put("summary.json".into(), serde_json::to_vec_pretty(&summary)?)?;
-    let manifest = Manifest { code_version: CODE_VERSION, files };
+    let manifest = Manifest { code_version: CODE_VERSION, numerics, files };
     write_synced(&dir.join("DONE"), &serde_json::to_vec_pretty(&manifest)?)?;
     sync_dir(dir);
     Run::load(dir)

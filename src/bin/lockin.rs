@@ -99,6 +99,18 @@ struct RunArgs {
     quiet: bool,
 }
 
+/// Which numerics scheme and kernel path computed a run's numbers.
+fn numerics_line(backend: lockin::backend::Backend) -> String {
+    let scheme = lockin::numerics::scheme_of(backend);
+    match backend {
+        lockin::backend::Backend::Wgpu => format!("numerics        {scheme} (burn's GPU kernels, not canonical)"),
+        _ => format!(
+            "numerics        {scheme} (kernels: {}, canonical order)",
+            lockin::numerics::KernelPath::current().name()
+        ),
+    }
+}
+
 fn run(args: RunArgs) -> anyhow::Result<()> {
     if !args.backend.available() {
         bail!(
@@ -147,7 +159,11 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(epoch) = s.diverged_at {
         eprintln!("DIVERGED: non-finite training loss at epoch {epoch}; the log stops there");
     }
+    if let Some(epoch) = s.collapsed_at {
+        eprintln!("COLLAPSED: every output below the targets' f32 resolution at epoch {epoch}; the log stops there");
+    }
     println!("run directory   {}", run.dir.display());
+    println!("{}", numerics_line(spec.backend));
     println!("fire epoch      {}", s.detection.fire_epoch.map_or("never fired".into(), |e| e.to_string()));
     println!(
         "max slope       {} at epoch {}",

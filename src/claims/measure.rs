@@ -145,6 +145,17 @@ pub enum MeasureSpec {
         /// Experiment name.
         condition: String,
     },
+    /// Runs whose network collapsed to zero output (docs/methods.md,
+    /// "Collapse"), per seed (the experiment must say `may_collapse: true`,
+    /// or a collapsed run is an error).
+    Collapse {
+        /// Prefix of this measure's quantity names (`label.name`), so two
+        /// measures of one claim can use the same kind on different conditions.
+        #[serde(default)]
+        label: Option<String>,
+        /// Experiment name.
+        condition: String,
+    },
     /// Theorem 6's quantities at checkpoints (docs/methods.md, "Theorem 6").
     SignRule {
         /// Prefix of this measure's quantity names (`label.name`), so two
@@ -265,6 +276,7 @@ impl MeasureSpec {
             | MeasureSpec::Milestones { condition, .. }
             | MeasureSpec::Threshold { condition, .. }
             | MeasureSpec::Divergence { condition, .. }
+            | MeasureSpec::Collapse { condition, .. }
             | MeasureSpec::SignRule { condition, .. } => vec![condition],
             MeasureSpec::Lead { conditions, .. } => conditions.iter().map(String::as_str).collect(),
             MeasureSpec::LateSeparation { numerator, denominator, .. } => vec![numerator, denominator],
@@ -280,6 +292,7 @@ impl MeasureSpec {
             | MeasureSpec::Milestones { condition, .. }
             | MeasureSpec::Threshold { condition, .. }
             | MeasureSpec::Divergence { condition, .. }
+            | MeasureSpec::Collapse { condition, .. }
             | MeasureSpec::SignRule { condition, .. } => vec![condition],
             MeasureSpec::Lead { conditions, .. } => conditions.iter_mut().collect(),
             MeasureSpec::LateSeparation { numerator, denominator, .. } => vec![numerator, denominator],
@@ -297,6 +310,7 @@ impl MeasureSpec {
             | MeasureSpec::Threshold { label, .. }
             | MeasureSpec::Lead { label, .. }
             | MeasureSpec::Divergence { label, .. }
+            | MeasureSpec::Collapse { label, .. }
             | MeasureSpec::SignRule { label, .. } => *label = Some(new),
         }
     }
@@ -320,6 +334,7 @@ impl MeasureSpec {
             | MeasureSpec::Threshold { label, .. }
             | MeasureSpec::Lead { label, .. }
             | MeasureSpec::Divergence { label, .. }
+            | MeasureSpec::Collapse { label, .. }
             | MeasureSpec::SignRule { label, .. } => label.as_deref(),
         }
     }
@@ -424,6 +439,11 @@ impl MeasureSpec {
                 names.extend(summary("diverged_epoch"));
                 names
             }
+            MeasureSpec::Collapse { .. } => {
+                let mut names: Vec<String> = ["collapsed", "seeds", "collapsed_fraction"].map(String::from).to_vec();
+                names.extend(summary("collapsed_epoch"));
+                names
+            }
             MeasureSpec::SignRule { epochs, crossing, .. } => {
                 let mut names: Vec<String> = [
                     "exact_min",
@@ -525,6 +545,10 @@ impl MeasureSpec {
             MeasureSpec::Divergence { condition, .. } if !experiments[condition].may_diverge => Err((
                 "may_diverge".into(),
                 format!("`{condition}` must say `may_diverge: true` for its divergences to be counted"),
+            )),
+            MeasureSpec::Collapse { condition, .. } if !experiments[condition].may_collapse => Err((
+                "may_collapse".into(),
+                format!("`{condition}` must say `may_collapse: true` for its collapses to be counted"),
             )),
             MeasureSpec::SignRule { condition, epochs, pairs, .. } => {
                 let e = &experiments[condition];
@@ -730,6 +754,16 @@ impl MeasureSpec {
                 out.summary(&at, |s| format!("diverged_epoch_{s}"));
                 out.per_seed.insert("diverged_epoch".into(), at);
             }
+            MeasureSpec::Collapse { condition, .. } => {
+                let at: Vec<f64> =
+                    runs(condition)?.iter().map(|r| r.summary.collapsed_at.map_or(f64::NAN, |e| e as f64)).collect();
+                let collapsed = at.iter().filter(|e| !e.is_nan()).count();
+                out.set("collapsed", collapsed as f64);
+                out.set("seeds", at.len() as f64);
+                out.set("collapsed_fraction", collapsed as f64 / at.len() as f64);
+                out.summary(&at, |s| format!("collapsed_epoch_{s}"));
+                out.per_seed.insert("collapsed_epoch".into(), at);
+            }
             MeasureSpec::SignRule { condition, epochs, pairs, crossing, .. } => {
                 self.measure_sign_rule(&runs(condition)?, epochs, *pairs, sign_rule, &mut out)?;
                 if let Some(level) = crossing {
@@ -839,7 +873,13 @@ mod tests {
                 }
             })
             .collect();
-        let output = TrainOutput { metrics: Metrics { rows }, checkpoints: vec![], diverged_at: None, levels: vec![] };
+        let output = TrainOutput {
+            metrics: Metrics { rows },
+            checkpoints: vec![],
+            diverged_at: None,
+            collapsed_at: None,
+            levels: vec![],
+        };
         let summary = RunSummary::of(&output, 0.0);
         Run { dir: "hand-made".into(), spec: TrainSpec::default(), metrics: output.metrics, summary, levels: vec![] }
     }

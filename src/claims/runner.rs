@@ -322,13 +322,18 @@ impl Runner {
     fn measure(&self, claim: &Claim, specs: &BTreeMap<String, Vec<TrainSpec>>) -> anyhow::Result<Measurement> {
         let claim = claim.at(self.tier);
         let runs = |condition: &str| -> anyhow::Result<Vec<Run>> {
-            let may_diverge = claim.experiments[condition].may_diverge;
+            let experiment = &claim.experiments[condition];
             let run = |spec: &TrainSpec| {
                 let run = self.run(spec)?;
-                match run.summary.diverged_at {
-                    Some(epoch) if !may_diverge => anyhow::bail!(
+                match (run.summary.diverged_at, run.summary.collapsed_at) {
+                    (Some(epoch), _) if !experiment.may_diverge => anyhow::bail!(
                         "run {} of `{condition}` diverged: non-finite training loss at epoch {epoch} \
                          (say `may_diverge: true` to count divergence as an outcome)",
+                        cache_key(spec)
+                    ),
+                    (_, Some(epoch)) if !experiment.may_collapse => anyhow::bail!(
+                        "run {} of `{condition}` collapsed to zero output at epoch {epoch} \
+                         (say `may_collapse: true` to count collapse as an outcome)",
                         cache_key(spec)
                     ),
                     _ => Ok(run),

@@ -73,6 +73,11 @@ pub struct Experiment {
     /// measures count rather than an error (default false).
     #[serde(default)]
     pub may_diverge: bool,
+    /// Whether a run whose network collapses to zero output (docs/methods.md,
+    /// "Collapse") is an outcome the measures count rather than an error
+    /// (default false).
+    #[serde(default)]
+    pub may_collapse: bool,
 }
 
 /// Unset experiment fields take the paper's values, from [`TrainSpec::default`].

@@ -100,7 +100,7 @@ pub fn num(x: f64) -> String {
         return "0".into();
     }
     if (1e-3..1e5).contains(&x.abs()) {
-        let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
+        let digits = (3 - libm::log10(x.abs()).floor() as i32).clamp(0, 6) as usize;
         let s = format!("{x:.digits$}");
         if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
     } else {

@@ -40,7 +40,8 @@ pub struct Detection {
 
 /// s(t) for every row of a gap23 series indexed by epoch (NaN for t < lag).
 pub fn slopes(gap23: &[f64], params: &DetectorParams) -> Vec<f64> {
-    let x: Vec<f64> = gap23.iter().map(|&g| if g.is_nan() { f64::NAN } else { g.max(params.floor).ln() }).collect();
+    let x: Vec<f64> =
+        gap23.iter().map(|&g| if g.is_nan() { f64::NAN } else { libm::log(g.max(params.floor)) }).collect();
     (0..x.len())
         .map(|t| if t < params.lag { f64::NAN } else { (x[t] - x[t - params.lag]) / params.lag as f64 })
         .collect()

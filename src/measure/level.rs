@@ -18,10 +18,7 @@
 //! two threads in a fixed way. The diagonal, the row sums and c are f64 sums
 //! over F (O(nK)). Their precision is discussed in docs/methods.md.
 
-use faer::linalg::matmul::triangular::{BlockStructure, matmul};
-use faer::{Accum, Mat, MatRef, Par};
-
-use super::spectrum::dot;
+use crate::numerics::dot;
 
 /// ρ at one θ by both definitions.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -35,8 +32,8 @@ pub struct Level {
 /// ρ of the features F (n×K, f32, row-major: one row of `width` per pair).
 pub fn level(f: &[f32], width: usize) -> Level {
     let n = f.len() / width;
-    let matrix = MatRef::from_row_major_slice(f, n, width);
-    let squares = if n <= width { gram_squares(matrix) } else { gram_squares(matrix.transpose()) };
+    let f_t = crate::numerics::transpose(f, n, width);
+    let squares = if n <= width { gram_squares(f, &f_t, n, width) } else { gram_squares(&f_t, f, width, n) };
     let mut column_sums = vec![0.0f64; width];
     for row in f.chunks_exact(width) {
         for (sum, &x) in column_sums.iter_mut().zip(row) {
@@ -76,53 +73,28 @@ fn from_moments(g: &Moments) -> Level {
     Level { rho_code: root(code) / norm, rho_paper: root(paper) / norm }
 }
 
-/// ‖X Xᵀ‖_F² for X (r×c): the lower triangle of X Xᵀ in f32, squares summed
-/// in f64. Rows [0, r₁) and [r₁, r) of the triangle go to two threads
-/// (r₁ = r/√2 halves the work), and their sums are added in that order.
-fn gram_squares(x: MatRef<'_, f32>) -> f64 {
-    let r = x.nrows();
+/// ‖X Xᵀ‖_F² for X (r×c, row-major) given also Xᵀ: the lower triangle of
+/// X Xᵀ in f32 by the canonical product, squares summed in f64 row by row
+/// (g_ii² + 2·Σ_{j<i} g_ij², j ascending). Rows [0, r₁) and [r₁, r) go to two
+/// threads (r₁ = r/√2 halves the work), and their sums are added in that
+/// order: the split is fixed, and no entry depends on it.
+fn gram_squares(x: &[f32], x_t: &[f32], r: usize, c: usize) -> f64 {
     let r1 = ((r as f64) / 2f64.sqrt()).round() as usize;
-    let (top, bottom) = (x.subrows(0, r1), x.subrows(r1, r - r1));
+    let rows_squares = |rows: std::ops::Range<usize>| {
+        let g = crate::numerics::lower_gram_rows(x, x_t, c, r, rows.clone());
+        rows.zip(g.chunks_exact(r))
+            .map(|(i, row)| {
+                let below: f64 = row[..i].iter().map(|&v| v as f64 * v as f64).sum();
+                row[i] as f64 * row[i] as f64 + 2.0 * below
+            })
+            .sum::<f64>()
+    };
     let (upper, lower) = std::thread::scope(|lanes| {
-        let upper = lanes.spawn(|| triangle_squares(top));
-        let lower = block_squares(bottom, top) * 2.0 + triangle_squares(bottom);
+        let upper = lanes.spawn(|| rows_squares(0..r1));
+        let lower = rows_squares(r1..r);
         (upper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), lower)
     });
     upper + lower
-}
-
-/// ‖X Xᵀ‖_F² from its lower triangle (off-diagonal entries count twice).
-fn triangle_squares(x: MatRef<'_, f32>) -> f64 {
-    let r = x.nrows();
-    let g = product(x, x, BlockStructure::TriangularLower);
-    (0..r)
-        .map(|j| {
-            g[(j, j)] as f64 * g[(j, j)] as f64 + 2.0 * (j + 1..r).map(|i| (g[(i, j)] as f64).powi(2)).sum::<f64>()
-        })
-        .sum()
-}
-
-/// ‖X Yᵀ‖_F².
-fn block_squares(x: MatRef<'_, f32>, y: MatRef<'_, f32>) -> f64 {
-    let g = product(x, y, BlockStructure::Rectangular);
-    (0..g.ncols()).map(|j| (0..g.nrows()).map(|i| (g[(i, j)] as f64).powi(2)).sum::<f64>()).sum()
-}
-
-/// X Yᵀ in f32 (only the `structure` part written), on this thread.
-fn product(x: MatRef<'_, f32>, y: MatRef<'_, f32>, structure: BlockStructure) -> Mat<f32> {
-    let mut g = Mat::<f32>::zeros(x.nrows(), y.nrows());
-    matmul(
-        g.as_mut(),
-        structure,
-        Accum::Replace,
-        x,
-        BlockStructure::Rectangular,
-        y.transpose(),
-        BlockStructure::Rectangular,
-        1.0,
-        Par::Seq,
-    );
-    g
 }
 
 #[cfg(test)]
@@ -130,6 +102,7 @@ mod tests {
     use super::*;
     use crate::model::{Activation, ModelShape, Weights};
     use crate::seeding::RngScheme;
+    use faer::{Mat, MatRef};
 
     /// The definitions written out on the dense n×n matrices, in f64.
     fn dense(f: MatRef<'_, f32>) -> Level {

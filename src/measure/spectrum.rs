@@ -3,9 +3,11 @@
 //! The window holds the last `min(Wn, t)` updates Δ_s = vec(θ_s − θ_{s−1}),
 //! each the exact f64 difference of two f32 parameter snapshots. Their Gram
 //! DᵀD (w × w) is kept in f64 and updated incrementally: a new update costs
-//! one row of w dot products. σ_k is the k-th largest eigenvalue of that Gram.
+//! one row of w canonical dot products. σ_k is the k-th largest eigenvalue
+//! of that Gram, by the cyclic Jacobi method (docs/methods.md, "Numerics scheme").
 
-use faer::{Mat, Side};
+use crate::numerics::dot;
+use crate::numerics::eigen::symmetric_eigenvalues;
 
 /// Number of logged eigenvalues σ_1..σ_5.
 pub const LOGGED: usize = 5;
@@ -79,12 +81,11 @@ impl RollingGram {
         if w == 0 {
             return Vec::new();
         }
-        // Slots 0..filled are the filled ones (the ring fills in order); the
-        // eigenvalues do not depend on their order.
-        let gram = Mat::from_fn(w, w, |i, j| self.gram[i * self.window + j]);
-        let mut values = gram.self_adjoint_eigenvalues(Side::Lower).expect("symmetric eigenvalues of a finite Gram");
-        values.reverse();
-        values
+        // Slots 0..filled are the filled ones (the ring fills in order). The
+        // eigenvalues do not depend on their order, but their last bits do:
+        // the slots are taken in their fixed ring order.
+        let gram: Vec<f64> = (0..w * w).map(|x| self.gram[(x / w) * self.window + x % w]).collect();
+        symmetric_eigenvalues(&gram, w)
     }
 
     /// The logged row: σ_1..σ_5 and gap23.
@@ -96,25 +97,11 @@ impl RollingGram {
     }
 }
 
-/// Dot product in f64 (of f32 or f64 entries) with eight independent
-/// accumulators, so the compiler can vectorise it (floating-point sums are
-/// not reassociated otherwise). Also the level metric's O(nK) sums.
-pub fn dot<X: Copy + Into<f64>, Y: Copy + Into<f64>>(x: &[X], y: &[Y]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
-    let tail: f64 = xc.remainder().iter().zip(yc.remainder()).map(|(&a, &b)| a.into() * b.into()).sum();
-    for (a, b) in xc.zip(yc) {
-        for k in 0..8 {
-            acc[k] += a[k].into() * b[k].into();
-        }
-    }
-    acc.iter().sum::<f64>() + tail
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use approx::assert_relative_eq;
+    use faer::Mat;
     use rand::{Rng, SeedableRng};
 
     /// After many pushes (wrapping the ring), the eigenvalues equal the
@@ -158,12 +145,5 @@ mod tests {
         assert!(gap23(4.0, 0.0).is_nan());
         assert!(gap23(4.0, -1e-20).is_nan());
         assert!(gap23(f64::NAN, 1.0).is_nan());
-    }
-
-    #[test]
-    fn dot_handles_remainders() {
-        let x: Vec<f64> = (0..19).map(|i| i as f64).collect();
-        let expected: f64 = x.iter().map(|v| v * v).sum();
-        assert_eq!(dot(&x, &x), expected);
     }
 }

@@ -12,17 +12,18 @@
 //! projector P_{η,−jl} (an identity: 1 up to rounding), and the **repulsion
 //! fraction** (pairs with S > 0 whose B_jl < 0).
 
-use faer::linalg::matmul::matmul;
-use faer::prelude::*;
-use faer::{Accum, Side};
+use faer::{Mat, MatRef};
 use serde::{Deserialize, Serialize};
+
+use crate::numerics::cholesky::Cholesky;
 
 /// Clamp for column norms in the cosine similarity (docs/methods.md, "Theorem 6").
 const NORM_FLOOR: f64 = 1e-30;
 
 /// Version of this module's results: bump when a change alters any number
 /// it computes, so results cached beside checkpoints are recomputed.
-pub const VERSION: u32 = 2;
+/// 3: canonical products and Cholesky (docs/methods.md, "Numerics scheme").
+pub const VERSION: u32 = 3;
 
 /// What one checkpoint says about the sign rule.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -83,15 +84,29 @@ pub fn centre_columns(f: &Mat<f64>) -> Mat<f64> {
     Mat::from_fn(f.nrows(), f.ncols(), |i, j| f[(i, j)] - means[j])
 }
 
+/// A matrix's entries, row-major.
+fn row_major(x: MatRef<'_, f64>) -> Vec<f64> {
+    (0..x.nrows()).flat_map(|i| (0..x.ncols()).map(move |j| x[(i, j)])).collect()
+}
+
+/// lhs · rhs by the canonical product ([`crate::numerics::matmul`]).
 fn product(lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) -> Mat<f64> {
-    let mut out = Mat::zeros(lhs.nrows(), rhs.ncols());
-    matmul(out.as_mut(), Accum::Replace, lhs, rhs, 1.0, Par::Seq);
-    out
+    let (m, k, n) = (lhs.nrows(), lhs.ncols(), rhs.ncols());
+    let c = crate::numerics::matmul(&row_major(lhs), &row_major(rhs), m, k, n);
+    Mat::from_fn(m, n, |i, j| c[i * n + j])
+}
+
+/// X Xᵀ for X (r×c): the lower triangle by the canonical product, mirrored.
+fn gram_of_rows(x: MatRef<'_, f64>) -> Mat<f64> {
+    let (r, c) = (x.nrows(), x.ncols());
+    let xt = row_major(x.transpose());
+    let lower = crate::numerics::lower_gram_rows(&row_major(x), &xt, c, r, 0..r);
+    Mat::from_fn(r, r, |i, j| if j <= i { lower[i * r + j] } else { lower[j * r + i] })
 }
 
 /// Cosine similarities S (K×K) of the columns of F̃.
 pub fn cosine_similarity(ft: &Mat<f64>) -> Mat<f64> {
-    let gram = product(ft.transpose(), ft.as_ref());
+    let gram = gram_of_rows(ft.transpose());
     let norms: Vec<f64> = (0..gram.ncols()).map(|j| gram[(j, j)].max(0.0).sqrt().max(NORM_FLOOR)).collect();
     Mat::from_fn(gram.nrows(), gram.ncols(), |j, l| gram[(j, l)] / (norms[j] * norms[l]))
 }
@@ -123,9 +138,23 @@ fn sign(x: f64) -> f64 {
     }
 }
 
+/// Why the pair algebra cannot be computed at a checkpoint.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Undefined {
+    /// η ≤ 0 (or not a number): B is singular at η = 0 when K > n.
+    #[error("Theorem 6 needs η > 0 (B is singular at η = 0 when K > n); η = {0}")]
+    Eta(f64),
+    /// A + ηI has no Cholesky factor in f64 (a diverged or collapsed
+    /// network, or η below A's rounding).
+    #[error("A + ηI is {0}")]
+    Factor(#[from] crate::numerics::cholesky::NotPositiveDefinite),
+}
+
 /// The pair algebra (docs/methods.md, "Theorem 6") on centred features F̃ (n×K).
-pub fn pair_algebra(ft: &Mat<f64>, eta: f64, pair_count: usize) -> PairAlgebra {
-    assert!(eta > 0.0, "Theorem 6 needs η > 0 (B is singular at η = 0 when K > n)");
+pub fn pair_algebra(ft: &Mat<f64>, eta: f64, pair_count: usize) -> Result<PairAlgebra, Undefined> {
+    if !(eta > 0.0) {
+        return Err(Undefined::Eta(eta));
+    }
     let similarity = cosine_similarity(ft);
     let pairs = top_pairs(&similarity, pair_count);
     let mut columns: Vec<usize> = pairs.iter().flat_map(|&(j, l)| [j, l]).collect();
@@ -135,12 +164,17 @@ pub fn pair_algebra(ft: &Mat<f64>, eta: f64, pair_count: usize) -> PairAlgebra {
     let n = ft.nrows();
     let u = Mat::from_fn(n, columns.len(), |i, c| ft[(i, columns[c])]);
 
-    let a = product(ft.as_ref(), ft.transpose());
-    let a_eta = Mat::from_fn(n, n, |i, j| a[(i, j)] + if i == j { eta } else { 0.0 });
-    let llt = a_eta.llt(Side::Lower).expect("A + ηI is positive definite for η > 0");
-    let g_u = llt.solve(&u); // G U
+    let a = gram_of_rows(ft.as_ref());
+    let a_eta: Vec<f64> = (0..n * n).map(|x| a[(x / n, x % n)] + if x / n == x % n { eta } else { 0.0 }).collect();
+    let llt = Cholesky::factor(&a_eta, n)?;
+    let solve = |rhs: &Mat<f64>| {
+        let c = rhs.ncols();
+        let x = llt.solve(&row_major(rhs.as_ref()), c);
+        Mat::from_fn(n, c, |i, j| x[i * c + j])
+    };
+    let g_u = solve(&u); // G U
     let a_u = product(a.as_ref(), u.as_ref()); // A U
-    let g_a_u = llt.solve(&a_u); // G A U
+    let g_a_u = solve(&a_u); // G A U
     let ugu = product(u.transpose(), g_u.as_ref()); // Uᵀ G U
     let uu = product(u.transpose(), u.as_ref()); // Uᵀ U
     let uau = product(u.transpose(), a_u.as_ref()); // Uᵀ A U
@@ -168,7 +202,7 @@ pub fn pair_algebra(ft: &Mat<f64>, eta: f64, pair_count: usize) -> PairAlgebra {
         out.r_exact.push(eta * leave_pair_out(g_jj, g_jl, g_ll));
         out.r_full_projector.push(eta * g_jl);
     }
-    out
+    Ok(out)
 }
 
 /// f̃_jᵀ (A − f̃_j f̃_jᵀ − f̃_l f̃_lᵀ + ηI)⁻¹ f̃_l from the entries of UᵀGU on
@@ -221,14 +255,16 @@ impl PairAlgebra {
 
 /// The Theorem-6 analysis (docs/methods.md, "Theorem 6") of a checkpoint's
 /// features F on the training pairs (n×K, f64).
-pub fn sign_rule(features: &Mat<f64>, eta: f64, pair_count: usize) -> SignRule {
-    pair_algebra(&centre_columns(features), eta, pair_count).summary()
+pub fn sign_rule(features: &Mat<f64>, eta: f64, pair_count: usize) -> Result<SignRule, Undefined> {
+    Ok(pair_algebra(&centre_columns(features), eta, pair_count)?.summary())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faer::Side;
     use faer::linalg::solvers::DenseSolveCore;
+    use faer::prelude::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
@@ -252,7 +288,7 @@ mod tests {
         for (case, &(n, k)) in SHAPES.iter().enumerate() {
             for &eta in &ETAS {
                 let ft = random(n, k, case as u64);
-                let alg = pair_algebra(&ft, eta, 20);
+                let alg = pair_algebra(&ft, eta, 20).unwrap();
                 let c = product(ft.transpose(), ft.as_ref());
                 let c_eta = Mat::from_fn(k, k, |i, j| c[(i, j)] + if i == j { eta } else { 0.0 });
                 let direct = c_eta.llt(Side::Lower).unwrap().inverse();
@@ -273,7 +309,7 @@ mod tests {
     fn exact_rule_is_an_identity() {
         for (case, &(n, k)) in SHAPES.iter().enumerate() {
             for &eta in &ETAS {
-                let rule = pair_algebra(&random(n, k, 10 + case as u64), eta, 50).summary();
+                let rule = pair_algebra(&random(n, k, 10 + case as u64), eta, 50).unwrap().summary();
                 assert_eq!(rule.exact_sign_match, 1.0, "n={n} k={k} eta={eta}");
                 assert_eq!(rule.full_projector_sign_match, 1.0, "n={n} k={k} eta={eta}");
             }
@@ -285,7 +321,7 @@ mod tests {
     fn leave_pair_out_matches_fresh_inverse() {
         let (n, k, eta) = (15, 9, 0.05);
         let ft = random(n, k, 3);
-        let alg = pair_algebra(&ft, eta, 10);
+        let alg = pair_algebra(&ft, eta, 10).unwrap();
         for (p, &(j, l)) in alg.pairs.iter().enumerate() {
             let rest: Vec<usize> = (0..k).filter(|&c| c != j && c != l).collect();
             let m = Mat::from_fn(n, n, |r, s| {
@@ -306,7 +342,7 @@ mod tests {
     fn published_r_routes_agree() {
         for (case, &(n, k)) in SHAPES.iter().enumerate() {
             for &eta in &ETAS {
-                let alg = pair_algebra(&random(n, k, 40 + case as u64), eta, 30);
+                let alg = pair_algebra(&random(n, k, 40 + case as u64), eta, 30).unwrap();
                 for (a, b) in alg.r_published.iter().zip(&alg.r_published_identity) {
                     let scale = a.abs().max(b.abs()).max(1.0 / (eta * eta) * 1e-6);
                     assert!((a - b).abs() <= 1e-6 * scale, "n={n} k={k} eta={eta}: {a} vs {b}");
@@ -322,11 +358,23 @@ mod tests {
             .iter()
             .enumerate()
             .flat_map(|(case, &(n, k))| {
-                ETAS.map(|eta| pair_algebra(&random(n, k, 20 + case as u64), eta, 50).summary().published_sign_match)
+                ETAS.map(|eta| {
+                    pair_algebra(&random(n, k, 20 + case as u64), eta, 50).unwrap().summary().published_sign_match
+                })
             })
             .filter(|&m| m < 1.0)
             .count();
         assert!(misses > 0, "published sign-match was 1 in every case");
+    }
+
+    /// A zero network (every feature 0) at a tiny η, and η = 0: undefined, with the reason.
+    #[test]
+    fn undefined_cases_are_errors_not_panics() {
+        let zero = Mat::<f64>::zeros(6, 4);
+        assert!(matches!(pair_algebra(&zero, 0.0, 3), Err(Undefined::Eta(_))));
+        let nan = Mat::<f64>::from_fn(6, 4, |_, _| f64::NAN);
+        let err = pair_algebra(&nan, 1e-4, 3).unwrap_err();
+        assert!(err.to_string().contains("not positive definite"), "{err}");
     }
 
     #[test]

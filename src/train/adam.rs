@@ -53,8 +53,9 @@ impl AdamConfig {
         let m = moments.m.clone();
         moments.m = m.clone() + (grad.clone() - m) * (1.0 - self.beta1);
         moments.v = moments.v.clone() * self.beta2 + grad.square() * (1.0 - self.beta2);
-        let bias1 = 1.0 - self.beta1.powi(t as i32);
-        let bias2_sqrt = (1.0 - self.beta2.powi(t as i32)).sqrt();
+        // β^t from the pure-Rust libm (docs/methods.md, "Numerics scheme").
+        let bias1 = 1.0 - libm::pow(self.beta1, t as f64);
+        let bias2_sqrt = (1.0 - libm::pow(self.beta2, t as f64)).sqrt();
         let denom = moments.v.clone().sqrt() / bias2_sqrt + self.eps;
         param - moments.m.clone() / denom * (self.lr / bias1)
     }

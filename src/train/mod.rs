@@ -4,7 +4,9 @@
 //! One Adam step per epoch on all n training pairs. Row t of the log is
 //! taken at θ_t: its train metrics come from the same forward pass that the
 //! step t+1 differentiates; the spectra from the windows that end with Δ_t.
-//! A non-finite training loss stops the run and marks it diverged.
+//! A non-finite training loss stops the run and marks it diverged; outputs
+//! that fall below the targets' f32 resolution stop it and mark it collapsed
+//! (docs/methods.md, "Collapse").
 //! An epoch runs in two threads ([`Trainer::epoch`]) with a bit-identical log.
 
 pub mod adam;
@@ -19,10 +21,13 @@ use crate::data::{Split, n_train};
 use crate::measure::level::{self, Level};
 use crate::measure::spectrum::RollingGram;
 use crate::metrics::{EpochRow, Metrics};
-use crate::model::{Activation, DeviceBatch, ModelShape, Passes, TwoLayer, Weights, transpose};
+use crate::model::{Activation, DeviceBatch, ModelShape, Passes, TwoLayer, Weights};
+use crate::numerics::transpose;
 use crate::seeding::RngScheme;
 use adam::{AdamConfig, Moments};
-use gradient::{evaluate, gradients, output_gradient, residual, v_gradient, w_t_gradient};
+use gradient::{
+    evaluate, evaluate_host, gradients, output_gradient, residual, residual_host, v_gradient, w_t_gradient,
+};
 
 /// Every hyperparameter of one training run (docs/methods.md, "Setup"); [`Default`] is the paper's x², η = 2e-4 run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -166,6 +171,8 @@ pub struct TrainOutput {
     pub checkpoints: Vec<Checkpoint>,
     /// First epoch whose training loss was not finite, if any.
     pub diverged_at: Option<usize>,
+    /// First epoch at which the network had collapsed ([`collapse_floor`]), if any.
+    pub collapsed_at: Option<usize>,
     /// ρ at the epochs [`TrainSpec::level`] asks for.
     pub levels: Vec<LevelRow>,
 }
@@ -182,6 +189,8 @@ pub struct Trainer {
     updates: UpdateLog,
     /// Whether `model` holds a θ whose update is not yet in `updates`.
     unrecorded: bool,
+    /// max |o| of the last training forward pass.
+    max_output: f64,
 }
 
 /// The training forward pass at θ_t, kept for the step that follows it.
@@ -190,6 +199,18 @@ pub struct TrainForward {
     residual: Tensor<2>,
     /// Loss and accuracy of θ_t on the training pairs.
     pub evaluation: gradient::Evaluation,
+    /// max |o_ic| over the training pairs and classes.
+    pub max_output: f64,
+}
+
+/// Below this largest output the network has collapsed (docs/methods.md,
+/// "Collapse"): half a unit in the last place of the target level 1/M in
+/// f32, so every residual ō − y rounds to −y and the output carries no
+/// information; near θ = 0 the loss gradient is of higher order in the
+/// weights than the weight decay, which pulls them on to 0.
+pub fn collapse_floor(modulus: usize) -> f64 {
+    let level = 1.0 / modulus as f32;
+    ((level.next_up() - level) / 2.0) as f64
 }
 
 /// Adam's moments for both parameters and the step count t.
@@ -237,12 +258,28 @@ impl UpdateLog {
     }
 }
 
-/// Forward pass of `model` on the training pairs, with its metrics.
+/// Forward pass of `model` on a set of pairs, with its residual and metrics
+/// (on the host in canonical arithmetic with [`Passes::Host`]).
 fn forward_on(model: &TwoLayer, batch: &DeviceBatch) -> TrainForward {
-    let forward = model.forward(batch);
-    let residual = residual(forward.output.clone(), batch.targets.clone());
-    let evaluation = evaluate(&forward.output, &residual, batch);
-    TrainForward { forward, residual, evaluation }
+    if model.passes == Passes::Burn {
+        let forward = model.forward(batch);
+        let residual = residual(forward.output.clone(), batch.targets.clone());
+        let evaluation = evaluate(&forward.output, &residual, batch);
+        let max_output = forward.output.clone().abs().max().into_scalar::<f64>();
+        return TrainForward { forward, residual, evaluation, max_output };
+    }
+    let (features, output) = model.forward_host(batch);
+    let shape = model.shape();
+    let (n, m, k) = (batch.len, shape.modulus, shape.width);
+    let labels = &batch.pairs.labels;
+    let r = residual_host(&output, labels, m);
+    let evaluation = evaluate_host(&output, &r, labels, m);
+    let max_output = output.iter().fold(0.0f32, |top, o| top.max(o.abs())) as f64;
+    let device = batch.targets.device();
+    let tensor =
+        |values: Vec<f32>, cols: usize| Tensor::from_data(burn::tensor::TensorData::new(values, [n, cols]), &device);
+    let forward = crate::model::Forward { features: tensor(features, k), output: tensor(output, m) };
+    TrainForward { forward, residual: tensor(r, m), evaluation, max_output }
 }
 
 /// Loss and accuracy of `model` on a set of pairs.
@@ -279,6 +316,7 @@ impl Trainer {
             },
             model,
             unrecorded: false,
+            max_output: f64::NAN,
         }
     }
 
@@ -296,7 +334,7 @@ impl Trainer {
         let epoch = self.optimizer.steps as usize;
         let theta = self.model.clone();
         let pending = std::mem::take(&mut self.unrecorded);
-        let Self { model, train_batch, test_batch, optimizer, updates, unrecorded, .. } = self;
+        let Self { model, train_batch, test_batch, optimizer, updates, unrecorded, max_output, .. } = self;
         let Optimizer { config, w: w_moments, v: v_moments, steps } = optimizer;
         let (config, t, theta) = (*config, *steps + 1, &theta);
         std::thread::scope(|lanes| {
@@ -307,12 +345,13 @@ impl Trainer {
                 let test = evaluate_on(theta, test_batch);
                 let step = residual_from_lane_a.recv().expect("lane A sends its residual or panics");
                 let v_next = step.map(|(d_output, features)| {
-                    config.step(t, theta.v.val(), v_gradient(d_output, features), v_moments)
+                    config.step(t, theta.v.val(), v_gradient(theta.passes, d_output, features), v_moments)
                 });
                 (test, v_next)
             });
             let forward = forward_on(model, train_batch);
             let train = forward.evaluation;
+            *max_output = forward.max_output;
             let d_output = (!last && train.loss.is_finite()).then(|| output_gradient(forward.residual, train_batch));
             let to_lane_b = d_output.clone().map(|d| (d, forward.forward.features));
             send_residual.send(to_lane_b).expect("lane B waits for it");
@@ -365,13 +404,24 @@ impl Trainer {
 /// Train from `start` as `spec` says, calling `on_row` after each log row.
 pub fn train(spec: &TrainSpec, start: &Start, on_row: &mut dyn FnMut(&EpochRow)) -> TrainOutput {
     let mut trainer = Trainer::new(spec, start);
-    let mut output =
-        TrainOutput { metrics: Metrics::default(), checkpoints: Vec::new(), diverged_at: None, levels: Vec::new() };
+    let mut output = TrainOutput {
+        metrics: Metrics::default(),
+        checkpoints: Vec::new(),
+        diverged_at: None,
+        collapsed_at: None,
+        levels: Vec::new(),
+    };
+    let floor = collapse_floor(spec.modulus);
     let mut level_log = spec.level;
     for epoch in 0..=spec.epochs {
         let row = trainer.epoch(epoch == spec.epochs);
         output.metrics.rows.push(row);
         on_row(&row);
+        if trainer.max_output < floor {
+            // Row t is logged; nothing is computed on the collapsed θ_t.
+            output.collapsed_at = Some(epoch);
+            break;
+        }
         if let Some(log) = level_log.filter(|log| epoch <= log.until) {
             let features = crate::features::rows(&trainer.updates.w_prev, &spec.shape(), &start.split.train);
             let level = level::level(&features, spec.width);

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The same bits on every CPU (docs/methods.md, "Numerics scheme"): small runs
+# of both activations (M = 23, K = 256, 50 epochs, ρ every epoch, Theorem 6
+# at epochs 25 and 50) made natively and then
+#   - on each kernel path this CPU runs (LOCKIN_KERNELS=avx512/avx2/scalar),
+#   - under Debian's qemu-user as a CPU without AVX-512 (-cpu Haswell) and
+#     one without AVX/FMA (-cpu Nehalem, where FMA is done in software),
+#   - on one CPU (taskset -c 0),
+#   - with other cache sizes in /sys (a private mount namespace, where root),
+# and every output file compared byte for byte with the native run.
+# Usage: scripts/numerics/bit-test.sh [LOCKIN_BINARY]   (default: builds target/debug/lockin)
+# Installs qemu-user where missing (Debian). Exits 1 if any file differs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin=${1:-}
+if [[ -z $bin ]]; then
+  cargo build --quiet --bin lockin
+  bin=target/debug/lockin
+fi
+bin=$(realpath "$bin")
+if ! command -v qemu-x86_64 >/dev/null 2>&1 && [[ $(uname -m) == x86_64 ]]; then
+  echo "bit-test: installing qemu-user" >&2
+  if [[ $(id -u) == 0 ]]; then apt-get update -qq && apt-get install -y -qq qemu-user >/dev/null
+  else sudo apt-get update -qq && sudo apt-get install -y -qq qemu-user >/dev/null; fi
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# One variant: run both activations with `prefix` (a command line prefix, may
+# be empty) and extra environment; normalise away the wall time.
+variant() {
+  local name=$1; shift
+  local out=$work/$name
+  mkdir -p "$out"
+  for act in sqr relu; do
+    env "$@" "$bin" run --activation "$act" --modulus 23 --width 256 --epochs 50 --window 10 \
+      --checkpoints 25,50 --level-until 50 --quiet --out "$out/$act" >"$out/$act.stdout"
+    env "$@" "$bin" theorem6 --run "$out/$act" --epochs 25,50 --pairs 20 >"$out/$act.theorem6"
+    grep -v wall_seconds "$out/$act/summary.json" >"$out/$act/summary.figures"
+    rm "$out/$act/summary.json" "$out/$act/DONE"
+    printf '%-12s %-5s %s\n' "$name" "$act" "$(grep '^numerics' "$out/$act.stdout")"
+    rm "$out/$act.stdout"
+  done
+}
+
+variant native
+status=0
+compare() {
+  if diff -r -q "$work/native" "$work/$1" >/dev/null; then
+    echo "$1: every file identical to the native run"
+  else
+    echo "$1: DIFFERS from the native run:"
+    diff -r -q "$work/native" "$work/$1" | sed 's/^/  /' || true
+    status=1
+  fi
+}
+for path in avx512 avx2 scalar; do
+  variant "path-$path" LOCKIN_KERNELS=$path
+  compare "path-$path"
+done
+if command -v qemu-x86_64 >/dev/null 2>&1; then
+  for cpu in Haswell Nehalem; do
+    variant "qemu-$cpu" QEMU_CPU=$cpu qemu-x86_64
+    compare "qemu-$cpu"
+  done
+else
+  echo "qemu-x86_64 missing: emulated CPUs not tested"; status=1
+fi
+variant one-cpu taskset -c 0
+compare one-cpu
+if [[ $(id -u) == 0 ]] && unshare -m true 2>/dev/null; then
+  # Other cache sizes: every cache size file reads 4K, in a private namespace.
+  echo 4K >"$work/size"
+  mounts=""
+  for f in /sys/devices/system/cpu/cpu*/cache/index*/size; do mounts+="mount --bind $work/size $f; "; done
+  mkdir -p "$work/caches"
+  unshare -m bash -c "$mounts cat /sys/devices/system/cpu/cpu0/cache/index2/size >$work/caches/seen; \
+    $(declare -f variant); work=$work bin=$bin; variant small-caches"
+  echo "small-caches: /sys reported L2 = $(cat "$work/caches/seen")"
+  rm -r "$work/caches"
+  compare small-caches
+else
+  echo "not root or no unshare: cache sizes not varied"
+fi
+exit $status

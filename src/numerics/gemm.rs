@@ -1,0 +1,500 @@
+//! The canonical matrix product (docs/methods.md, "Numerics scheme"):
+//! C = A·B with every entry c_ij = fma(a_i,k−1, b_k−1,j, … fma(a_i0, b_0j, 0)),
+//! the FMA chain over k in index order. The kernels vectorise across the
+//! columns of C (each SIMD lane holds its own entry's chain) and across
+//! k-blocks reload the partial sums, so neither the vector width, nor the
+//! register blocking, nor the cache blocking, nor a split of the rows over
+//! threads changes a single bit. One generic body is compiled per
+//! instruction set (AVX-512, AVX2 + FMA, the target's default: NEON on
+//! aarch64, or plain x86-64 whose `mul_add` is a software FMA).
+
+use std::ops::Range;
+
+use super::KernelPath;
+
+/// Entries of k per block: the partial sums go back to C between blocks.
+const KC: usize = 384;
+/// Rows of A per group: MC × KC entries stay in L2 while the column blocks
+/// sweep them (a multiple of every register block's rows: 6, 8, 12).
+const MC: usize = 96;
+
+/// A floating-point type the kernels compute in.
+pub trait Element: Copy + Default + PartialEq + Send + Sync + std::fmt::Debug + 'static {
+    /// a·b + c with one rounding.
+    fn fma(self, b: Self, c: Self) -> Self;
+    /// The product on `path` (the instantiation's register block suits the type).
+    fn product(path: KernelPath, p: &Problem<'_, Self>, c: &mut [Self]);
+}
+
+/// One product: rows `rows` of A·B, where A has `k` columns (row-major,
+/// row stride k) and B is k×n (row-major). With `lower`, only the entries
+/// j ≤ i are wanted (others may be computed or left 0).
+pub struct Problem<'a, T> {
+    a: &'a [T],
+    /// Distance in `a` between rows, and between columns, of A.
+    a_strides: (usize, usize),
+    b: &'a [T],
+    k: usize,
+    n: usize,
+    rows: Range<usize>,
+    lower: bool,
+}
+
+/// C = A·B for A m×k and B k×n, row-major; C is m×n row-major.
+pub fn matmul<T: Element>(a: &[T], b: &[T], m: usize, k: usize, n: usize) -> Vec<T> {
+    product_rows(a, (k, 1), b, k, n, 0..m, false)
+}
+
+/// C = Aᵀ·B for A k×m and B k×n, row-major; C is m×n row-major. The same
+/// chains as `matmul` of Aᵀ (fma is symmetric in its factors), without
+/// forming Aᵀ: for a tall A and a narrow B, such as Fᵀ·∂L/∂o.
+pub fn matmul_tn<T: Element>(a: &[T], b: &[T], m: usize, k: usize, n: usize) -> Vec<T> {
+    assert_eq!(a.len(), k * m, "matmul_tn: A is k × m");
+    product_rows(a, (1, m), b, k, n, 0..m, false)
+}
+
+/// Rows `rows` of X·Xᵀ for X with `k` columns, given `xt` = Xᵀ (k×n,
+/// n = rows of X), entries j ≤ i only (the rest 0 or computed): row-major
+/// [rows.len(), n].
+pub fn lower_gram_rows<T: Element>(x: &[T], xt: &[T], k: usize, n: usize, rows: Range<usize>) -> Vec<T> {
+    product_rows(x, (k, 1), xt, k, n, rows, true)
+}
+
+fn product_rows<T: Element>(
+    a: &[T],
+    a_strides: (usize, usize),
+    b: &[T],
+    k: usize,
+    n: usize,
+    rows: Range<usize>,
+    lower: bool,
+) -> Vec<T> {
+    let a_end = (rows.end.max(1) - 1) * a_strides.0 + (k.max(1) - 1) * a_strides.1;
+    assert!((rows.is_empty() || k == 0 || a.len() > a_end) && b.len() == k * n, "matmul: operand sizes do not match");
+    let mut c = vec![T::default(); rows.len() * n];
+    if !rows.is_empty() && n > 0 && k > 0 {
+        T::product(KernelPath::current(), &Problem { a, a_strides, b, k, n, rows, lower }, &mut c);
+    }
+    c
+}
+
+impl Element for f32 {
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+
+    fn product(path: KernelPath, p: &Problem<'_, Self>, c: &mut [Self]) {
+        match path {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `KernelPath::current` only selects paths the CPU supports.
+            KernelPath::Avx512 => unsafe { x86::avx512_f32(p, c) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            KernelPath::Avx2 => unsafe { x86::avx2_f32(p, c) },
+            _ => drive::<f32, Portable<16>, 4>(p, c),
+        }
+    }
+}
+
+impl Element for f64 {
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+
+    fn product(path: KernelPath, p: &Problem<'_, Self>, c: &mut [Self]) {
+        match path {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `KernelPath::current` only selects paths the CPU supports.
+            KernelPath::Avx512 => unsafe { x86::avx512_f64(p, c) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            KernelPath::Avx2 => unsafe { x86::avx2_f64(p, c) },
+            _ => drive::<f64, Portable<8>, 4>(p, c),
+        }
+    }
+}
+
+/// A register block: RB rows × NB columns of C over one k-block, each
+/// entry's chain continued in its own SIMD lane.
+trait Micro<T> {
+    /// Columns per block.
+    const NB: usize;
+
+    /// # Safety
+    /// `a` points at RB rows (stride `lda`) of ≥ kc readable entries; `b` at
+    /// kc rows (stride NB, packed) of NB entries; `c` at RB rows (stride ldc) of
+    /// ≥ NB writable entries; the CPU supports the kernel's instructions.
+    unsafe fn micro<const RB: usize>(a: *const T, lda: (usize, usize), b: *const T, block: &Block, c: *mut T);
+}
+
+/// The blocked loops (GotoBLAS's order): for each k-block of [`KC`], B's
+/// rows are packed once ([`pack_panel`]); for each group of [`MC`] rows of
+/// A (kept in L2), each column block of NB (kept in L1) is swept by row
+/// blocks of R (then 4, 2, 1 for the remainder). Where n is not a multiple
+/// of NB, B (as it is packed) and C are padded with zero columns.
+#[inline(always)]
+fn drive<T: Element, K: Micro<T>, const R: usize>(p: &Problem<'_, T>, c: &mut [T]) {
+    let nb = K::NB;
+    let (k, n) = (p.k, p.n);
+    let padded = n.div_ceil(nb) * nb;
+    let mut c_padded = if padded == n { Vec::new() } else { vec![T::default(); p.rows.len() * padded] };
+    let out: &mut [T] = if padded == n { c } else { &mut c_padded };
+    let mut packed = Vec::new();
+    for k0 in (0..k).step_by(KC) {
+        let block = Block { k0, kc: KC.min(k - k0), ldc: padded, first: k0 == 0 };
+        pack_panel(p.b, n, &block, padded, nb, &mut packed);
+        for g in p.rows.clone().step_by(MC) {
+            let group = g..(g + MC).min(p.rows.end);
+            let col_end = if p.lower { padded.min(group.end.div_ceil(nb) * nb) } else { padded };
+            for j in (0..col_end).step_by(nb) {
+                let b = &packed[j * block.kc..];
+                let mut i = group.start;
+                i = row_blocks::<T, K, R>(p, b, &block, j, i..group.end, out);
+                i = row_blocks::<T, K, 4>(p, b, &block, j, i..group.end, out);
+                i = row_blocks::<T, K, 2>(p, b, &block, j, i..group.end, out);
+                row_blocks::<T, K, 1>(p, b, &block, j, i..group.end, out);
+            }
+        }
+    }
+    if padded != n {
+        for (dst, src) in c.chunks_exact_mut(n).zip(c_padded.chunks_exact(padded)) {
+            dst.copy_from_slice(&src[..n]);
+        }
+    }
+}
+
+/// One k-block of a product.
+struct Block {
+    k0: usize,
+    kc: usize,
+    ldc: usize,
+    first: bool,
+}
+
+/// Copy rows k0..k0+kc of B (k×n) into `packed`, one kc × nb block of
+/// columns after another (block j holds columns j·nb ..), zero beyond
+/// column n: a register block then reads its B entries in order.
+#[inline(always)]
+fn pack_panel<T: Element>(b: &[T], n: usize, block: &Block, padded: usize, nb: usize, packed: &mut Vec<T>) {
+    packed.clear();
+    packed.resize(block.kc * padded, T::default());
+    for (chunk, j) in packed.chunks_exact_mut(block.kc * nb).zip((0..padded).step_by(nb)) {
+        let width = nb.min(n.saturating_sub(j));
+        for (q, dst) in chunk.chunks_exact_mut(nb).enumerate() {
+            let row = (block.k0 + q) * n + j;
+            dst[..width].copy_from_slice(&b[row..row + width]);
+        }
+    }
+}
+
+/// Row blocks of `RB` rows of `rows` at column block `j` while they fit
+/// (with `lower`, only those that reach the diagonal); returns the first row left.
+#[inline(always)]
+fn row_blocks<T: Element, K: Micro<T>, const RB: usize>(
+    p: &Problem<'_, T>,
+    b: &[T],
+    block: &Block,
+    j: usize,
+    rows: Range<usize>,
+    out: &mut [T],
+) -> usize {
+    let mut i = rows.start;
+    while i + RB <= rows.end {
+        if !p.lower || j < i + RB {
+            let a = &p.a[i * p.a_strides.0 + block.k0 * p.a_strides.1..];
+            let offset = (i - p.rows.start) * block.ldc + j;
+            // SAFETY: rows i..i+RB of A have k ≥ k0 + kc entries each (at
+            // its strides); the packed block `b` has kc rows of NB entries; C
+            // has RB rows of ldc ≥ j + NB entries from `offset`; the caller
+            // chose K for this CPU.
+            unsafe { K::micro::<RB>(a.as_ptr(), p.a_strides, b.as_ptr(), block, out[offset..].as_mut_ptr()) };
+        }
+        i += RB;
+    }
+    i
+}
+
+/// The register block in plain Rust: `mul_add` per entry, vectorised by
+/// the compiler for the target (NEON on aarch64; a software FMA on an
+/// x86-64 without FMA).
+struct Portable<const NB: usize>;
+
+impl<T: Element, const NB: usize> Micro<T> for Portable<NB> {
+    const NB: usize = NB;
+
+    #[inline(always)]
+    unsafe fn micro<const RB: usize>(a: *const T, lda: (usize, usize), b: *const T, block: &Block, c: *mut T) {
+        let ldc = block.ldc;
+        let mut acc = [[T::default(); NB]; RB];
+        if !block.first {
+            for (r, row) in acc.iter_mut().enumerate() {
+                // SAFETY: the caller's contract.
+                *row = unsafe { (c.wrapping_add(r * ldc) as *const [T; NB]).read_unaligned() };
+            }
+        }
+        for q in 0..block.kc {
+            // SAFETY: the caller's contract.
+            let bv = unsafe { (b.wrapping_add(q * NB) as *const [T; NB]).read_unaligned() };
+            for (r, row) in acc.iter_mut().enumerate() {
+                // SAFETY: the caller's contract.
+                let x = unsafe { *a.wrapping_add(r * lda.0 + q * lda.1) };
+                for j in 0..NB {
+                    row[j] = x.fma(bv[j], row[j]);
+                }
+            }
+        }
+        for (r, row) in acc.iter().enumerate() {
+            // SAFETY: the caller's contract.
+            unsafe { (c.wrapping_add(r * ldc) as *mut [T; NB]).write_unaligned(*row) };
+        }
+    }
+}
+
+/// The x86-64 register blocks, written with the vector FMA intrinsics
+/// (compilers keep 512-bit code at 256 bits unless told): each lane of an
+/// accumulator is one entry's chain, so they give the portable kernel's bits.
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    use super::{Block, Micro, Problem, drive};
+
+    macro_rules! kernel {
+        ($name:ident, $t:ty, $feature:literal, $zero:ident, $load:ident, $store:ident, $set1:ident, $fmadd:ident,
+         $lanes:literal, $nv:literal, $rows:literal, $entry:ident) => {
+            struct $name;
+
+            impl Micro<$t> for $name {
+                const NB: usize = $lanes * $nv;
+
+                #[inline(always)]
+                unsafe fn micro<const RB: usize>(
+                    a: *const $t,
+                    lda: (usize, usize),
+                    b: *const $t,
+                    block: &Block,
+                    c: *mut $t,
+                ) {
+                    #[target_feature(enable = $feature)]
+                    unsafe fn body<const RB: usize>(
+                        a: *const $t,
+                        lda: (usize, usize),
+                        b: *const $t,
+                        block: &Block,
+                        c: *mut $t,
+                    ) {
+                        let ldc = block.ldc;
+                        let mut acc = [[$zero(); $nv]; RB];
+                        if !block.first {
+                            for r in 0..RB {
+                                for v in 0..$nv {
+                                    // SAFETY: the caller's contract.
+                                    acc[r][v] = unsafe { $load(c.wrapping_add(r * ldc + v * $lanes)) };
+                                }
+                            }
+                        }
+                        for q in 0..block.kc {
+                            let mut bv = [$zero(); $nv];
+                            for v in 0..$nv {
+                                // SAFETY: the caller's contract.
+                                bv[v] = unsafe { $load(b.wrapping_add(q * ($lanes * $nv) + v * $lanes)) };
+                            }
+                            for r in 0..RB {
+                                // SAFETY: the caller's contract.
+                                let x = $set1(unsafe { *a.wrapping_add(r * lda.0 + q * lda.1) });
+                                for v in 0..$nv {
+                                    acc[r][v] = $fmadd(x, bv[v], acc[r][v]);
+                                }
+                            }
+                        }
+                        for r in 0..RB {
+                            for v in 0..$nv {
+                                // SAFETY: the caller's contract.
+                                unsafe { $store(c.wrapping_add(r * ldc + v * $lanes), acc[r][v]) };
+                            }
+                        }
+                    }
+                    // SAFETY: the caller's contract (the CPU has the features).
+                    unsafe { body::<RB>(a, lda, b, block, c) }
+                }
+            }
+
+            /// The product on this path.
+            ///
+            /// # Safety
+            /// The CPU supports the path's instructions.
+            #[target_feature(enable = $feature)]
+            pub(super) unsafe fn $entry(p: &Problem<'_, $t>, c: &mut [$t]) {
+                drive::<$t, $name, $rows>(p, c)
+            }
+        };
+    }
+
+    kernel!(
+        Avx512F32,
+        f32,
+        "avx512f,fma",
+        _mm512_setzero_ps,
+        _mm512_loadu_ps,
+        _mm512_storeu_ps,
+        _mm512_set1_ps,
+        _mm512_fmadd_ps,
+        16,
+        1,
+        12,
+        avx512_f32
+    );
+    kernel!(
+        Avx512F64,
+        f64,
+        "avx512f,fma",
+        _mm512_setzero_pd,
+        _mm512_loadu_pd,
+        _mm512_storeu_pd,
+        _mm512_set1_pd,
+        _mm512_fmadd_pd,
+        8,
+        2,
+        8,
+        avx512_f64
+    );
+    kernel!(
+        Avx2F32,
+        f32,
+        "avx2,fma",
+        _mm256_setzero_ps,
+        _mm256_loadu_ps,
+        _mm256_storeu_ps,
+        _mm256_set1_ps,
+        _mm256_fmadd_ps,
+        8,
+        2,
+        6,
+        avx2_f32
+    );
+    kernel!(
+        Avx2F64,
+        f64,
+        "avx2,fma",
+        _mm256_setzero_pd,
+        _mm256_loadu_pd,
+        _mm256_storeu_pd,
+        _mm256_set1_pd,
+        _mm256_fmadd_pd,
+        4,
+        2,
+        6,
+        avx2_f64
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn random<T: From<f32>>(len: usize, seed: u64) -> Vec<T> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        (0..len).map(|_| T::from(rng.random_range(-1.0f32..1.0))).collect()
+    }
+
+    /// The definition, one entry at a time with `mul_add`.
+    fn reference<T: Element>(a: &[T], b: &[T], m: usize, k: usize, n: usize) -> Vec<T> {
+        let mut c = vec![T::default(); m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k).fold(T::default(), |acc, q| a[i * k + q].fma(b[q * n + j], acc));
+            }
+        }
+        c
+    }
+
+    fn bits_equal<T: Element>(path: KernelPath, m: usize, k: usize, n: usize, seed: u64)
+    where
+        T: From<f32>,
+    {
+        let (a, b) = (random::<T>(m * k, seed), random::<T>(k * n, seed + 1));
+        let mut c = vec![T::default(); m * n];
+        T::product(path, &Problem { a: &a, a_strides: (k, 1), b: &b, k, n, rows: 0..m, lower: false }, &mut c);
+        assert_eq!(c, reference(&a, &b, m, k, n), "{path:?} {m}×{k}×{n}");
+        let a_t = super::super::transpose(&a, m, k);
+        let mut c_tn = vec![T::default(); m * n];
+        let tn = Problem { a: &a_t, a_strides: (1, m), b: &b, k, n, rows: 0..m, lower: false };
+        T::product(path, &tn, &mut c_tn);
+        assert_eq!(c_tn, c, "{path:?} {m}×{k}×{n}, Aᵀ given");
+    }
+
+    /// Every path this CPU runs, on shapes with row, column and k remainders
+    /// (k > KC continues the chain across blocks), gives the reference bits.
+    #[test]
+    fn every_path_gives_the_reference_bits() {
+        let shapes = [(1, 1, 1), (7, 3, 5), (19, 300, 71), (13, 600, 33), (9, 257, 16)];
+        for path in KernelPath::ALL.into_iter().filter(|p| p.supported()) {
+            for (s, &(m, k, n)) in shapes.iter().enumerate() {
+                bits_equal::<f32>(path, m, k, n, s as u64);
+                bits_equal::<f64>(path, m, k, n, s as u64);
+            }
+        }
+    }
+
+    /// The reference is the product: within f32 rounding of an f64 sum.
+    #[test]
+    fn the_product_is_a_product() {
+        let (m, k, n) = (5, 40, 6);
+        let (a, b) = (random::<f32>(m * k, 3), random::<f32>(k * n, 4));
+        let c = matmul(&a, &b, m, k, n);
+        for i in 0..m {
+            for j in 0..n {
+                let exact: f64 = (0..k).map(|q| a[i * k + q] as f64 * b[q * n + j] as f64).sum();
+                approx::assert_abs_diff_eq!(c[i * n + j] as f64, exact, epsilon = 1e-5);
+            }
+        }
+    }
+
+    /// Split rows and the lower-triangle variant give the same entries.
+    #[test]
+    fn row_splits_and_lower_triangle_agree() {
+        let (n, k) = (45, 300);
+        let x = random::<f32>(n * k, 8);
+        let xt = super::super::transpose(&x, n, k);
+        let full = matmul(&x, &xt, n, k, n);
+        let top = lower_gram_rows(&x, &xt, k, n, 0..20);
+        let bottom = lower_gram_rows(&x, &xt, k, n, 20..45);
+        for i in 0..n {
+            let row = if i < 20 { &top[i * n..][..n] } else { &bottom[(i - 20) * n..][..n] };
+            assert_eq!(&row[..=i], &full[i * n..][..=i], "row {i}");
+        }
+    }
+}
+#[cfg(test)]
+mod timing {
+    /// `cargo test --lib time_shapes -- --ignored --nocapture`: the kernels beside burn's GEMM on the epoch's shapes.
+    #[test]
+    #[ignore]
+    fn time_shapes() {
+        for (m, k, n) in [(2016, 2048, 71), (2048, 2016, 71), (71, 2016, 2048), (256, 71, 2048), (2016, 2048, 2016)] {
+            let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
+            let mut best = f64::MAX;
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                std::hint::black_box(super::matmul(&a, &b, m, k, n));
+                best = best.min(t.elapsed().as_secs_f64());
+            }
+            eprintln!("{m}x{k}x{n}: {:.2} ms, {:.1} GFLOP/s", best * 1e3, 2.0 * (m * k * n) as f64 / best / 1e9);
+            let device = crate::backend::Backend::Flex.device();
+            use burn::tensor::{Tensor, TensorData};
+            let ta = Tensor::<2>::from_data(TensorData::new(a.clone(), [m, k]), &device);
+            let tb = Tensor::<2>::from_data(TensorData::new(b.clone(), [k, n]), &device);
+            let mut best = f64::MAX;
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                std::hint::black_box(ta.clone().matmul(tb.clone()).into_data());
+                best = best.min(t.elapsed().as_secs_f64());
+            }
+            eprintln!("   burn: {:.2} ms, {:.1} GFLOP/s", best * 1e3, 2.0 * (m * k * n) as f64 / best / 1e9);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Canonical arithmetic (docs/methods.md, "Numerics scheme"): every
+//! reduction whose result reaches a log, a checkpoint or a verdict is
+//! computed in one fixed order that no SIMD width, cache size, blocking or
+//! thread split can change, so a run gives the same bits on every CPU.
+//!
+//! - Products ([`matmul`]): each entry is the fused-multiply-add chain over
+//!   k in index order, starting from 0. FMA rounds once on every ISA, so
+//!   vectorising across output entries (never across k) and continuing the
+//!   chain across k-blocks gives the same bits on AVX-512, AVX2 + FMA,
+//!   NEON and the scalar path.
+//! - f64 sums ([`dot`]): eight lanes written into the code, added in order.
+//! - Decompositions: a cyclic Jacobi eigensolver ([`eigen`]) and a
+//!   Cholesky factorisation with its solves ([`cholesky`]), each a fixed
+//!   sequence of IEEE operations.
+//! - Transcendental functions from the pure-Rust `libm` crate, never the
+//!   platform's (glibc picks FMA variants of `log`/`exp` at run time).
+
+pub mod cholesky;
+pub mod eigen;
+mod gemm;
+
+pub use gemm::{Element, lower_gram_rows, matmul, matmul_tn};
+
+/// Name and version of the numerics scheme: part of every run's identity
+/// (cache key, `spec.json`, `DONE`), so a run made under another scheme is
+/// never read as this one. The wgpu backend does not follow it.
+pub const SCHEME: &str = "canonical-1";
+
+/// The numerics scheme a backend's runs are made under.
+pub fn scheme_of(backend: crate::backend::Backend) -> &'static str {
+    match backend {
+        crate::backend::Backend::Wgpu => "wgpu-platform",
+        _ => SCHEME,
+    }
+}
+
+/// Which instruction set the product kernels run on. Every path gives the
+/// same bits; only the speed differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelPath {
+    /// x86-64 with AVX-512F and FMA.
+    Avx512,
+    /// x86-64 with AVX2 and FMA.
+    Avx2,
+    /// aarch64 NEON (always has fused multiply-add).
+    Neon,
+    /// Plain Rust, `mul_add` per entry (a software FMA where the CPU has none).
+    Scalar,
+}
+
+impl KernelPath {
+    /// The fastest path this CPU supports, or the one `LOCKIN_KERNELS`
+    /// (`avx512`, `avx2`, `neon`, `scalar`) names when it is supported.
+    pub fn current() -> Self {
+        static PATH: std::sync::OnceLock<KernelPath> = std::sync::OnceLock::new();
+        *PATH.get_or_init(|| {
+            let forced = std::env::var("LOCKIN_KERNELS").ok().and_then(|name| Self::from_name(&name));
+            forced.filter(|p| p.supported()).unwrap_or_else(Self::best)
+        })
+    }
+
+    /// The path named `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Every path, fastest first.
+    pub const ALL: [KernelPath; 4] = [KernelPath::Avx512, KernelPath::Avx2, KernelPath::Neon, KernelPath::Scalar];
+
+    /// The fastest supported path.
+    fn best() -> Self {
+        Self::ALL.into_iter().find(|p| p.supported()).unwrap_or(KernelPath::Scalar)
+    }
+
+    /// Whether this CPU can run the path.
+    pub fn supported(self) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            KernelPath::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma")
+            }
+            #[cfg(target_arch = "x86_64")]
+            KernelPath::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+            }
+            #[cfg(target_arch = "aarch64")]
+            KernelPath::Neon => true,
+            KernelPath::Scalar => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// Its name, as `lockin run` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelPath::Avx512 => "avx512",
+            KernelPath::Avx2 => "avx2",
+            KernelPath::Neon => "neon",
+            KernelPath::Scalar => "scalar",
+        }
+    }
+}
+
+/// Dot product in f64 (of f32 or f64 entries) with eight lanes written into
+/// the code: lane l sums the products at indices ≡ l (mod 8) in order, the
+/// lanes are added 0..8 in order, then the tail. No FMA: a product rounds,
+/// then the add rounds, on every ISA.
+pub fn dot<X: Copy + Into<f64>, Y: Copy + Into<f64>>(x: &[X], y: &[Y]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let tail: f64 = xc.remainder().iter().zip(yc.remainder()).map(|(&a, &b)| a.into() * b.into()).sum();
+    for (a, b) in xc.zip(yc) {
+        for k in 0..8 {
+            acc[k] += a[k].into() * b[k].into();
+        }
+    }
+    acc.iter().sum::<f64>() + tail
+}
+
+/// Row-major transpose of a `rows × cols` matrix.
+pub fn transpose<T: Copy + Default>(x: &[T], rows: usize, cols: usize) -> Vec<T> {
+    let mut out = vec![T::default(); x.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = x[r * cols + c];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_handles_remainders() {
+        let x: Vec<f64> = (0..19).map(|i| i as f64).collect();
+        let expected: f64 = x.iter().map(|v| v * v).sum();
+        assert_eq!(dot(&x, &x), expected);
+    }
+
+    #[test]
+    fn transpose_round_trips() {
+        let x: Vec<f32> = (0..6).map(|i| i as f32).collect();
+        assert_eq!(transpose(&x, 2, 3), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+        assert_eq!(transpose(&transpose(&x, 2, 3), 3, 2), x);
+    }
+
+    #[test]
+    fn paths_have_names() {
+        for p in KernelPath::ALL {
+            assert_eq!(KernelPath::from_name(p.name()), Some(p));
+        }
+        assert!(KernelPath::Scalar.supported());
+        assert!(KernelPath::current().supported());
+    }
+}
