@@ -26,6 +26,9 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# qemu's notes on CPU features its emulator leaves out.
+quiet_qemu() { grep -v "TCG doesn't support requested feature" || true; }
+
 # One variant: run both activations with `prefix` (a command line prefix, may
 # be empty) and extra environment; normalise away the wall time.
 variant() {
@@ -34,8 +37,8 @@ variant() {
   mkdir -p "$out"
   for act in sqr relu; do
     env "$@" "$bin" run --activation "$act" --modulus 23 --width 256 --epochs 50 --window 10 \
-      --checkpoints 25,50 --level-until 50 --quiet --out "$out/$act" >"$out/$act.stdout"
-    env "$@" "$bin" theorem6 --run "$out/$act" --epochs 25,50 --pairs 20 >"$out/$act.theorem6"
+      --checkpoints 25,50 --level-until 50 --quiet --out "$out/$act" >"$out/$act.stdout" 2> >(quiet_qemu >&2)
+    env "$@" "$bin" theorem6 --run "$out/$act" --epochs 25,50 --pairs 20 >"$out/$act.theorem6" 2> >(quiet_qemu >&2)
     grep -v wall_seconds "$out/$act/summary.json" >"$out/$act/summary.figures"
     rm "$out/$act/summary.json" "$out/$act/DONE"
     printf '%-12s %-5s %s\n' "$name" "$act" "$(grep '^numerics' "$out/$act.stdout")"
@@ -56,6 +59,12 @@ compare() {
 }
 for path in avx512 avx2 scalar; do
   variant "path-$path" LOCKIN_KERNELS=$path
+  if ! grep -q "kernels: $path" <(printf '%s\n' "$(ls "$work/path-$path")") && \
+     [[ $("$bin" run --help >/dev/null; LOCKIN_KERNELS=$path "$bin" run --modulus 5 --width 4 --epochs 1 --window 1 \
+          --quiet --out "$work/probe-$path" | grep -o 'kernels: [a-z0-9]*') != "kernels: $path" ]]; then
+    echo "path-$path: this CPU cannot run $path; the run above used the best path it has"
+  fi
+  rm -rf "$work/probe-$path"
   compare "path-$path"
 done
 if command -v qemu-x86_64 >/dev/null 2>&1; then
@@ -69,12 +78,16 @@ fi
 variant one-cpu taskset -c 0
 compare one-cpu
 if [[ $(id -u) == 0 ]] && unshare -m true 2>/dev/null; then
-  # Other cache sizes: every cache size file reads 4K, in a private namespace.
-  echo 4K >"$work/size"
+  # Other cache sizes, in a private namespace: L1 16K, L2 256K, L3 4096K
+  # (this machine's are larger).
   mounts=""
-  for f in /sys/devices/system/cpu/cpu*/cache/index*/size; do mounts+="mount --bind $work/size $f; "; done
+  for f in /sys/devices/system/cpu/cpu*/cache/index*/size; do
+    case $f in */index0/*|*/index1/*) size=16K ;; */index2/*) size=256K ;; *) size=4096K ;; esac
+    echo "$size" >"$work/size-$size"
+    mounts+="mount --bind $work/size-$size $f; "
+  done
   mkdir -p "$work/caches"
-  unshare -m bash -c "$mounts cat /sys/devices/system/cpu/cpu0/cache/index2/size >$work/caches/seen; \
+  unshare -m bash -c "$mounts $(declare -f quiet_qemu); cat /sys/devices/system/cpu/cpu0/cache/index2/size >$work/caches/seen; \
     $(declare -f variant); work=$work bin=$bin; variant small-caches"
   echo "small-caches: /sys reported L2 = $(cat "$work/caches/seen")"
   rm -r "$work/caches"
