@@ -25,6 +25,9 @@ pub struct PhaseTimes {
     pub spectrum: f64,
     /// One [`Trainer::epoch`]: the phases above in two concurrent lanes, and the spectra.
     pub epoch: f64,
+    /// The slowest of those two-lane epochs (a slowdown such as subnormal
+    /// arithmetic late in a run shows here, not in the median).
+    pub worst_epoch: f64,
 }
 
 impl PhaseTimes {
@@ -76,6 +79,7 @@ pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes
         backward_optimizer: median(&samples[2]),
         spectrum: median(&samples[3]),
         epoch: median(&samples[4]),
+        worst_epoch: samples[4].iter().copied().fold(0.0, f64::max),
     }
 }
 

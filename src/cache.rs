@@ -30,7 +30,7 @@ const FOREIGN_STAGING_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// numerics scheme included.
 pub fn cache_key(spec: &TrainSpec) -> String {
     let identity = TrainSpec { checkpoints: Vec::new(), level: None, ..spec.clone() };
-    let scheme = crate::numerics::scheme_of(spec.backend);
+    let scheme = crate::numerics::scheme_of(spec);
     let text = serde_json::to_string(&(CODE_VERSION, scheme, identity)).expect("spec serialises");
     let tag = format!("{}-{}-eta{:e}-s{}", spec.activation.name(), spec.backend.name(), spec.eta, spec.seed);
     format!("{tag}-{:016x}", fnv1a64(text.as_bytes()))
@@ -48,9 +48,10 @@ impl Cache {
         Self { root: root.into() }
     }
 
-    /// `$LOCKIN_CACHE`, else `target/lockin/cache` in the project.
+    /// `$LOCKIN_CACHE` (set and not empty), else `target/lockin/cache` in the project.
     pub fn default_root() -> PathBuf {
         std::env::var_os("LOCKIN_CACHE")
+            .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/lockin/cache"))
     }

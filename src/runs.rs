@@ -155,7 +155,7 @@ fn levels_to_csv(levels: &[LevelRow]) -> String {
 }
 
 /// Parse `level.csv`; its epochs must be 0, 1, ... in order.
-fn levels_from_csv(text: &str) -> anyhow::Result<Vec<LevelRow>> {
+fn levels_from_csv(text: &str, every: usize) -> anyhow::Result<Vec<LevelRow>> {
     let mut lines = text.lines();
     anyhow::ensure!(lines.next() == Some("epoch,rho,rho_paper"), "line 1: not the level.csv header");
     lines
@@ -164,7 +164,7 @@ fn levels_from_csv(text: &str) -> anyhow::Result<Vec<LevelRow>> {
             let cells: Vec<&str> = line.split(',').collect();
             anyhow::ensure!(cells.len() == 3, "line {}: {} cells, expected 3", i + 2, cells.len());
             let epoch: usize = cells[0].parse().with_context(|| format!("line {}: epoch", i + 2))?;
-            anyhow::ensure!(epoch == i, "line {}: epoch {epoch}, expected {i}", i + 2);
+            anyhow::ensure!(epoch == i * every, "line {}: epoch {epoch}, expected {}", i + 2, i * every);
             let value = |c: &str| c.parse::<f64>().with_context(|| format!("line {}: {c:?} is not a number", i + 2));
             Ok(LevelRow { epoch, level: Level { rho_code: value(cells[1])?, rho_paper: value(cells[2])? } })
         })
@@ -231,7 +231,7 @@ impl Run {
             serde_json::from_str(&read("summary.json")?).with_context(|| format!("{}/summary.json", dir.display()))?;
         check_log(&spec.spec, &metrics, &summary).with_context(|| format!("{}/metrics.csv", dir.display()))?;
         let levels = match spec.spec.level {
-            Some(_) => levels_from_csv(&read("level.csv")?).with_context(|| format!("{}/level.csv", dir.display()))?,
+            Some(log) => levels_from_csv(&read("level.csv")?, log.every).with_context(|| format!("{}/level.csv", dir.display()))?,
             None => Vec::new(),
         };
         Ok(Self { dir: dir.to_path_buf(), spec: spec.spec, metrics, summary, levels })
@@ -267,8 +267,7 @@ impl Run {
         if manifest.code_version != CODE_VERSION {
             bail!("{}: trained by code version {}, this is {CODE_VERSION}", dir.display(), manifest.code_version);
         }
-        let known = [crate::numerics::SCHEME, crate::numerics::scheme_of(crate::backend::Backend::Wgpu)];
-        if !known.contains(&manifest.numerics.as_str()) {
+        if !crate::numerics::KNOWN_SCHEMES.contains(&manifest.numerics.as_str()) {
             let was = if manifest.numerics.is_empty() { "no recorded scheme" } else { manifest.numerics.as_str() };
             bail!("{}: computed under numerics {was}, not {}", dir.display(), crate::numerics::SCHEME);
         }
@@ -304,7 +303,8 @@ fn check_log(spec: &TrainSpec, metrics: &Metrics, summary: &RunSummary) -> anyho
     if let Some(row) = metrics.rows.iter().enumerate().find(|(i, r)| r.epoch != *i) {
         bail!("row {} holds epoch {}, expected {}", row.0 + 2, row.1.epoch, row.0);
     }
-    let expected = summary.diverged_at.or(summary.collapsed_at).map_or(spec.epochs + 1, |d| d + 1);
+    let stopped_at_collapse = summary.collapsed_at.filter(|_| !spec.through_collapse);
+    let expected = summary.diverged_at.or(stopped_at_collapse).map_or(spec.epochs + 1, |d| d + 1);
     if metrics.rows.len() != expected {
         bail!("{} rows, expected {expected} (epochs 0..={})", metrics.rows.len(), expected - 1);
     }
@@ -332,7 +332,7 @@ pub fn train_into(
     on_row: &mut dyn FnMut(&EpochRow),
 ) -> anyhow::Result<Run> {
     create_dir(dir)?;
-    let numerics = crate::numerics::scheme_of(spec.backend).to_string();
+    let numerics = crate::numerics::scheme_of(spec).to_string();
     let spec_file = SpecFile {
         code_version: CODE_VERSION,
         numerics: numerics.clone(),
@@ -433,6 +433,13 @@ mod tests {
         assert_ne!(lost, csv);
         assert!(refuse("metrics.csv", &lost).contains("hash mismatch"));
         assert!(refuse("DONE", "").contains("not a manifest"));
+        // Made under an older scheme or code version: never read as this one.
+        let done = std::fs::read_to_string(run_dir.join("DONE")).unwrap();
+        let unrecorded = done.replace(&format!("\"numerics\": \"{}\",", crate::numerics::SCHEME), "");
+        assert_ne!(unrecorded, done);
+        assert!(refuse("DONE", &unrecorded).contains("computed under numerics no recorded scheme, not canonical-1"));
+        let older = done.replace(&format!("\"code_version\": {CODE_VERSION}"), "\"code_version\": 3");
+        assert!(refuse("DONE", &older).contains("trained by code version 3, this is 4"));
         assert!(refuse("summary.json", "{}").contains("summary.json was changed"));
         assert!(Run::load(&run_dir).is_ok());
         assert!(Run::load(&dir.path().join("absent")).unwrap_err().to_string().contains("no DONE marker"));

@@ -85,6 +85,16 @@ struct RunArgs {
     /// Log the level metric ρ (both definitions, level.csv) for epochs 0..=N.
     #[arg(long, value_name = "N")]
     level_until: Option<usize>,
+    /// With --level-until: evaluate ρ every N epochs only.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    level_every: u64,
+    /// Experiment (docs/methods.md, "Collapse"): flush subnormal f32 values to zero
+    /// (x86 FTZ/DAZ) as GPUs do; recorded as the numerics scheme canonical-1+ftz.
+    #[arg(long)]
+    flush_subnormals: bool,
+    /// Experiment: keep training after the network collapses (its epoch is still recorded).
+    #[arg(long)]
+    through_collapse: bool,
     /// Start from these weights (safetensors: W [K,2M], V [M,K], optional train_idx/test_idx).
     #[arg(long)]
     init_from: Option<PathBuf>,
@@ -100,9 +110,9 @@ struct RunArgs {
 }
 
 /// Which numerics scheme and kernel path computed a run's numbers.
-fn numerics_line(backend: lockin::backend::Backend) -> String {
-    let scheme = lockin::numerics::scheme_of(backend);
-    match backend {
+fn numerics_line(spec: &TrainSpec) -> String {
+    let scheme = lockin::numerics::scheme_of(spec);
+    match spec.backend {
         lockin::backend::Backend::Wgpu => format!("numerics        {scheme} (burn's GPU kernels, not canonical)"),
         _ => format!(
             "numerics        {scheme} (kernels: {}, canonical order)",
@@ -136,8 +146,10 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         seed: args.seed,
         rng: args.rng,
         checkpoints: args.checkpoints,
-        level: args.level_until.map(|until| lockin::train::LevelLog { until, stop_above: None }),
+        level: args.level_until.map(|until| lockin::train::LevelLog { until, stop_above: None, every: args.level_every as usize }),
         backend: args.backend,
+        flush_subnormals: args.flush_subnormals,
+        through_collapse: args.through_collapse,
     };
     spec.validate().map_err(|e| {
         let flag = if e.field == "level" { "level-until".to_string() } else { e.field.replace('_', "-") };
@@ -163,7 +175,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         eprintln!("COLLAPSED: every output below the targets' f32 resolution at epoch {epoch}; the log stops there");
     }
     println!("run directory   {}", run.dir.display());
-    println!("{}", numerics_line(spec.backend));
+    println!("{}", numerics_line(&spec));
     println!("fire epoch      {}", s.detection.fire_epoch.map_or("never fired".into(), |e| e.to_string()));
     println!(
         "max slope       {} at epoch {}",

@@ -355,12 +355,12 @@ impl MeasureSpec {
         // Only `rho` stops the log early; `rho_paper` is then logged throughout.
         let event = |series: &str, threshold: f64| {
             let stop_above = (series == "rho").then_some(threshold);
-            is_level_series(series).then_some(LevelLog { until: e.epochs, stop_above })
+            is_level_series(series).then_some(LevelLog { until: e.epochs, stop_above, every: 1 })
         };
         match self {
             MeasureSpec::SeriesAt { series, epochs, ratios, .. } if series.iter().any(|s| is_level_series(s)) => {
                 let last = epochs.iter().chain(ratios.iter().flatten()).max().copied().unwrap_or(0);
-                Some(LevelLog { until: last, stop_above: None })
+                Some(LevelLog { until: last, stop_above: None, every: 1 })
             }
             MeasureSpec::Threshold { series, threshold, .. } => event(series, *threshold),
             MeasureSpec::Lead { from, to, .. } => {

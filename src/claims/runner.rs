@@ -146,6 +146,9 @@ pub fn train_spec(e: &Experiment, seed: u64, checkpoints: Vec<usize>, backend: B
         checkpoints,
         level: None,
         backend,
+        // Claims judge the canonical scheme and stop at a collapse.
+        flush_subnormals: false,
+        through_collapse: false,
     }
 }
 
@@ -358,8 +361,8 @@ pub fn write_results(path: &Path, results: &[ClaimResult]) -> anyhow::Result<()>
         std::fs::create_dir_all(dir)?;
     }
     let json = serde_json::json!({ "counts": counts(results), "claims": results });
-    std::fs::write(path, serde_json::to_string_pretty(&json)?)?;
-    Ok(())
+    // Written beside and renamed: a failure leaves the last good file.
+    crate::files::write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())
 }
 
 /// Whether a verification succeeded (exit status 0): no claim failed or is

@@ -26,12 +26,62 @@ pub use gemm::{Element, lower_gram_rows, matmul, matmul_tn};
 /// never read as this one. The wgpu backend does not follow it.
 pub const SCHEME: &str = "canonical-1";
 
-/// The numerics scheme a backend's runs are made under.
-pub fn scheme_of(backend: crate::backend::Backend) -> &'static str {
-    match backend {
-        crate::backend::Backend::Wgpu => "wgpu-platform",
+/// Every scheme a run directory may record (the canonical one, the wgpu
+/// backend's, and the flush-to-zero experiment's).
+pub const KNOWN_SCHEMES: [&str; 3] = [SCHEME, "wgpu-platform", "canonical-1+ftz"];
+
+/// The numerics scheme a run is made under.
+pub fn scheme_of(spec: &crate::train::TrainSpec) -> &'static str {
+    match (spec.backend, spec.flush_subnormals) {
+        (crate::backend::Backend::Wgpu, _) => KNOWN_SCHEMES[1],
+        (_, true) => KNOWN_SCHEMES[2],
         _ => SCHEME,
     }
+}
+
+/// x86's flush-to-zero and denormals-are-zero modes (MXCSR bits 15 and 6)
+/// while the guard lives, for this thread and the threads it starts (Linux
+/// copies MXCSR to a new thread): subnormal f32 results and inputs become
+/// 0, as on GPUs. An experiment outside the canonical scheme.
+pub struct FlushSubnormals {
+    #[cfg(target_arch = "x86_64")]
+    saved: u32,
+}
+
+impl FlushSubnormals {
+    /// Switch flushing on (a no-op guard where the target has no MXCSR).
+    pub fn on() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let saved = mxcsr();
+            set_mxcsr(saved | (1 << 15) | (1 << 6));
+            Self { saved }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        Self {}
+    }
+}
+
+impl Drop for FlushSubnormals {
+    fn drop(&mut self) {
+        #[cfg(target_arch = "x86_64")]
+        set_mxcsr(self.saved);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn mxcsr() -> u32 {
+    let mut value = 0u32;
+    // SAFETY: stmxcsr writes the 4-byte register into `value`.
+    unsafe { std::arch::asm!("stmxcsr [{}]", in(reg) &mut value, options(nostack)) };
+    value
+}
+
+#[cfg(target_arch = "x86_64")]
+fn set_mxcsr(value: u32) {
+    // SAFETY: ldmxcsr reads 4 bytes; `value` only changes rounding and
+    // exception-masking bits that `mxcsr` returned, plus FTZ and DAZ.
+    unsafe { std::arch::asm!("ldmxcsr [{}]", in(reg) &value, options(nostack, readonly)) };
 }
 
 /// Which instruction set the product kernels run on. Every path gives the
@@ -145,6 +195,17 @@ mod tests {
         let x: Vec<f32> = (0..6).map(|i| i as f32).collect();
         assert_eq!(transpose(&x, 2, 3), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
         assert_eq!(transpose(&transpose(&x, 2, 3), 3, 2), x);
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn flushing_turns_subnormals_to_zero_and_back() {
+        let tiny = std::hint::black_box(f32::MIN_POSITIVE);
+        assert!((tiny / 2.0) > 0.0, "IEEE keeps the subnormal");
+        let guard = FlushSubnormals::on();
+        assert_eq!(std::hint::black_box(tiny) / 2.0, 0.0, "flushed");
+        drop(guard);
+        assert!((std::hint::black_box(tiny) / 2.0) > 0.0, "restored");
     }
 
     #[test]

@@ -106,6 +106,6 @@ pub fn write_report(
     std::fs::create_dir_all(dir)?;
     let figures = figures::write_all(&dir.join("figures"), conditions, results, claims)?;
     crate::claims::runner::write_results(&dir.join("results.json"), results)?;
-    std::fs::write(dir.join("REPORT.md"), markdown::render(results, claims, &figures, header))?;
+    crate::files::write_atomic(&dir.join("REPORT.md"), markdown::render(results, claims, &figures, header).as_bytes())?;
     Ok(figures)
 }

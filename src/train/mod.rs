@@ -62,6 +62,15 @@ pub struct TrainSpec {
     pub level: Option<LevelLog>,
     /// Where the tensors live.
     pub backend: Backend,
+    /// Flush subnormal f32 values to zero (x86's FTZ and DAZ), as GPUs do:
+    /// an experiment outside the canonical scheme (docs/methods.md,
+    /// "Collapse"), never used by claims.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flush_subnormals: bool,
+    /// Keep training after a collapse (recording its epoch) instead of
+    /// stopping there: an experiment, never used by claims.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub through_collapse: bool,
 }
 
 impl Default for TrainSpec {
@@ -80,6 +89,8 @@ impl Default for TrainSpec {
             checkpoints: Vec::new(),
             level: None,
             backend: Backend::default(),
+            flush_subnormals: false,
+            through_collapse: false,
         }
     }
 }
@@ -110,6 +121,17 @@ pub struct LevelLog {
     pub until: usize,
     /// Stop once ρ (the code's definition) has reached this.
     pub stop_above: Option<f64>,
+    /// Evaluate every this many epochs (`lockin run --level-every`; claims use 1).
+    #[serde(default = "every_epoch", skip_serializing_if = "is_every_epoch")]
+    pub every: usize,
+}
+
+fn every_epoch() -> usize {
+    1
+}
+
+fn is_every_epoch(every: &usize) -> bool {
+    *every == 1
 }
 
 impl LevelLog {
@@ -120,7 +142,7 @@ impl LevelLog {
             (Some(_), None) => false,
             (Some(has), Some(needs)) => has >= needs,
         };
-        self.until >= need.until && stops_late_enough
+        self.until >= need.until && stops_late_enough && self.every == 1
     }
 
     /// The smallest log that covers both.
@@ -128,7 +150,7 @@ impl LevelLog {
         match (a, b) {
             (Some(a), Some(b)) => {
                 let stop_above = a.stop_above.zip(b.stop_above).map(|(x, y)| x.max(y));
-                Some(LevelLog { until: a.until.max(b.until), stop_above })
+                Some(LevelLog { until: a.until.max(b.until), stop_above, every: 1 })
             }
             (a, b) => a.or(b),
         }
@@ -403,6 +425,7 @@ impl Trainer {
 
 /// Train from `start` as `spec` says, calling `on_row` after each log row.
 pub fn train(spec: &TrainSpec, start: &Start, on_row: &mut dyn FnMut(&EpochRow)) -> TrainOutput {
+    let _flushing = spec.flush_subnormals.then(crate::numerics::FlushSubnormals::on);
     let mut trainer = Trainer::new(spec, start);
     let mut output = TrainOutput {
         metrics: Metrics::default(),
@@ -417,12 +440,14 @@ pub fn train(spec: &TrainSpec, start: &Start, on_row: &mut dyn FnMut(&EpochRow))
         let row = trainer.epoch(epoch == spec.epochs);
         output.metrics.rows.push(row);
         on_row(&row);
-        if trainer.max_output < floor {
-            // Row t is logged; nothing is computed on the collapsed θ_t.
+        if trainer.max_output < floor && output.collapsed_at.is_none() {
             output.collapsed_at = Some(epoch);
-            break;
+            if !spec.through_collapse {
+                // Row t is logged; nothing is computed on the collapsed θ_t.
+                break;
+            }
         }
-        if let Some(log) = level_log.filter(|log| epoch <= log.until) {
+        if let Some(log) = level_log.filter(|log| epoch <= log.until && epoch % log.every == 0) {
             let features = crate::features::rows(&trainer.updates.w_prev, &spec.shape(), &start.split.train);
             let level = level::level(&features, spec.width);
             output.levels.push(LevelRow { epoch, level });
@@ -459,7 +484,7 @@ mod tests {
 
     #[test]
     fn level_logs_cover_and_merge() {
-        let stop = |until, stop_above| LevelLog { until, stop_above };
+        let stop = |until, stop_above| LevelLog { until, stop_above, every: 1 };
         assert!(stop(600, Some(0.1)).covers(&stop(400, Some(0.075))));
         assert!(!stop(600, Some(0.075)).covers(&stop(600, Some(0.1))));
         assert!(!stop(600, Some(0.1)).covers(&stop(600, None)));
@@ -472,10 +497,10 @@ mod tests {
 
     #[test]
     fn level_log_stops_after_rho_crosses() {
-        let spec = TrainSpec { level: Some(LevelLog { until: 30, stop_above: Some(0.0) }), ..tiny() };
+        let spec = TrainSpec { level: Some(LevelLog { until: 30, stop_above: Some(0.0), every: 1 }), ..tiny() };
         let out = train(&spec, &spec.seeded_start(), &mut |_| {});
         assert_eq!(out.levels.len(), 1, "ρ ≥ 0 at epoch 0 stops the log");
-        let spec = TrainSpec { level: Some(LevelLog { until: 7, stop_above: None }), ..tiny() };
+        let spec = TrainSpec { level: Some(LevelLog { until: 7, stop_above: None, every: 1 }), ..tiny() };
         let out = train(&spec, &spec.seeded_start(), &mut |_| {});
         assert_eq!(out.levels.iter().map(|l| l.epoch).collect::<Vec<_>>(), (0..=7).collect::<Vec<_>>());
     }
@@ -530,6 +555,24 @@ mod tests {
             trainer.record_updates();
         }
         trainer.weights()
+    }
+
+    /// Strong weight decay drives θ to 0: the run stops at the collapse
+    /// (the row of that epoch logged), or goes on and records it.
+    #[test]
+    fn collapse_stops_the_run_or_is_recorded() {
+        let spec = TrainSpec { eta: 50.0, lr: 0.05, epochs: 400, ..tiny() };
+        let out = train(&spec, &spec.seeded_start(), &mut |_| {});
+        let at = out.collapsed_at.expect("η = 50 collapses the network");
+        assert!(at > 0, "θ_0 has not collapsed");
+        assert_eq!(out.metrics.rows.len(), at + 1);
+        assert!(out.diverged_at.is_none());
+        let through = TrainSpec { through_collapse: true, ..spec.clone() };
+        let all = train(&through, &through.seeded_start(), &mut |_| {});
+        assert_eq!((all.collapsed_at, all.metrics.rows.len()), (Some(at), 401));
+        assert_eq!(all.metrics.to_csv().lines().take(at + 2).collect::<Vec<_>>(), out.metrics.to_csv().lines().collect::<Vec<_>>());
+        assert_eq!(train(&tiny(), &tiny().seeded_start(), &mut |_| {}).collapsed_at, None);
+        assert!(collapse_floor(71) > 4e-10 && collapse_floor(71) < 5e-10, "{}", collapse_floor(71));
     }
 
     #[test]

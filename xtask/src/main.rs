@@ -129,7 +129,7 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
     use lockin::model::Activation;
     use lockin::train::TrainSpec;
     println!(
-        "{:<8} {:>4} {:>5} {:<5} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>7} {:>8} {:>7} {:>8} {:>7} {:>7}",
+        "{:<8} {:>4} {:>5} {:<5} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>7} {:>7} {:>8} {:>7} {:>8} {:>7} {:>7}",
         "backend",
         "M",
         "n",
@@ -140,6 +140,7 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
         "spectrum",
         "1 lane",
         "epoch",
+        "worst",
         "2 runs",
         "floor",
         "ratio",
@@ -165,7 +166,7 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
                 let epoch = med(&|p| p.epoch);
                 let side_by_side = median(&(0..reps).map(|_| time_side_by_side(&spec, 3, epochs)).collect::<Vec<_>>());
                 println!(
-                    "{:<8} {:>4} {:>5} {:<5} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>8.1} {:>8.1} {:>7.1} {:>8.1} {:>6.2}× {:>8.1} {:>6.2}× {:>7.1}",
+                    "{:<8} {:>4} {:>5} {:<5} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>8.1} {:>8.1} {:>7.1} {:>7.1} {:>8.1} {:>6.2}× {:>8.1} {:>6.2}× {:>7.1}",
                     backend.name(),
                     modulus,
                     n,
@@ -176,6 +177,7 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
                     med(&|p| p.spectrum),
                     med(&|p| p.sequential()),
                     epoch,
+                    runs.iter().map(|p| p.worst_epoch).fold(0.0, f64::max),
                     side_by_side,
                     floor,
                     epoch / floor,
@@ -195,7 +197,8 @@ fn bench(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
     println!("(ms per epoch, medians over {reps} runs of {epochs} epochs at K = 2048, n = round(p·M²).");
     println!(" The phases run one after another; \"1 lane\" is their sum, \"epoch\" the two-lane epoch that");
     println!(
-        " training runs; \"2 runs\" two runs side by side, one lane each: wall time ÷ epochs of both. floor = the"
+        " training runs, \"worst\" its slowest epoch in any run; \"2 runs\" two runs side by side, one lane each:\n \
+         wall time ÷ epochs of both. floor = the"
     );
     println!(" epoch's FLOPs at the one-lane GEMM rate; floor2 at the two-lane rate;");
     println!(" ρ = one level-metric evaluation on the training pairs, ms.)");
@@ -292,6 +295,13 @@ fn exit_code(results: &[lockin::claims::ClaimResult]) -> ExitCode {
 
 /// Errors are the user's to read: the message and its causes, no backtrace.
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so printing into a closed pipe (`| head`) would
+    // panic; the default action ends the process quietly instead.
+    #[cfg(unix)]
+    // SAFETY: resetting a signal to its default action before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     match run_task() {
         Ok(code) => code,
         Err(e) => {
@@ -350,10 +360,11 @@ fn run_task() -> anyhow::Result<ExitCode> {
                 bail!("no claim matches {:?}", opts.select);
             }
             let results = results.unwrap_or_else(|| results_path(tier));
-            print!("{}", table(&outcome));
-            print_errors(&outcome);
+            // Results first: a closed output pipe ends the process at the table.
             write_file(&results, || write_results(&results, &outcome))?;
             write_file(&report, || write_report(&opts, &outcome, &report).map(|_| ()))?;
+            print!("{}", table(&outcome));
+            print_errors(&outcome);
             println!("results: {}  report: {}", results.display(), report.join("REPORT.md").display());
             println!("{}", summary_line(&outcome));
             Ok(exit_code(&outcome))
@@ -408,7 +419,7 @@ fn run_task() -> anyhow::Result<ExitCode> {
             let (quick, paper) = (tier_results(Tier::Quick)?, tier_results(Tier::Paper)?);
             let readme = std::fs::read_to_string("README.md")?;
             let table = lockin::report::readme::table(&quick, &paper);
-            std::fs::write("README.md", lockin::report::readme::splice(&readme, &table)?)?;
+            lockin::files::write_atomic("README.md".as_ref(), lockin::report::readme::splice(&readme, &table)?.as_bytes())?;
             println!("README.md: results table of {} claims rewritten", quick.len().max(paper.len()));
             Ok(ExitCode::SUCCESS)
         }
