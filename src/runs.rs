@@ -231,7 +231,8 @@ impl Run {
             serde_json::from_str(&read("summary.json")?).with_context(|| format!("{}/summary.json", dir.display()))?;
         check_log(&spec.spec, &metrics, &summary).with_context(|| format!("{}/metrics.csv", dir.display()))?;
         let levels = match spec.spec.level {
-            Some(log) => levels_from_csv(&read("level.csv")?, log.every).with_context(|| format!("{}/level.csv", dir.display()))?,
+            Some(log) => levels_from_csv(&read("level.csv")?, log.every)
+                .with_context(|| format!("{}/level.csv", dir.display()))?,
             None => Vec::new(),
         };
         Ok(Self { dir: dir.to_path_buf(), spec: spec.spec, metrics, summary, levels })

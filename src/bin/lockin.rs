@@ -146,7 +146,11 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         seed: args.seed,
         rng: args.rng,
         checkpoints: args.checkpoints,
-        level: args.level_until.map(|until| lockin::train::LevelLog { until, stop_above: None, every: args.level_every as usize }),
+        level: args.level_until.map(|until| lockin::train::LevelLog {
+            until,
+            stop_above: None,
+            every: args.level_every as usize,
+        }),
         backend: args.backend,
         flush_subnormals: args.flush_subnormals,
         through_collapse: args.through_collapse,

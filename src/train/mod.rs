@@ -570,7 +570,10 @@ mod tests {
         let through = TrainSpec { through_collapse: true, ..spec.clone() };
         let all = train(&through, &through.seeded_start(), &mut |_| {});
         assert_eq!((all.collapsed_at, all.metrics.rows.len()), (Some(at), 401));
-        assert_eq!(all.metrics.to_csv().lines().take(at + 2).collect::<Vec<_>>(), out.metrics.to_csv().lines().collect::<Vec<_>>());
+        assert_eq!(
+            all.metrics.to_csv().lines().take(at + 2).collect::<Vec<_>>(),
+            out.metrics.to_csv().lines().collect::<Vec<_>>()
+        );
         assert_eq!(train(&tiny(), &tiny().seeded_start(), &mut |_| {}).collapsed_at, None);
         assert!(collapse_floor(71) > 4e-10 && collapse_floor(71) < 5e-10, "{}", collapse_floor(71));
     }

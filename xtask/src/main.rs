@@ -419,7 +419,10 @@ fn run_task() -> anyhow::Result<ExitCode> {
             let (quick, paper) = (tier_results(Tier::Quick)?, tier_results(Tier::Paper)?);
             let readme = std::fs::read_to_string("README.md")?;
             let table = lockin::report::readme::table(&quick, &paper);
-            lockin::files::write_atomic("README.md".as_ref(), lockin::report::readme::splice(&readme, &table)?.as_bytes())?;
+            lockin::files::write_atomic(
+                "README.md".as_ref(),
+                lockin::report::readme::splice(&readme, &table)?.as_bytes(),
+            )?;
             println!("README.md: results table of {} claims rewritten", quick.len().max(paper.len()));
             Ok(ExitCode::SUCCESS)
         }
