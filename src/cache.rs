@@ -30,7 +30,7 @@ const FOREIGN_STAGING_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// numerics scheme included.
 pub fn cache_key(spec: &TrainSpec) -> String {
     let identity = TrainSpec { checkpoints: Vec::new(), level: None, ..spec.clone() };
-    let scheme = crate::numerics::scheme_of(spec);
+    let scheme = crate::numerics::scheme_of(spec.backend, spec.flush_subnormals);
     let text = serde_json::to_string(&(CODE_VERSION, scheme, identity)).expect("spec serialises");
     let tag = format!("{}-{}-eta{:e}-s{}", spec.activation.name(), spec.backend.name(), spec.eta, spec.seed);
     format!("{tag}-{:016x}", fnv1a64(text.as_bytes()))

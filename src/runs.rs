@@ -333,7 +333,7 @@ pub fn train_into(
     on_row: &mut dyn FnMut(&EpochRow),
 ) -> anyhow::Result<Run> {
     create_dir(dir)?;
-    let numerics = crate::numerics::scheme_of(spec).to_string();
+    let numerics = crate::numerics::scheme_of(spec.backend, spec.flush_subnormals).to_string();
     let spec_file = SpecFile {
         code_version: CODE_VERSION,
         numerics: numerics.clone(),

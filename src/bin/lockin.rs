@@ -111,7 +111,7 @@ struct RunArgs {
 
 /// Which numerics scheme and kernel path computed a run's numbers.
 fn numerics_line(spec: &TrainSpec) -> String {
-    let scheme = lockin::numerics::scheme_of(spec);
+    let scheme = lockin::numerics::scheme_of(spec.backend, spec.flush_subnormals);
     match spec.backend {
         lockin::backend::Backend::Wgpu => format!("numerics        {scheme} (burn's GPU kernels, not canonical)"),
         _ => format!(

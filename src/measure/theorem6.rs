@@ -152,7 +152,7 @@ pub enum Undefined {
 
 /// The pair algebra (docs/methods.md, "Theorem 6") on centred features F̃ (n×K).
 pub fn pair_algebra(ft: &Mat<f64>, eta: f64, pair_count: usize) -> Result<PairAlgebra, Undefined> {
-    if !(eta > 0.0) {
+    if eta.is_nan() || eta <= 0.0 {
         return Err(Undefined::Eta(eta));
     }
     let similarity = cosine_similarity(ft);
@@ -264,7 +264,6 @@ mod tests {
     use super::*;
     use faer::Side;
     use faer::linalg::solvers::DenseSolveCore;
-    use faer::prelude::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 

@@ -411,10 +411,7 @@ mod tests {
         c
     }
 
-    fn bits_equal<T: Element>(path: KernelPath, m: usize, k: usize, n: usize, seed: u64)
-    where
-        T: From<f32>,
-    {
+    fn bits_equal<T: Element + From<f32>>(path: KernelPath, m: usize, k: usize, n: usize, seed: u64) {
         let (a, b) = (random::<T>(m * k, seed), random::<T>(k * n, seed + 1));
         let mut c = vec![T::default(); m * n];
         T::product(path, &Problem { a: &a, a_strides: (k, 1), b: &b, k, n, rows: 0..m, lower: false }, &mut c);

@@ -30,9 +30,9 @@ pub const SCHEME: &str = "canonical-1";
 /// backend's, and the flush-to-zero experiment's).
 pub const KNOWN_SCHEMES: [&str; 3] = [SCHEME, "wgpu-platform", "canonical-1+ftz"];
 
-/// The numerics scheme a run is made under.
-pub fn scheme_of(spec: &crate::train::TrainSpec) -> &'static str {
-    match (spec.backend, spec.flush_subnormals) {
+/// The numerics scheme of a run on `backend`, with subnormals flushed or not.
+pub fn scheme_of(backend: crate::backend::Backend, flush_subnormals: bool) -> &'static str {
+    match (backend, flush_subnormals) {
         (crate::backend::Backend::Wgpu, _) => KNOWN_SCHEMES[1],
         (_, true) => KNOWN_SCHEMES[2],
         _ => SCHEME,
