@@ -4,9 +4,10 @@
 //! columns of C (each SIMD lane holds its own entry's chain) and across
 //! k-blocks reload the partial sums, so neither the vector width, nor the
 //! register blocking, nor the cache blocking, nor a split of the rows over
-//! threads changes a single bit. One generic body is compiled per
-//! instruction set (AVX-512, AVX2 + FMA, the target's default: NEON on
-//! aarch64, or plain x86-64 whose `mul_add` is a software FMA).
+//! threads changes a single bit. The register blocks are written with the
+//! AVX-512 and AVX2 FMA intrinsics on x86-64, and as plain `mul_add` for
+//! the target's default (NEON on aarch64; a software FMA on an x86-64
+//! without FMA); the loops around them are shared.
 
 use std::ops::Range;
 
@@ -26,8 +27,8 @@ pub trait Element: Copy + Default + PartialEq + Send + Sync + std::fmt::Debug + 
     fn product(path: KernelPath, p: &Problem<'_, Self>, c: &mut [Self]);
 }
 
-/// One product: rows `rows` of A·B, where A has `k` columns (row-major,
-/// row stride k) and B is k×n (row-major). With `lower`, only the entries
+/// One product: rows `rows` of A·B, where A has `k` columns (at
+/// `a_strides`) and B is k×n (row-major). With `lower`, only the entries
 /// j ≤ i are wanted (others may be computed or left 0).
 pub struct Problem<'a, T> {
     a: &'a [T],
