@@ -257,6 +257,18 @@ impl Measurement {
         self.quantities.insert(name.into(), value);
     }
 
+    /// A run-ending event per seed (`word` = diverged, collapsed): how many
+    /// runs it ended, of how many, the fraction and its epochs.
+    fn stops(&mut self, word: &str, at: Vec<Option<usize>>) {
+        let at: Vec<f64> = at.iter().map(|e| e.map_or(f64::NAN, |e| e as f64)).collect();
+        let stopped = at.iter().filter(|e| !e.is_nan()).count();
+        self.set(word, stopped as f64);
+        self.set("seeds", at.len() as f64);
+        self.set(format!("{word}_fraction"), stopped as f64 / at.len() as f64);
+        self.summary(&at, |s| format!("{word}_epoch_{s}"));
+        self.per_seed.insert(format!("{word}_epoch"), at);
+    }
+
     /// Median and quartiles of `values`, named by `name("median")` etc.
     fn summary(&mut self, values: &[f64], name: impl Fn(&str) -> String) {
         let s = Summary::of(values);
@@ -264,6 +276,13 @@ impl Measurement {
             self.set(name(stat), v);
         }
     }
+}
+
+/// The quantity names of [`Measurement::stops`] for `word`.
+fn stop_names(word: &str) -> Vec<String> {
+    let mut names = vec![word.to_string(), "seeds".into(), format!("{word}_fraction")];
+    names.extend(["median", "q25", "q75"].map(|s| format!("{word}_epoch_{s}")));
+    names
 }
 
 impl MeasureSpec {
@@ -434,16 +453,8 @@ impl MeasureSpec {
                 names.extend(summary("lead"));
                 names
             }
-            MeasureSpec::Divergence { .. } => {
-                let mut names: Vec<String> = ["diverged", "seeds", "diverged_fraction"].map(String::from).to_vec();
-                names.extend(summary("diverged_epoch"));
-                names
-            }
-            MeasureSpec::Collapse { .. } => {
-                let mut names: Vec<String> = ["collapsed", "seeds", "collapsed_fraction"].map(String::from).to_vec();
-                names.extend(summary("collapsed_epoch"));
-                names
-            }
+            MeasureSpec::Divergence { .. } => stop_names("diverged"),
+            MeasureSpec::Collapse { .. } => stop_names("collapsed"),
             MeasureSpec::SignRule { epochs, crossing, .. } => {
                 let mut names: Vec<String> = [
                     "exact_min",
@@ -745,24 +756,10 @@ impl MeasureSpec {
                 out.per_seed.insert("to_epoch".into(), seconds);
             }
             MeasureSpec::Divergence { condition, .. } => {
-                let at: Vec<f64> =
-                    runs(condition)?.iter().map(|r| r.summary.diverged_at.map_or(f64::NAN, |e| e as f64)).collect();
-                let diverged = at.iter().filter(|e| !e.is_nan()).count();
-                out.set("diverged", diverged as f64);
-                out.set("seeds", at.len() as f64);
-                out.set("diverged_fraction", diverged as f64 / at.len() as f64);
-                out.summary(&at, |s| format!("diverged_epoch_{s}"));
-                out.per_seed.insert("diverged_epoch".into(), at);
+                out.stops("diverged", runs(condition)?.iter().map(|r| r.summary.diverged_at).collect());
             }
             MeasureSpec::Collapse { condition, .. } => {
-                let at: Vec<f64> =
-                    runs(condition)?.iter().map(|r| r.summary.collapsed_at.map_or(f64::NAN, |e| e as f64)).collect();
-                let collapsed = at.iter().filter(|e| !e.is_nan()).count();
-                out.set("collapsed", collapsed as f64);
-                out.set("seeds", at.len() as f64);
-                out.set("collapsed_fraction", collapsed as f64 / at.len() as f64);
-                out.summary(&at, |s| format!("collapsed_epoch_{s}"));
-                out.per_seed.insert("collapsed_epoch".into(), at);
+                out.stops("collapsed", runs(condition)?.iter().map(|r| r.summary.collapsed_at).collect());
             }
             MeasureSpec::SignRule { condition, epochs, pairs, crossing, .. } => {
                 self.measure_sign_rule(&runs(condition)?, epochs, *pairs, sign_rule, &mut out)?;

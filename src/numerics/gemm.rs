@@ -79,43 +79,33 @@ fn product_rows<T: Element>(
     c
 }
 
-impl Element for f32 {
-    #[inline(always)]
-    fn fma(self, b: Self, c: Self) -> Self {
-        self.mul_add(b, c)
-    }
+/// `Element` for a type: its `mul_add`, its AVX-512 and AVX2 products, and
+/// the portable one with `portable` columns per register block.
+macro_rules! element {
+    ($t:ty, $avx512:ident, $avx2:ident, $portable:literal) => {
+        impl Element for $t {
+            #[inline(always)]
+            fn fma(self, b: Self, c: Self) -> Self {
+                self.mul_add(b, c)
+            }
 
-    fn product(path: KernelPath, p: &Problem<'_, Self>, c: &mut [Self]) {
-        match path {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: `KernelPath::current` only selects paths the CPU supports.
-            KernelPath::Avx512 => unsafe { x86::avx512_f32(p, c) },
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: as above.
-            KernelPath::Avx2 => unsafe { x86::avx2_f32(p, c) },
-            _ => drive::<f32, Portable<16>, 4>(p, c),
+            fn product(path: KernelPath, p: &Problem<'_, Self>, c: &mut [Self]) {
+                match path {
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: `KernelPath::current` only selects paths the CPU supports.
+                    KernelPath::Avx512 => unsafe { x86::$avx512(p, c) },
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: as above.
+                    KernelPath::Avx2 => unsafe { x86::$avx2(p, c) },
+                    _ => drive::<$t, Portable<$portable>, 4>(p, c),
+                }
+            }
         }
-    }
+    };
 }
 
-impl Element for f64 {
-    #[inline(always)]
-    fn fma(self, b: Self, c: Self) -> Self {
-        self.mul_add(b, c)
-    }
-
-    fn product(path: KernelPath, p: &Problem<'_, Self>, c: &mut [Self]) {
-        match path {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: `KernelPath::current` only selects paths the CPU supports.
-            KernelPath::Avx512 => unsafe { x86::avx512_f64(p, c) },
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: as above.
-            KernelPath::Avx2 => unsafe { x86::avx2_f64(p, c) },
-            _ => drive::<f64, Portable<8>, 4>(p, c),
-        }
-    }
-}
+element!(f32, avx512_f32, avx2_f32, 16);
+element!(f64, avx512_f64, avx2_f64, 8);
 
 /// A register block: RB rows × NB columns of C over one k-block, each
 /// entry's chain continued in its own SIMD lane.
