@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::files::{create_dir, owner_is_gone, read_text, unique_suffix, write_atomic};
 use crate::measure::theorem6::{self, SignRule};
 use crate::metrics::EpochRow;
-use crate::runs::{CODE_VERSION, Run, checkpoint_name, fnv1a64, train_into};
-use crate::train::TrainSpec;
+use crate::runs::{CODE_VERSION, Run, checkpoint_name, fnv1a64, hash_hex, train_into};
+use crate::train::{LevelLog, TrainSpec};
 
 /// Staging left by a process on another host is removed after this long.
 const FOREIGN_STAGING_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -48,12 +48,13 @@ impl Cache {
         Self { root: root.into() }
     }
 
-    /// `$LOCKIN_CACHE` (set and not empty), else `target/lockin/cache` in the project.
+    /// `$LOCKIN_CACHE` (set and not empty; a relative path is the caller's),
+    /// else `target/lockin/cache` in the checkout.
     pub fn default_root() -> PathBuf {
         std::env::var_os("LOCKIN_CACHE")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/lockin/cache"))
+            .unwrap_or_else(|| crate::project::output_dir().join("cache"))
     }
 
     /// Its root directory.
@@ -73,9 +74,7 @@ impl Cache {
 
     /// The cached run of `spec`, or why it cannot be used.
     pub fn check(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
-        let run = Run::load(&self.run_dir(spec))?;
-        let same = TrainSpec { checkpoints: spec.checkpoints.clone(), level: spec.level, ..run.spec.clone() } == *spec;
-        anyhow::ensure!(same, "{}: its spec.json is for another run", run.dir.display());
+        let run = self.same_run(spec)?;
         if let Some(need) = &spec.level {
             let covered = run.spec.level.is_some_and(|has| has.covers(need));
             anyhow::ensure!(covered, "{}: its level log does not cover {need:?}", run.dir.display());
@@ -88,8 +87,29 @@ impl Cache {
         Ok(run)
     }
 
+    /// The complete run under `spec`'s key, if it is `spec`'s trajectory
+    /// (whatever checkpoints and level log it has).
+    fn same_run(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
+        anyhow::ensure!(
+            !self.root.exists() || self.root.is_dir(),
+            "the run cache {} is not a directory",
+            self.root.display()
+        );
+        let run = Run::load(&self.run_dir(spec))?;
+        let same = TrainSpec { checkpoints: spec.checkpoints.clone(), level: spec.level, ..run.spec.clone() } == *spec;
+        anyhow::ensure!(same, "{}: its spec.json is for another run", run.dir.display());
+        anyhow::ensure!(
+            !run.from_file,
+            "{}: it started from an --init-from file, not the seeded initial weights",
+            run.dir.display()
+        );
+        Ok(run)
+    }
+
     /// The run of `spec`: from the cache, or trained now (`trained` is then
-    /// true). A damaged cached run is retrained and the reason printed.
+    /// true). A damaged cached run is retrained and the reason printed; a
+    /// complete one that lacks checkpoints or level epochs is extended
+    /// ([`Cache::extend`]), never cut back.
     pub fn get_or_train(&self, spec: &TrainSpec, on_row: &mut dyn FnMut(&EpochRow)) -> anyhow::Result<(Run, bool)> {
         if let Ok(run) = self.check(spec) {
             return Ok((run, false));
@@ -101,19 +121,60 @@ impl Cache {
         let lock = File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
         lock.lock().with_context(|| format!("locking {}", lock_path.display()))?; // released on drop
         let dir = self.run_dir(spec);
-        match self.check(spec) {
+        let existing = match self.check(spec) {
             Ok(run) => return Ok((run, false)),
-            Err(why) if dir.exists() => eprintln!("lockin: retraining {key}: {why:#}"),
-            Err(_) => {}
-        }
+            Err(why) if dir.exists() => {
+                let same = self.same_run(spec).ok();
+                eprintln!("lockin: {} {key}: {why:#}", if same.is_some() { "extending" } else { "retraining" });
+                same
+            }
+            Err(_) => None,
+        };
         self.clean_staging();
         let staging = self.root.join("staging").join(format!("{key}~{}", unique_suffix()));
-        let trained = train_into(&staging, spec, &spec.seeded_start(), None, on_row);
-        let published = trained.and_then(|_| self.publish(&staging, &dir, spec));
+        let published = match existing {
+            Some(old) => {
+                let union = TrainSpec {
+                    checkpoints: union(&old.spec.checkpoints, &spec.checkpoints),
+                    level: LevelLog::union(old.spec.level, spec.level),
+                    ..spec.clone()
+                };
+                train_into(&staging, &union, &union.seeded_start(), None, on_row)
+                    .and_then(|new| Self::extend(&old, &new))
+                    .map(|run| (run, true))
+            }
+            None => train_into(&staging, spec, &spec.seeded_start(), None, on_row)
+                .and_then(|_| self.publish(&staging, &dir, spec)),
+        };
         if staging.exists() {
             let _ = fs::remove_dir_all(&staging);
         }
         published.with_context(|| format!("training {key}"))
+    }
+
+    /// Give the cached run `old` the checkpoints and level log of `new`, a
+    /// retraining of the same trajectory with more of them: new files are
+    /// added beside the old ones (nothing another claim set reads is taken
+    /// away; a damaged one is replaced), `level.csv` and `spec.json` replaced
+    /// by one rename each, and `DONE` last. The retrained log must equal the cached one bit for bit.
+    fn extend(old: &Run, new: &Run) -> anyhow::Result<Run> {
+        let read = |run: &Run, name: &str| fs::read(run.dir.join(name)).with_context(|| format!("reading {name}"));
+        anyhow::ensure!(
+            read(old, "metrics.csv")? == read(new, "metrics.csv")?,
+            "{}: retraining it gave another log (the run is not deterministic here); not extended",
+            old.dir.display()
+        );
+        let mut manifest = Run::manifest(&old.dir)?;
+        for (name, hash) in Run::manifest(&new.dir)?.files {
+            let keep_old = ["metrics.csv", "summary.json"].contains(&name.as_str());
+            let on_disk = fs::read(old.dir.join(&name)).map(|b| hash_hex(&b)).ok();
+            if !keep_old && on_disk.as_ref() != Some(&hash) {
+                write_atomic(&old.dir.join(&name), &read(new, &name)?)?;
+                manifest.files.insert(name, hash);
+            }
+        }
+        write_atomic(&old.dir.join("DONE"), &serde_json::to_vec_pretty(&manifest)?)?;
+        Run::load(&old.dir)
     }
 
     /// Move a complete staging directory into place. If a complete run is
@@ -159,6 +220,14 @@ impl Cache {
     }
 }
 
+/// The sorted union of two checkpoint lists.
+fn union(a: &[usize], b: &[usize]) -> Vec<usize> {
+    let mut all: Vec<usize> = a.iter().chain(b).copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
 /// A Theorem-6 result as stored beside its checkpoint: which code computed
 /// it from which checkpoint bytes.
 #[derive(Serialize, Deserialize)]
@@ -173,7 +242,7 @@ struct StoredSignRule {
 
 /// The hash a stored result must carry.
 fn result_hash(result: &SignRule) -> String {
-    crate::runs::hash_hex(&serde_json::to_vec(result).expect("a SignRule serialises"))
+    hash_hex(&serde_json::to_vec(result).expect("a SignRule serialises"))
 }
 
 /// Theorem 6 (docs/methods.md) on a run's checkpoint, cached in the run
@@ -249,6 +318,55 @@ mod tests {
         let more = TrainSpec { checkpoints: vec![4, 8], ..spec };
         assert!(cache.lookup(&more).is_none());
         assert!(cache.get_or_train(&more, &mut |_| {}).unwrap().0.checkpoint(8).is_ok());
+    }
+
+    /// Two claim sets needing different checkpoints of one run: the second
+    /// extends the run, and what the first read stays readable, even
+    /// through the `Run` it loaded before (on the old code the run was
+    /// retrained with only the second set's checkpoints, and the first
+    /// set's checkpoint 4 was gone).
+    #[test]
+    fn checkpoints_are_added_never_taken_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let first = TrainSpec { checkpoints: vec![4], ..tiny() };
+        let second = TrainSpec { checkpoints: vec![8], ..tiny() };
+        let (run_a, _) = cache.get_or_train(&first, &mut |_| {}).unwrap();
+        let theorem6 = run_a.dir.join("theorem6-note.json");
+        fs::write(&theorem6, "kept").unwrap();
+        let (run_b, trained) = cache.get_or_train(&second, &mut |_| {}).unwrap();
+        assert!(trained);
+        assert!(run_a.checkpoint(4).is_ok(), "the first set's checkpoint survives");
+        assert!(run_b.checkpoint(8).is_ok());
+        assert!(cache.lookup(&first).is_some() && cache.lookup(&second).is_some());
+        assert_eq!(run_b.spec.checkpoints, vec![4, 8]);
+        assert!(theorem6.exists(), "results stored beside the run are kept");
+    }
+
+    /// A run started from an `--init-from` file is never served as the
+    /// seeded run of its spec (on the old code it was: `init_from` was ignored).
+    #[test]
+    fn runs_from_init_files_are_not_seeded_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let spec = tiny();
+        let weights = dir.path().join("start.safetensors");
+        let start = spec.seeded_start();
+        fs::write(&weights, crate::checkpoint::to_bytes(5, 8, &start.weights, Some(&start.split)).unwrap()).unwrap();
+        train_into(&cache.run_dir(&spec), &spec, &start, Some(&weights), &mut |_| {}).unwrap();
+        let why = cache.check(&spec).unwrap_err().to_string();
+        assert!(why.contains("--init-from"), "{why}");
+        let spec_json = fs::read_to_string(cache.run_dir(&spec).join("spec.json")).unwrap();
+        assert!(spec_json.contains("init_from_hash"), "the file's hash is recorded");
+    }
+
+    /// A cache root that is a file is an error naming it, not "not in the cache".
+    #[test]
+    fn a_cache_root_that_is_a_file_is_named() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let cache = Cache::new(file.path());
+        let why = cache.check(&tiny()).unwrap_err().to_string();
+        assert!(why.contains("is not a directory") && why.contains(&file.path().display().to_string()), "{why}");
     }
 
     /// Two hosts that do not share a lock (flock is unreliable across NFS

@@ -116,8 +116,11 @@ pub struct SpecFile {
     pub numerics: String,
     /// The resolved spec.
     pub spec: TrainSpec,
-    /// The `--init-from` file, if the run did not start from the seeded init.
+    /// The `--init-from` file as given, if the run did not start from the seeded init.
     pub init_from: Option<String>,
+    /// FNV-1a 64 of that file's bytes: which weights it started from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from_hash: Option<String>,
 }
 
 /// A complete run, loaded from its directory.
@@ -133,6 +136,8 @@ pub struct Run {
     pub summary: RunSummary,
     /// ρ at the epochs its spec asked for (`level.csv`; empty if none).
     pub levels: Vec<LevelRow>,
+    /// Whether it started from an `--init-from` file rather than the seeded θ_0.
+    pub from_file: bool,
 }
 
 /// Series names a measure may read: the `metrics.csv` columns but `epoch`, and ρ.
@@ -235,7 +240,8 @@ impl Run {
                 .with_context(|| format!("{}/level.csv", dir.display()))?,
             None => Vec::new(),
         };
-        Ok(Self { dir: dir.to_path_buf(), spec: spec.spec, metrics, summary, levels })
+        let from_file = spec.init_from.is_some() || spec.init_from_hash.is_some();
+        Ok(Self { dir: dir.to_path_buf(), spec: spec.spec, metrics, summary, levels, from_file })
     }
 
     /// A logged series by name, indexed by epoch (NaN where not logged): any
@@ -339,6 +345,7 @@ pub fn train_into(
         numerics: numerics.clone(),
         spec: spec.clone(),
         init_from: init_from.map(|p| p.display().to_string()),
+        init_from_hash: init_from.map(|p| std::fs::read(p).map(|b| hash_hex(&b))).transpose()?,
     };
     let mut files = BTreeMap::new();
     let mut put = |name: String, bytes: Vec<u8>| -> anyhow::Result<()> {

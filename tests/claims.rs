@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use lockin::backend::Backend;
 use lockin::cache::Cache;
 use lockin::claims::runner::{ClaimResult, Runner, Verdict};
-use lockin::claims::tolerance::num;
+use lockin::format::num;
 use lockin::claims::{Tier, default_dir, load, load_dir};
 use lockin::report::table;
 use rstest::rstest;

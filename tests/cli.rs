@@ -11,7 +11,9 @@ use rstest::rstest;
 #[case::modulus_zero(&["--modulus", "0"], "--modulus: must be in 2..=1024, got 0")]
 #[case::modulus_one(&["--modulus", "1"], "--modulus: must be in 2..=1024, got 1")]
 #[case::empty_training_set(&["--modulus", "3", "--train-fraction", "0.05"], "gives 0 training and 9 test pairs")]
-#[case::negative_eta(&["--eta=-1"], "--eta: must be a finite number ≥ 0, got -1")]
+#[case::negative_eta(&["--eta=-1"], "--eta: must be in [0, 1] (larger freezes Adam), got -1")]
+#[case::eta_that_freezes_adam(&["--eta", "1e30"], "--eta: must be in [0, 1] (larger freezes Adam), got 1.000e30")]
+#[case::tiny_fraction(&["--train-fraction", "1e-300"], "1.000e-300 of 5041 pairs gives 0 training")]
 #[case::zero_width(&["--width", "0"], "--width: must be in 1..=65536, got 0")]
 #[case::nan_lr(&["--lr", "nan"], "--lr: must be a finite number > 0, got NaN")]
 #[case::checkpoint_past_end(&["--epochs", "10", "--window", "5", "--checkpoints", "11"], "--checkpoints: epoch 11 is past the last epoch 10")]
@@ -25,7 +27,7 @@ fn bad_specs_are_refused_with_the_field(#[case] args: &[&str], #[case] message: 
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains(message), "expected {message:?} in:\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!out.exists(), "a refused run left {}", out.display());
@@ -38,9 +40,9 @@ fn theorem6_refuses_zero_pairs_and_missing_runs() {
         (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
     };
     let (code, stderr) = run(&["--run", "/nonexistent/run", "--pairs", "0"]);
-    assert_eq!((code, stderr.contains("--pairs: must be ≥ 1")), (Some(1), true), "{stderr}");
+    assert_eq!((code, stderr.contains("--pairs: must be ≥ 1")), (Some(3), true), "{stderr}");
     let (code, stderr) = run(&["--run", "/nonexistent/run"]);
-    assert_eq!((code, stderr.contains("no such run directory")), (Some(1), true), "{stderr}");
+    assert_eq!((code, stderr.contains("no such run directory")), (Some(3), true), "{stderr}");
 }
 
 #[test]
@@ -58,4 +60,24 @@ fn output_into_a_closed_pipe_ends_quietly() {
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
+    // The run directory is whole (trained beside and renamed), and nothing
+    // partial is left beside it.
+    assert!(lockin::runs::Run::load(&dir.path().join("run")).is_ok());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "a partial directory was left");
+}
+
+/// A run that diverges is complete and recorded, and says so by exit status
+/// 1, not the 2 of a bad command line.
+#[test]
+fn a_diverged_run_exits_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_lockin"))
+        .args(["run", "--quiet", "--modulus", "5", "--width", "8", "--epochs", "20", "--window", "5"])
+        .args(["--train-fraction", "0.6", "--lr", "1e30", "--out"])
+        .arg(dir.path().join("run"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("DIVERGED"), "{stderr}");
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
 }

@@ -129,7 +129,7 @@ fn ids_names_and_collisions_follow_one_rule() {
         ok.replace("measures:\n", &format!("measures:\n  - {}\n", DETECTOR.replace("{kind", "{label: again, kind")));
     assert!(load(&write_temp("C12-foo.yaml", &labelled)).is_ok(), "a label separates the two measures");
     let bad_label = ok.replace("{kind", "{label: a.b, kind");
-    assert!(load_error("C12-foo.yaml", &bad_label).contains("label: `a.b` must be letters, digits and _"));
+    assert!(load_error("C12-foo.yaml", &bad_label).contains("label: `a.b` must be 1-48 letters, digits and _"));
     let unused = ok.replace(
         "  grok: ",
         "  spare: {activation: relu, eta: 0.0, epochs: 40, seeds: {paper: 1, quick: 1}}\n  grok: ",
@@ -139,6 +139,71 @@ fn ids_names_and_collisions_follow_one_rule() {
     assert!(load_error("C12-foo.yml", &ok).contains("end in .yaml, not .yml"));
     let bad_column = claim("C12", TINY, "{kind: series-at, condition: grok, series: [w_sigma9], epochs: [4]}", "x");
     assert!(load_error("C12-foo.yaml", &bad_column).contains("`w_sigma9` is not a logged series"));
+}
+
+/// Names reach file names and condition names: one rule (1-48 of
+/// `[A-Za-z0-9_.+-]`) for experiments, grids, points and labels. On the old
+/// code a plain experiment named `g[p30]` silently replaced point p30 of
+/// grid g, and a 300-character name made the report fail ("File name too long").
+#[test]
+fn names_that_reach_file_names_are_checked_once() {
+    let grid = |points: &str| format!("{}, grid: {{{points}}}}}", &TINY[..TINY.len() - 1]);
+    let ok = claim("N1", TINY, DETECTOR, "seeds");
+    let shaped = ok.replace("  grok: ", "  \"grok[a]\": ").replace("condition: grok", "condition: \"grok[a]\"");
+    let e = load_error("N1-x.yaml", &shaped);
+    assert!(e.contains("experiments: experiment name `grok[a]` must be 1-48"), "{e}");
+    let long = "g".repeat(300);
+    let e = load_error("N1-x.yaml", &ok.replace("grok", &long));
+    assert!(e.contains("must be 1-48") && e.len() < 700, "{e}");
+    let slash = claim("N2", &grid("a/b: {eta: 0.001}"), DETECTOR, "\"grok[*].seeds\"");
+    assert!(load_error("N2-x.yaml", &slash).contains("point name `a/b` must be 1-48"));
+    let long_label = ok.replace("{kind", &format!("{{label: {}, kind", "l".repeat(60)));
+    assert!(load_error("N1-x.yaml", &long_label).contains("must be 1-48 letters"));
+}
+
+/// Values of the wrong kind are named by their field, with what is accepted
+/// (old code: "data did not match any variant of untagged enum PaperValue",
+/// a point's `seeds: 3` reported under the field "3", `eta: abc` under "abc").
+#[test]
+fn wrong_values_are_named_by_field_with_the_accepted_forms() {
+    let with_paper = |value: &str| {
+        claim("V1", TINY, DETECTOR, "seeds")
+            .replace("    tolerance: {at_least: 0}", &format!("    paper: {value}\n    tolerance: {{abs: 1}}"))
+    };
+    for (value, says) in [(".nan", "not a figure"), (".inf", "not a figure"), ("abc", "`abc` is text"), ("{a: 1}", "is not a finite number")] {
+        let e = load_error("V1-x.yaml", &with_paper(value));
+        assert!(e.contains("V1-x.yaml:13:") && e.contains("paper: ") && e.contains(says), "{value}: {e}");
+    }
+    let row = claim("V2", &format!("{}, grid: {{a: {{eta: 0.001}}, b: {{eta: 0.002}}}}}}", &TINY[..TINY.len() - 1]), DETECTOR, "\"grok[*].seeds\"")
+        .replace("    tolerance: {at_least: 0}", "    paper: [1, .nan]\n    tolerance: {abs: 0}");
+    assert!(load_error("V2-x.yaml", &row).contains("not a figure"));
+    let point_seeds = claim("V3", &format!("{}, grid: {{a: {{seeds: 3}}}}}}", &TINY[..TINY.len() - 1]), DETECTOR, "\"grok[*].seeds\"");
+    let e = load_error("V3-x.yaml", &point_seeds);
+    assert!(e.contains("seeds: `grok[a]`: a point's seeds is a map"), "{e}");
+    let e = load_error("V4-x.yaml", &claim("V4", &TINY.replace("eta: 1.0e-3", "eta: abc"), DETECTOR, "seeds"));
+    assert!(e.contains("V4-x.yaml:8: eta: experiment `grok`: eta: invalid type"), "{e}");
+    let e = load_error("V5-x.yaml", &claim("V5", &TINY.replace("seeds: {paper: 2, quick: 2}", "seeds: 3"), DETECTOR, "seeds"));
+    assert!(e.contains(": seeds: experiment `grok`: seeds: invalid type"), "{e}");
+}
+
+/// One claim whose Theorem 6 is undefined (η = 1e-300 with fewer hidden
+/// units than training pairs: F̃ᵀF̃ + ηI is singular in f64) is that
+/// claim's `Error` with the reason; the claim
+/// beside it is still judged. On the old code the whole verification
+/// panicked ("NonPositivePivot", exit 101) and wrote nothing.
+#[test]
+fn an_undefined_theorem6_is_one_claims_error() {
+    let claims = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let singular = TINY.replace("eta: 1.0e-3", "eta: 1.0e-300").replace("width: 16", "width: 8");
+    let sign_rule = "{kind: sign-rule, condition: grok, epochs: [0, 10], pairs: 5}";
+    std::fs::write(claims.path().join("U1-x.yaml"), claim("U1", &singular, sign_rule, "exact_min")).unwrap();
+    std::fs::write(claims.path().join("U2-x.yaml"), claim("U2", TINY, DETECTOR, "seeds")).unwrap();
+    let results = verify(&options(claims.path(), cache.path(), Backend::default())).unwrap();
+    assert_eq!(results[0].verdict, Verdict::Error, "{:?}", results[0]);
+    let why = results[0].error.as_deref().unwrap();
+    assert!(why.contains("undefined at epoch 0") && why.contains("not positive definite: pivot"), "{why}");
+    assert_eq!(results[1].verdict, Verdict::Pass, "{:?}", results[1].error);
 }
 
 #[test]
@@ -160,8 +225,13 @@ fn a_backend_missing_from_the_build_is_skipped_without_a_trace() {
 fn a_run_that_cannot_be_trained_fails_once_and_names_the_path() {
     let claims = tempfile::tempdir().unwrap();
     let scratch = tempfile::tempdir().unwrap();
-    let not_a_dir = scratch.path().join("cache-is-a-file");
-    std::fs::write(&not_a_dir, "x").unwrap();
+    let file = scratch.path().join("cache-is-a-file");
+    std::fs::write(&file, "x").unwrap();
+    // The root itself a file: one error naming it, before anything is planned.
+    let e = verify(&options(claims.path(), &file, Backend::default())).unwrap_err().to_string();
+    assert!(e.contains("the run cache") && e.contains("cache-is-a-file is not a directory"), "{e}");
+    // A root below a file cannot be created: each run fails once, by path.
+    let not_a_dir = file.join("cache");
     for id in ["F1", "F2"] {
         std::fs::write(claims.path().join(format!("{id}-x.yaml")), claim(id, TINY, DETECTOR, "seeds")).unwrap();
     }

@@ -3,7 +3,7 @@
 # and the cache lacks, then a dependent job that judges every claim from the
 # cache and writes the results and the report.
 #
-#   scripts/slurm/submit.sh [verify-claims options]      e.g. --tier paper --claim 'C3*'
+#   scripts/slurm/submit.sh [selection options]      e.g. --tier paper --claim 'C3*'
 #
 # Environment:
 #   LOCKIN_CACHE        run cache on a file system every node sees (default target/lockin/cache)
@@ -26,7 +26,7 @@ extra=(${LOCKIN_SBATCH_ARGS:-})
 (cd "$root" && cargo build --quiet -p xtask ${LOCKIN_FEATURES:+--features "$LOCKIN_FEATURES"})
 export LOCKIN_XTASK=$root/target/debug/xtask LOCKIN_PLAN=$out/plan.jsonl LOCKIN_CACHE=$cache
 
-"$LOCKIN_XTASK" verify-claims --plan "$LOCKIN_PLAN" --cache "$cache" "$@"
+"$LOCKIN_XTASK" plan "$LOCKIN_PLAN" --cache "$cache" "$@"
 runs=$(grep -c . "$LOCKIN_PLAN" || true)
 dependency=()
 if [ "$runs" -gt 0 ]; then

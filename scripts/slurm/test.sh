@@ -61,7 +61,7 @@ cat "$work"/twice-*.out | sed 's/^/  /'
 runs=$(find "$work/race-cache/runs" -mindepth 1 -maxdepth 1 | wc -l)
 leftovers=$(find "$work/race-cache/staging" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 check "one cached run, no staging left ($runs runs, $leftovers staging)" test "$runs" -eq 1 -a "$leftovers" -eq 0
-recheck() { "$xtask" verify-claims --plan "$work/twice.jsonl" --index 0 --cache "$work/race-cache" | grep -q '^cached '; }
+recheck() { "$xtask" train-planned "$work/twice.jsonl" --index 0 --cache "$work/race-cache" | grep -q '^cached '; }
 check "the cached run loads, its file hashes verify, nothing is retrained" recheck
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

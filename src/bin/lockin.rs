@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use lockin::backend::Backend;
 use lockin::cache::sign_rule_of_checkpoint;
-use lockin::claims::tolerance::num;
+use lockin::format::num;
 use lockin::model::Activation;
 use lockin::progress::epoch_reporter;
 use lockin::runs::{Run, start_from_file, train_into};
@@ -121,7 +121,7 @@ fn numerics_line(spec: &TrainSpec) -> String {
     }
 }
 
-fn run(args: RunArgs) -> anyhow::Result<()> {
+fn run(args: RunArgs) -> anyhow::Result<u8> {
     if !args.backend.available() {
         bail!(
             "backend {} is not in this build: rebuild with `--features {}`",
@@ -164,13 +164,25 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         None => spec.seeded_start(),
     };
     let label = format!("{} eta={} seed={}", spec.activation.name(), spec.eta, spec.seed);
-    let run = train_into(
-        &args.out,
+    // Trained beside --out and renamed into place: a killed or failed run
+    // (a full disk, a closed pipe) leaves no partial --out behind.
+    let name = args.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+    let partial = args.out.with_file_name(format!(".{name}~partial~{}", lockin::files::unique_suffix()));
+    let trained = train_into(
+        &partial,
         &spec,
         &start,
         args.init_from.as_deref(),
         &mut *epoch_reporter(label, spec.epochs, args.quiet),
-    )?;
+    )
+    .and_then(|_| {
+        std::fs::rename(&partial, &args.out).with_context(|| format!("moving the run to {}", args.out.display()))
+    });
+    if trained.is_err() && partial.exists() {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    trained?;
+    let run = Run::load(&args.out)?;
     let s = &run.summary;
     if let Some(epoch) = s.diverged_at {
         eprintln!("DIVERGED: non-finite training loss at epoch {epoch}; the log stops there");
@@ -194,11 +206,15 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     println!("test acc ≥ 0.99 {}", at(m.test_acc_99));
     println!("final acc       train {} test {}", num(s.final_train_acc), num(s.final_test_acc));
     println!("wall time       {:.1} s", s.wall_seconds);
-    if s.diverged_at.is_some() {
-        std::process::exit(2);
-    }
-    Ok(())
+    Ok(if s.diverged_at.is_some() || s.collapsed_at.is_some() { RUN_ENDED_EARLY } else { 0 })
 }
+
+/// `lockin run`'s exit status when the run diverged or collapsed: it is
+/// complete and recorded, but not a trained network (2 is a bad command line).
+const RUN_ENDED_EARLY: u8 = 1;
+
+/// Any other failure.
+const ERROR: u8 = 3;
 
 fn theorem6(dir: PathBuf, epochs: Vec<usize>, pairs: usize) -> anyhow::Result<()> {
     if pairs == 0 {
@@ -240,13 +256,10 @@ fn main() -> std::process::ExitCode {
     }
     let outcome = match Cli::parse().command {
         Command::Run(args) => run(args),
-        Command::Theorem6 { run, epochs, pairs } => theorem6(run, epochs, pairs),
+        Command::Theorem6 { run, epochs, pairs } => theorem6(run, epochs, pairs).map(|()| 0),
     };
-    match outcome {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    std::process::ExitCode::from(outcome.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ERROR
+    }))
 }

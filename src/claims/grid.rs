@@ -30,7 +30,7 @@ fn problem<T>(field: &str, message: String) -> Result<T, Problem> {
 }
 
 /// The paper's value of an expectation: one number, or one per grid point.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum PaperValue {
     /// `paper: 174`.
@@ -38,6 +38,33 @@ pub enum PaperValue {
     /// `paper: [0, 1, 1, 1, 1]`, in the grid's point order; `null` = no
     /// figure for that point (it is not checked).
     PerPoint(Vec<Option<f64>>),
+}
+
+/// Read by hand so that a wrong value says what `paper:` accepts (serde's
+/// untagged enums only say that no variant matched).
+impl<'de> Deserialize<'de> for PaperValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        const FORMS: &str = "a finite number (174, 0.865, 1.0e-5) or, for a `LABEL[*].name` quantity, a list \
+                             with one number or null per grid point";
+        let figure = |value: &Value| -> Result<Option<f64>, String> {
+            match value {
+                Value::Null => Ok(None),
+                Value::Number(n) => match n.as_f64() {
+                    Some(x) if x.is_finite() => Ok(Some(x)),
+                    _ => Err(format!("`{n}` is not a figure: the paper prints finite numbers")),
+                },
+                Value::String(t) => Err(format!("`{t}` is text; quote nothing: write {FORMS}")),
+                other => Err(format!("`{}` is not {FORMS}", serde_yaml::to_string(other).unwrap_or_default().trim())),
+            }
+        };
+        match Value::deserialize(deserializer)? {
+            Value::Sequence(values) => values.iter().map(figure).collect::<Result<_, _>>().map(PaperValue::PerPoint),
+            Value::Null => Err(format!("empty: write {FORMS}, or leave `paper` out")),
+            one => figure(&one).map(|x| PaperValue::One(x.expect("null handled above"))),
+        }
+        .map_err(|m| D::Error::custom(format!("paper: {m}")))
+    }
 }
 
 /// One check as written: a quantity (possibly `LABEL[*].name`) against the paper.
@@ -89,13 +116,20 @@ pub fn point_condition(grid: &str, point: &str) -> String {
     format!("{grid}[{point}]")
 }
 
-/// Point names: letters, digits and `_ . + -` (so `1e-5`, `M41_p0.1`).
-fn check_point_name(grid: &str, point: &str) -> Result<(), Problem> {
-    let ok = !point.is_empty() && point.chars().all(|c| c.is_ascii_alphanumeric() || "_.+-".contains(c));
+/// Longest experiment, grid, point or label name: names reach file names
+/// (figures), so they are bounded once here.
+pub const MAX_NAME: usize = 48;
+
+/// Whether `name` is a valid experiment, grid, point or measure-label name:
+/// 1 to [`MAX_NAME`] letters, digits and `_ . + -` (so `1e-5`, `M41_p0.1`),
+/// and so never the `grid[point]` shape of a grid condition.
+pub fn check_name(what: &str, name: &str) -> Result<(), String> {
+    let ok = (1..=MAX_NAME).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.+-".contains(c));
     if ok {
         Ok(())
     } else {
-        problem("grid", format!("`{grid}`: point name `{point}` must be letters, digits, _ . + -"))
+        Err(format!("{what} `{name}` must be 1-{MAX_NAME} letters, digits, _ . + - (no brackets, spaces or slashes)"))
     }
 }
 
@@ -104,6 +138,9 @@ fn experiments_of(raw: &BTreeMap<String, Mapping>) -> Result<(BTreeMap<String, E
     let mut experiments = BTreeMap::new();
     let mut grids = Vec::new();
     for (name, fields) in raw {
+        if let Err(message) = check_name("experiment name", name) {
+            return problem("experiments", message);
+        }
         let mut base = fields.clone();
         let Some(grid) = base.remove("grid") else {
             experiments.insert(name.clone(), typed(name, Value::Mapping(base))?);
@@ -120,13 +157,21 @@ fn experiments_of(raw: &BTreeMap<String, Mapping>) -> Result<(BTreeMap<String, E
             let Value::String(point) = point else {
                 return problem("grid", format!("`{name}`: point names are text (quote numbers: \"1e-5\")"));
             };
-            check_point_name(name, &point)?;
+            if let Err(message) = check_name(&format!("`{name}`: point name"), &point) {
+                return problem("grid", message);
+            }
             let Value::Mapping(overrides) = overrides else {
                 return problem("grid", format!("`{name}[{point}]`: a point is a map of the fields it sets"));
             };
             let mut merged = base.clone();
             for (field, value) in overrides {
                 if field.as_str() == Some("seeds") {
+                    if !value.is_mapping() {
+                        return problem(
+                            "seeds",
+                            format!("`{name}[{point}]`: a point's seeds is a map such as {{quick: 0}} or {{quick: 3, paper: 15}}"),
+                        );
+                    }
                     merged.insert(field, merge_seeds(base.get("seeds"), value));
                 } else {
                     merged.insert(field, value);
@@ -153,11 +198,29 @@ fn merge_seeds(base: Option<&Value>, point: Value) -> Value {
     }
 }
 
+/// The experiment of `value`; an error names the field at fault: the one
+/// serde names (an unknown or missing field), else the one whose removal
+/// alone was wrong (a wrong type: serde names the value, not the field).
 fn typed(name: &str, value: Value) -> Result<Experiment, Problem> {
-    serde_yaml::from_value(value).map_err(|e| {
-        let message = e.to_string();
-        let field = message.split('`').nth(1).unwrap_or(name).to_string();
-        (field, format!("experiment `{name}`: {message}"))
+    let parse = |v: Value| serde_yaml::from_value::<Experiment>(v).map_err(|e| e.to_string());
+    parse(value.clone()).map_err(|message| {
+        let named = ["unknown field", "missing field", "duplicate field"].iter().any(|p| message.starts_with(p));
+        let culprit = value.as_mapping().and_then(|fields| {
+            fields.keys().find_map(|key| {
+                let mut without = fields.clone();
+                without.remove(key);
+                let key = key.as_str()?;
+                match parse(Value::Mapping(without)) {
+                    Ok(_) => Some(key),
+                    Err(other) => other.starts_with(&format!("missing field `{key}`")).then_some(key),
+                }
+            })
+        });
+        let field = match (named, culprit) {
+            (false, Some(key)) => key.to_string(),
+            _ => message.split('`').nth(1).unwrap_or("experiments").to_string(),
+        };
+        (field.clone(), format!("experiment `{name}`: {field}: {message}"))
     })
 }
 

@@ -482,8 +482,8 @@ impl MeasureSpec {
     /// A written label is letters, digits and `_` (grid expansion adds `[point]`).
     pub fn check_label(&self) -> Result<(), (String, String)> {
         match self.label() {
-            Some(l) if l.is_empty() || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
-                Err(("label".into(), format!("`{l}` must be letters, digits and _")))
+            Some(l) if l.is_empty() || l.len() > super::grid::MAX_NAME || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                Err(("label".into(), format!("`{l}` must be 1-{} letters, digits and _", super::grid::MAX_NAME)))
             }
             _ => Ok(()),
         }
@@ -878,7 +878,7 @@ mod tests {
             levels: vec![],
         };
         let summary = RunSummary::of(&output, 0.0);
-        Run { dir: "hand-made".into(), spec: TrainSpec::default(), metrics: output.metrics, summary, levels: vec![] }
+        Run { dir: "hand-made".into(), spec: TrainSpec::default(), metrics: output.metrics, summary, levels: vec![], from_file: false }
     }
 
     fn measure(spec: &MeasureSpec, runs: Vec<Run>) -> Measurement {

@@ -39,7 +39,7 @@ impl Tier {
     }
 }
 
-/// The claim files' directory in this project.
+/// The claim files' directory of the checkout ([`crate::project::root`]).
 pub fn default_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("claims")
+    crate::project::root().join("claims")
 }

@@ -259,15 +259,15 @@ impl Runner {
             Some(run) => run,
             None => {
                 let run = if self.train {
-                    let trained = self.cache.get_or_train(&spec, &mut *(self.on_train)(&spec));
+                    let trained = contained(|| self.cache.get_or_train(&spec, &mut *(self.on_train)(&spec)));
                     trained
                         .inspect_err(|e| {
                             self.failed.lock().expect("no panics while held").insert(key.clone(), format!("{e:#}"));
                         })?
                         .0
                 } else {
-                    self.cache.lookup(&spec).ok_or_else(|| {
-                        anyhow::anyhow!("run {key} is not in the cache (run `cargo xtask verify-claims` first)")
+                    self.cache.check(&spec).map_err(|why| {
+                        anyhow::anyhow!("run {key} is not in the cache (run `cargo xtask verify-claims` first): {why:#}")
                     })?
                 };
                 self.loaded.lock().expect("no panics while held").insert(key.clone(), run.clone());
@@ -291,7 +291,7 @@ impl Runner {
         }
         let specs = claim_specs(claim, self.tier, self.backend);
         result.runs = specs.values().flatten().map(cache_key).collect();
-        match self.measure(claim, &specs) {
+        match contained(|| self.measure(claim, &specs)) {
             Err(e) => result.error = Some(format!("{e:#}")),
             Ok(measurement) => {
                 result.checks = claim
@@ -353,6 +353,20 @@ impl Runner {
         }
         Ok(total)
     }
+}
+
+/// `work()`, with a panic inside it turned into an error naming where it
+/// happened: a bug in one measure or one run is that claim's `Error`, and
+/// the other claims are still judged (docs/claims.md, "Verdicts").
+pub fn contained<T>(work: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "no message".into());
+        Err(anyhow::anyhow!("internal error (a panic, please report it): {what}"))
+    })
 }
 
 /// Write `results.json` (all results, tier and counts) to `path`.

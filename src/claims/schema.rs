@@ -273,7 +273,13 @@ pub fn load(path: &Path) -> Result<Claim, LoadError> {
     let text = std::fs::read_to_string(path).map_err(|e| error(None, format!("cannot read: {e}"), None))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string(); // a byte-order mark is not YAML
     let raw: RawClaim = serde_yaml::from_str(&text).map_err(|e| {
-        let line = e.location().map(|l| l.line());
+        // serde reports the line of the enclosing map; a field-level message
+        // ("expect[0]: paper: ...") points at the field's own line.
+        let line = e.location().map(|l| {
+            let message = e.to_string();
+            let field = message.split(": ").nth(1).filter(|f| f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+            field.and_then(|f| line_of(&text, &format!("{f}:"), l.line() - 1)).unwrap_or(l.line())
+        });
         let id = text.lines().find_map(|l| l.strip_prefix("id:")).map(|s| s.trim().to_string());
         error(line, e.to_string(), id)
     })?;

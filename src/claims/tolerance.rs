@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::format::num;
+
 /// One tolerance form (YAML: a one-key map such as `{abs: 5}`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -91,22 +93,6 @@ impl Tolerance {
     }
 }
 
-/// A number rounded to 4 significant digits for tables (never for verdicts).
-pub fn num(x: f64) -> String {
-    if x.is_nan() {
-        return "—".into();
-    }
-    if x == 0.0 {
-        return "0".into();
-    }
-    if (1e-3..1e5).contains(&x.abs()) {
-        let digits = (3 - libm::log10(x.abs()).floor() as i32).clamp(0, 6) as usize;
-        let s = format!("{x:.digits$}");
-        if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
-    } else {
-        format!("{x:.3e}")
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -131,16 +117,5 @@ mod tests {
         assert!(Tolerance::Range([2.0, 1.0]).problem().is_some());
         assert!(Tolerance::Abs(-1.0).problem().is_some());
         assert!(Tolerance::Abs(5.0).problem().is_none());
-    }
-
-    #[test]
-    fn numbers_round_for_display() {
-        assert_eq!(num(174.0), "174");
-        assert_eq!(num(0.98533), "0.9853");
-        assert_eq!(num(229.4567), "229.5");
-        assert_eq!(num(8.4e-6), "8.400e-6");
-        assert_eq!(num(f64::NAN), "—");
-        assert_eq!(num(0.0), "0");
-        assert_eq!(num(1.0), "1");
     }
 }

@@ -42,11 +42,24 @@ pub fn from_cache(opts: &VerifyOptions) -> anyhow::Result<Vec<ClaimResult>> {
     evaluate(opts, false)
 }
 
-/// The runs the selected claims need that the cache lacks (with every
-/// checkpoint and level log the claims need), for a plan file.
-pub fn missing_runs(opts: &VerifyOptions) -> anyhow::Result<Vec<crate::train::TrainSpec>> {
-    let (_, runner, plan) = prepare(opts, false, &selector(&opts.select)?)?;
-    Ok(plan.into_iter().filter(|s| !runner.is_cached(s)).collect())
+/// What a plan file would hold: the runs the selected claims need that the
+/// cache lacks, how many claims were selected, and the files that did not load.
+pub struct Missing {
+    /// The runs, with every checkpoint and level log the claims need.
+    pub runs: Vec<crate::train::TrainSpec>,
+    /// Selected claims (loaded ones).
+    pub claims: usize,
+    /// Claim files that did not load.
+    pub broken: Vec<LoadError>,
+}
+
+/// The runs the selected claims need that the cache lacks, for a plan file.
+pub fn missing_runs(opts: &VerifyOptions) -> anyhow::Result<Missing> {
+    let selected = selector(&opts.select)?;
+    let (loaded, runner, plan) = prepare(opts, false, &selected)?;
+    let claims = loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)).count();
+    let broken = loaded.into_iter().filter_map(Result::err).collect();
+    Ok(Missing { runs: plan.into_iter().filter(|s| !runner.is_cached(s)).collect(), claims, broken })
 }
 
 /// Every claim file, loaded or not; a runner; the selected claims' runs.
@@ -54,6 +67,8 @@ type Prepared = (Vec<Result<Claim, LoadError>>, Runner, Vec<crate::train::TrainS
 
 /// Load the claim files, select, and plan the selected claims' runs.
 fn prepare(opts: &VerifyOptions, train: bool, selected: &dyn Fn(&str) -> bool) -> anyhow::Result<Prepared> {
+    let root = opts.cache.root();
+    anyhow::ensure!(!root.exists() || root.is_dir(), "the run cache {} is not a directory", root.display());
     let loaded = load_dir(&opts.claims_dir)?;
     let quiet = opts.quiet;
     let mut runner = Runner::new(
@@ -147,7 +162,7 @@ pub fn write_report(
     opts: &VerifyOptions,
     results: &[ClaimResult],
     dir: &std::path::Path,
-) -> anyhow::Result<Vec<(String, String)>> {
+) -> anyhow::Result<crate::report::Report> {
     let claims: Vec<_> = load_dir(&opts.claims_dir)?.into_iter().filter_map(Result::ok).collect();
     let conditions = crate::report::figures::Conditions::from_cache(&claims, opts.tier, opts.backend, &opts.cache);
     let header = format!(

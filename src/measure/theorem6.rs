@@ -146,8 +146,8 @@ pub enum Undefined {
     Eta(f64),
     /// A + ηI has no Cholesky factor in f64 (a diverged or collapsed
     /// network, or η below A's rounding).
-    #[error("A + ηI is {0}")]
-    Factor(#[from] crate::numerics::cholesky::NotPositiveDefinite),
+    #[error("A + ηI has no Cholesky factor in f64")]
+    Factor(#[source] crate::numerics::cholesky::NotPositiveDefinite),
 }
 
 /// The pair algebra (docs/methods.md, "Theorem 6") on centred features F̃ (n×K).
@@ -166,7 +166,7 @@ pub fn pair_algebra(ft: &Mat<f64>, eta: f64, pair_count: usize) -> Result<PairAl
 
     let a = gram_of_rows(ft.as_ref());
     let a_eta: Vec<f64> = (0..n * n).map(|x| a[(x / n, x % n)] + if x / n == x % n { eta } else { 0.0 }).collect();
-    let llt = Cholesky::factor(&a_eta, n)?;
+    let llt = Cholesky::factor(&a_eta, n).map_err(Undefined::Factor)?;
     let solve = |rhs: &Mat<f64>| {
         let c = rhs.ncols();
         let x = llt.solve(&row_major(rhs.as_ref()), c);
@@ -373,7 +373,7 @@ mod tests {
         assert!(matches!(pair_algebra(&zero, 0.0, 3), Err(Undefined::Eta(_))));
         let nan = Mat::<f64>::from_fn(6, 4, |_, _| f64::NAN);
         let err = pair_algebra(&nan, 1e-4, 3).unwrap_err();
-        assert!(err.to_string().contains("not positive definite"), "{err}");
+        assert!(format!("{:#}", anyhow::Error::new(err.clone())).contains("not positive definite"), "{err}");
     }
 
     #[test]

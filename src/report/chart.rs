@@ -156,15 +156,19 @@ impl Chart {
     }
 }
 
-/// Write one or more charts side by side to an SVG file.
+/// Write one or more charts side by side to an SVG file (drawn in memory,
+/// then written beside and renamed: a failure leaves the last good figure).
 pub fn write_svg(path: &Path, charts: &[Chart]) -> anyhow::Result<()> {
     let width = 760 * charts.len() as u32;
-    let root = SVGBackend::new(path, (width, 480)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| anyhow!("{}: {e:?}", path.display()))?;
-    let panels = root.split_evenly((1, charts.len()));
-    for (chart, panel) in charts.iter().zip(&panels) {
-        chart.draw(panel)?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, 480)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("{}: {e:?}", path.display()))?;
+        let panels = root.split_evenly((1, charts.len()));
+        for (chart, panel) in charts.iter().zip(&panels) {
+            chart.draw(panel)?;
+        }
+        root.present().map_err(|e| anyhow!("{}: {e:?}", path.display()))?;
     }
-    root.present().map_err(|e| anyhow!("{}: {e:?}", path.display()))?;
-    Ok(())
+    crate::files::write_atomic(path, svg.as_bytes())
 }

@@ -85,15 +85,52 @@ fn line(
     Line { label: format!("{label} (n={})", runs.len()), color, points, band, markers: false }
 }
 
-/// Write every figure whose runs are cached; returns (file, caption) pairs.
-pub fn write_all(
-    dir: &Path,
-    conditions: &Conditions,
-    results: &[ClaimResult],
-    claims: &[Claim],
-) -> anyhow::Result<Vec<(String, String)>> {
-    std::fs::create_dir_all(dir)?;
-    let mut written = Vec::new();
+/// The figures written, and those that could not be.
+#[derive(Debug, Default)]
+pub struct Written {
+    dir: std::path::PathBuf,
+    /// (file name, caption) of each figure written.
+    pub figures: Vec<(String, String)>,
+    /// (claim id for a claim's own figure, what went wrong).
+    pub failures: Vec<(Option<String>, String)>,
+}
+
+/// Longest figure file name, below every file system's 255-byte limit.
+const MAX_FILE_NAME: usize = 120;
+
+/// A figure's file name from its stem: file-name safe, and bounded (a long
+/// stem keeps its start and gets a hash of the whole, so names stay distinct).
+pub fn figure_file(stem: &str) -> String {
+    let safe = crate::files::file_name_safe(stem);
+    if safe.len() + 4 <= MAX_FILE_NAME {
+        return format!("{safe}.svg");
+    }
+    format!("{}-{}.svg", &safe[..MAX_FILE_NAME - 21], crate::runs::hash_hex(stem.as_bytes()))
+}
+
+impl Written {
+    fn new(dir: &Path) -> Self {
+        let mut out = Self { dir: dir.to_path_buf(), ..Self::default() };
+        if let Err(e) = crate::files::create_dir(dir) {
+            out.failures.push((None, format!("{e:#}")));
+        }
+        out
+    }
+
+    /// Write one figure; a failure is recorded against `claim` (or the report).
+    fn write(&mut self, claim: Option<&str>, stem: &str, charts: &[Chart], caption: String) {
+        let file = figure_file(stem);
+        match write_svg(&self.dir.join(&file), charts) {
+            Ok(()) => self.figures.push((file, caption)),
+            Err(e) => self.failures.push((claim.map(str::to_string), format!("figure {file}: {e:#}"))),
+        }
+    }
+}
+
+/// Write every figure whose runs are cached; a figure that cannot be
+/// written is recorded, and the others are still written.
+pub fn write_all(dir: &Path, conditions: &Conditions, results: &[ClaimResult], claims: &[Claim]) -> Written {
+    let mut out = Written::new(dir);
     let (grok, control) = (&conditions.sqr_grok, &conditions.sqr_control);
     if !grok.is_empty() && !control.is_empty() {
         let fires: Vec<f64> = grok
@@ -116,8 +153,7 @@ pub fn write_all(
         if !fires.is_empty() {
             gap.vlines.push((median(&fires), format!("fire epoch median {:.0}", median(&fires))));
         }
-        write_svg(&dir.join("gap23.svg"), &[gap])?;
-        written.push(("gap23.svg".into(), "(a) σ2/σ3 of the rolling W-update Gram, median and IQR over seeds, x² grok vs control; the vertical line is the median fire epoch.".into()));
+        out.write(None, "gap23", &[gap], "(a) σ2/σ3 of the rolling W-update Gram, median and IQR over seeds, x² grok vs control; the vertical line is the median fire epoch.".into());
 
         let acc = Chart {
             title: "Accuracy (x²)".into(),
@@ -134,11 +170,12 @@ pub fn write_all(
             vlines: Vec::new(),
             hlines: Vec::new(),
         };
-        write_svg(&dir.join("accuracy.svg"), &[acc])?;
-        written.push((
-            "accuracy.svg".into(),
+        out.write(
+            None,
+            "accuracy",
+            &[acc],
             "(b) Train and test accuracy, median (and IQR for test) over seeds, x² grok vs control.".into(),
-        ));
+        );
 
         let params = DetectorParams::default();
         let slope = |m: &Metrics| slopes(&m.w_gap23(), &params);
@@ -155,8 +192,7 @@ pub fn write_all(
             vlines: vec![(params.min_epoch as f64, "min epoch 100".into())],
             hlines: vec![(params.threshold, "threshold 0.04".into())],
         };
-        write_svg(&dir.join("slope.svg"), &[chart])?;
-        written.push(("slope.svg".into(), "(e) The slope s(t) of ln gap23 over 25 epochs with the firing threshold 0.04 (fires at the first t ≥ 100 above it).".into()));
+        out.write(None, "slope", &[chart], "(e) The slope s(t) of ln gap23 over 25 epochs with the firing threshold 0.04 (fires at the first t ≥ 100 above it).".into());
     }
 
     let spectrum_panel = |title: &str, runs: &[Run]| Chart {
@@ -178,39 +214,31 @@ pub fn write_all(
             spectrum_panel("Rank structure, x² (η=2e-4)", &conditions.sqr_grok),
             spectrum_panel("Rank structure, ReLU (η=2e-4)", &conditions.relu_grok),
         ];
-        write_svg(&dir.join("spectrum.svg"), &panels)?;
-        written.push(("spectrum.svg".into(), "(c) σ1..σ5 of the W-update window, median over seeds: x² (σ3 collapses below σ2: rank-2) vs ReLU (one dominant σ1: rank-1).".into()));
+        out.write(None, "spectrum", &panels, "(c) σ1..σ5 of the W-update window, median over seeds: x² (σ3 collapses below σ2: rank-2) vs ReLU (one dominant σ1: rank-1).".into());
     }
 
     for (id, chart) in fit_scatters(results, claims) {
-        let file = format!("fit-{id}.svg");
-        write_svg(&dir.join(&file), &[chart])?;
-        written.push((
-            file,
-            format!("({id}) Per-seed event epochs with the fitted line and the paper's, for the claim's linear fit."),
-        ));
+        let caption =
+            format!("({id}) Per-seed event epochs with the fitted line and the paper's, for the claim's linear fit.");
+        out.write(Some(&id), &format!("fit-{id}"), &[chart], caption);
     }
 
     for (id, pattern, chart) in super::per_point::grid_charts(results) {
-        let file = format!("grid-{id}-{}.svg", crate::files::file_name_safe(&pattern.replace("[*].", "-")));
-        write_svg(&dir.join(&file), &[chart])?;
-        written.push((file, format!("({id}) `{pattern}` at every grid point: measured (median over seeds, IQR shaded where the measure gives one) beside the paper's figure.")));
+        let stem = format!("grid-{id}-{}", pattern.replace("[*].", "-"));
+        out.write(Some(&id), &stem, &[chart], format!("({id}) `{pattern}` at every grid point: measured (median over seeds, IQR shaded where the measure gives one) beside the paper's figure."));
     }
     let level_runs = |claim: &Claim, condition: &str| {
         conditions.level_runs.get(&(claim.raw.id.clone(), condition.to_string())).cloned().unwrap_or_default()
     };
     for (id, chart) in super::per_point::rho_charts(claims, results, &level_runs) {
-        let file = format!("rho-{id}.svg");
-        write_svg(&dir.join(&file), &[chart])?;
-        written.push((file, format!("({id}) The level metric ρ (the paper's code), median over seeds of each condition the claim reads it on (the first six), while every seed is logged: a run's log ends once ρ has crossed the claim's threshold.")));
+        out.write(Some(&id), &format!("rho-{id}"), &[chart], format!("({id}) The level metric ρ (the paper's code), median over seeds of each condition the claim reads it on (the first six), while every seed is logged: a run's log ends once ρ has crossed the claim's threshold."));
     }
 
     let panels = theorem6_panels(results, claims);
     if !panels.is_empty() {
-        write_svg(&dir.join("theorem6.svg"), &panels)?;
-        written.push(("theorem6.svg".into(), "(d) Theorem 6 at checkpoints, median and IQR over seeds: the published sign-match (B_pub with 1/η²), the exact rule (an identity, 1.000) and the repulsion fraction (pairs with S > 0 and B < 0).".into()));
+        out.write(None, "theorem6", &panels, "(d) Theorem 6 at checkpoints, median and IQR over seeds: the published sign-match (B_pub with 1/η²), the exact rule (an identity, 1.000) and the repulsion fraction (pairs with S > 0 and B < 0).".into());
     }
-    Ok(written)
+    out
 }
 
 /// For each claim that checks a `lead` measure's linear fit: its per-seed

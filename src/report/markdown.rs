@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use super::{status, verdict_word};
 use crate::claims::runner::{ClaimResult, summary_line};
 use crate::claims::schema::Claim;
-use crate::claims::tolerance::num;
+use crate::format::num;
 
 /// Text safe inside a Markdown table cell.
 pub fn cell(text: &str) -> String {

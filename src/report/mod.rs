@@ -12,7 +12,7 @@ use std::path::Path;
 
 use crate::claims::runner::{ClaimResult, Verdict};
 use crate::claims::schema::Outcome;
-use crate::claims::tolerance::num;
+use crate::format::num;
 
 /// "PASS", "FAIL", ...
 pub fn verdict_word(v: Verdict) -> &'static str {
@@ -102,10 +102,38 @@ pub fn write_report(
     claims: &[crate::claims::Claim],
     conditions: &figures::Conditions,
     header: &str,
-) -> anyhow::Result<Vec<(String, String)>> {
-    std::fs::create_dir_all(dir)?;
-    let figures = figures::write_all(&dir.join("figures"), conditions, results, claims)?;
-    crate::claims::runner::write_results(&dir.join("results.json"), results)?;
-    crate::files::write_atomic(&dir.join("REPORT.md"), markdown::render(results, claims, &figures, header).as_bytes())?;
-    Ok(figures)
+) -> anyhow::Result<Report> {
+    crate::files::create_dir(dir)?;
+    let written = figures::write_all(&dir.join("figures"), conditions, results, claims);
+    let mut results = results.to_vec();
+    let mut problems = Vec::new();
+    for (claim, failure) in written.failures {
+        match claim.and_then(|id| results.iter_mut().find(|r| r.id == id)) {
+            Some(r) => {
+                r.verdict = crate::claims::runner::Verdict::Error;
+                r.error = Some(r.error.take().map_or(failure.clone(), |e| format!("{e}; {failure}")));
+            }
+            None => problems.push(failure),
+        }
+    }
+    let mut header = header.to_string();
+    for p in &problems {
+        header.push_str(&format!("\n\n**Not written:** {p}"));
+    }
+    crate::claims::runner::write_results(&dir.join("results.json"), &results)?;
+    let markdown = markdown::render(&results, claims, &written.figures, &header);
+    crate::files::write_atomic(&dir.join("REPORT.md"), markdown.as_bytes())?;
+    Ok(Report { figures: written.figures, results, problems })
+}
+
+/// What [`write_report`] wrote.
+#[derive(Debug)]
+pub struct Report {
+    /// (file, caption) of each figure.
+    pub figures: Vec<(String, String)>,
+    /// The results as reported: a claim whose own figure could not be
+    /// written is an `Error` saying why.
+    pub results: Vec<ClaimResult>,
+    /// Figures of no one claim that could not be written.
+    pub problems: Vec<String>,
 }

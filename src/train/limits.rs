@@ -14,6 +14,11 @@ pub const MAX_MODULUS: usize = 1024;
 pub const MAX_WIDTH: usize = 65_536;
 /// Largest number of epochs.
 pub const MAX_EPOCHS: usize = 1_000_000;
+/// Largest weight decay. η enters Adam's gradient as η·θ, and its square
+/// the second moment: far above this, (η·θ)² overflows f32, every update
+/// is m/∞ = 0 and the network silently never moves (the paper's sweep
+/// ends at 1e-3).
+pub const MAX_ETA: f64 = 1.0;
 /// Largest memory for the activations of one epoch (six [n, K] f32 tensors).
 pub const MAX_ACTIVATION_BYTES: f64 = 16.0 * (1u64 << 30) as f64;
 /// Largest cost of one run or one claim's runs, in FLOP (about a day at
@@ -64,7 +69,8 @@ impl TrainSpec {
             return refuse("width", format!("must be in 1..={MAX_WIDTH}, got {}", self.width));
         }
         if !(self.train_fraction > 0.0 && self.train_fraction < 1.0) {
-            return refuse("train_fraction", format!("must be strictly between 0 and 1, got {}", self.train_fraction));
+            let got = crate::format::num(self.train_fraction);
+            return refuse("train_fraction", format!("must be strictly between 0 and 1, got {got}"));
         }
         let pairs = self.modulus * self.modulus;
         let n = n_train(self.modulus, self.train_fraction);
@@ -73,7 +79,7 @@ impl TrainSpec {
                 "train_fraction",
                 format!(
                     "{} of {pairs} pairs gives {n} training and {} test pairs; both sets need one",
-                    self.train_fraction,
+                    crate::format::num(self.train_fraction),
                     pairs - n
                 ),
             );
@@ -81,8 +87,9 @@ impl TrainSpec {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return refuse("lr", format!("must be a finite number > 0, got {}", self.lr));
         }
-        if !(self.eta.is_finite() && self.eta >= 0.0) {
-            return refuse("eta", format!("must be a finite number ≥ 0, got {}", self.eta));
+        if !(self.eta.is_finite() && (0.0..=MAX_ETA).contains(&self.eta)) {
+            let got = crate::format::num(self.eta);
+            return refuse("eta", format!("must be in [0, {MAX_ETA}] (larger freezes Adam), got {got}"));
         }
         if !(1..=MAX_EPOCHS).contains(&self.epochs) {
             return refuse("epochs", format!("must be in 1..={MAX_EPOCHS}, got {}", self.epochs));
@@ -154,6 +161,9 @@ mod tests {
         assert_eq!(field_of(TrainSpec { lr: f64::NAN, ..d() }), "lr");
         assert_eq!(field_of(TrainSpec { lr: 0.0, ..d() }), "lr");
         assert_eq!(field_of(TrainSpec { eta: -1.0, ..d() }), "eta");
+        assert_eq!(field_of(TrainSpec { eta: 1e30, ..d() }), "eta"); // froze training silently
+        let tiny = TrainSpec { train_fraction: 1e-300, ..d() }.validate().unwrap_err().to_string();
+        assert!(tiny.len() < 120, "no 300-digit echo: {tiny}");
         assert_eq!(field_of(TrainSpec { epochs: 0, ..d() }), "epochs");
         assert_eq!(field_of(TrainSpec { window: 0, ..d() }), "window");
         assert_eq!(field_of(TrainSpec { window: 401, ..d() }), "window");

@@ -1,0 +1,163 @@
+//! `bench`: the speed benchmark (README, "Speed"). Timings are reported,
+//! never asserted.
+
+use anyhow::bail;
+use clap::Args;
+use lockin::backend::Backend;
+use lockin::cache::Cache;
+use lockin::claims::Tier;
+use lockin::claims::runner::summary_line;
+use lockin::claims::verify::{VerifyOptions, verify};
+use std::process::ExitCode;
+
+/// `bench`'s options.
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Backends to compare.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "ndarray,flex")]
+    backends: Vec<Backend>,
+    /// Repetitions (each a fresh run); medians are reported.
+    #[arg(long, default_value_t = 5)]
+    reps: usize,
+    /// Timed epochs per repetition (after 3 warm-up epochs).
+    #[arg(long, default_value_t = 20)]
+    epochs: usize,
+    /// Moduli M to time (the scaling sweep's: 41,71,127).
+    #[arg(long, value_delimiter = ',', default_value = "71")]
+    moduli: Vec<usize>,
+    /// Training fraction p (n = round(p·M²)).
+    #[arg(long, default_value_t = 0.4)]
+    train_fraction: f64,
+    /// Also time the quick tier and this paper-tier claim (its runs), each
+    /// from an empty cache on the first backend (≈ 5 + 4 minutes for C01).
+    #[arg(long, value_name = "CLAIM")]
+    tiers: Option<String>,
+}
+
+/// The benchmark table, then the tiers' wall times if asked.
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    table(&args.backends, args.reps, args.epochs, &args.moduli, args.train_fraction);
+    if let (Some(claim), Some(&backend)) = (args.tiers, args.backends.first()) {
+        tiers(backend, &claim)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Print the benchmark table (the floor: docs/methods.md, "Cost", FLOPs at the GEMM rates
+/// measured in the same run).
+fn table(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], train_fraction: f64) {
+    use lockin::bench::{epoch_flops, gemm_gflops, time_level, time_phases, time_side_by_side};
+    use lockin::measure::stats::median;
+    use lockin::model::Activation;
+    use lockin::train::TrainSpec;
+    println!(
+        "{:<8} {:>4} {:>5} {:<5} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>7} {:>7} {:>8} {:>7} {:>8} {:>7} {:>7}",
+        "backend",
+        "M",
+        "n",
+        "σ",
+        "forward",
+        "test",
+        "bwd+adam",
+        "spectrum",
+        "1 lane",
+        "epoch",
+        "worst",
+        "2 runs",
+        "floor",
+        "ratio",
+        "floor2",
+        "ratio2",
+        "ρ"
+    );
+    for &backend in backends {
+        for &modulus in moduli {
+            let base = TrainSpec { modulus, train_fraction, backend, ..TrainSpec::default() };
+            let n = lockin::data::n_train(modulus, train_fraction);
+            let shape = [n, base.width, modulus];
+            let gflops = gemm_gflops(backend, shape, 1, 15);
+            let gflops_two = gemm_gflops(backend, shape, 2, 15);
+            let rho = time_level(&base, reps);
+            for activation in [Activation::Sqr, Activation::Relu] {
+                let spec = TrainSpec { activation, ..base.clone() };
+                let runs: Vec<_> = (0..reps).map(|_| time_phases(&spec, 3, epochs)).collect();
+                let med =
+                    |f: &dyn Fn(&lockin::bench::PhaseTimes) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
+                let flops = epoch_flops(&spec);
+                let (floor, floor_two) = (flops / (gflops * 1e9) * 1e3, flops / (gflops_two * 1e9) * 1e3);
+                let epoch = med(&|p| p.epoch);
+                let side_by_side = median(&(0..reps).map(|_| time_side_by_side(&spec, 3, epochs)).collect::<Vec<_>>());
+                println!(
+                    "{:<8} {:>4} {:>5} {:<5} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>8.1} {:>8.1} {:>7.1} {:>7.1} {:>8.1} {:>6.2}× {:>8.1} {:>6.2}× {:>7.1}",
+                    backend.name(),
+                    modulus,
+                    n,
+                    activation.name(),
+                    med(&|p| p.forward),
+                    med(&|p| p.evaluation),
+                    med(&|p| p.backward_optimizer),
+                    med(&|p| p.spectrum),
+                    med(&|p| p.sequential()),
+                    epoch,
+                    runs.iter().map(|p| p.worst_epoch).fold(0.0, f64::max),
+                    side_by_side,
+                    floor,
+                    epoch / floor,
+                    floor_two,
+                    epoch / floor_two,
+                    rho
+                );
+            }
+            println!(
+                "{:<8} M = {modulus}: GEMM {shape:?} {gflops:.1} GFLOP/s on one lane, {gflops_two:.1} aggregate on \
+                 two; one epoch = {:.2} GFLOP (docs/methods.md, Cost)",
+                backend.name(),
+                epoch_flops(&base) / 1e9
+            );
+        }
+    }
+    println!("(ms per epoch, medians over {reps} runs of {epochs} epochs at K = 2048, n = round(p·M²).");
+    println!(" The phases run one after another; \"1 lane\" is their sum, \"epoch\" the two-lane epoch that");
+    println!(
+        " training runs, \"worst\" its slowest epoch in any run; \"2 runs\" two runs side by side, one lane each:\n \
+         wall time ÷ epochs of both. floor = the"
+    );
+    println!(" epoch's FLOPs at the one-lane GEMM rate; floor2 at the two-lane rate;");
+    println!(" ρ = one level-metric evaluation on the training pairs, ms.)");
+}
+
+/// Wall time of the quick tier (all claims) and of one paper-tier claim set,
+/// each verified from an empty cache in a scratch directory.
+fn tiers(backend: Backend, paper_claim: &str) -> anyhow::Result<()> {
+    for (tier, select) in [(Tier::Quick, Vec::new()), (Tier::Paper, vec![paper_claim.to_string()])] {
+        let scratch = std::env::temp_dir().join(format!("lockin-bench-{}", std::process::id()));
+        let opts = VerifyOptions {
+            claims_dir: lockin::claims::default_dir(),
+            tier,
+            backend,
+            select,
+            cache: Cache::new(scratch.clone()),
+            fresh: false,
+            quiet: true,
+        };
+        let t = std::time::Instant::now();
+        let outcome = verify(&opts);
+        let wall = t.elapsed().as_secs_f64();
+        if scratch.exists() {
+            std::fs::remove_dir_all(&scratch)?;
+        }
+        let outcome = outcome?;
+        if outcome.is_empty() {
+            bail!("no claim matches {:?}", opts.select);
+        }
+        let what = if opts.select.is_empty() { "all claims".to_string() } else { opts.select.join(", ") };
+        println!(
+            "{} tier, {what}: {:.0} s ({:.1} min) from an empty cache; {}",
+            tier.name(),
+            wall,
+            wall / 60.0,
+            summary_line(&outcome)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! `plan` and `train-planned`: the runs a cluster trains (README, "On a Slurm cluster").
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use lockin::cache::Cache;
+use lockin::claims::verify::{VerifyOptions, missing_runs};
+
+/// `plan FILE`: write the missing runs of the selected claims. Claim files
+/// that do not load, or a selection that matches nothing, are errors: a
+/// cluster would otherwise judge claims nobody planned for.
+pub fn write_plan(opts: &VerifyOptions, path: &Path) -> anyhow::Result<ExitCode> {
+    let planned = missing_runs(opts)?;
+    if !planned.broken.is_empty() {
+        for e in &planned.broken {
+            eprintln!("{e}");
+        }
+        bail!("{} claim files do not load; nothing planned", planned.broken.len());
+    }
+    if planned.claims == 0 {
+        bail!("no claim in {} matches {:?}; nothing planned", opts.claims_dir.display(), opts.select);
+    }
+    let entries = lockin::plan::write(path, &planned.runs)?;
+    let flop = entries.iter().fold(0.0, |total, e| total + e.flop); // an empty sum is 0, not −0
+    let largest = entries.iter().map(|e| e.flop).fold(0.0, f64::max);
+    println!(
+        "{}: {} runs to train for {} claims ({:.2e} FLOP in all, the largest {:.2e}); train run I with \
+         `cargo xtask train-planned {} --index I`",
+        path.display(),
+        entries.len(),
+        planned.claims,
+        flop,
+        largest,
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `train-planned FILE --index I`: train one planned run into the cache.
+pub fn train_planned(cache: &Cache, path: &Path, index: usize) -> anyhow::Result<ExitCode> {
+    let entry = lockin::plan::entry(path, index)?;
+    let start = std::time::Instant::now();
+    let outcome =
+        lockin::plan::train_entry(cache, &entry).with_context(|| format!("plan run {index} ({})", entry.key))?;
+    let seconds = start.elapsed().as_secs_f64();
+    match outcome {
+        lockin::plan::Trained::Published => {
+            println!("trained {} in {seconds:.1} s ({:.2e} FLOP)", entry.key, entry.flop)
+        }
+        lockin::plan::Trained::AlreadyCached => println!("cached {} (nothing trained here)", entry.key),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,90 @@
+//! `verify-claims` and `report`: judge the claims, write results and report.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::bail;
+use lockin::claims::ClaimResult;
+use lockin::claims::runner::{Verdict, summary_line, write_results};
+use lockin::claims::verify::{VerifyOptions, from_cache, verify, write_report};
+use lockin::report::table;
+
+use super::exit_code;
+
+/// Where `verify-claims` writes a tier's results by default.
+pub fn results_path(tier: lockin::claims::Tier) -> PathBuf {
+    lockin::project::output_dir().join(format!("results-{}.json", tier.name()))
+}
+
+fn default_report() -> PathBuf {
+    lockin::project::output_dir().join("report")
+}
+
+/// `verify-claims`: train what is missing (unless `cache_only`), judge,
+/// write the results and the report, then print the table.
+pub fn verify_claims(
+    opts: VerifyOptions,
+    results: Option<PathBuf>,
+    report: Option<PathBuf>,
+    cache_only: bool,
+) -> anyhow::Result<ExitCode> {
+    let outcome = if cache_only { from_cache(&opts)? } else { verify(&opts)? };
+    if outcome.is_empty() {
+        bail!("no claim in {} matches {:?}", opts.claims_dir.display(), opts.select);
+    }
+    let results = results.unwrap_or_else(|| results_path(opts.tier));
+    let report = report.unwrap_or_else(default_report);
+    // Results first: a closed output pipe ends the process at the table.
+    write_file(&results, || write_results(&results, &outcome))?;
+    let reported = write_file(&report, || write_report(&opts, &outcome, &report))?;
+    print!("{}", table(&reported.results));
+    print_errors(&reported.results, &reported.problems);
+    println!("results: {}  report: {}", results.display(), report.join("REPORT.md").display());
+    println!("{}", summary_line(&reported.results));
+    Ok(worst(&reported))
+}
+
+/// `report`: the report from the cache alone.
+pub fn report(opts: VerifyOptions, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let out = out.unwrap_or_else(default_report);
+    if !opts.cache.root().is_dir() {
+        bail!("--cache {}: no such directory (run `cargo xtask verify-claims` first)", opts.cache.root().display());
+    }
+    let results = from_cache(&opts)?;
+    if results.is_empty() {
+        bail!("no claim in {} matches {:?}", opts.claims_dir.display(), opts.select);
+    }
+    let reported = write_file(&out, || write_report(&opts, &results, &out))?;
+    print_errors(&reported.results, &reported.problems);
+    println!(
+        "{}: {} claims, {} figures; {}",
+        out.join("REPORT.md").display(),
+        reported.results.len(),
+        reported.figures.len(),
+        summary_line(&reported.results)
+    );
+    Ok(worst(&reported))
+}
+
+/// The exit status of a report: a figure of no one claim that could not be
+/// written is an error too.
+fn worst(reported: &lockin::report::Report) -> ExitCode {
+    if reported.problems.is_empty() { exit_code(&reported.results) } else { ExitCode::from(super::status::ERROR) }
+}
+
+/// Every error in full (the table shortens them).
+fn print_errors(results: &[ClaimResult], problems: &[String]) {
+    for r in results.iter().filter(|r| r.verdict != Verdict::Pass) {
+        if let Some(e) = &r.error {
+            eprintln!("{} {}: {e}", r.id, lockin::report::verdict_word(r.verdict));
+        }
+    }
+    for p in problems {
+        eprintln!("report: not written: {p}");
+    }
+}
+
+/// Write `path` with the path named in any error.
+fn write_file<T>(path: &Path, write: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    write().map_err(|e| anyhow::anyhow!("writing {}: {e:#}", path.display()))
+}

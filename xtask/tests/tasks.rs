@@ -1,0 +1,101 @@
+//! The tasks as a user runs them: paths relative to the caller, exit
+//! statuses that tell a failed claim from a broken harness, plans that
+//! refuse broken input, quiet ends on a closed pipe. Tiny claims (M = 5).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const TINY: &str = "{activation: sqr, eta: 1.0e-3, epochs: 40, window: 5, modulus: 5, width: 16, train_fraction: 0.6, lr: 1.0e-2, seeds: {paper: 1, quick: 1}}";
+
+/// A claim file checking the seed count against `tolerance`.
+fn claim(id: &str, tolerance: &str) -> String {
+    format!(
+        "id: {id}\ntitle: t\nsource: test\nstatement: t\npaper: \"-\"\noutcome: reproduces\nexperiments:\n  grok: {TINY}\nmeasures:\n  - {{kind: detector, condition: grok, detector: {{lag: 5, min_epoch: 10}}}}\nexpect:\n  - quantity: seeds\n    tolerance: {tolerance}\n"
+    )
+}
+
+/// `xtask ARGS` run in `cwd`.
+fn xtask(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask")).current_dir(cwd).args(args).output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// A working directory with `claims/` holding the given files.
+fn workdir(files: &[(&str, String)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("claims")).unwrap();
+    for (name, body) in files {
+        std::fs::write(dir.path().join("claims").join(name), body).unwrap();
+    }
+    dir
+}
+
+/// On the old code xtask changed into the checkout first, so `--claims-dir
+/// claims` named the checkout's claims (or nothing), never the caller's.
+#[test]
+fn relative_paths_are_the_callers() {
+    let dir = workdir(&[("T1-x.yaml", claim("T1", "{equals: 1}"))]);
+    let out = xtask(dir.path(), &["list-claims", "--claims-dir", "claims"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("T1 ") && !text(&out).contains("C01"), "{}", text(&out));
+    let missing = xtask(dir.path(), &["list-claims", "--claims-dir", "nowhere"]);
+    assert!(text(&missing).contains("nowhere") && missing.status.code() == Some(3), "{}", text(&missing));
+}
+
+/// 0 all passed, 1 a claim failed, 3 a claim could not be judged (the old
+/// code said 1 for both), all with results written where asked.
+#[test]
+fn exit_status_tells_a_failed_claim_from_a_broken_one() {
+    let verify = |files: &[(&str, String)]| {
+        let dir = workdir(files);
+        let args = ["verify-claims", "--tier", "quick", "--claims-dir", "claims", "--cache", "cache"];
+        let out = xtask(dir.path(), &[&args[..], &["--results", "r.json", "--report", "report"]].concat());
+        assert!(dir.path().join("r.json").exists() && dir.path().join("report/REPORT.md").exists(), "{}", text(&out));
+        (out.status.code(), text(&out))
+    };
+    let (code, out) = verify(&[("T1-x.yaml", claim("T1", "{equals: 1}"))]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = verify(&[("T1-x.yaml", claim("T1", "{equals: 2}"))]);
+    assert_eq!(code, Some(1), "{out}");
+    let (code, out) = verify(&[("T1-x.yaml", claim("T1", "{equals: 1}")), ("T2-x.yaml", "id: T2\n".into())]);
+    assert_eq!(code, Some(3), "a broken claim file is an error, not a failed claim: {out}");
+    assert!(out.contains("T2-x.yaml"), "{out}");
+}
+
+/// On the old code `--plan` exited 0 and said nothing for both.
+#[test]
+fn plans_refuse_broken_files_and_empty_selections() {
+    let dir = workdir(&[("T1-x.yaml", claim("T1", "{equals: 1}")), ("T2-x.yaml", "id: T2\n".into())]);
+    let out = xtask(dir.path(), &["plan", "p.jsonl", "--claims-dir", "claims", "--cache", "cache"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("T2-x.yaml") && text(&out).contains("do not load"), "{}", text(&out));
+    let dir = workdir(&[("T1-x.yaml", claim("T1", "{equals: 1}"))]);
+    let args = ["plan", "p.jsonl", "--claims-dir", "claims", "--cache", "cache", "--claim", "Z9"];
+    let out = xtask(dir.path(), &args);
+    assert!(out.status.code() == Some(3) && text(&out).contains("matches"), "{}", text(&out));
+    let out = xtask(dir.path(), &["plan", "p.jsonl", "--claims-dir", "claims", "--cache", "cache"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(dir.path().join("p.jsonl")).unwrap().lines().count(), 1);
+    let out = xtask(dir.path(), &["train-planned", "p.jsonl", "--index", "0", "--cache", "cache"]);
+    assert!(text(&out).starts_with("trained "), "{}", text(&out));
+    // The report reads the caller's claims directory too.
+    let out = xtask(dir.path(), &["report", "--tier", "quick", "--claims-dir", "claims", "--cache", "cache", "--out", "rep"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(dir.path().join("rep/REPORT.md").exists());
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("list-claims")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
