@@ -121,7 +121,7 @@ pub fn time_level(spec: &TrainSpec, reps: usize) -> f64 {
     let times: Vec<f64> = (0..=reps)
         .map(|_| {
             let t = Instant::now();
-            let features = crate::features::rows(&w_t, &shape, &start.split.train);
+            let features = shape.features(&w_t, &start.split.train);
             std::hint::black_box(crate::measure::level::level(&features, shape.width));
             ms_since(t)
         })

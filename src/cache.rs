@@ -274,7 +274,7 @@ pub fn sign_rule(run: &Run, epoch: usize, pairs: usize) -> anyhow::Result<SignRu
 pub fn sign_rule_of_checkpoint(run: &Run, epoch: usize, pairs: usize) -> anyhow::Result<SignRule> {
     let file = run.checkpoint(epoch)?;
     let split = file.split.unwrap_or_else(|| run.spec.seeded_start().split);
-    let features = crate::features::of_weights_f64(&file.weights.w, &run.spec.shape(), &split.train);
+    let features = run.spec.shape().features_f64(&file.weights.w, &split.train);
     theorem6::sign_rule(&features, run.spec.eta, pairs)
         .with_context(|| format!("{}: Theorem 6 is undefined at epoch {epoch}", run.dir.display()))
 }

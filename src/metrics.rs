@@ -9,7 +9,15 @@ use std::fmt::Write as _;
 use anyhow::{Context, bail};
 
 use crate::measure::spectrum::SpectrumRow;
-use crate::train::gradient::Evaluation;
+
+/// Loss and accuracy of one set of pairs at one θ.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluation {
+    /// Tian's centred MSE, mean over pairs, sum over classes.
+    pub loss: f64,
+    /// Fraction of pairs whose argmax output equals the label.
+    pub accuracy: f64,
+}
 
 /// The CSV header, in order.
 pub const COLUMNS: [&str; 17] = [

@@ -94,6 +94,36 @@ pub struct ModelShape {
     pub activation: Activation,
 }
 
+impl ModelShape {
+    /// Hidden features F = σ(W x) on `pairs`, as the training forward pass
+    /// computes them, row-major [n, K] from Wᵀ [2M, K]: row i is
+    /// σ(Wᵀ[a_i] + Wᵀ[M + b_i]), the gather, the add and σ in one pass
+    /// (`train::gradient::tests::host_passes_match_burn` checks the bits
+    /// agree with burn's ops). The probes (ρ, Theorem 6) take F and know
+    /// nothing of the model (docs/methods.md, "Level metric ρ", "Theorem 6").
+    pub fn features(&self, w_t: &[f32], pairs: &PairSet) -> Vec<f32> {
+        let (m, k) = (self.modulus, self.width);
+        let mut f = vec![0.0; pairs.len() * k];
+        for ((row, &a), &b) in f.chunks_exact_mut(k).zip(&pairs.a).zip(&pairs.b) {
+            let (row_a, row_b) = (&w_t[a * k..][..k], &w_t[(m + b) * k..][..k]);
+            for ((out, &x), &y) in row.iter_mut().zip(row_a).zip(row_b) {
+                *out = self.activation.apply_f32(x + y);
+            }
+        }
+        f
+    }
+
+    /// F on `pairs`, n×K in f64, from f32 weights in the paper's layout (W
+    /// [K, 2M] row-major), the pre-activation summed in f64 (Theorem 6).
+    pub fn features_f64(&self, w: &[f32], pairs: &PairSet) -> faer::Mat<f64> {
+        let (m, cols) = (self.modulus, 2 * self.modulus);
+        faer::Mat::from_fn(pairs.len(), self.width, |i, j| {
+            let h = w[j * cols + pairs.a[i]] as f64 + w[j * cols + m + pairs.b[i]] as f64;
+            self.activation.apply_f64(h)
+        })
+    }
+}
+
 /// Weights on the CPU in the paper's layouts: `w` is W [K, 2M] and `v` is
 /// V [M, K], both row-major f32.
 #[derive(Clone, Debug, PartialEq)]
@@ -127,7 +157,7 @@ pub enum Passes {
     Burn,
     /// Everything on the host in canonical arithmetic (docs/methods.md,
     /// "Numerics scheme"): one hand-written pass each way over the data
-    /// ([`crate::features::rows`], `train::gradient`) and the canonical
+    /// ([`ModelShape::features`], `train::gradient`) and the canonical
     /// products, so the same bits on every CPU: for the CPU backends.
     Host,
 }
@@ -263,7 +293,7 @@ impl TwoLayer {
     pub fn forward_host(&self, batch: &DeviceBatch) -> (Vec<f32>, Vec<f32>) {
         let shape = self.shape();
         let (m, k) = (shape.modulus, shape.width);
-        let features = crate::features::rows(&host_floats(self.w_t.val()), &shape, &batch.pairs);
+        let features = shape.features(&host_floats(self.w_t.val()), &batch.pairs);
         let v_t = crate::numerics::transpose(&host_floats(self.v.val()), m, k);
         let output = crate::numerics::matmul(&features, &v_t, batch.len, k, m);
         (features, output)
@@ -320,6 +350,32 @@ mod tests {
             for j in 0..7 {
                 let dense: f32 = (0..10).map(|c| weights.w[j * 10 + c] * x[c]).sum();
                 approx::assert_relative_eq!(hidden[row * 7 + j], dense, epsilon = 1e-7);
+            }
+        }
+    }
+
+    #[test]
+    fn features_follow_the_gather() {
+        // M = 2, K = 2: W = [[1, 2, 3, 4], [-1, 0, 0.5, 2]]; pair (1, 0) is index 2: h = (2 + 3, 0 + 0.5).
+        let pairs = crate::data::Split::from_indices(2, vec![2], vec![0, 1, 3]).train;
+        let sqr = ModelShape { modulus: 2, width: 2, activation: Activation::Sqr };
+        let f = sqr.features_f64(&[1.0, 2.0, 3.0, 4.0, -1.0, 0.0, 0.5, 2.0], &pairs);
+        assert_eq!((f[(0, 0)], f[(0, 1)]), (25.0, 0.25));
+        let relu = ModelShape { modulus: 2, width: 1, activation: Activation::Relu };
+        assert_eq!(relu.features_f64(&[0.0, -1.0, -1.0, 0.0], &pairs)[(0, 0)], 0.0);
+    }
+
+    #[test]
+    fn both_layouts_give_the_same_features() {
+        let shape = ModelShape { modulus: 7, width: 24, activation: Activation::Sqr };
+        let weights = Weights::seeded(&shape, 3, RngScheme::Torch);
+        let split = crate::data::Split::seeded(7, 29, 3, RngScheme::Torch);
+        let f32s = shape.features(&weights.w_transposed(&shape), &split.train);
+        let f64s = shape.features_f64(&weights.w, &split.train);
+        for i in 0..f64s.nrows() {
+            for j in 0..f64s.ncols() {
+                let x = f32s[i * shape.width + j] as f64;
+                assert!((x - f64s[(i, j)]).abs() <= 1e-6 * f64s[(i, j)].abs().max(1e-6));
             }
         }
     }

@@ -170,19 +170,37 @@ fn wrong_values_are_named_by_field_with_the_accepted_forms() {
         claim("V1", TINY, DETECTOR, "seeds")
             .replace("    tolerance: {at_least: 0}", &format!("    paper: {value}\n    tolerance: {{abs: 1}}"))
     };
-    for (value, says) in [(".nan", "not a figure"), (".inf", "not a figure"), ("abc", "`abc` is text"), ("{a: 1}", "is not a finite number")] {
+    for (value, says) in [
+        (".nan", "not a figure"),
+        (".inf", "not a figure"),
+        ("abc", "`abc` is text"),
+        ("{a: 1}", "is not a finite number"),
+    ] {
         let e = load_error("V1-x.yaml", &with_paper(value));
         assert!(e.contains("V1-x.yaml:13:") && e.contains("paper: ") && e.contains(says), "{value}: {e}");
     }
-    let row = claim("V2", &format!("{}, grid: {{a: {{eta: 0.001}}, b: {{eta: 0.002}}}}}}", &TINY[..TINY.len() - 1]), DETECTOR, "\"grok[*].seeds\"")
-        .replace("    tolerance: {at_least: 0}", "    paper: [1, .nan]\n    tolerance: {abs: 0}");
+    let row = claim(
+        "V2",
+        &format!("{}, grid: {{a: {{eta: 0.001}}, b: {{eta: 0.002}}}}}}", &TINY[..TINY.len() - 1]),
+        DETECTOR,
+        "\"grok[*].seeds\"",
+    )
+    .replace("    tolerance: {at_least: 0}", "    paper: [1, .nan]\n    tolerance: {abs: 0}");
     assert!(load_error("V2-x.yaml", &row).contains("not a figure"));
-    let point_seeds = claim("V3", &format!("{}, grid: {{a: {{seeds: 3}}}}}}", &TINY[..TINY.len() - 1]), DETECTOR, "\"grok[*].seeds\"");
+    let point_seeds = claim(
+        "V3",
+        &format!("{}, grid: {{a: {{seeds: 3}}}}}}", &TINY[..TINY.len() - 1]),
+        DETECTOR,
+        "\"grok[*].seeds\"",
+    );
     let e = load_error("V3-x.yaml", &point_seeds);
     assert!(e.contains("seeds: `grok[a]`: a point's seeds is a map"), "{e}");
     let e = load_error("V4-x.yaml", &claim("V4", &TINY.replace("eta: 1.0e-3", "eta: abc"), DETECTOR, "seeds"));
     assert!(e.contains("V4-x.yaml:8: eta: experiment `grok`: eta: invalid type"), "{e}");
-    let e = load_error("V5-x.yaml", &claim("V5", &TINY.replace("seeds: {paper: 2, quick: 2}", "seeds: 3"), DETECTOR, "seeds"));
+    let e = load_error(
+        "V5-x.yaml",
+        &claim("V5", &TINY.replace("seeds: {paper: 2, quick: 2}", "seeds: 3"), DETECTOR, "seeds"),
+    );
     assert!(e.contains(": seeds: experiment `grok`: seeds: invalid type"), "{e}");
 }
 

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use serde_yaml::{Mapping, Value};
 
 use super::Tier;
+use super::experiment::{Experiment, check_name};
 use super::measure::MeasureSpec;
-use super::schema::Experiment;
 use super::tolerance::Tolerance;
 
 /// The error of a failed expansion: (field, message), as in validation.
@@ -116,23 +116,6 @@ pub fn point_condition(grid: &str, point: &str) -> String {
     format!("{grid}[{point}]")
 }
 
-/// Longest experiment, grid, point or label name: names reach file names
-/// (figures), so they are bounded once here.
-pub const MAX_NAME: usize = 48;
-
-/// Whether `name` is a valid experiment, grid, point or measure-label name:
-/// 1 to [`MAX_NAME`] letters, digits and `_ . + -` (so `1e-5`, `M41_p0.1`),
-/// and so never the `grid[point]` shape of a grid condition.
-pub fn check_name(what: &str, name: &str) -> Result<(), String> {
-    let ok = (1..=MAX_NAME).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.+-".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("{what} `{name}` must be 1-{MAX_NAME} letters, digits, _ . + - (no brackets, spaces or slashes)"))
-    }
-}
-
 /// Every experiment, grid points included (seeds as written), and the grids.
 fn experiments_of(raw: &BTreeMap<String, Mapping>) -> Result<(BTreeMap<String, Experiment>, Vec<Grid>), Problem> {
     let mut experiments = BTreeMap::new();
@@ -169,7 +152,9 @@ fn experiments_of(raw: &BTreeMap<String, Mapping>) -> Result<(BTreeMap<String, E
                     if !value.is_mapping() {
                         return problem(
                             "seeds",
-                            format!("`{name}[{point}]`: a point's seeds is a map such as {{quick: 0}} or {{quick: 3, paper: 15}}"),
+                            format!(
+                                "`{name}[{point}]`: a point's seeds is a map such as {{quick: 0}} or {{quick: 3, paper: 15}}"
+                            ),
                         );
                     }
                     merged.insert(field, merge_seeds(base.get("seeds"), value));

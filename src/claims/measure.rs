@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::schema::Experiment;
+use super::experiment::{Experiment, MAX_NAME};
 use crate::measure::detector::{DetectorParams, detect};
 use crate::measure::rank::{EpochWindow, RankParams, effective_rank, window_median};
 use crate::measure::stats::{Summary, median};
@@ -482,8 +482,10 @@ impl MeasureSpec {
     /// A written label is letters, digits and `_` (grid expansion adds `[point]`).
     pub fn check_label(&self) -> Result<(), (String, String)> {
         match self.label() {
-            Some(l) if l.is_empty() || l.len() > super::grid::MAX_NAME || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
-                Err(("label".into(), format!("`{l}` must be 1-{} letters, digits and _", super::grid::MAX_NAME)))
+            Some(l)
+                if l.is_empty() || l.len() > MAX_NAME || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                Err(("label".into(), format!("`{l}` must be 1-{} letters, digits and _", MAX_NAME)))
             }
             _ => Ok(()),
         }
@@ -849,9 +851,9 @@ fn crossing_of(epochs: &[usize], values: &[f64], level: f64) -> (f64, f64) {
 mod tests {
     use super::*;
     use crate::measure::spectrum::SpectrumRow;
+    use crate::metrics::Evaluation;
     use crate::metrics::{EpochRow, Metrics};
     use crate::runs::RunSummary;
-    use crate::train::gradient::Evaluation;
     use crate::train::{TrainOutput, TrainSpec};
 
     /// A hand-made run of `epochs + 1` rows: train accuracy reaches 1 at
@@ -878,7 +880,14 @@ mod tests {
             levels: vec![],
         };
         let summary = RunSummary::of(&output, 0.0);
-        Run { dir: "hand-made".into(), spec: TrainSpec::default(), metrics: output.metrics, summary, levels: vec![], from_file: false }
+        Run {
+            dir: "hand-made".into(),
+            spec: TrainSpec::default(),
+            metrics: output.metrics,
+            summary,
+            levels: vec![],
+            from_file: false,
+        }
     }
 
     fn measure(spec: &MeasureSpec, runs: Vec<Run>) -> Measurement {

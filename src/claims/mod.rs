@@ -3,6 +3,7 @@
 //! docs/methods.md). `schema` loads and validates them, `measure` computes their
 //! quantities, `tolerance` compares, `runner` resolves runs and judges.
 
+pub mod experiment;
 pub mod grid;
 pub mod measure;
 pub mod runner;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Tier;
 use super::measure::Measurement;
-use super::schema::{Claim, Experiment, LoadError, Outcome};
+use super::schema::{Claim, LoadError, Outcome};
 use super::tolerance::Tolerance;
 use crate::backend::Backend;
 use crate::cache::{self, Cache, cache_key};
@@ -130,28 +130,6 @@ impl ClaimResult {
     }
 }
 
-/// The train spec of one seed of an experiment.
-pub fn train_spec(e: &Experiment, seed: u64, checkpoints: Vec<usize>, backend: Backend) -> TrainSpec {
-    TrainSpec {
-        modulus: e.modulus,
-        width: e.width,
-        train_fraction: e.train_fraction,
-        activation: e.activation,
-        lr: e.lr,
-        eta: e.eta,
-        epochs: e.epochs,
-        window: e.window,
-        seed,
-        rng: e.rng,
-        checkpoints,
-        level: None,
-        backend,
-        // Claims judge the canonical scheme and stop at a collapse.
-        flush_subnormals: false,
-        through_collapse: false,
-    }
-}
-
 /// The runs of each experiment of a claim at a tier, with the checkpoints its measures need.
 pub fn claim_specs(claim: &Claim, tier: Tier, backend: Backend) -> BTreeMap<String, Vec<TrainSpec>> {
     let claim = claim.at(tier);
@@ -163,7 +141,7 @@ pub fn claim_specs(claim: &Claim, tier: Tier, backend: Backend) -> BTreeMap<Stri
             checkpoints.sort_unstable();
             checkpoints.dedup();
             let level = claim.measures.iter().map(|m| m.level_needs(name, e)).fold(None, LevelLog::union);
-            let spec = |s| TrainSpec { level, ..train_spec(e, s, checkpoints.clone(), backend) };
+            let spec = |s| TrainSpec { level, ..e.train_spec(s, checkpoints.clone(), backend) };
             (name.clone(), (0..e.seeds.at(tier) as u64).map(spec).collect())
         })
         .collect()
@@ -267,7 +245,9 @@ impl Runner {
                         .0
                 } else {
                     self.cache.check(&spec).map_err(|why| {
-                        anyhow::anyhow!("run {key} is not in the cache (run `cargo xtask verify-claims` first): {why:#}")
+                        anyhow::anyhow!(
+                            "run {key} is not in the cache (run `cargo xtask verify-claims` first): {why:#}"
+                        )
                     })?
                 };
                 self.loaded.lock().expect("no panics while held").insert(key.clone(), run.clone());

@@ -10,96 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_yaml::Mapping;
 
 use super::Tier;
+use super::experiment::{Experiment, MAX_SEEDS};
 use super::grid::{self, Expanded, RawExpectation};
 use super::measure::MeasureSpec;
-use crate::model::Activation;
-use crate::seeding::RngScheme;
 use crate::train::limits::{MAX_FLOP, hours, run_flop};
-
-/// Most seeds an experiment may ask for at one tier.
-pub const MAX_SEEDS: usize = 1000;
-
-/// How many seeds (0..n) an experiment runs at each tier.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TierSeeds {
-    /// The paper's count (15 per condition, 5 for checkpoint claims).
-    pub paper: usize,
-    /// `cargo test`'s count (3).
-    pub quick: usize,
-}
-
-impl TierSeeds {
-    /// The count at `tier`.
-    pub fn at(self, tier: super::Tier) -> usize {
-        match tier {
-            super::Tier::Quick => self.quick,
-            super::Tier::Paper => self.paper,
-        }
-    }
-}
-
-/// A training condition; unset fields take the paper's values (docs/methods.md, "Setup").
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Experiment {
-    /// σ.
-    pub activation: Activation,
-    /// Weight decay η.
-    pub eta: f64,
-    /// E.
-    pub epochs: usize,
-    /// Seeds per tier.
-    pub seeds: TierSeeds,
-    /// Wn (default 20).
-    #[serde(default = "defaults::window")]
-    pub window: usize,
-    /// Adam learning rate (default 1e-3).
-    #[serde(default = "defaults::lr")]
-    pub lr: f64,
-    /// M (default 71).
-    #[serde(default = "defaults::modulus")]
-    pub modulus: usize,
-    /// K (default 2048).
-    #[serde(default = "defaults::width")]
-    pub width: usize,
-    /// Training fraction of the M² pairs (default 0.4).
-    #[serde(default = "defaults::train_fraction")]
-    pub train_fraction: f64,
-    /// Seeding scheme (default `torch`: seed s is the paper's seed s).
-    #[serde(default)]
-    pub rng: RngScheme,
-    /// Whether a run that diverges (non-finite loss) is an outcome the
-    /// measures count rather than an error (default false).
-    #[serde(default)]
-    pub may_diverge: bool,
-    /// Whether a run whose network collapses to zero output (docs/methods.md,
-    /// "Collapse") is an outcome the measures count rather than an error
-    /// (default false).
-    #[serde(default)]
-    pub may_collapse: bool,
-}
-
-/// Unset experiment fields take the paper's values, from [`TrainSpec::default`].
-mod defaults {
-    use crate::train::TrainSpec;
-
-    pub fn window() -> usize {
-        TrainSpec::default().window
-    }
-    pub fn lr() -> f64 {
-        TrainSpec::default().lr
-    }
-    pub fn modulus() -> usize {
-        TrainSpec::default().modulus
-    }
-    pub fn width() -> usize {
-        TrainSpec::default().width
-    }
-    pub fn train_fraction() -> f64 {
-        TrainSpec::default().train_fraction
-    }
-}
 
 /// What the harness concluded when the claim was last examined (docs/claims.md, "Verdicts").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -334,7 +248,7 @@ fn check_experiments(experiments: &BTreeMap<String, Experiment>) -> Result<(), (
         if !(1..=MAX_SEEDS).contains(&e.seeds.paper) || !(quick_floor..=MAX_SEEDS).contains(&e.seeds.quick) {
             return fail("seeds", format!("experiment `{name}` needs 1..={MAX_SEEDS} seeds per tier"));
         }
-        let spec = super::runner::train_spec(e, 0, Vec::new(), Default::default());
+        let spec = e.train_spec(0, Vec::new(), Default::default());
         if let Err(problem) = spec.validate() {
             return fail(problem.field, format!("experiment `{name}`: {}", problem.message));
         }

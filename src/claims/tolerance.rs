@@ -93,7 +93,6 @@ impl Tolerance {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

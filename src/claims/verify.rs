@@ -155,21 +155,3 @@ fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult
 fn file_id(path: &std::path::Path) -> Option<&str> {
     path.file_stem()?.to_str()?.split('-').next()
 }
-
-/// Write the report directory (REPORT.md, results.json, figures/) for
-/// `results`, drawing the figures from the cached runs of the claims.
-pub fn write_report(
-    opts: &VerifyOptions,
-    results: &[ClaimResult],
-    dir: &std::path::Path,
-) -> anyhow::Result<crate::report::Report> {
-    let claims: Vec<_> = load_dir(&opts.claims_dir)?.into_iter().filter_map(Result::ok).collect();
-    let conditions = crate::report::figures::Conditions::from_cache(&claims, opts.tier, opts.backend, &opts.cache);
-    let header = format!(
-        "Tier **{}** on the **{}** backend, generated from the run cache `{}`.",
-        opts.tier.name(),
-        opts.backend.name(),
-        opts.cache.root().display()
-    );
-    crate::report::write_report(dir, results, &claims, &conditions, &header)
-}

@@ -131,7 +131,7 @@ mod tests {
             let shape = ModelShape { modulus: 7, width, activation };
             let weights = Weights::seeded(&shape, 3, RngScheme::Torch);
             let split = crate::data::Split::seeded(7, 29, 3, RngScheme::Torch);
-            let f = crate::features::rows(&weights.w_transposed(&shape), &shape, &split.train);
+            let f = shape.features(&weights.w_transposed(&shape), &split.train);
             let (fast, slow) = (level(&f, width), dense(MatRef::from_row_major_slice(&f, 29, width)));
             assert!((fast.rho_code - slow.rho_code).abs() < 1e-5 * slow.rho_code, "{fast:?} {slow:?}");
             assert!((fast.rho_paper - slow.rho_paper).abs() < 1e-5 * slow.rho_paper, "{fast:?} {slow:?}");

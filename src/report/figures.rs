@@ -348,3 +348,18 @@ fn theorem6_panels(results: &[ClaimResult], claims: &[Claim]) -> Vec<Chart> {
     }
     panels.into_iter().map(|(_, c)| c).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::figure_file;
+
+    /// A 300-character stem (a long label or experiment name) made the old
+    /// report fail with "File name too long"; names are now bounded and stay distinct.
+    #[test]
+    fn figure_names_are_bounded_and_distinct() {
+        let (a, b) = (format!("grid-C90-{}-a", "x".repeat(300)), format!("grid-C90-{}-b", "x".repeat(300)));
+        assert!(figure_file(&a).len() <= 120 && figure_file(&b).len() <= 120);
+        assert_ne!(figure_file(&a), figure_file(&b));
+        assert_eq!(figure_file("grid-C34-eta-fire/epoch"), "grid-C34-eta-fire_epoch.svg");
+    }
+}

@@ -94,9 +94,27 @@ fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max { s.to_string() } else { s.chars().take(max - 1).collect::<String>() + "…" }
 }
 
-/// Write `REPORT.md`, `results.json` and `figures/` into `dir` from
-/// evaluated results and the cached runs (never trains).
+/// Write the report directory (REPORT.md, results.json, figures/) for
+/// `results`, drawing the figures from the cached runs of the claims.
 pub fn write_report(
+    opts: &crate::claims::verify::VerifyOptions,
+    results: &[ClaimResult],
+    dir: &std::path::Path,
+) -> anyhow::Result<Report> {
+    let claims: Vec<_> = crate::claims::load_dir(&opts.claims_dir)?.into_iter().filter_map(Result::ok).collect();
+    let conditions = figures::Conditions::from_cache(&claims, opts.tier, opts.backend, &opts.cache);
+    let header = format!(
+        "Tier **{}** on the **{}** backend, generated from the run cache `{}`.",
+        opts.tier.name(),
+        opts.backend.name(),
+        opts.cache.root().display()
+    );
+    write_files(dir, results, &claims, &conditions, &header)
+}
+
+/// Write `REPORT.md`, `results.json` and `figures/` into `dir` from
+/// evaluated results and the cached runs of `conditions` (never trains).
+fn write_files(
     dir: &Path,
     results: &[ClaimResult],
     claims: &[crate::claims::Claim],

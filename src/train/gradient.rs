@@ -12,17 +12,9 @@
 
 use burn::tensor::{IndexingUpdateOp, Tensor, TensorData};
 
+use crate::metrics::Evaluation;
 use crate::model::{DeviceBatch, Forward, ModelShape, Passes, TwoLayer, host_floats};
 use crate::numerics::{dot, matmul, matmul_tn, transpose};
-
-/// Loss and accuracy of one set of pairs at one θ.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Evaluation {
-    /// Tian's centred MSE, mean over pairs, sum over classes.
-    pub loss: f64,
-    /// Fraction of pairs whose argmax output equals the label.
-    pub accuracy: f64,
-}
 
 /// R = ō − y, [n, M].
 pub fn residual(output: Tensor<2>, targets: Tensor<2>) -> Tensor<2> {

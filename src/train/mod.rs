@@ -220,7 +220,7 @@ pub struct TrainForward {
     forward: crate::model::Forward,
     residual: Tensor<2>,
     /// Loss and accuracy of θ_t on the training pairs.
-    pub evaluation: gradient::Evaluation,
+    pub evaluation: crate::metrics::Evaluation,
     /// max |o_ic| over the training pairs and classes.
     pub max_output: f64,
 }
@@ -305,7 +305,7 @@ fn forward_on(model: &TwoLayer, batch: &DeviceBatch) -> TrainForward {
 }
 
 /// Loss and accuracy of `model` on a set of pairs.
-fn evaluate_on(model: &TwoLayer, batch: &DeviceBatch) -> gradient::Evaluation {
+fn evaluate_on(model: &TwoLayer, batch: &DeviceBatch) -> crate::metrics::Evaluation {
     forward_on(model, batch).evaluation
 }
 
@@ -405,7 +405,7 @@ impl Trainer {
     }
 
     /// Phase of an epoch: loss and accuracy of the current θ on the test pairs.
-    pub fn evaluate_test(&self) -> gradient::Evaluation {
+    pub fn evaluate_test(&self) -> crate::metrics::Evaluation {
         evaluate_on(&self.model, &self.test_batch)
     }
 
@@ -448,7 +448,7 @@ pub fn train(spec: &TrainSpec, start: &Start, on_row: &mut dyn FnMut(&EpochRow))
             }
         }
         if let Some(log) = level_log.filter(|log| epoch <= log.until && epoch % log.every == 0) {
-            let features = crate::features::rows(&trainer.updates.w_prev, &spec.shape(), &start.split.train);
+            let features = spec.shape().features(&trainer.updates.w_prev, &start.split.train);
             let level = level::level(&features, spec.width);
             output.levels.push(LevelRow { epoch, level });
             if log.stop_above.is_some_and(|stop| level.rho_code >= stop) {

@@ -16,7 +16,9 @@ pub fn list(dir: &Path) -> anyhow::Result<ExitCode> {
     for entry in load_dir(dir)? {
         broken |= entry.is_err();
         match entry {
-            Ok(c) => println!("{:<5} {:<26} {}  ({})", c.raw.id, c.raw.outcome.describe(), c.raw.title, c.path.display()),
+            Ok(c) => {
+                println!("{:<5} {:<26} {}  ({})", c.raw.id, c.raw.outcome.describe(), c.raw.title, c.path.display())
+            }
             Err(e) => println!("ERROR {e}"),
         }
     }

@@ -176,9 +176,7 @@ fn main() -> ExitCode {
         }
         Task::Bench(args) => bench::run(args),
         Task::Readme => claim_files::readme(),
-        Task::ListClaims { claims_dir } => {
-            claim_files::list(&claims_dir.unwrap_or_else(lockin::claims::default_dir))
-        }
+        Task::ListClaims { claims_dir } => claim_files::list(&claims_dir.unwrap_or_else(lockin::claims::default_dir)),
         Task::NewClaim { id } => claim_files::new_claim(&id),
     };
     outcome.unwrap_or_else(|e| {

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use anyhow::bail;
 use lockin::claims::ClaimResult;
 use lockin::claims::runner::{Verdict, summary_line, write_results};
-use lockin::claims::verify::{VerifyOptions, from_cache, verify, write_report};
+use lockin::claims::verify::{VerifyOptions, from_cache, verify};
 use lockin::report::table;
+use lockin::report::write_report;
 
 use super::exit_code;
 

@@ -82,7 +82,8 @@ fn plans_refuse_broken_files_and_empty_selections() {
     let out = xtask(dir.path(), &["train-planned", "p.jsonl", "--index", "0", "--cache", "cache"]);
     assert!(text(&out).starts_with("trained "), "{}", text(&out));
     // The report reads the caller's claims directory too.
-    let out = xtask(dir.path(), &["report", "--tier", "quick", "--claims-dir", "claims", "--cache", "cache", "--out", "rep"]);
+    let out =
+        xtask(dir.path(), &["report", "--tier", "quick", "--claims-dir", "claims", "--cache", "cache", "--out", "rep"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(dir.path().join("rep/REPORT.md").exists());
 }
