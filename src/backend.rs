@@ -1,7 +1,7 @@
 //! Backend selection: burn 0.22 picks the backend at run time through a
 //! [`Device`]; each backend is a cargo feature of `burn`.
 //!
-//! `flex` is the default: faster than the design card's `ndarray` on this
+//! `flex` is the default: faster than `ndarray` (the first backend lockin used) on this
 //! machine (README, "Speed"); both are deterministic run to run. `wgpu` exists only in builds with `--features wgpu`.
 
 use burn::tensor::Device;
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
-    /// burn-ndarray on the CPU (the design card's; deprecated in burn 0.22).
+    /// burn-ndarray on the CPU (deprecated in burn 0.22).
     Ndarray,
     /// burn-flex, burn 0.22's pure-Rust CPU backend: the default, because
     /// it is the faster of the two here (README, "Speed").
@@ -38,7 +38,7 @@ impl Backend {
 
     /// The device to train on. Panics for wgpu in a build without the
     /// feature; callers check [`Backend::available`] first.
-    #[allow(deprecated)] // burn-ndarray is deprecated in 0.22 but is the design card's default
+    #[allow(deprecated)] // burn-ndarray is deprecated in 0.22 but still supported here
     pub fn device(self) -> Device {
         match self {
             Backend::Ndarray => Device::ndarray(),

@@ -57,7 +57,9 @@ struct Check {
     quantity: String,
     tolerance: String,
     measured: String,
-    holds: bool,
+    margin: String,
+    state: lockin::claims::CheckState,
+    recorded: lockin::claims::CheckState,
 }
 
 fn three_significant(x: f64) -> String {
@@ -82,7 +84,9 @@ fn snapshot_of(r: &ClaimResult) -> Snapshot {
                 quantity: c.quantity.clone(),
                 tolerance: c.tolerance.describe(),
                 measured: three_significant(c.measured),
-                holds: c.holds,
+                margin: three_significant(c.margin),
+                state: c.state,
+                recorded: c.recorded,
             })
             .collect(),
         quantities: r.measurement.quantities.iter().map(|(k, v)| (k.clone(), rounded(*v))).collect(),
@@ -149,4 +153,36 @@ fn readme_results_table_quotes_the_quick_tier_as_measured() {
         let measured = cell(&figures(&runner().evaluate(&claim)));
         assert_eq!(row[2], measured, "README's quick-tier figures for {id} are stale: run `cargo xtask readme`");
     }
+}
+
+/// Mutation test (docs/claims.md, "Verdicts"): inside a claim recorded as
+/// `does-not-reproduce`, a check recorded as holding that drifts (here: its
+/// paper value made wrong) fails the claim, and so does a check whose value
+/// is undefined where a failure was recorded. On the old claim-level
+/// verdict all four mutants passed as "not reproduced (recorded)".
+#[rstest]
+#[case::c15_test_acc("C15", "test_acc_half_median, paper: 102,", "test_acc_half_median, paper: 150,")]
+#[case::c22_epoch50("C22", "published_median_e50, paper: 0.865,", "published_median_e50, paper: 0.5,")]
+#[case::c34_eta1e4(
+    "C34",
+    "\"eta[1e-4].test_acc_half_median\", paper: 174,",
+    "\"eta[1e-4].test_acc_half_median\", paper: 300,"
+)]
+#[case::c16_undefined(
+    "C16",
+    "  - {quantity: test_acc_median_e400,",
+    "  - {quantity: test_acc_half_median, paper: 100, tolerance: {abs: 5}, recorded: fails}\n  - {quantity: test_acc_median_e400,"
+)]
+fn a_recorded_negative_does_not_hide_a_drifted_check(#[case] id: &str, #[case] from: &str, #[case] to: &str) {
+    let path =
+        load_dir(&default_dir()).unwrap().into_iter().filter_map(Result::ok).find(|c| c.raw.id == id).unwrap().path;
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{id}: the claim file changed; update this mutation");
+    let dir = tempfile::tempdir().unwrap();
+    let mutant = dir.path().join(path.file_name().unwrap());
+    std::fs::write(&mutant, text.replacen(from, to, 1)).unwrap();
+    let original = runner().evaluate(&load(&path).unwrap());
+    let mutated = runner().evaluate(&load(&mutant).unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!((original.verdict, original.reproduced), (Verdict::Pass, Some(false)), "{id} as recorded");
+    assert_eq!(mutated.verdict, Verdict::Fail, "{id}: the mutant passed:\n{}", table(std::slice::from_ref(&mutated)));
 }

@@ -11,9 +11,16 @@ use lockin::claims::verify::{VerifyOptions, verify};
 
 const TINY: &str = "{activation: sqr, eta: 1.0e-3, epochs: 40, window: 5, modulus: 5, width: 16, train_fraction: 0.6, lr: 1.0e-2, seeds: {paper: 2, quick: 2}}";
 
+/// A claim with one check; its `recorded` state follows the outcome (a
+/// negative outcome records the check as failing, at that tier).
 fn claim(id: &str, outcome: &str, quantity: &str, tolerance: &str, measure: &str) -> String {
+    let recorded = match outcome {
+        "reproduces" => "holds",
+        "does-not-reproduce" => "fails",
+        _ => "{quick: fails, paper: holds}",
+    };
     format!(
-        "id: {id}\ntitle: tiny\nsource: test\nstatement: tiny\npaper: \"-\"\noutcome: {outcome}\n{}experiments:\n  grok: {TINY}\nmeasures:\n  - {measure}\nexpect:\n  - quantity: {quantity}\n    tolerance: {tolerance}\n",
+        "id: {id}\ntitle: tiny\nsource: test\nstatement: tiny\npaper: \"-\"\noutcome: {outcome}\n{}experiments:\n  grok: {TINY}\nmeasures:\n  - {measure}\nexpect:\n  - quantity: {quantity}\n    tolerance: {tolerance}\n    recorded: {recorded}\n",
         if outcome == "does-not-reproduce" { "finding: measured otherwise\n" } else { "" }
     )
 }
@@ -127,7 +134,7 @@ fn report_is_regenerated_from_the_cache_alone() {
             "{kind: sign-rule, condition: grok, epochs: [10, 40], pairs: 5}",
         ),
     );
-    // Two tiny seeds give no line (their events coincide): recorded as such;
+    // Two tiny seeds give no line (their events coincide): recorded as undefined;
     // the scatter is drawn all the same.
     let fit = claim(
         "R4",
@@ -136,7 +143,10 @@ fn report_is_regenerated_from_the_cache_alone() {
         "{at_least: -1.0e9}",
         "{kind: lead, conditions: [grok], from: {series: train_acc, threshold: 0.5}, to: {series: test_acc, threshold: 0.2}}",
     )
-    .replace("    tolerance: {at_least: -1.0e9}\n", "    paper: 0.8\n    tolerance: {at_least: -1.0e9}\n  - {quantity: fit_intercept, paper: -75, tolerance: {at_least: -1.0e9}}\n");
+    .replace(
+        "    tolerance: {at_least: -1.0e9}\n    recorded: fails\n",
+        "    paper: 0.8\n    tolerance: {at_least: -1.0e9}\n    recorded: undefined\n  - {quantity: fit_intercept, paper: -75, tolerance: {at_least: -1.0e9}, recorded: undefined}\n",
+    );
     write(d, "R4-fit.yaml", &fit);
     let opts = VerifyOptions {
         claims_dir: d.into(),

@@ -79,9 +79,86 @@ pub struct RawExpectation {
     /// How close the measurement must be (a one-key map, e.g. `{abs: 5}`).
     #[serde(with = "serde_yaml::with::singleton_map")]
     pub tolerance: Tolerance,
+    /// What this check was found to do when last examined (default `holds`):
+    /// one state, one per tier, or, for `LABEL[*].name`, a list per point.
+    #[serde(default)]
+    pub recorded: Option<Recorded>,
 }
 
-/// One check: a measured quantity against the paper's figure.
+/// What a check does: its value is inside the tolerance, outside it, or
+/// not defined (NaN: no seed reached the event, or the probe is undefined).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckState {
+    /// Inside its tolerance.
+    #[default]
+    Holds,
+    /// Outside it.
+    Fails,
+    /// No value to compare.
+    Undefined,
+}
+
+impl CheckState {
+    /// The state of `measured` under `tolerance` against `paper`.
+    pub fn of(measured: f64, tolerance: Tolerance, paper: Option<f64>) -> Self {
+        if measured.is_nan() {
+            CheckState::Undefined
+        } else if tolerance.holds(measured, paper) {
+            CheckState::Holds
+        } else {
+            CheckState::Fails
+        }
+    }
+}
+
+/// A check's recorded state, for both tiers or one per tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum TierState {
+    /// `recorded: fails`.
+    Both(CheckState),
+    /// `recorded: {quick: holds, paper: fails}`.
+    PerTier {
+        /// At the quick tier.
+        quick: CheckState,
+        /// At the paper tier.
+        paper: CheckState,
+    },
+}
+
+impl TierState {
+    fn at(self, tier: Tier) -> CheckState {
+        match (self, tier) {
+            (TierState::Both(s), _) => s,
+            (TierState::PerTier { quick, .. }, Tier::Quick) => quick,
+            (TierState::PerTier { paper, .. }, Tier::Paper) => paper,
+        }
+    }
+}
+
+/// `recorded:` as written: one state (per tier or not), or one per grid point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Recorded {
+    /// The same for every point.
+    One(TierState),
+    /// One per point of a `LABEL[*].name` check, in the grid's order.
+    PerPoint(Vec<TierState>),
+}
+
+impl Recorded {
+    /// The state recorded for point `i` (of `points`) at `tier`.
+    fn at(&self, i: usize, tier: Tier) -> CheckState {
+        match self {
+            Recorded::One(s) => s.at(tier),
+            Recorded::PerPoint(states) => states[i].at(tier),
+        }
+    }
+}
+
+/// One check: a measured quantity against the paper's figure, and what it
+/// was recorded to do at this tier.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Expectation {
     /// Name of a quantity the claim's measures produce.
@@ -91,6 +168,8 @@ pub struct Expectation {
     /// How close the measurement must be.
     #[serde(with = "serde_yaml::with::singleton_map")]
     pub tolerance: Tolerance,
+    /// The recorded state at this tier.
+    pub recorded: CheckState,
 }
 
 /// A claim at one tier: plain conditions, measures and checks.
@@ -275,7 +354,7 @@ fn measures_of(
 
 /// Expand `grid[*]` in a `conditions:` list; drop the measure if a point it names does not run at this tier.
 fn pooled(mut m: MeasureSpec, grids: &[Grid], absent: &dyn Fn(&str) -> bool) -> Result<Option<MeasureSpec>, Problem> {
-    if let MeasureSpec::Lead { conditions, .. } = &mut m {
+    if let MeasureSpec::Lead(super::measure::lead::Lead { conditions, .. }) = &mut m {
         let mut expanded = Vec::new();
         for c in conditions.iter() {
             match reference(c, grids) {
@@ -299,9 +378,11 @@ fn expectations_of(
     raw: &[RawExpectation],
     all_labels: &[String],
     tier_labels: &[String],
+    tier: Tier,
 ) -> Result<Vec<Expectation>, Problem> {
     let mut out = Vec::new();
     for e in raw {
+        let recorded = |i: usize| e.recorded.as_ref().map_or(CheckState::Holds, |r| r.at(i, tier));
         let Some((prefix, name)) = e.quantity.split_once("[*].") else {
             let paper = match &e.paper {
                 Some(PaperValue::PerPoint(_)) => {
@@ -315,8 +396,15 @@ fn expectations_of(
             };
             let point_label = e.quantity.rsplit_once('.').map(|(l, _)| l.to_string());
             let absent = point_label.is_some_and(|l| all_labels.contains(&l) && !tier_labels.contains(&l));
+            if matches!(e.recorded, Some(Recorded::PerPoint(_))) {
+                return problem(
+                    "recorded",
+                    format!("`{}`: a list of states needs a `LABEL[*].name` quantity", e.quantity),
+                );
+            }
             if !absent {
-                out.push(Expectation { quantity: e.quantity.clone(), paper, tolerance: e.tolerance });
+                let recorded = recorded(0);
+                out.push(Expectation { quantity: e.quantity.clone(), paper, tolerance: e.tolerance, recorded });
             }
             continue;
         };
@@ -332,6 +420,14 @@ fn expectations_of(
                 format!("`{}`: {} values for {} grid points", e.quantity, values.len(), points.len()),
             );
         }
+        if let Some(Recorded::PerPoint(states)) = &e.recorded
+            && states.len() != points.len()
+        {
+            return problem(
+                "recorded",
+                format!("`{}`: {} states for {} grid points", e.quantity, states.len(), points.len()),
+            );
+        }
         for (i, label) in points.iter().enumerate() {
             let paper = match &e.paper {
                 Some(PaperValue::One(v)) => Some(*v),
@@ -342,7 +438,8 @@ fn expectations_of(
             if !tier_labels.contains(label) {
                 continue;
             }
-            out.push(Expectation { quantity: format!("{label}.{name}"), paper, tolerance: e.tolerance });
+            let quantity = format!("{label}.{name}");
+            out.push(Expectation { quantity, paper, tolerance: e.tolerance, recorded: recorded(i) });
         }
     }
     Ok(out)
@@ -377,7 +474,7 @@ pub fn expand(
     let every = measures_of(measures, &grids, &|_| false)?;
     let absent = |c: &str| all.contains_key(c) && !at_tier.contains_key(c);
     let measures = measures_of(measures, &grids, &absent)?;
-    let expect = expectations_of(expect, &point_labels(&every), &point_labels(&measures))?;
+    let expect = expectations_of(expect, &point_labels(&every), &point_labels(&measures), tier)?;
     Ok(Expanded { experiments: at_tier, measures, expect })
 }
 

@@ -13,7 +13,7 @@ pub mod verify;
 
 use serde::{Deserialize, Serialize};
 
-pub use grid::{Expanded, Expectation};
+pub use grid::{CheckState, Expanded, Expectation};
 pub use measure::{MeasureSpec, Measurement};
 pub use runner::{ClaimResult, Runner, Verdict};
 pub use schema::{Claim, LoadError, Outcome, RawClaim, RecordedOutcome, load, load_dir};

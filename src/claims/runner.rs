@@ -8,8 +8,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::Tier;
+use super::grid::CheckState;
 use super::measure::Measurement;
-use super::schema::{Claim, LoadError, Outcome};
+use super::schema::{Claim, ClaimKind, LoadError, Outcome};
 use super::tolerance::Tolerance;
 use crate::backend::Backend;
 use crate::cache::{self, Cache, cache_key};
@@ -45,6 +46,21 @@ pub struct CheckResult {
     pub measured: f64,
     /// Whether it is inside the tolerance.
     pub holds: bool,
+    /// What it does now: holds, fails, or undefined.
+    pub state: CheckState,
+    /// What it was recorded to do at this tier; the check passes when the two agree.
+    pub recorded: CheckState,
+    /// How far inside (> 0) or outside (< 0) the tolerance, in the
+    /// quantity's units ([`Tolerance::margin`]; null = undefined).
+    #[serde(with = "crate::nullable")]
+    pub margin: f64,
+}
+
+impl CheckResult {
+    /// Whether the check does what was recorded.
+    pub fn as_recorded(&self) -> bool {
+        self.state == self.recorded
+    }
 }
 
 /// Everything known about one claim after evaluation (`results.json`).
@@ -56,6 +72,9 @@ pub struct ClaimResult {
     pub path: String,
     /// Title.
     pub title: String,
+    /// The claim's kind (an identity or a harness finding is counted apart).
+    #[serde(default)]
+    pub kind: ClaimKind,
     /// The paper's words.
     pub statement: String,
     /// Where they come from.
@@ -93,6 +112,7 @@ impl ClaimResult {
             id,
             path: error.path.display().to_string(),
             title: String::new(),
+            kind: ClaimKind::default(),
             statement: String::new(),
             source: String::new(),
             paper: String::new(),
@@ -114,6 +134,7 @@ impl ClaimResult {
             id: raw.id.clone(),
             path: claim.path.display().to_string(),
             title: raw.title.clone(),
+            kind: raw.kind,
             statement: raw.statement.clone(),
             source: raw.source.clone(),
             paper: raw.paper.clone(),
@@ -280,22 +301,24 @@ impl Runner {
                     .iter()
                     .map(|e| {
                         let measured = measurement.quantities.get(&e.quantity).copied().unwrap_or(f64::NAN);
+                        let state = CheckState::of(measured, e.tolerance, e.paper);
                         CheckResult {
                             quantity: e.quantity.clone(),
                             paper: e.paper,
                             tolerance: e.tolerance,
                             measured,
-                            holds: e.tolerance.holds(measured, e.paper),
+                            holds: state == CheckState::Holds,
+                            state,
+                            recorded: e.recorded,
+                            margin: e.tolerance.margin(measured, e.paper),
                         }
                     })
                     .collect();
-                let reproduced = result.checks.iter().all(|c| c.holds);
-                result.reproduced = Some(reproduced);
-                result.verdict = if reproduced == (claim.raw.outcome.at(self.tier) == Outcome::Reproduces) {
-                    Verdict::Pass
-                } else {
-                    Verdict::Fail
-                };
+                // Judged check by check (docs/claims.md, "Verdicts"): a
+                // recorded failure that now holds fails the claim too.
+                result.reproduced = Some(result.checks.iter().all(|c| c.holds));
+                result.verdict =
+                    if result.checks.iter().all(CheckResult::as_recorded) { Verdict::Pass } else { Verdict::Fail };
                 result.measurement = measurement;
             }
         }
@@ -383,10 +406,18 @@ pub fn counts(results: &[ClaimResult]) -> BTreeMap<&'static str, usize> {
     c
 }
 
-/// The last line of a verification: "N passed, N failed" (+ errors, skipped).
+/// The last line of a verification: "N passed, N failed" (+ errors,
+/// skipped), with how many of the passes are identities or harness findings.
 pub fn summary_line(results: &[ClaimResult]) -> String {
     let c = counts(results);
-    let mut line = format!("{} passed, {} failed", c["passed"], c["failed"]);
+    let passed = |kind| results.iter().filter(|r| r.verdict == Verdict::Pass && r.kind == kind).count();
+    let apart: Vec<String> = [(ClaimKind::Identity, "identities"), (ClaimKind::HarnessFinding, "harness findings")]
+        .into_iter()
+        .filter(|(k, _)| passed(*k) > 0)
+        .map(|(k, words)| format!("{} {words}", passed(k)))
+        .collect();
+    let of_which = if apart.is_empty() { String::new() } else { format!(" (of which {})", apart.join(", ")) };
+    let mut line = format!("{} passed{of_which}, {} failed", c["passed"], c["failed"]);
     for key in ["errors", "skipped"] {
         if c[key] > 0 {
             line.push_str(&format!(", {} {key}", c[key]));

@@ -11,7 +11,7 @@ use serde_yaml::Mapping;
 
 use super::Tier;
 use super::experiment::{Experiment, MAX_SEEDS};
-use super::grid::{self, Expanded, RawExpectation};
+use super::grid::{self, CheckState, Expanded, RawExpectation};
 use super::measure::MeasureSpec;
 use crate::train::limits::{MAX_FLOP, hours, run_flop};
 
@@ -70,6 +70,33 @@ impl RecordedOutcome {
     }
 }
 
+/// What kind of evidence a claim is (docs/claims.md, "Kinds"): counted
+/// apart in the report and the README.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClaimKind {
+    /// A statement of the paper, checked against measurement.
+    #[default]
+    Paper,
+    /// Algebra, not evidence: it holds by construction (e.g. the exact
+    /// Theorem-6 sign rule), so it checks the harness, not the paper.
+    Identity,
+    /// A finding of the harness beyond the paper, stated positively and
+    /// checked like the paper's.
+    HarnessFinding,
+}
+
+impl ClaimKind {
+    /// The words the report uses ("" for the paper's own claims).
+    pub fn label(self) -> &'static str {
+        match self {
+            ClaimKind::Paper => "",
+            ClaimKind::Identity => "identity",
+            ClaimKind::HarnessFinding => "harness finding",
+        }
+    }
+}
+
 /// A claim file as written (the raw, unchecked form).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,6 +108,9 @@ pub struct RawClaim {
     /// Where the statement comes from (the paper's section and statement ids P01–P58, with the
     /// docs/methods.md section that defines what is measured; or "harness finding").
     pub source: String,
+    /// `paper` (default), `identity` or `harness-finding`.
+    #[serde(default)]
+    pub kind: ClaimKind,
     /// The paper's words.
     pub statement: String,
     /// The paper's figure(s), as quoted text for tables.
@@ -237,7 +267,37 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], (String, Strin
         return fail("expect", "nothing is checked at the quick tier: give some grid point quick seeds".into());
     }
     validate_tier(&quick)?;
+    for (tier, expanded) in [(Tier::Quick, &quick), (Tier::Paper, &paper)] {
+        check_outcome(raw.outcome.at(tier), tier, expanded)?;
+    }
     Ok([quick, paper])
+}
+
+/// The outcome is the summary of the checks' recorded states
+/// (docs/claims.md, "Verdicts"): `reproduces` exactly when every check at
+/// the tier is recorded as holding.
+fn check_outcome(outcome: Outcome, tier: Tier, expanded: &Expanded) -> Result<(), (String, String)> {
+    let not_holding: Vec<&str> =
+        expanded.expect.iter().filter(|e| e.recorded != CheckState::Holds).map(|e| e.quantity.as_str()).collect();
+    match (outcome, not_holding.is_empty()) {
+        (Outcome::Reproduces, false) => fail(
+            "outcome",
+            format!(
+                "`reproduces` at the {} tier, but {} is recorded as not holding",
+                tier.name(),
+                not_holding.join(", ")
+            ),
+        ),
+        (Outcome::DoesNotReproduce, true) => fail(
+            "outcome",
+            format!(
+                "`does-not-reproduce` at the {} tier, but every check is recorded as holding: \
+                 mark the ones that do not with `recorded: fails` (or `undefined`)",
+                tier.name()
+            ),
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Seeds and limits of every condition (grid points included).

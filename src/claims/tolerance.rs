@@ -77,6 +77,24 @@ impl Tolerance {
         }
     }
 
+    /// How far `measured` sits inside (> 0) or outside (< 0) the tolerance,
+    /// in the quantity's own units: the distance to the nearest bound
+    /// (`equals`: minus the distance to the value, 0 when equal; `above` and
+    /// `below` count their bound as outside at 0). NaN when undefined.
+    pub fn margin(&self, measured: f64, paper: Option<f64>) -> f64 {
+        let p = paper.unwrap_or(f64::NAN);
+        let m = measured;
+        match *self {
+            Tolerance::Abs(x) => x - (m - p).abs(),
+            Tolerance::Rel(x) => x * p.abs() - (m - p).abs(),
+            Tolerance::Factor(x) => (m - p / x).min(p * x - m),
+            Tolerance::Range([lo, hi]) => (m - lo).min(hi - m),
+            Tolerance::AtLeast(x) | Tolerance::Above(x) => m - x,
+            Tolerance::AtMost(x) | Tolerance::Below(x) => x - m,
+            Tolerance::Equals(x) => -(m - x).abs(),
+        }
+    }
+
     /// A short human form, e.g. "±5", "×/÷2", "≥ 50".
     pub fn describe(&self) -> String {
         match *self {
@@ -108,6 +126,20 @@ mod tests {
         assert!(Tolerance::Below(10.0).holds(9.99, None) && !Tolerance::Below(10.0).holds(10.0, None));
         assert!(Tolerance::Equals(1.0).holds(1.0, None) && !Tolerance::Equals(1.0).holds(14.0 / 15.0, None));
         assert!(!Tolerance::AtLeast(0.0).holds(f64::NAN, None));
+    }
+
+    #[test]
+    fn margins_are_signed_distances_to_the_nearest_bound() {
+        assert_eq!(Tolerance::Abs(5.0).margin(176.0, Some(174.0)), 3.0);
+        assert_eq!(Tolerance::Abs(5.0).margin(180.0, Some(174.0)), -1.0);
+        assert_eq!(Tolerance::Factor(2.0).margin(300.0, Some(200.0)), 100.0);
+        assert_eq!(Tolerance::AtMost(0.04).margin(0.034, None), 0.04 - 0.034);
+        assert_eq!(Tolerance::Equals(1.0).margin(1.0, None), 0.0);
+        assert!(Tolerance::Abs(1.0).margin(f64::NAN, Some(1.0)).is_nan());
+        // The sign agrees with `holds` away from the bounds.
+        for (t, m, p) in [(Tolerance::Rel(0.05), 3.7, Some(3.6)), (Tolerance::Range([1.0, 2.0]), 0.5, None)] {
+            assert_eq!(t.margin(m, p) >= 0.0, t.holds(m, p));
+        }
     }
 
     #[test]

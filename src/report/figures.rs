@@ -249,7 +249,7 @@ fn fit_scatters(results: &[ClaimResult], claims: &[Claim]) -> Vec<(String, Chart
         let Some(result) = results.iter().find(|r| r.id == claim.raw.id) else { continue };
         let expanded = claim.at(result.tier);
         for m in &expanded.measures {
-            let MeasureSpec::Lead { from, to, .. } = m else { continue };
+            let MeasureSpec::Lead(crate::claims::measure::lead::Lead { from, to, .. }) = m else { continue };
             let name = |n: &str| m.label().map_or(n.to_string(), |l| format!("{l}.{n}"));
             let paper = |n: &str| expanded.expect.iter().find(|e| e.quantity == name(n)).and_then(|e| e.paper);
             let (Some(paper_slope), Some(paper_intercept)) = (paper("fit_slope"), paper("fit_intercept")) else {
@@ -311,7 +311,9 @@ fn theorem6_panels(results: &[ClaimResult], claims: &[Claim]) -> Vec<Chart> {
         let Some(result) = results.iter().find(|r| r.id == claim.raw.id) else { continue };
         let expanded = claim.at(result.tier);
         for m in &expanded.measures {
-            let MeasureSpec::SignRule { condition, epochs, .. } = m else { continue };
+            let MeasureSpec::SignRule(crate::claims::measure::sign_rule::SignRule { condition, epochs, .. }) = m else {
+                continue;
+            };
             let activation = expanded.experiments[condition].activation;
             let measured = result.measurement.quantities.keys().any(|k| k.starts_with("published_median_e"));
             if !measured || panels.iter().any(|(a, _)| *a == activation) {

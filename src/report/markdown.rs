@@ -110,12 +110,10 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
             .checks
             .iter()
             .map(|c| {
-                format!(
-                    "{} = {}{}",
-                    c.quantity,
-                    with_iqr(r, &c.quantity, c.measured),
-                    if c.holds { " ✓" } else { " ✗" }
-                )
+                let differs = if c.as_recorded() { "" } else { " (differs from its record)" };
+                let mark = super::marked(c);
+                let mark = mark.split_once(' ').map_or("", |(_, m)| m);
+                format!("{} = {} {mark}{differs}", c.quantity, with_iqr(r, &c.quantity, c.measured))
             })
             .collect();
         let tolerance: Vec<String> = r.checks.iter().map(|c| c.tolerance.describe()).collect();
@@ -163,16 +161,21 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
             .collect();
         let _ = writeln!(md, "Measures: {}\n", measures.join(", "));
         if !r.checks.is_empty() {
-            let _ = writeln!(md, "| quantity | paper | measured | tolerance | holds |\n|---|---|---|---|---|");
+            let _ = writeln!(
+                md,
+                "| quantity | paper | measured | tolerance | margin | state | recorded |\n|---|---|---|---|---|---|---|"
+            );
             for c in &r.checks {
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {:?} | {:?} |",
                     c.quantity,
                     c.paper.map(num).unwrap_or_default(),
                     with_iqr(r, &c.quantity, c.measured),
                     c.tolerance.describe(),
-                    if c.holds { "yes" } else { "no" }
+                    super::margin(c),
+                    c.state,
+                    c.recorded
                 );
             }
         }

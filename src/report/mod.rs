@@ -10,8 +10,9 @@ pub mod readme;
 
 use std::path::Path;
 
-use crate::claims::runner::{ClaimResult, Verdict};
-use crate::claims::schema::Outcome;
+use crate::claims::grid::CheckState;
+use crate::claims::runner::{CheckResult, ClaimResult, Verdict};
+use crate::claims::schema::{ClaimKind, Outcome};
 use crate::format::num;
 
 /// "PASS", "FAIL", ...
@@ -27,9 +28,11 @@ pub fn verdict_word(v: Verdict) -> &'static str {
 /// What the claim's status means for the paper.
 pub fn status(r: &ClaimResult) -> &'static str {
     match (r.verdict, r.reproduced, r.recorded_outcome) {
+        (Verdict::Pass, Some(true), _) if r.kind == ClaimKind::Identity => "identity holds",
         (Verdict::Pass, Some(true), _) => "reproduced",
         (Verdict::Pass, Some(false), _) => "not reproduced (recorded)",
         (Verdict::Fail, Some(true), Some(Outcome::DoesNotReproduce)) => "reproduced, but recorded as not",
+        (Verdict::Fail, Some(false), Some(Outcome::DoesNotReproduce)) => "a check differs from its record",
         (Verdict::Fail, _, _) => "not reproduced",
         (Verdict::Error, _, _) => "error",
         (Verdict::Skipped, _, _) => "skipped",
@@ -37,10 +40,32 @@ pub fn status(r: &ClaimResult) -> &'static str {
     }
 }
 
-/// One line per check: id, title, quantity, paper, measured, tolerance, verdict.
+/// A check's measured value with its state: ✓ holds, ✗ fails, ? undefined,
+/// and what was recorded where it differs.
+pub fn marked(c: &CheckResult) -> String {
+    let mark = match c.state {
+        CheckState::Holds => "✓",
+        CheckState::Fails => "✗",
+        CheckState::Undefined => "?",
+    };
+    let differs = if c.as_recorded() { String::new() } else { format!(" (recorded: {:?})", c.recorded).to_lowercase() };
+    format!("{} {mark}{differs}", num(c.measured))
+}
+
+/// A check's margin: how far inside (+) or outside (−) its tolerance.
+pub fn margin(c: &CheckResult) -> String {
+    if c.margin.is_nan() {
+        "—".into()
+    } else {
+        format!("{}{}", if c.margin >= 0.0 { "+" } else { "" }, num(c.margin))
+    }
+}
+
+/// One line per check: id, title, quantity, paper, measured, tolerance, margin, verdict.
 pub fn table(results: &[ClaimResult]) -> String {
-    let mut rows =
-        vec![["id", "claim", "quantity", "paper", "measured", "tolerance", "verdict"].map(String::from).to_vec()];
+    let mut rows = vec![
+        ["id", "claim", "quantity", "paper", "measured", "tolerance", "margin", "verdict"].map(String::from).to_vec(),
+    ];
     for r in results {
         let head = |i: usize| {
             if i == 0 {
@@ -51,31 +76,24 @@ pub fn table(results: &[ClaimResult]) -> String {
         };
         if r.checks.is_empty() {
             let (id, title, verdict) = head(0);
-            rows.push(vec![
-                id,
-                title,
-                r.error.clone().map(|e| truncate(&e, 70)).unwrap_or_default(),
-                String::new(),
-                String::new(),
-                String::new(),
-                verdict,
-            ]);
+            let error = r.error.clone().map(|e| truncate(&e, 70)).unwrap_or_default();
+            rows.push(vec![id, title, error, String::new(), String::new(), String::new(), String::new(), verdict]);
         }
         for (i, c) in r.checks.iter().enumerate() {
             let (id, title, verdict) = head(i);
-            let mark = if c.holds { "✓" } else { "✗" };
             rows.push(vec![
                 id,
                 title,
                 c.quantity.clone(),
                 c.paper.map(num).unwrap_or_default(),
-                format!("{} {mark}", num(c.measured)),
+                marked(c),
                 c.tolerance.describe(),
+                margin(c),
                 verdict,
             ]);
         }
     }
-    let widths: Vec<usize> = (0..7).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..8).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     rows.iter()
         .map(|r| {
             r.iter()

@@ -98,9 +98,9 @@ pub fn grid_charts(results: &[ClaimResult]) -> Vec<(String, String, Chart)> {
 /// The ρ threshold a measure reads, if it reads one.
 fn rho_threshold(m: &MeasureSpec) -> Option<f64> {
     match m {
-        MeasureSpec::Threshold { series, threshold, .. } if series == "rho" => Some(*threshold),
-        MeasureSpec::Lead { from, .. } if from.series == "rho" => Some(from.threshold),
-        MeasureSpec::Lead { to, .. } if to.series == "rho" => Some(to.threshold),
+        MeasureSpec::Threshold(t) if t.series == "rho" => Some(t.threshold),
+        MeasureSpec::Lead(l) if l.from.series == "rho" => Some(l.from.threshold),
+        MeasureSpec::Lead(l) if l.to.series == "rho" => Some(l.to.threshold),
         _ => None,
     }
 }

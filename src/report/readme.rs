@@ -41,7 +41,10 @@ pub fn table(quick: &[ClaimResult], paper: &[ClaimResult]) -> String {
         let column = |r: Option<&ClaimResult>| r.map_or("—".to_string(), |r| cell(&figures(r)));
         out.push_str(&format!(
             "| {id} | {} | {} | {} | {} |\n",
-            cell(&any.title),
+            cell(&match any.kind.label() {
+                "" => any.title.clone(),
+                kind => format!("*{kind}:* {}", any.title),
+            }),
             column(quick.get(id)),
             column(paper.get(id)),
             paper.get(id).map_or("—", status)

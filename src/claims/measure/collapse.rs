@@ -1,0 +1,81 @@
+//! `kind: collapse`: the runs of one condition whose network collapsed to
+//! zero output, and when (docs/methods.md, "Collapse"). The experiment must
+//! say `may_collapse: true`, or a collapsed run is an error. Quantities:
+//! docs/claims.md, "Measure kinds and their quantities".
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{EventCount, Inputs, Kind, Measurement, epoch};
+use crate::claims::experiment::Experiment;
+
+/// How the collapsed runs are counted.
+const COLLAPSED: EventCount = EventCount { count: "collapsed", epoch: "collapsed_epoch" };
+
+/// Runs whose network collapsed to zero output (docs/methods.md,
+/// "Collapse"), per seed (the experiment must say `may_collapse: true`,
+/// or a collapsed run is an error).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Collapse {
+    /// Prefix of this measure's quantity names ([`super::MeasureSpec::label`]).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Experiment name.
+    pub condition: String,
+}
+
+impl Kind for Collapse {
+    one_condition!();
+
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+        if !experiments[&self.condition].may_collapse {
+            let condition = &self.condition;
+            return Err((
+                "may_collapse".into(),
+                format!("`{condition}` must say `may_collapse: true` for its collapses to be counted"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn quantity_names(&self) -> Vec<String> {
+        COLLAPSED.names()
+    }
+
+    fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
+        let runs = (inputs.runs)(&self.condition)?;
+        out.count(&COLLAPSED, runs.iter().map(|r| epoch(r.summary.collapsed_at)).collect());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::MeasureSpec;
+    use super::super::tests::{assert_names, measure, run};
+    use super::*;
+
+    #[test]
+    fn collapsed_runs_are_counted_with_their_epochs() {
+        let mut collapsed = run(400, 20, 50, 200);
+        collapsed.summary.collapsed_at = Some(154);
+        let spec = MeasureSpec::Collapse(Collapse { label: Some("wide".into()), condition: "sweep".into() });
+        let m = measure(&spec, vec![run(400, 20, 50, 200), collapsed, run(400, 20, 50, 200)]);
+        assert_eq!((m.quantities["wide.collapsed"], m.quantities["wide.seeds"]), (1.0, 3.0));
+        assert_eq!(m.quantities["wide.collapsed_fraction"], 1.0 / 3.0);
+        assert_eq!(m.quantities["wide.collapsed_epoch_median"], 154.0);
+        assert!(m.per_seed["wide.collapsed_epoch"][0].is_nan());
+        assert_names(&spec, &m);
+    }
+
+    #[test]
+    fn the_experiment_must_allow_collapse() {
+        let experiments: BTreeMap<String, Experiment> =
+            serde_yaml::from_str("grok: {activation: sqr, eta: 2.0e-4, epochs: 400, seeds: {paper: 1, quick: 1}}")
+                .unwrap();
+        let spec = MeasureSpec::Collapse(Collapse { label: None, condition: "grok".into() });
+        assert_eq!(spec.validate(&experiments).unwrap_err().0, "may_collapse");
+    }
+}

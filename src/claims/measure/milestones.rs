@@ -1,0 +1,98 @@
+//! `kind: milestones`: accuracy milestones per seed (docs/methods.md,
+//! "Milestones"): the first epoch with train accuracy 1, with test accuracy
+//! ≥ 0.5 and ≥ 0.99, and the slope detector's fire epoch minus the
+//! test-≥-0.99 epoch, each summarised over the seeds where it happened.
+//! Quantities: docs/claims.md, "Measure kinds and their quantities".
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Inputs, Kind, Measurement, check_detector, epoch, summary_names};
+use crate::claims::experiment::Experiment;
+use crate::measure::detector::{DetectorParams, detect};
+
+/// The per-seed events, by quantity prefix.
+const MILESTONES: [&str; 4] = ["train_acc_1", "test_acc_half", "test_acc_99", "fire_after_test_acc_99"];
+
+/// Accuracy milestones per seed (first epoch with train accuracy 1, test
+/// accuracy ≥ 0.5, ≥ 0.99) and the slope detector's fire epoch minus the
+/// test-≥-0.99 epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Milestones {
+    /// Prefix of this measure's quantity names ([`super::MeasureSpec::label`]).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Experiment name.
+    pub condition: String,
+    /// Lag, floor, min_epoch, threshold of the detector (default: the paper's).
+    #[serde(default)]
+    pub detector: DetectorParams,
+}
+
+impl Kind for Milestones {
+    one_condition!();
+
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+        check_detector(&self.detector, experiments[&self.condition].epochs)
+    }
+
+    fn quantity_names(&self) -> Vec<String> {
+        MILESTONES
+            .iter()
+            .flat_map(|m| {
+                let mut names = summary_names(|s| format!("{m}_{s}"));
+                names.push(format!("{m}_reached_fraction"));
+                names
+            })
+            .collect()
+    }
+
+    fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
+        let runs = (inputs.runs)(&self.condition)?;
+        let mut events: [Vec<f64>; 4] = Default::default();
+        for run in &runs {
+            let m = crate::runs::Milestones::of(&run.metrics);
+            let fire = epoch(detect(&run.metrics.w_gap23(), &self.detector).fire_epoch);
+            let test_99 = epoch(m.test_acc_99);
+            let row = [epoch(m.train_acc_1), epoch(m.test_acc_half), test_99, fire - test_99];
+            for (series, value) in events.iter_mut().zip(row) {
+                series.push(value);
+            }
+        }
+        for (name, values) in MILESTONES.iter().zip(events) {
+            out.summary(&values, |s| format!("{name}_{s}"));
+            let reached = values.iter().filter(|v| !v.is_nan()).count();
+            out.set(format!("{name}_reached_fraction"), reached as f64 / values.len() as f64);
+            out.per_seed.insert(name.to_string(), values);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::MeasureSpec;
+    use super::super::tests::{assert_names, measure, run};
+    use super::*;
+
+    #[test]
+    fn milestones_per_seed_and_fire_lag() {
+        let spec = MeasureSpec::Milestones(Milestones {
+            label: Some("g".into()),
+            condition: "grok".into(),
+            detector: DetectorParams::default(),
+        });
+        // test acc ≥ 0.5 at start + 50, ≥ 0.99 at start + 99; the detector
+        // fires at the gap23 jump (200), so the lag is 200 − (start + 99).
+        let m = measure(&spec, vec![run(400, 24, 50, 200), run(400, 26, 60, 200), run(400, 25, 500, 200)]);
+        assert_eq!(m.per_seed["g.train_acc_1"], vec![24.0, 26.0, 25.0]);
+        assert_eq!(m.quantities["g.train_acc_1_median"], 25.0);
+        assert_eq!(m.quantities["g.test_acc_half_median"], 105.0); // 100 and 110; seed 3 never
+        assert!((m.quantities["g.test_acc_half_reached_fraction"] - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(m.per_seed["g.fire_after_test_acc_99"][..2], [51.0, 41.0]);
+        assert!(m.per_seed["g.fire_after_test_acc_99"][2].is_nan());
+        assert_names(&spec, &m);
+    }
+}

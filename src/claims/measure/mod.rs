@@ -1,0 +1,558 @@
+//! Measure kinds: what a claim computes from its runs, as named quantities
+//! (docs/claims.md, "Measure kinds and their quantities"; definitions in
+//! docs/methods.md). Each kind has its own file: its parameters, their
+//! checks, its quantity names and its computation, as an implementation of
+//! the private trait `Kind`. [`MeasureSpec`] is the YAML form; its methods
+//! dispatch to the kind, and it adds what all kinds share (the label, the
+//! check that every condition exists). Adding a kind: a file, a variant and
+//! its arm in `MeasureSpec::kind` and `MeasureSpec::kind_mut`.
+
+/// `Kind`'s label and condition accessors, for a kind whose fields
+/// `label` and `condition` name its label and its one experiment. (Defined
+/// before the kind modules, which use it.)
+macro_rules! one_condition {
+    () => {
+        fn label(&self) -> Option<&str> {
+            self.label.as_deref()
+        }
+
+        fn label_mut(&mut self) -> &mut Option<String> {
+            &mut self.label
+        }
+
+        fn conditions(&self) -> Vec<&str> {
+            vec![&self.condition]
+        }
+
+        fn conditions_mut(&mut self) -> Vec<&mut String> {
+            vec![&mut self.condition]
+        }
+    };
+}
+
+pub mod collapse;
+pub mod detector;
+pub mod divergence;
+pub mod effective_rank;
+pub mod late_separation;
+pub mod lead;
+pub mod milestones;
+pub mod series_at;
+pub mod sign_rule;
+pub mod threshold;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::experiment::{Experiment, MAX_NAME};
+use crate::measure::detector::DetectorParams;
+use crate::measure::rank::EpochWindow;
+use crate::measure::stats::Summary;
+use crate::measure::theorem6;
+use crate::runs::{Run, is_level_series, series_names};
+use crate::train::LevelLog;
+pub use lead::linear_fit;
+
+/// One measurement on the runs of one or two conditions (YAML: `kind: ...`,
+/// then the fields of the kind's struct).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum MeasureSpec {
+    /// The slope detector on each seed of a condition.
+    Detector(detector::Detector),
+    /// Late-stage gap23 medians of two conditions and their ratio.
+    LateSeparation(late_separation::LateSeparation),
+    /// Effective rank of the late W-update spectrum per seed.
+    EffectiveRank(effective_rank::EffectiveRank),
+    /// Logged series at given epochs, median over seeds.
+    SeriesAt(series_at::SeriesAt),
+    /// Accuracy milestones per seed and the detector's lag behind them.
+    Milestones(milestones::Milestones),
+    /// First epoch at which a series reaches a threshold, per seed.
+    Threshold(threshold::Threshold),
+    /// The lead between two threshold events, pooled over conditions.
+    Lead(lead::Lead),
+    /// Runs whose training loss became non-finite, per seed.
+    Divergence(divergence::Divergence),
+    /// Runs whose network collapsed to zero output, per seed.
+    Collapse(collapse::Collapse),
+    /// Theorem 6's quantities at checkpoints.
+    SignRule(sign_rule::SignRule),
+}
+
+/// What each measure kind provides. Its quantity names are unlabelled:
+/// [`MeasureSpec`] adds the label.
+trait Kind {
+    /// The label, if any: the prefix of the quantity names (`label.name`).
+    fn label(&self) -> Option<&str>;
+
+    /// The label, to set (grid expansion).
+    fn label_mut(&mut self) -> &mut Option<String>;
+
+    /// The experiments this measure reads.
+    fn conditions(&self) -> Vec<&str>;
+
+    /// The experiment names this measure reads, to rewrite (grid expansion).
+    fn conditions_mut(&mut self) -> Vec<&mut String>;
+
+    /// Checkpoint epochs the runs of `condition` must save for this measure.
+    fn checkpoints(&self, _condition: &str) -> Vec<usize> {
+        Vec::new()
+    }
+
+    /// The level-metric log the runs of `e`, an experiment this measure
+    /// reads, need.
+    fn level_needs(&self, _e: &Experiment) -> Option<LevelLog> {
+        None
+    }
+
+    /// Check the parameters against the claim's experiments, which hold
+    /// every condition this measure reads; the error is (field, message).
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)>;
+
+    /// Every quantity name [`Kind::measure`] produces, in a fixed order
+    /// (validation reports the first name two measures share).
+    fn quantity_names(&self) -> Vec<String>;
+
+    /// Compute the quantities into `out`.
+    fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()>;
+}
+
+/// What a measure reads.
+struct Inputs<'a> {
+    /// An experiment's runs, in seed order.
+    runs: &'a dyn Fn(&str) -> anyhow::Result<Vec<Run>>,
+    /// Theorem 6's analysis of a run at (epoch, pairs) (docs/methods.md, "Theorem 6").
+    sign_rule: &'a dyn Fn(&Run, usize, usize) -> anyhow::Result<theorem6::SignRule>,
+}
+
+impl MeasureSpec {
+    /// The kind behind the variant.
+    fn kind(&self) -> &dyn Kind {
+        match self {
+            MeasureSpec::Detector(k) => k,
+            MeasureSpec::LateSeparation(k) => k,
+            MeasureSpec::EffectiveRank(k) => k,
+            MeasureSpec::SeriesAt(k) => k,
+            MeasureSpec::Milestones(k) => k,
+            MeasureSpec::Threshold(k) => k,
+            MeasureSpec::Lead(k) => k,
+            MeasureSpec::Divergence(k) => k,
+            MeasureSpec::Collapse(k) => k,
+            MeasureSpec::SignRule(k) => k,
+        }
+    }
+
+    /// The kind behind the variant, to change.
+    fn kind_mut(&mut self) -> &mut dyn Kind {
+        match self {
+            MeasureSpec::Detector(k) => k,
+            MeasureSpec::LateSeparation(k) => k,
+            MeasureSpec::EffectiveRank(k) => k,
+            MeasureSpec::SeriesAt(k) => k,
+            MeasureSpec::Milestones(k) => k,
+            MeasureSpec::Threshold(k) => k,
+            MeasureSpec::Lead(k) => k,
+            MeasureSpec::Divergence(k) => k,
+            MeasureSpec::Collapse(k) => k,
+            MeasureSpec::SignRule(k) => k,
+        }
+    }
+
+    /// The experiments this measure reads.
+    pub fn conditions(&self) -> Vec<&str> {
+        self.kind().conditions()
+    }
+
+    /// The experiment names this measure reads, to rewrite (grid expansion).
+    pub fn conditions_mut(&mut self) -> Vec<&mut String> {
+        self.kind_mut().conditions_mut()
+    }
+
+    /// Set the label (grid expansion: `LABEL[point]`).
+    pub fn set_label(&mut self, new: String) {
+        *self.kind_mut().label_mut() = Some(new);
+    }
+
+    /// Checkpoint epochs the runs of `condition` must save for this measure.
+    pub fn checkpoints(&self, condition: &str) -> Vec<usize> {
+        self.kind().checkpoints(condition)
+    }
+
+    /// The measure's label, if any: the prefix of its quantity names
+    /// (`label.name`), so two measures of one claim can use the same kind
+    /// on different conditions.
+    pub fn label(&self) -> Option<&str> {
+        self.kind().label()
+    }
+
+    /// `name`, prefixed with the label if there is one.
+    fn labelled(&self, name: &str) -> String {
+        match self.label() {
+            Some(label) => format!("{label}.{name}"),
+            None => name.to_string(),
+        }
+    }
+
+    /// The level-metric log the runs of `condition` (experiment `e`) need.
+    pub fn level_needs(&self, condition: &str, e: &Experiment) -> Option<LevelLog> {
+        if !self.conditions().contains(&condition) {
+            return None;
+        }
+        self.kind().level_needs(e)
+    }
+
+    /// Every quantity name this measure produces.
+    pub fn quantity_names(&self) -> Vec<String> {
+        self.kind().quantity_names().iter().map(|n| self.labelled(n)).collect()
+    }
+
+    /// A written label is letters, digits and `_` (grid expansion adds `[point]`).
+    pub fn check_label(&self) -> Result<(), (String, String)> {
+        match self.label() {
+            Some(l)
+                if l.is_empty() || l.len() > MAX_NAME || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                Err(("label".into(), format!("`{l}` must be 1-{} letters, digits and _", MAX_NAME)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Check references and parameters against the claim's experiments;
+    /// the error is (field, message).
+    pub fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+        for c in self.conditions() {
+            if !experiments.contains_key(c) {
+                let known: Vec<&str> = experiments.keys().map(String::as_str).collect();
+                return Err((
+                    c.to_string(),
+                    format!("measure refers to experiment `{c}`, which is not in experiments ({})", known.join(", ")),
+                ));
+            }
+        }
+        self.kind().validate(experiments)
+    }
+
+    /// Compute the quantities. `runs(condition)` gives that experiment's runs
+    /// in seed order; `sign_rule(run, epoch, pairs)` the Theorem-6 analysis
+    /// (docs/methods.md, "Theorem 6").
+    pub fn measure(
+        &self,
+        runs: &dyn Fn(&str) -> anyhow::Result<Vec<Run>>,
+        sign_rule: &dyn Fn(&Run, usize, usize) -> anyhow::Result<theorem6::SignRule>,
+    ) -> anyhow::Result<Measurement> {
+        let mut out = Measurement::default();
+        self.kind().measure(&Inputs { runs, sign_rule }, &mut out)?;
+        Ok(Measurement {
+            quantities: out.quantities.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
+            per_seed: out.per_seed.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
+        })
+    }
+}
+
+/// The values a measure produced: named quantities and per-seed series.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// Named scalar quantities (NaN = undefined, `null` in JSON).
+    #[serde(with = "crate::nullable::map")]
+    pub quantities: BTreeMap<String, f64>,
+    /// Per-seed values behind them, in seed order (for reports).
+    #[serde(with = "crate::nullable::map_of_series")]
+    pub per_seed: BTreeMap<String, Vec<f64>>,
+}
+
+impl Measurement {
+    fn set(&mut self, name: impl Into<String>, value: f64) {
+        self.quantities.insert(name.into(), value);
+    }
+
+    /// Median and quartiles of `values`, named by `name("median")` etc.
+    /// (see [`summary_names`]).
+    fn summary(&mut self, values: &[f64], name: impl Fn(&str) -> String) {
+        let s = Summary::of(values);
+        for (stat, v) in STATS.into_iter().zip([s.median, s.q25, s.q75]) {
+            self.set(name(stat), v);
+        }
+    }
+
+    /// An event per seed, at epochs `at` (NaN where it did not happen):
+    /// how many seeds had it, of how many, the fraction and its epochs,
+    /// under the names of `names`.
+    fn count(&mut self, names: &EventCount, at: Vec<f64>) {
+        let happened = at.iter().filter(|e| !e.is_nan()).count();
+        self.set(names.count, happened as f64);
+        self.set("seeds", at.len() as f64);
+        self.set(format!("{}_fraction", names.count), happened as f64 / at.len() as f64);
+        self.summary(&at, |s| format!("{}_{s}", names.epoch));
+        self.per_seed.insert(names.epoch.to_string(), at);
+    }
+}
+
+/// The statistics of [`Measurement::summary`], in its order.
+const STATS: [&str; 3] = ["median", "q25", "q75"];
+
+/// The quantity names of [`Measurement::summary`] with `name`.
+fn summary_names(name: impl Fn(&str) -> String) -> Vec<String> {
+    STATS.iter().map(|s| name(s)).collect()
+}
+
+/// The names [`Measurement::count`] reports an event per seed under:
+/// `count` (seeds that had it), `seeds`, `{count}_fraction`,
+/// `{epoch}_median`, `_q25`, `_q75`, and per seed `epoch`.
+struct EventCount {
+    count: &'static str,
+    epoch: &'static str,
+}
+
+impl EventCount {
+    /// The quantity names [`Measurement::count`] produces.
+    fn names(&self) -> Vec<String> {
+        let mut names = vec![self.count.to_string(), "seeds".into(), format!("{}_fraction", self.count)];
+        names.extend(summary_names(|s| format!("{}_{s}", self.epoch)));
+        names
+    }
+}
+
+/// A detector or threshold firing.
+const FIRED: EventCount = EventCount { count: "fired", epoch: "fire_epoch" };
+
+/// An epoch as a value: NaN where there is none.
+fn epoch(e: Option<usize>) -> f64 {
+    e.map_or(f64::NAN, |e| e as f64)
+}
+
+/// A series first reaching a level.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Series name.
+    pub series: String,
+    /// The level (reached when the value is ≥ it).
+    pub threshold: f64,
+}
+
+impl Event {
+    /// The first epoch of `run` at which the event happens, or NaN.
+    fn epoch(&self, run: &Run) -> f64 {
+        first_at_least(&run.series(&self.series).expect("validated"), self.threshold)
+    }
+
+    /// The level-metric log the runs of `e` need to see the event, if its
+    /// series is a level metric. Only `rho` stops the log early; `rho_paper`
+    /// is then logged throughout.
+    fn level_log(&self, e: &Experiment) -> Option<LevelLog> {
+        let stop_above = (self.series == "rho").then_some(self.threshold);
+        is_level_series(&self.series).then_some(LevelLog { until: e.epochs, stop_above, every: 1 })
+    }
+}
+
+/// The first index whose value is ≥ `level` (NaN never is), or NaN.
+fn first_at_least(series: &[f64], level: f64) -> f64 {
+    series.iter().position(|&v| v >= level).map_or(f64::NAN, |e| e as f64)
+}
+
+/// The paper's late window, the default of the windowed kinds.
+fn late() -> EpochWindow {
+    EpochWindow::LATE
+}
+
+/// Quantity-name suffix of a non-default window: `""` for [200, 400],
+/// `_w400_800` for [400, 800], so one claim can measure two windows.
+fn window_suffix(window: &EpochWindow) -> String {
+    if *window == EpochWindow::LATE { String::new() } else { format!("_w{}_{}", window.first, window.last) }
+}
+
+/// The error for a series name nothing logs.
+fn unknown_series(name: &str) -> (String, String) {
+    ("series".into(), format!("`{name}` is not a logged series ({})", series_names().join(", ")))
+}
+
+// Every epoch window and detector epoch must lie inside each run it reads,
+// or the measure would pass on no data ("never fires", rank 0). These
+// checks come before a kind's others.
+
+/// The error for `what` past `last`, the last epoch of the runs read.
+fn past_the_end(field: &str, what: String, last: usize) -> Result<(), (String, String)> {
+    Err((field.to_string(), format!("{what} is past the end of the runs it reads (last epoch {last})")))
+}
+
+/// `window` must end by `last`, the last epoch of the runs it reads.
+fn window_inside(window: &EpochWindow, last: usize) -> Result<(), (String, String)> {
+    if window.last > last {
+        return past_the_end("window", format!("window {window}"), last);
+    }
+    Ok(())
+}
+
+/// `window` must not be empty.
+fn window_not_empty(window: &EpochWindow) -> Result<(), (String, String)> {
+    if window.first > window.last {
+        return Err(("window".into(), format!("{window} is empty")));
+    }
+    Ok(())
+}
+
+/// The detector's epochs must lie inside the runs it reads (`last`: their
+/// last epoch), and its parameters be usable.
+fn check_detector(detector: &DetectorParams, last: usize) -> Result<(), (String, String)> {
+    if detector.min_epoch > last || detector.lag >= last {
+        return past_the_end("detector", format!("min_epoch {} or lag {}", detector.min_epoch, detector.lag), last);
+    }
+    if !(detector.lag > 0 && detector.floor > 0.0 && detector.threshold.is_finite()) {
+        return Err(("detector".into(), "needs lag > 0, floor > 0 and a finite threshold".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::spectrum::SpectrumRow;
+    use crate::metrics::{EpochRow, Evaluation, Metrics};
+    use crate::runs::RunSummary;
+    use crate::train::{TrainOutput, TrainSpec};
+
+    /// A hand-made run of `epochs + 1` rows: train accuracy reaches 1 at
+    /// `train_1`, test accuracy climbs by 0.01 per epoch from `test_start`,
+    /// gap23 jumps (×e³ within the lag) at `jump`.
+    pub(super) fn run(epochs: usize, train_1: usize, test_start: usize, jump: usize) -> Run {
+        let rows = (0..=epochs)
+            .map(|t| {
+                let gap: f64 = if t >= jump { 1000.0 } else { 2.0 };
+                EpochRow {
+                    epoch: t,
+                    train: Evaluation { loss: 0.1, accuracy: if t >= train_1 { 1.0 } else { 0.5 } },
+                    test: Evaluation { loss: 0.1, accuracy: (t.saturating_sub(test_start) as f64 * 0.01).min(1.0) },
+                    w: SpectrumRow { sigma: [t as f64, 1.0, 1.0 / gap, f64::NAN, f64::NAN], gap23: gap },
+                    v: SpectrumRow::undefined(),
+                }
+            })
+            .collect();
+        let output = TrainOutput {
+            metrics: Metrics { rows },
+            checkpoints: vec![],
+            diverged_at: None,
+            collapsed_at: None,
+            levels: vec![],
+        };
+        let summary = RunSummary::of(&output, 0.0);
+        Run {
+            dir: "hand-made".into(),
+            spec: TrainSpec::default(),
+            metrics: output.metrics,
+            summary,
+            levels: vec![],
+            from_file: false,
+        }
+    }
+
+    /// A made-up Theorem-6 analysis: each fraction is `base` + a small
+    /// amount that grows with the epoch.
+    pub(super) fn sign_rule(base: f64, epoch: usize, pairs: usize) -> theorem6::SignRule {
+        let x = base + epoch as f64 * 1e-4;
+        theorem6::SignRule {
+            pairs,
+            published_sign_match: x,
+            published_sign_match_identity: x,
+            exact_sign_match: 1.0,
+            full_projector_sign_match: 1.0,
+            projector_sign_agreement: x + 0.05,
+            repulsion_fraction: x - 0.01,
+            positive_pairs: pairs / 2,
+            median_abs_similarity: 0.2,
+            negative_b_fraction: 0.5,
+        }
+    }
+
+    /// `spec` measured on `runs` (every condition), with [`sign_rule`] at
+    /// base 0.8 for every run.
+    pub(super) fn measure(spec: &MeasureSpec, runs: Vec<Run>) -> Measurement {
+        spec.measure(&|_| Ok(runs.clone()), &|_, e, p| Ok(sign_rule(0.8, e, p))).unwrap()
+    }
+
+    /// `spec`'s quantity names are exactly those in `m`.
+    pub(super) fn assert_names(spec: &MeasureSpec, m: &Measurement) {
+        let mut names = spec.quantity_names();
+        names.sort();
+        assert_eq!(names, m.quantities.keys().cloned().collect::<Vec<_>>(), "{spec:?}");
+    }
+
+    /// Every kind's name (serde lists them all for an unknown one).
+    fn all_kinds() -> Vec<String> {
+        let error = serde_yaml::from_str::<MeasureSpec>("kind: ''").unwrap_err().to_string();
+        let list = error.split("expected one of ").nth(1).expect("serde lists the kinds");
+        list.split('`').skip(1).step_by(2).map(String::from).collect()
+    }
+
+    /// The quantity names of every kind, labelled or not and with its
+    /// optional parameters, are what its measurement produces, on three
+    /// runs and on none.
+    #[test]
+    fn quantity_names_are_what_every_kind_produces() {
+        let specs = [
+            "{kind: detector, condition: a}",
+            "{kind: detector, label: g, condition: a, detector: {lag: 5, floor: 0.5, min_epoch: 10, threshold: 0.1}}",
+            "{kind: late-separation, numerator: a, denominator: b}",
+            "{kind: late-separation, label: s, numerator: a, denominator: b, window: [100, 300]}",
+            "{kind: effective-rank, condition: a}",
+            "{kind: effective-rank, condition: a, tau: 3, k_max: 4, window: [50, 300]}",
+            "{kind: series-at, condition: a, series: [w_sigma1, test_acc], epochs: [10, 300], ratios: [[300, 10]]}",
+            "{kind: series-at, label: s, condition: a, series: [w_sigma2], epochs: [1, 2]}",
+            "{kind: milestones, condition: a}",
+            "{kind: milestones, label: m, condition: a, detector: {lag: 7, floor: 1.0, min_epoch: 5, threshold: 0.2}}",
+            "{kind: threshold, condition: a, series: test_acc, threshold: 0.5}",
+            "{kind: lead, conditions: [a, b], from: {series: w_sigma1, threshold: 30}, to: {series: test_acc, threshold: 0.5}}",
+            "{kind: lead, label: l, conditions: [a], from: {series: w_sigma1, threshold: 1e9}, to: {series: test_acc, threshold: 0.5}}",
+            "{kind: divergence, condition: a}",
+            "{kind: collapse, label: c, condition: a}",
+            "{kind: sign-rule, condition: a, epochs: [50, 100, 175]}",
+            "{kind: sign-rule, label: t, condition: a, epochs: [50, 300], pairs: 10, crossing: 0.82}",
+        ];
+        let runs = vec![run(400, 24, 50, 200), run(400, 26, 60, 250), run(400, 25, 500, 500)];
+        let mut covered = Vec::new();
+        for text in specs {
+            let spec: MeasureSpec = serde_yaml::from_str(text).unwrap();
+            assert_names(&spec, &measure(&spec, runs.clone()));
+            assert_names(&spec, &measure(&spec, Vec::new()));
+            covered.push(serde_json::to_value(&spec).unwrap()["kind"].as_str().unwrap().to_string());
+        }
+        let mut kinds = all_kinds();
+        kinds.sort();
+        covered.sort();
+        covered.dedup();
+        assert_eq!(covered, kinds, "every kind needs a case here");
+    }
+
+    /// Claim files keep their format: the kind's fields beside `kind`,
+    /// defaults filled in, and an unknown field rejected by name.
+    #[test]
+    fn yaml_format_is_the_kinds_fields_beside_kind() {
+        let spec: MeasureSpec = serde_yaml::from_str("{kind: effective-rank, condition: grok}").unwrap();
+        assert_eq!(
+            serde_json::to_string(&spec).unwrap(),
+            r#"{"kind":"effective-rank","label":null,"condition":"grok","tau":10.0,"k_max":2,"window":[200,400]}"#
+        );
+        let error = serde_yaml::from_str::<MeasureSpec>("{kind: collapse, condition: a, window: [1, 2]}").unwrap_err();
+        assert_eq!(error.to_string(), "unknown field `window`, expected `label` or `condition`");
+        let error = serde_yaml::from_str::<MeasureSpec>(
+            "{kind: lead, conditions: [a], from: {series: rho, threshold: 0.1, x: 1}, to: {series: rho, threshold: 0.2}}",
+        )
+        .unwrap_err();
+        assert_eq!(error.to_string(), "unknown field `x`, expected `series` or `threshold`");
+    }
+
+    /// Every kind's checks start with the shared one: each condition exists.
+    #[test]
+    fn a_measure_of_an_unknown_experiment_is_rejected() {
+        let experiments: BTreeMap<String, Experiment> =
+            serde_yaml::from_str("grok: {activation: sqr, eta: 2.0e-4, epochs: 400, seeds: {paper: 1, quick: 1}}")
+                .unwrap();
+        let spec: MeasureSpec =
+            serde_yaml::from_str("{kind: late-separation, numerator: grok, denominator: ctl}").unwrap();
+        let (field, message) = spec.validate(&experiments).unwrap_err();
+        assert_eq!(field, "ctl");
+        assert!(message.contains("not in experiments (grok)"), "{message}");
+    }
+}

@@ -1,0 +1,245 @@
+//! `kind: sign-rule`: Theorem 6's sign rule at checkpoints of one condition
+//! (docs/methods.md, "Theorem 6"): per checkpoint epoch the median,
+//! quartiles and minimum over seeds of each fraction the analysis reports,
+//! what they say over all checkpoints, and optionally the checkpoint at
+//! which the published sign-match first reaches a level. Quantities:
+//! docs/claims.md, "Measure kinds and their quantities".
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Inputs, Kind, Measurement, STATS};
+use crate::claims::experiment::Experiment;
+use crate::measure::theorem6;
+use crate::runs::Run;
+
+fn pairs() -> usize {
+    200
+}
+
+/// Theorem 6's quantities at checkpoints (docs/methods.md, "Theorem 6").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignRule {
+    /// Prefix of this measure's quantity names ([`super::MeasureSpec::label`]).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Experiment name (η > 0).
+    pub condition: String,
+    /// Checkpoint epochs, ascending.
+    pub epochs: Vec<usize>,
+    /// Number of top pairs (default 200).
+    #[serde(default = "pairs")]
+    pub pairs: usize,
+    /// A published sign-match level whose first crossing (by the median
+    /// over seeds, at the checkpoints) to report.
+    #[serde(default)]
+    pub crossing: Option<f64>,
+}
+
+/// A named per-checkpoint value of a [`theorem6::SignRule`].
+type Field = (&'static str, fn(&theorem6::SignRule) -> f64);
+
+/// The per-checkpoint values of a [`theorem6::SignRule`], by quantity prefix.
+const FIELDS: [Field; 8] = [
+    ("published", |r| r.published_sign_match),
+    ("published_identity", |r| r.published_sign_match_identity),
+    ("exact", |r| r.exact_sign_match),
+    ("full_projector", |r| r.full_projector_sign_match),
+    ("projector_agreement", |r| r.projector_sign_agreement),
+    ("repulsion", |r| r.repulsion_fraction),
+    ("abs_similarity", |r| r.median_abs_similarity),
+    ("negative_b", |r| r.negative_b_fraction),
+];
+
+impl Kind for SignRule {
+    one_condition!();
+
+    fn checkpoints(&self, condition: &str) -> Vec<usize> {
+        if self.condition == condition { self.epochs.clone() } else { Vec::new() }
+    }
+
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+        let (condition, e) = (&self.condition, &experiments[&self.condition]);
+        if e.eta <= 0.0 {
+            return Err(("eta".into(), format!("sign-rule needs η > 0 in `{condition}` (B is singular at η = 0)")));
+        }
+        let epochs = &self.epochs;
+        if epochs.is_empty() || !epochs.windows(2).all(|w| w[0] < w[1]) || epochs.iter().any(|&x| x > e.epochs) {
+            return Err(("epochs".into(), format!("need ascending checkpoint epochs within 0..={}", e.epochs)));
+        }
+        if self.pairs == 0 {
+            return Err(("pairs".into(), "must be ≥ 1".into()));
+        }
+        Ok(())
+    }
+
+    fn quantity_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = [
+            "exact_min",
+            "full_projector_min",
+            "published_rise",
+            "published_repulsion_max_gap",
+            "published_iqr_width_max",
+        ]
+        .map(String::from)
+        .to_vec();
+        if self.crossing.is_some() {
+            names.extend(["published_crossing_epoch", "published_crossing_after"].map(String::from));
+        }
+        names.extend(self.epochs.iter().map(|e| format!("published_iqr_width_e{e}")));
+        for (field, _) in FIELDS {
+            for e in &self.epochs {
+                names.extend(STATS.iter().chain(&["min"]).map(|s| format!("{field}_{s}_e{e}")));
+            }
+        }
+        names
+    }
+
+    fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
+        self.at_checkpoints(&(inputs.runs)(&self.condition)?, inputs, out)?;
+        if let Some(level) = self.crossing {
+            let medians: Vec<f64> =
+                self.epochs.iter().map(|e| out.quantities[&format!("published_median_e{e}")]).collect();
+            let (at, after) = crossing_of(&self.epochs, &medians, level);
+            out.set("published_crossing_epoch", at);
+            out.set("published_crossing_after", after);
+        }
+        Ok(())
+    }
+}
+
+impl SignRule {
+    /// Each field's statistics over seeds at each checkpoint, and what they
+    /// say over all checkpoints.
+    fn at_checkpoints(&self, runs: &[Run], inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
+        let epochs = &self.epochs;
+        let mut all = Vec::new(); // all[epoch index][seed]
+        for &e in epochs {
+            all.push(runs.iter().map(|r| (inputs.sign_rule)(r, e, self.pairs)).collect::<anyhow::Result<Vec<_>>>()?);
+        }
+        for (field, get) in FIELDS {
+            for (i, &e) in epochs.iter().enumerate() {
+                let values: Vec<f64> = all[i].iter().map(get).collect();
+                out.summary(&values, |s| format!("{field}_{s}_e{e}"));
+                out.set(format!("{field}_min_e{e}"), values.iter().copied().fold(f64::NAN, f64::min));
+                out.per_seed.insert(format!("{field}_e{e}"), values);
+            }
+        }
+        let q = &out.quantities;
+        let min_over = |field: &str| epochs.iter().map(|e| q[&format!("{field}_min_e{e}")]).fold(f64::NAN, f64::min);
+        let published = |e: &usize| q[&format!("published_median_e{e}")];
+        let derived = [
+            ("exact_min", min_over("exact")),
+            ("full_projector_min", min_over("full_projector")),
+            ("published_rise", published(epochs.last().expect("validated")) - published(&epochs[0])),
+            (
+                "published_iqr_width_max",
+                epochs
+                    .iter()
+                    .map(|e| q[&format!("published_q75_e{e}")] - q[&format!("published_q25_e{e}")])
+                    .fold(f64::NAN, f64::max),
+            ),
+            (
+                "published_repulsion_max_gap",
+                epochs
+                    .iter()
+                    .map(|e| (published(e) - q[&format!("repulsion_median_e{e}")]).abs())
+                    .fold(f64::NAN, f64::max),
+            ),
+        ];
+        let widths: Vec<(String, f64)> = epochs
+            .iter()
+            .map(|e| {
+                (
+                    format!("published_iqr_width_e{e}"),
+                    q[&format!("published_q75_e{e}")] - q[&format!("published_q25_e{e}")],
+                )
+            })
+            .collect();
+        for (name, value) in derived {
+            out.set(name, value);
+        }
+        for (name, value) in widths {
+            out.set(name, value);
+        }
+        Ok(())
+    }
+}
+
+/// The first checkpoint whose value reaches `level`, and the checkpoint
+/// before it: the crossing is bracketed to (after, at]. NaN where undefined.
+fn crossing_of(epochs: &[usize], values: &[f64], level: f64) -> (f64, f64) {
+    match values.iter().position(|&v| v >= level) {
+        Some(i) => (epochs[i] as f64, if i == 0 { f64::NAN } else { epochs[i - 1] as f64 }),
+        None => (f64::NAN, f64::NAN),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::MeasureSpec;
+    use super::super::tests::{assert_names, run, sign_rule};
+    use super::*;
+
+    #[test]
+    fn crossing_is_bracketed_by_checkpoints() {
+        let epochs = [50, 100, 175, 250, 300];
+        let (at, after) = crossing_of(&epochs, &[0.865, 0.895, 0.955, 0.97, 0.985], 0.95);
+        assert_eq!((at, after), (175.0, 100.0));
+        assert!(crossing_of(&epochs, &[0.9; 5], 0.95).0.is_nan());
+        let (at, after) = crossing_of(&epochs, &[0.99; 5], 0.95);
+        assert_eq!(at, 50.0);
+        assert!(after.is_nan());
+    }
+
+    /// Three seeds whose published sign-match is 0.80, 0.82 and 0.84 plus
+    /// 1e-4 per epoch: the statistics per checkpoint, the rise between the
+    /// first and last, and the crossing of 0.828 by the median.
+    #[test]
+    fn statistics_over_seeds_at_each_checkpoint() {
+        let spec = MeasureSpec::SignRule(SignRule {
+            label: None,
+            condition: "grok".into(),
+            epochs: vec![50, 100, 300],
+            pairs: 10,
+            crossing: Some(0.828),
+        });
+        let runs: Vec<Run> = (0..3).map(|seed| run(300, 20, 50, 200 + seed)).collect();
+        // Each run's jump epoch tells the seeds apart.
+        let by_seed = |r: &Run, e: usize, p: usize| {
+            assert_eq!(p, 10);
+            let seed = r.metrics.w_gap23().iter().position(|&g| g > 2.0).unwrap() - 200;
+            Ok(sign_rule(0.80 + 0.02 * seed as f64, e, p))
+        };
+        let m = spec.measure(&|_| Ok(runs.clone()), &by_seed).unwrap();
+        let close = |name: &str, value: f64| assert!((m.quantities[name] - value).abs() < 1e-12, "{name}");
+        close("published_median_e50", 0.825);
+        close("published_min_e50", 0.805);
+        close("published_iqr_width_e100", 0.02);
+        close("published_rise", 0.025);
+        close("published_repulsion_max_gap", 0.01);
+        assert_eq!((m.quantities["exact_min"], m.quantities["full_projector_min"]), (1.0, 1.0));
+        assert_eq!((m.quantities["published_crossing_epoch"], m.quantities["published_crossing_after"]), (100.0, 50.0));
+        assert_eq!(m.per_seed["repulsion_e300"].len(), 3);
+        assert_names(&spec, &m);
+    }
+
+    #[test]
+    fn needs_eta_and_ascending_checkpoints() {
+        let experiments: BTreeMap<String, Experiment> = serde_yaml::from_str(
+            "{grok: {activation: sqr, eta: 2.0e-4, epochs: 400, seeds: {paper: 1, quick: 1}},
+              zero: {activation: sqr, eta: 0.0, epochs: 400, seeds: {paper: 1, quick: 1}}}",
+        )
+        .unwrap();
+        let field = |condition: &str, epochs: Vec<usize>| {
+            let spec = SignRule { label: None, condition: condition.into(), epochs, pairs: pairs(), crossing: None };
+            MeasureSpec::SignRule(spec).validate(&experiments).err().map(|e| e.0)
+        };
+        assert_eq!(field("grok", vec![50, 400]), None);
+        assert_eq!(field("zero", vec![50]).as_deref(), Some("eta"));
+        assert_eq!(field("grok", vec![100, 50]).as_deref(), Some("epochs"));
+        assert_eq!(field("grok", vec![401]).as_deref(), Some("epochs"));
+    }
+}
