@@ -77,7 +77,7 @@ impl Cache {
         let run = self.same_run(spec)?;
         if let Some(need) = &spec.level {
             let covered = run.spec.level.is_some_and(|has| has.covers(need));
-            anyhow::ensure!(covered, "{}: its level log does not cover {need:?}", run.dir.display());
+            anyhow::ensure!(covered, "{}: its level log does not cover {need}", run.dir.display());
         }
         let missing: Vec<usize> = spec.checkpoints.iter().copied().filter(|&e| !run.has_checkpoints(&[e])).collect();
         anyhow::ensure!(missing.is_empty(), "{}: lacks checkpoints {missing:?}", run.dir.display());

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::data::PairSet;
 use crate::seeding::RngScheme;
 
-/// The activation σ (docs/methods.md, "Setup"): the paper's "sqr" (x²) or ReLU.
+/// The activation σ (docs/methods.md, "Setup"): the paper's "sqr" (x²) or
+/// ReLU, and the other choices of the paper's training script (GELU, SiLU,
+/// ReLU²) for questions of one's own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
@@ -22,7 +24,17 @@ pub enum Activation {
     Sqr,
     /// σ(x) = max(x, 0).
     Relu,
+    /// σ(x) = x Φ(x), Φ the standard normal CDF (PyTorch's exact `GELU`).
+    Gelu,
+    /// σ(x) = x / (1 + e^−x) (`SiLU`, swish).
+    Silu,
+    /// σ(x) = max(x, 0)², "relusqr" in the paper's code.
+    Relusqr,
 }
+
+/// 1/√2 and 1/√(2π), for Φ and its density.
+const FRAC_1_SQRT_2: f64 = std::f64::consts::FRAC_1_SQRT_2;
+const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
 impl Activation {
     /// σ(h), element-wise.
@@ -30,24 +42,49 @@ impl Activation {
         match self {
             Activation::Sqr => h.square(),
             Activation::Relu => h.clamp_min(0.0),
+            Activation::Gelu => h.clone() * ((h * FRAC_1_SQRT_2).erf() + 1.0) * 0.5,
+            Activation::Silu => h.clone() * burn::tensor::activation::sigmoid(h),
+            Activation::Relusqr => h.clamp_min(0.0).square(),
         }
     }
 
     /// `upstream ⊙ σ'(h)`: 2h for x²; for ReLU the indicator h > 0
     /// (PyTorch's convention σ'(0) = 0) as a float (on flex 14 ms/epoch
-    /// cheaper than `sign` or a `mask_fill`).
+    /// cheaper than `sign` or a `mask_fill`); Φ(h) + h φ(h) for GELU;
+    /// s(h)(1 + h(1 − s(h))) for SiLU (s the logistic); 2 max(h, 0) for ReLU².
     pub fn backward(self, h: Tensor<2>, upstream: Tensor<2>) -> Tensor<2> {
         match self {
             Activation::Sqr => upstream * h * 2.0,
             Activation::Relu => upstream * h.greater_elem(0.0).float(),
+            Activation::Gelu => {
+                let cdf = ((h.clone() * FRAC_1_SQRT_2).erf() + 1.0) * 0.5;
+                let density = (h.clone().square() * -0.5).exp() * FRAC_1_SQRT_2PI;
+                upstream * (cdf + h * density)
+            }
+            Activation::Silu => {
+                let s = burn::tensor::activation::sigmoid(h.clone());
+                upstream * s.clone() * ((s.neg() + 1.0) * h + 1.0)
+            }
+            Activation::Relusqr => upstream * h.clamp_min(0.0) * 2.0,
         }
     }
 
-    /// [`Activation::backward`] of one element, with the same f32 operations.
+    /// [`Activation::backward`] of one element in f32 (x² and ReLU with the
+    /// same f32 operations as burn; the others with `libm`'s erf and exp).
     pub fn backward_f32(self, h: f32, upstream: f32) -> f32 {
         match self {
             Activation::Sqr => upstream * h * 2.0,
             Activation::Relu => upstream * if h > 0.0 { 1.0 } else { 0.0 },
+            Activation::Gelu => {
+                let cdf = (libm::erff(h * FRAC_1_SQRT_2 as f32) + 1.0) * 0.5;
+                let density = libm::expf(h * h * -0.5) * FRAC_1_SQRT_2PI as f32;
+                upstream * (cdf + h * density)
+            }
+            Activation::Silu => {
+                let s = 1.0 / (1.0 + libm::expf(-h));
+                upstream * s * ((1.0 - s) * h + 1.0)
+            }
+            Activation::Relusqr => upstream * h.max(0.0) * 2.0,
         }
     }
 
@@ -56,21 +93,24 @@ impl Activation {
         match self {
             Activation::Sqr => x * x,
             Activation::Relu => x.max(0.0),
+            Activation::Gelu => x * (libm::erf(x * FRAC_1_SQRT_2) + 1.0) * 0.5,
+            Activation::Silu => x / (1.0 + libm::exp(-x)),
+            Activation::Relusqr => x.max(0.0) * x.max(0.0),
         }
     }
 
-    /// σ(x) in f32, bit for bit as burn's [`Activation::apply`]: ReLU maps
-    /// −0 to +0 and keeps NaN, as `clamp_min` does.
+    /// σ(x) in f32, for x² and ReLU bit for bit as burn's
+    /// [`Activation::apply`] (ReLU maps −0 to +0 and keeps NaN, as
+    /// `clamp_min` does); the others with `libm`'s erf and exp, the same
+    /// bits on every CPU.
     pub fn apply_f32(self, x: f32) -> f32 {
+        let relu = |x: f32| if x.is_nan() || x > 0.0 { x } else { 0.0 };
         match self {
             Activation::Sqr => x * x,
-            Activation::Relu => {
-                if x.is_nan() || x > 0.0 {
-                    x
-                } else {
-                    0.0
-                }
-            }
+            Activation::Relu => relu(x),
+            Activation::Gelu => x * (libm::erff(x * FRAC_1_SQRT_2 as f32) + 1.0) * 0.5,
+            Activation::Silu => x / (1.0 + libm::expf(-x)),
+            Activation::Relusqr => relu(x) * relu(x),
         }
     }
 
@@ -79,6 +119,9 @@ impl Activation {
         match self {
             Activation::Sqr => "sqr",
             Activation::Relu => "relu",
+            Activation::Gelu => "gelu",
+            Activation::Silu => "silu",
+            Activation::Relusqr => "relusqr",
         }
     }
 }
@@ -331,6 +374,22 @@ mod tests {
         let ones = h.ones_like();
         let grad = Activation::Relu.backward(h, ones).into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(grad, vec![0.0, 0.0, 1.0]);
+    }
+
+    /// Every σ's f32 and f64 forms agree, and σ' is the derivative of σ
+    /// (central differences in f64).
+    #[test]
+    fn activations_and_their_derivatives_agree() {
+        for activation in [Activation::Sqr, Activation::Relu, Activation::Gelu, Activation::Silu, Activation::Relusqr] {
+            for x in [-3.0f64, -1.2, -0.3, 0.2, 0.7, 2.5] {
+                let f32_value = activation.apply_f32(x as f32) as f64;
+                approx::assert_relative_eq!(f32_value, activation.apply_f64(x), epsilon = 1e-6, max_relative = 1e-5);
+                let step = 1e-6;
+                let slope = (activation.apply_f64(x + step) - activation.apply_f64(x - step)) / (2.0 * step);
+                let analytic = activation.backward_f32(x as f32, 1.0) as f64;
+                approx::assert_relative_eq!(analytic, slope, epsilon = 1e-5, max_relative = 1e-4);
+            }
+        }
     }
 
     /// The gather W[:, a] + W[:, M+b] equals W times the dense two-hot input.

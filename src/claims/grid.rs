@@ -100,9 +100,10 @@ pub enum CheckState {
 }
 
 impl CheckState {
-    /// The state of `measured` under `tolerance` against `paper`.
-    pub fn of(measured: f64, tolerance: Tolerance, paper: Option<f64>) -> Self {
-        if measured.is_nan() {
+    /// The state of `measured` under `tolerance` (its bound resolved)
+    /// against `paper`: undefined when either side is.
+    pub fn of(measured: f64, tolerance: &Tolerance, paper: Option<f64>) -> Self {
+        if measured.is_nan() || tolerance.bound_undefined() {
             CheckState::Undefined
         } else if tolerance.holds(measured, paper) {
             CheckState::Holds
@@ -404,7 +405,7 @@ fn expectations_of(
             }
             if !absent {
                 let recorded = recorded(0);
-                out.push(Expectation { quantity: e.quantity.clone(), paper, tolerance: e.tolerance, recorded });
+                out.push(Expectation { quantity: e.quantity.clone(), paper, tolerance: e.tolerance.clone(), recorded });
             }
             continue;
         };
@@ -439,7 +440,7 @@ fn expectations_of(
                 continue;
             }
             let quantity = format!("{label}.{name}");
-            out.push(Expectation { quantity, paper, tolerance: e.tolerance, recorded: recorded(i) });
+            out.push(Expectation { quantity, paper, tolerance: e.tolerance.clone(), recorded: recorded(i) });
         }
     }
     Ok(out)

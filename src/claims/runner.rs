@@ -141,7 +141,7 @@ impl ClaimResult {
             tier,
             verdict: Verdict::Error,
             reproduced: None,
-            recorded_outcome: Some(raw.outcome.at(tier)),
+            recorded_outcome: Some(claim.outcome.at(tier)),
             finding: raw.finding.clone(),
             error: None,
             checks: Vec::new(),
@@ -300,17 +300,19 @@ impl Runner {
                     .expect
                     .iter()
                     .map(|e| {
-                        let measured = measurement.quantities.get(&e.quantity).copied().unwrap_or(f64::NAN);
-                        let state = CheckState::of(measured, e.tolerance, e.paper);
+                        let value = |q: &str| measurement.quantities.get(q).copied().unwrap_or(f64::NAN);
+                        let measured = value(&e.quantity);
+                        let resolved = e.tolerance.resolved(value);
+                        let state = CheckState::of(measured, &resolved, e.paper);
                         CheckResult {
                             quantity: e.quantity.clone(),
                             paper: e.paper,
-                            tolerance: e.tolerance,
+                            tolerance: e.tolerance.clone(),
                             measured,
                             holds: state == CheckState::Holds,
                             state,
                             recorded: e.recorded,
-                            margin: e.tolerance.margin(measured, e.paper),
+                            margin: resolved.margin(measured, e.paper),
                         }
                     })
                     .collect();

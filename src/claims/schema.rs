@@ -84,6 +84,12 @@ pub enum ClaimKind {
     /// A finding of the harness beyond the paper, stated positively and
     /// checked like the paper's.
     HarnessFinding,
+    /// A researcher's own hypothesis: "supported" when its checks hold,
+    /// "refuted (recorded)" when they are recorded as failing and do.
+    Hypothesis,
+    /// No claim, only a look: the measures' quantities are reported and
+    /// nothing is checked (`expect` may be empty).
+    Observation,
 }
 
 impl ClaimKind {
@@ -93,6 +99,8 @@ impl ClaimKind {
             ClaimKind::Paper => "",
             ClaimKind::Identity => "identity",
             ClaimKind::HarnessFinding => "harness finding",
+            ClaimKind::Hypothesis => "hypothesis",
+            ClaimKind::Observation => "observation",
         }
     }
 }
@@ -115,8 +123,11 @@ pub struct RawClaim {
     pub statement: String,
     /// The paper's figure(s), as quoted text for tables.
     pub paper: String,
-    /// The recorded conclusion, for both tiers or per tier.
-    pub outcome: RecordedOutcome,
+    /// The recorded conclusion, for both tiers or per tier; optional: it
+    /// is the summary of the checks' `recorded` states, and when given must
+    /// agree with them.
+    #[serde(default)]
+    pub outcome: Option<RecordedOutcome>,
     /// Required with `does-not-reproduce`: what was measured and why.
     #[serde(default)]
     pub finding: Option<String>,
@@ -126,7 +137,8 @@ pub struct RawClaim {
     pub experiments: BTreeMap<String, Mapping>,
     /// What to measure on their runs.
     pub measures: Vec<MeasureSpec>,
-    /// The checks.
+    /// The checks (none for an `observation`).
+    #[serde(default)]
     pub expect: Vec<RawExpectation>,
 }
 
@@ -163,6 +175,8 @@ pub struct Claim {
     pub path: PathBuf,
     /// Its contents as written.
     pub raw: RawClaim,
+    /// The outcome at each tier: as written, or derived from the checks.
+    pub outcome: RecordedOutcome,
     /// Expanded for the quick tier.
     quick: Expanded,
     /// Expanded for the paper tier.
@@ -234,7 +248,13 @@ pub fn load(path: &Path) -> Result<Claim, LoadError> {
         error(line, format!("{field}: {message}"), Some(raw.id.clone()))
     })?;
     let [quick, paper] = expanded;
-    Ok(Claim { path: path.to_path_buf(), raw, quick, paper })
+    let outcome = RecordedOutcome::PerTier { quick: summary_of(&quick), paper: summary_of(&paper) };
+    let outcome = if outcome.at(Tier::Quick) == outcome.at(Tier::Paper) {
+        RecordedOutcome::Both(outcome.at(Tier::Quick))
+    } else {
+        outcome
+    };
+    Ok(Claim { path: path.to_path_buf(), raw, outcome, quick, paper })
 }
 
 /// A validation error: (field, message).
@@ -250,9 +270,6 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], (String, Strin
     if file_id != raw.id {
         return fail("id", format!("`{}` does not match the file name `{stem}` (name files ID-slug.yaml)", raw.id));
     }
-    if raw.outcome.any_negative() && raw.finding.as_deref().is_none_or(str::is_empty) {
-        return fail("finding", "`outcome: does-not-reproduce` needs a `finding` with the evidence".into());
-    }
     if raw.experiments.is_empty() {
         return fail("experiments", "at least one experiment is needed".into());
     }
@@ -262,15 +279,37 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], (String, Strin
     let paper = grid::expand(&raw.experiments, &raw.measures, &raw.expect, Tier::Paper)?;
     let quick = grid::expand(&raw.experiments, &raw.measures, &raw.expect, Tier::Quick)?;
     check_experiments(&paper.experiments)?;
-    validate_tier(&paper)?;
-    if quick.expect.is_empty() || quick.measures.is_empty() {
+    let observation = raw.kind == ClaimKind::Observation;
+    if observation && !raw.expect.is_empty() {
+        return fail(
+            "expect",
+            "an `observation` checks nothing: drop `expect`, or make the claim a `hypothesis`".into(),
+        );
+    }
+    validate_tier(&paper, observation)?;
+    if (quick.expect.is_empty() && !observation) || quick.measures.is_empty() {
         return fail("expect", "nothing is checked at the quick tier: give some grid point quick seeds".into());
     }
-    validate_tier(&quick)?;
+    validate_tier(&quick, observation)?;
     for (tier, expanded) in [(Tier::Quick, &quick), (Tier::Paper, &paper)] {
-        check_outcome(raw.outcome.at(tier), tier, expanded)?;
+        if let Some(outcome) = raw.outcome {
+            check_outcome(outcome.at(tier), tier, expanded)?;
+        }
+        let negative = summary_of(expanded) == Outcome::DoesNotReproduce;
+        if negative && raw.finding.as_deref().is_none_or(str::is_empty) {
+            return fail("finding", "checks recorded as not holding need a `finding` with the evidence".into());
+        }
     }
     Ok([quick, paper])
+}
+
+/// The outcome the checks' recorded states sum up to at one tier.
+fn summary_of(expanded: &Expanded) -> Outcome {
+    if expanded.expect.iter().all(|e| e.recorded == CheckState::Holds) {
+        Outcome::Reproduces
+    } else {
+        Outcome::DoesNotReproduce
+    }
 }
 
 /// The outcome is the summary of the checks' recorded states
@@ -328,7 +367,7 @@ fn check_experiments(experiments: &BTreeMap<String, Experiment>) -> Result<(), (
 }
 
 /// Measures, quantities and checks of one tier's expansion.
-fn validate_tier(claim: &Expanded) -> Result<(), (String, String)> {
+fn validate_tier(claim: &Expanded, observation: bool) -> Result<(), (String, String)> {
     if claim.measures.is_empty() {
         return fail("measures", "at least one measure is needed".into());
     }
@@ -351,8 +390,8 @@ fn validate_tier(claim: &Expanded) -> Result<(), (String, String)> {
         let field = unused.split('[').next().unwrap_or(unused);
         return fail(field, format!("experiment `{unused}` is read by no measure (it would be trained for nothing)"));
     }
-    if claim.expect.is_empty() {
-        return fail("expect", "at least one expectation is needed".into());
+    if claim.expect.is_empty() && !observation {
+        return fail("expect", "at least one expectation is needed (or say `kind: observation` to only look)".into());
     }
     for e in &claim.expect {
         if !quantities.contains(&e.quantity) {
@@ -368,6 +407,19 @@ fn validate_tier(claim: &Expanded) -> Result<(), (String, String)> {
         }
         if let Some(problem) = e.tolerance.problem() {
             return fail("tolerance", format!("for `{}`: {problem}", e.quantity));
+        }
+        if let Some(other) = e.tolerance.reference()
+            && !quantities.iter().any(|q| q == other)
+        {
+            return fail(
+                "tolerance",
+                format!(
+                    "for `{}`: the bound `{other}` is not a number nor a quantity of this claim; nearest of its {}: {}",
+                    e.quantity,
+                    quantities.len(),
+                    nearest(other, &quantities, 5).join(", ")
+                ),
+            );
         }
         if e.tolerance.needs_paper() && e.paper.is_none_or(|p| !p.is_finite()) {
             return fail(

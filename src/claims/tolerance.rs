@@ -1,11 +1,13 @@
-//! Explicit tolerances: how a measured value is compared with the paper's.
+//! Explicit tolerances: how a measured value is compared with the paper's,
+//! or with another quantity of the same claim (a one-sided bound may name
+//! one: `{below: slow.fire_epoch_median}`; docs/claims.md, "Tolerances").
 
 use serde::{Deserialize, Serialize};
 
 use crate::format::num;
 
 /// One tolerance form (YAML: a one-key map such as `{abs: 5}`).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Tolerance {
     /// |measured − paper| ≤ x.
@@ -17,15 +19,49 @@ pub enum Tolerance {
     /// lo ≤ measured ≤ hi.
     Range([f64; 2]),
     /// measured ≥ x.
-    AtLeast(f64),
+    AtLeast(Bound),
     /// measured ≤ x.
-    AtMost(f64),
+    AtMost(Bound),
     /// measured > x.
-    Above(f64),
+    Above(Bound),
     /// measured < x.
-    Below(f64),
+    Below(Bound),
     /// measured = x exactly (counts and fractions of seeds).
     Equals(f64),
+}
+
+/// A one-sided bound: a number, or the name of another quantity the same
+/// claim produces (read when the claim is judged).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Bound {
+    /// `{below: 10}`.
+    Value(f64),
+    /// `{below: base.fire_epoch_median}`.
+    Quantity(String),
+}
+
+impl Bound {
+    /// The number (NaN for a quantity not yet resolved).
+    fn value(&self) -> f64 {
+        match self {
+            Bound::Value(x) => *x,
+            Bound::Quantity(_) => f64::NAN,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Bound::Value(x) => num(*x),
+            Bound::Quantity(name) => name.clone(),
+        }
+    }
+}
+
+impl From<f64> for Bound {
+    fn from(x: f64) -> Self {
+        Bound::Value(x)
+    }
 }
 
 impl Tolerance {
@@ -34,9 +70,57 @@ impl Tolerance {
         matches!(self, Tolerance::Abs(_) | Tolerance::Rel(_) | Tolerance::Factor(_))
     }
 
+    /// The one-sided bound, if the form has one.
+    fn bound(&self) -> Option<&Bound> {
+        match self {
+            Tolerance::AtLeast(b) | Tolerance::AtMost(b) | Tolerance::Above(b) | Tolerance::Below(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The quantity the bound names, if it names one.
+    pub fn reference(&self) -> Option<&str> {
+        match self.bound() {
+            Some(Bound::Quantity(name)) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The same tolerance with a named bound replaced by its value
+    /// (`lookup` gives NaN for a quantity without one).
+    pub fn resolved(&self, lookup: impl Fn(&str) -> f64) -> Tolerance {
+        let value = |b: &Bound| match b {
+            Bound::Quantity(name) => Bound::Value(lookup(name)),
+            b => b.clone(),
+        };
+        match self {
+            Tolerance::AtLeast(b) => Tolerance::AtLeast(value(b)),
+            Tolerance::AtMost(b) => Tolerance::AtMost(value(b)),
+            Tolerance::Above(b) => Tolerance::Above(value(b)),
+            Tolerance::Below(b) => Tolerance::Below(value(b)),
+            other => other.clone(),
+        }
+    }
+
+    /// Whether a bound is a number that is not finite (a named quantity
+    /// that is undefined, once resolved).
+    pub fn bound_undefined(&self) -> bool {
+        self.bound().is_some_and(|b| b.value().is_nan())
+    }
+
     /// Why the tolerance is malformed, if it is.
     pub fn problem(&self) -> Option<String> {
         let finite = |x: f64| x.is_finite();
+        if let Some(Bound::Value(x)) = self.bound()
+            && !finite(*x)
+        {
+            return Some(format!("bound must be finite, got {x}"));
+        }
+        if let Some(Bound::Quantity(name)) = self.bound()
+            && name.trim().is_empty()
+        {
+            return Some("a bound is a number or the name of a quantity of this claim".into());
+        }
         match *self {
             Tolerance::Abs(x) | Tolerance::Rel(x) if !(finite(x) && x >= 0.0) => {
                 Some(format!("must be a finite number ≥ 0, got {x}"))
@@ -45,15 +129,7 @@ impl Tolerance {
             Tolerance::Range([lo, hi]) if !(finite(lo) && finite(hi) && lo <= hi) => {
                 Some(format!("range [{lo}, {hi}] needs finite lo ≤ hi"))
             }
-            Tolerance::AtLeast(x)
-            | Tolerance::AtMost(x)
-            | Tolerance::Above(x)
-            | Tolerance::Below(x)
-            | Tolerance::Equals(x)
-                if !finite(x) =>
-            {
-                Some(format!("bound must be finite, got {x}"))
-            }
+            Tolerance::Equals(x) if !finite(x) => Some(format!("bound must be finite, got {x}")),
             _ => None,
         }
     }
@@ -69,10 +145,10 @@ impl Tolerance {
             Tolerance::Rel(x) => (measured - p).abs() <= x * p.abs(),
             Tolerance::Factor(x) => measured >= p / x && measured <= p * x,
             Tolerance::Range([lo, hi]) => (lo..=hi).contains(&measured),
-            Tolerance::AtLeast(x) => measured >= x,
-            Tolerance::AtMost(x) => measured <= x,
-            Tolerance::Above(x) => measured > x,
-            Tolerance::Below(x) => measured < x,
+            Tolerance::AtLeast(ref b) => measured >= b.value(),
+            Tolerance::AtMost(ref b) => measured <= b.value(),
+            Tolerance::Above(ref b) => measured > b.value(),
+            Tolerance::Below(ref b) => measured < b.value(),
             Tolerance::Equals(x) => measured == x,
         }
     }
@@ -89,8 +165,8 @@ impl Tolerance {
             Tolerance::Rel(x) => x * p.abs() - (m - p).abs(),
             Tolerance::Factor(x) => (m - p / x).min(p * x - m),
             Tolerance::Range([lo, hi]) => (m - lo).min(hi - m),
-            Tolerance::AtLeast(x) | Tolerance::Above(x) => m - x,
-            Tolerance::AtMost(x) | Tolerance::Below(x) => x - m,
+            Tolerance::AtLeast(ref b) | Tolerance::Above(ref b) => m - b.value(),
+            Tolerance::AtMost(ref b) | Tolerance::Below(ref b) => b.value() - m,
             Tolerance::Equals(x) => -(m - x).abs(),
         }
     }
@@ -102,10 +178,10 @@ impl Tolerance {
             Tolerance::Rel(x) => format!("±{}%", num(100.0 * x)),
             Tolerance::Factor(x) => format!("×/÷{}", num(x)),
             Tolerance::Range([lo, hi]) => format!("in [{}, {}]", num(lo), num(hi)),
-            Tolerance::AtLeast(x) => format!("≥ {}", num(x)),
-            Tolerance::AtMost(x) => format!("≤ {}", num(x)),
-            Tolerance::Above(x) => format!("> {}", num(x)),
-            Tolerance::Below(x) => format!("< {}", num(x)),
+            Tolerance::AtLeast(ref b) => format!("≥ {}", b.describe()),
+            Tolerance::AtMost(ref b) => format!("≤ {}", b.describe()),
+            Tolerance::Above(ref b) => format!("> {}", b.describe()),
+            Tolerance::Below(ref b) => format!("< {}", b.describe()),
             Tolerance::Equals(x) => format!("= {}", num(x)),
         }
     }
@@ -123,9 +199,9 @@ mod tests {
         assert!(!Tolerance::Factor(2.0).holds(114.0, Some(229.0)));
         assert!(Tolerance::Range([1.0, 1.7]).holds(1.31, None));
         assert!(Tolerance::Rel(0.1).holds(1.09, Some(1.0)));
-        assert!(Tolerance::Below(10.0).holds(9.99, None) && !Tolerance::Below(10.0).holds(10.0, None));
+        assert!(Tolerance::Below(10.0.into()).holds(9.99, None) && !Tolerance::Below(10.0.into()).holds(10.0, None));
         assert!(Tolerance::Equals(1.0).holds(1.0, None) && !Tolerance::Equals(1.0).holds(14.0 / 15.0, None));
-        assert!(!Tolerance::AtLeast(0.0).holds(f64::NAN, None));
+        assert!(!Tolerance::AtLeast(0.0.into()).holds(f64::NAN, None));
     }
 
     #[test]
@@ -133,7 +209,7 @@ mod tests {
         assert_eq!(Tolerance::Abs(5.0).margin(176.0, Some(174.0)), 3.0);
         assert_eq!(Tolerance::Abs(5.0).margin(180.0, Some(174.0)), -1.0);
         assert_eq!(Tolerance::Factor(2.0).margin(300.0, Some(200.0)), 100.0);
-        assert_eq!(Tolerance::AtMost(0.04).margin(0.034, None), 0.04 - 0.034);
+        assert_eq!(Tolerance::AtMost(0.04.into()).margin(0.034, None), 0.04 - 0.034);
         assert_eq!(Tolerance::Equals(1.0).margin(1.0, None), 0.0);
         assert!(Tolerance::Abs(1.0).margin(f64::NAN, Some(1.0)).is_nan());
         // The sign agrees with `holds` away from the bounds.

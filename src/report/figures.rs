@@ -47,11 +47,13 @@ impl Conditions {
                 if first.level.is_some() {
                     level_runs.insert((claim.raw.id.clone(), condition), lookup(&specs));
                 }
+                // The report's figures compare the paper's two activations.
                 let slot = match (first.activation, first.eta > 0.0) {
                     (Activation::Sqr, true) => 0,
                     (Activation::Sqr, false) => 1,
                     (Activation::Relu, true) => 2,
                     (Activation::Relu, false) => 3,
+                    _ => continue,
                 };
                 if specs.len() > best[slot].len() {
                     best[slot] = specs;

@@ -28,7 +28,10 @@ pub fn verdict_word(v: Verdict) -> &'static str {
 /// What the claim's status means for the paper.
 pub fn status(r: &ClaimResult) -> &'static str {
     match (r.verdict, r.reproduced, r.recorded_outcome) {
+        (Verdict::Pass, _, _) if r.kind == ClaimKind::Observation => "observed",
         (Verdict::Pass, Some(true), _) if r.kind == ClaimKind::Identity => "identity holds",
+        (Verdict::Pass, Some(true), _) if r.kind == ClaimKind::Hypothesis => "supported",
+        (Verdict::Pass, Some(false), _) if r.kind == ClaimKind::Hypothesis => "refuted (recorded)",
         (Verdict::Pass, Some(true), _) => "reproduced",
         (Verdict::Pass, Some(false), _) => "not reproduced (recorded)",
         (Verdict::Fail, Some(true), Some(Outcome::DoesNotReproduce)) => "reproduced, but recorded as not",

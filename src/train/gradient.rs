@@ -281,4 +281,11 @@ mod tests {
     fn analytic_gradient_matches_autodiff_relu_ndarray() {
         assert_matches_autodiff(Activation::Relu, Backend::Ndarray);
     }
+
+    #[test]
+    fn gradient_matches_autodiff_for_the_script_s_other_activations() {
+        for activation in [Activation::Gelu, Activation::Silu, Activation::Relusqr] {
+            assert_matches_autodiff(activation, Backend::Flex);
+        }
+    }
 }

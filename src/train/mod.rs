@@ -134,6 +134,20 @@ fn is_every_epoch(every: &usize) -> bool {
     *every == 1
 }
 
+/// For messages: "ρ up to epoch 300, stopping once it reaches 0.075".
+impl std::fmt::Display for LevelLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "ρ up to epoch {}", self.until)?;
+        if self.every > 1 {
+            write!(f, " every {} epochs", self.every)?;
+        }
+        match self.stop_above {
+            Some(level) => write!(f, ", stopping once it reaches {level}"),
+            None => Ok(()),
+        }
+    }
+}
+
 impl LevelLog {
     /// Whether a run that logged `self` holds everything `need` asks for.
     pub fn covers(&self, need: &LevelLog) -> bool {

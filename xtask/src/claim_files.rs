@@ -17,7 +17,7 @@ pub fn list(dir: &Path) -> anyhow::Result<ExitCode> {
         broken |= entry.is_err();
         match entry {
             Ok(c) => {
-                println!("{:<5} {:<26} {}  ({})", c.raw.id, c.raw.outcome.describe(), c.raw.title, c.path.display())
+                println!("{:<5} {:<26} {}  ({})", c.raw.id, c.outcome.describe(), c.raw.title, c.path.display())
             }
             Err(e) => println!("ERROR {e}"),
         }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Inputs, Kind, Measurement, check_detector, epoch, summary_names};
+use super::{Inputs, Kind, Measurement, check_detector, epoch, event_summary_names};
 use crate::claims::experiment::Experiment;
 use crate::measure::detector::{DetectorParams, detect};
 
@@ -42,7 +42,7 @@ impl Kind for Milestones {
         MILESTONES
             .iter()
             .flat_map(|m| {
-                let mut names = summary_names(|s| format!("{m}_{s}"));
+                let mut names = event_summary_names(|s| format!("{m}_{s}"));
                 names.push(format!("{m}_reached_fraction"));
                 names
             })
@@ -62,7 +62,7 @@ impl Kind for Milestones {
             }
         }
         for (name, values) in MILESTONES.iter().zip(events) {
-            out.summary(&values, |s| format!("{name}_{s}"));
+            out.event_summary(&values, |s| format!("{name}_{s}"));
             let reached = values.iter().filter(|v| !v.is_nan()).count();
             out.set(format!("{name}_reached_fraction"), reached as f64 / values.len() as f64);
             out.per_seed.insert(name.to_string(), values);

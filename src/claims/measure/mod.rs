@@ -277,6 +277,20 @@ impl Measurement {
         }
     }
 
+    /// [`Measurement::summary`] of an event's per-seed epochs, and their
+    /// minimum and maximum over every seed (see [`event_summary_names`]).
+    /// `min` and `max` are undefined when any seed lacks the event, so a
+    /// check on them speaks for every seed (docs/claims.md, "Quantities").
+    fn event_summary(&mut self, values: &[f64], name: impl Fn(&str) -> String) {
+        self.summary(values, &name);
+        let every = !values.is_empty() && values.iter().all(|v| !v.is_nan());
+        let extreme = |pick: fn(f64, f64) -> f64| {
+            if every { values.iter().copied().reduce(pick).unwrap_or(f64::NAN) } else { f64::NAN }
+        };
+        self.set(name("min"), extreme(f64::min));
+        self.set(name("max"), extreme(f64::max));
+    }
+
     /// An event per seed, at epochs `at` (NaN where it did not happen):
     /// how many seeds had it, of how many, the fraction and its epochs,
     /// under the names of `names`.
@@ -285,7 +299,7 @@ impl Measurement {
         self.set(names.count, happened as f64);
         self.set("seeds", at.len() as f64);
         self.set(format!("{}_fraction", names.count), happened as f64 / at.len() as f64);
-        self.summary(&at, |s| format!("{}_{s}", names.epoch));
+        self.event_summary(&at, |s| format!("{}_{s}", names.epoch));
         self.per_seed.insert(names.epoch.to_string(), at);
     }
 }
@@ -298,9 +312,16 @@ fn summary_names(name: impl Fn(&str) -> String) -> Vec<String> {
     STATS.iter().map(|s| name(s)).collect()
 }
 
+/// The quantity names of [`Measurement::event_summary`] with `name`.
+fn event_summary_names(name: impl Fn(&str) -> String) -> Vec<String> {
+    let mut names = summary_names(&name);
+    names.extend(["min", "max"].map(&name));
+    names
+}
+
 /// The names [`Measurement::count`] reports an event per seed under:
 /// `count` (seeds that had it), `seeds`, `{count}_fraction`,
-/// `{epoch}_median`, `_q25`, `_q75`, and per seed `epoch`.
+/// `{epoch}_median`, `_q25`, `_q75`, `_min`, `_max`, and per seed `epoch`.
 struct EventCount {
     count: &'static str,
     epoch: &'static str,
@@ -310,7 +331,7 @@ impl EventCount {
     /// The quantity names [`Measurement::count`] produces.
     fn names(&self) -> Vec<String> {
         let mut names = vec![self.count.to_string(), "seeds".into(), format!("{}_fraction", self.count)];
-        names.extend(summary_names(|s| format!("{}_{s}", self.epoch)));
+        names.extend(event_summary_names(|s| format!("{}_{s}", self.epoch)));
         names
     }
 }
