@@ -152,6 +152,35 @@ impl Cache {
         published.with_context(|| format!("training {key}"))
     }
 
+    /// Train `spec` again (`verify-claims --fresh`) and put it in place of
+    /// the cached run by one rename once complete: until then the old run
+    /// stays whole, so an interrupted retraining loses nothing.
+    pub fn retrain(&self, spec: &TrainSpec, on_row: &mut dyn FnMut(&EpochRow)) -> anyhow::Result<Run> {
+        let key = cache_key(spec);
+        let locks = self.root.join("locks");
+        create_dir(&locks)?;
+        let lock_path = locks.join(format!("{key}.lock"));
+        let lock = File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
+        lock.lock().with_context(|| format!("locking {}", lock_path.display()))?; // released on drop
+        self.clean_staging();
+        let staging = self.root.join("staging").join(format!("{key}~{}", unique_suffix()));
+        let dir = self.run_dir(spec);
+        let replaced = train_into(&staging, spec, &spec.seeded_start(), None, on_row).and_then(|_| {
+            let aside = self.root.join("staging").join(format!("{key}~{}", unique_suffix()));
+            if dir.exists() {
+                fs::rename(&dir, &aside).with_context(|| format!("moving {} aside", dir.display()))?;
+            }
+            create_dir(dir.parent().expect("runs/"))?;
+            fs::rename(&staging, &dir).with_context(|| format!("moving {} to {}", staging.display(), dir.display()))?;
+            let _ = fs::remove_dir_all(&aside);
+            Run::load(&dir)
+        });
+        if staging.exists() {
+            let _ = fs::remove_dir_all(&staging);
+        }
+        replaced.with_context(|| format!("retraining {key}"))
+    }
+
     /// Give the cached run `old` the checkpoints and level log of `new`, a
     /// retraining of the same trajectory with more of them: new files are
     /// added beside the old ones (nothing another claim set reads is taken

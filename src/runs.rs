@@ -310,6 +310,12 @@ fn check_log(spec: &TrainSpec, metrics: &Metrics, summary: &RunSummary) -> anyho
     if let Some(row) = metrics.rows.iter().enumerate().find(|(i, r)| r.epoch != *i) {
         bail!("row {} holds epoch {}, expected {}", row.0 + 2, row.1.epoch, row.0);
     }
+    if let Some(epoch) = summary.collapsed_at
+        && metrics.rows.get(epoch).is_some_and(|r| !r.train.loss.is_finite())
+    {
+        // Written by a lockin that took non-finite outputs for a collapse.
+        bail!("a collapse is recorded at epoch {epoch}, where the loss is not finite (a divergence)");
+    }
     let stopped_at_collapse = summary.collapsed_at.filter(|_| !spec.through_collapse);
     let expected = summary.diverged_at.or(stopped_at_collapse).map_or(spec.epochs + 1, |d| d + 1);
     if metrics.rows.len() != expected {

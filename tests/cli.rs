@@ -66,9 +66,10 @@ fn output_into_a_closed_pipe_ends_quietly() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "a partial directory was left");
 }
 
-/// A run that ends early (here lr = 1e30 sends every output below f32's
-/// resolution of the targets at epoch 1: a collapse) is complete and
-/// recorded, and says so by exit status 1, not the 2 of a bad command line.
+/// A run that ends early (here lr = 1e30 makes the loss non-finite at epoch
+/// 1: a divergence; the old code called it a collapse, its NaN outputs
+/// dropping out of max|o|) is complete and recorded, and says so by exit
+/// status 1, not the 2 of a bad command line.
 #[test]
 fn a_run_that_ends_early_exits_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -79,6 +80,6 @@ fn a_run_that_ends_early_exits_one() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("COLLAPSED"), "{stderr}");
+    assert!(stderr.contains("DIVERGED") && !stderr.contains("COLLAPSED"), "{stderr}");
     assert_eq!(output.status.code(), Some(1), "{stderr}");
 }

@@ -224,6 +224,61 @@ fn an_undefined_theorem6_is_one_claims_error() {
     assert_eq!(results[1].verdict, Verdict::Pass, "{:?}", results[1].error);
 }
 
+/// The hostile round's silent passes and miscounts (each passed or loaded
+/// on the old code): a detector that can never compute s(t), a rank read
+/// from undefined gaps, a pooled list naming a condition twice, a
+/// sign-rule over zero pairs, a factor tolerance around a negative figure.
+#[test]
+fn measures_that_see_no_data_are_undefined_not_negative() {
+    let claims = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let short_window = TINY.replace("window: 5", "window: 2");
+    let never = claim("H1", &short_window, DETECTOR, "fired_fraction").replace("{at_least: 0}", "{equals: 0}");
+    std::fs::write(claims.path().join("H1-x.yaml"), never).unwrap();
+    let rank = "{kind: effective-rank, condition: grok, k_max: 4, window: [0, 3]}";
+    let ranked = claim("H2", TINY, rank, "rank_fraction_2_w0_3").replace("{at_least: 0}", "{equals: 1}");
+    std::fs::write(claims.path().join("H2-x.yaml"), ranked).unwrap();
+    let results = verify(&options(claims.path(), cache.path(), Backend::default())).unwrap();
+    for r in &results {
+        assert_eq!(r.verdict, Verdict::Fail, "{}: {:?}", r.id, r.checks);
+        assert_eq!(r.checks[0].state, lockin::claims::CheckState::Undefined, "{}", r.id);
+    }
+    let lead = "{kind: lead, conditions: [grok, grok], from: {series: train_acc, threshold: 0.5}, to: {series: test_acc, threshold: 0.2}}";
+    assert!(load_error("H3-x.yaml", &claim("H3", TINY, lead, "pairs")).contains("`grok` is listed twice"));
+    let one_unit = TINY.replace("width: 16", "width: 1");
+    let sign_rule = "{kind: sign-rule, condition: grok, epochs: [10], pairs: 5}";
+    assert!(
+        load_error("H4-x.yaml", &claim("H4", &one_unit, sign_rule, "exact_min")).contains("pairs: must be in 1..=0")
+    );
+    let negative = claim("H5", TINY, DETECTOR, "seeds")
+        .replace("    tolerance: {at_least: 0}", "    paper: -0.15\n    tolerance: {factor: 2}");
+    assert!(load_error("H5-x.yaml", &negative).contains("needs a paper value > 0"));
+}
+
+/// `--fresh` retrains into staging and replaces each run only when the new
+/// one is complete (the old code deleted every cached run up front, so an
+/// interrupt lost them all).
+#[test]
+fn fresh_replaces_runs_only_when_retrained() {
+    let claims = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(claims.path().join("F1-x.yaml"), claim("F1", TINY, DETECTOR, "seeds")).unwrap();
+    let opts = options(claims.path(), cache.path(), Backend::default());
+    let first = verify(&opts).unwrap();
+    let runs = |root: &Path| std::fs::read_dir(root.join("runs")).unwrap().count();
+    assert_eq!(runs(cache.path()), 2);
+    let done = |root: &Path| {
+        let run = std::fs::read_dir(root.join("runs")).unwrap().next().unwrap().unwrap().path();
+        std::fs::read_to_string(run.join("summary.json")).unwrap()
+    };
+    let before = done(cache.path());
+    let again = verify(&VerifyOptions { fresh: true, ..opts }).unwrap();
+    assert_eq!(again[0].checks, first[0].checks);
+    assert_eq!(runs(cache.path()), 2);
+    assert_ne!(done(cache.path()), before, "retrained (its wall time differs)");
+    assert_eq!(std::fs::read_dir(cache.path().join("staging")).unwrap().count(), 0, "no staging left");
+}
+
 #[test]
 fn a_backend_missing_from_the_build_is_skipped_without_a_trace() {
     if Backend::Wgpu.available() {

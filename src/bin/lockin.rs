@@ -86,7 +86,7 @@ struct RunArgs {
     #[arg(long, value_name = "N")]
     level_until: Option<usize>,
     /// With --level-until: evaluate ρ every N epochs only.
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "level_until", value_parser = clap::value_parser!(u64).range(1..))]
     level_every: u64,
     /// Experiment (docs/methods.md, "Collapse"): flush subnormal f32 values to zero
     /// (x86 FTZ/DAZ) as GPUs do; recorded as the numerics scheme canonical-1+ftz.
@@ -167,6 +167,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
     // Trained beside --out and renamed into place: a killed or failed run
     // (a full disk, a closed pipe) leaves no partial --out behind.
     let name = args.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+    sweep_partials(&args.out, &name);
     let partial = args.out.with_file_name(format!(".{name}~partial~{}", lockin::files::unique_suffix()));
     let trained = train_into(
         &partial,
@@ -188,7 +189,8 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         eprintln!("DIVERGED: non-finite training loss at epoch {epoch}; the log stops there");
     }
     if let Some(epoch) = s.collapsed_at {
-        eprintln!("COLLAPSED: every output below the targets' f32 resolution at epoch {epoch}; the log stops there");
+        let then = if spec.through_collapse { "training went on (--through-collapse)" } else { "the log stops there" };
+        eprintln!("COLLAPSED: every output below the targets' f32 resolution at epoch {epoch}; {then}");
     }
     println!("run directory   {}", run.dir.display());
     println!("{}", numerics_line(&spec));
@@ -207,6 +209,20 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
     println!("final acc       train {} test {}", num(s.final_train_acc), num(s.final_test_acc));
     println!("wall time       {:.1} s", s.wall_seconds);
     Ok(if s.diverged_at.is_some() || s.collapsed_at.is_some() { RUN_ENDED_EARLY } else { 0 })
+}
+
+/// Remove `.NAME~partial~…` siblings of `out` left by killed runs of this
+/// host (their process is gone).
+fn sweep_partials(out: &std::path::Path, name: &str) {
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    let prefix = format!(".{name}~partial~");
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if file.strip_prefix(&prefix).is_some_and(lockin::files::owner_is_gone) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// `lockin run`'s exit status when the run diverged or collapsed: it is

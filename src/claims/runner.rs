@@ -240,6 +240,13 @@ impl Runner {
         self.planned.get(&cache_key(spec)).cloned().unwrap_or_else(|| spec.clone())
     }
 
+    /// Train `spec` (planned checkpoints included) again, replacing its
+    /// cached run once the new one is complete ([`Cache::retrain`]).
+    pub fn retrain(&self, spec: &TrainSpec) -> anyhow::Result<()> {
+        let spec = self.resolve(spec);
+        contained(|| self.cache.retrain(&spec, &mut *(self.on_train)(&spec))).map(|_| ())
+    }
+
     /// The run of `spec` (planned checkpoints included), training it if needed.
     pub fn run(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
         let spec = self.resolve(spec);

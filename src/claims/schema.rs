@@ -13,6 +13,7 @@ use super::Tier;
 use super::experiment::{Experiment, MAX_SEEDS};
 use super::grid::{self, CheckState, Expanded, RawExpectation};
 use super::measure::MeasureSpec;
+use super::tolerance::Tolerance;
 use crate::train::limits::{MAX_FLOP, hours, run_flop};
 
 /// What the harness concluded when the claim was last examined (docs/claims.md, "Verdicts").
@@ -279,6 +280,9 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], (String, Strin
     let paper = grid::expand(&raw.experiments, &raw.measures, &raw.expect, Tier::Paper)?;
     let quick = grid::expand(&raw.experiments, &raw.measures, &raw.expect, Tier::Quick)?;
     check_experiments(&paper.experiments)?;
+    if raw.title.contains('\n') || raw.title.trim().is_empty() {
+        return fail("title", "one line of text".into());
+    }
     let observation = raw.kind == ClaimKind::Observation;
     if observation && !raw.expect.is_empty() {
         return fail(
@@ -296,6 +300,12 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], (String, Strin
             check_outcome(outcome.at(tier), tier, expanded)?;
         }
         let negative = summary_of(expanded) == Outcome::DoesNotReproduce;
+        if negative && raw.kind == ClaimKind::Identity {
+            return fail(
+                "kind",
+                "an identity holds by construction: a check recorded as failing contradicts `kind: identity`".into(),
+            );
+        }
         if negative && raw.finding.as_deref().is_none_or(str::is_empty) {
             return fail("finding", "checks recorded as not holding need a `finding` with the evidence".into());
         }
@@ -407,6 +417,12 @@ fn validate_tier(claim: &Expanded, observation: bool) -> Result<(), (String, Str
         }
         if let Some(problem) = e.tolerance.problem() {
             return fail("tolerance", format!("for `{}`: {problem}", e.quantity));
+        }
+        if matches!(e.tolerance, Tolerance::Factor(_)) && e.paper.is_some_and(|p| p <= 0.0) {
+            return fail(
+                "tolerance",
+                format!("for `{}`: ×/÷ a factor needs a paper value > 0 (use `abs` or `rel`)", e.quantity),
+            );
         }
         if let Some(other) = e.tolerance.reference()
             && !quantities.iter().any(|q| q == other)

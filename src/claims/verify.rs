@@ -99,17 +99,11 @@ fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult
     let selected = selector(&opts.select)?;
     let (loaded, runner, plan) = prepare(opts, train, &selected)?;
     let claims = loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)).count();
-    if opts.fresh {
-        for spec in &plan {
-            let dir = opts.cache.run_dir(spec);
-            if dir.exists() {
-                std::fs::remove_dir_all(&dir)?;
-            }
-        }
-    }
     // A backend this build lacks trains nothing: its claims are `Skipped`.
+    // `--fresh` retrains every planned run, each replacing its cached copy
+    // only once complete.
     let trains = train && opts.backend.available();
-    let missing: Vec<_> = plan.iter().filter(|s| trains && !runner.is_cached(s)).collect();
+    let missing: Vec<_> = plan.iter().filter(|s| trains && (opts.fresh || !runner.is_cached(s))).collect();
     if !opts.quiet && !opts.backend.available() {
         eprintln!(
             "backend {} is not in this build (rebuild with `--features {}`): {} claims skipped",
@@ -133,7 +127,8 @@ fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult
             eprintln!("[{}/{}] training {}", i + 1, missing.len(), cache_key(spec));
         }
         // A failure here is reported by the claims that need the run.
-        if let Err(e) = runner.run(spec) {
+        let trained = if opts.fresh { runner.retrain(spec) } else { runner.run(spec).map(|_| ()) };
+        if let Err(e) = trained {
             eprintln!("{e:#}");
         }
     }

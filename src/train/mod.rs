@@ -454,7 +454,9 @@ pub fn train(spec: &TrainSpec, start: &Start, on_row: &mut dyn FnMut(&EpochRow))
         let row = trainer.epoch(epoch == spec.epochs);
         output.metrics.rows.push(row);
         on_row(&row);
-        if trainer.max_output < floor && output.collapsed_at.is_none() {
+        // A non-finite output is a divergence, not a collapse (its NaNs
+        // drop out of the maximum).
+        if row.train.loss.is_finite() && trainer.max_output < floor && output.collapsed_at.is_none() {
             output.collapsed_at = Some(epoch);
             if !spec.through_collapse {
                 // Row t is logged; nothing is computed on the collapsed θ_t.
@@ -598,5 +600,15 @@ mod tests {
         let out = train(&spec, &spec.seeded_start(), &mut |_| {});
         let at = out.diverged_at.expect("lr 1e30 diverges");
         assert_eq!(out.metrics.rows.len(), at + 1);
+        // Non-finite outputs drop out of max|o|: on the old code this run
+        // (the hostile round's `--lr 1e38` at M = 5) was called collapsed.
+        let nan = TrainSpec { modulus: 5, width: 16, train_fraction: 0.6, window: 5, epochs: 40, lr: 1e38, ..tiny() };
+        let out = train(&nan, &nan.seeded_start(), &mut |_| {});
+        assert!(
+            out.diverged_at.is_some() && out.collapsed_at.is_none(),
+            "{:?} {:?}",
+            out.diverged_at,
+            out.collapsed_at
+        );
     }
 }

@@ -138,16 +138,18 @@ enum Task {
 
 /// The exit statuses (the `after_help` above; README, "The two commands").
 mod status {
-    /// A claim's verdict is `Fail`, or nothing could be checked.
+    /// A claim's verdict is `Fail`.
     pub const CLAIM_FAILED: u8 = 1;
-    /// A claim is in `Error`, or the task failed.
+    /// A claim is in `Error`, nothing could be checked (every claim
+    /// skipped), or the task failed.
     pub const ERROR: u8 = 3;
 }
 
 /// The exit status of a verification: errors outrank failures.
 fn exit_code(results: &[lockin::claims::ClaimResult]) -> ExitCode {
     use lockin::claims::runner::Verdict;
-    if results.iter().any(|r| r.verdict == Verdict::Error) {
+    let nothing_checked = results.iter().all(|r| r.verdict == Verdict::Skipped);
+    if nothing_checked || results.iter().any(|r| r.verdict == Verdict::Error) {
         ExitCode::from(status::ERROR)
     } else if lockin::claims::runner::succeeded(results) {
         ExitCode::SUCCESS

@@ -35,6 +35,15 @@ pub fn verify_claims(
     }
     let results = results.unwrap_or_else(|| results_path(opts.tier));
     let report = report.unwrap_or_else(default_report);
+    for (flag, path) in [("--results", &results), ("--report", &report)] {
+        if inside(path, &opts.claims_dir) {
+            bail!(
+                "{flag} {}: inside the claims directory {}; write it elsewhere",
+                path.display(),
+                opts.claims_dir.display()
+            );
+        }
+    }
     // Results first: a closed output pipe ends the process at the table.
     write_file(&results, || write_results(&results, &outcome))?;
     let reported = write_file(&report, || write_report(&opts, &outcome, &report))?;
@@ -43,6 +52,27 @@ pub fn verify_claims(
     println!("results: {}  report: {}", results.display(), report.join("REPORT.md").display());
     println!("{}", summary_line(&reported.results));
     Ok(worst(&reported))
+}
+
+/// Whether `path` (which may not exist yet) is `dir` or inside it.
+fn inside(path: &Path, dir: &Path) -> bool {
+    let Ok(dir) = dir.canonicalize() else { return false };
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    // The nearest existing ancestor, resolved, with the rest appended.
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return false,
+        }
+    }
+    let mut resolved = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
+    resolved.extend(rest.iter().rev());
+    resolved.starts_with(&dir)
 }
 
 /// `report`: the report from the cache alone.

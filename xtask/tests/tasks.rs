@@ -65,6 +65,18 @@ fn exit_status_tells_a_failed_claim_from_a_broken_one() {
     assert!(out.contains("T2-x.yaml"), "{out}");
 }
 
+/// A results path that would overwrite a claim file is refused (the old
+/// code overwrote it silently).
+#[test]
+fn results_are_never_written_into_the_claims() {
+    let dir = workdir(&[("T1-x.yaml", claim("T1", "{equals: 1}"))]);
+    let args = ["verify-claims", "--tier", "quick", "--claims-dir", "claims", "--cache", "cache"];
+    let out = xtask(dir.path(), &[&args[..], &["--results", "claims/T1-x.yaml"]].concat());
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("inside the claims directory"), "{}", text(&out));
+    assert!(std::fs::read_to_string(dir.path().join("claims/T1-x.yaml")).unwrap().starts_with("id: T1"));
+}
+
 /// On the old code `--plan` exited 0 and said nothing for both.
 #[test]
 fn plans_refuse_broken_files_and_empty_selections() {

@@ -47,6 +47,12 @@ impl Kind for Detector {
         let max_slopes: Vec<f64> = detections.iter().map(|d| d.max_slope).collect();
         out.set("max_slope_max", max_slopes.iter().copied().fold(f64::NAN, f64::max));
         out.count(&FIRED, fire);
+        if max_slopes.iter().any(|s| s.is_nan()) {
+            // A seed on which s(t) is never defined (a window too short for
+            // gap23, or a lag reaching past the run) cannot say "never
+            // fired": the counts are undefined, not 0.
+            out.undefine_counts(&FIRED);
+        }
         out.per_seed.insert("max_slope".into(), max_slopes);
         Ok(())
     }

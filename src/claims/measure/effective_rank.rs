@@ -64,18 +64,23 @@ impl Kind for EffectiveRank {
         let params = RankParams { tau: self.tau, k_max: self.k_max, window: self.window };
         let ranks: Vec<_> =
             (inputs.runs)(&self.condition)?.iter().map(|r| effective_rank(&r.metrics.w_sigma(), &params)).collect();
+        // A seed's rank is defined only when every q_k it compares (k ≤
+        // k_max) is: an undefined q cannot stand for "no gap".
+        let rank_of = |r: &crate::measure::rank::EffectiveRank| {
+            if r.ratio_medians[..self.k_max].iter().any(|q| q.is_nan()) { f64::NAN } else { r.rank as f64 }
+        };
+        let per_seed: Vec<f64> = ranks.iter().map(rank_of).collect();
+        let all_defined = per_seed.iter().all(|r| !r.is_nan());
         for k in 0..=self.k_max {
-            out.set(
-                format!("rank_fraction_{k}{w}"),
-                ranks.iter().filter(|r| r.rank == k).count() as f64 / ranks.len() as f64,
-            );
+            let share = per_seed.iter().filter(|&&r| r == k as f64).count() as f64 / per_seed.len() as f64;
+            out.set(format!("rank_fraction_{k}{w}"), if all_defined { share } else { f64::NAN });
         }
         for k in 0..4 {
             let q: Vec<f64> = ranks.iter().map(|r| r.ratio_medians[k]).collect();
             out.set(format!("q{}_median{w}", k + 1), median(&q));
             out.per_seed.insert(format!("q{}{w}", k + 1), q);
         }
-        out.per_seed.insert(format!("rank{w}"), ranks.iter().map(|r| r.rank as f64).collect());
+        out.per_seed.insert(format!("rank{w}"), per_seed);
         Ok(())
     }
 }

@@ -57,6 +57,16 @@ impl Kind for Lead {
         if self.conditions.is_empty() {
             return Err(("conditions".into(), "at least one experiment is needed".into()));
         }
+        if let Some(c) =
+            self.conditions.iter().enumerate().find_map(|(i, c)| self.conditions[..i].contains(c).then_some(c))
+        {
+            return Err((
+                "conditions".into(),
+                format!(
+                    "`{c}` is listed twice (a grid's `[*]` already includes each of its points): its seeds would count twice"
+                ),
+            ));
+        }
         match [from, to].into_iter().find(|e| !series_names().contains(&e.series.as_str())) {
             Some(e) => Err(unknown_series(&e.series)),
             None if !(from.threshold.is_finite() && to.threshold.is_finite()) => {

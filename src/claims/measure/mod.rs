@@ -291,6 +291,13 @@ impl Measurement {
         self.set(name("max"), extreme(f64::max));
     }
 
+    /// Mark the counts of `names` undefined (the event could not be
+    /// looked for in some seed).
+    fn undefine_counts(&mut self, names: &EventCount) {
+        self.set(names.count, f64::NAN);
+        self.set(format!("{}_fraction", names.count), f64::NAN);
+    }
+
     /// An event per seed, at epochs `at` (NaN where it did not happen):
     /// how many seeds had it, of how many, the fraction and its epochs,
     /// under the names of `names`.

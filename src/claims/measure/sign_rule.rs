@@ -69,8 +69,15 @@ impl Kind for SignRule {
         if epochs.is_empty() || !epochs.windows(2).all(|w| w[0] < w[1]) || epochs.iter().any(|&x| x > e.epochs) {
             return Err(("epochs".into(), format!("need ascending checkpoint epochs within 0..={}", e.epochs)));
         }
-        if self.pairs == 0 {
-            return Err(("pairs".into(), "must be ≥ 1".into()));
+        let unit_pairs = e.width * e.width.saturating_sub(1) / 2;
+        if self.pairs == 0 || self.pairs > unit_pairs {
+            return Err((
+                "pairs".into(),
+                format!("must be in 1..={unit_pairs}: the pairs of `{condition}`'s {} hidden units", e.width),
+            ));
+        }
+        if !self.crossing.is_none_or(f64::is_finite) {
+            return Err(("crossing".into(), "must be a finite number".into()));
         }
         Ok(())
     }
