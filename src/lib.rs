@@ -9,6 +9,7 @@ pub mod cache;
 pub mod checkpoint;
 pub mod claims;
 pub mod data;
+pub mod external;
 pub mod files;
 pub mod format;
 pub mod measure;

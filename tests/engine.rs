@@ -201,3 +201,63 @@ fn report_is_regenerated_from_the_cache_alone() {
     }
     assert!(out.join("results.json").exists());
 }
+
+/// A run made elsewhere, imported from a CSV with fewer columns than
+/// lockin logs: the claims it can serve are judged on it (here it is
+/// lockin's own log, so the values agree exactly); a claim needing a column
+/// it lacks is not judged and says which.
+#[test]
+fn claims_are_judged_on_imported_runs_and_name_what_they_lack() {
+    let claims = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let d = claims.path();
+    write(d, "I1-detector.yaml", &claim("I1", "reproduces", "fired", "{at_least: 0}", DETECTOR));
+    let rank = "{kind: effective-rank, condition: grok, window: [10, 40]}";
+    write(d, "I2-rank.yaml", &claim("I2", "reproduces", "rank_fraction_0_w10_40", "{at_least: 0}", rank));
+    let opts = VerifyOptions {
+        claims_dir: d.into(),
+        tier: Tier::Quick,
+        backend: Backend::default(),
+        select: vec![],
+        cache: Cache::new(cache.path()),
+        fresh: false,
+        quiet: true,
+    };
+    let ours = verify(&opts).unwrap();
+    let imports = tempfile::tempdir().unwrap();
+    let mut imported = Vec::new();
+    for run in std::fs::read_dir(cache.path().join("runs")).unwrap() {
+        let run = lockin::runs::Run::load(&run.unwrap().path()).unwrap();
+        // Keep three columns, as another implementation might log them.
+        let csv: String = run
+            .metrics
+            .rows
+            .iter()
+            .map(|r| format!("{},{},{},{}\n", r.epoch, r.train.accuracy, r.test.accuracy, r.w.gap23))
+            .collect();
+        let log = imports.path().join(format!("seed{}.csv", run.spec.seed));
+        std::fs::write(&log, format!("epoch,train_acc,test_acc,W_gap23\n{csv}").replace("NaN", "")).unwrap();
+        let s = &run.spec;
+        let conditions = lockin::external::Conditions {
+            activation: Some(s.activation),
+            eta: Some(s.eta),
+            seed: Some(s.seed),
+            modulus: Some(s.modulus),
+            width: Some(s.width),
+            n_train: Some(lockin::data::n_train(s.modulus, s.train_fraction)),
+            lr: Some(s.lr),
+            window: Some(s.window),
+        };
+        let out = imports.path().join(format!("run{}", s.seed));
+        imported.push(lockin::external::import(&log, None, conditions, "test", "cpu", &out).unwrap());
+    }
+    let loaded: Vec<_> = lockin::claims::load_dir(d).unwrap().into_iter().map(Result::unwrap).collect();
+    let judged = lockin::claims::imported::judge(&loaded, Tier::Quick, &imported);
+    let detector = judged[0].result.as_ref().expect("the detector needs only w_gap23");
+    assert_eq!(detector.checks[0].measured, ours[0].checks[0].measured);
+    assert!(judged[0].note.contains("seeds 0, 1 of 2"), "{}", judged[0].note);
+    assert!(judged[1].result.is_none());
+    assert!(judged[1].note.contains("needs `w_sigma1`"), "{}", judged[1].note);
+    let table = lockin::report::side_by_side(&ours, &judged);
+    assert!(table.contains("I2  not judged: needs `w_sigma1`"), "{table}");
+}

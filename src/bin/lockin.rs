@@ -44,6 +44,85 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         pairs: usize,
     },
+    /// Import the log of a run made elsewhere (the paper's PyTorch script,
+    /// another framework, another device) as a run the claims can judge
+    /// (`cargo xtask verify-claims --runs DIR`; docs/methods.md, "Runs made elsewhere").
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+struct ImportArgs {
+    /// The log: a CSV with named columns (`epoch` and any of metrics.csv's,
+    /// e.g. the paper code's W_sigma1), or the paper script's log.jsonl.
+    #[arg(long)]
+    log: PathBuf,
+    /// The paper script's config.json (M, K, eta, lr, seed, window, n_train).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The run directory to write (must not exist).
+    #[arg(long)]
+    out: PathBuf,
+    /// What made the log, e.g. "PyTorch 2.15, tian_eigengap.py".
+    #[arg(long)]
+    framework: String,
+    /// Where it ran, e.g. "CPU, 2 threads" or "Apple M4 (MPS)".
+    #[arg(long)]
+    device: String,
+    /// σ (unless the config gives it).
+    #[arg(long, value_enum)]
+    activation: Option<Activation>,
+    /// Weight decay η.
+    #[arg(long)]
+    eta: Option<f64>,
+    /// Seed (the paper's seeds: PyTorch's streams).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// M.
+    #[arg(long)]
+    modulus: Option<usize>,
+    /// K.
+    #[arg(long)]
+    width: Option<usize>,
+    /// Training pairs.
+    #[arg(long)]
+    n_train: Option<usize>,
+    /// Adam's learning rate.
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Window Wn of the update spectrum.
+    #[arg(long)]
+    window: Option<usize>,
+}
+
+fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let conditions = lockin::external::Conditions {
+        activation: args.activation,
+        eta: args.eta,
+        seed: args.seed,
+        modulus: args.modulus,
+        width: args.width,
+        n_train: args.n_train,
+        lr: args.lr,
+        window: args.window,
+    };
+    let run = lockin::external::import(
+        &args.log,
+        args.config.as_deref(),
+        conditions,
+        &args.framework,
+        &args.device,
+        &args.out,
+    )?;
+    let p = &run.provenance;
+    println!("imported run    {}", run.run.dir.display());
+    println!("from            {} ({}, hash {})", p.file, p.format, p.file_hash);
+    println!("columns         {}", p.columns.join(", "));
+    if !p.ignored.is_empty() {
+        println!("not read        {}", p.ignored.join(", "));
+    }
+    println!("rows            0..={}", run.run.spec.epochs);
+    Ok(())
 }
 
 #[derive(clap::Args)]
@@ -273,6 +352,7 @@ fn main() -> std::process::ExitCode {
     let outcome = match Cli::parse().command {
         Command::Run(args) => run(args),
         Command::Theorem6 { run, epochs, pairs } => theorem6(run, epochs, pairs).map(|()| 0),
+        Command::Import(args) => import(args).map(|()| 0),
     };
     std::process::ExitCode::from(outcome.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

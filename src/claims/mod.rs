@@ -5,6 +5,7 @@
 
 pub mod experiment;
 pub mod grid;
+pub mod imported;
 pub mod measure;
 pub mod runner;
 pub mod schema;

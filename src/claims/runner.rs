@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Tier;
 use super::grid::CheckState;
-use super::measure::Measurement;
+use super::measure::{MeasureSpec, Measurement};
 use super::schema::{Claim, ClaimKind, LoadError, Outcome};
 use super::tolerance::Tolerance;
 use crate::backend::Backend;
@@ -102,6 +102,36 @@ pub struct ClaimResult {
 }
 
 impl ClaimResult {
+    /// Judge the checks of `claim` at this result's tier on `measurement`,
+    /// check by check (docs/claims.md, "Verdicts"): a recorded failure that
+    /// now holds fails the claim too.
+    pub fn judge(&mut self, claim: &Claim, measurement: Measurement) {
+        let value = |q: &str| measurement.quantities.get(q).copied().unwrap_or(f64::NAN);
+        self.checks = claim
+            .at(self.tier)
+            .expect
+            .iter()
+            .map(|e| {
+                let measured = value(&e.quantity);
+                let resolved = e.tolerance.resolved(value);
+                let state = CheckState::of(measured, &resolved, e.paper);
+                CheckResult {
+                    quantity: e.quantity.clone(),
+                    paper: e.paper,
+                    tolerance: e.tolerance.clone(),
+                    measured,
+                    holds: state == CheckState::Holds,
+                    state,
+                    recorded: e.recorded,
+                    margin: resolved.margin(measured, e.paper),
+                }
+            })
+            .collect();
+        self.reproduced = Some(self.checks.iter().all(|c| c.holds));
+        self.verdict = if self.checks.iter().all(CheckResult::as_recorded) { Verdict::Pass } else { Verdict::Fail };
+        self.measurement = measurement;
+    }
+
     /// The result of a file that did not load.
     pub fn load_error(error: &LoadError, tier: Tier) -> Self {
         let id = error
@@ -128,7 +158,8 @@ impl ClaimResult {
         }
     }
 
-    fn new(claim: &Claim, tier: Tier) -> Self {
+    /// A result of `claim` at `tier`, not yet judged (verdict `Error`).
+    pub fn new(claim: &Claim, tier: Tier) -> Self {
         let raw = &claim.raw;
         Self {
             id: raw.id.clone(),
@@ -301,35 +332,7 @@ impl Runner {
         result.runs = specs.values().flatten().map(cache_key).collect();
         match contained(|| self.measure(claim, &specs)) {
             Err(e) => result.error = Some(format!("{e:#}")),
-            Ok(measurement) => {
-                result.checks = claim
-                    .at(self.tier)
-                    .expect
-                    .iter()
-                    .map(|e| {
-                        let value = |q: &str| measurement.quantities.get(q).copied().unwrap_or(f64::NAN);
-                        let measured = value(&e.quantity);
-                        let resolved = e.tolerance.resolved(value);
-                        let state = CheckState::of(measured, &resolved, e.paper);
-                        CheckResult {
-                            quantity: e.quantity.clone(),
-                            paper: e.paper,
-                            tolerance: e.tolerance.clone(),
-                            measured,
-                            holds: state == CheckState::Holds,
-                            state,
-                            recorded: e.recorded,
-                            margin: resolved.margin(measured, e.paper),
-                        }
-                    })
-                    .collect();
-                // Judged check by check (docs/claims.md, "Verdicts"): a
-                // recorded failure that now holds fails the claim too.
-                result.reproduced = Some(result.checks.iter().all(|c| c.holds));
-                result.verdict =
-                    if result.checks.iter().all(CheckResult::as_recorded) { Verdict::Pass } else { Verdict::Fail };
-                result.measurement = measurement;
-            }
+            Ok(measurement) => result.judge(claim, measurement),
         }
         result
     }
@@ -357,13 +360,7 @@ impl Runner {
             specs[condition].iter().map(run).collect()
         };
         let sign_rule = |run: &Run, epoch: usize, pairs: usize| cache::sign_rule(run, epoch, pairs);
-        let mut total = Measurement::default();
-        for m in &claim.measures {
-            let part = m.measure(&runs, &sign_rule)?;
-            total.quantities.extend(part.quantities);
-            total.per_seed.extend(part.per_seed);
-        }
-        Ok(total)
+        MeasureSpec::measure_all(&claim.measures, &runs, &sign_rule)
     }
 }
 

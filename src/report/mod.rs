@@ -46,13 +46,18 @@ pub fn status(r: &ClaimResult) -> &'static str {
 /// A check's measured value with its state: ✓ holds, ✗ fails, ? undefined,
 /// and what was recorded where it differs.
 pub fn marked(c: &CheckResult) -> String {
+    let differs = if c.as_recorded() { String::new() } else { format!(" (recorded: {:?})", c.recorded).to_lowercase() };
+    format!("{}{differs}", value_and_state(c))
+}
+
+/// A check's measured value and its state: ✓ holds, ✗ fails, ? undefined.
+fn value_and_state(c: &CheckResult) -> String {
     let mark = match c.state {
         CheckState::Holds => "✓",
         CheckState::Fails => "✗",
         CheckState::Undefined => "?",
     };
-    let differs = if c.as_recorded() { String::new() } else { format!(" (recorded: {:?})", c.recorded).to_lowercase() };
-    format!("{} {mark}{differs}", num(c.measured))
+    format!("{} {mark}", num(c.measured))
 }
 
 /// A check's margin: how far inside (+) or outside (−) its tolerance.
@@ -107,6 +112,55 @@ pub fn table(results: &[ClaimResult]) -> String {
                 .trim_end()
                 .to_string()
                 + "\n"
+        })
+        .collect()
+}
+
+/// lockin's results beside the same claims judged on imported runs
+/// (`verify-claims --runs`): per check, the paper's figure, lockin's value,
+/// the imported runs' value, and whether the two are in the same state.
+pub fn side_by_side(lockin: &[ClaimResult], imported: &[crate::claims::imported::Judgement]) -> String {
+    // (cells of a check row) or a line of its own (a claim's note).
+    let mut lines: Vec<Result<Vec<String>, String>> =
+        vec![Ok(["id", "quantity", "paper", "lockin", "imported", "tolerance", "same state"]
+            .map(String::from)
+            .to_vec())];
+    for judgement in imported {
+        let ours = lockin.iter().find(|r| r.id == judgement.id);
+        match &judgement.result {
+            None => lines.push(Err(format!("{}  not judged: {}", judgement.id, judgement.note))),
+            Some(theirs) if theirs.error.is_some() => {
+                let error = theirs.error.as_deref().unwrap_or_default();
+                lines.push(Err(format!("{}  error: {}", judgement.id, truncate(error, 100))));
+            }
+            Some(theirs) => {
+                for (i, c) in theirs.checks.iter().enumerate() {
+                    let mine = ours.and_then(|r| r.checks.iter().find(|m| m.quantity == c.quantity));
+                    lines.push(Ok(vec![
+                        if i == 0 { judgement.id.clone() } else { String::new() },
+                        c.quantity.clone(),
+                        c.paper.map(num).unwrap_or_default(),
+                        mine.map_or("—".into(), value_and_state),
+                        value_and_state(c),
+                        c.tolerance.describe(),
+                        mine.map_or("—", |m| if m.state == c.state { "yes" } else { "NO" }).to_string(),
+                    ]));
+                }
+                lines.push(Err(format!("     ({})", judgement.note)));
+            }
+        }
+    }
+    let cells = || lines.iter().filter_map(|l| l.as_ref().ok());
+    let widths: Vec<usize> = (0..7).map(|c| cells().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    lines
+        .iter()
+        .map(|line| match line {
+            Ok(r) => {
+                let padded: Vec<String> =
+                    r.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}", w = *w)).collect();
+                padded.join("  ").trim_end().to_string() + "\n"
+            }
+            Err(text) => format!("{text}\n"),
         })
         .collect()
 }

@@ -90,6 +90,10 @@ enum Task {
         /// Judge from the cache alone, training nothing (a missing run is an error).
         #[arg(long, conflicts_with = "fresh")]
         cache_only: bool,
+        /// Also judge the claims on the runs imported into DIR (`lockin
+        /// import`), beside lockin's own, and write RESULTS-imported.json.
+        #[arg(long, value_name = "DIR")]
+        runs: Option<PathBuf>,
     },
     /// Regenerate the report from the run cache alone (never trains).
     Report {
@@ -168,8 +172,8 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let outcome = match Cli::parse().task {
-        Task::VerifyClaims { selection, fresh, results, report, cache_only } => {
-            verify::verify_claims(selection.options(fresh, false), results, report, cache_only)
+        Task::VerifyClaims { selection, fresh, results, report, cache_only, runs } => {
+            verify::verify_claims(selection.options(fresh, false), results, report, cache_only, runs)
         }
         Task::Report { selection, out } => verify::report(selection.options(false, true), out),
         Task::Plan { file, selection } => plan::write_plan(&selection.options(false, true), &file),

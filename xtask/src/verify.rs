@@ -28,7 +28,10 @@ pub fn verify_claims(
     results: Option<PathBuf>,
     report: Option<PathBuf>,
     cache_only: bool,
+    runs: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
+    // Read first: a bad --runs directory fails before anything is trained.
+    let imported = runs.as_deref().map(lockin::external::ImportedRun::load_all).transpose()?;
     let outcome = if cache_only { from_cache(&opts)? } else { verify(&opts)? };
     if outcome.is_empty() {
         bail!("no claim in {} matches {:?}", opts.claims_dir.display(), opts.select);
@@ -51,7 +54,43 @@ pub fn verify_claims(
     print_errors(&reported.results, &reported.problems);
     println!("results: {}  report: {}", results.display(), report.join("REPORT.md").display());
     println!("{}", summary_line(&reported.results));
+    if let Some(imported) = imported {
+        judge_imported(&opts, &reported.results, &imported, &results)?;
+    }
     Ok(worst(&reported))
+}
+
+/// The selected claims on the imported runs, beside lockin's results:
+/// printed, and written to RESULTS-imported.json.
+fn judge_imported(
+    opts: &VerifyOptions,
+    lockin: &[ClaimResult],
+    imported: &[lockin::external::ImportedRun],
+    results: &Path,
+) -> anyhow::Result<()> {
+    let selected: Vec<&str> = lockin.iter().map(|r| r.id.as_str()).collect();
+    let claims: Vec<_> = lockin::claims::load_dir(&opts.claims_dir)?
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|c| selected.contains(&c.raw.id.as_str()))
+        .collect();
+    let judged = lockin::claims::imported::judge(&claims, opts.tier, imported);
+    let path = results.with_file_name(format!(
+        "{}-imported.json",
+        results.file_stem().map_or("results".into(), |s| s.to_string_lossy())
+    ));
+    let provenance: Vec<_> = imported.iter().map(|i| &i.provenance).collect();
+    let json = serde_json::json!({ "imported_runs": provenance, "claims": judged });
+    write_file(&path, || lockin::files::write_atomic(&path, serde_json::to_string_pretty(&json)?.as_bytes()))?;
+    let served = judged.iter().filter(|j| j.result.is_some()).count();
+    println!(
+        "\nOn the {} imported runs ({served} of {} claims could be judged on them):",
+        imported.len(),
+        judged.len()
+    );
+    print!("{}", lockin::report::side_by_side(lockin, &judged));
+    println!("imported: {}", path.display());
+    Ok(())
 }
 
 /// Whether `path` (which may not exist yet) is `dir` or inside it.

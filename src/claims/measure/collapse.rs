@@ -40,6 +40,10 @@ impl Kind for Collapse {
         Ok(())
     }
 
+    fn needs(&self) -> Vec<String> {
+        vec!["outputs".into()]
+    }
+
     fn quantity_names(&self) -> Vec<String> {
         COLLAPSED.names()
     }

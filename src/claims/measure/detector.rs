@@ -33,6 +33,10 @@ impl Kind for Detector {
         check_detector(&self.detector, experiments[&self.condition].epochs)
     }
 
+    fn needs(&self) -> Vec<String> {
+        vec!["w_gap23".into()]
+    }
+
     fn quantity_names(&self) -> Vec<String> {
         let mut names = FIRED.names();
         names.extend(["fire_epoch_iqr_width", "max_slope_max"].map(String::from));

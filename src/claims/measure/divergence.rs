@@ -40,6 +40,10 @@ impl Kind for Divergence {
         Ok(())
     }
 
+    fn needs(&self) -> Vec<String> {
+        vec!["train_loss".into()]
+    }
+
     fn quantity_names(&self) -> Vec<String> {
         DIVERGED.names()
     }

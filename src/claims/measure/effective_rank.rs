@@ -52,6 +52,10 @@ impl Kind for EffectiveRank {
         window_not_empty(&self.window)
     }
 
+    fn needs(&self) -> Vec<String> {
+        (1..=5).map(|k| format!("w_sigma{k}")).collect()
+    }
+
     fn quantity_names(&self) -> Vec<String> {
         let w = window_suffix(&self.window);
         let mut names: Vec<String> = (0..=self.k_max).map(|k| format!("rank_fraction_{k}{w}")).collect();

@@ -54,6 +54,10 @@ impl Kind for LateSeparation {
         window_not_empty(&self.window)
     }
 
+    fn needs(&self) -> Vec<String> {
+        vec!["w_gap23".into()]
+    }
+
     fn quantity_names(&self) -> Vec<String> {
         let w = window_suffix(&self.window);
         let mut names = vec![format!("separation{w}")];

@@ -76,6 +76,10 @@ impl Kind for Lead {
         }
     }
 
+    fn needs(&self) -> Vec<String> {
+        vec![self.from.series.clone(), self.to.series.clone()]
+    }
+
     fn quantity_names(&self) -> Vec<String> {
         let mut names: Vec<String> = [
             "pairs",

@@ -38,6 +38,10 @@ impl Kind for Milestones {
         check_detector(&self.detector, experiments[&self.condition].epochs)
     }
 
+    fn needs(&self) -> Vec<String> {
+        ["train_acc", "test_acc", "w_gap23"].map(String::from).to_vec()
+    }
+
     fn quantity_names(&self) -> Vec<String> {
         MILESTONES
             .iter()

@@ -111,6 +111,12 @@ trait Kind {
     /// every condition this measure reads; the error is (field, message).
     fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)>;
 
+    /// What a run must have logged for this measure: `metrics.csv`
+    /// columns, `rho`/`rho_paper` (the level log), `checkpoints`, or
+    /// `outputs` (the collapse test). A run made elsewhere that lacks one
+    /// cannot serve the measure (docs/methods.md, "Runs made elsewhere").
+    fn needs(&self) -> Vec<String>;
+
     /// Every quantity name [`Kind::measure`] produces, in a fixed order
     /// (validation reports the first name two measures share).
     fn quantity_names(&self) -> Vec<String>;
@@ -180,6 +186,11 @@ impl MeasureSpec {
         self.kind().checkpoints(condition)
     }
 
+    /// What a run must have logged for this measure ([`Kind::needs`]).
+    pub fn needs(&self) -> Vec<String> {
+        self.kind().needs()
+    }
+
     /// The measure's label, if any: the prefix of its quantity names
     /// (`label.name`), so two measures of one claim can use the same kind
     /// on different conditions.
@@ -238,6 +249,23 @@ impl MeasureSpec {
     /// Compute the quantities. `runs(condition)` gives that experiment's runs
     /// in seed order; `sign_rule(run, epoch, pairs)` the Theorem-6 analysis
     /// (docs/methods.md, "Theorem 6").
+    /// Every measure of a claim on the runs `runs` gives per condition,
+    /// their quantities and per-seed values merged.
+    pub fn measure_all(
+        measures: &[MeasureSpec],
+        runs: &dyn Fn(&str) -> anyhow::Result<Vec<Run>>,
+        sign_rule: &dyn Fn(&Run, usize, usize) -> anyhow::Result<theorem6::SignRule>,
+    ) -> anyhow::Result<Measurement> {
+        let mut total = Measurement::default();
+        for m in measures {
+            let part = m.measure(runs, sign_rule)?;
+            total.quantities.extend(part.quantities);
+            total.per_seed.extend(part.per_seed);
+        }
+        Ok(total)
+    }
+
+    /// This measure on the runs `runs` gives per condition.
     pub fn measure(
         &self,
         runs: &dyn Fn(&str) -> anyhow::Result<Vec<Run>>,

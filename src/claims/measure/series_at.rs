@@ -70,6 +70,10 @@ impl Kind for SeriesAt {
         }
     }
 
+    fn needs(&self) -> Vec<String> {
+        self.series.clone()
+    }
+
     fn quantity_names(&self) -> Vec<String> {
         self.series
             .iter()

@@ -82,6 +82,10 @@ impl Kind for SignRule {
         Ok(())
     }
 
+    fn needs(&self) -> Vec<String> {
+        vec!["checkpoints".into()]
+    }
+
     fn quantity_names(&self) -> Vec<String> {
         let mut names: Vec<String> = [
             "exact_min",

@@ -54,6 +54,10 @@ impl Kind for Threshold {
         Ok(())
     }
 
+    fn needs(&self) -> Vec<String> {
+        vec![self.series.clone()]
+    }
+
     fn quantity_names(&self) -> Vec<String> {
         let mut names = FIRED.names();
         names.push("max_value".into());

@@ -1,0 +1,75 @@
+//! The claims judged on runs made elsewhere (docs/claims.md, "Judging runs
+//! made elsewhere"): each claim whose measures the imported runs can serve,
+//! on the seeds that were imported, so that "the paper is wrong" and
+//! "lockin differs" can be told apart.
+
+use serde::{Deserialize, Serialize};
+
+use super::Tier;
+use super::measure::MeasureSpec;
+use super::runner::{ClaimResult, claim_specs};
+use super::schema::Claim;
+use crate::external::ImportedRun;
+use crate::runs::Run;
+
+/// One claim on the imported runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Judgement {
+    /// Claim id.
+    pub id: String,
+    /// The judged claim, when the imported runs could serve it.
+    pub result: Option<ClaimResult>,
+    /// Which seeds of which conditions it was judged on, or why it was not.
+    pub note: String,
+    /// The imported files it read.
+    pub files: Vec<String>,
+}
+
+/// Judge each claim at `tier` on the runs of `imported` that match its
+/// conditions (seed by seed; a longer log is read up to the claim's epochs).
+pub fn judge(claims: &[Claim], tier: Tier, imported: &[ImportedRun]) -> Vec<Judgement> {
+    claims.iter().map(|claim| judge_one(claim, tier, imported)).collect()
+}
+
+fn judge_one(claim: &Claim, tier: Tier, imported: &[ImportedRun]) -> Judgement {
+    let id = claim.raw.id.clone();
+    let not = |note: String| Judgement { id: id.clone(), result: None, note, files: Vec::new() };
+    let expanded = claim.at(tier);
+    let specs = claim_specs(claim, tier, crate::backend::Backend::default());
+    let mut served = std::collections::BTreeMap::new();
+    let mut notes = Vec::new();
+    let mut files = Vec::new();
+    for (condition, specs) in &specs {
+        let matched: Vec<(&ImportedRun, Run)> =
+            specs.iter().filter_map(|s| imported.iter().find_map(|i| i.serving(s).map(|run| (i, run)))).collect();
+        if matched.is_empty() {
+            return not(format!("no imported run of `{condition}` (its conditions and seeds 0..{})", specs.len()));
+        }
+        let needs: Vec<String> = expanded
+            .measures
+            .iter()
+            .filter(|m| m.conditions().contains(&condition.as_str()))
+            .flat_map(MeasureSpec::needs)
+            .collect();
+        if let Some((run, need)) = matched.iter().find_map(|(i, _)| needs.iter().find(|n| !i.has(n)).map(|n| (i, n))) {
+            return not(format!(
+                "needs `{need}`, which the imported runs lack (they have {})",
+                run.provenance.columns.join(", ")
+            ));
+        }
+        let seeds: Vec<String> = matched.iter().map(|(_, r)| r.spec.seed.to_string()).collect();
+        notes.push(format!("`{condition}` on seeds {} of {}", seeds.join(", "), specs.len()));
+        files.extend(matched.iter().map(|(i, _)| i.provenance.file.clone()));
+        served.insert(condition.clone(), matched.into_iter().map(|(_, r)| r).collect::<Vec<Run>>());
+    }
+    let runs = |condition: &str| -> anyhow::Result<Vec<Run>> { Ok(served[condition].clone()) };
+    let no_checkpoints = |_: &Run, _: usize, _: usize| -> anyhow::Result<crate::measure::theorem6::SignRule> {
+        anyhow::bail!("imported runs have no checkpoints")
+    };
+    let mut result = ClaimResult::new(claim, tier);
+    match super::runner::contained(|| MeasureSpec::measure_all(&expanded.measures, &runs, &no_checkpoints)) {
+        Ok(measurement) => result.judge(claim, measurement),
+        Err(e) => result.error = Some(format!("{e:#}")),
+    }
+    Judgement { id, result: Some(result), note: format!("judged on {}", notes.join("; ")), files }
+}

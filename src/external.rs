@@ -1,0 +1,406 @@
+//! Runs made elsewhere (docs/methods.md, "Runs made elsewhere"): the log of
+//! another implementation — the paper's own PyTorch script, on any device —
+//! turned into a run the claims can read, with where it came from and what
+//! it lacks. An imported run has a log only: no checkpoints, no ρ, and only
+//! the columns its file had; a measure that needs more says so by name
+//! ([`crate::claims::MeasureSpec::needs`]).
+//!
+//! Two formats: a CSV with named columns (`epoch` and any of `metrics.csv`'s
+//! columns, matched without regard to case, so the paper code's `W_sigma1`
+//! is `w_sigma1`), and the paper script's `log.jsonl` (one JSON object per
+//! epoch, Python's `NaN` allowed), with its `config.json` for the spec.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::files::{create_dir, read_text, write_atomic};
+use crate::measure::spectrum::SpectrumRow;
+use crate::metrics::{COLUMNS, EpochRow, Evaluation, Metrics};
+use crate::model::Activation;
+use crate::runs::{Run, RunSummary, hash_hex};
+use crate::seeding::RngScheme;
+use crate::train::{TrainOutput, TrainSpec};
+
+/// Where an imported run came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// The log file as given.
+    pub file: String,
+    /// FNV-1a 64 of its bytes.
+    pub file_hash: String,
+    /// `csv` or `paper-jsonl`.
+    pub format: String,
+    /// The implementation that made it (free text, e.g. "PyTorch 2.15, the paper's tian_eigengap.py").
+    pub framework: String,
+    /// The device it ran on (free text, e.g. "CPU, 2 threads", "Apple M4 (MPS)").
+    pub device: String,
+    /// The `metrics.csv` columns the file had; every other column is undefined.
+    pub columns: Vec<String>,
+    /// Columns of the file that lockin does not read.
+    pub ignored: Vec<String>,
+}
+
+/// `imported.json`: the run's conditions and provenance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportedFile {
+    spec: TrainSpec,
+    provenance: Provenance,
+}
+
+/// An imported run: a [`Run`] (log and summary) with its provenance.
+#[derive(Clone, Debug)]
+pub struct ImportedRun {
+    /// The run as the measures read it (no checkpoints, no level log).
+    pub run: Run,
+    /// Where it came from and which columns it has.
+    pub provenance: Provenance,
+}
+
+/// The training conditions of a log, as far as its file and config say.
+#[derive(Clone, Debug, Default)]
+pub struct Conditions {
+    /// σ.
+    pub activation: Option<Activation>,
+    /// η.
+    pub eta: Option<f64>,
+    /// Seed.
+    pub seed: Option<u64>,
+    /// M.
+    pub modulus: Option<usize>,
+    /// K.
+    pub width: Option<usize>,
+    /// Training pairs.
+    pub n_train: Option<usize>,
+    /// Adam's learning rate.
+    pub lr: Option<f64>,
+    /// Window Wn.
+    pub window: Option<usize>,
+}
+
+impl Conditions {
+    /// Fields the paper script's `config.json` gives (`M`, `K`, `eta`, `lr`,
+    /// `seed`, `window`, `n_train`, `activation`); `self`'s fields win.
+    fn or_config(self, config: &serde_json::Value) -> anyhow::Result<Self> {
+        let number = |key: &str| config.get(key).and_then(serde_json::Value::as_f64);
+        let count = |key: &str| config.get(key).and_then(serde_json::Value::as_u64).map(|x| x as usize);
+        let activation = match config.get("activation").and_then(serde_json::Value::as_str) {
+            Some(name) => Some(parse_activation(name)?),
+            None => None,
+        };
+        Ok(Self {
+            activation: self.activation.or(activation),
+            eta: self.eta.or(number("eta")),
+            seed: self.seed.or(config.get("seed").and_then(serde_json::Value::as_u64)),
+            modulus: self.modulus.or(count("M")),
+            width: self.width.or(count("K")),
+            n_train: self.n_train.or(count("n_train")),
+            lr: self.lr.or(number("lr")),
+            window: self.window.or(count("window")),
+        })
+    }
+
+    /// The spec of a log whose last epoch is `epochs`; every field must be known.
+    fn spec(&self, epochs: usize) -> anyhow::Result<TrainSpec> {
+        let missing = |what: &str| anyhow::anyhow!("the log's {what} is not known: give --{what} (or a config.json)");
+        let modulus = self.modulus.ok_or_else(|| missing("modulus"))?;
+        let n_train = self.n_train.ok_or_else(|| missing("n-train"))?;
+        let spec = TrainSpec {
+            modulus,
+            width: self.width.ok_or_else(|| missing("width"))?,
+            train_fraction: n_train as f64 / (modulus * modulus) as f64,
+            activation: self.activation.ok_or_else(|| missing("activation"))?,
+            lr: self.lr.ok_or_else(|| missing("lr"))?,
+            eta: self.eta.ok_or_else(|| missing("eta"))?,
+            epochs,
+            window: self.window.ok_or_else(|| missing("window"))?,
+            seed: self.seed.ok_or_else(|| missing("seed"))?,
+            rng: RngScheme::Torch,
+            ..TrainSpec::default()
+        };
+        spec.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(spec)
+    }
+}
+
+fn parse_activation(name: &str) -> anyhow::Result<Activation> {
+    <Activation as clap::ValueEnum>::from_str(name, true)
+        .map_err(|_| anyhow::anyhow!("activation `{name}`: one of sqr, relu, gelu, silu, relusqr"))
+}
+
+/// Import the log at `log` into the run directory `out` (which must not
+/// exist): `imported.json` and `metrics.csv`.
+pub fn import(
+    log: &Path,
+    config: Option<&Path>,
+    conditions: Conditions,
+    framework: &str,
+    device: &str,
+    out: &Path,
+) -> anyhow::Result<ImportedRun> {
+    if out.exists() {
+        bail!("{} already exists; choose a new --out directory", out.display());
+    }
+    let bytes = std::fs::read(log).with_context(|| format!("reading {}", log.display()))?;
+    let text = String::from_utf8(bytes.clone()).with_context(|| format!("{}: not UTF-8 text", log.display()))?;
+    let jsonl = log.extension().is_some_and(|x| x == "jsonl");
+    let table = if jsonl { table_of_jsonl(&text) } else { table_of_csv(&text) }
+        .with_context(|| format!("reading {}", log.display()))?;
+    let conditions = match config {
+        Some(path) => {
+            let config: serde_json::Value = serde_json::from_str(&read_text(path)?)
+                .with_context(|| format!("{}: not a JSON config", path.display()))?;
+            conditions.or_config(&config).with_context(|| format!("{}", path.display()))?
+        }
+        None => conditions,
+    };
+    let (metrics, columns, ignored) = metrics_of(&table).with_context(|| format!("reading {}", log.display()))?;
+    let epochs = metrics.rows.len() - 1;
+    let spec = conditions.spec(epochs).with_context(|| format!("{}", log.display()))?;
+    let provenance = Provenance {
+        file: log.display().to_string(),
+        file_hash: hash_hex(&bytes),
+        format: if jsonl { "paper-jsonl" } else { "csv" }.into(),
+        framework: framework.into(),
+        device: device.into(),
+        columns,
+        ignored,
+    };
+    create_dir(out)?;
+    let file = ImportedFile { spec, provenance };
+    write_atomic(&out.join("metrics.csv"), metrics.to_csv().as_bytes())?;
+    write_atomic(&out.join("imported.json"), &serde_json::to_vec_pretty(&file)?)?;
+    ImportedRun::load(out)
+}
+
+/// A log as named columns of numbers (NaN for a blank or non-finite cell).
+type Table = Vec<BTreeMap<String, f64>>;
+
+fn table_of_csv(text: &str) -> anyhow::Result<Table> {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<String> =
+        lines.next().context("empty file")?.split(',').map(|h| h.trim().to_ascii_lowercase()).collect();
+    lines
+        .enumerate()
+        .map(|(i, line)| {
+            let cells: Vec<&str> = line.split(',').collect();
+            if cells.len() != header.len() {
+                bail!("line {}: {} cells for {} columns", i + 2, cells.len(), header.len());
+            }
+            header
+                .iter()
+                .zip(cells)
+                .map(|(name, cell)| {
+                    let cell = cell.trim();
+                    let value = if cell.is_empty() {
+                        f64::NAN
+                    } else {
+                        cell.parse()
+                            .with_context(|| format!("line {}, column {name}: `{cell}` is not a number", i + 2))?
+                    };
+                    Ok((name.clone(), value))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn table_of_jsonl(text: &str) -> anyhow::Result<Table> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, line)| {
+            // Python's json writes NaN and ±Infinity as bare words.
+            let line = line.replace("-Infinity", "null").replace("Infinity", "null").replace("NaN", "null");
+            let row: BTreeMap<String, serde_json::Value> =
+                serde_json::from_str(&line).with_context(|| format!("line {}: not a JSON object", i + 1))?;
+            Ok(row.into_iter().filter_map(|(k, v)| Some((k.to_ascii_lowercase(), v.as_f64()?))).collect())
+        })
+        .collect()
+}
+
+/// The log as lockin's metrics (rows 0..=E in order), the columns it had,
+/// and those lockin does not read.
+fn metrics_of(table: &Table) -> anyhow::Result<(Metrics, Vec<String>, Vec<String>)> {
+    let present: Vec<String> = table.first().context("no rows")?.keys().cloned().collect();
+    if !present.iter().any(|c| c == "epoch") {
+        bail!("no `epoch` column");
+    }
+    let columns: Vec<String> =
+        COLUMNS[1..].iter().filter(|c| present.iter().any(|p| p == *c)).map(|c| c.to_string()).collect();
+    let ignored = present.iter().filter(|p| !COLUMNS.contains(&p.as_str())).cloned().collect();
+    let mut rows = Vec::with_capacity(table.len());
+    for (i, row) in table.iter().enumerate() {
+        let get = |name: &str| row.get(name).copied().unwrap_or(f64::NAN);
+        if get("epoch") != i as f64 {
+            bail!("row {} holds epoch {}, expected {i}: a log is every epoch from 0 in order", i + 1, get("epoch"));
+        }
+        let spectrum = |p: &str| SpectrumRow {
+            sigma: std::array::from_fn(|k| get(&format!("{p}_sigma{}", k + 1))),
+            gap23: get(&format!("{p}_gap23")),
+        };
+        rows.push(EpochRow {
+            epoch: i,
+            train: Evaluation { loss: get("train_loss"), accuracy: get("train_acc") },
+            test: Evaluation { loss: get("test_loss"), accuracy: get("test_acc") },
+            w: spectrum("w"),
+            v: spectrum("v"),
+        });
+    }
+    Ok((Metrics { rows }, columns, ignored))
+}
+
+impl ImportedRun {
+    /// Load an imported run directory.
+    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+        let file: ImportedFile = serde_json::from_str(&read_text(&dir.join("imported.json"))?)
+            .with_context(|| format!("{}/imported.json", dir.display()))?;
+        let metrics = Metrics::from_csv(&read_text(&dir.join("metrics.csv"))?)
+            .with_context(|| format!("{}/metrics.csv", dir.display()))?;
+        let has_loss = file.provenance.columns.iter().any(|c| c == "train_loss");
+        let diverged_at =
+            if has_loss { metrics.rows.iter().find(|r| !r.train.loss.is_finite()).map(|r| r.epoch) } else { None };
+        let output =
+            TrainOutput { metrics, checkpoints: Vec::new(), diverged_at, collapsed_at: None, levels: Vec::new() };
+        let run = Run {
+            dir: dir.to_path_buf(),
+            spec: file.spec,
+            summary: RunSummary::of(&output, 0.0),
+            metrics: output.metrics,
+            levels: Vec::new(),
+            from_file: false,
+        };
+        Ok(Self { run, provenance: file.provenance })
+    }
+
+    /// Every imported run directory under `dir` (each subdirectory with an `imported.json`).
+    pub fn load_all(dir: &Path) -> anyhow::Result<Vec<Self>> {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("--runs {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("imported.json").is_file())
+            .collect();
+        dirs.sort();
+        dirs.iter().map(|d| Self::load(d)).collect()
+    }
+
+    /// This run truncated to the epochs 0..=E of `spec`, if it was trained
+    /// under `spec`'s conditions (any backend; the same number of training
+    /// pairs) for at least E epochs: row t does not depend on how long a run
+    /// goes on.
+    pub fn serving(&self, spec: &TrainSpec) -> Option<Run> {
+        let mine = &self.run.spec;
+        let pairs = |s: &TrainSpec| crate::data::n_train(s.modulus, s.train_fraction);
+        let same = mine.modulus == spec.modulus
+            && mine.width == spec.width
+            && pairs(mine) == pairs(spec)
+            && mine.activation == spec.activation
+            && mine.lr == spec.lr
+            && mine.eta == spec.eta
+            && mine.window == spec.window
+            && mine.seed == spec.seed
+            && mine.rng == spec.rng
+            && mine.epochs >= spec.epochs;
+        if !same {
+            return None;
+        }
+        let mut run = self.run.clone();
+        run.metrics.rows.truncate(spec.epochs + 1);
+        let diverged_at = run.summary.diverged_at.filter(|&e| e <= spec.epochs);
+        let output = TrainOutput {
+            metrics: run.metrics.clone(),
+            checkpoints: Vec::new(),
+            diverged_at,
+            collapsed_at: None,
+            levels: Vec::new(),
+        };
+        run.summary = RunSummary::of(&output, 0.0);
+        Some(run)
+    }
+
+    /// What this run has for a measure to read: its columns.
+    pub fn has(&self, need: &str) -> bool {
+        self.provenance.columns.iter().any(|c| c == need)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CSV: &str = "epoch,train_acc,test_acc,W_sigma1,W_sigma2,W_sigma3,W_gap23,extra\n\
+                       0,0.01,0.02,,,,,7\n1,0.5,0.25,3,2,1,2,7\n2,1,0.75,4,2,0.5,4,7\n";
+
+    fn conditions() -> Conditions {
+        Conditions {
+            activation: Some(Activation::Sqr),
+            eta: Some(2e-4),
+            seed: Some(0),
+            modulus: Some(5),
+            width: Some(16),
+            n_train: Some(15),
+            lr: Some(1e-3),
+            window: Some(2),
+        }
+    }
+
+    #[test]
+    fn a_csv_log_becomes_a_run_with_its_columns_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log.csv");
+        std::fs::write(&log, CSV).unwrap();
+        let run = import(&log, None, conditions(), "test", "cpu", &dir.path().join("run")).unwrap();
+        assert_eq!(run.provenance.columns, ["train_acc", "test_acc", "w_sigma1", "w_sigma2", "w_sigma3", "w_gap23"]);
+        assert_eq!(run.provenance.ignored, ["extra"]);
+        assert_eq!(run.run.metrics.w_gap23()[2], 4.0);
+        assert!(run.run.metrics.rows[1].w.sigma[3].is_nan(), "σ4 is not in the file: undefined");
+        assert_eq!((run.run.spec.epochs, crate::data::n_train(5, run.run.spec.train_fraction)), (2, 15));
+        assert!(run.has("w_gap23") && !run.has("w_sigma4"));
+        let serve = TrainSpec { epochs: 1, ..run.run.spec.clone() };
+        assert_eq!(run.serving(&serve).unwrap().metrics.rows.len(), 2);
+        assert!(run.serving(&TrainSpec { seed: 1, ..serve }).is_none());
+    }
+
+    #[test]
+    fn the_paper_script_s_jsonl_and_config_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log.jsonl");
+        std::fs::write(&log, "{\"epoch\": 0, \"train_acc\": 0.1, \"W_gap23\": NaN}\n{\"epoch\": 1, \"train_acc\": 1.0, \"W_gap23\": 2.5}\n{\"epoch\": 2, \"train_acc\": 1.0, \"W_gap23\": Infinity}\n")
+            .unwrap();
+        let config = dir.path().join("config.json");
+        std::fs::write(
+            &config,
+            r#"{"M": 5, "K": 16, "eta": 0.0002, "lr": 0.001, "seed": 3, "window": 2, "n_train": 15}"#,
+        )
+        .unwrap();
+        let given = Conditions { activation: Some(Activation::Sqr), ..Conditions::default() };
+        let run = import(&log, Some(&config), given, "PyTorch", "mps", &dir.path().join("run")).unwrap();
+        assert_eq!((run.run.spec.seed, run.provenance.format.as_str()), (3, "paper-jsonl"));
+        assert!(run.run.metrics.w_gap23()[0].is_nan() && run.run.metrics.w_gap23()[1] == 2.5);
+    }
+
+    #[test]
+    fn bad_logs_say_what_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = |name: &str, text: &str| {
+            let log = dir.path().join(name);
+            std::fs::write(&log, text).unwrap();
+            format!(
+                "{:#}",
+                import(&log, None, conditions(), "t", "d", &dir.path().join(format!("{name}-run"))).unwrap_err()
+            )
+        };
+        assert!(bad("a.csv", "epoch,train_acc\n0,0.1\n2,0.2\n").contains("row 2 holds epoch 2, expected 1"));
+        assert!(bad("b.csv", "train_acc\n0.1\n").contains("no `epoch` column"));
+        assert!(bad("c.csv", "epoch,train_acc\n0,abc\n").contains("line 2, column train_acc: `abc` is not a number"));
+        let log = dir.path().join("d.csv");
+        std::fs::write(&log, "epoch,train_acc\n0,0.1\n").unwrap();
+        let unknown = Conditions { seed: None, ..conditions() };
+        let e = format!("{:#}", import(&log, None, unknown, "t", "d", &dir.path().join("d-run")).unwrap_err());
+        assert!(e.contains("the log's seed is not known"), "{e}");
+    }
+}
