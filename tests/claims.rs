@@ -10,6 +10,7 @@ use lockin::cache::Cache;
 use lockin::claims::runner::{ClaimResult, Runner, Verdict};
 use lockin::claims::{Tier, default_dir, load, load_dir};
 use lockin::format::num;
+use lockin::model::Activation;
 use lockin::report::table;
 use rstest::rstest;
 use serde::Serialize;
@@ -185,4 +186,76 @@ fn a_recorded_negative_does_not_hide_a_drifted_check(#[case] id: &str, #[case] f
     let mutated = runner().evaluate(&load(&mutant).unwrap_or_else(|e| panic!("{e}")));
     assert_eq!((original.verdict, original.reproduced), (Verdict::Pass, Some(false)), "{id} as recorded");
     assert_eq!(mutated.verdict, Verdict::Fail, "{id}: the mutant passed:\n{}", table(std::slice::from_ref(&mutated)));
+}
+
+/// The paper's own training script, run with PyTorch (data/pytorch-logs,
+/// imported with `lockin import`'s code): every claim its five logs can
+/// serve, judged on them beside lockin's runs (docs/methods.md, "Runs made
+/// elsewhere"), recorded as a snapshot. Where both disagree with the paper
+/// the paper's figure is not what its own code gives.
+#[test]
+fn the_paper_s_own_pytorch_runs_judged_beside_lockin_s() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/pytorch-logs");
+    let dir = tempfile::tempdir().unwrap();
+    let conditions = std::fs::read_to_string(root.join("conditions.csv")).unwrap();
+    let imported: Vec<_> = conditions
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            let given = lockin::external::Conditions {
+                activation: Some(if cells[1] == "relu" { Activation::Relu } else { Activation::Sqr }),
+                eta: Some(cells[2].parse().unwrap()),
+                seed: Some(cells[3].parse().unwrap()),
+                modulus: Some(71),
+                width: Some(2048),
+                n_train: Some(2016),
+                lr: Some(1e-3),
+                window: Some(20),
+            };
+            let out = dir.path().join(cells[0].trim_end_matches(".csv"));
+            lockin::external::import(&root.join(cells[0]), None, given, "PyTorch 2.15", "CPU", &out).unwrap()
+        })
+        .collect();
+    let claims: Vec<_> = load_dir(&default_dir()).unwrap().into_iter().filter_map(Result::ok).collect();
+    let lockin_run = |spec: &lockin::train::TrainSpec| runner().run(spec);
+    let judged = lockin::claims::imported::judge(&claims, Tier::Quick, &imported, &lockin_run);
+    let value = |id: &str, quantity: &str| {
+        let j = judged.iter().find(|j| j.id == id).unwrap();
+        j.result.as_ref().unwrap().checks.iter().find(|c| c.quantity == quantity).unwrap().measured
+    };
+    // The README of the logs: fire epochs 173, 173, 174; train accuracy 1 at 31, 33, 23.
+    assert_eq!(value("C02", "fire_epoch_median"), 173.0);
+    assert_eq!(value("C15", "train_acc_1_median"), 31.0);
+    let rows: std::collections::BTreeMap<String, Vec<String>> = judged
+        .iter()
+        .map(|j| {
+            let lines = match &j.result {
+                None => vec![format!("not judged: {}", j.note)],
+                Some(r) => {
+                    let mine = j.lockin.as_ref();
+                    let mut lines: Vec<String> = r
+                        .checks
+                        .iter()
+                        .map(|c| {
+                            let lockin = mine.and_then(|m| m.checks.iter().find(|x| x.quantity == c.quantity));
+                            format!(
+                                "{}: pytorch {} {:?}, lockin {}",
+                                c.quantity,
+                                rounded(c.measured),
+                                c.state,
+                                lockin.map_or("—".into(), |l| format!("{} {:?}", rounded(l.measured), l.state))
+                            )
+                        })
+                        .collect();
+                    lines.push(j.note.clone());
+                    lines
+                }
+            };
+            (j.id.clone(), lines)
+        })
+        .collect();
+    let mut settings = snapshot_settings(&root.join("README.md"), "The paper's PyTorch runs judged beside lockin's");
+    settings.set_snapshot_path("../snapshots/imported");
+    settings.bind(|| insta::assert_yaml_snapshot!("pytorch-logs", rows));
 }

@@ -252,12 +252,16 @@ fn claims_are_judged_on_imported_runs_and_name_what_they_lack() {
         imported.push(lockin::external::import(&log, None, conditions, "test", "cpu", &out).unwrap());
     }
     let loaded: Vec<_> = lockin::claims::load_dir(d).unwrap().into_iter().map(Result::unwrap).collect();
-    let judged = lockin::claims::imported::judge(&loaded, Tier::Quick, &imported);
+    let lockin_run = |spec: &lockin::train::TrainSpec| {
+        lockin::cache::Cache::new(cache.path()).check(&lockin::train::TrainSpec { checkpoints: vec![], ..spec.clone() })
+    };
+    let judged = lockin::claims::imported::judge(&loaded, Tier::Quick, &imported, &lockin_run);
     let detector = judged[0].result.as_ref().expect("the detector needs only w_gap23");
     assert_eq!(detector.checks[0].measured, ours[0].checks[0].measured);
     assert!(judged[0].note.contains("seeds 0, 1 of 2"), "{}", judged[0].note);
     assert!(judged[1].result.is_none());
     assert!(judged[1].note.contains("needs `w_sigma1`"), "{}", judged[1].note);
-    let table = lockin::report::side_by_side(&ours, &judged);
+    assert_eq!(judged[0].lockin.as_ref().unwrap().checks[0].measured, ours[0].checks[0].measured);
+    let table = lockin::report::side_by_side(&judged);
     assert!(table.contains("I2  not judged: needs `w_sigma1`"), "{table}");
 }

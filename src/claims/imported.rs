@@ -11,6 +11,7 @@ use super::runner::{ClaimResult, claim_specs};
 use super::schema::Claim;
 use crate::external::ImportedRun;
 use crate::runs::Run;
+use crate::train::TrainSpec;
 
 /// One claim on the imported runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -19,29 +20,38 @@ pub struct Judgement {
     pub id: String,
     /// The judged claim, when the imported runs could serve it.
     pub result: Option<ClaimResult>,
+    /// The same claim on lockin's runs of exactly those conditions and seeds.
+    pub lockin: Option<ClaimResult>,
     /// Which seeds of which conditions it was judged on, or why it was not.
     pub note: String,
     /// The imported files it read.
     pub files: Vec<String>,
 }
 
+/// lockin's run of a spec (from the cache, or trained).
+pub type LockinRuns<'a> = &'a dyn Fn(&TrainSpec) -> anyhow::Result<Run>;
+
 /// Judge each claim at `tier` on the runs of `imported` that match its
-/// conditions (seed by seed; a longer log is read up to the claim's epochs).
-pub fn judge(claims: &[Claim], tier: Tier, imported: &[ImportedRun]) -> Vec<Judgement> {
-    claims.iter().map(|claim| judge_one(claim, tier, imported)).collect()
+/// conditions (seed by seed; a longer log is read up to the claim's
+/// epochs), and on lockin's runs (`lockin`) of the same conditions and seeds.
+pub fn judge(claims: &[Claim], tier: Tier, imported: &[ImportedRun], lockin: LockinRuns) -> Vec<Judgement> {
+    claims.iter().map(|claim| judge_one(claim, tier, imported, lockin)).collect()
 }
 
-fn judge_one(claim: &Claim, tier: Tier, imported: &[ImportedRun]) -> Judgement {
+fn judge_one(claim: &Claim, tier: Tier, imported: &[ImportedRun], lockin: LockinRuns) -> Judgement {
     let id = claim.raw.id.clone();
-    let not = |note: String| Judgement { id: id.clone(), result: None, note, files: Vec::new() };
+    let not = |note: String| Judgement { id: id.clone(), result: None, lockin: None, note, files: Vec::new() };
     let expanded = claim.at(tier);
     let specs = claim_specs(claim, tier, crate::backend::Backend::default());
     let mut served = std::collections::BTreeMap::new();
+    let mut same_seeds = std::collections::BTreeMap::new();
     let mut notes = Vec::new();
     let mut files = Vec::new();
     for (condition, specs) in &specs {
         let matched: Vec<(&ImportedRun, Run)> =
             specs.iter().filter_map(|s| imported.iter().find_map(|i| i.serving(s).map(|run| (i, run)))).collect();
+        let ours: Vec<TrainSpec> =
+            specs.iter().filter(|s| imported.iter().any(|i| i.serving(s).is_some())).cloned().collect();
         if matched.is_empty() {
             return not(format!("no imported run of `{condition}` (its conditions and seeds 0..{})", specs.len()));
         }
@@ -61,15 +71,28 @@ fn judge_one(claim: &Claim, tier: Tier, imported: &[ImportedRun]) -> Judgement {
         notes.push(format!("`{condition}` on seeds {} of {}", seeds.join(", "), specs.len()));
         files.extend(matched.iter().map(|(i, _)| i.provenance.file.clone()));
         served.insert(condition.clone(), matched.into_iter().map(|(_, r)| r).collect::<Vec<Run>>());
+        same_seeds.insert(condition.clone(), ours);
     }
-    let runs = |condition: &str| -> anyhow::Result<Vec<Run>> { Ok(served[condition].clone()) };
+    let theirs = |condition: &str| -> anyhow::Result<Vec<Run>> { Ok(served[condition].clone()) };
+    let ours = |condition: &str| -> anyhow::Result<Vec<Run>> { same_seeds[condition].iter().map(lockin).collect() };
+    Judgement {
+        id,
+        result: Some(judged(claim, tier, &theirs)),
+        lockin: Some(judged(claim, tier, &ours)),
+        note: format!("judged on {}", notes.join("; ")),
+        files,
+    }
+}
+
+/// `claim` judged on the runs `runs` gives per condition (no checkpoints).
+fn judged(claim: &Claim, tier: Tier, runs: &dyn Fn(&str) -> anyhow::Result<Vec<Run>>) -> ClaimResult {
     let no_checkpoints = |_: &Run, _: usize, _: usize| -> anyhow::Result<crate::measure::theorem6::SignRule> {
         anyhow::bail!("imported runs have no checkpoints")
     };
     let mut result = ClaimResult::new(claim, tier);
-    match super::runner::contained(|| MeasureSpec::measure_all(&expanded.measures, &runs, &no_checkpoints)) {
+    match super::runner::contained(|| MeasureSpec::measure_all(&claim.at(tier).measures, runs, &no_checkpoints)) {
         Ok(measurement) => result.judge(claim, measurement),
         Err(e) => result.error = Some(format!("{e:#}")),
     }
-    Judgement { id, result: Some(result), note: format!("judged on {}", notes.join("; ")), files }
+    result
 }

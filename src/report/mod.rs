@@ -116,17 +116,18 @@ pub fn table(results: &[ClaimResult]) -> String {
         .collect()
 }
 
-/// lockin's results beside the same claims judged on imported runs
-/// (`verify-claims --runs`): per check, the paper's figure, lockin's value,
-/// the imported runs' value, and whether the two are in the same state.
-pub fn side_by_side(lockin: &[ClaimResult], imported: &[crate::claims::imported::Judgement]) -> String {
+/// The claims judged on imported runs beside lockin's runs of the same
+/// conditions and seeds (`verify-claims --runs`): per check, the paper's
+/// figure, lockin's value, the imported runs' value, and whether the two
+/// are in the same state.
+pub fn side_by_side(imported: &[crate::claims::imported::Judgement]) -> String {
     // (cells of a check row) or a line of its own (a claim's note).
     let mut lines: Vec<Result<Vec<String>, String>> =
         vec![Ok(["id", "quantity", "paper", "lockin", "imported", "tolerance", "same state"]
             .map(String::from)
             .to_vec())];
     for judgement in imported {
-        let ours = lockin.iter().find(|r| r.id == judgement.id);
+        let ours = judgement.lockin.as_ref();
         match &judgement.result {
             None => lines.push(Err(format!("{}  not judged: {}", judgement.id, judgement.note))),
             Some(theirs) if theirs.error.is_some() => {

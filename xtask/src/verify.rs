@@ -64,17 +64,20 @@ pub fn verify_claims(
 /// printed, and written to RESULTS-imported.json.
 fn judge_imported(
     opts: &VerifyOptions,
-    lockin: &[ClaimResult],
+    verified: &[ClaimResult],
     imported: &[lockin::external::ImportedRun],
     results: &Path,
 ) -> anyhow::Result<()> {
-    let selected: Vec<&str> = lockin.iter().map(|r| r.id.as_str()).collect();
+    let selected: Vec<&str> = verified.iter().map(|r| r.id.as_str()).collect();
     let claims: Vec<_> = lockin::claims::load_dir(&opts.claims_dir)?
         .into_iter()
         .filter_map(Result::ok)
         .filter(|c| selected.contains(&c.raw.id.as_str()))
         .collect();
-    let judged = lockin::claims::imported::judge(&claims, opts.tier, imported);
+    let runner =
+        lockin::claims::Runner::new(opts.cache.clone(), opts.tier, opts.backend, Box::new(|_| Box::new(|_| {})));
+    let lockin_run = |spec: &lockin::train::TrainSpec| runner.run(spec);
+    let judged = lockin::claims::imported::judge(&claims, opts.tier, imported, &lockin_run);
     let path = results.with_file_name(format!(
         "{}-imported.json",
         results.file_stem().map_or("results".into(), |s| s.to_string_lossy())
@@ -88,7 +91,7 @@ fn judge_imported(
         imported.len(),
         judged.len()
     );
-    print!("{}", lockin::report::side_by_side(lockin, &judged));
+    print!("{}", lockin::report::side_by_side(&judged));
     println!("imported: {}", path.display());
     Ok(())
 }
