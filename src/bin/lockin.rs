@@ -174,6 +174,10 @@ struct RunArgs {
     /// Experiment: keep training after the network collapses (its epoch is still recorded).
     #[arg(long)]
     through_collapse: bool,
+    /// The window Gram in f64 (default) or in f32, as the paper's code
+    /// computes it (docs/methods.md, "Update spectrum").
+    #[arg(long, value_enum, default_value = "f64")]
+    gram: lockin::measure::spectrum::GramPrecision,
     /// Start from these weights (safetensors: W [K,2M], V [M,K], optional train_idx/test_idx).
     #[arg(long)]
     init_from: Option<PathBuf>,
@@ -233,6 +237,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         backend: args.backend,
         flush_subnormals: args.flush_subnormals,
         through_collapse: args.through_collapse,
+        gram: args.gram,
     };
     spec.validate().map_err(|e| {
         let flag = if e.field == "level" { "level-until".to_string() } else { e.field.replace('_', "-") };

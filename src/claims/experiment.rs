@@ -70,6 +70,10 @@ pub struct Experiment {
     /// (default false).
     #[serde(default)]
     pub may_collapse: bool,
+    /// The window Gram in `f64` (default) or `f32`, as the paper's code
+    /// computes it (docs/methods.md, "Update spectrum").
+    #[serde(default)]
+    pub gram: crate::measure::spectrum::GramPrecision,
 }
 
 /// Unset experiment fields take the paper's values, from [`TrainSpec::default`].
@@ -113,6 +117,7 @@ impl Experiment {
             // Claims judge the canonical scheme and stop at a collapse.
             flush_subnormals: false,
             through_collapse: false,
+            gram: self.gram,
         }
     }
 }

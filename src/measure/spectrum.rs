@@ -5,9 +5,14 @@
 //! DᵀD (w × w) is kept in f64 and updated incrementally: a new update costs
 //! one row of w canonical dot products. σ_k is the k-th largest eigenvalue
 //! of that Gram, by the cyclic Jacobi method (docs/methods.md, "Numerics scheme").
+//! With [`GramPrecision::F32`] the updates are f32 differences and the Gram
+//! is accumulated in f32, as the paper's code computes it (`D.t() @ D` on
+//! float32 tensors).
 
-use crate::numerics::dot;
+use serde::{Deserialize, Serialize};
+
 use crate::numerics::eigen::symmetric_eigenvalues;
+use crate::numerics::{dot, dot_f32};
 
 /// Number of logged eigenvalues σ_1..σ_5.
 pub const LOGGED: usize = 5;
@@ -43,32 +48,78 @@ pub fn gap23(sigma2: f64, sigma3: f64) -> f64 {
 }
 
 /// A window of the last `window` updates and their f64 Gram.
+/// In which precision the window's updates and Gram are computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum GramPrecision {
+    /// Exact f64 differences, Gram in f64 (lockin's default).
+    #[default]
+    F64,
+    /// f32 differences and an f32 Gram, as the paper's code: its rounding
+    /// sets a floor under the small eigenvalues.
+    F32,
+}
+
+impl GramPrecision {
+    /// Whether this is the default (left out of a spec's JSON, so cache keys
+    /// of f64 runs do not change).
+    pub fn is_f64(&self) -> bool {
+        *self == GramPrecision::F64
+    }
+}
+
+/// The window's updates, in the Gram's precision.
+#[derive(Clone, Debug)]
+enum Slots {
+    F64(Vec<Vec<f64>>),
+    F32(Vec<Vec<f32>>),
+}
+
 #[derive(Clone, Debug)]
 pub struct RollingGram {
     window: usize,
-    slots: Vec<Vec<f64>>,
+    slots: Slots,
     gram: Vec<f64>,
     next: usize,
     filled: usize,
 }
 
 impl RollingGram {
-    /// An empty window of `window` updates of length `len`.
+    /// An empty window of `window` updates of length `len`, in f64.
     pub fn new(window: usize, len: usize) -> Self {
-        assert!(window > 0, "window must hold at least one update");
-        Self { window, slots: vec![vec![0.0; len]; window], gram: vec![0.0; window * window], next: 0, filled: 0 }
+        Self::with_precision(window, len, GramPrecision::F64)
     }
 
-    /// Push the update `after − before` (f32 snapshots, differenced in f64),
-    /// evicting the oldest when the window is full.
+    /// An empty window of `window` updates of length `len`, in `precision`.
+    pub fn with_precision(window: usize, len: usize, precision: GramPrecision) -> Self {
+        assert!(window > 0, "window must hold at least one update");
+        let slots = match precision {
+            GramPrecision::F64 => Slots::F64(vec![vec![0.0; len]; window]),
+            GramPrecision::F32 => Slots::F32(vec![vec![0.0; len]; window]),
+        };
+        Self { window, slots, gram: vec![0.0; window * window], next: 0, filled: 0 }
+    }
+
+    /// Push the update `after − before` (f32 snapshots, differenced in the
+    /// Gram's precision), evicting the oldest when the window is full.
     pub fn push_difference(&mut self, after: &[f32], before: &[f32]) {
         let slot = self.next;
-        for ((d, &a), &b) in self.slots[slot].iter_mut().zip(after).zip(before) {
-            *d = a as f64 - b as f64;
-        }
         self.filled = (self.filled + 1).min(self.window);
-        for other in 0..self.filled {
-            let dot = dot(&self.slots[slot], &self.slots[other]);
+        let row: Vec<f64> = match &mut self.slots {
+            Slots::F64(slots) => {
+                for ((d, &a), &b) in slots[slot].iter_mut().zip(after).zip(before) {
+                    *d = a as f64 - b as f64;
+                }
+                (0..self.filled).map(|other| dot(&slots[slot], &slots[other])).collect()
+            }
+            Slots::F32(slots) => {
+                for ((d, &a), &b) in slots[slot].iter_mut().zip(after).zip(before) {
+                    *d = a - b;
+                }
+                (0..self.filled).map(|other| dot_f32(&slots[slot], &slots[other]) as f64).collect()
+            }
+        };
+        for (other, dot) in row.into_iter().enumerate() {
             self.gram[slot * self.window + other] = dot;
             self.gram[other * self.window + slot] = dot;
         }
@@ -127,6 +178,28 @@ mod tests {
                 assert_relative_eq!(*e, s * s, max_relative = 1e-10, epsilon = 1e-12);
             }
         }
+    }
+
+    /// The f32 window (`gram: f32`) tracks the f64 one to f32 rounding: its
+    /// large eigenvalues agree to ~1e-6, the small ones only to ~1e-7 of the largest.
+    #[test]
+    fn an_f32_gram_agrees_to_f32_rounding() {
+        let (len, window) = (4096, 5);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let snapshots: Vec<Vec<f32>> =
+            (0..8).map(|_| (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
+        let mut exact = RollingGram::new(window, len);
+        let mut single = RollingGram::with_precision(window, len, GramPrecision::F32);
+        for t in 1..snapshots.len() {
+            exact.push_difference(&snapshots[t], &snapshots[t - 1]);
+            single.push_difference(&snapshots[t], &snapshots[t - 1]);
+        }
+        let (e, s) = (exact.eigenvalues(), single.eigenvalues());
+        assert_relative_eq!(e[0], s[0], max_relative = 1e-5);
+        for (a, b) in e.iter().zip(&s) {
+            assert!((a - b).abs() <= 1e-5 * e[0], "{a} vs {b}");
+        }
+        assert_ne!(e, s, "the f32 Gram is not the f64 one");
     }
 
     #[test]

@@ -168,6 +168,21 @@ pub fn dot<X: Copy + Into<f64>, Y: Copy + Into<f64>>(x: &[X], y: &[Y]) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
+/// [`dot`] in f32, for the window Gram "as the paper's code computes it"
+/// (docs/methods.md, "Update spectrum", `gram: f32`): the same 8 fixed
+/// lanes, each product and add rounded to f32.
+pub fn dot_f32(x: &[f32], y: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let tail: f32 = xc.remainder().iter().zip(yc.remainder()).fold(0.0, |s, (&a, &b)| s + a * b);
+    for (a, b) in xc.zip(yc) {
+        for k in 0..8 {
+            acc[k] += a[k] * b[k];
+        }
+    }
+    acc.iter().fold(0.0f32, |s, &a| s + a) + tail
+}
+
 /// Row-major transpose of a `rows × cols` matrix.
 pub fn transpose<T: Copy + Default>(x: &[T], rows: usize, cols: usize) -> Vec<T> {
     let mut out = vec![T::default(); x.len()];

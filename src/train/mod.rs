@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::backend::Backend;
 use crate::data::{Split, n_train};
 use crate::measure::level::{self, Level};
-use crate::measure::spectrum::RollingGram;
+use crate::measure::spectrum::{GramPrecision, RollingGram};
 use crate::metrics::{EpochRow, Metrics};
 use crate::model::{Activation, DeviceBatch, ModelShape, Passes, TwoLayer, Weights};
 use crate::numerics::transpose;
@@ -71,6 +71,10 @@ pub struct TrainSpec {
     /// stopping there: an experiment, never used by claims.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub through_collapse: bool,
+    /// The window Gram in f64 (default) or in f32 as the paper's code
+    /// computes it (docs/methods.md, "Update spectrum").
+    #[serde(default, skip_serializing_if = "GramPrecision::is_f64")]
+    pub gram: GramPrecision,
 }
 
 impl Default for TrainSpec {
@@ -91,6 +95,7 @@ impl Default for TrainSpec {
             backend: Backend::default(),
             flush_subnormals: false,
             through_collapse: false,
+            gram: GramPrecision::F64,
         }
     }
 }
@@ -345,8 +350,8 @@ impl Trainer {
                 steps: 0,
             },
             updates: UpdateLog {
-                w_window: RollingGram::new(spec.window, w_prev.len()),
-                v_window: RollingGram::new(spec.window, v_prev.len()),
+                w_window: RollingGram::with_precision(spec.window, w_prev.len(), spec.gram),
+                v_window: RollingGram::with_precision(spec.window, v_prev.len(), spec.gram),
                 w_prev,
                 v_prev,
             },
