@@ -49,3 +49,18 @@ pub mod map_of_series {
         Ok(map.into_iter().map(|(k, v)| (k, v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())).collect())
     }
 }
+
+/// A series of f64 with NaN as `null`.
+pub mod series {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serialize NaN values as `null`.
+    pub fn serialize<S: Serializer>(values: &[f64], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(values.iter().map(|x| (!x.is_nan()).then_some(*x)))
+    }
+
+    /// Deserialize `null` values as NaN.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f64>, D::Error> {
+        Ok(Vec::<Option<f64>>::deserialize(deserializer)?.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+    }
+}

@@ -238,6 +238,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         flush_subnormals: args.flush_subnormals,
         through_collapse: args.through_collapse,
         gram: args.gram,
+        perturb: None,
     };
     spec.validate().map_err(|e| {
         let flag = if e.field == "level" { "level-until".to_string() } else { e.field.replace('_', "-") };

@@ -118,6 +118,7 @@ impl Experiment {
             flush_subnormals: false,
             through_collapse: false,
             gram: self.gram,
+            perturb: None,
         }
     }
 }

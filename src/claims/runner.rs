@@ -219,6 +219,8 @@ pub struct Runner {
     /// error: a run several claims need is tried once.
     failed: std::sync::Mutex<BTreeMap<String, String>>,
     on_train: TrainObserver,
+    /// Runs start from perturbation k of their θ_0 (`verify-claims --perturb`).
+    perturb: Option<u32>,
 }
 
 impl Runner {
@@ -234,7 +236,24 @@ impl Runner {
             loaded: Default::default(),
             failed: Default::default(),
             on_train,
+            perturb: None,
         }
+    }
+
+    /// The same runner, its runs started from perturbation `k` of θ_0
+    /// ([`crate::train::perturb`]; docs/methods.md, "Fragility").
+    pub fn perturbed(mut self, k: u32) -> Self {
+        self.perturb = Some(k);
+        self
+    }
+
+    /// The runs of each experiment of `claim` at this runner's tier, perturbed if asked.
+    fn specs(&self, claim: &Claim) -> BTreeMap<String, Vec<TrainSpec>> {
+        let mut specs = claim_specs(claim, self.tier, self.backend);
+        for spec in specs.values_mut().flatten() {
+            spec.perturb = self.perturb;
+        }
+        specs
     }
 
     /// The same runner, restricted to runs already in the cache.
@@ -247,7 +266,7 @@ impl Runner {
     /// stable order. Returns them; [`Runner::evaluate`] then uses the plan.
     pub fn plan<'a>(&mut self, claims: impl IntoIterator<Item = &'a Claim>) -> Vec<TrainSpec> {
         for claim in claims {
-            for spec in claim_specs(claim, self.tier, self.backend).into_values().flatten() {
+            for spec in self.specs(claim).into_values().flatten() {
                 let entry = self.planned.entry(cache_key(&spec)).or_insert_with(|| TrainSpec {
                     checkpoints: Vec::new(),
                     level: None,
@@ -328,7 +347,7 @@ impl Runner {
             ));
             return result;
         }
-        let specs = claim_specs(claim, self.tier, self.backend);
+        let specs = self.specs(claim);
         result.runs = specs.values().flatten().map(cache_key).collect();
         match contained(|| self.measure(claim, &specs)) {
             Err(e) => result.error = Some(format!("{e:#}")),

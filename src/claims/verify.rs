@@ -33,13 +33,70 @@ pub struct VerifyOptions {
 /// Load, plan, train and judge. Broken files become `Error` results; the
 /// others are still evaluated.
 pub fn verify(opts: &VerifyOptions) -> anyhow::Result<Vec<ClaimResult>> {
-    evaluate(opts, true)
+    evaluate(opts, true, None)
 }
 
 /// Judge the claims from the cache alone: nothing is trained; a claim whose
 /// runs are missing gets an `Error` saying so.
 pub fn from_cache(opts: &VerifyOptions) -> anyhow::Result<Vec<ClaimResult>> {
-    evaluate(opts, false)
+    evaluate(opts, false, None)
+}
+
+/// How one check fares when every run of its claim starts from a
+/// perturbed θ_0 (docs/methods.md, "Fragility").
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Fragility {
+    /// Claim id.
+    pub id: String,
+    /// The check's quantity.
+    pub quantity: String,
+    /// Its state without perturbation.
+    pub state: super::CheckState,
+    /// Its margin without perturbation.
+    #[serde(with = "crate::nullable")]
+    pub margin: f64,
+    /// Perturbations in which the state differs.
+    pub flips: usize,
+    /// Perturbations tried.
+    pub of: usize,
+    /// The measured value under each perturbation (null = undefined).
+    #[serde(with = "crate::nullable::series")]
+    pub perturbed: Vec<f64>,
+}
+
+/// Re-verify the selected claims `n` times, every run started from
+/// perturbation k = 1..=n of its θ_0, and count per check of `baseline`
+/// (the unperturbed results) how often its state changes.
+pub fn fragility(opts: &VerifyOptions, n: u32, baseline: &[ClaimResult]) -> anyhow::Result<Vec<Fragility>> {
+    let mut table: Vec<Fragility> = baseline
+        .iter()
+        .flat_map(|r| {
+            r.checks.iter().map(|c| Fragility {
+                id: r.id.clone(),
+                quantity: c.quantity.clone(),
+                state: c.state,
+                margin: c.margin,
+                flips: 0,
+                of: 0,
+                perturbed: Vec::new(),
+            })
+        })
+        .collect();
+    for k in 1..=n {
+        if !opts.quiet {
+            eprintln!("perturbation {k} of {n}");
+        }
+        for r in evaluate(opts, true, Some(k))? {
+            for c in &r.checks {
+                if let Some(f) = table.iter_mut().find(|f| f.id == r.id && f.quantity == c.quantity) {
+                    f.of += 1;
+                    f.flips += usize::from(c.state != f.state);
+                    f.perturbed.push(c.measured);
+                }
+            }
+        }
+    }
+    Ok(table)
 }
 
 /// What a plan file would hold: the runs the selected claims need that the
@@ -56,7 +113,7 @@ pub struct Missing {
 /// The runs the selected claims need that the cache lacks, for a plan file.
 pub fn missing_runs(opts: &VerifyOptions) -> anyhow::Result<Missing> {
     let selected = selector(&opts.select)?;
-    let (loaded, runner, plan) = prepare(opts, false, &selected)?;
+    let (loaded, runner, plan) = prepare(opts, false, &selected, None)?;
     let claims = loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)).count();
     let broken = loaded.into_iter().filter_map(Result::err).collect();
     Ok(Missing { runs: plan.into_iter().filter(|s| !runner.is_cached(s)).collect(), claims, broken })
@@ -66,7 +123,12 @@ pub fn missing_runs(opts: &VerifyOptions) -> anyhow::Result<Missing> {
 type Prepared = (Vec<Result<Claim, LoadError>>, Runner, Vec<crate::train::TrainSpec>);
 
 /// Load the claim files, select, and plan the selected claims' runs.
-fn prepare(opts: &VerifyOptions, train: bool, selected: &dyn Fn(&str) -> bool) -> anyhow::Result<Prepared> {
+fn prepare(
+    opts: &VerifyOptions,
+    train: bool,
+    selected: &dyn Fn(&str) -> bool,
+    perturb: Option<u32>,
+) -> anyhow::Result<Prepared> {
     let root = opts.cache.root();
     anyhow::ensure!(!root.exists() || root.is_dir(), "the run cache {} is not a directory", root.display());
     let loaded = load_dir(&opts.claims_dir)?;
@@ -79,6 +141,9 @@ fn prepare(opts: &VerifyOptions, train: bool, selected: &dyn Fn(&str) -> bool) -
     );
     if !train {
         runner = runner.cache_only();
+    }
+    if let Some(k) = perturb {
+        runner = runner.perturbed(k);
     }
     let plan = runner.plan(loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)));
     Ok((loaded, runner, plan))
@@ -95,9 +160,9 @@ fn selector(select: &[String]) -> anyhow::Result<impl Fn(&str) -> bool> {
     Ok(move |id: &str| all || patterns.is_match(id))
 }
 
-fn evaluate(opts: &VerifyOptions, train: bool) -> anyhow::Result<Vec<ClaimResult>> {
+fn evaluate(opts: &VerifyOptions, train: bool, perturb: Option<u32>) -> anyhow::Result<Vec<ClaimResult>> {
     let selected = selector(&opts.select)?;
-    let (loaded, runner, plan) = prepare(opts, train, &selected)?;
+    let (loaded, runner, plan) = prepare(opts, train, &selected, perturb)?;
     let claims = loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)).count();
     // A backend this build lacks trains nothing: its claims are `Skipped`.
     // `--fresh` retrains every planned run, each replacing its cached copy

@@ -166,6 +166,28 @@ pub fn side_by_side(imported: &[crate::claims::imported::Judgement]) -> String {
         .collect()
 }
 
+/// The fragility table (`verify-claims --perturb N`): per check, its state
+/// and margin, and in how many perturbed re-runs its state changed.
+pub fn fragility_table(rows: &[crate::claims::verify::Fragility]) -> String {
+    let mut out = String::from(
+        "id    quantity                                    state      margin      perturbed values            verdict\n",
+    );
+    for f in rows {
+        let values: Vec<String> = f.perturbed.iter().map(|&v| num(v)).collect();
+        let margin = if f.margin.is_nan() { "—".into() } else { num(f.margin) };
+        let word = if f.flips == 0 { "robust".to_string() } else { format!("fragile ({} of {})", f.flips, f.of) };
+        out.push_str(&format!(
+            "{:<5} {:<43} {:<10} {:<11} {:<27} {word}\n",
+            f.id,
+            truncate(&f.quantity, 43),
+            format!("{:?}", f.state).to_lowercase(),
+            margin,
+            truncate(&values.join(", "), 27)
+        ));
+    }
+    out
+}
+
 fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max { s.to_string() } else { s.chars().take(max - 1).collect::<String>() + "…" }
 }

@@ -75,6 +75,27 @@ pub struct TrainSpec {
     /// computes it (docs/methods.md, "Update spectrum").
     #[serde(default, skip_serializing_if = "GramPrecision::is_f64")]
     pub gram: GramPrecision,
+    /// The k-th seeded one-ulp perturbation of θ_0 ([`perturb`]), for the
+    /// fragility of a verdict (`verify-claims --perturb`); never in a claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perturb: Option<u32>,
+}
+
+/// Entries of θ_0 moved by one unit in the last place in a perturbation.
+pub const PERTURBED_ENTRIES: usize = 4;
+
+/// Perturbation `k` of seed `seed`'s initial weights: [`PERTURBED_ENTRIES`]
+/// entries of W, chosen by ChaCha8 seeded with (seed, k), each moved one
+/// unit in the last place, up or down by turns (docs/methods.md,
+/// "Fragility").
+pub fn perturb(weights: &mut Weights, seed: u64, k: u32) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(k));
+    for i in 0..PERTURBED_ENTRIES {
+        let at = rng.random_range(0..weights.w.len());
+        let w = &mut weights.w[at];
+        *w = if i % 2 == 0 { w.next_up() } else { w.next_down() };
+    }
 }
 
 impl Default for TrainSpec {
@@ -96,6 +117,7 @@ impl Default for TrainSpec {
             flush_subnormals: false,
             through_collapse: false,
             gram: GramPrecision::F64,
+            perturb: None,
         }
     }
 }
@@ -110,7 +132,11 @@ impl TrainSpec {
     pub fn seeded_start(&self) -> Start {
         let n = n_train(self.modulus, self.train_fraction);
         let split = Split::seeded(self.modulus, n, self.seed, self.rng);
-        Start { weights: Weights::seeded(&self.shape(), self.seed, self.rng), split }
+        let mut weights = Weights::seeded(&self.shape(), self.seed, self.rng);
+        if let Some(k) = self.perturb {
+            perturb(&mut weights, self.seed, k);
+        }
+        Start { weights, split }
     }
 }
 
@@ -597,6 +623,22 @@ mod tests {
         );
         assert_eq!(train(&tiny(), &tiny().seeded_start(), &mut |_| {}).collapsed_at, None);
         assert!(collapse_floor(71) > 4e-10 && collapse_floor(71) < 5e-10, "{}", collapse_floor(71));
+    }
+
+    /// A perturbation moves exactly PERTURBED_ENTRIES entries of W by one
+    /// ulp, the same ones every time, different ones for another k.
+    #[test]
+    fn perturbations_move_a_few_entries_by_one_ulp() {
+        let base = tiny().seeded_start().weights;
+        let moved = |k| TrainSpec { perturb: Some(k), ..tiny() }.seeded_start().weights;
+        let (a, b) = (moved(1), moved(2));
+        let changed: Vec<usize> = (0..base.w.len()).filter(|&i| a.w[i] != base.w[i]).collect();
+        assert_eq!(changed.len(), PERTURBED_ENTRIES);
+        for &i in &changed {
+            assert!(a.w[i] == base.w[i].next_up() || a.w[i] == base.w[i].next_down());
+        }
+        assert_eq!((a.v.clone(), moved(1)), (base.v.clone(), a.clone()));
+        assert_ne!(a, b);
     }
 
     #[test]

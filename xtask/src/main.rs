@@ -94,6 +94,11 @@ enum Task {
         /// import`), beside lockin's own, and write RESULTS-imported.json.
         #[arg(long, value_name = "DIR")]
         runs: Option<PathBuf>,
+        /// Re-verify N more times, every run started from a seeded one-ulp
+        /// perturbation of its initial weights, and report per check how
+        /// often its state changes (RESULTS-fragility.json).
+        #[arg(long, value_name = "N", conflicts_with = "cache_only")]
+        perturb: Option<u32>,
     },
     /// Regenerate the report from the run cache alone (never trains).
     Report {
@@ -172,8 +177,9 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let outcome = match Cli::parse().task {
-        Task::VerifyClaims { selection, fresh, results, report, cache_only, runs } => {
-            verify::verify_claims(selection.options(fresh, false), results, report, cache_only, runs)
+        Task::VerifyClaims { selection, fresh, results, report, cache_only, runs, perturb } => {
+            let extra = verify::Extra { runs, perturb };
+            verify::verify_claims(selection.options(fresh, false), results, report, cache_only, extra)
         }
         Task::Report { selection, out } => verify::report(selection.options(false, true), out),
         Task::Plan { file, selection } => plan::write_plan(&selection.options(false, true), &file),

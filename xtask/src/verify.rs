@@ -28,10 +28,10 @@ pub fn verify_claims(
     results: Option<PathBuf>,
     report: Option<PathBuf>,
     cache_only: bool,
-    runs: Option<PathBuf>,
+    extra: Extra,
 ) -> anyhow::Result<ExitCode> {
     // Read first: a bad --runs directory fails before anything is trained.
-    let imported = runs.as_deref().map(lockin::external::ImportedRun::load_all).transpose()?;
+    let imported = extra.runs.as_deref().map(lockin::external::ImportedRun::load_all).transpose()?;
     let outcome = if cache_only { from_cache(&opts)? } else { verify(&opts)? };
     if outcome.is_empty() {
         bail!("no claim in {} matches {:?}", opts.claims_dir.display(), opts.select);
@@ -57,7 +57,30 @@ pub fn verify_claims(
     if let Some(imported) = imported {
         judge_imported(&opts, &reported.results, &imported, &results)?;
     }
+    if let Some(n) = extra.perturb {
+        let fragility = lockin::claims::verify::fragility(&opts, n, &reported.results)?;
+        let path = sibling(&results, "fragility");
+        let json = serde_json::to_string_pretty(&fragility)?;
+        write_file(&path, || lockin::files::write_atomic(&path, json.as_bytes()))?;
+        println!("\nFragility: each check's state under {n} seeded one-ulp perturbations of θ_0:");
+        print!("{}", lockin::report::fragility_table(&fragility));
+        println!("fragility: {}", path.display());
+    }
     Ok(worst(&reported))
+}
+
+/// What `verify-claims` does beyond verifying.
+pub struct Extra {
+    /// `--runs DIR`: judge the claims on imported runs too.
+    pub runs: Option<PathBuf>,
+    /// `--perturb N`: the fragility of each check.
+    pub perturb: Option<u32>,
+}
+
+/// `results` with `-what` added to its stem: `results-quick-imported.json`.
+fn sibling(results: &Path, what: &str) -> PathBuf {
+    let stem = results.file_stem().map_or("results".into(), |s| s.to_string_lossy());
+    results.with_file_name(format!("{stem}-{what}.json"))
 }
 
 /// The selected claims on the imported runs, beside lockin's results:
@@ -78,10 +101,7 @@ fn judge_imported(
         lockin::claims::Runner::new(opts.cache.clone(), opts.tier, opts.backend, Box::new(|_| Box::new(|_| {})));
     let lockin_run = |spec: &lockin::train::TrainSpec| runner.run(spec);
     let judged = lockin::claims::imported::judge(&claims, opts.tier, imported, &lockin_run);
-    let path = results.with_file_name(format!(
-        "{}-imported.json",
-        results.file_stem().map_or("results".into(), |s| s.to_string_lossy())
-    ));
+    let path = sibling(results, "imported");
     let provenance: Vec<_> = imported.iter().map(|i| &i.provenance).collect();
     let json = serde_json::json!({ "imported_runs": provenance, "claims": judged });
     write_file(&path, || lockin::files::write_atomic(&path, serde_json::to_string_pretty(&json)?.as_bytes()))?;
