@@ -109,7 +109,7 @@ impl Cache {
     /// The run of `spec`: from the cache, or trained now (`trained` is then
     /// true). A damaged cached run is retrained and the reason printed; a
     /// complete one that lacks checkpoints or level epochs is extended
-    /// ([`Cache::extend`]), never cut back.
+    /// (`Cache::extend`), never cut back.
     pub fn get_or_train(&self, spec: &TrainSpec, on_row: &mut dyn FnMut(&EpochRow)) -> anyhow::Result<(Run, bool)> {
         if let Ok(run) = self.check(spec) {
             return Ok((run, false));

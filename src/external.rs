@@ -3,7 +3,7 @@
 //! turned into a run the claims can read, with where it came from and what
 //! it lacks. An imported run has a log only: no checkpoints, no ρ, and only
 //! the columns its file had; a measure that needs more says so by name
-//! ([`crate::claims::MeasureSpec::needs`]).
+//! (each measure kind's `needs`: docs/methods.md, "Runs made elsewhere").
 //!
 //! Two formats: a CSV with named columns (`epoch` and any of `metrics.csv`'s
 //! columns, matched without regard to case, so the paper code's `W_sigma1`

@@ -140,7 +140,7 @@ pub struct ModelShape {
 impl ModelShape {
     /// Hidden features F = σ(W x) on `pairs`, as the training forward pass
     /// computes them, row-major [n, K] from Wᵀ [2M, K]: row i is
-    /// σ(Wᵀ[a_i] + Wᵀ[M + b_i]), the gather, the add and σ in one pass
+    /// σ(Wᵀ\[a_i\] + Wᵀ\[M + b_i\]), the gather, the add and σ in one pass
     /// (`train::gradient::tests::host_passes_match_burn` checks the bits
     /// agree with burn's ops). The probes (ρ, Theorem 6) take F and know
     /// nothing of the model (docs/methods.md, "Level metric ρ", "Theorem 6").

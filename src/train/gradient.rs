@@ -95,7 +95,7 @@ pub fn v_gradient(passes: Passes, d_output: Tensor<2>, features: Tensor<2>) -> T
 }
 
 /// ∂L/∂Wᵀ: ∂L/∂F = (∂L/∂o) V, times σ′(H), scatter-added into rows a_i and
-/// M + b_i. With host passes ∂L/∂F is made [`BLOCK_ROWS`] pairs at a time
+/// M + b_i. With host passes ∂L/∂F is made `BLOCK_ROWS` pairs at a time
 /// and used at once.
 pub fn w_t_gradient(model: &TwoLayer, batch: &DeviceBatch, d_output: Tensor<2>) -> Tensor<2> {
     let v = model.v.val();

@@ -186,7 +186,7 @@ impl MeasureSpec {
         self.kind().checkpoints(condition)
     }
 
-    /// What a run must have logged for this measure ([`Kind::needs`]).
+    /// What a run must have logged for this measure (`Kind::needs`).
     pub fn needs(&self) -> Vec<String> {
         self.kind().needs()
     }
