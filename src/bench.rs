@@ -8,7 +8,7 @@ use std::time::Instant;
 use burn::tensor::{Tensor, TensorData};
 
 use crate::backend::Backend;
-use crate::measure::stats::median;
+use crate::probes::stats::median;
 use crate::train::{TrainSpec, Trainer};
 
 /// Median milliseconds per epoch of each phase of the training loop, run in
@@ -122,7 +122,7 @@ pub fn time_level(spec: &TrainSpec, reps: usize) -> f64 {
         .map(|_| {
             let t = Instant::now();
             let features = shape.features(&w_t, &start.split.train);
-            std::hint::black_box(crate::measure::level::level(&features, shape.width));
+            std::hint::black_box(crate::probes::level::level(&features, shape.width));
             ms_since(t)
         })
         .collect();

@@ -18,8 +18,8 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::files::{create_dir, owner_is_gone, read_text, unique_suffix, write_atomic};
-use crate::measure::theorem6::{self, SignRule};
 use crate::metrics::EpochRow;
+use crate::probes::theorem6::{self, SignRule};
 use crate::runs::{CODE_VERSION, Run, checkpoint_name, fnv1a64, hash_hex, train_into};
 use crate::train::{LevelLog, TrainSpec};
 

@@ -17,9 +17,9 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::files::{create_dir, read_text, write_atomic};
-use crate::measure::spectrum::SpectrumRow;
 use crate::metrics::{COLUMNS, EpochRow, Evaluation, Metrics};
 use crate::model::Activation;
+use crate::probes::spectrum::SpectrumRow;
 use crate::runs::{Run, RunSummary, hash_hex};
 use crate::seeding::RngScheme;
 use crate::train::{TrainOutput, TrainSpec};

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use anyhow::{Context, bail};
 
-use crate::measure::spectrum::SpectrumRow;
+use crate::probes::spectrum::SpectrumRow;
 
 /// Loss and accuracy of one set of pairs at one θ.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -16,10 +16,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint;
 use crate::files::{create_dir, read_text, sync_dir, write_synced};
-use crate::measure::detector::{Detection, DetectorParams, detect};
-use crate::measure::level::Level;
-use crate::measure::rank::{EpochWindow, window_median};
 use crate::metrics::{EpochRow, Metrics};
+use crate::probes::detector::{Detection, DetectorParams, detect};
+use crate::probes::level::Level;
+use crate::probes::rank::{EpochWindow, window_median};
 use crate::train::{LevelRow, Start, TrainOutput, TrainSpec, train};
 
 /// Bump when the training semantics change: it invalidates every cached run.

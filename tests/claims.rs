@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use lockin::backend::Backend;
 use lockin::cache::Cache;
-use lockin::claims::runner::{ClaimResult, Runner, Verdict};
+use lockin::claims::judge::{ClaimResult, Runner, Verdict};
 use lockin::claims::{Tier, default_dir, load, load_dir};
 use lockin::format::num;
 use lockin::model::Activation;
@@ -218,7 +218,7 @@ fn the_paper_s_own_pytorch_runs_judged_beside_lockin_s() {
         })
         .collect();
     let claims: Vec<_> = load_dir(&default_dir()).unwrap().into_iter().filter_map(Result::ok).collect();
-    let lockin_run = |spec: &lockin::train::TrainSpec| runner().run(spec);
+    let lockin_run = |spec: &lockin::train::TrainSpec| runner().run_of(spec);
     let judged = lockin::claims::imported::judge(&claims, Tier::Quick, &imported, &lockin_run);
     let value = |id: &str, quantity: &str| {
         let j = judged.iter().find(|j| j.id == id).unwrap();

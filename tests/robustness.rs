@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use lockin::backend::Backend;
 use lockin::cache::Cache;
-use lockin::claims::runner::Verdict;
+use lockin::claims::judge::Verdict;
 use lockin::claims::verify::{VerifyOptions, from_cache, verify};
 use lockin::claims::{Tier, load};
 
@@ -289,7 +289,7 @@ fn a_backend_missing_from_the_build_is_skipped_without_a_trace() {
     std::fs::write(claims.path().join("G1-x.yaml"), claim("G1", TINY, DETECTOR, "seeds")).unwrap();
     let results = verify(&options(claims.path(), cache.path(), Backend::Wgpu)).unwrap();
     assert_eq!(results[0].verdict, Verdict::Skipped);
-    assert!(!lockin::claims::runner::succeeded(&results), "nothing checked is not a success");
+    assert!(!lockin::claims::judge::succeeded(&results), "nothing checked is not a success");
     assert!(results[0].error.as_deref().unwrap().contains("not in this build"));
     assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0, "nothing written, no staging left");
 }
@@ -362,7 +362,7 @@ fn a_complete_cache_is_read_without_writing_and_damage_is_retrained() {
     assert_eq!(std::fs::read_to_string(run.join("metrics.csv")).unwrap(), csv);
 
     // A stored Theorem-6 result is served only for the checkpoint it came from.
-    let stored = run.join(format!("theorem6-v{}-e0010-p5.json", lockin::measure::theorem6::VERSION));
+    let stored = run.join(format!("theorem6-v{}-e0010-p5.json", lockin::probes::theorem6::VERSION));
     let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stored).unwrap()).unwrap();
     json["result"]["exact_sign_match"] = 0.5.into(); // an edit that keeps valid JSON
     std::fs::write(&stored, json.to_string()).unwrap();

@@ -177,7 +177,7 @@ struct RunArgs {
     /// The window Gram in f64 (default) or in f32, as the paper's code
     /// computes it (docs/methods.md, "Update spectrum").
     #[arg(long, value_enum, default_value = "f64")]
-    gram: lockin::measure::spectrum::GramPrecision,
+    gram: lockin::probes::spectrum::GramPrecision,
     /// Start from these weights (safetensors: W [K,2M], V [M,K], optional train_idx/test_idx).
     #[arg(long)]
     init_from: Option<PathBuf>,

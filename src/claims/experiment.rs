@@ -73,7 +73,7 @@ pub struct Experiment {
     /// The window Gram in `f64` (default) or `f32`, as the paper's code
     /// computes it (docs/methods.md, "Update spectrum").
     #[serde(default)]
-    pub gram: crate::measure::spectrum::GramPrecision,
+    pub gram: crate::probes::spectrum::GramPrecision,
 }
 
 /// Unset experiment fields take the paper's values, from [`TrainSpec::default`].

@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::Tier;
+use super::judge::{ClaimResult, claim_specs};
 use super::measure::MeasureSpec;
-use super::runner::{ClaimResult, claim_specs};
 use super::schema::Claim;
 use crate::external::ImportedRun;
 use crate::runs::Run;
@@ -86,11 +86,11 @@ fn judge_one(claim: &Claim, tier: Tier, imported: &[ImportedRun], lockin: Lockin
 
 /// `claim` judged on the runs `runs` gives per condition (no checkpoints).
 fn judged(claim: &Claim, tier: Tier, runs: &dyn Fn(&str) -> anyhow::Result<Vec<Run>>) -> ClaimResult {
-    let no_checkpoints = |_: &Run, _: usize, _: usize| -> anyhow::Result<crate::measure::theorem6::SignRule> {
+    let no_checkpoints = |_: &Run, _: usize, _: usize| -> anyhow::Result<crate::probes::theorem6::SignRule> {
         anyhow::bail!("imported runs have no checkpoints")
     };
     let mut result = ClaimResult::new(claim, tier);
-    match super::runner::contained(|| MeasureSpec::measure_all(&claim.at(tier).measures, runs, &no_checkpoints)) {
+    match super::judge::contained(|| MeasureSpec::measure_all(&claim.at(tier).measures, runs, &no_checkpoints)) {
         Ok(measurement) => result.judge(claim, measurement),
         Err(e) => result.error = Some(format!("{e:#}")),
     }

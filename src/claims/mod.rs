@@ -1,13 +1,15 @@
 //! Claims: YAML files that state a figure of the paper, the experiments that
 //! test it, the measurement and the tolerance (docs/claims.md; definitions in
-//! docs/methods.md). `schema` loads and validates them, `measure` computes their
-//! quantities, `tolerance` compares, `runner` resolves runs and judges.
+//! docs/methods.md). `schema` loads and validates them (`experiment`, `grid`
+//! their conditions), `measure` computes their quantities, `tolerance`
+//! compares, `judge` resolves the runs and judges each claim, `imported`
+//! judges them on runs made elsewhere, `verify` drives a whole verification.
 
 pub mod experiment;
 pub mod grid;
 pub mod imported;
+pub mod judge;
 pub mod measure;
-pub mod runner;
 pub mod schema;
 pub mod tolerance;
 pub mod verify;
@@ -15,8 +17,8 @@ pub mod verify;
 use serde::{Deserialize, Serialize};
 
 pub use grid::{CheckState, Expanded, Expectation};
+pub use judge::{ClaimResult, Runner, Verdict};
 pub use measure::{MeasureSpec, Measurement};
-pub use runner::{ClaimResult, Runner, Verdict};
 pub use schema::{Claim, LoadError, Outcome, RawClaim, RecordedOutcome, load, load_dir};
 pub use tolerance::Tolerance;
 

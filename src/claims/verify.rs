@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use globset::{Glob, GlobSetBuilder};
 
-use super::runner::{ClaimResult, Runner};
+use super::judge::{ClaimResult, Runner};
 use super::{Claim, LoadError, Tier, load_dir};
 use crate::backend::Backend;
 use crate::cache::{Cache, cache_key};
@@ -192,7 +192,7 @@ fn evaluate(opts: &VerifyOptions, train: bool, perturb: Option<u32>) -> anyhow::
             eprintln!("[{}/{}] training {}", i + 1, missing.len(), cache_key(spec));
         }
         // A failure here is reported by the claims that need the run.
-        let trained = if opts.fresh { runner.retrain(spec) } else { runner.run(spec).map(|_| ()) };
+        let trained = if opts.fresh { runner.retrain(spec) } else { runner.run_of(spec).map(|_| ()) };
         if let Err(e) = trained {
             eprintln!("{e:#}");
         }

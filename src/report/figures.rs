@@ -7,13 +7,13 @@ use plotters::chart::SeriesLabelPosition;
 
 use super::chart::{CONTROL, Chart, FIFTH, FOURTH, GROK, Line, THIRD, write_svg};
 use crate::cache::Cache;
-use crate::claims::runner::ClaimResult;
+use crate::claims::judge::ClaimResult;
 use crate::claims::schema::Claim;
 use crate::claims::{MeasureSpec, Tier};
-use crate::measure::detector::{DetectorParams, detect, slopes};
-use crate::measure::stats::{Summary, median};
 use crate::metrics::Metrics;
 use crate::model::Activation;
+use crate::probes::detector::{DetectorParams, detect, slopes};
+use crate::probes::stats::{Summary, median};
 use crate::runs::Run;
 use crate::train::TrainSpec;
 
@@ -42,7 +42,7 @@ impl Conditions {
         let mut best: [Vec<TrainSpec>; 4] = Default::default();
         let mut level_runs = BTreeMap::new();
         for claim in claims {
-            for (condition, specs) in crate::claims::runner::claim_specs(claim, tier, backend) {
+            for (condition, specs) in crate::claims::judge::claim_specs(claim, tier, backend) {
                 let Some(first) = specs.first() else { continue };
                 if first.level.is_some() {
                     level_runs.insert((claim.raw.id.clone(), condition), lookup(&specs));

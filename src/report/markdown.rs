@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{status, verdict_word};
-use crate::claims::runner::{ClaimResult, summary_line};
+use crate::claims::judge::{ClaimResult, summary_line};
 use crate::claims::schema::Claim;
 use crate::format::num;
 

@@ -11,7 +11,7 @@ pub mod readme;
 use std::path::Path;
 
 use crate::claims::grid::CheckState;
-use crate::claims::runner::{CheckResult, ClaimResult, Verdict};
+use crate::claims::judge::{CheckResult, ClaimResult, Verdict};
 use crate::claims::schema::{ClaimKind, Outcome};
 use crate::format::num;
 
@@ -226,7 +226,7 @@ fn write_files(
     for (claim, failure) in written.failures {
         match claim.and_then(|id| results.iter_mut().find(|r| r.id == id)) {
             Some(r) => {
-                r.verdict = crate::claims::runner::Verdict::Error;
+                r.verdict = crate::claims::judge::Verdict::Error;
                 r.error = Some(r.error.take().map_or(failure.clone(), |e| format!("{e}; {failure}")));
             }
             None => problems.push(failure),
@@ -236,7 +236,7 @@ fn write_files(
     for p in &problems {
         header.push_str(&format!("\n\n**Not written:** {p}"));
     }
-    crate::claims::runner::write_results(&dir.join("results.json"), &results)?;
+    crate::claims::judge::write_results(&dir.join("results.json"), &results)?;
     let markdown = markdown::render(&results, claims, &written.figures, &header);
     crate::files::write_atomic(&dir.join("REPORT.md"), markdown.as_bytes())?;
     Ok(Report { figures: written.figures, results, problems })

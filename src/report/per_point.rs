@@ -9,9 +9,9 @@ use plotters::chart::SeriesLabelPosition;
 
 use super::chart::{CONTROL, Chart, FIFTH, FOURTH, GROK, Line, THIRD};
 use crate::claims::MeasureSpec;
-use crate::claims::runner::ClaimResult;
+use crate::claims::judge::ClaimResult;
 use crate::claims::schema::Claim;
-use crate::measure::stats::Summary;
+use crate::probes::stats::Summary;
 use crate::runs::Run;
 
 /// A grid check `LABEL[POINT].name`, split.

@@ -18,11 +18,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;
 use crate::data::{Split, n_train};
-use crate::measure::level::{self, Level};
-use crate::measure::spectrum::{GramPrecision, RollingGram};
 use crate::metrics::{EpochRow, Metrics};
 use crate::model::{Activation, DeviceBatch, ModelShape, Passes, TwoLayer, Weights};
 use crate::numerics::transpose;
+use crate::probes::level::{self, Level};
+use crate::probes::spectrum::{GramPrecision, RollingGram};
 use crate::seeding::RngScheme;
 use adam::{AdamConfig, Moments};
 use gradient::{

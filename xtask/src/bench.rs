@@ -6,7 +6,7 @@ use clap::Args;
 use lockin::backend::Backend;
 use lockin::cache::Cache;
 use lockin::claims::Tier;
-use lockin::claims::runner::summary_line;
+use lockin::claims::judge::summary_line;
 use lockin::claims::verify::{VerifyOptions, verify};
 use std::process::ExitCode;
 
@@ -47,8 +47,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
 /// measured in the same run).
 fn table(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], train_fraction: f64) {
     use lockin::bench::{epoch_flops, gemm_gflops, time_level, time_phases, time_side_by_side};
-    use lockin::measure::stats::median;
     use lockin::model::Activation;
+    use lockin::probes::stats::median;
     use lockin::train::TrainSpec;
     println!(
         "{:<8} {:>4} {:>5} {:<5} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>7} {:>7} {:>8} {:>7} {:>8} {:>7} {:>7}",

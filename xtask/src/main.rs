@@ -156,11 +156,11 @@ mod status {
 
 /// The exit status of a verification: errors outrank failures.
 fn exit_code(results: &[lockin::claims::ClaimResult]) -> ExitCode {
-    use lockin::claims::runner::Verdict;
+    use lockin::claims::judge::Verdict;
     let nothing_checked = results.iter().all(|r| r.verdict == Verdict::Skipped);
     if nothing_checked || results.iter().any(|r| r.verdict == Verdict::Error) {
         ExitCode::from(status::ERROR)
-    } else if lockin::claims::runner::succeeded(results) {
+    } else if lockin::claims::judge::succeeded(results) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(status::CLAIM_FAILED)

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use lockin::claims::ClaimResult;
-use lockin::claims::runner::{Verdict, summary_line, write_results};
+use lockin::claims::judge::{Verdict, summary_line, write_results};
 use lockin::claims::verify::{VerifyOptions, from_cache, verify};
 use lockin::report::table;
 use lockin::report::write_report;
@@ -99,7 +99,7 @@ fn judge_imported(
         .collect();
     let runner =
         lockin::claims::Runner::new(opts.cache.clone(), opts.tier, opts.backend, Box::new(|_| Box::new(|_| {})));
-    let lockin_run = |spec: &lockin::train::TrainSpec| runner.run(spec);
+    let lockin_run = |spec: &lockin::train::TrainSpec| runner.run_of(spec);
     let judged = lockin::claims::imported::judge(&claims, opts.tier, imported, &lockin_run);
     let path = sibling(results, "imported");
     let provenance: Vec<_> = imported.iter().map(|i| &i.provenance).collect();

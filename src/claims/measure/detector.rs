@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{FIRED, Inputs, Kind, Measurement, check_detector, epoch};
 use crate::claims::experiment::Experiment;
-use crate::measure::detector::{DetectorParams, detect};
-use crate::measure::stats::Summary;
+use crate::probes::detector::{DetectorParams, detect};
+use crate::probes::stats::Summary;
 
 /// The slope detector on each seed of `condition`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Inputs, Kind, Measurement, late, window_inside, window_not_empty, window_suffix};
 use crate::claims::experiment::Experiment;
-use crate::measure::rank::{EpochWindow, RankParams, effective_rank};
-use crate::measure::stats::median;
+use crate::probes::rank::{EpochWindow, RankParams, effective_rank};
+use crate::probes::stats::median;
 
 fn tau() -> f64 {
     10.0
@@ -70,7 +70,7 @@ impl Kind for EffectiveRank {
             (inputs.runs)(&self.condition)?.iter().map(|r| effective_rank(&r.metrics.w_sigma(), &params)).collect();
         // A seed's rank is defined only when every q_k it compares (k ≤
         // k_max) is: an undefined q cannot stand for "no gap".
-        let rank_of = |r: &crate::measure::rank::EffectiveRank| {
+        let rank_of = |r: &crate::probes::rank::EffectiveRank| {
             if r.ratio_medians[..self.k_max].iter().any(|q| q.is_nan()) { f64::NAN } else { r.rank as f64 }
         };
         let per_seed: Vec<f64> = ranks.iter().map(rank_of).collect();

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Inputs, Kind, Measurement, late, summary_names, window_inside, window_not_empty, window_suffix};
 use crate::claims::experiment::Experiment;
-use crate::measure::rank::{EpochWindow, window_median};
-use crate::measure::stats::median;
+use crate::probes::rank::{EpochWindow, window_median};
+use crate::probes::stats::median;
 
 /// The two conditions' roles, the prefixes of their quantities.
 const ROLES: [&str; 2] = ["numerator", "denominator"];

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Event, Inputs, Kind, Measurement, summary_names, unknown_series};
 use crate::claims::experiment::Experiment;
-use crate::measure::stats::median;
+use crate::probes::stats::median;
 use crate::runs::series_names;
 use crate::train::LevelLog;
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Inputs, Kind, Measurement, check_detector, epoch, event_summary_names};
 use crate::claims::experiment::Experiment;
-use crate::measure::detector::{DetectorParams, detect};
+use crate::probes::detector::{DetectorParams, detect};
 
 /// The per-seed events, by quantity prefix.
 const MILESTONES: [&str; 4] = ["train_acc_1", "test_acc_half", "test_acc_99", "fire_after_test_acc_99"];

@@ -46,10 +46,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::experiment::{Experiment, MAX_NAME};
-use crate::measure::detector::DetectorParams;
-use crate::measure::rank::EpochWindow;
-use crate::measure::stats::Summary;
-use crate::measure::theorem6;
+use crate::probes::detector::DetectorParams;
+use crate::probes::rank::EpochWindow;
+use crate::probes::stats::Summary;
+use crate::probes::theorem6;
 use crate::runs::{Run, is_level_series, series_names};
 use crate::train::LevelLog;
 pub use lead::linear_fit;
@@ -465,8 +465,8 @@ fn check_detector(detector: &DetectorParams, last: usize) -> Result<(), (String,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::spectrum::SpectrumRow;
     use crate::metrics::{EpochRow, Evaluation, Metrics};
+    use crate::probes::spectrum::SpectrumRow;
     use crate::runs::RunSummary;
     use crate::train::{TrainOutput, TrainSpec};
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Inputs, Kind, Measurement, unknown_series};
 use crate::claims::experiment::Experiment;
-use crate::measure::stats::median;
+use crate::probes::stats::median;
 use crate::runs::{is_level_series, series_names};
 use crate::train::LevelLog;
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Inputs, Kind, Measurement, STATS};
 use crate::claims::experiment::Experiment;
-use crate::measure::theorem6;
+use crate::probes::theorem6;
 use crate::runs::Run;
 
 fn pairs() -> usize {

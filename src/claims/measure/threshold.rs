@@ -107,7 +107,7 @@ mod tests {
     /// goes on past it gives the same `max_value` as one whose log stopped there.
     #[test]
     fn rho_peak_does_not_depend_on_how_far_the_log_goes() {
-        use crate::measure::level::Level;
+        use crate::probes::level::Level;
         use crate::train::LevelRow;
         let with_log = |values: &[f64]| {
             let mut r = run(20, 5, 0, 15);

@@ -247,7 +247,7 @@ impl PairAlgebra {
             projector_sign_agreement: Self::sign_agreement(&self.r_full_projector, &self.r_exact),
             repulsion_fraction: if positive.is_empty() { f64::NAN } else { repulsive as f64 / positive.len() as f64 },
             positive_pairs: positive.len(),
-            median_abs_similarity: crate::measure::stats::median(&abs_similarity),
+            median_abs_similarity: crate::probes::stats::median(&abs_similarity),
             negative_b_fraction: self.b.iter().filter(|b| **b < 0.0).count() as f64 / self.b.len().max(1) as f64,
         }
     }

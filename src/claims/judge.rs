@@ -298,7 +298,7 @@ impl Runner {
     }
 
     /// The run of `spec` (planned checkpoints included), training it if needed.
-    pub fn run(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
+    pub fn run_of(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
         let spec = self.resolve(spec);
         let key = cache_key(&spec);
         if let Some(error) = self.failed.lock().expect("no panics while held").get(&key) {
@@ -361,7 +361,7 @@ impl Runner {
         let runs = |condition: &str| -> anyhow::Result<Vec<Run>> {
             let experiment = &claim.experiments[condition];
             let run = |spec: &TrainSpec| {
-                let run = self.run(spec)?;
+                let run = self.run_of(spec)?;
                 match (run.summary.diverged_at, run.summary.collapsed_at) {
                     (Some(epoch), _) if !experiment.may_diverge => anyhow::bail!(
                         "run {} of `{condition}` diverged: non-finite training loss at epoch {epoch} \
