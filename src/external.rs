@@ -147,7 +147,8 @@ pub fn import(
     }
     let bytes = std::fs::read(log).with_context(|| format!("reading {}", log.display()))?;
     let text = String::from_utf8(bytes.clone()).with_context(|| format!("{}: not UTF-8 text", log.display()))?;
-    let jsonl = log.extension().is_some_and(|x| x == "jsonl");
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string(); // a byte-order mark is not data
+    let jsonl = log.extension().is_some_and(|x| x.eq_ignore_ascii_case("jsonl"));
     let table = if jsonl { table_of_jsonl(&text) } else { table_of_csv(&text) }
         .with_context(|| format!("reading {}", log.display()))?;
     let conditions = match config {
@@ -180,33 +181,49 @@ pub fn import(
 /// A log as named columns of numbers (NaN for a blank or non-finite cell).
 type Table = Vec<BTreeMap<String, f64>>;
 
+/// Whether lockin reads a column of that (lower-case) name.
+fn is_read(name: &str) -> bool {
+    COLUMNS.contains(&name)
+}
+
+/// A cell as a value: blank, or not finite (`inf`, an overflow), is undefined.
+fn value_of(cell: &str, line: usize, name: &str) -> anyhow::Result<f64> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return Ok(f64::NAN);
+    }
+    let x: f64 = cell.parse().with_context(|| format!("line {line}, column {name}: `{cell}` is not a number"))?;
+    Ok(if x.is_finite() { x } else { f64::NAN })
+}
+
 fn table_of_csv(text: &str) -> anyhow::Result<Table> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let header: Vec<String> =
         lines.next().context("empty file")?.split(',').map(|h| h.trim().to_ascii_lowercase()).collect();
-    lines
+    if let Some((i, twice)) = header.iter().enumerate().find(|(i, h)| header[..*i].contains(h)) {
+        bail!("line 1: column {} is `{twice}` again (names are matched without regard to case)", i + 1);
+    }
+    let mut table: Table = lines
         .enumerate()
         .map(|(i, line)| {
             let cells: Vec<&str> = line.split(',').collect();
             if cells.len() != header.len() {
                 bail!("line {}: {} cells for {} columns", i + 2, cells.len(), header.len());
             }
+            // Columns lockin does not read are not parsed.
             header
                 .iter()
                 .zip(cells)
-                .map(|(name, cell)| {
-                    let cell = cell.trim();
-                    let value = if cell.is_empty() {
-                        f64::NAN
-                    } else {
-                        cell.parse()
-                            .with_context(|| format!("line {}, column {name}: `{cell}` is not a number", i + 2))?
-                    };
-                    Ok((name.clone(), value))
-                })
+                .filter(|(name, _)| is_read(name))
+                .map(|(name, cell)| Ok((name.clone(), value_of(cell, i + 2, name)?)))
                 .collect()
         })
-        .collect()
+        .collect::<anyhow::Result<_>>()?;
+    // The names of unread columns stay known (as undefined in row 0).
+    if let Some(first) = table.first_mut() {
+        first.extend(header.iter().filter(|h| !is_read(h)).map(|h| (h.clone(), f64::NAN)));
+    }
+    Ok(table)
 }
 
 fn table_of_jsonl(text: &str) -> anyhow::Result<Table> {
@@ -218,7 +235,19 @@ fn table_of_jsonl(text: &str) -> anyhow::Result<Table> {
             let line = line.replace("-Infinity", "null").replace("Infinity", "null").replace("NaN", "null");
             let row: BTreeMap<String, serde_json::Value> =
                 serde_json::from_str(&line).with_context(|| format!("line {}: not a JSON object", i + 1))?;
-            Ok(row.into_iter().filter_map(|(k, v)| Some((k.to_ascii_lowercase(), v.as_f64()?))).collect())
+            // Every key is a column, a null (NaN) one too; lockin's columns must be numbers.
+            row.into_iter()
+                .map(|(k, v)| {
+                    let name = k.to_ascii_lowercase();
+                    let value = match v {
+                        serde_json::Value::Null => f64::NAN,
+                        serde_json::Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+                        other if is_read(&name) => bail!("line {}, key {k}: `{other}` is not a number", i + 1),
+                        _ => f64::NAN,
+                    };
+                    Ok((name, value))
+                })
+                .collect()
         })
         .collect()
 }
@@ -226,16 +255,25 @@ fn table_of_jsonl(text: &str) -> anyhow::Result<Table> {
 /// The log as lockin's metrics (rows 0..=E in order), the columns it had,
 /// and those lockin does not read.
 fn metrics_of(table: &Table) -> anyhow::Result<(Metrics, Vec<String>, Vec<String>)> {
-    let present: Vec<String> = table.first().context("no rows")?.keys().cloned().collect();
+    table.first().context("no rows")?;
+    let mut present: Vec<String> = table.iter().flat_map(|row| row.keys().cloned()).collect();
+    present.sort();
+    present.dedup();
     if !present.iter().any(|c| c == "epoch") {
         bail!("no `epoch` column");
     }
     let columns: Vec<String> =
         COLUMNS[1..].iter().filter(|c| present.iter().any(|p| p == *c)).map(|c| c.to_string()).collect();
+    if columns.is_empty() {
+        bail!("no column lockin reads (one of {})", COLUMNS[1..].join(", "));
+    }
     let ignored = present.iter().filter(|p| !COLUMNS.contains(&p.as_str())).cloned().collect();
     let mut rows = Vec::with_capacity(table.len());
     for (i, row) in table.iter().enumerate() {
         let get = |name: &str| row.get(name).copied().unwrap_or(f64::NAN);
+        if get("epoch").is_nan() {
+            bail!("row {}: its epoch is not a number", i + 1);
+        }
         if get("epoch") != i as f64 {
             bail!("row {} holds epoch {}, expected {i}: a log is every epoch from 0 in order", i + 1, get("epoch"));
         }
@@ -277,15 +315,23 @@ impl ImportedRun {
         Ok(Self { run, provenance: file.provenance })
     }
 
-    /// Every imported run directory under `dir` (each subdirectory with an `imported.json`).
-    pub fn load_all(dir: &Path) -> anyhow::Result<Vec<Self>> {
+    /// Every imported run directory under `dir` (each subdirectory with an
+    /// `imported.json`), and why each one that does not load is left out.
+    pub fn load_all(dir: &Path) -> anyhow::Result<(Vec<Self>, Vec<String>)> {
         let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
             .with_context(|| format!("--runs {}", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.join("imported.json").is_file())
             .collect();
         dirs.sort();
-        dirs.iter().map(|d| Self::load(d)).collect()
+        let (mut runs, mut broken) = (Vec::new(), Vec::new());
+        for d in &dirs {
+            match Self::load(d) {
+                Ok(run) => runs.push(run),
+                Err(e) => broken.push(format!("{e:#}")),
+            }
+        }
+        Ok((runs, broken))
     }
 
     /// This run truncated to the epochs 0..=E of `spec`, if it was trained
@@ -381,6 +427,28 @@ mod tests {
         let run = import(&log, Some(&config), given, "PyTorch", "mps", &dir.path().join("run")).unwrap();
         assert_eq!((run.run.spec.seed, run.provenance.format.as_str()), (3, "paper-jsonl"));
         assert!(run.run.metrics.w_gap23()[0].is_nan() && run.run.metrics.w_gap23()[1] == 2.5);
+    }
+
+    /// The hostile round's cases: the paper script's jsonl, whose first
+    /// row has `W_gap23: NaN`, keeps its gap column (it was dropped); an
+    /// `inf` cell is undefined (it made the detector fire); unread text
+    /// columns are not parsed; a BOM is skipped.
+    #[test]
+    fn imports_keep_what_the_file_has_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log.JSONL");
+        std::fs::write(&log, "{\"epoch\": 0, \"W_gap23\": NaN, \"note\": \"x\"}\n{\"epoch\": 1, \"W_gap23\": 2.0}\n{\"epoch\": 2, \"W_gap23\": 3.0}\n").unwrap();
+        let run = import(&log, None, conditions(), "t", "d", &dir.path().join("a")).unwrap();
+        assert_eq!(run.provenance.columns, ["w_gap23"]);
+        let csv = dir.path().join("log.csv");
+        std::fs::write(&csv, "\u{feff}epoch,W_gap23,note\n0,,hello\n1,inf,x\n2,4,y\n").unwrap();
+        let run = import(&csv, None, conditions(), "t", "d", &dir.path().join("b")).unwrap();
+        assert!(run.run.metrics.w_gap23()[1].is_nan() && run.run.metrics.w_gap23()[2] == 4.0);
+        assert_eq!(run.provenance.ignored, ["note"]);
+        let twice = dir.path().join("twice.csv");
+        std::fs::write(&twice, "epoch,W_gap23,w_gap23\n0,1,2\n").unwrap();
+        let e = format!("{:#}", import(&twice, None, conditions(), "t", "d", &dir.path().join("c")).unwrap_err());
+        assert!(e.contains("is `w_gap23` again"), "{e}");
     }
 
     #[test]

@@ -250,6 +250,8 @@ fn measures_that_see_no_data_are_undefined_not_negative() {
     assert!(
         load_error("H4-x.yaml", &claim("H4", &one_unit, sign_rule, "exact_min")).contains("pairs: must be in 1..=0")
     );
+    let itself = claim("H6", TINY, DETECTOR, "seeds").replace("{at_least: 0}", "{at_least: seeds}");
+    assert!(load_error("H6-x.yaml", &itself).contains("compares it with itself"), "always held on the old code");
     let negative = claim("H5", TINY, DETECTOR, "seeds")
         .replace("    tolerance: {at_least: 0}", "    paper: -0.15\n    tolerance: {factor: 2}");
     assert!(load_error("H5-x.yaml", &negative).contains("needs a paper value > 0"));

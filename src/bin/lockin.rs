@@ -128,7 +128,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
 #[derive(clap::Args)]
 #[command(allow_negative_numbers = true)]
 struct RunArgs {
-    /// σ: sqr (x²) or relu.
+    /// σ: sqr (x², the paper's), relu, or the paper script's other choices gelu, silu, relusqr.
     #[arg(long, value_enum, default_value = "sqr")]
     activation: Activation,
     /// Weight decay η (coupled L2; not the learning rate).

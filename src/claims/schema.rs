@@ -424,6 +424,12 @@ fn validate_tier(claim: &Expanded, observation: bool) -> Result<(), (String, Str
                 format!("for `{}`: ×/÷ a factor needs a paper value > 0 (use `abs` or `rel`)", e.quantity),
             );
         }
+        if e.tolerance.reference() == Some(e.quantity.as_str()) {
+            return fail(
+                "tolerance",
+                format!("for `{}`: a bound naming the quantity itself compares it with itself", e.quantity),
+            );
+        }
         if let Some(other) = e.tolerance.reference()
             && !quantities.iter().any(|q| q == other)
         {

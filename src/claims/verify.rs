@@ -181,7 +181,7 @@ fn evaluate(opts: &VerifyOptions, train: bool, perturb: Option<u32>) -> anyhow::
             "{} claims, {} runs ({} cached, {} to train) at the {} tier on {}",
             claims,
             plan.len(),
-            plan.len() - missing.len(),
+            if train { plan.len() - missing.len() } else { plan.iter().filter(|s| runner.is_cached(s)).count() },
             missing.len(),
             opts.tier.name(),
             opts.backend.name()

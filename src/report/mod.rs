@@ -34,6 +34,7 @@ pub fn status(r: &ClaimResult) -> &'static str {
         (Verdict::Pass, Some(false), _) if r.kind == ClaimKind::Hypothesis => "refuted (recorded)",
         (Verdict::Pass, Some(true), _) => "reproduced",
         (Verdict::Pass, Some(false), _) => "not reproduced (recorded)",
+        (Verdict::Fail, _, _) if r.kind == ClaimKind::Hypothesis => "a check differs from the hypothesis's record",
         (Verdict::Fail, Some(true), Some(Outcome::DoesNotReproduce)) => "reproduced, but recorded as not",
         (Verdict::Fail, Some(false), Some(Outcome::DoesNotReproduce)) => "a check differs from its record",
         (Verdict::Fail, _, _) => "not reproduced",

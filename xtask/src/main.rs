@@ -97,7 +97,7 @@ enum Task {
         /// Re-verify N more times, every run started from a seeded one-ulp
         /// perturbation of its initial weights, and report per check how
         /// often its state changes (RESULTS-fragility.json).
-        #[arg(long, value_name = "N", conflicts_with = "cache_only")]
+        #[arg(long, value_name = "N", conflicts_with = "cache_only", value_parser = clap::value_parser!(u32).range(1..=100))]
         perturb: Option<u32>,
     },
     /// Regenerate the report from the run cache alone (never trains).

@@ -31,7 +31,15 @@ pub fn verify_claims(
     extra: Extra,
 ) -> anyhow::Result<ExitCode> {
     // Read first: a bad --runs directory fails before anything is trained.
-    let imported = extra.runs.as_deref().map(lockin::external::ImportedRun::load_all).transpose()?;
+    let imported = match extra.runs.as_deref().map(lockin::external::ImportedRun::load_all).transpose()? {
+        Some((runs, broken)) => {
+            for why in &broken {
+                eprintln!("--runs: left out: {why}");
+            }
+            Some(runs)
+        }
+        None => None,
+    };
     let outcome = if cache_only { from_cache(&opts)? } else { verify(&opts)? };
     if outcome.is_empty() {
         bail!("no claim in {} matches {:?}", opts.claims_dir.display(), opts.select);
@@ -55,7 +63,7 @@ pub fn verify_claims(
     println!("results: {}  report: {}", results.display(), report.join("REPORT.md").display());
     println!("{}", summary_line(&reported.results));
     if let Some(imported) = imported {
-        judge_imported(&opts, &reported.results, &imported, &results)?;
+        judge_imported(&opts, &reported.results, &imported, &results, cache_only)?;
     }
     if let Some(n) = extra.perturb {
         let fragility = lockin::claims::verify::fragility(&opts, n, &reported.results)?;
@@ -90,6 +98,7 @@ fn judge_imported(
     verified: &[ClaimResult],
     imported: &[lockin::external::ImportedRun],
     results: &Path,
+    cache_only: bool,
 ) -> anyhow::Result<()> {
     let selected: Vec<&str> = verified.iter().map(|r| r.id.as_str()).collect();
     let claims: Vec<_> = lockin::claims::load_dir(&opts.claims_dir)?
@@ -99,6 +108,8 @@ fn judge_imported(
         .collect();
     let runner =
         lockin::claims::Runner::new(opts.cache.clone(), opts.tier, opts.backend, Box::new(|_| Box::new(|_| {})));
+    // lockin's side trains nothing with --cache-only.
+    let runner = if cache_only { runner.cache_only() } else { runner };
     let lockin_run = |spec: &lockin::train::TrainSpec| runner.run_of(spec);
     let judged = lockin::claims::imported::judge(&claims, opts.tier, imported, &lockin_run);
     let path = sibling(results, "imported");
