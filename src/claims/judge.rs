@@ -436,11 +436,16 @@ pub fn counts(results: &[ClaimResult]) -> BTreeMap<&'static str, usize> {
 pub fn summary_line(results: &[ClaimResult]) -> String {
     let c = counts(results);
     let passed = |kind| results.iter().filter(|r| r.verdict == Verdict::Pass && r.kind == kind).count();
-    let apart: Vec<String> = [(ClaimKind::Identity, "identities"), (ClaimKind::HarnessFinding, "harness findings")]
-        .into_iter()
-        .filter(|(k, _)| passed(*k) > 0)
-        .map(|(k, words)| format!("{} {words}", passed(k)))
-        .collect();
+    let apart: Vec<String> = [
+        (ClaimKind::Identity, "identity", "identities"),
+        (ClaimKind::HarnessFinding, "harness finding", "harness findings"),
+        (ClaimKind::Hypothesis, "hypothesis", "hypotheses"),
+        (ClaimKind::Observation, "observation", "observations"),
+    ]
+    .into_iter()
+    .filter(|(k, ..)| passed(*k) > 0)
+    .map(|(k, one, many)| format!("{} {}", passed(k), if passed(k) == 1 { one } else { many }))
+    .collect();
     let of_which = if apart.is_empty() { String::new() } else { format!(" (of which {})", apart.join(", ")) };
     let mut line = format!("{} passed{of_which}, {} failed", c["passed"], c["failed"]);
     for key in ["errors", "skipped"] {
