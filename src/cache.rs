@@ -140,7 +140,7 @@ impl Cache {
                     ..spec.clone()
                 };
                 train_into(&staging, &union, &union.seeded_start(), None, on_row)
-                    .and_then(|new| Self::extend(&old, &new))
+                    .and_then(|new| self.extend(&old, &new))
                     .map(|run| (run, true))
             }
             None => train_into(&staging, spec, &spec.seeded_start(), None, on_row)
@@ -152,9 +152,10 @@ impl Cache {
         published.with_context(|| format!("training {key}"))
     }
 
-    /// Train `spec` again (`verify-claims --fresh`) and put it in place of
-    /// the cached run by one rename once complete: until then the old run
-    /// stays whole, so an interrupted retraining loses nothing.
+    /// Train `spec` again (`verify-claims --fresh`), with every checkpoint
+    /// and level epoch the cached run has besides (nothing another claim
+    /// set reads is cut back), and put it in place of the cached run once
+    /// complete (`Cache::swap_in`): until then the old run stays whole.
     pub fn retrain(&self, spec: &TrainSpec, on_row: &mut dyn FnMut(&EpochRow)) -> anyhow::Result<Run> {
         let key = cache_key(spec);
         let locks = self.root.join("locks");
@@ -163,18 +164,17 @@ impl Cache {
         let lock = File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
         lock.lock().with_context(|| format!("locking {}", lock_path.display()))?; // released on drop
         self.clean_staging();
+        let spec = match self.same_run(spec) {
+            Ok(old) => TrainSpec {
+                checkpoints: union(&old.spec.checkpoints, &spec.checkpoints),
+                level: LevelLog::union(old.spec.level, spec.level),
+                ..spec.clone()
+            },
+            Err(_) => spec.clone(),
+        };
         let staging = self.root.join("staging").join(format!("{key}~{}", unique_suffix()));
-        let dir = self.run_dir(spec);
-        let replaced = train_into(&staging, spec, &spec.seeded_start(), None, on_row).and_then(|_| {
-            let aside = self.root.join("staging").join(format!("{key}~{}", unique_suffix()));
-            if dir.exists() {
-                fs::rename(&dir, &aside).with_context(|| format!("moving {} aside", dir.display()))?;
-            }
-            create_dir(dir.parent().expect("runs/"))?;
-            fs::rename(&staging, &dir).with_context(|| format!("moving {} to {}", staging.display(), dir.display()))?;
-            let _ = fs::remove_dir_all(&aside);
-            Run::load(&dir)
-        });
+        let replaced = train_into(&staging, &spec, &spec.seeded_start(), None, on_row)
+            .and_then(|_| self.swap_in(&staging, &self.run_dir(&spec), &key));
         if staging.exists() {
             let _ = fs::remove_dir_all(&staging);
         }
@@ -182,28 +182,43 @@ impl Cache {
     }
 
     /// Give the cached run `old` the checkpoints and level log of `new`, a
-    /// retraining of the same trajectory with more of them: new files are
-    /// added beside the old ones (nothing another claim set reads is taken
-    /// away; a damaged one is replaced), `level.csv` and `spec.json` replaced
-    /// by one rename each, and `DONE` last. The retrained log must equal the cached one bit for bit.
-    fn extend(old: &Run, new: &Run) -> anyhow::Result<Run> {
+    /// complete retraining of the same trajectory (in staging) with the
+    /// union of both: the retrained log must equal the cached one bit for
+    /// bit; the Theorem-6 results stored beside `old` (same checkpoint bytes)
+    /// are kept; then `new` replaces `old` by [`Cache::swap_in`], so an
+    /// interruption leaves `old` whole, and nothing any claim set read is lost.
+    fn extend(&self, old: &Run, new: &Run) -> anyhow::Result<Run> {
         let read = |run: &Run, name: &str| fs::read(run.dir.join(name)).with_context(|| format!("reading {name}"));
         anyhow::ensure!(
             read(old, "metrics.csv")? == read(new, "metrics.csv")?,
-            "{}: retraining it gave another log (the run is not deterministic here); not extended",
+            "{}: retraining it gave another log (the run is not deterministic here); not extended \
+             (`verify-claims --fresh` retrains it from scratch)",
             old.dir.display()
         );
-        let mut manifest = Run::manifest(&old.dir)?;
-        for (name, hash) in Run::manifest(&new.dir)?.files {
-            let keep_old = ["metrics.csv", "summary.json"].contains(&name.as_str());
-            let on_disk = fs::read(old.dir.join(&name)).map(|b| hash_hex(&b)).ok();
-            if !keep_old && on_disk.as_ref() != Some(&hash) {
-                write_atomic(&old.dir.join(&name), &read(new, &name)?)?;
-                manifest.files.insert(name, hash);
+        for entry in fs::read_dir(&old.dir)?.flatten() {
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with("theorem6-") && !new.dir.join(&name).exists() {
+                fs::copy(entry.path(), new.dir.join(&name))?;
             }
         }
-        write_atomic(&old.dir.join("DONE"), &serde_json::to_vec_pretty(&manifest)?)?;
-        Run::load(&old.dir)
+        let key = old.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        self.swap_in(&new.dir, &old.dir, &key)
+    }
+
+    /// Replace the run directory `dir` (if any) by the complete `staging`:
+    /// the old one is renamed aside, the new one renamed into place, the old
+    /// one removed. A reader between the two renames sees no run (and waits
+    /// on the lock, or reports it missing); never a mixture.
+    fn swap_in(&self, staging: &Path, dir: &Path, key: &str) -> anyhow::Result<Run> {
+        let aside = self.root.join("staging").join(format!("{key}~{}", unique_suffix()));
+        if dir.exists() {
+            fs::rename(dir, &aside).with_context(|| format!("moving {} aside", dir.display()))?;
+        }
+        create_dir(dir.parent().expect("runs/"))?;
+        fs::rename(staging, dir).with_context(|| format!("moving {} to {}", staging.display(), dir.display()))?;
+        crate::files::sync_dir(dir.parent().expect("runs/"));
+        let _ = fs::remove_dir_all(&aside);
+        Run::load(dir)
     }
 
     /// Move a complete staging directory into place. If a complete run is

@@ -92,15 +92,26 @@ impl Conditions {
             Some(name) => Some(parse_activation(name)?),
             None => None,
         };
+        /// The flag's value or the config's; both given and different is an error.
+        fn either<T: PartialEq + std::fmt::Debug>(
+            flag: Option<T>,
+            file: Option<T>,
+            name: &str,
+        ) -> anyhow::Result<Option<T>> {
+            match (flag, file) {
+                (Some(a), Some(b)) if a != b => bail!("--{name} {a:?} contradicts the config's {b:?}"),
+                (a, b) => Ok(a.or(b)),
+            }
+        }
         Ok(Self {
-            activation: self.activation.or(activation),
-            eta: self.eta.or(number("eta")),
-            seed: self.seed.or(config.get("seed").and_then(serde_json::Value::as_u64)),
-            modulus: self.modulus.or(count("M")),
-            width: self.width.or(count("K")),
-            n_train: self.n_train.or(count("n_train")),
-            lr: self.lr.or(number("lr")),
-            window: self.window.or(count("window")),
+            activation: either(self.activation, activation, "activation")?,
+            eta: either(self.eta, number("eta"), "eta")?,
+            seed: either(self.seed, config.get("seed").and_then(serde_json::Value::as_u64), "seed")?,
+            modulus: either(self.modulus, count("M"), "modulus")?,
+            width: either(self.width, count("K"), "width")?,
+            n_train: either(self.n_train, count("n_train"), "n-train")?,
+            lr: either(self.lr, number("lr"), "lr")?,
+            window: either(self.window, count("window"), "window")?,
         })
     }
 
@@ -299,9 +310,11 @@ impl ImportedRun {
             .with_context(|| format!("{}/imported.json", dir.display()))?;
         let metrics = Metrics::from_csv(&read_text(&dir.join("metrics.csv"))?)
             .with_context(|| format!("{}/metrics.csv", dir.display()))?;
-        let has_loss = file.provenance.columns.iter().any(|c| c == "train_loss");
+        // A divergence is a loss that was defined and then is not (a blank
+        // cell alone, or a log without losses, says nothing).
+        let first_defined = metrics.rows.iter().position(|r| r.train.loss.is_finite());
         let diverged_at =
-            if has_loss { metrics.rows.iter().find(|r| !r.train.loss.is_finite()).map(|r| r.epoch) } else { None };
+            first_defined.and_then(|f| metrics.rows[f..].iter().find(|r| !r.train.loss.is_finite())).map(|r| r.epoch);
         let output =
             TrainOutput { metrics, checkpoints: Vec::new(), diverged_at, collapsed_at: None, levels: Vec::new() };
         let run = Run {

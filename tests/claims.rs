@@ -219,7 +219,7 @@ fn the_paper_s_own_pytorch_runs_judged_beside_lockin_s() {
         .collect();
     let claims: Vec<_> = load_dir(&default_dir()).unwrap().into_iter().filter_map(Result::ok).collect();
     let lockin_run = |spec: &lockin::train::TrainSpec| runner().run_of(spec);
-    let judged = lockin::claims::imported::judge(&claims, Tier::Quick, &imported, &lockin_run);
+    let judged = lockin::claims::imported::judge(&claims, Tier::Quick, Backend::default(), &imported, &lockin_run);
     let value = |id: &str, quantity: &str| {
         let j = judged.iter().find(|j| j.id == id).unwrap();
         j.result.as_ref().unwrap().checks.iter().find(|c| c.quantity == quantity).unwrap().measured

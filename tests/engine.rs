@@ -255,7 +255,7 @@ fn claims_are_judged_on_imported_runs_and_name_what_they_lack() {
     let lockin_run = |spec: &lockin::train::TrainSpec| {
         lockin::cache::Cache::new(cache.path()).check(&lockin::train::TrainSpec { checkpoints: vec![], ..spec.clone() })
     };
-    let judged = lockin::claims::imported::judge(&loaded, Tier::Quick, &imported, &lockin_run);
+    let judged = lockin::claims::imported::judge(&loaded, Tier::Quick, Backend::default(), &imported, &lockin_run);
     let detector = judged[0].result.as_ref().expect("the detector needs only w_gap23");
     assert_eq!(detector.checks[0].measured, ours[0].checks[0].measured);
     assert!(judged[0].note.contains("seeds 0, 1 of 2"), "{}", judged[0].note);

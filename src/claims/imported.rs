@@ -6,9 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::Tier;
-use super::judge::{ClaimResult, claim_specs};
+use super::judge::{ClaimResult, admitted, claim_specs};
 use super::measure::MeasureSpec;
 use super::schema::Claim;
+use crate::backend::Backend;
 use crate::external::ImportedRun;
 use crate::runs::Run;
 use crate::train::TrainSpec;
@@ -34,15 +35,21 @@ pub type LockinRuns<'a> = &'a dyn Fn(&TrainSpec) -> anyhow::Result<Run>;
 /// Judge each claim at `tier` on the runs of `imported` that match its
 /// conditions (seed by seed; a longer log is read up to the claim's
 /// epochs), and on lockin's runs (`lockin`) of the same conditions and seeds.
-pub fn judge(claims: &[Claim], tier: Tier, imported: &[ImportedRun], lockin: LockinRuns) -> Vec<Judgement> {
-    claims.iter().map(|claim| judge_one(claim, tier, imported, lockin)).collect()
+pub fn judge(
+    claims: &[Claim],
+    tier: Tier,
+    backend: Backend,
+    imported: &[ImportedRun],
+    lockin: LockinRuns,
+) -> Vec<Judgement> {
+    claims.iter().map(|claim| judge_one(claim, tier, backend, imported, lockin)).collect()
 }
 
-fn judge_one(claim: &Claim, tier: Tier, imported: &[ImportedRun], lockin: LockinRuns) -> Judgement {
+fn judge_one(claim: &Claim, tier: Tier, backend: Backend, imported: &[ImportedRun], lockin: LockinRuns) -> Judgement {
     let id = claim.raw.id.clone();
     let not = |note: String| Judgement { id: id.clone(), result: None, lockin: None, note, files: Vec::new() };
     let expanded = claim.at(tier);
-    let specs = claim_specs(claim, tier, crate::backend::Backend::default());
+    let specs = claim_specs(claim, tier, backend);
     let mut served = std::collections::BTreeMap::new();
     let mut same_seeds = std::collections::BTreeMap::new();
     let mut notes = Vec::new();
@@ -73,8 +80,15 @@ fn judge_one(claim: &Claim, tier: Tier, imported: &[ImportedRun], lockin: Lockin
         served.insert(condition.clone(), matched.into_iter().map(|(_, r)| r).collect::<Vec<Run>>());
         same_seeds.insert(condition.clone(), ours);
     }
-    let theirs = |condition: &str| -> anyhow::Result<Vec<Run>> { Ok(served[condition].clone()) };
-    let ours = |condition: &str| -> anyhow::Result<Vec<Run>> { same_seeds[condition].iter().map(lockin).collect() };
+    // Both sides as the claim admits runs: a divergence or collapse it
+    // does not count is its error.
+    let admit = |condition: &str, run: Run| admitted(run, &expanded.experiments[condition], condition);
+    let theirs = |condition: &str| -> anyhow::Result<Vec<Run>> {
+        served[condition].iter().map(|r| admit(condition, r.clone())).collect()
+    };
+    let ours = |condition: &str| -> anyhow::Result<Vec<Run>> {
+        same_seeds[condition].iter().map(|s| admit(condition, lockin(s)?)).collect()
+    };
     Judgement {
         id,
         result: Some(judged(claim, tier, &theirs)),

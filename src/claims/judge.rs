@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::Tier;
+use super::experiment::Experiment;
 use super::grid::CheckState;
 use super::measure::{MeasureSpec, Measurement};
 use super::schema::{Claim, ClaimKind, LoadError, Outcome};
@@ -360,26 +361,27 @@ impl Runner {
         let claim = claim.at(self.tier);
         let runs = |condition: &str| -> anyhow::Result<Vec<Run>> {
             let experiment = &claim.experiments[condition];
-            let run = |spec: &TrainSpec| {
-                let run = self.run_of(spec)?;
-                match (run.summary.diverged_at, run.summary.collapsed_at) {
-                    (Some(epoch), _) if !experiment.may_diverge => anyhow::bail!(
-                        "run {} of `{condition}` diverged: non-finite training loss at epoch {epoch} \
-                         (say `may_diverge: true` to count divergence as an outcome)",
-                        cache_key(spec)
-                    ),
-                    (_, Some(epoch)) if !experiment.may_collapse => anyhow::bail!(
-                        "run {} of `{condition}` collapsed to zero output at epoch {epoch} \
-                         (say `may_collapse: true` to count collapse as an outcome)",
-                        cache_key(spec)
-                    ),
-                    _ => Ok(run),
-                }
-            };
-            specs[condition].iter().map(run).collect()
+            specs[condition].iter().map(|spec| admitted(self.run_of(spec)?, experiment, condition)).collect()
         };
         let sign_rule = |run: &Run, epoch: usize, pairs: usize| cache::sign_rule(run, epoch, pairs);
         MeasureSpec::measure_all(&claim.measures, &runs, &sign_rule)
+    }
+}
+
+/// `run` of condition `condition`, unless it diverged or collapsed where
+/// `experiment` does not count that as an outcome (then the claim's error).
+pub fn admitted(run: Run, experiment: &Experiment, condition: &str) -> anyhow::Result<Run> {
+    let name = run.dir.display();
+    match (run.summary.diverged_at, run.summary.collapsed_at) {
+        (Some(epoch), _) if !experiment.may_diverge => anyhow::bail!(
+            "run {name} of `{condition}` diverged: non-finite training loss at epoch {epoch} \
+             (say `may_diverge: true` to count divergence as an outcome)"
+        ),
+        (_, Some(epoch)) if !experiment.may_collapse => anyhow::bail!(
+            "run {name} of `{condition}` collapsed to zero output at epoch {epoch} \
+             (say `may_collapse: true` to count collapse as an outcome)"
+        ),
+        _ => Ok(run),
     }
 }
 

@@ -105,7 +105,7 @@ impl Tolerance {
     /// Whether a bound is a number that is not finite (a named quantity
     /// that is undefined, once resolved).
     pub fn bound_undefined(&self) -> bool {
-        self.bound().is_some_and(|b| b.value().is_nan())
+        self.bound().is_some_and(|b| !b.value().is_finite())
     }
 
     /// Why the tolerance is malformed, if it is.
@@ -167,7 +167,7 @@ impl Tolerance {
             Tolerance::Range([lo, hi]) => (m - lo).min(hi - m),
             Tolerance::AtLeast(ref b) | Tolerance::Above(ref b) => m - b.value(),
             Tolerance::AtMost(ref b) | Tolerance::Below(ref b) => b.value() - m,
-            Tolerance::Equals(x) => -(m - x).abs(),
+            Tolerance::Equals(x) => 0.0 - (m - x).abs(), // +0 on an exact hit
         }
     }
 

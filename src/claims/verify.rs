@@ -68,6 +68,8 @@ pub struct Fragility {
 /// perturbation k = 1..=n of its θ_0, and count per check of `baseline`
 /// (the unperturbed results) how often its state changes.
 pub fn fragility(opts: &VerifyOptions, n: u32, baseline: &[ClaimResult]) -> anyhow::Result<Vec<Fragility>> {
+    // Checks are matched by claim and position (a claim may check one
+    // quantity twice); a perturbed claim in error flips all its checks.
     let mut table: Vec<Fragility> = baseline
         .iter()
         .flat_map(|r| {
@@ -87,12 +89,11 @@ pub fn fragility(opts: &VerifyOptions, n: u32, baseline: &[ClaimResult]) -> anyh
             eprintln!("perturbation {k} of {n}");
         }
         for r in evaluate(opts, true, Some(k))? {
-            for c in &r.checks {
-                if let Some(f) = table.iter_mut().find(|f| f.id == r.id && f.quantity == c.quantity) {
-                    f.of += 1;
-                    f.flips += usize::from(c.state != f.state);
-                    f.perturbed.push(c.measured);
-                }
+            for (i, f) in table.iter_mut().filter(|f| f.id == r.id).enumerate() {
+                let check = r.checks.get(i).filter(|c| c.quantity == f.quantity);
+                f.of += 1;
+                f.flips += usize::from(check.is_none_or(|c| c.state != f.state));
+                f.perturbed.push(check.map_or(f64::NAN, |c| c.measured));
             }
         }
     }

@@ -176,7 +176,11 @@ pub fn fragility_table(rows: &[crate::claims::verify::Fragility]) -> String {
     for f in rows {
         let values: Vec<String> = f.perturbed.iter().map(|&v| num(v)).collect();
         let margin = if f.margin.is_nan() { "—".into() } else { num(f.margin) };
-        let word = if f.flips == 0 { "robust".to_string() } else { format!("fragile ({} of {})", f.flips, f.of) };
+        let word = match (f.flips, f.of) {
+            (_, 0) => "not tested".to_string(),
+            (0, _) => format!("robust (0 of {})", f.of),
+            (flips, of) => format!("fragile ({flips} of {of})"),
+        };
         out.push_str(&format!(
             "{:<5} {:<43} {:<10} {:<11} {:<27} {word}\n",
             f.id,

@@ -111,7 +111,7 @@ fn judge_imported(
     // lockin's side trains nothing with --cache-only.
     let runner = if cache_only { runner.cache_only() } else { runner };
     let lockin_run = |spec: &lockin::train::TrainSpec| runner.run_of(spec);
-    let judged = lockin::claims::imported::judge(&claims, opts.tier, imported, &lockin_run);
+    let judged = lockin::claims::imported::judge(&claims, opts.tier, opts.backend, imported, &lockin_run);
     let path = sibling(results, "imported");
     let provenance: Vec<_> = imported.iter().map(|i| &i.provenance).collect();
     let json = serde_json::json!({ "imported_runs": provenance, "claims": judged });
