@@ -17,16 +17,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_yaml::{Mapping, Value};
 
-use super::Tier;
 use super::experiment::{Experiment, check_name};
 use super::measure::MeasureSpec;
 use super::tolerance::Tolerance;
-
-/// The error of a failed expansion: (field, message), as in validation.
-pub type Problem = (String, String);
+use super::{Problem, Tier};
 
 fn problem<T>(field: &str, message: String) -> Result<T, Problem> {
-    Err((field.to_string(), message))
+    Err(Problem::new(field.to_string(), message))
 }
 
 /// The paper's value of an expectation: one number, or one per grid point.
@@ -285,7 +282,7 @@ fn typed(name: &str, value: Value) -> Result<Experiment, Problem> {
             (false, Some(key)) => key.to_string(),
             _ => message.split('`').nth(1).unwrap_or("experiments").to_string(),
         };
-        (field.clone(), format!("experiment `{name}`: {field}: {message}"))
+        Problem::new(field.clone(), format!("experiment `{name}`: {field}: {message}"))
     })
 }
 
@@ -555,19 +552,19 @@ expect:
             let (e, m, x) = claim(&ETA.replace(from, to));
             expand(&e, &m, &x, Tier::Paper).unwrap_err()
         };
-        assert_eq!(bad("[0, 1, 1]", "[0, 1]").0, "paper");
-        assert!(bad("[0, 1, 1]", "[0, 1]").1.contains("2 values for 3 grid points"));
-        assert_eq!(bad("\"1e-5\": {eta: 1.0e-5}", "1e-5: {eta: 1.0e-5}").0, "grid");
-        assert_eq!(bad("\"1e-5\": {eta: 1.0e-5}", "\"a b\": {eta: 1.0e-5}").0, "grid");
-        assert_eq!(bad("{eta: 5.0e-5}", "{etta: 5.0e-5}").0, "etta");
-        assert_eq!(bad("\"eta[*].test", "\"nope[*].test").0, "quantity");
+        assert_eq!(bad("[0, 1, 1]", "[0, 1]").field, "paper");
+        assert!(bad("[0, 1, 1]", "[0, 1]").message.contains("2 values for 3 grid points"));
+        assert_eq!(bad("\"1e-5\": {eta: 1.0e-5}", "1e-5: {eta: 1.0e-5}").field, "grid");
+        assert_eq!(bad("\"1e-5\": {eta: 1.0e-5}", "\"a b\": {eta: 1.0e-5}").field, "grid");
+        assert_eq!(bad("{eta: 5.0e-5}", "{etta: 5.0e-5}").field, "etta");
+        assert_eq!(bad("\"eta[*].test", "\"nope[*].test").field, "quantity");
         assert_eq!(
             bad("quantity: all.positive_fraction, tolerance", "quantity: all.positive_fraction, paper: [1], tolerance")
-                .0,
+                .field,
             "paper"
         );
         let no_points = "experiments:\n  eta: {activation: sqr, epochs: 600, seeds: {paper: 5, quick: 1}, grid: {}}\n";
         let (e, m, x) = claim(&format!("{no_points}measures: []\nexpect: []\n"));
-        assert!(expand(&e, &m, &x, Tier::Paper).unwrap_err().1.contains("no points"));
+        assert!(expand(&e, &m, &x, Tier::Paper).unwrap_err().message.contains("no points"));
     }
 }

@@ -22,6 +22,24 @@ pub use measure::{MeasureSpec, Measurement};
 pub use schema::{Claim, LoadError, Outcome, RawClaim, RecordedOutcome, load, load_dir};
 pub use tolerance::Tolerance;
 
+/// What is wrong in a claim file: the field at fault and why (the loader
+/// adds the file and the line: [`LoadError`]). Every validation step of
+/// the claim files reports in this one shape.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The field, as the file names it.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem with `field`.
+    pub fn new(field: String, message: String) -> Self {
+        Self { field, message }
+    }
+}
+
 /// Which seeds to run: the paper's, or `cargo test`'s quick set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]

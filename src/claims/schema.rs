@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use serde_yaml::Mapping;
 
-use super::Tier;
 use super::experiment::{Experiment, MAX_SEEDS};
 use super::grid::{self, CheckState, Expanded, RawExpectation};
 use super::measure::MeasureSpec;
 use super::tolerance::Tolerance;
+use super::{Problem, Tier};
 use crate::train::limits::{MAX_FLOP, hours, run_flop};
 
 /// What the harness concluded when the claim was last examined (docs/claims.md, "Verdicts").
@@ -242,7 +242,7 @@ pub fn load(path: &Path) -> Result<Claim, LoadError> {
         let id = text.lines().find_map(|l| l.strip_prefix("id:")).map(|s| s.trim().to_string());
         error(line, e.to_string(), id)
     })?;
-    let expanded = validate(&raw, path).map_err(|(field, message)| {
+    let expanded = validate(&raw, path).map_err(|Problem { field, message }| {
         let expect_line = line_of(&text, "expect:", 0).unwrap_or(0);
         let after = if ["paper", "quantity", "tolerance"].contains(&field.as_str()) { expect_line } else { 0 };
         let line = line_of(&text, &field, after).or_else(|| line_of(&text, &field, 0));
@@ -258,13 +258,13 @@ pub fn load(path: &Path) -> Result<Claim, LoadError> {
     Ok(Claim { path: path.to_path_buf(), raw, outcome, quick, paper })
 }
 
-/// A validation error: (field, message).
-fn fail<T>(field: &str, message: String) -> Result<T, (String, String)> {
-    Err((field.to_string(), message))
+/// A validation error.
+fn fail<T>(field: &str, message: String) -> Result<T, Problem> {
+    Err(Problem::new(field.to_string(), message))
 }
 
-/// Check a raw claim and expand it for both tiers; the error is (field, message).
-fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], (String, String)> {
+/// Check a raw claim and expand it for both tiers.
+fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], Problem> {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
     check_id(&raw.id).or_else(|message| fail("id", message))?;
     let file_id = stem.split('-').next().unwrap_or("");
@@ -325,7 +325,7 @@ fn summary_of(expanded: &Expanded) -> Outcome {
 /// The outcome is the summary of the checks' recorded states
 /// (docs/claims.md, "Verdicts"): `reproduces` exactly when every check at
 /// the tier is recorded as holding.
-fn check_outcome(outcome: Outcome, tier: Tier, expanded: &Expanded) -> Result<(), (String, String)> {
+fn check_outcome(outcome: Outcome, tier: Tier, expanded: &Expanded) -> Result<(), Problem> {
     let not_holding: Vec<&str> =
         expanded.expect.iter().filter(|e| e.recorded != CheckState::Holds).map(|e| e.quantity.as_str()).collect();
     match (outcome, not_holding.is_empty()) {
@@ -350,7 +350,7 @@ fn check_outcome(outcome: Outcome, tier: Tier, expanded: &Expanded) -> Result<()
 }
 
 /// Seeds and limits of every condition (grid points included).
-fn check_experiments(experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+fn check_experiments(experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
     let mut claim_flop = 0.0;
     for (name, e) in experiments {
         let quick_floor = usize::from(!name.contains('[')); // a grid point may skip the quick tier
@@ -377,7 +377,7 @@ fn check_experiments(experiments: &BTreeMap<String, Experiment>) -> Result<(), (
 }
 
 /// Measures, quantities and checks of one tier's expansion.
-fn validate_tier(claim: &Expanded, observation: bool) -> Result<(), (String, String)> {
+fn validate_tier(claim: &Expanded, observation: bool) -> Result<(), Problem> {
     if claim.measures.is_empty() {
         return fail("measures", "at least one measure is needed".into());
     }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{EventCount, Inputs, Kind, Measurement, epoch};
+use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 
 /// How the collapsed runs are counted.
@@ -29,10 +30,10 @@ pub struct Collapse {
 impl Kind for Collapse {
     one_condition!();
 
-    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         if !experiments[&self.condition].may_collapse {
             let condition = &self.condition;
-            return Err((
+            return Err(Problem::new(
                 "may_collapse".into(),
                 format!("`{condition}` must say `may_collapse: true` for its collapses to be counted"),
             ));
@@ -80,6 +81,6 @@ mod tests {
             serde_yaml::from_str("grok: {activation: sqr, eta: 2.0e-4, epochs: 400, seeds: {paper: 1, quick: 1}}")
                 .unwrap();
         let spec = MeasureSpec::Collapse(Collapse { label: None, condition: "grok".into() });
-        assert_eq!(spec.validate(&experiments).unwrap_err().0, "may_collapse");
+        assert_eq!(spec.validate(&experiments).unwrap_err().field, "may_collapse");
     }
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{FIRED, Inputs, Kind, Measurement, check_detector, epoch};
+use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::probes::detector::{DetectorParams, detect};
 use crate::probes::stats::Summary;
@@ -29,7 +30,7 @@ pub struct Detector {
 impl Kind for Detector {
     one_condition!();
 
-    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         check_detector(&self.detector, experiments[&self.condition].epochs)
     }
 

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{EventCount, Inputs, Kind, Measurement, epoch};
+use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 
 /// How the diverged runs are counted.
@@ -29,10 +30,10 @@ pub struct Divergence {
 impl Kind for Divergence {
     one_condition!();
 
-    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         if !experiments[&self.condition].may_diverge {
             let condition = &self.condition;
-            return Err((
+            return Err(Problem::new(
                 "may_diverge".into(),
                 format!("`{condition}` must say `may_diverge: true` for its divergences to be counted"),
             ));
@@ -100,6 +101,6 @@ mod tests {
             serde_yaml::from_str("grok: {activation: sqr, eta: 2.0e-4, epochs: 400, seeds: {paper: 1, quick: 1}}")
                 .unwrap();
         let spec = MeasureSpec::Divergence(Divergence { label: None, condition: "grok".into() });
-        assert_eq!(spec.validate(&experiments).unwrap_err().0, "may_diverge");
+        assert_eq!(spec.validate(&experiments).unwrap_err().field, "may_diverge");
     }
 }

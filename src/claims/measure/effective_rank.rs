@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Inputs, Kind, Measurement, late, window_inside, window_not_empty, window_suffix};
+use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::probes::rank::{EpochWindow, RankParams, effective_rank};
 use crate::probes::stats::median;
@@ -44,10 +45,10 @@ pub struct EffectiveRank {
 impl Kind for EffectiveRank {
     one_condition!();
 
-    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         window_inside(&self.window, experiments[&self.condition].epochs)?;
         if !(self.tau > 1.0 && (1..=4).contains(&self.k_max)) {
-            return Err(("k_max".into(), "needs tau > 1 and 1 ≤ k_max ≤ 4".into()));
+            return Err(Problem::new("k_max".into(), "needs tau > 1 and 1 ≤ k_max ≤ 4".into()));
         }
         window_not_empty(&self.window)
     }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Inputs, Kind, Measurement, late, summary_names, window_inside, window_not_empty, window_suffix};
+use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::probes::rank::{EpochWindow, window_median};
 use crate::probes::stats::median;
@@ -49,7 +50,7 @@ impl Kind for LateSeparation {
         vec![&mut self.numerator, &mut self.denominator]
     }
 
-    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         window_inside(&self.window, experiments[&self.numerator].epochs.min(experiments[&self.denominator].epochs))?;
         window_not_empty(&self.window)
     }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Event, Inputs, Kind, Measurement, summary_names, unknown_series};
+use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::probes::stats::median;
 use crate::runs::series_names;
@@ -52,15 +53,15 @@ impl Kind for Lead {
         LevelLog::union(self.from.level_log(e), self.to.level_log(e))
     }
 
-    fn validate(&self, _experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+    fn validate(&self, _experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         let (from, to) = (&self.from, &self.to);
         if self.conditions.is_empty() {
-            return Err(("conditions".into(), "at least one experiment is needed".into()));
+            return Err(Problem::new("conditions".into(), "at least one experiment is needed".into()));
         }
         if let Some(c) =
             self.conditions.iter().enumerate().find_map(|(i, c)| self.conditions[..i].contains(c).then_some(c))
         {
-            return Err((
+            return Err(Problem::new(
                 "conditions".into(),
                 format!(
                     "`{c}` is listed twice (a grid's `[*]` already includes each of its points): its seeds would count twice"
@@ -70,7 +71,7 @@ impl Kind for Lead {
         match [from, to].into_iter().find(|e| !series_names().contains(&e.series.as_str())) {
             Some(e) => Err(unknown_series(&e.series)),
             None if !(from.threshold.is_finite() && to.threshold.is_finite()) => {
-                Err(("threshold".into(), "must be a finite number".into()))
+                Err(Problem::new("threshold".into(), "must be a finite number".into()))
             }
             None => Ok(()),
         }

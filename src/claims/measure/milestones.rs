@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Inputs, Kind, Measurement, check_detector, epoch, event_summary_names};
+use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::probes::detector::{DetectorParams, detect};
 
@@ -34,7 +35,7 @@ pub struct Milestones {
 impl Kind for Milestones {
     one_condition!();
 
-    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         check_detector(&self.detector, experiments[&self.condition].epochs)
     }
 

@@ -45,6 +45,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::Problem;
 use super::experiment::{Experiment, MAX_NAME};
 use crate::probes::detector::DetectorParams;
 use crate::probes::rank::EpochWindow;
@@ -108,8 +109,8 @@ trait Kind {
     }
 
     /// Check the parameters against the claim's experiments, which hold
-    /// every condition this measure reads; the error is (field, message).
-    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)>;
+    /// every condition this measure reads.
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem>;
 
     /// What a run must have logged for this measure: `metrics.csv`
     /// columns, `rho`/`rho_paper` (the level log), `checkpoints`, or
@@ -220,24 +221,24 @@ impl MeasureSpec {
     }
 
     /// A written label is letters, digits and `_` (grid expansion adds `[point]`).
-    pub fn check_label(&self) -> Result<(), (String, String)> {
+    pub fn check_label(&self) -> Result<(), Problem> {
         match self.label() {
             Some(l)
                 if l.is_empty() || l.len() > MAX_NAME || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
             {
-                Err(("label".into(), format!("`{l}` must be 1-{} letters, digits and _", MAX_NAME)))
+                Err(Problem::new("label".into(), format!("`{l}` must be 1-{} letters, digits and _", MAX_NAME)))
             }
             _ => Ok(()),
         }
     }
 
     /// Check references and parameters against the claim's experiments;
-    /// the error is (field, message).
-    pub fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+    /// the error names the field.
+    pub fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         for c in self.conditions() {
             if !experiments.contains_key(c) {
                 let known: Vec<&str> = experiments.keys().map(String::as_str).collect();
-                return Err((
+                return Err(Problem::new(
                     c.to_string(),
                     format!("measure refers to experiment `{c}`, which is not in experiments ({})", known.join(", ")),
                 ));
@@ -421,8 +422,8 @@ fn window_suffix(window: &EpochWindow) -> String {
 }
 
 /// The error for a series name nothing logs.
-fn unknown_series(name: &str) -> (String, String) {
-    ("series".into(), format!("`{name}` is not a logged series ({})", series_names().join(", ")))
+fn unknown_series(name: &str) -> Problem {
+    Problem::new("series".into(), format!("`{name}` is not a logged series ({})", series_names().join(", ")))
 }
 
 // Every epoch window and detector epoch must lie inside each run it reads,
@@ -430,12 +431,12 @@ fn unknown_series(name: &str) -> (String, String) {
 // checks come before a kind's others.
 
 /// The error for `what` past `last`, the last epoch of the runs read.
-fn past_the_end(field: &str, what: String, last: usize) -> Result<(), (String, String)> {
-    Err((field.to_string(), format!("{what} is past the end of the runs it reads (last epoch {last})")))
+fn past_the_end(field: &str, what: String, last: usize) -> Result<(), Problem> {
+    Err(Problem::new(field.to_string(), format!("{what} is past the end of the runs it reads (last epoch {last})")))
 }
 
 /// `window` must end by `last`, the last epoch of the runs it reads.
-fn window_inside(window: &EpochWindow, last: usize) -> Result<(), (String, String)> {
+fn window_inside(window: &EpochWindow, last: usize) -> Result<(), Problem> {
     if window.last > last {
         return past_the_end("window", format!("window {window}"), last);
     }
@@ -443,21 +444,21 @@ fn window_inside(window: &EpochWindow, last: usize) -> Result<(), (String, Strin
 }
 
 /// `window` must not be empty.
-fn window_not_empty(window: &EpochWindow) -> Result<(), (String, String)> {
+fn window_not_empty(window: &EpochWindow) -> Result<(), Problem> {
     if window.first > window.last {
-        return Err(("window".into(), format!("{window} is empty")));
+        return Err(Problem::new("window".into(), format!("{window} is empty")));
     }
     Ok(())
 }
 
 /// The detector's epochs must lie inside the runs it reads (`last`: their
 /// last epoch), and its parameters be usable.
-fn check_detector(detector: &DetectorParams, last: usize) -> Result<(), (String, String)> {
+fn check_detector(detector: &DetectorParams, last: usize) -> Result<(), Problem> {
     if detector.min_epoch > last || detector.lag >= last {
         return past_the_end("detector", format!("min_epoch {} or lag {}", detector.min_epoch, detector.lag), last);
     }
     if !(detector.lag > 0 && detector.floor > 0.0 && detector.threshold.is_finite()) {
-        return Err(("detector".into(), "needs lag > 0, floor > 0 and a finite threshold".into()));
+        return Err(Problem::new("detector".into(), "needs lag > 0, floor > 0 and a finite threshold".into()));
     }
     Ok(())
 }
@@ -607,7 +608,7 @@ mod tests {
                 .unwrap();
         let spec: MeasureSpec =
             serde_yaml::from_str("{kind: late-separation, numerator: grok, denominator: ctl}").unwrap();
-        let (field, message) = spec.validate(&experiments).unwrap_err();
+        let Problem { field, message } = spec.validate(&experiments).unwrap_err();
         assert_eq!(field, "ctl");
         assert!(message.contains("not in experiments (grok)"), "{message}");
     }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Inputs, Kind, Measurement, unknown_series};
+use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::probes::stats::median;
 use crate::runs::{is_level_series, series_names};
@@ -53,19 +54,21 @@ impl Kind for SeriesAt {
         Some(LevelLog { until: last, stop_above: None, every: 1 })
     }
 
-    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         let (condition, last) = (&self.condition, experiments[&self.condition].epochs);
         if let Some(e) = self.ratios.iter().flatten().find(|&&e| e > last) {
-            return Err(("ratios".into(), format!("epoch {e} is past the end of `{condition}` ({last})")));
+            return Err(Problem::new("ratios".into(), format!("epoch {e} is past the end of `{condition}` ({last})")));
         }
         if let Some(bad) = self.series.iter().find(|s| !series_names().contains(&s.as_str())) {
             return Err(unknown_series(bad));
         }
         if self.series.is_empty() || self.epochs.is_empty() || !self.epochs.windows(2).all(|w| w[0] < w[1]) {
-            return Err(("epochs".into(), "need at least one series and ascending epochs".into()));
+            return Err(Problem::new("epochs".into(), "need at least one series and ascending epochs".into()));
         }
         match self.epochs.iter().find(|&&e| e > last) {
-            Some(e) => Err(("epochs".into(), format!("epoch {e} is past the end of `{condition}` ({last})"))),
+            Some(e) => {
+                Err(Problem::new("epochs".into(), format!("epoch {e} is past the end of `{condition}` ({last})")))
+            }
             None => Ok(()),
         }
     }
@@ -144,8 +147,8 @@ mod tests {
             .validate(&experiments)
         };
         assert!(at("w_sigma2", vec![400]).is_ok());
-        assert!(at("w_sigma9", vec![100]).unwrap_err().1.contains("not a logged series"));
-        assert!(at("w_sigma2", vec![401]).unwrap_err().1.contains("past the end"));
+        assert!(at("w_sigma9", vec![100]).unwrap_err().message.contains("not a logged series"));
+        assert!(at("w_sigma2", vec![401]).unwrap_err().message.contains("past the end"));
     }
 
     /// A level series makes the runs log ρ up to the last epoch read.

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Inputs, Kind, Measurement, STATS};
+use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::probes::theorem6;
 use crate::runs::Run;
@@ -60,24 +61,30 @@ impl Kind for SignRule {
         if self.condition == condition { self.epochs.clone() } else { Vec::new() }
     }
 
-    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         let (condition, e) = (&self.condition, &experiments[&self.condition]);
         if e.eta <= 0.0 {
-            return Err(("eta".into(), format!("sign-rule needs η > 0 in `{condition}` (B is singular at η = 0)")));
+            return Err(Problem::new(
+                "eta".into(),
+                format!("sign-rule needs η > 0 in `{condition}` (B is singular at η = 0)"),
+            ));
         }
         let epochs = &self.epochs;
         if epochs.is_empty() || !epochs.windows(2).all(|w| w[0] < w[1]) || epochs.iter().any(|&x| x > e.epochs) {
-            return Err(("epochs".into(), format!("need ascending checkpoint epochs within 0..={}", e.epochs)));
+            return Err(Problem::new(
+                "epochs".into(),
+                format!("need ascending checkpoint epochs within 0..={}", e.epochs),
+            ));
         }
         let unit_pairs = e.width * e.width.saturating_sub(1) / 2;
         if self.pairs == 0 || self.pairs > unit_pairs {
-            return Err((
+            return Err(Problem::new(
                 "pairs".into(),
                 format!("must be in 1..={unit_pairs}: the pairs of `{condition}`'s {} hidden units", e.width),
             ));
         }
         if !self.crossing.is_none_or(f64::is_finite) {
-            return Err(("crossing".into(), "must be a finite number".into()));
+            return Err(Problem::new("crossing".into(), "must be a finite number".into()));
         }
         Ok(())
     }
@@ -246,7 +253,7 @@ mod tests {
         .unwrap();
         let field = |condition: &str, epochs: Vec<usize>| {
             let spec = SignRule { label: None, condition: condition.into(), epochs, pairs: pairs(), crossing: None };
-            MeasureSpec::SignRule(spec).validate(&experiments).err().map(|e| e.0)
+            MeasureSpec::SignRule(spec).validate(&experiments).err().map(|e| e.field)
         };
         assert_eq!(field("grok", vec![50, 400]), None);
         assert_eq!(field("zero", vec![50]).as_deref(), Some("eta"));

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Event, FIRED, Inputs, Kind, Measurement, unknown_series};
+use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::runs::{Run, series_names};
 use crate::train::LevelLog;
@@ -44,12 +45,12 @@ impl Kind for Threshold {
         self.event().level_log(e)
     }
 
-    fn validate(&self, _experiments: &BTreeMap<String, Experiment>) -> Result<(), (String, String)> {
+    fn validate(&self, _experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         if !series_names().contains(&self.series.as_str()) {
             return Err(unknown_series(&self.series));
         }
         if !self.threshold.is_finite() {
-            return Err(("threshold".into(), "must be a finite number".into()));
+            return Err(Problem::new("threshold".into(), "must be a finite number".into()));
         }
         Ok(())
     }
