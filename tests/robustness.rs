@@ -195,6 +195,14 @@ fn wrong_values_are_named_by_field_with_the_accepted_forms() {
     );
     let e = load_error("V3-x.yaml", &point_seeds);
     assert!(e.contains("seeds: `grok[a]`: a point's seeds is a map"), "{e}");
+    // The hostile round's "data did not match any variant of untagged enum Recorded" / "RecordedOutcome".
+    let holdz = claim("V6", TINY, DETECTOR, "seeds")
+        .replace("    tolerance: {at_least: 0}", "    tolerance: {at_least: 0}\n    recorded: holdz");
+    let e = load_error("V6-x.yaml", &holdz);
+    assert!(e.contains("V6-x.yaml:14:") && e.contains("recorded: expected holds, fails or undefined"), "{e}");
+    let half = claim("V7", TINY, DETECTOR, "seeds").replace("outcome: reproduces", "outcome: {quick: reproduces}");
+    let e = load_error("V7-x.yaml", &half);
+    assert!(e.contains("V7-x.yaml:6:") && e.contains("one per tier with both tiers"), "{e}");
     let e = load_error("V4-x.yaml", &claim("V4", &TINY.replace("eta: 1.0e-3", "eta: abc"), DETECTOR, "seeds"));
     assert!(e.contains("V4-x.yaml:8: eta: experiment `grok`: eta: invalid type"), "{e}");
     let e = load_error(

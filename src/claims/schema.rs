@@ -234,13 +234,17 @@ pub fn load(path: &Path) -> Result<Claim, LoadError> {
     let raw: RawClaim = serde_yaml::from_str(&text).map_err(|e| {
         // serde reports the line of the enclosing map; a field-level message
         // ("expect[0]: paper: ...") points at the field's own line.
+        let message = readable(&e.to_string());
         let line = e.location().map(|l| {
-            let message = e.to_string();
-            let field = message.split(": ").nth(1).filter(|f| f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-            field.and_then(|f| line_of(&text, &format!("{f}:"), l.line() - 1)).unwrap_or(l.line())
+            let word = |f: &&str| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            let mut fields = message.split(": ").take(2).filter(word);
+            let at = |f: &str| {
+                line_of(&text, &format!("{f}:"), l.line() - 1).or_else(|| line_of(&text, &format!("{f}:"), 0))
+            };
+            fields.find_map(|f| at(f)).unwrap_or(l.line())
         });
         let id = text.lines().find_map(|l| l.strip_prefix("id:")).map(|s| s.trim().to_string());
-        error(line, e.to_string(), id)
+        error(line, message, id)
     })?;
     let expanded = validate(&raw, path).map_err(|Problem { field, message }| {
         let expect_line = line_of(&text, "expect:", 0).unwrap_or(0);
@@ -256,6 +260,29 @@ pub fn load(path: &Path) -> Result<Claim, LoadError> {
         outcome
     };
     Ok(Claim { path: path.to_path_buf(), raw, outcome, quick, paper })
+}
+
+/// serde's message for a value that fits none of a field's forms, with the
+/// forms the field accepts instead of a Rust type's name.
+fn readable(message: &str) -> String {
+    const FORMS: [(&str, &str); 3] = [
+        (
+            "untagged enum RecordedOutcome",
+            "outcome: expected reproduces or does-not-reproduce, or one per tier with both tiers: \
+             {quick: reproduces, paper: does-not-reproduce}",
+        ),
+        (
+            "untagged enum Recorded",
+            "recorded: expected holds, fails or undefined, one per tier with both tiers ({quick: holds, paper: fails}), \
+             or for a `LABEL[*].name` quantity a list of those per grid point",
+        ),
+        ("untagged enum TierState", "expected holds, fails or undefined, or {quick: …, paper: …} with both tiers"),
+    ];
+    let mut out = message.to_string();
+    for (rust, forms) in FORMS {
+        out = out.replace(&format!("data did not match any variant of {rust}"), forms);
+    }
+    out
 }
 
 /// A validation error.

@@ -47,8 +47,14 @@ impl Kind for EffectiveRank {
 
     fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         window_inside(&self.window, experiments[&self.condition].epochs)?;
-        if !(self.tau > 1.0 && (1..=4).contains(&self.k_max)) {
-            return Err(Problem::new("k_max".into(), "needs tau > 1 and 1 ≤ k_max ≤ 4".into()));
+        if !(self.tau.is_finite() && self.tau > 1.0) {
+            return Err(Problem::new("tau".into(), format!("must be a finite number > 1, got {}", self.tau)));
+        }
+        if !(1..=4).contains(&self.k_max) {
+            return Err(Problem::new(
+                "k_max".into(),
+                format!("must be in 1..=4 (σ1..σ5 are logged), got {}", self.k_max),
+            ));
         }
         window_not_empty(&self.window)
     }
