@@ -241,7 +241,7 @@ pub fn load(path: &Path) -> Result<Claim, LoadError> {
             let at = |f: &str| {
                 line_of(&text, &format!("{f}:"), l.line() - 1).or_else(|| line_of(&text, &format!("{f}:"), 0))
             };
-            fields.find_map(|f| at(f)).unwrap_or(l.line())
+            fields.find_map(at).unwrap_or(l.line())
         });
         let id = text.lines().find_map(|l| l.strip_prefix("id:")).map(|s| s.trim().to_string());
         error(line, message, id)
