@@ -266,6 +266,9 @@ impl Run {
     /// The directory's `DONE` manifest; an error says why it is not complete.
     pub fn manifest(dir: &Path) -> anyhow::Result<Manifest> {
         let done = dir.join("DONE");
+        if !dir.exists() {
+            bail!("{}: no such run (never trained into this cache)", dir.display());
+        }
         if !done.exists() {
             bail!("{}: incomplete run (no DONE marker)", dir.display());
         }
@@ -456,7 +459,7 @@ mod tests {
         assert!(refuse("DONE", &older).contains("trained by code version 3, this is 4"));
         assert!(refuse("summary.json", "{}").contains("summary.json was changed"));
         assert!(Run::load(&run_dir).is_ok());
-        assert!(Run::load(&dir.path().join("absent")).unwrap_err().to_string().contains("no DONE marker"));
+        assert!(Run::load(&dir.path().join("absent")).unwrap_err().to_string().contains("no such run"));
     }
 
     #[test]
