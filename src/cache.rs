@@ -115,11 +115,7 @@ impl Cache {
             return Ok((run, false));
         }
         let key = cache_key(spec);
-        let locks = self.root.join("locks");
-        create_dir(&locks)?;
-        let lock_path = locks.join(format!("{key}.lock"));
-        let lock = File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
-        lock.lock().with_context(|| format!("locking {}", lock_path.display()))?; // released on drop
+        let _lock = self.lock(&key)?; // released on drop
         let dir = self.run_dir(spec);
         let existing = match self.check(spec) {
             Ok(run) => return Ok((run, false)),
@@ -158,11 +154,7 @@ impl Cache {
     /// complete (`Cache::swap_in`): until then the old run stays whole.
     pub fn retrain(&self, spec: &TrainSpec, on_row: &mut dyn FnMut(&EpochRow)) -> anyhow::Result<Run> {
         let key = cache_key(spec);
-        let locks = self.root.join("locks");
-        create_dir(&locks)?;
-        let lock_path = locks.join(format!("{key}.lock"));
-        let lock = File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
-        lock.lock().with_context(|| format!("locking {}", lock_path.display()))?; // released on drop
+        let _lock = self.lock(&key)?; // released on drop
         self.clean_staging();
         let spec = match self.same_run(spec) {
             Ok(old) => TrainSpec {
@@ -179,6 +171,16 @@ impl Cache {
             let _ = fs::remove_dir_all(&staging);
         }
         replaced.with_context(|| format!("retraining {key}"))
+    }
+
+    /// This host's lock on the run `key` (`locks/KEY.lock`), held until dropped.
+    fn lock(&self, key: &str) -> anyhow::Result<File> {
+        let locks = self.root.join("locks");
+        create_dir(&locks)?;
+        let lock_path = locks.join(format!("{key}.lock"));
+        let lock = File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
+        lock.lock().with_context(|| format!("locking {}", lock_path.display()))?;
+        Ok(lock)
     }
 
     /// Give the cached run `old` the checkpoints and level log of `new`, a

@@ -27,6 +27,19 @@ fn claim(id: &str, outcome: &str, quantity: &str, tolerance: &str, measure: &str
 
 const DETECTOR: &str = "{kind: detector, condition: grok, detector: {lag: 5, min_epoch: 10}}";
 
+/// A quiet quick-tier verification of the claims in `claims` on `backend`.
+fn options(claims: &Path, cache: &Path, backend: Backend) -> VerifyOptions {
+    VerifyOptions {
+        claims_dir: claims.into(),
+        tier: Tier::Quick,
+        backend,
+        select: vec![],
+        cache: Cache::new(cache),
+        fresh: false,
+        quiet: true,
+    }
+}
+
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
@@ -63,15 +76,7 @@ fn verdicts_follow_recorded_outcomes_and_broken_files_do_not_stop_the_rest() {
     );
     write(d, "T6-bad-ref.yaml", &claim("T6", "reproduces", "seeds", "{equals: 2}", "{kind: detector, condition: grk}"));
 
-    let opts = VerifyOptions {
-        claims_dir: d.into(),
-        tier: Tier::Quick,
-        backend: Backend::Ndarray,
-        select: vec![],
-        cache: Cache::new(cache.path()),
-        fresh: false,
-        quiet: true,
-    };
+    let opts = options(d, cache.path(), Backend::Ndarray);
     let results = verify(&opts).unwrap();
     let verdict = |id: &str| results.iter().find(|r| r.id == id).unwrap_or_else(|| panic!("{id} missing")).verdict;
     assert_eq!(verdict("T1"), Verdict::Pass);
@@ -148,15 +153,7 @@ fn report_is_regenerated_from_the_cache_alone() {
         "    paper: 0.8\n    tolerance: {at_least: -1.0e9}\n    recorded: undefined\n  - {quantity: fit_intercept, paper: -75, tolerance: {at_least: -1.0e9}, recorded: undefined}\n",
     );
     write(d, "R4-fit.yaml", &fit);
-    let opts = VerifyOptions {
-        claims_dir: d.into(),
-        tier: Tier::Quick,
-        backend: Backend::default(),
-        select: vec![],
-        cache: Cache::new(cache.path()),
-        fresh: false,
-        quiet: true,
-    };
+    let opts = options(d, cache.path(), Backend::default());
 
     // Nothing cached yet: the report path trains nothing and says so.
     let empty = lockin::claims::verify::from_cache(&opts).unwrap();
@@ -214,15 +211,7 @@ fn claims_are_judged_on_imported_runs_and_name_what_they_lack() {
     write(d, "I1-detector.yaml", &claim("I1", "reproduces", "fired", "{at_least: 0}", DETECTOR));
     let rank = "{kind: effective-rank, condition: grok, window: [10, 40]}";
     write(d, "I2-rank.yaml", &claim("I2", "reproduces", "rank_fraction_0_w10_40", "{at_least: 0}", rank));
-    let opts = VerifyOptions {
-        claims_dir: d.into(),
-        tier: Tier::Quick,
-        backend: Backend::default(),
-        select: vec![],
-        cache: Cache::new(cache.path()),
-        fresh: false,
-        quiet: true,
-    };
+    let opts = options(d, cache.path(), Backend::default());
     let ours = verify(&opts).unwrap();
     let imports = tempfile::tempdir().unwrap();
     let mut imported = Vec::new();
