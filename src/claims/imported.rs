@@ -55,10 +55,11 @@ fn judge_one(claim: &Claim, tier: Tier, backend: Backend, imported: &[ImportedRu
     let mut notes = Vec::new();
     let mut files = Vec::new();
     for (condition, specs) in &specs {
-        let matched: Vec<(&ImportedRun, Run)> =
-            specs.iter().filter_map(|s| imported.iter().find_map(|i| i.serving(s).map(|run| (i, run)))).collect();
-        let ours: Vec<TrainSpec> =
-            specs.iter().filter(|s| imported.iter().any(|i| i.serving(s).is_some())).cloned().collect();
+        // Each spec served by an imported run, with that run (read once).
+        let (ours, matched): (Vec<TrainSpec>, Vec<(&ImportedRun, Run)>) = specs
+            .iter()
+            .filter_map(|s| imported.iter().find_map(|i| i.serving(s).map(|run| (s.clone(), (i, run)))))
+            .unzip();
         if matched.is_empty() {
             return not(format!("no imported run of `{condition}` (its conditions and seeds 0..{})", specs.len()));
         }
