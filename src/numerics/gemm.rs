@@ -14,7 +14,7 @@ use std::ops::Range;
 use super::KernelPath;
 
 /// Entries of k per block: the partial sums go back to C between blocks.
-const KC: usize = 384;
+const KC: usize = 192;
 /// Rows of A per group: MC × KC entries stay in L2 while the column blocks
 /// sweep them (a multiple of every register block's rows: 6, 8, 12).
 const MC: usize = 96;
@@ -97,7 +97,7 @@ macro_rules! element {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: as above.
                     KernelPath::Avx2 => unsafe { x86::$avx2(p, c) },
-                    _ => drive::<$t, Portable<$portable>, 4>(p, c),
+                    _ => drive::<$t, Portable<$portable>, Portable<{ $portable / 2 }>, 4>(p, c),
                 }
             }
         }
@@ -114,38 +114,45 @@ trait Micro<T> {
     const NB: usize;
 
     /// # Safety
-    /// `a` points at RB rows (stride `lda`) of ≥ kc readable entries; `b` at
-    /// kc rows (stride NB, packed) of NB entries; `c` at RB rows (stride ldc) of
-    /// ≥ NB writable entries; the CPU supports the kernel's instructions.
-    unsafe fn micro<const RB: usize>(a: *const T, lda: (usize, usize), b: *const T, block: &Block, c: *mut T);
+    /// `a` points at a packed panel of kc × RB entries (entry (r, q) at
+    /// q·RB + r); `b` at kc rows (stride NB, packed) of NB entries; `c` at
+    /// RB rows (stride ldc) of ≥ NB writable entries; the CPU supports the
+    /// kernel's instructions. The loops advance pointers rather than
+    /// multiply indices: lockin's own code keeps overflow checks on, and a
+    /// checked multiply per entry would cost more than the FMAs.
+    unsafe fn micro<const RB: usize>(a: *const T, b: *const T, block: &Block, c: *mut T);
 }
 
 /// The blocked loops (GotoBLAS's order): for each k-block of [`KC`], B's
-/// rows are packed once ([`pack_panel`]); for each group of [`MC`] rows of
-/// A (kept in L2), each column block of NB (kept in L1) is swept by row
-/// blocks of R (then 4, 2, 1 for the remainder). Where n is not a multiple
-/// of NB, B (as it is packed) and C are padded with zero columns.
+/// rows are packed once ([`pack_panel`]); each group of [`MC`] rows of A
+/// is packed into row panels ([`pack_rows`], kept in L2), and each column
+/// block (kept in L1) is swept by the group's panels of R rows (then 4, 2,
+/// 1 for the remainder). Column blocks are K's NB wide; the last is H's
+/// narrower NB where the columns left fit in it (71 columns: 4 × 16 + 8,
+/// not 5 × 16). Where the blocks overrun n, B (as it is packed) and C are
+/// padded with zero columns. Packing copies; it changes no chain.
 #[inline(always)]
-fn drive<T: Element, K: Micro<T>, const R: usize>(p: &Problem<'_, T>, c: &mut [T]) {
-    let nb = K::NB;
+fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T>, c: &mut [T]) {
     let (k, n) = (p.k, p.n);
-    let padded = n.div_ceil(nb) * nb;
+    let blocks = column_blocks(n, K::NB, H::NB);
+    let padded = blocks.last().map_or(0, |&(j, width)| j + width);
     let mut c_padded = if padded == n { Vec::new() } else { vec![T::default(); p.rows.len() * padded] };
     let out: &mut [T] = if padded == n { c } else { &mut c_padded };
-    let mut packed = Vec::new();
+    let (mut packed_b, mut packed_a) = (Vec::new(), Vec::new());
     for k0 in (0..k).step_by(KC) {
         let block = Block { k0, kc: KC.min(k - k0), ldc: padded, first: k0 == 0 };
-        pack_panel(p.b, n, &block, padded, nb, &mut packed);
+        pack_panel(p.b, n, &block, &blocks, &mut packed_b);
         for g in p.rows.clone().step_by(MC) {
             let group = g..(g + MC).min(p.rows.end);
-            let col_end = if p.lower { padded.min(group.end.div_ceil(nb) * nb) } else { padded };
-            for j in (0..col_end).step_by(nb) {
-                let b = &packed[j * block.kc..];
-                let mut i = group.start;
-                i = row_blocks::<T, K, R>(p, b, &block, j, i..group.end, out);
-                i = row_blocks::<T, K, 4>(p, b, &block, j, i..group.end, out);
-                i = row_blocks::<T, K, 2>(p, b, &block, j, i..group.end, out);
-                row_blocks::<T, K, 1>(p, b, &block, j, i..group.end, out);
+            pack_rows::<T, R>(p, &block, group.clone(), &mut packed_a);
+            for &(j, width) in blocks.iter().filter(|&&(j, _)| !p.lower || j < group.end) {
+                let b = &packed_b[j * block.kc..];
+                let panels = Panels { a: &packed_a, group: group.clone(), b, block: &block, j, first_row: p.rows.start };
+                if width == K::NB {
+                    panels.sweep_all::<K, R>(p.lower, out);
+                } else {
+                    panels.sweep_all::<H, R>(p.lower, out);
+                }
             }
         }
     }
@@ -156,6 +163,17 @@ fn drive<T: Element, K: Micro<T>, const R: usize>(p: &Problem<'_, T>, c: &mut [T
     }
 }
 
+/// The column blocks (first column, width) over n columns: `wide` ones,
+/// and a last `narrow` one where the columns left fit in it.
+fn column_blocks(n: usize, wide: usize, narrow: usize) -> Vec<(usize, usize)> {
+    let mut blocks: Vec<(usize, usize)> = (0..n / wide).map(|b| (b * wide, wide)).collect();
+    let left = n % wide;
+    if left > 0 {
+        blocks.push((n - left, if left <= narrow { narrow } else { wide }));
+    }
+    blocks
+}
+
 /// One k-block of a product.
 struct Block {
     k0: usize,
@@ -164,47 +182,112 @@ struct Block {
     first: bool,
 }
 
-/// Copy rows k0..k0+kc of B (k×n) into `packed`, one kc × nb block of
-/// columns after another (block j holds columns j·nb ..), zero beyond
+/// Copy rows k0..k0+kc of B (k×n) into `packed`, one kc × width block of
+/// columns after another (the block from column j at j·kc), zero beyond
 /// column n: a register block then reads its B entries in order.
 #[inline(always)]
-fn pack_panel<T: Element>(b: &[T], n: usize, block: &Block, padded: usize, nb: usize, packed: &mut Vec<T>) {
+fn pack_panel<T: Element>(b: &[T], n: usize, block: &Block, blocks: &[(usize, usize)], packed: &mut Vec<T>) {
     packed.clear();
-    packed.resize(block.kc * padded, T::default());
-    for (chunk, j) in packed.chunks_exact_mut(block.kc * nb).zip((0..padded).step_by(nb)) {
-        let width = nb.min(n.saturating_sub(j));
-        for (q, dst) in chunk.chunks_exact_mut(nb).enumerate() {
-            let row = (block.k0 + q) * n + j;
-            dst[..width].copy_from_slice(&b[row..row + width]);
+    packed.resize(block.kc * block.ldc, T::default());
+    for &(j, width) in blocks {
+        let filled = width.min(n - j);
+        let chunk = &mut packed[j * block.kc..][..block.kc * width];
+        for (dst, src) in chunk.chunks_exact_mut(width).zip(b[block.k0 * n + j..].chunks(n)) {
+            dst[..filled].copy_from_slice(&src[..filled]);
         }
     }
 }
 
-/// Row blocks of `RB` rows of `rows` at column block `j` while they fit
-/// (with `lower`, only those that reach the diagonal); returns the first row left.
+/// Copy rows `group` of A, entries k0..k0+kc, into `packed` as consecutive
+/// row panels, R rows each while they fit, then 4, 2 and 1 (the heights
+/// [`drive`] sweeps with): the panel of h rows starting at row i sits at
+/// (i − group.start)·kc and holds entry (i + r, k0 + q) at q·h + r, so a
+/// register block reads its A entries in order.
 #[inline(always)]
-fn row_blocks<T: Element, K: Micro<T>, const RB: usize>(
+fn pack_rows<T: Element, const R: usize>(p: &Problem<'_, T>, block: &Block, group: Range<usize>, packed: &mut Vec<T>) {
+    packed.clear();
+    packed.resize(group.len() * block.kc, T::default());
+    let mut i = group.start;
+    i = pack_panels::<T, R>(p, block, &group, i, packed);
+    i = pack_panels::<T, 4>(p, block, &group, i, packed);
+    i = pack_panels::<T, 2>(p, block, &group, i, packed);
+    pack_panels::<T, 1>(p, block, &group, i, packed);
+}
+
+/// [`pack_rows`]' panels of H rows from row `i` while they fit; returns the
+/// first row left. A is row-major (its rows' entries side by side) or
+/// given as Aᵀ (each k's entries side by side).
+#[inline(always)]
+fn pack_panels<T: Element, const H: usize>(
     p: &Problem<'_, T>,
-    b: &[T],
     block: &Block,
-    j: usize,
-    rows: Range<usize>,
-    out: &mut [T],
+    group: &Range<usize>,
+    mut i: usize,
+    packed: &mut [T],
 ) -> usize {
-    let mut i = rows.start;
-    while i + RB <= rows.end {
-        if !p.lower || j < i + RB {
-            let a = &p.a[i * p.a_strides.0 + block.k0 * p.a_strides.1..];
-            let offset = (i - p.rows.start) * block.ldc + j;
-            // SAFETY: rows i..i+RB of A have k ≥ k0 + kc entries each (at
-            // its strides); the packed block `b` has kc rows of NB entries; C
-            // has RB rows of ldc ≥ j + NB entries from `offset`; the caller
-            // chose K for this CPU.
-            unsafe { K::micro::<RB>(a.as_ptr(), p.a_strides, b.as_ptr(), block, out[offset..].as_mut_ptr()) };
+    let (s_row, s_col) = p.a_strides;
+    while i + H <= group.end {
+        let panel = &mut packed[(i - group.start) * block.kc..][..H * block.kc];
+        if s_row == 1 {
+            let columns = p.a[i + block.k0 * s_col..].chunks(s_col);
+            for (dst, src) in panel.chunks_exact_mut(H).zip(columns) {
+                dst.copy_from_slice(&src[..H]);
+            }
+        } else {
+            debug_assert_eq!(s_col, 1, "A is row-major or given as Aᵀ");
+            let rows: [&[T]; H] = std::array::from_fn(|r| &p.a[(i + r) * s_row + block.k0..][..block.kc]);
+            for (q, dst) in panel.chunks_exact_mut(H).enumerate() {
+                for (d, row) in dst.iter_mut().zip(&rows) {
+                    *d = row[q];
+                }
+            }
         }
-        i += RB;
+        i += H;
     }
     i
+}
+
+/// One column block's view of a packed row group: the register blocks of
+/// column block `j` over the group's panels.
+struct Panels<'a, T> {
+    a: &'a [T],
+    group: Range<usize>,
+    b: &'a [T],
+    block: &'a Block,
+    j: usize,
+    first_row: usize,
+}
+
+impl<T: Element> Panels<'_, T> {
+    /// Every row of the group: register blocks of R rows, then 4, 2, 1.
+    #[inline(always)]
+    fn sweep_all<K: Micro<T>, const R: usize>(&self, lower: bool, out: &mut [T]) {
+        let mut i = self.group.start;
+        i = self.sweep::<K, R>(lower, i, out);
+        i = self.sweep::<K, 4>(lower, i, out);
+        i = self.sweep::<K, 2>(lower, i, out);
+        self.sweep::<K, 1>(lower, i, out);
+    }
+
+    /// Register blocks of `RB` rows from row `i` while they fit in the
+    /// group (with `lower`, only those that reach the diagonal); returns
+    /// the first row left.
+    #[inline(always)]
+    fn sweep<K: Micro<T>, const RB: usize>(&self, lower: bool, mut i: usize, out: &mut [T]) -> usize {
+        while i + RB <= self.group.end {
+            if !lower || self.j < i + RB {
+                let a = &self.a[(i - self.group.start) * self.block.kc..][..RB * self.block.kc];
+                let offset = (i - self.first_row) * self.block.ldc + self.j;
+                // SAFETY: the panel `a` holds kc × RB entries; the packed
+                // block `b` has kc rows of NB entries; C has RB rows of
+                // ldc ≥ j + NB entries from `offset`; the caller chose K
+                // for this CPU.
+                unsafe { K::micro::<RB>(a.as_ptr(), self.b.as_ptr(), self.block, out[offset..].as_mut_ptr()) };
+            }
+            i += RB;
+        }
+        i
+    }
 }
 
 /// The register block in plain Rust: `mul_add` per entry, vectorised by
@@ -216,7 +299,7 @@ impl<T: Element, const NB: usize> Micro<T> for Portable<NB> {
     const NB: usize = NB;
 
     #[inline(always)]
-    unsafe fn micro<const RB: usize>(a: *const T, lda: (usize, usize), b: *const T, block: &Block, c: *mut T) {
+    unsafe fn micro<const RB: usize>(a: *const T, b: *const T, block: &Block, c: *mut T) {
         let ldc = block.ldc;
         let mut acc = [[T::default(); NB]; RB];
         if !block.first {
@@ -225,16 +308,16 @@ impl<T: Element, const NB: usize> Micro<T> for Portable<NB> {
                 *row = unsafe { (c.wrapping_add(r * ldc) as *const [T; NB]).read_unaligned() };
             }
         }
-        for q in 0..block.kc {
+        let (mut a, mut b) = (a as *const [T; RB], b as *const [T; NB]);
+        for _ in 0..block.kc {
             // SAFETY: the caller's contract.
-            let bv = unsafe { (b.wrapping_add(q * NB) as *const [T; NB]).read_unaligned() };
-            for (r, row) in acc.iter_mut().enumerate() {
-                // SAFETY: the caller's contract.
-                let x = unsafe { *a.wrapping_add(r * lda.0 + q * lda.1) };
+            let (x, bv) = unsafe { (a.read_unaligned(), b.read_unaligned()) };
+            for (row, &x) in acc.iter_mut().zip(&x) {
                 for j in 0..NB {
                     row[j] = x.fma(bv[j], row[j]);
                 }
             }
+            (a, b) = (a.wrapping_add(1), b.wrapping_add(1));
         }
         for (r, row) in acc.iter().enumerate() {
             // SAFETY: the caller's contract.
@@ -254,61 +337,58 @@ mod x86 {
 
     macro_rules! kernel {
         ($name:ident, $t:ty, $feature:literal, $zero:ident, $load:ident, $store:ident, $set1:ident, $fmadd:ident,
-         $lanes:literal, $nv:literal, $rows:literal, $entry:ident) => {
-            struct $name;
+         $lanes:literal, $wide:literal, $rows:literal, $entry:ident) => {
+            /// NV vectors of columns per register block.
+            struct $name<const NV: usize>;
 
-            impl Micro<$t> for $name {
-                const NB: usize = $lanes * $nv;
+            impl<const NV: usize> Micro<$t> for $name<NV> {
+                const NB: usize = $lanes * NV;
 
                 #[inline(always)]
-                unsafe fn micro<const RB: usize>(
-                    a: *const $t,
-                    lda: (usize, usize),
-                    b: *const $t,
-                    block: &Block,
-                    c: *mut $t,
-                ) {
+                unsafe fn micro<const RB: usize>(a: *const $t, b: *const $t, block: &Block, c: *mut $t) {
                     #[target_feature(enable = $feature)]
-                    unsafe fn body<const RB: usize>(
+                    unsafe fn body<const RB: usize, const NV: usize>(
                         a: *const $t,
-                        lda: (usize, usize),
                         b: *const $t,
                         block: &Block,
                         c: *mut $t,
                     ) {
                         let ldc = block.ldc;
-                        let mut acc = [[$zero(); $nv]; RB];
+                        let mut acc = [[$zero(); NV]; RB];
                         if !block.first {
                             for r in 0..RB {
-                                for v in 0..$nv {
+                                for v in 0..NV {
                                     // SAFETY: the caller's contract.
                                     acc[r][v] = unsafe { $load(c.wrapping_add(r * ldc + v * $lanes)) };
                                 }
                             }
                         }
-                        for q in 0..block.kc {
-                            let mut bv = [$zero(); $nv];
-                            for v in 0..$nv {
+                        let (mut a, mut b) = (a, b);
+                        for _ in 0..block.kc {
+                            let mut bv = [$zero(); NV];
+                            for v in 0..NV {
                                 // SAFETY: the caller's contract.
-                                bv[v] = unsafe { $load(b.wrapping_add(q * ($lanes * $nv) + v * $lanes)) };
+                                bv[v] = unsafe { $load(b.wrapping_add(v * $lanes)) };
                             }
                             for r in 0..RB {
                                 // SAFETY: the caller's contract.
-                                let x = $set1(unsafe { *a.wrapping_add(r * lda.0 + q * lda.1) });
-                                for v in 0..$nv {
+                                let x = $set1(unsafe { *a.wrapping_add(r) });
+                                for v in 0..NV {
                                     acc[r][v] = $fmadd(x, bv[v], acc[r][v]);
                                 }
                             }
+                            a = a.wrapping_add(RB);
+                            b = b.wrapping_add($lanes * NV);
                         }
                         for r in 0..RB {
-                            for v in 0..$nv {
+                            for v in 0..NV {
                                 // SAFETY: the caller's contract.
                                 unsafe { $store(c.wrapping_add(r * ldc + v * $lanes), acc[r][v]) };
                             }
                         }
                     }
                     // SAFETY: the caller's contract (the CPU has the features).
-                    unsafe { body::<RB>(a, lda, b, block, c) }
+                    unsafe { body::<RB, NV>(a, b, block, c) }
                 }
             }
 
@@ -318,7 +398,7 @@ mod x86 {
             /// The CPU supports the path's instructions.
             #[target_feature(enable = $feature)]
             pub(super) unsafe fn $entry(p: &Problem<'_, $t>, c: &mut [$t]) {
-                drive::<$t, $name, $rows>(p, c)
+                drive::<$t, $name<$wide>, $name<1>, $rows>(p, c)
             }
         };
     }
@@ -466,18 +546,25 @@ mod timing {
             let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
             let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
             let mut best = f64::MAX;
-            for _ in 0..5 {
+            for _ in 0..12 {
                 let t = std::time::Instant::now();
                 std::hint::black_box(super::matmul(&a, &b, m, k, n));
                 best = best.min(t.elapsed().as_secs_f64());
             }
             eprintln!("{m}x{k}x{n}: {:.2} ms, {:.1} GFLOP/s", best * 1e3, 2.0 * (m * k * n) as f64 / best / 1e9);
+            let mut best = f64::MAX;
+            for _ in 0..12 {
+                let t = std::time::Instant::now();
+                std::hint::black_box(super::matmul_tn(&a, &b, m, k, n));
+                best = best.min(t.elapsed().as_secs_f64());
+            }
+            eprintln!("   Aᵀ given: {:.2} ms, {:.1} GFLOP/s", best * 1e3, 2.0 * (m * k * n) as f64 / best / 1e9);
             let device = crate::backend::Backend::Flex.device();
             use burn::tensor::{Tensor, TensorData};
             let ta = Tensor::<2>::from_data(TensorData::new(a.clone(), [m, k]), &device);
             let tb = Tensor::<2>::from_data(TensorData::new(b.clone(), [k, n]), &device);
             let mut best = f64::MAX;
-            for _ in 0..5 {
+            for _ in 0..12 {
                 let t = std::time::Instant::now();
                 std::hint::black_box(ta.clone().matmul(tb.clone()).into_data());
                 best = best.min(t.elapsed().as_secs_f64());
