@@ -73,9 +73,9 @@ pub struct RawExpectation {
     /// The paper's figure(s), if the check has one.
     #[serde(default)]
     pub paper: Option<PaperValue>,
-    /// How close the measurement must be (a one-key map, e.g. `{abs: 5}`).
-    #[serde(with = "serde_yaml::with::singleton_map")]
-    pub tolerance: Tolerance,
+    /// How close the measurement must be (a one-key map, e.g. `{abs: 5}`,
+    /// or one per tier).
+    pub tolerance: TierTolerance,
     /// What this check was found to do when last examined (default `holds`):
     /// one state, one per tier, or, for `LABEL[*].name`, a list per point.
     #[serde(default)]
@@ -131,6 +131,69 @@ impl TierState {
             (TierState::Both(s), _) => s,
             (TierState::PerTier { quick, .. }, Tier::Quick) => quick,
             (TierState::PerTier { paper, .. }, Tier::Paper) => paper,
+        }
+    }
+}
+
+/// `tolerance:` as written: one form for both tiers (`{abs: 0.5}`), or
+/// one per tier (`{quick: {abs: 1}, paper: {abs: 0.5}}`, where the quick
+/// tier's fewer seeds widen it: docs/claims.md, "Tolerances").
+#[derive(Clone, Debug, PartialEq)]
+pub enum TierTolerance {
+    /// The same at both tiers.
+    Both(Tolerance),
+    /// One per tier.
+    PerTier {
+        /// At the quick tier.
+        quick: Tolerance,
+        /// At the paper tier.
+        paper: Tolerance,
+    },
+}
+
+impl TierTolerance {
+    /// The tolerance at `tier`.
+    pub fn at(&self, tier: Tier) -> &Tolerance {
+        match (self, tier) {
+            (TierTolerance::Both(t), _) => t,
+            (TierTolerance::PerTier { quick, .. }, Tier::Quick) => quick,
+            (TierTolerance::PerTier { paper, .. }, Tier::Paper) => paper,
+        }
+    }
+}
+
+impl Serialize for TierTolerance {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct PerTier<'a> {
+            #[serde(with = "serde_yaml::with::singleton_map")]
+            quick: &'a Tolerance,
+            #[serde(with = "serde_yaml::with::singleton_map")]
+            paper: &'a Tolerance,
+        }
+        match self {
+            TierTolerance::Both(t) => serde_yaml::with::singleton_map::serialize(t, s),
+            TierTolerance::PerTier { quick, paper } => PerTier { quick, paper }.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for TierTolerance {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = Value::deserialize(d)?;
+        let one = |v: &Value| {
+            serde_yaml::with::singleton_map::deserialize::<Tolerance, _>(v.clone()).map_err(D::Error::custom)
+        };
+        let tiers = value.as_mapping().map(|m| (m.get("quick"), m.get("paper"), m.len()));
+        match tiers {
+            Some((Some(quick), Some(paper), 2)) => {
+                Ok(TierTolerance::PerTier { quick: one(quick)?, paper: one(paper)? })
+            }
+            Some((None, None, _)) | None => one(&value).map(TierTolerance::Both),
+            Some(_) => Err(D::Error::custom(
+                "a tolerance per tier names both tiers and nothing else: `{quick: {abs: 1}, paper: {abs: 0.5}}`",
+            )),
         }
     }
 }
@@ -402,7 +465,8 @@ fn expectations_of(
             }
             if !absent {
                 let recorded = recorded(0);
-                out.push(Expectation { quantity: e.quantity.clone(), paper, tolerance: e.tolerance.clone(), recorded });
+                let tolerance = e.tolerance.at(tier).clone();
+                out.push(Expectation { quantity: e.quantity.clone(), paper, tolerance, recorded });
             }
             continue;
         };
@@ -437,7 +501,7 @@ fn expectations_of(
                 continue;
             }
             let quantity = format!("{label}.{name}");
-            out.push(Expectation { quantity, paper, tolerance: e.tolerance.clone(), recorded: recorded(i) });
+            out.push(Expectation { quantity, paper, tolerance: e.tolerance.at(tier).clone(), recorded: recorded(i) });
         }
     }
     Ok(out)
@@ -533,6 +597,23 @@ expect:
                 ("all.positive_fraction", None),
             ]
         );
+    }
+
+    #[test]
+    fn a_tolerance_may_differ_per_tier() {
+        let per_tier = "tolerance: {quick: {abs: 1}, paper: {abs: 0.5}}";
+        let (e, m, x) = claim(&ETA.replace("tolerance: {abs: 5}", per_tier));
+        let tolerance = |tier| {
+            let checks = expand(&e, &m, &x, tier).unwrap().expect;
+            checks.into_iter().find(|c| c.quantity == "eta[5e-5].test_acc_half_median").unwrap().tolerance
+        };
+        assert_eq!((tolerance(Tier::Quick), tolerance(Tier::Paper)), (Tolerance::Abs(1.0), Tolerance::Abs(0.5)));
+        let round_trip: RawExpectation = serde_yaml::from_str(&serde_yaml::to_string(&x[1]).unwrap()).unwrap();
+        assert_eq!(round_trip, x[1]);
+        for bad in ["{quick: {abs: 1}}", "{quick: {abs: 1}, paper: {abs: 0.5}, both: {abs: 2}}", "{abz: 1}"] {
+            let parsed: Result<RawExpectation, _> = serde_yaml::from_str(&format!("{{quantity: q, tolerance: {bad}}}"));
+            assert!(parsed.is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::format::num;
 
+/// The relative slack of a closed bound: far below any printed precision,
+/// far above f64's rounding of a decimal figure (2⁻⁵² ≈ 2.2e-16).
+pub const ROUNDING: f64 = 1e-12;
+
 /// One tolerance form (YAML: a one-key map such as `{abs: 5}`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -134,22 +138,24 @@ impl Tolerance {
         }
     }
 
-    /// Whether `measured` is inside the tolerance (NaN never is).
+    /// Whether `measured` is inside the tolerance (NaN never is). A closed
+    /// bound is met within [`ROUNDING`] of the magnitudes compared, so that
+    /// decimal figures binary floating point cannot hold exactly compare as
+    /// written: |0.98 − 0.985| is 0.0050000000000000044 in f64, and is
+    /// within `{abs: 0.005}` (docs/claims.md, "Tolerances"). `equals`,
+    /// `above` and `below` stay exact.
     pub fn holds(&self, measured: f64, paper: Option<f64>) -> bool {
         if measured.is_nan() {
             return false;
         }
-        let p = paper.unwrap_or(f64::NAN);
+        let margin = self.margin(measured, paper);
         match *self {
-            Tolerance::Abs(x) => (measured - p).abs() <= x,
-            Tolerance::Rel(x) => (measured - p).abs() <= x * p.abs(),
-            Tolerance::Factor(x) => measured >= p / x && measured <= p * x,
-            Tolerance::Range([lo, hi]) => (lo..=hi).contains(&measured),
-            Tolerance::AtLeast(ref b) => measured >= b.value(),
-            Tolerance::AtMost(ref b) => measured <= b.value(),
-            Tolerance::Above(ref b) => measured > b.value(),
-            Tolerance::Below(ref b) => measured < b.value(),
             Tolerance::Equals(x) => measured == x,
+            Tolerance::Above(_) | Tolerance::Below(_) => margin > 0.0,
+            _ => {
+                let scale = measured.abs().max(paper.unwrap_or(0.0).abs());
+                margin >= if scale.is_finite() { -ROUNDING * scale } else { 0.0 }
+            }
         }
     }
 
@@ -202,6 +208,17 @@ mod tests {
         assert!(Tolerance::Below(10.0.into()).holds(9.99, None) && !Tolerance::Below(10.0.into()).holds(10.0, None));
         assert!(Tolerance::Equals(1.0).holds(1.0, None) && !Tolerance::Equals(1.0).holds(14.0 / 15.0, None));
         assert!(!Tolerance::AtLeast(0.0.into()).holds(f64::NAN, None));
+        assert!(!Tolerance::AtMost(5.0.into()).holds(f64::INFINITY, None));
+    }
+
+    /// A decimal bound is met as written (0.98 − 0.985 is 0.0050000000000000044
+    /// in f64), and nothing wider is.
+    #[test]
+    fn decimal_bounds_compare_as_written() {
+        assert!(Tolerance::Abs(0.005).holds(0.98, Some(0.985)));
+        assert!(Tolerance::Abs(0.015).holds(0.91, Some(0.895)));
+        assert!(!Tolerance::Abs(0.005).holds(0.979_999_99, Some(0.985)));
+        assert!(Tolerance::Abs(0.5).holds(173.5, Some(174.0)) && !Tolerance::Abs(0.5).holds(173.499_999, Some(174.0)));
     }
 
     #[test]

@@ -147,7 +147,8 @@ fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T
             pack_rows::<T, R>(p, &block, group.clone(), &mut packed_a);
             for &(j, width) in blocks.iter().filter(|&&(j, _)| !p.lower || j < group.end) {
                 let b = &packed_b[j * block.kc..];
-                let panels = Panels { a: &packed_a, group: group.clone(), b, block: &block, j, first_row: p.rows.start };
+                let panels =
+                    Panels { a: &packed_a, group: group.clone(), b, block: &block, j, first_row: p.rows.start };
                 if width == K::NB {
                     panels.sweep_all::<K, R>(p.lower, out);
                 } else {

@@ -137,7 +137,9 @@ pub fn side_by_side(imported: &[crate::claims::imported::Judgement]) -> String {
             }
             Some(theirs) => {
                 for (i, c) in theirs.checks.iter().enumerate() {
-                    let mine = ours.and_then(|r| r.checks.iter().find(|m| m.quantity == c.quantity));
+                    // Both sides judge the same claim's checks, in its order (two
+                    // checks may read one quantity: C04's `separation`).
+                    let mine = ours.and_then(|r| r.checks.get(i)).filter(|m| m.quantity == c.quantity);
                     lines.push(Ok(vec![
                         if i == 0 { judgement.id.clone() } else { String::new() },
                         c.quantity.clone(),
