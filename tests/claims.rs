@@ -226,7 +226,7 @@ fn the_paper_s_own_pytorch_runs_judged_beside_lockin_s() {
     };
     // The README of the logs: fire epochs 173, 173, 174; train accuracy 1 at 31, 33, 23.
     assert_eq!(value("C02", "fire_epoch_median"), 173.0);
-    assert_eq!(value("C15", "train_acc_1_median"), 31.0);
+    assert_eq!(value("C15", "pilot.train_acc_1_median"), 31.0);
     let rows: std::collections::BTreeMap<String, Vec<String>> = judged
         .iter()
         .map(|j| {

@@ -393,7 +393,12 @@ pub struct Event {
 impl Event {
     /// The first epoch of `run` at which the event happens, or NaN.
     fn epoch(&self, run: &Run) -> f64 {
-        first_at_least(&run.series(&self.series).expect("validated"), self.threshold)
+        self.epoch_in(&run.series(&self.series).expect("validated"))
+    }
+
+    /// The first index of `values` at which the event happens, or NaN.
+    fn epoch_in(&self, values: &[f64]) -> f64 {
+        first_at_least(values, self.threshold)
     }
 
     /// The level-metric log the runs of `e` need to see the event, if its

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{Event, FIRED, Inputs, Kind, Measurement, unknown_series};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
-use crate::runs::{Run, series_names};
+use crate::runs::{Run, is_level_series, series_names};
 use crate::train::LevelLog;
 
 /// First epoch (from 0) at which a series reaches a threshold, per seed:
@@ -29,12 +29,25 @@ pub struct Threshold {
     pub series: String,
     /// The level.
     pub threshold: f64,
+    /// The first epoch looked at (default 0), for both the crossing and the
+    /// peak: `from: 100` leaves out an initial transient, as the slope
+    /// detector's own start does (docs/methods.md, "Slope detector").
+    /// Only for `metrics.csv` series (ρ's log may stop at its crossing).
+    #[serde(default)]
+    pub from: usize,
 }
 
 impl Threshold {
     /// The series reaching the level.
     fn event(&self) -> Event {
         Event { series: self.series.clone(), threshold: self.threshold }
+    }
+
+    /// The series of `run` from epoch `from` on.
+    fn looked_at(&self, run: &Run) -> Vec<f64> {
+        let mut values = run.series(&self.series).expect("validated");
+        values.drain(..self.from.min(values.len()));
+        values
     }
 }
 
@@ -45,12 +58,23 @@ impl Kind for Threshold {
         self.event().level_log(e)
     }
 
-    fn validate(&self, _experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         if !series_names().contains(&self.series.as_str()) {
             return Err(unknown_series(&self.series));
         }
         if !self.threshold.is_finite() {
             return Err(Problem::new("threshold".into(), "must be a finite number".into()));
+        }
+        if self.from > 0 && is_level_series(&self.series) {
+            return Err(Problem::new(
+                "from".into(),
+                format!("applies to `metrics.csv` series; the log of `{}` may stop at its crossing", self.series),
+            ));
+        }
+        if let Some(e) = experiments.get(&self.condition)
+            && self.from > e.epochs
+        {
+            return Err(Problem::new("from".into(), format!("{} is past the run's last epoch, {}", self.from, e.epochs)));
         }
         Ok(())
     }
@@ -72,13 +96,14 @@ impl Kind for Threshold {
         // metric ρ"), so its peak is taken up to that crossing, whatever a cached
         // run logged beyond it: the same value from any cache.
         let peak = |r: &Run| {
-            let values = r.series(&self.series).expect("validated");
+            let values = self.looked_at(r);
             let crossing = values.iter().position(|&v| v >= self.threshold);
             let end = crossing.filter(|_| self.series == "rho").map_or(values.len(), |i| i + 1);
             values[..end].iter().copied().fold(f64::NAN, f64::max)
         };
+        let fire = |r: &Run| if self.from == 0 { event.epoch(r) } else { self.from as f64 + event.epoch_in(&self.looked_at(r)) };
         out.set("max_value", runs.iter().map(peak).fold(f64::NAN, f64::max));
-        out.count(&FIRED, runs.iter().map(|r| event.epoch(r)).collect());
+        out.count(&FIRED, runs.iter().map(fire).collect());
         Ok(())
     }
 }
@@ -90,7 +115,13 @@ mod tests {
     use super::*;
 
     fn threshold(series: &str, threshold: f64) -> MeasureSpec {
-        MeasureSpec::Threshold(Threshold { label: None, condition: "grok".into(), series: series.into(), threshold })
+        MeasureSpec::Threshold(Threshold {
+            label: None,
+            condition: "grok".into(),
+            series: series.into(),
+            threshold,
+            from: 0,
+        })
     }
 
     #[test]
@@ -102,6 +133,15 @@ mod tests {
         assert_eq!((m.quantities["fired"], m.quantities["fired_fraction"]), (2.0, 2.0 / 3.0));
         assert_eq!(m.quantities["max_value"], 1.0);
         assert_names(&spec, &m);
+    }
+
+    /// `from` leaves out the epochs before it, for the peak and the crossing.
+    #[test]
+    fn from_leaves_out_an_initial_transient() {
+        let MeasureSpec::Threshold(mut spec) = threshold("test_acc", 0.5) else { unreachable!() };
+        spec.from = 70;
+        let m = measure(&MeasureSpec::Threshold(spec), vec![run(200, 20, 10, 150), run(200, 20, 40, 150)]);
+        assert_eq!(m.per_seed["fire_epoch"], [70.0, 90.0], "seed 0 crossed at 60, before `from`");
     }
 
     /// ρ's peak is read up to its first crossing, so a run whose cached log
