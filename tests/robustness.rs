@@ -404,3 +404,23 @@ fn staging_left_by_a_killed_process_is_cleaned() {
     Cache::new(cache.path()).clean_staging();
     assert!(!dead.exists() && alive.exists() && foreign.exists());
 }
+
+/// A tolerance per tier is checked at each tier: a bad half is named by the
+/// field, and a map that is neither a form nor both tiers says what is accepted.
+#[test]
+fn a_bad_tolerance_of_one_tier_is_an_error_of_the_field() {
+    let with_tolerance = |tolerance: &str| {
+        claim("T1", TINY, DETECTOR, "seeds")
+            .replace("    tolerance: {at_least: 0}", &format!("    paper: 3\n    tolerance: {tolerance}"))
+    };
+    assert!(load(&write_temp("T1-x.yaml", &with_tolerance("{quick: {abs: 1}, paper: {abs: 0.5}}"))).is_ok());
+    for (tolerance, says) in [
+        ("{quick: {factor: 0.5}, paper: {abs: 0.5}}", "factor must be ≥ 1"),
+        ("{quick: {abs: 1}, paper: {abs: -1}}", "must be a finite number ≥ 0"),
+        ("{quick: {abs: 1}}", "one per tier names both tiers and nothing else"),
+        ("{quick: {abz: 1}, paper: {abs: 1}}", "unknown variant `abz`"),
+    ] {
+        let e = load_error("T1-x.yaml", &with_tolerance(tolerance));
+        assert!(e.contains("T1-x.yaml:") && e.contains("tolerance") && e.contains(says), "{tolerance}: {e}");
+    }
+}

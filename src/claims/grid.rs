@@ -182,17 +182,19 @@ impl<'de> Deserialize<'de> for TierTolerance {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let value = Value::deserialize(d)?;
-        let one = |v: &Value| {
-            serde_yaml::with::singleton_map::deserialize::<Tolerance, _>(v.clone()).map_err(D::Error::custom)
+        let one = |v: &Value, field: &str| {
+            serde_yaml::with::singleton_map::deserialize::<Tolerance, _>(v.clone())
+                .map_err(|e| D::Error::custom(format!("{field}: {e}")))
         };
         let tiers = value.as_mapping().map(|m| (m.get("quick"), m.get("paper"), m.len()));
         match tiers {
-            Some((Some(quick), Some(paper), 2)) => {
-                Ok(TierTolerance::PerTier { quick: one(quick)?, paper: one(paper)? })
-            }
-            Some((None, None, _)) | None => one(&value).map(TierTolerance::Both),
+            Some((Some(quick), Some(paper), 2)) => Ok(TierTolerance::PerTier {
+                quick: one(quick, "tolerance.quick")?,
+                paper: one(paper, "tolerance.paper")?,
+            }),
+            Some((None, None, _)) | None => one(&value, "tolerance").map(TierTolerance::Both),
             Some(_) => Err(D::Error::custom(
-                "a tolerance per tier names both tiers and nothing else: `{quick: {abs: 1}, paper: {abs: 0.5}}`",
+                "tolerance: one per tier names both tiers and nothing else: `{quick: {abs: 1}, paper: {abs: 0.5}}`",
             )),
         }
     }

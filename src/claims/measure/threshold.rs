@@ -74,7 +74,10 @@ impl Kind for Threshold {
         if let Some(e) = experiments.get(&self.condition)
             && self.from > e.epochs
         {
-            return Err(Problem::new("from".into(), format!("{} is past the run's last epoch, {}", self.from, e.epochs)));
+            return Err(Problem::new(
+                "from".into(),
+                format!("{} is past the run's last epoch, {}", self.from, e.epochs),
+            ));
         }
         Ok(())
     }
@@ -101,7 +104,9 @@ impl Kind for Threshold {
             let end = crossing.filter(|_| self.series == "rho").map_or(values.len(), |i| i + 1);
             values[..end].iter().copied().fold(f64::NAN, f64::max)
         };
-        let fire = |r: &Run| if self.from == 0 { event.epoch(r) } else { self.from as f64 + event.epoch_in(&self.looked_at(r)) };
+        let fire = |r: &Run| {
+            if self.from == 0 { event.epoch(r) } else { self.from as f64 + event.epoch_in(&self.looked_at(r)) }
+        };
         out.set("max_value", runs.iter().map(peak).fold(f64::NAN, f64::max));
         out.count(&FIRED, runs.iter().map(fire).collect());
         Ok(())
