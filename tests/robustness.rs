@@ -415,8 +415,8 @@ fn a_bad_tolerance_of_one_tier_is_an_error_of_the_field() {
     };
     assert!(load(&write_temp("T1-x.yaml", &with_tolerance("{quick: {abs: 1}, paper: {abs: 0.5}}"))).is_ok());
     for (tolerance, says) in [
-        ("{quick: {factor: 0.5}, paper: {abs: 0.5}}", "factor must be ≥ 1"),
-        ("{quick: {abs: 1}, paper: {abs: -1}}", "must be a finite number ≥ 0"),
+        ("{quick: {factor: 0.5}, paper: {abs: 0.5}}", "at the quick tier: factor must be ≥ 1"),
+        ("{quick: {abs: 1}, paper: {abs: -1}}", "at the paper tier: must be a finite number ≥ 0"),
         ("{quick: {abs: 1}}", "one per tier names both tiers and nothing else"),
         ("{quick: {abz: 1}, paper: {abs: 1}}", "unknown variant `abz`"),
     ] {

@@ -247,8 +247,15 @@ pub fn load(path: &Path) -> Result<Claim, LoadError> {
         error(line, message, id)
     })?;
     let expanded = validate(&raw, path).map_err(|Problem { field, message }| {
+        // A check's field: on the line of the check that names the quantity
+        // (the first `…` of the message), or the first after `expect:`.
         let expect_line = line_of(&text, "expect:", 0).unwrap_or(0);
-        let after = if ["paper", "quantity", "tolerance"].contains(&field.as_str()) { expect_line } else { 0 };
+        let check_line = message.split('`').nth(1).and_then(|q| line_of(&text, q, expect_line)).map(|l| l - 1);
+        let after = if ["paper", "quantity", "tolerance"].contains(&field.as_str()) {
+            check_line.unwrap_or(expect_line)
+        } else {
+            0
+        };
         let line = line_of(&text, &field, after).or_else(|| line_of(&text, &field, 0));
         error(line, format!("{field}: {message}"), Some(raw.id.clone()))
     })?;
@@ -303,6 +310,15 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], Problem> {
     }
     for m in &raw.measures {
         m.check_label()?;
+    }
+    for e in &raw.expect {
+        if let grid::TierTolerance::PerTier { quick, paper } = &e.tolerance {
+            for (tier, tolerance) in [("quick", quick), ("paper", paper)] {
+                if let Some(problem) = tolerance.problem() {
+                    return fail("tolerance", format!("for `{}`, at the {tier} tier: {problem}", e.quantity));
+                }
+            }
+        }
     }
     let paper = grid::expand(&raw.experiments, &raw.measures, &raw.expect, Tier::Paper)?;
     let quick = grid::expand(&raw.experiments, &raw.measures, &raw.expect, Tier::Quick)?;

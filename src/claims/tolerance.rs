@@ -148,22 +148,38 @@ impl Tolerance {
         if measured.is_nan() {
             return false;
         }
-        let margin = self.margin(measured, paper);
         match *self {
             Tolerance::Equals(x) => measured == x,
-            Tolerance::Above(_) | Tolerance::Below(_) => margin > 0.0,
-            _ => {
-                let scale = measured.abs().max(paper.unwrap_or(0.0).abs());
-                margin >= if scale.is_finite() { -ROUNDING * scale } else { 0.0 }
-            }
+            _ => self.margin(measured, paper) > 0.0 || self.on_bound(measured, paper),
         }
+    }
+
+    /// Whether a closed bound's margin is 0 to within [`ROUNDING`] of the
+    /// magnitudes compared: `measured` and the paper's figure for `abs`,
+    /// `rel` and `factor`, `measured` and the bound for the others.
+    fn on_bound(&self, measured: f64, paper: Option<f64>) -> bool {
+        let reference = match *self {
+            Tolerance::Abs(_) | Tolerance::Rel(_) | Tolerance::Factor(_) => paper.unwrap_or(0.0),
+            Tolerance::Range([lo, hi]) => lo.abs().max(hi.abs()),
+            Tolerance::AtLeast(ref b) | Tolerance::AtMost(ref b) => b.value(),
+            Tolerance::Above(_) | Tolerance::Below(_) | Tolerance::Equals(_) => return false,
+        };
+        let scale = measured.abs().max(reference.abs());
+        let margin = self.raw_margin(measured, paper);
+        scale.is_finite() && margin.abs() <= ROUNDING * scale
     }
 
     /// How far `measured` sits inside (> 0) or outside (< 0) the tolerance,
     /// in the quantity's own units: the distance to the nearest bound
     /// (`equals`: minus the distance to the value, 0 when equal; `above` and
-    /// `below` count their bound as outside at 0). NaN when undefined.
+    /// `below` count their bound as outside at 0). 0 on a closed bound met
+    /// within [`ROUNDING`]. NaN when undefined.
     pub fn margin(&self, measured: f64, paper: Option<f64>) -> f64 {
+        if self.on_bound(measured, paper) { 0.0 } else { self.raw_margin(measured, paper) }
+    }
+
+    /// [`Tolerance::margin`] as computed, without the rounding slack.
+    fn raw_margin(&self, measured: f64, paper: Option<f64>) -> f64 {
         let p = paper.unwrap_or(f64::NAN);
         let m = measured;
         match *self {
@@ -219,6 +235,8 @@ mod tests {
         assert!(Tolerance::Abs(0.015).holds(0.91, Some(0.895)));
         assert!(!Tolerance::Abs(0.005).holds(0.979_999_99, Some(0.985)));
         assert!(Tolerance::Abs(0.5).holds(173.5, Some(174.0)) && !Tolerance::Abs(0.5).holds(173.499_999, Some(174.0)));
+        assert_eq!(Tolerance::Abs(0.005).margin(0.98, Some(0.985)), 0.0, "on the bound, not -4.3e-18 outside");
+        assert!(!Tolerance::Below(10.0.into()).holds(10.0, None) && Tolerance::AtMost(10.0.into()).holds(10.0, None));
     }
 
     #[test]

@@ -128,8 +128,9 @@ trait Micro<T> {
 /// is packed into row panels ([`pack_rows`], kept in L2), and each column
 /// block (kept in L1) is swept by the group's panels of R rows (then 4, 2,
 /// 1 for the remainder). Column blocks are K's NB wide; the last is H's
-/// narrower NB where the columns left fit in it (71 columns: 4 × 16 + 8,
-/// not 5 × 16). Where the blocks overrun n, B (as it is packed) and C are
+/// narrower NB where the columns left fit in it (AVX2 f32, 71 columns:
+/// 4 × 16 + 8, not 5 × 16; where H is as wide as K, as for AVX-512 f32,
+/// there is no narrow block). Where the blocks overrun n, B (as it is packed) and C are
 /// padded with zero columns. Packing copies; it changes no chain.
 #[inline(always)]
 fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T>, c: &mut [T]) {
@@ -152,6 +153,7 @@ fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T
                 if width == K::NB {
                     panels.sweep_all::<K, R>(p.lower, out);
                 } else {
+                    debug_assert_eq!(width, H::NB);
                     panels.sweep_all::<H, R>(p.lower, out);
                 }
             }
@@ -229,18 +231,19 @@ fn pack_panels<T: Element, const H: usize>(
     let (s_row, s_col) = p.a_strides;
     while i + H <= group.end {
         let panel = &mut packed[(i - group.start) * block.kc..][..H * block.kc];
-        if s_row == 1 {
-            let columns = p.a[i + block.k0 * s_col..].chunks(s_col);
-            for (dst, src) in panel.chunks_exact_mut(H).zip(columns) {
-                dst.copy_from_slice(&src[..H]);
-            }
-        } else {
-            debug_assert_eq!(s_col, 1, "A is row-major or given as Aᵀ");
+        if s_col == 1 {
+            // Row-major (this also serves Aᵀ given with one column, and k = 1).
             let rows: [&[T]; H] = std::array::from_fn(|r| &p.a[(i + r) * s_row + block.k0..][..block.kc]);
             for (q, dst) in panel.chunks_exact_mut(H).enumerate() {
                 for (d, row) in dst.iter_mut().zip(&rows) {
                     *d = row[q];
                 }
+            }
+        } else {
+            debug_assert_eq!(s_row, 1, "A is row-major or given as Aᵀ");
+            let columns = p.a[i + block.k0 * s_col..].chunks(s_col);
+            for (dst, src) in panel.chunks_exact_mut(H).zip(columns) {
+                dst.copy_from_slice(&src[..H]);
             }
         }
         i += H;
@@ -279,6 +282,7 @@ impl<T: Element> Panels<'_, T> {
             if !lower || self.j < i + RB {
                 let a = &self.a[(i - self.group.start) * self.block.kc..][..RB * self.block.kc];
                 let offset = (i - self.first_row) * self.block.ldc + self.j;
+                debug_assert!(offset + (RB - 1) * self.block.ldc + K::NB <= out.len());
                 // SAFETY: the panel `a` holds kc × RB entries; the packed
                 // block `b` has kc rows of NB entries; C has RB rows of
                 // ldc ≥ j + NB entries from `offset`; the caller chose K
@@ -499,7 +503,18 @@ mod tests {
     /// (k > KC continues the chain across blocks), gives the reference bits.
     #[test]
     fn every_path_gives_the_reference_bits() {
-        let shapes = [(1, 1, 1), (7, 3, 5), (19, 300, 71), (13, 600, 33), (9, 257, 16)];
+        // k = 1; m > MC (a second row group); wide, narrow and padded tails.
+        let shapes = [
+            (1, 1, 1),
+            (7, 3, 5),
+            (7, 1, 5),
+            (19, 1, 71),
+            (19, 300, 71),
+            (13, 600, 33),
+            (9, 257, 16),
+            (101, 70, 45),
+            (101, 200, 12),
+        ];
         for path in KernelPath::ALL.into_iter().filter(|p| p.supported()) {
             for (s, &(m, k, n)) in shapes.iter().enumerate() {
                 bits_equal::<f32>(path, m, k, n, s as u64);
@@ -518,6 +533,31 @@ mod tests {
             for j in 0..n {
                 let exact: f64 = (0..k).map(|q| a[i * k + q] as f64 * b[q * n + j] as f64).sum();
                 approx::assert_abs_diff_eq!(c[i * n + j] as f64, exact, epsilon = 1e-5);
+            }
+        }
+    }
+
+    /// The lower triangle on every path, f32 and f64, against the
+    /// reference: rows split off at 3 and crossing a row group (MC), and n
+    /// with a narrow (71 in f32 on AVX2) or padded tail.
+    #[test]
+    fn every_path_gives_the_reference_lower_triangle() {
+        fn lower<T: Element + From<f32>>(path: KernelPath, n: usize, k: usize) {
+            let x = random::<T>(n * k, n as u64);
+            let xt = super::super::transpose(&x, n, k);
+            let full = reference(&x, &xt, n, k, n);
+            let rows = 3..n;
+            let mut c = vec![T::default(); rows.len() * n];
+            let p = Problem { a: &x, a_strides: (k, 1), b: &xt, k, n, rows: rows.clone(), lower: true };
+            T::product(path, &p, &mut c);
+            for i in rows {
+                assert_eq!(&c[(i - 3) * n..][..=i], &full[i * n..][..=i], "{path:?} n {n}, row {i}");
+            }
+        }
+        for path in KernelPath::ALL.into_iter().filter(|p| p.supported()) {
+            for n in [71, 110] {
+                lower::<f32>(path, n, 50);
+                lower::<f64>(path, n, 50);
             }
         }
     }

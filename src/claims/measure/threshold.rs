@@ -1,4 +1,4 @@
-//! `kind: threshold`: the first epoch (from 0) at which a series reaches a
+//! `kind: threshold`: the first epoch (from 0, or from `from`) at which a series reaches a
 //! level, per seed of one condition, and the series' largest value
 //! (docs/methods.md, "Threshold events and leads"): with `rho` and 0.075,
 //! the paper's level-metric detector. Quantities: docs/claims.md, "Measure
@@ -98,17 +98,16 @@ impl Kind for Threshold {
         // ρ's log may end just after its first crossing (docs/methods.md, "Level
         // metric ρ"), so its peak is taken up to that crossing, whatever a cached
         // run logged beyond it: the same value from any cache.
-        let peak = |r: &Run| {
+        let (mut peaks, mut fires) = (Vec::new(), Vec::new());
+        for r in runs.iter() {
             let values = self.looked_at(r);
             let crossing = values.iter().position(|&v| v >= self.threshold);
             let end = crossing.filter(|_| self.series == "rho").map_or(values.len(), |i| i + 1);
-            values[..end].iter().copied().fold(f64::NAN, f64::max)
-        };
-        let fire = |r: &Run| {
-            if self.from == 0 { event.epoch(r) } else { self.from as f64 + event.epoch_in(&self.looked_at(r)) }
-        };
-        out.set("max_value", runs.iter().map(peak).fold(f64::NAN, f64::max));
-        out.count(&FIRED, runs.iter().map(fire).collect());
+            peaks.push(values[..end].iter().copied().fold(f64::NAN, f64::max));
+            fires.push(self.from as f64 + event.epoch_in(&values));
+        }
+        out.set("max_value", peaks.into_iter().fold(f64::NAN, f64::max));
+        out.count(&FIRED, fires);
         Ok(())
     }
 }
