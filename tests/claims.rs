@@ -232,14 +232,11 @@ fn the_paper_s_own_pytorch_runs_judged_beside_lockin_s() {
         .map(|j| {
             let lines = match &j.result {
                 None => vec![format!("not judged: {}", j.note)],
-                Some(r) => {
-                    let mine = j.lockin.as_ref();
-                    let mut lines: Vec<String> = r
-                        .checks
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| {
-                            let lockin = mine.and_then(|m| m.checks.get(i)).filter(|x| x.quantity == c.quantity);
+                Some(_) => {
+                    let mut lines: Vec<String> = j
+                        .checks_beside_lockin()
+                        .into_iter()
+                        .map(|(c, lockin)| {
                             format!(
                                 "{}: pytorch {} {:?}, lockin {}",
                                 c.quantity,

@@ -3,8 +3,10 @@
 
 use std::path::Path;
 
+mod common;
+
+use common::options;
 use lockin::backend::Backend;
-use lockin::cache::Cache;
 use lockin::claims::Tier;
 use lockin::claims::judge::{Verdict, succeeded, summary_line, write_results};
 use lockin::claims::verify::{VerifyOptions, verify};
@@ -26,19 +28,6 @@ fn claim(id: &str, outcome: &str, quantity: &str, tolerance: &str, measure: &str
 }
 
 const DETECTOR: &str = "{kind: detector, condition: grok, detector: {lag: 5, min_epoch: 10}}";
-
-/// A quiet quick-tier verification of the claims in `claims` on `backend`.
-fn options(claims: &Path, cache: &Path, backend: Backend) -> VerifyOptions {
-    VerifyOptions {
-        claims_dir: claims.into(),
-        tier: Tier::Quick,
-        backend,
-        select: vec![],
-        cache: Cache::new(cache),
-        fresh: false,
-        quiet: true,
-    }
-}
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();

@@ -5,11 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+
+use common::options;
 use lockin::backend::Backend;
 use lockin::cache::Cache;
 use lockin::claims::judge::Verdict;
+use lockin::claims::load;
 use lockin::claims::verify::{VerifyOptions, from_cache, verify};
-use lockin::claims::{Tier, load};
 
 const TINY: &str = "{activation: sqr, eta: 1.0e-3, epochs: 40, window: 5, modulus: 5, width: 16, train_fraction: 0.6, lr: 1.0e-2, seeds: {paper: 2, quick: 2}}";
 const DETECTOR: &str = "{kind: detector, condition: grok, detector: {lag: 5, min_epoch: 10}}";
@@ -33,18 +36,6 @@ fn write_temp(name: &str, text: &str) -> PathBuf {
 /// Load `text` written as `name`: the load error.
 fn load_error(name: &str, text: &str) -> String {
     load(&write_temp(name, text)).map(|_| ()).unwrap_err().to_string()
-}
-
-fn options(claims: &Path, cache: &Path, backend: Backend) -> VerifyOptions {
-    VerifyOptions {
-        claims_dir: claims.into(),
-        tier: Tier::Quick,
-        backend,
-        select: vec![],
-        cache: Cache::new(cache),
-        fresh: false,
-        quiet: true,
-    }
 }
 
 #[test]

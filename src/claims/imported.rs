@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Tier;
-use super::judge::{ClaimResult, admitted, claim_specs};
+use super::judge::{CheckResult, ClaimResult, admitted, claim_specs};
 use super::measure::MeasureSpec;
 use super::schema::Claim;
 use crate::backend::Backend;
@@ -27,6 +27,20 @@ pub struct Judgement {
     pub note: String,
     /// The imported files it read.
     pub files: Vec<String>,
+}
+
+impl Judgement {
+    /// Each check judged on the imported runs beside the same check on
+    /// lockin's runs (none when lockin's result has no such check). Both
+    /// judge one claim's checks in its order, so they pair by position:
+    /// two checks may read one quantity (C04's `separation`).
+    pub fn checks_beside_lockin(&self) -> Vec<(&CheckResult, Option<&CheckResult>)> {
+        let Some(theirs) = &self.result else { return Vec::new() };
+        let ours = |i: usize, c: &CheckResult| {
+            self.lockin.as_ref().and_then(|r| r.checks.get(i)).filter(|m| m.quantity == c.quantity)
+        };
+        theirs.checks.iter().enumerate().map(|(i, c)| (c, ours(i, c))).collect()
+    }
 }
 
 /// lockin's run of a spec (from the cache, or trained).

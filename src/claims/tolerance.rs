@@ -148,25 +148,12 @@ impl Tolerance {
         if measured.is_nan() {
             return false;
         }
+        let margin = self.margin(measured, paper);
         match *self {
             Tolerance::Equals(x) => measured == x,
-            _ => self.margin(measured, paper) > 0.0 || self.on_bound(measured, paper),
+            Tolerance::Above(_) | Tolerance::Below(_) => margin > 0.0,
+            _ => margin >= 0.0,
         }
-    }
-
-    /// Whether a closed bound's margin is 0 to within [`ROUNDING`] of the
-    /// magnitudes compared: `measured` and the paper's figure for `abs`,
-    /// `rel` and `factor`, `measured` and the bound for the others.
-    fn on_bound(&self, measured: f64, paper: Option<f64>) -> bool {
-        let reference = match *self {
-            Tolerance::Abs(_) | Tolerance::Rel(_) | Tolerance::Factor(_) => paper.unwrap_or(0.0),
-            Tolerance::Range([lo, hi]) => lo.abs().max(hi.abs()),
-            Tolerance::AtLeast(ref b) | Tolerance::AtMost(ref b) => b.value(),
-            Tolerance::Above(_) | Tolerance::Below(_) | Tolerance::Equals(_) => return false,
-        };
-        let scale = measured.abs().max(reference.abs());
-        let margin = self.raw_margin(measured, paper);
-        scale.is_finite() && margin.abs() <= ROUNDING * scale
     }
 
     /// How far `measured` sits inside (> 0) or outside (< 0) the tolerance,
@@ -175,7 +162,22 @@ impl Tolerance {
     /// `below` count their bound as outside at 0). 0 on a closed bound met
     /// within [`ROUNDING`]. NaN when undefined.
     pub fn margin(&self, measured: f64, paper: Option<f64>) -> f64 {
-        if self.on_bound(measured, paper) { 0.0 } else { self.raw_margin(measured, paper) }
+        let margin = self.raw_margin(measured, paper);
+        if self.within_rounding(margin, measured, paper) { 0.0 } else { margin }
+    }
+
+    /// Whether a closed bound's `margin` is 0 to within [`ROUNDING`] of the
+    /// magnitudes compared: `measured` and the paper's figure for `abs`,
+    /// `rel` and `factor`, `measured` and the bound for the others.
+    fn within_rounding(&self, margin: f64, measured: f64, paper: Option<f64>) -> bool {
+        let reference = match *self {
+            Tolerance::Abs(_) | Tolerance::Rel(_) | Tolerance::Factor(_) => paper.unwrap_or(0.0),
+            Tolerance::Range([lo, hi]) => lo.abs().max(hi.abs()),
+            Tolerance::AtLeast(ref b) | Tolerance::AtMost(ref b) => b.value(),
+            Tolerance::Above(_) | Tolerance::Below(_) | Tolerance::Equals(_) => return false,
+        };
+        let scale = measured.abs().max(reference.abs());
+        scale.is_finite() && margin.abs() <= ROUNDING * scale
     }
 
     /// [`Tolerance::margin`] as computed, without the rounding slack.

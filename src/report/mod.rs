@@ -128,18 +128,14 @@ pub fn side_by_side(imported: &[crate::claims::imported::Judgement]) -> String {
             .map(String::from)
             .to_vec())];
     for judgement in imported {
-        let ours = judgement.lockin.as_ref();
         match &judgement.result {
             None => lines.push(Err(format!("{}  not judged: {}", judgement.id, judgement.note))),
             Some(theirs) if theirs.error.is_some() => {
                 let error = theirs.error.as_deref().unwrap_or_default();
                 lines.push(Err(format!("{}  error: {}", judgement.id, truncate(error, 100))));
             }
-            Some(theirs) => {
-                for (i, c) in theirs.checks.iter().enumerate() {
-                    // Both sides judge the same claim's checks, in its order (two
-                    // checks may read one quantity: C04's `separation`).
-                    let mine = ours.and_then(|r| r.checks.get(i)).filter(|m| m.quantity == c.quantity);
+            Some(_) => {
+                for (i, (c, mine)) in judgement.checks_beside_lockin().into_iter().enumerate() {
                     lines.push(Ok(vec![
                         if i == 0 { judgement.id.clone() } else { String::new() },
                         c.quantity.clone(),
