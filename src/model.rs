@@ -145,9 +145,14 @@ impl ModelShape {
     /// agree with burn's ops). The probes (ρ, Theorem 6) take F and know
     /// nothing of the model (docs/methods.md, "Level metric ρ", "Theorem 6").
     pub fn features(&self, w_t: &[f32], pairs: &PairSet) -> Vec<f32> {
+        self.features_of(w_t, &pairs.a, &pairs.b)
+    }
+
+    /// [`ModelShape::features`] of the pairs (a_i, b_i).
+    pub fn features_of(&self, w_t: &[f32], a: &[usize], b: &[usize]) -> Vec<f32> {
         let (m, k) = (self.modulus, self.width);
-        let mut f = vec![0.0; pairs.len() * k];
-        for ((row, &a), &b) in f.chunks_exact_mut(k).zip(&pairs.a).zip(&pairs.b) {
+        let mut f = vec![0.0; a.len() * k];
+        for ((row, &a), &b) in f.chunks_exact_mut(k).zip(a).zip(b) {
             let (row_a, row_b) = (&w_t[a * k..][..k], &w_t[(m + b) * k..][..k]);
             for ((out, &x), &y) in row.iter_mut().zip(row_a).zip(row_b) {
                 *out = self.activation.apply_f32(x + y);

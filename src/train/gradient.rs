@@ -47,15 +47,20 @@ pub fn residual_host(output: &[f32], labels: &[usize], modulus: usize) -> Vec<f3
 /// dot product, and the fraction of rows whose first largest output is the label.
 pub fn evaluate_host(output: &[f32], residual: &[f32], labels: &[usize], modulus: usize) -> Evaluation {
     let n = labels.len() as f64;
-    let correct = output
+    let correct = correct_predictions(output, labels, modulus);
+    Evaluation { loss: dot(residual, residual) / n, accuracy: correct as f64 / n }
+}
+
+/// Rows of `output` whose first largest entry is the label.
+pub fn correct_predictions(output: &[f32], labels: &[usize], modulus: usize) -> usize {
+    output
         .chunks_exact(modulus)
         .zip(labels)
         .filter(|(row, label)| {
             let best = row.iter().enumerate().fold(0, |best, (c, &o)| if o > row[best] { c } else { best });
             best == **label
         })
-        .count();
-    Evaluation { loss: dot(residual, residual) / n, accuracy: correct as f64 / n }
+        .count()
 }
 
 /// ∂L/∂Wᵀ [2M, K] and ∂L/∂V [M, K].

@@ -12,6 +12,9 @@
 pub mod adam;
 pub mod gradient;
 pub mod limits;
+mod test_pass;
+
+use std::sync::mpsc::TryRecvError;
 
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -28,6 +31,7 @@ use adam::{AdamConfig, Moments};
 use gradient::{
     evaluate, evaluate_host, gradients, output_gradient, residual, residual_host, v_gradient, w_t_gradient,
 };
+use test_pass::TestPass;
 
 /// Every hyperparameter of one training run (docs/methods.md, "Setup"); [`Default`] is the paper's x², η = 2e-4 run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -393,8 +397,11 @@ impl Trainer {
     /// The work runs in two lanes of about equal cost, because one lane
     /// leaves the second core idle (README, "Speed"). Lane A: the training
     /// forward pass, the window update from θ_t, ∂L/∂Wᵀ and its Adam step.
-    /// Lane B: the test pass at θ_t, then ∂L/∂V (from the residual that lane
-    /// A sends) and its Adam step. Each value is computed by the same
+    /// Lane B: ∂L/∂V (from the residual that lane A sends) and its Adam
+    /// step. The test pass at θ_t is shared: with host passes each lane
+    /// takes its blocks ([`TestPass`]) whenever it has nothing else to do,
+    /// so the lanes finish together whatever the training fraction; with
+    /// burn's passes lane B does it all. Each value is computed by the same
     /// operations as in sequence, so the log is bit-identical to a sequential
     /// epoch (`tests::two_lanes_match_sequential_phases`).
     pub fn epoch(&mut self, last: bool) -> EpochRow {
@@ -403,18 +410,37 @@ impl Trainer {
         let pending = std::mem::take(&mut self.unrecorded);
         let Self { model, train_batch, test_batch, optimizer, updates, unrecorded, max_output, .. } = self;
         let Optimizer { config, w: w_moments, v: v_moments, steps } = optimizer;
-        let (config, t, theta) = (*config, *steps + 1, &theta);
+        let (config, t, theta, test_batch) = (*config, *steps + 1, &theta, &*test_batch);
+        let shared_test = (theta.passes == Passes::Host).then(|| TestPass::new(theta, &test_batch.pairs));
+        let shared = shared_test.as_ref();
         std::thread::scope(|lanes| {
             // Made inside the scope, so that a panic of lane A drops the
             // sender and lane B's `recv` fails instead of waiting forever.
             let (send_residual, residual_from_lane_a) = std::sync::mpsc::channel::<Option<(Tensor<2>, Tensor<2>)>>();
             let lane_b = lanes.spawn(move || {
-                let test = evaluate_on(theta, test_batch);
-                let step = residual_from_lane_a.recv().expect("lane A sends its residual or panics");
-                let v_next = step.map(|(d_output, features)| {
-                    config.step(t, theta.v.val(), v_gradient(theta.passes, d_output, features), v_moments)
-                });
-                (test, v_next)
+                let mut v_step = |step: Option<(Tensor<2>, Tensor<2>)>| {
+                    step.map(|(d_output, features)| {
+                        config.step(t, theta.v.val(), v_gradient(theta.passes, d_output, features), v_moments)
+                    })
+                };
+                let Some(pass) = shared else {
+                    let test = evaluate_on(theta, test_batch);
+                    return (
+                        Some(test),
+                        v_step(residual_from_lane_a.recv().expect("lane A sends its residual or panics")),
+                    );
+                };
+                // Test blocks until lane A's residual comes, then its step, then the blocks left.
+                let step = loop {
+                    match residual_from_lane_a.try_recv() {
+                        Err(TryRecvError::Empty) if pass.take_block() => {}
+                        Ok(step) => break step,
+                        Err(_) => break residual_from_lane_a.recv().expect("lane A sends its residual or panics"),
+                    }
+                };
+                let v_next = v_step(step);
+                pass.finish();
+                (None, v_next)
             });
             let forward = forward_on(model, train_batch);
             let train = forward.evaluation;
@@ -428,7 +454,12 @@ impl Trainer {
             let (w, v) = (updates.w_window.row(), updates.v_window.row());
             let w_t_next =
                 d_output.map(|d| config.step(t, model.w_t.val(), w_t_gradient(model, train_batch, d), w_moments));
+            if let Some(pass) = shared {
+                pass.finish();
+            }
             let (test, v_next) = lane_b.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            // Both lanes are done, so every block of a shared test pass is.
+            let test = test.or_else(|| shared.map(TestPass::evaluation)).expect("one of the two made the test pass");
             if let (Some(w_t), Some(v)) = (w_t_next, v_next) {
                 set_theta(model, w_t, v);
                 *steps = t;
@@ -569,11 +600,16 @@ mod tests {
         assert_eq!(a.metrics.to_csv(), b.metrics.to_csv()); // bit-identical (NaN-safe)
     }
 
-    /// The two-lane epoch logs, bit for bit, what the phases give one after another.
+    /// The two-lane epoch logs, bit for bit, what the phases give one after
+    /// another: on a test set of one block, and on one of three (M = 31,
+    /// p = 0.3: 673 test pairs, the last block partly filled).
     #[test]
     fn two_lanes_match_sequential_phases() {
-        for activation in [Activation::Sqr, Activation::Relu] {
-            let spec = TrainSpec { activation, ..tiny() };
+        let three_blocks = TrainSpec { modulus: 31, train_fraction: 0.3, epochs: 12, ..tiny() };
+        for (activation, base) in
+            [Activation::Sqr, Activation::Relu].into_iter().flat_map(|a| [(a, tiny()), (a, three_blocks.clone())])
+        {
+            let spec = TrainSpec { activation, ..base };
             let start = spec.seeded_start();
             let mut trainer = Trainer::new(&spec, &start);
             let mut rows = Vec::new();

@@ -1,0 +1,89 @@
+//! The test pass of an epoch, shared by its two lanes (docs/methods.md,
+//! "Cost"): the test pairs in blocks of [`BLOCK_ROWS`], each block's
+//! features, outputs and residual made at once by whichever lane takes it
+//! next. The test set is the larger part of the work where the training
+//! fraction is small (at M = 127, p = 0.1, nine test pairs for every
+//! training pair), so one lane alone would leave the other idle.
+//!
+//! A block's rows are the same chains whichever lane computes them (the
+//! canonical product is row by row), and the loss is the canonical dot
+//! product of the whole residual in pair order, so the evaluation has the
+//! bits of [`super::gradient::evaluate_host`] on the whole set.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::data::PairSet;
+use crate::metrics::Evaluation;
+use crate::model::{ModelShape, TwoLayer, host_floats};
+use crate::numerics::{dot, matmul, transpose};
+
+use super::gradient::{correct_predictions, residual_host};
+
+/// Test pairs per block: a multiple of every register block's rows (6, 8,
+/// 12) and of the product's row group, and [n, K] features of ≈ 2 MB at K = 2048.
+const BLOCK_ROWS: usize = 288;
+
+/// One epoch's test pass at θ_t, its blocks taken in turn by the lanes.
+pub struct TestPass<'a> {
+    shape: ModelShape,
+    w_t: Vec<f32>,
+    v_t: Vec<f32>,
+    pairs: &'a PairSet,
+    next_block: AtomicUsize,
+    /// Each block's residual and its number of correct predictions.
+    done: Mutex<Vec<Option<(Vec<f32>, usize)>>>,
+}
+
+impl<'a> TestPass<'a> {
+    /// The test pass of `theta` on `pairs`, no block taken yet.
+    pub fn new(theta: &TwoLayer, pairs: &'a PairSet) -> Self {
+        let shape = theta.shape();
+        let v_t = transpose(&host_floats(theta.v.val()), shape.modulus, shape.width);
+        let blocks = pairs.len().div_ceil(BLOCK_ROWS);
+        Self {
+            shape,
+            w_t: host_floats(theta.w_t.val()),
+            v_t,
+            pairs,
+            next_block: AtomicUsize::new(0),
+            done: Mutex::new(vec![None; blocks]),
+        }
+    }
+
+    /// Take the next block and compute it; false when none is left.
+    pub fn take_block(&self) -> bool {
+        let block = self.next_block.fetch_add(1, Ordering::Relaxed);
+        let start = block * BLOCK_ROWS;
+        if start >= self.pairs.len() {
+            return false;
+        }
+        let rows = start..(start + BLOCK_ROWS).min(self.pairs.len());
+        let (m, k) = (self.shape.modulus, self.shape.width);
+        let (a, b) = (&self.pairs.a[rows.clone()], &self.pairs.b[rows.clone()]);
+        let features = self.shape.features_of(&self.w_t, a, b);
+        let output = matmul(&features, &self.v_t, rows.len(), k, m);
+        let labels = &self.pairs.labels[rows];
+        let result = (residual_host(&output, labels, m), correct_predictions(&output, labels, m));
+        self.done.lock().expect("no lane panics holding the lock")[block] = Some(result);
+        true
+    }
+
+    /// Compute every block left.
+    pub fn finish(&self) {
+        while self.take_block() {}
+    }
+
+    /// Loss and accuracy over the whole test set, once every block is done.
+    pub fn evaluation(&self) -> Evaluation {
+        let n = self.pairs.len() as f64;
+        let blocks = std::mem::take(&mut *self.done.lock().expect("no lane panicked holding the lock"));
+        let mut residual = Vec::with_capacity(self.pairs.len() * self.shape.modulus);
+        let mut correct = 0;
+        for (block_residual, block_correct) in blocks.into_iter().map(|b| b.expect("every block is done")) {
+            residual.extend_from_slice(&block_residual);
+            correct += block_correct;
+        }
+        Evaluation { loss: dot(&residual, &residual) / n, accuracy: correct as f64 / n }
+    }
+}
