@@ -24,6 +24,12 @@ use super::gradient::{correct_predictions, residual_host};
 /// 12) and of the product's row group, and [n, K] features of ≈ 2 MB at K = 2048.
 const BLOCK_ROWS: usize = 288;
 
+/// A computed block: its residual and its number of correct predictions.
+struct BlockResult {
+    residual: Vec<f32>,
+    correct: usize,
+}
+
 /// One epoch's test pass at θ_t, its blocks taken in turn by the lanes.
 pub struct TestPass<'a> {
     shape: ModelShape,
@@ -31,8 +37,8 @@ pub struct TestPass<'a> {
     v_t: Vec<f32>,
     pairs: &'a PairSet,
     next_block: AtomicUsize,
-    /// Each block's residual and its number of correct predictions.
-    done: Mutex<Vec<Option<(Vec<f32>, usize)>>>,
+    /// Each block's result, once a lane has computed it.
+    done: Mutex<Vec<Option<BlockResult>>>,
 }
 
 impl<'a> TestPass<'a> {
@@ -47,7 +53,7 @@ impl<'a> TestPass<'a> {
             v_t,
             pairs,
             next_block: AtomicUsize::new(0),
-            done: Mutex::new(vec![None; blocks]),
+            done: Mutex::new((0..blocks).map(|_| None).collect()),
         }
     }
 
@@ -64,7 +70,10 @@ impl<'a> TestPass<'a> {
         let features = self.shape.features_of(&self.w_t, a, b);
         let output = matmul(&features, &self.v_t, rows.len(), k, m);
         let labels = &self.pairs.labels[rows];
-        let result = (residual_host(&output, labels, m), correct_predictions(&output, labels, m));
+        let result = BlockResult {
+            residual: residual_host(&output, labels, m),
+            correct: correct_predictions(&output, labels, m),
+        };
         self.done.lock().expect("no lane panics holding the lock")[block] = Some(result);
         true
     }
@@ -80,9 +89,9 @@ impl<'a> TestPass<'a> {
         let blocks = std::mem::take(&mut *self.done.lock().expect("no lane panicked holding the lock"));
         let mut residual = Vec::with_capacity(self.pairs.len() * self.shape.modulus);
         let mut correct = 0;
-        for (block_residual, block_correct) in blocks.into_iter().map(|b| b.expect("every block is done")) {
-            residual.extend_from_slice(&block_residual);
-            correct += block_correct;
+        for block in blocks.into_iter().map(|b| b.expect("every block is done")) {
+            residual.extend_from_slice(&block.residual);
+            correct += block.correct;
         }
         Evaluation { loss: dot(&residual, &residual) / n, accuracy: correct as f64 / n }
     }
