@@ -10,7 +10,7 @@
 //! product of the whole residual in pair order, so the evaluation has the
 //! bits of [`super::gradient::evaluate_host`] on the whole set.
 
-use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::data::PairSet;
@@ -21,7 +21,8 @@ use crate::numerics::{dot, matmul, transpose};
 use super::gradient::{correct_predictions, residual_host};
 
 /// Test pairs per block: a multiple of every register block's rows (6, 8,
-/// 12) and of the product's row group, and [n, K] features of ≈ 2 MB at K = 2048.
+/// 12) and of the product's row group, and [n, K] features of ≈ 2 MB at
+/// K = 2048. It sets the speed only, never a bit.
 const BLOCK_ROWS: usize = 288;
 
 /// A computed block: its residual and its number of correct predictions.
@@ -30,7 +31,7 @@ struct BlockResult {
     correct: usize,
 }
 
-/// One epoch's test pass at θ_t, its blocks taken in turn by the lanes.
+/// One epoch's test pass at θ_t, its blocks computed in turn by the lanes.
 pub struct TestPass<'a> {
     shape: ModelShape,
     w_t: Vec<f32>,
@@ -38,7 +39,7 @@ pub struct TestPass<'a> {
     pairs: &'a PairSet,
     next_block: AtomicUsize,
     /// Each block's result, once a lane has computed it.
-    done: Mutex<Vec<Option<BlockResult>>>,
+    done: Vec<OnceLock<BlockResult>>,
 }
 
 impl<'a> TestPass<'a> {
@@ -53,12 +54,12 @@ impl<'a> TestPass<'a> {
             v_t,
             pairs,
             next_block: AtomicUsize::new(0),
-            done: Mutex::new((0..blocks).map(|_| None).collect()),
+            done: (0..blocks).map(|_| OnceLock::new()).collect(),
         }
     }
 
-    /// Take the next block and compute it; false when none is left.
-    pub fn take_block(&self) -> bool {
+    /// Compute the next block no lane has taken; false when none is left.
+    pub fn compute_next_block(&self) -> bool {
         let block = self.next_block.fetch_add(1, Ordering::Relaxed);
         let start = block * BLOCK_ROWS;
         if start >= self.pairs.len() {
@@ -74,22 +75,21 @@ impl<'a> TestPass<'a> {
             residual: residual_host(&output, labels, m),
             correct: correct_predictions(&output, labels, m),
         };
-        self.done.lock().expect("no lane panics holding the lock")[block] = Some(result);
+        assert!(self.done[block].set(result).is_ok(), "each block is taken once");
         true
     }
 
     /// Compute every block left.
     pub fn finish(&self) {
-        while self.take_block() {}
+        while self.compute_next_block() {}
     }
 
     /// Loss and accuracy over the whole test set, once every block is done.
     pub fn evaluation(&self) -> Evaluation {
         let n = self.pairs.len() as f64;
-        let blocks = std::mem::take(&mut *self.done.lock().expect("no lane panicked holding the lock"));
         let mut residual = Vec::with_capacity(self.pairs.len() * self.shape.modulus);
         let mut correct = 0;
-        for block in blocks.into_iter().map(|b| b.expect("every block is done")) {
+        for block in self.done.iter().map(|b| b.get().expect("every block is done")) {
             residual.extend_from_slice(&block.residual);
             correct += block.correct;
         }
