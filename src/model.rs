@@ -335,14 +335,22 @@ impl TwoLayer {
         }
     }
 
+    /// Wᵀ [2M, K] and Vᵀ [K, M] on the host, row-major: the operands of
+    /// the host forward pass (features from Wᵀ, outputs F·Vᵀ).
+    pub fn host_w_t_and_v_t(&self) -> (Vec<f32>, Vec<f32>) {
+        let shape = self.shape();
+        let v_t = crate::numerics::transpose(&host_floats(self.v.val()), shape.modulus, shape.width);
+        (host_floats(self.w_t.val()), v_t)
+    }
+
     /// [`Passes::Host`]'s forward pass on the host: F [n, K] (gather, add
     /// and σ in one pass) and o = F Vᵀ [n, M] by the canonical product
     /// (docs/methods.md, "Numerics scheme").
     pub fn forward_host(&self, batch: &DeviceBatch) -> (Vec<f32>, Vec<f32>) {
         let shape = self.shape();
         let (m, k) = (shape.modulus, shape.width);
-        let features = shape.features(&host_floats(self.w_t.val()), &batch.pairs);
-        let v_t = crate::numerics::transpose(&host_floats(self.v.val()), m, k);
+        let (w_t, v_t) = self.host_w_t_and_v_t();
+        let features = shape.features(&w_t, &batch.pairs);
         let output = crate::numerics::matmul(&features, &v_t, batch.len, k, m);
         (features, output)
     }

@@ -46,8 +46,13 @@ pub fn residual_host(output: &[f32], labels: &[usize], modulus: usize) -> Vec<f3
 /// Loss and accuracy on the host: L = ⟨R, R⟩ / n with the canonical f64
 /// dot product, and the fraction of rows whose first largest output is the label.
 pub fn evaluate_host(output: &[f32], residual: &[f32], labels: &[usize], modulus: usize) -> Evaluation {
-    let n = labels.len() as f64;
-    let correct = correct_predictions(output, labels, modulus);
+    evaluation_from(residual, correct_predictions(output, labels, modulus), labels.len())
+}
+
+/// Loss ⟨R, R⟩ / n (the canonical f64 dot) and accuracy `correct` / n of n
+/// pairs, from their whole residual in pair order.
+pub fn evaluation_from(residual: &[f32], correct: usize, n: usize) -> Evaluation {
+    let n = n as f64;
     Evaluation { loss: dot(residual, residual) / n, accuracy: correct as f64 / n }
 }
 

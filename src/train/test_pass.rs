@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::data::PairSet;
 use crate::metrics::Evaluation;
-use crate::model::{ModelShape, TwoLayer, host_floats};
-use crate::numerics::{dot, matmul, transpose};
+use crate::model::{ModelShape, TwoLayer};
+use crate::numerics::matmul;
 
-use super::gradient::{correct_predictions, residual_host};
+use super::gradient::{correct_predictions, evaluation_from, residual_host};
 
 /// Test pairs per block: a multiple of every register block's rows (6, 8,
 /// 12) and of the product's row group, and [n, K] features of ≈ 2 MB at
@@ -45,12 +45,11 @@ pub struct TestPass<'a> {
 impl<'a> TestPass<'a> {
     /// The test pass of `theta` on `pairs`, no block taken yet.
     pub fn new(theta: &TwoLayer, pairs: &'a PairSet) -> Self {
-        let shape = theta.shape();
-        let v_t = transpose(&host_floats(theta.v.val()), shape.modulus, shape.width);
+        let (w_t, v_t) = theta.host_w_t_and_v_t();
         let blocks = pairs.len().div_ceil(BLOCK_ROWS);
         Self {
-            shape,
-            w_t: host_floats(theta.w_t.val()),
+            shape: theta.shape(),
+            w_t,
             v_t,
             pairs,
             next_block: AtomicUsize::new(0),
@@ -86,13 +85,12 @@ impl<'a> TestPass<'a> {
 
     /// Loss and accuracy over the whole test set, once every block is done.
     pub fn evaluation(&self) -> Evaluation {
-        let n = self.pairs.len() as f64;
         let mut residual = Vec::with_capacity(self.pairs.len() * self.shape.modulus);
         let mut correct = 0;
         for block in self.done.iter().map(|b| b.get().expect("every block is done")) {
             residual.extend_from_slice(&block.residual);
             correct += block.correct;
         }
-        Evaluation { loss: dot(&residual, &residual) / n, accuracy: correct as f64 / n }
+        evaluation_from(&residual, correct, self.pairs.len())
     }
 }
