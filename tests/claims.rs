@@ -7,13 +7,13 @@ use std::sync::OnceLock;
 
 use lockin::backend::Backend;
 use lockin::cache::Cache;
-use lockin::claims::judge::{ClaimResult, Runner, Verdict};
+use lockin::claims::judge::{Runner, Verdict};
 use lockin::claims::{Tier, default_dir, load, load_dir};
-use lockin::format::num;
+use lockin::report::snapshot::rounded;
+use lockin::report::snapshot::Snapshot;
 use lockin::model::Activation;
 use lockin::report::table;
 use rstest::rstest;
-use serde::Serialize;
 
 /// Every epoch allocates tensors of 16–25 MB; glibc's malloc returns such
 /// blocks to the OS and page-faults them back in each time. mimalloc keeps
@@ -38,68 +38,6 @@ fn runner() -> &'static Runner {
     })
 }
 
-/// What a snapshot records: verdicts and every figure the claim reports
-/// (checks, all quantities, all per-seed values), rounded well above float
-/// noise (3 significant digits; whole numbers exactly), never timings or raw
-/// floats. Drift in an unchecked median shows up as a snapshot change.
-#[derive(Serialize)]
-struct Snapshot {
-    id: String,
-    tier: String,
-    verdict: Verdict,
-    reproduced: Option<bool>,
-    checks: Vec<Check>,
-    quantities: std::collections::BTreeMap<String, String>,
-    per_seed: std::collections::BTreeMap<String, Vec<String>>,
-}
-
-#[derive(Serialize)]
-struct Check {
-    quantity: String,
-    tolerance: String,
-    measured: String,
-    margin: String,
-    state: lockin::claims::CheckState,
-    recorded: lockin::claims::CheckState,
-}
-
-fn three_significant(x: f64) -> String {
-    if x.is_nan() { "undefined".into() } else { format!("{x:.2e}") }
-}
-
-/// Whole numbers (epochs, ranks, counts) exactly; the rest to 3 significant digits.
-fn rounded(x: f64) -> String {
-    if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e9 { num(x) } else { three_significant(x) }
-}
-
-fn snapshot_of(r: &ClaimResult) -> Snapshot {
-    Snapshot {
-        id: r.id.clone(),
-        tier: r.tier.name().into(),
-        verdict: r.verdict,
-        reproduced: r.reproduced,
-        checks: r
-            .checks
-            .iter()
-            .map(|c| Check {
-                quantity: c.quantity.clone(),
-                tolerance: c.tolerance.describe(),
-                measured: three_significant(c.measured),
-                margin: three_significant(c.margin),
-                state: c.state,
-                recorded: c.recorded,
-            })
-            .collect(),
-        quantities: r.measurement.quantities.iter().map(|(k, v)| (k.clone(), rounded(*v))).collect(),
-        per_seed: r
-            .measurement
-            .per_seed
-            .iter()
-            .map(|(k, v)| (k.clone(), v.iter().map(|x| rounded(*x)).collect()))
-            .collect(),
-    }
-}
-
 fn snapshot_settings(claim_path: &Path, statement: &str) -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("../snapshots");
@@ -115,7 +53,7 @@ fn claim(#[files("claims/*.yaml")] path: PathBuf) {
     let claim = load(&path).unwrap_or_else(|e| panic!("{e}"));
     let result = runner().evaluate(&claim);
     snapshot_settings(&path, &claim.raw.statement)
-        .bind(|| insta::assert_yaml_snapshot!(claim.raw.id.clone(), snapshot_of(&result)));
+        .bind(|| insta::assert_yaml_snapshot!(claim.raw.id.clone(), Snapshot::of(&result)));
     assert_eq!(
         result.verdict,
         Verdict::Pass,
@@ -140,20 +78,6 @@ fn every_claim_has_a_snapshot_and_every_snapshot_a_claim() {
         claims, snaps,
         "claims/ and snapshots/ must pair up: add the snapshot (cargo insta review) or remove the stale one"
     );
-}
-
-#[test]
-fn readme_results_table_quotes_the_quick_tier_as_measured() {
-    use lockin::report::markdown::cell;
-    use lockin::report::readme::{figures, row};
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    for claim in load_dir(&default_dir()).unwrap().into_iter().filter_map(Result::ok) {
-        let id = &claim.raw.id;
-        let row = row(&readme, id)
-            .unwrap_or_else(|| panic!("README's results table has no row for {id}: run `cargo xtask readme`"));
-        let measured = cell(&figures(&runner().evaluate(&claim)));
-        assert_eq!(row[2], measured, "README's quick-tier figures for {id} are stale: run `cargo xtask readme`");
-    }
 }
 
 /// Mutation test (docs/claims.md, "Verdicts"): inside a claim recorded as

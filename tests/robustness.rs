@@ -237,9 +237,18 @@ fn measures_that_see_no_data_are_undefined_not_negative() {
     let rank = "{kind: effective-rank, condition: grok, k_max: 4, window: [0, 3]}";
     let ranked = claim("H2", TINY, rank, "rank_fraction_2_w0_3").replace("{at_least: 0}", "{equals: 1}");
     std::fs::write(claims.path().join("H2-x.yaml"), ranked).unwrap();
+    // Recorded as undefined, the claim passed on the old code
+    // ("not reproduced (recorded)", exit 0) with nothing measured.
+    let recorded = claim("H7", &short_window, DETECTOR, "fire_epoch_median")
+        .replace("    tolerance: {at_least: 0}", "    tolerance: {at_least: 0}\n    recorded: undefined")
+        .replace("outcome: reproduces\n", "finding: never fires\n");
+    std::fs::write(claims.path().join("H7-x.yaml"), recorded).unwrap();
     let results = verify(&options(claims.path(), cache.path(), Backend::default())).unwrap();
+    assert_eq!(results.len(), 3);
     for r in &results {
-        assert_eq!(r.verdict, Verdict::Fail, "{}: {:?}", r.id, r.checks);
+        assert_eq!(r.verdict, Verdict::Error, "{}: nothing measured is not judged: {:?}", r.id, r.checks);
+        assert!(r.error.as_deref().is_some_and(|e| e.contains("nothing was measured")), "{:?}", r.error);
+        assert_eq!(lockin::report::status(r), "not judged (nothing measured)");
         assert_eq!(r.checks[0].state, lockin::claims::CheckState::Undefined, "{}", r.id);
     }
     let lead = "{kind: lead, conditions: [grok, grok], from: {series: train_acc, threshold: 0.5}, to: {series: test_acc, threshold: 0.2}}";

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_yaml::{Mapping, Value};
 
 use super::experiment::{Experiment, check_name};
+use super::grade::{Reading, Unit};
 use super::measure::MeasureSpec;
 use super::tolerance::Tolerance;
 use super::{Problem, Tier};
@@ -80,6 +81,14 @@ pub struct RawExpectation {
     /// one state, one per tier, or, for `LABEL[*].name`, a list per point.
     #[serde(default)]
     pub recorded: Option<Recorded>,
+    /// One printed unit of the paper's figure, where the tolerance does not
+    /// imply it (docs/claims.md, "Grades").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<f64>,
+    /// `lockin` where the check's threshold, window, statistic or meaning
+    /// of "≈" is lockin's choice, not the paper's.
+    #[serde(default, skip_serializing_if = "Reading::is_paper")]
+    pub reading: Reading,
 }
 
 /// What a check does: its value is inside the tolerance, outside it, or
@@ -233,6 +242,10 @@ pub struct Expectation {
     pub tolerance: Tolerance,
     /// The recorded state at this tier.
     pub recorded: CheckState,
+    /// One printed unit of the paper's figure (from the paper tier's tolerance).
+    pub unit: Unit,
+    /// Whose reading the check is.
+    pub reading: Reading,
 }
 
 /// A claim at one tier: plain conditions, measures and checks.
@@ -445,6 +458,9 @@ fn expectations_of(
 ) -> Result<Vec<Expectation>, Problem> {
     let mut out = Vec::new();
     for e in raw {
+        if let Some(unit) = e.unit.filter(|u| !(u.is_finite() && *u > 0.0)) {
+            return problem("unit", format!("`{}`: one printed unit must be a number > 0, got {unit}", e.quantity));
+        }
         let recorded = |i: usize| e.recorded.as_ref().map_or(CheckState::Holds, |r| r.at(i, tier));
         let Some((prefix, name)) = e.quantity.split_once("[*].") else {
             let paper = match &e.paper {
@@ -468,7 +484,9 @@ fn expectations_of(
             if !absent {
                 let recorded = recorded(0);
                 let tolerance = e.tolerance.at(tier).clone();
-                out.push(Expectation { quantity: e.quantity.clone(), paper, tolerance, recorded });
+                let unit = Unit::of(e.tolerance.at(Tier::Paper), paper, e.unit);
+                let (quantity, reading) = (e.quantity.clone(), e.reading);
+                out.push(Expectation { quantity, paper, tolerance, recorded, unit, reading });
             }
             continue;
         };
@@ -503,7 +521,9 @@ fn expectations_of(
                 continue;
             }
             let quantity = format!("{label}.{name}");
-            out.push(Expectation { quantity, paper, tolerance: e.tolerance.at(tier).clone(), recorded: recorded(i) });
+            let tolerance = e.tolerance.at(tier).clone();
+            let unit = Unit::of(e.tolerance.at(Tier::Paper), paper, e.unit);
+            out.push(Expectation { quantity, paper, tolerance, recorded: recorded(i), unit, reading: e.reading });
         }
     }
     Ok(out)

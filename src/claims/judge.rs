@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Tier;
 use super::experiment::Experiment;
+use super::grade::{self, Grade, Reading};
 use super::grid::CheckState;
 use super::measure::{MeasureSpec, Measurement};
 use super::schema::{Claim, ClaimKind, LoadError, Outcome};
@@ -55,6 +56,24 @@ pub struct CheckResult {
     /// quantity's units ([`Tolerance::margin`]; null = undefined).
     #[serde(with = "crate::nullable")]
     pub margin: f64,
+    /// How far it misses the paper, in printed units (decades for a
+    /// factor; [`grade::miss`]; null = undefined).
+    #[serde(with = "crate::nullable", default = "undefined")]
+    pub miss: f64,
+    /// exact, near or far (docs/claims.md, "Grades").
+    #[serde(default = "far")]
+    pub grade: Grade,
+    /// `lockin` where the check is lockin's reading of the paper.
+    #[serde(default, skip_serializing_if = "Reading::is_paper")]
+    pub reading: Reading,
+}
+
+fn undefined() -> f64 {
+    f64::NAN
+}
+
+fn far() -> Grade {
+    Grade::Far
 }
 
 impl CheckResult {
@@ -116,6 +135,7 @@ impl ClaimResult {
                 let measured = value(&e.quantity);
                 let resolved = e.tolerance.resolved(value);
                 let state = CheckState::of(measured, &resolved, e.paper);
+                let miss = grade::miss(measured, &resolved, e.paper, e.unit);
                 CheckResult {
                     quantity: e.quantity.clone(),
                     paper: e.paper,
@@ -125,12 +145,22 @@ impl ClaimResult {
                     state,
                     recorded: e.recorded,
                     margin: resolved.margin(measured, e.paper),
+                    miss,
+                    grade: grade::grade(state == CheckState::Holds, miss, &resolved),
+                    reading: e.reading,
                 }
             })
             .collect();
         self.reproduced = Some(self.checks.iter().all(|c| c.holds));
         self.verdict = if self.checks.iter().all(CheckResult::as_recorded) { Verdict::Pass } else { Verdict::Fail };
         self.measurement = measurement;
+        if !self.checks.is_empty() && self.checks.iter().all(|c| c.state == CheckState::Undefined) {
+            // A claim in which nothing was measured says nothing of the
+            // paper, whatever was recorded (docs/claims.md, "Verdicts").
+            self.verdict = Verdict::Error;
+            self.reproduced = None;
+            self.error = Some("not judged: nothing was measured (every check is undefined)".into());
+        }
     }
 
     /// The result of a file that did not load.

@@ -2,10 +2,11 @@
 //! test it, the measurement and the tolerance (docs/claims.md; definitions in
 //! docs/methods.md). `schema` loads and validates them (`experiment`, `grid`
 //! their conditions), `measure` computes their quantities, `tolerance`
-//! compares, `judge` resolves the runs and judges each claim, `imported`
+//! compares, `grade` measures a miss in the paper's printed units, `judge` resolves the runs and judges each claim, `imported`
 //! judges them on runs made elsewhere, `verify` drives a whole verification.
 
 pub mod experiment;
+pub mod grade;
 pub mod grid;
 pub mod imported;
 pub mod judge;
@@ -16,6 +17,7 @@ pub mod verify;
 
 use serde::{Deserialize, Serialize};
 
+pub use grade::{Grade, Reading};
 pub use grid::{CheckState, Expanded, Expectation};
 pub use judge::{ClaimResult, Runner, Verdict};
 pub use measure::{MeasureSpec, Measurement};

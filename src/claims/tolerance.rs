@@ -82,6 +82,19 @@ impl Tolerance {
         }
     }
 
+    /// Whether a miss is counted in decades (a factor: docs/claims.md, "Grades").
+    pub fn needs_decades(&self) -> bool {
+        matches!(self, Tolerance::Factor(_))
+    }
+
+    /// The bound's number, if the form has a numeric bound.
+    pub fn bound_value(&self) -> Option<f64> {
+        match self.bound() {
+            Some(Bound::Value(x)) => Some(*x),
+            _ => None,
+        }
+    }
+
     /// The quantity the bound names, if it names one.
     pub fn reference(&self) -> Option<&str> {
         match self.bound() {

@@ -91,7 +91,7 @@ impl Chart {
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(err)?;
         let log_y = self.log_y;
-        let y_fmt = move |v: &f64| if log_y { format!("{:.0e}", 10f64.powf(*v)) } else { format!("{v:.3}") };
+        let y_fmt = move |v: &f64| if log_y { format!("{:.0e}", 10f64.powf(*v)) } else { crate::format::num(*v) };
         chart
             .configure_mesh()
             .x_desc(&self.x_label)

@@ -101,9 +101,12 @@ fn statement_index(results: &[ClaimResult]) -> std::collections::BTreeMap<u32, V
 pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, String)], header: &str) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# lockin verification report\n\n{header}\n\n**{}**\n", summary_line(results));
+    if let Some((file, caption)) = figures.iter().find(|(f, _)| f == super::overview::FILE) {
+        let _ = writeln!(md, "![{caption}](figures/{file})\n\n{caption}\n");
+    }
     let _ = writeln!(
         md,
-        "## Summary\n\n| id | claim | paper | measured | tolerance | verdict |\n|---|---|---|---|---|---|"
+        "## Summary\n\n| id | claim | paper | measured | tolerance | verdict | test |\n|---|---|---|---|---|---|---|"
     );
     for r in results {
         let measured: Vec<String> = r
@@ -119,14 +122,14 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
         let tolerance: Vec<String> = r.checks.iter().map(|c| c.tolerance.describe()).collect();
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | **{}** {} |",
+            "| {} | {} | {} | {} | {} | **{}** | {} |",
             cell(&r.id),
             cell(&r.title),
             cell(&r.paper),
             if measured.is_empty() { cell(r.error.as_deref().unwrap_or_default()) } else { measured.join("<br>") },
             tolerance.join("<br>"),
-            verdict_word(r.verdict),
-            status(r)
+            status(r),
+            verdict_word(r.verdict)
         );
     }
     let statements = statement_index(results);
@@ -141,12 +144,19 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
     }
     if !figures.is_empty() {
         let _ = writeln!(md, "\n## Figures\n");
-        for (file, caption) in figures {
+        for (file, caption) in figures.iter().filter(|(f, _)| f != super::overview::FILE) {
             let _ = writeln!(md, "![{caption}](figures/{file})\n\n{caption}\n");
         }
     }
-    for r in results {
-        let _ = writeln!(md, "\n## {} — {}\n", r.id, r.title);
+    let mut by_grade: Vec<&ClaimResult> = results.iter().collect();
+    by_grade.sort_by_key(|r| super::reader_order(r));
+    let mut group = "";
+    for r in by_grade {
+        if super::group_name(r) != group {
+            group = super::group_name(r);
+            let _ = writeln!(md, "\n## {group}\n");
+        }
+        let _ = writeln!(md, "\n### {} — {}\n", r.id, r.title);
         let Some(claim) = claims.iter().find(|c| c.raw.id == r.id) else {
             let _ = writeln!(md, "**{}**: {}\n", verdict_word(r.verdict), r.error.clone().unwrap_or_default());
             continue;
@@ -163,17 +173,18 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
         if !r.checks.is_empty() {
             let _ = writeln!(
                 md,
-                "| quantity | paper | measured | tolerance | margin | state | recorded |\n|---|---|---|---|---|---|---|"
+                "| quantity | paper | measured | tolerance | margin | miss, grade | state | recorded |\n|---|---|---|---|---|---|---|---|"
             );
             for c in &r.checks {
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {} | {} | {:?} | {:?} |",
+                    "| {} | {} | {} | {} | {} | {} | {:?} | {:?} |",
                     c.quantity,
                     c.paper.map(num).unwrap_or_default(),
                     with_iqr(r, &c.quantity, c.measured),
                     c.tolerance.describe(),
                     super::margin(c),
+                    super::graded(c),
                     c.state,
                     c.recorded
                 );
@@ -197,7 +208,7 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
                 per_seed.iter().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n")
             );
         }
-        let _ = writeln!(md, "\n**{}** — {}", verdict_word(r.verdict), status(r));
+        let _ = writeln!(md, "\n**{}** (test: {})", status(r), verdict_word(r.verdict));
         if let Some(finding) = &r.finding {
             let _ = writeln!(md, "\nFinding: {}", finding.trim());
         }

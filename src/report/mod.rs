@@ -5,14 +5,17 @@
 pub mod chart;
 pub mod figures;
 pub mod markdown;
+pub mod overview;
 pub mod per_point;
 pub mod readme;
+pub mod snapshot;
 
 use std::path::Path;
 
 use crate::claims::grid::CheckState;
 use crate::claims::judge::{CheckResult, ClaimResult, Verdict};
-use crate::claims::schema::{ClaimKind, Outcome};
+use crate::claims::schema::ClaimKind;
+use crate::claims::{Grade, Reading};
 use crate::format::num;
 
 /// "PASS", "FAIL", ...
@@ -25,23 +28,86 @@ pub fn verdict_word(v: Verdict) -> &'static str {
     }
 }
 
-/// What the claim's status means for the paper.
-pub fn status(r: &ClaimResult) -> &'static str {
-    match (r.verdict, r.reproduced, r.recorded_outcome) {
-        (Verdict::Pass, _, _) if r.kind == ClaimKind::Observation => "observed",
-        (Verdict::Pass, Some(true), _) if r.kind == ClaimKind::Identity => "identity holds",
-        (Verdict::Pass, Some(true), _) if r.kind == ClaimKind::Hypothesis => "supported",
-        (Verdict::Pass, Some(false), _) if r.kind == ClaimKind::Hypothesis => "refuted (recorded)",
-        (Verdict::Pass, Some(true), _) => "reproduced",
-        (Verdict::Pass, Some(false), _) => "not reproduced (recorded)",
-        (Verdict::Fail, _, _) if r.kind == ClaimKind::Hypothesis => "a check differs from the hypothesis's record",
-        (Verdict::Fail, Some(true), Some(Outcome::DoesNotReproduce)) => "reproduced, but recorded as not",
-        (Verdict::Fail, Some(false), Some(Outcome::DoesNotReproduce)) => "a check differs from its record",
-        (Verdict::Fail, _, _) => "not reproduced",
-        (Verdict::Error, _, _) => "error",
-        (Verdict::Skipped, _, _) => "skipped",
-        _ => "",
+/// The claim's verdict in the reader's words (docs/claims.md, "Verdicts"):
+/// what its checks' grades say of the paper, whatever was recorded.
+/// "(lockin's reading)" marks a verdict that a check of lockin's own
+/// reading decides. Identities, harness findings, hypotheses and
+/// observations keep words of their own. PASS/FAIL is not said here.
+pub fn status(r: &ClaimResult) -> String {
+    let nothing_measured = r.checks.iter().all(|c| c.state == CheckState::Undefined);
+    match r.verdict {
+        _ if !r.checks.is_empty() && nothing_measured => return "not judged (nothing measured)".into(),
+        Verdict::Error => return "error".into(),
+        Verdict::Skipped => return "skipped".into(),
+        _ if r.kind == ClaimKind::Observation => return "observed".into(),
+        _ if r.checks.is_empty() => return "not judged (nothing checked)".into(),
+        _ => {}
     }
+    let worst = r.checks.iter().map(|c| c.grade).max().expect("checks present");
+    let deciding: Vec<&CheckResult> = r.checks.iter().filter(|c| c.grade == worst).collect();
+    let lockin = if deciding.iter().any(|c| c.reading == Reading::Lockin) { " (lockin's reading)" } else { "" };
+    let words = match (r.kind, worst) {
+        (ClaimKind::Identity, Grade::Exact) => "identity holds".to_string(),
+        (ClaimKind::Identity, _) => "identity fails".to_string(),
+        (ClaimKind::Hypothesis, Grade::Exact) => "supported".to_string(),
+        (ClaimKind::Hypothesis, _) => "refuted".to_string(),
+        (ClaimKind::HarnessFinding, Grade::Exact) => "finding holds".to_string(),
+        (ClaimKind::HarnessFinding, _) => "finding does not hold".to_string(),
+        (_, Grade::Exact) => "reproduced".to_string(),
+        (_, Grade::Near) => near_miss(&deciding),
+        (_, Grade::Far) => "not reproduced".to_string(),
+    };
+    format!("{words}{lockin}")
+}
+
+/// "near miss (within N printed units)", N the largest miss of `near`.
+fn near_miss(near: &[&CheckResult]) -> String {
+    let widest = near.iter().max_by(|a, b| a.miss.total_cmp(&b.miss)).expect("a near check");
+    let unit = if widest.tolerance.needs_decades() { "decade" } else { "printed unit" };
+    let plural = if widest.miss > 1.0 { "s" } else { "" };
+    format!("near miss (within {} {unit}{plural})", num(widest.miss))
+}
+
+/// Whether a claim's grades count it as the paper's and reproduced,
+/// near, far (for the counts by grade), or apart (identity, harness
+/// finding, hypothesis, observation, error).
+pub fn claim_grade(r: &ClaimResult) -> Option<Grade> {
+    let judged = matches!(r.verdict, Verdict::Pass | Verdict::Fail) && r.kind == ClaimKind::Paper;
+    let measured = r.checks.iter().any(|c| c.state != CheckState::Undefined);
+    (judged && measured).then(|| r.checks.iter().map(|c| c.grade).max()).flatten()
+}
+
+/// Where a claim stands for a reader: far misses first, then verdicts
+/// that rest on lockin's reading, then near misses, then what reproduces,
+/// then what is apart from the paper (identities, findings, hypotheses,
+/// observations) and what could not be judged.
+pub fn reader_order(r: &ClaimResult) -> (u8, String) {
+    let rank = match (claim_grade(r), decided_by_lockin(r)) {
+        (Some(Grade::Far), false) => 0,
+        (Some(_), true) => 1,
+        (Some(Grade::Near), false) => 2,
+        (Some(Grade::Exact), false) => 3,
+        (None, _) if matches!(r.verdict, Verdict::Pass | Verdict::Fail) => 4,
+        (None, _) => 5,
+    };
+    (rank, r.id.clone())
+}
+
+/// The heading of a claim's group in [`reader_order`].
+pub fn group_name(r: &ClaimResult) -> &'static str {
+    [
+        "Not reproduced",
+        "Verdicts that rest on lockin's reading",
+        "Near misses",
+        "Reproduced",
+        "Identities, harness findings, hypotheses and observations",
+        "Not judged",
+    ][reader_order(r).0 as usize]
+}
+
+/// Whether a deciding check of the claim is lockin's reading.
+pub fn decided_by_lockin(r: &ClaimResult) -> bool {
+    claim_grade(r).is_some_and(|g| r.checks.iter().any(|c| c.grade == g && c.reading == Reading::Lockin))
 }
 
 /// A check's measured value with its state: ✓ holds, ✗ fails, ? undefined,
@@ -70,39 +136,52 @@ pub fn margin(c: &CheckResult) -> String {
     }
 }
 
-/// One line per check: id, title, quantity, paper, measured, tolerance, margin, verdict.
+/// A check's miss in printed units (decades for a factor) and its grade,
+/// with "lockin" where the reading is lockin's: "1.1 near", "0 exact".
+pub fn graded(c: &CheckResult) -> String {
+    let grade = format!("{:?}", c.grade).to_lowercase();
+    let miss = if c.miss.is_nan() { "—".to_string() } else { num(c.miss) };
+    let lockin = if c.reading == Reading::Lockin { " (lockin's reading)" } else { "" };
+    format!("{miss} {grade}{lockin}")
+}
+
+/// One line per check: id, title, quantity, paper, measured, tolerance,
+/// margin, miss and grade; the claim's verdict in the reader's words, and
+/// whether it matches its record (PASS/FAIL, the test's word).
 pub fn table(results: &[ClaimResult]) -> String {
-    let mut rows = vec![
-        ["id", "claim", "quantity", "paper", "measured", "tolerance", "margin", "verdict"].map(String::from).to_vec(),
-    ];
+    let header = ["id", "claim", "quantity", "paper", "measured", "tolerance", "margin", "miss, grade", "verdict", "test"];
+    let mut rows = vec![header.map(String::from).to_vec()];
     for r in results {
         let head = |i: usize| {
             if i == 0 {
-                (r.id.clone(), truncate(&r.title, 40), format!("{} — {}", verdict_word(r.verdict), status(r)))
+                (r.id.clone(), truncate(&r.title, 40), status(r), verdict_word(r.verdict).to_string())
             } else {
                 Default::default()
             }
         };
         if r.checks.is_empty() {
-            let (id, title, verdict) = head(0);
+            let (id, title, verdict, test) = head(0);
             let error = r.error.clone().map(|e| truncate(&e, 70)).unwrap_or_default();
-            rows.push(vec![id, title, error, String::new(), String::new(), String::new(), String::new(), verdict]);
+            let mut row = vec![id, title, error];
+            row.resize(8, String::new());
+            row.extend([verdict, test]);
+            rows.push(row);
         }
         for (i, c) in r.checks.iter().enumerate() {
-            let (id, title, verdict) = head(i);
-            rows.push(vec![
-                id,
-                title,
-                c.quantity.clone(),
-                c.paper.map(num).unwrap_or_default(),
-                marked(c),
-                c.tolerance.describe(),
-                margin(c),
-                verdict,
-            ]);
+            let (id, title, verdict, test) = head(i);
+            let paper = c.paper.map(num).unwrap_or_default();
+            let (tolerance, margin) = (c.tolerance.describe(), margin(c));
+            rows.push(vec![id, title, c.quantity.clone(), paper, marked(c), tolerance, margin, graded(c), verdict, test]);
         }
     }
-    let widths: Vec<usize> = (0..8).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    aligned(&rows)
+}
+
+/// `rows` as text, each column padded to its widest cell.
+fn aligned(rows: &[Vec<String>]) -> String {
+    let columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> =
+        (0..columns).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     rows.iter()
         .map(|r| {
             r.iter()
@@ -223,7 +302,11 @@ fn write_files(
     header: &str,
 ) -> anyhow::Result<Report> {
     crate::files::create_dir(dir)?;
-    let written = figures::write_all(&dir.join("figures"), conditions, results, claims);
+    let mut written = figures::write_all(&dir.join("figures"), conditions, results, claims);
+    match overview::write(&dir.join("figures").join(overview::FILE), results) {
+        Ok(()) => written.figures.insert(0, (overview::FILE.into(), overview::CAPTION.into())),
+        Err(e) => written.failures.push((None, format!("figure {}: {e:#}", overview::FILE))),
+    }
     let mut results = results.to_vec();
     let mut problems = Vec::new();
     for (claim, failure) in written.failures {

@@ -4,9 +4,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use lockin::claims::{ClaimResult, Tier, default_dir, load_dir};
+use lockin::claims::{Tier, default_dir, load_dir};
 
-use super::verify::results_path;
 
 const TEMPLATE: &str = include_str!("claim-template.yaml");
 
@@ -42,32 +41,30 @@ pub fn new_claim(id: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `readme`: the README's results table from both tiers' results files (a
-/// tier not yet verified shows as "—" in its column).
-pub fn readme() -> anyhow::Result<ExitCode> {
-    let tier_results = |tier: Tier| {
-        let path = results_path(tier);
-        if path.exists() {
-            read_results(&path)
-        } else {
-            eprintln!("note: {} is missing; its column shows —", path.display());
-            Ok(Vec::new())
+/// `readme`: the README's results table and its list of misses from both
+/// tiers' committed snapshots (`snapshots/`, `snapshots/paper/`). With
+/// `check`, nothing is written: exit 1 when the README differs.
+pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
+    use lockin::report::{readme, snapshot};
+    let root = lockin::project::root();
+    let claims: Vec<_> = lockin::claims::load_dir(&root.join("claims"))?.into_iter().filter_map(Result::ok).collect();
+    let (quick, paper) = (snapshot::read_all(&root, Tier::Quick)?, snapshot::read_all(&root, Tier::Paper)?);
+    let path = root.join("README.md");
+    let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let generated = readme::generate(&text, &readme::Recorded { quick: &quick, paper: &paper, claims: &claims })?;
+    if check {
+        if generated == text {
+            println!("{}: results match the snapshots of both tiers ({} quick, {} paper)", path.display(), quick.len(), paper.len());
+            return Ok(ExitCode::SUCCESS);
         }
-    };
-    let (quick, paper) = (tier_results(Tier::Quick)?, tier_results(Tier::Paper)?);
-    let path = lockin::project::root().join("README.md");
-    let readme = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let table = lockin::report::readme::table(&quick, &paper);
-    lockin::files::write_atomic(&path, lockin::report::readme::splice(&readme, &table)?.as_bytes())?;
-    println!("{}: results table of {} claims rewritten", path.display(), quick.len().max(paper.len()));
+        let stale: Vec<&str> = text.lines().filter(|l| !generated.lines().any(|g| g == *l)).collect();
+        eprintln!("{}: the results differ from the committed snapshots; run `cargo xtask readme`. Stale lines:", path.display());
+        for line in stale.iter().take(20) {
+            eprintln!("  {}", line.chars().take(160).collect::<String>());
+        }
+        return Ok(ExitCode::from(1));
+    }
+    lockin::files::write_atomic(&path, generated.as_bytes())?;
+    println!("{}: results of {} claims (quick tier {}, paper tier {}) rewritten", path.display(), quick.len().max(paper.len()), quick.len(), paper.len());
     Ok(ExitCode::SUCCESS)
-}
-
-/// The claim results stored in a results file.
-fn read_results(path: &Path) -> anyhow::Result<Vec<ClaimResult>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("{}: {e} (run `cargo xtask verify-claims` at that tier first)", path.display()))?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    serde_json::from_value(json["claims"].clone()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

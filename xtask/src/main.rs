@@ -99,6 +99,12 @@ enum Task {
         /// often its state changes (RESULTS-fragility.json).
         #[arg(long, value_name = "N", conflicts_with = "cache_only", value_parser = clap::value_parser!(u32).range(1..=100))]
         perturb: Option<u32>,
+        /// Record the paper tier's results as its snapshots
+        /// (snapshots/paper/ID.snap), replacing the ones that differ. Without
+        /// it a difference from a committed snapshot fails the claim, and a
+        /// claim without one gets one.
+        #[arg(long)]
+        accept: bool,
     },
     /// Regenerate the report from the run cache alone (never trains).
     Report {
@@ -129,9 +135,13 @@ enum Task {
     },
     /// Speed at paper scale: ms/epoch per phase, GEMM rate, arithmetic floor.
     Bench(bench::BenchArgs),
-    /// Rewrite README.md's results table from target/lockin/results-quick.json
-    /// and results-paper.json (run `verify-claims` at both tiers first).
-    Readme,
+    /// Rewrite README.md's results table and list of misses from the
+    /// committed snapshots of both tiers (snapshots/, snapshots/paper/).
+    Readme {
+        /// Write nothing; exit 1 when the README differs from the snapshots.
+        #[arg(long)]
+        check: bool,
+    },
     /// List the claim files and whether they load.
     ListClaims {
         /// Directory of claim files (default: the checkout's claims/).
@@ -177,8 +187,8 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let outcome = match Cli::parse().task {
-        Task::VerifyClaims { selection, fresh, results, report, cache_only, runs, perturb } => {
-            let extra = verify::Extra { runs, perturb };
+        Task::VerifyClaims { selection, fresh, results, report, cache_only, runs, perturb, accept } => {
+            let extra = verify::Extra { runs, perturb, accept };
             verify::verify_claims(selection.options(fresh, false), results, report, cache_only, extra)
         }
         Task::Report { selection, out } => verify::report(selection.options(false, true), out),
@@ -187,7 +197,7 @@ fn main() -> ExitCode {
             plan::train_planned(&Cache::new(cache.unwrap_or_else(Cache::default_root)), &file, index)
         }
         Task::Bench(args) => bench::run(args),
-        Task::Readme => claim_files::readme(),
+        Task::Readme { check } => claim_files::readme(check),
         Task::ListClaims { claims_dir } => claim_files::list(&claims_dir.unwrap_or_else(lockin::claims::default_dir)),
         Task::NewClaim { id } => claim_files::new_claim(&id),
     };

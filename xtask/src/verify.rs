@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::bail;
-use lockin::claims::ClaimResult;
+use lockin::claims::{ClaimResult, Tier};
 use lockin::claims::judge::{Verdict, summary_line, write_results};
 use lockin::claims::verify::{VerifyOptions, from_cache, verify};
 use lockin::report::table;
@@ -40,7 +40,7 @@ pub fn verify_claims(
         }
         None => None,
     };
-    let outcome = if cache_only { from_cache(&opts)? } else { verify(&opts)? };
+    let mut outcome = if cache_only { from_cache(&opts)? } else { verify(&opts)? };
     if outcome.is_empty() {
         bail!("no claim in {} matches {:?}", opts.claims_dir.display(), opts.select);
     }
@@ -55,6 +55,7 @@ pub fn verify_claims(
             );
         }
     }
+    guard_snapshots(&opts, &mut outcome, extra.accept)?;
     // Results first: a closed output pipe ends the process at the table.
     write_file(&results, || write_results(&results, &outcome))?;
     let reported = write_file(&report, || write_report(&opts, &outcome, &report))?;
@@ -77,12 +78,56 @@ pub fn verify_claims(
     Ok(worst(&reported))
 }
 
+/// Compare each result with its tier's committed snapshot (README,
+/// "Results"): a difference fails the claim, naming the lines that
+/// differ. At the paper tier a missing snapshot is written, and with
+/// `accept` a differing one is replaced; the quick tier's are `cargo
+/// test`'s (insta) and only compared. Only the project's own claims on the
+/// default backend have snapshots.
+fn guard_snapshots(opts: &VerifyOptions, results: &mut [ClaimResult], accept: bool) -> anyhow::Result<()> {
+    use lockin::report::snapshot::{self, Snapshot};
+    let root = lockin::project::root();
+    let own = opts.claims_dir.canonicalize().ok() == root.join("claims").canonicalize().ok();
+    if !own || opts.backend != lockin::backend::Backend::default() {
+        return Ok(());
+    }
+    let dir = snapshot::dir(&root, opts.tier);
+    for r in results.iter_mut().filter(|r| matches!(r.verdict, Verdict::Pass | Verdict::Fail)) {
+        let path = dir.join(format!("{}.snap", r.id));
+        let now = Snapshot::of(r);
+        let recorded = path.exists().then(|| Snapshot::read(&path)).transpose()?;
+        match recorded {
+            Some(old) if old == now => {}
+            Some(old) if !(accept && opts.tier == Tier::Paper) => {
+                let lines = now.differences(&old);
+                r.verdict = Verdict::Fail;
+                r.error = Some(format!(
+                    "differs from {} (re-record with --accept if intended): {}",
+                    path.display(),
+                    lines.join(" | ")
+                ));
+            }
+            _ if opts.tier == Tier::Paper => {
+                std::fs::create_dir_all(&dir)?;
+                let claim_file = Path::new(&r.path).strip_prefix(&root).unwrap_or(Path::new(&r.path));
+                let text = now.text("cargo xtask verify-claims --tier paper", &r.statement, &claim_file.display().to_string())?;
+                lockin::files::write_atomic(&path, text.as_bytes())?;
+                eprintln!("recorded {}", path.display());
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// What `verify-claims` does beyond verifying.
 pub struct Extra {
     /// `--runs DIR`: judge the claims on imported runs too.
     pub runs: Option<PathBuf>,
     /// `--perturb N`: the fragility of each check.
     pub perturb: Option<u32>,
+    /// `--accept`: record the paper tier's results as its snapshots.
+    pub accept: bool,
 }
 
 /// `results` with `-what` added to its stem: `results-quick-imported.json`.

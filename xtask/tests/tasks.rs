@@ -112,3 +112,50 @@ fn a_closed_pipe_ends_quietly() {
     let out = child.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+/// A copy of the checkout's README, claims and snapshots in a fresh
+/// directory with no results files (as in a fresh clone).
+fn checkout_copy() -> tempfile::TempDir {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .args(["-r", "README.md", "Cargo.toml", "claims", "snapshots"])
+        .arg(dir.path())
+        .current_dir(root)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir
+}
+
+/// `xtask ARGS` in `dir`, finding the checkout from there.
+fn xtask_in_copy(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(dir)
+        .env_remove("CARGO_MANIFEST_DIR")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The README's results are the committed snapshots of both tiers: `readme
+/// --check` passes on the checkout, fails when one paper-tier figure is
+/// edited, and `readme` in a fresh clone (no results files) changes nothing.
+#[test]
+fn readme_check_guards_both_tiers() {
+    let here = xtask(Path::new(env!("CARGO_MANIFEST_DIR")), &["readme", "--check"]);
+    assert_eq!(here.status.code(), Some(0), "{}", text(&here));
+    let dir = checkout_copy();
+    let before = std::fs::read_to_string(dir.path().join("README.md")).unwrap();
+    let rewrite = xtask_in_copy(dir.path(), &["readme"]);
+    assert_eq!(rewrite.status.code(), Some(0), "{}", text(&rewrite));
+    assert_eq!(std::fs::read_to_string(dir.path().join("README.md")).unwrap(), before, "readme dropped or changed rows");
+    let snap = dir.path().join("snapshots/paper/C02.snap");
+    let text_before = std::fs::read_to_string(&snap).unwrap();
+    let edited = text_before.replacen("fire_epoch_median 174", "fire_epoch_median 175", 1);
+    assert_ne!(edited, text_before, "C02's paper snapshot changed; update this test");
+    std::fs::write(&snap, edited).unwrap();
+    let check = xtask_in_copy(dir.path(), &["readme", "--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
+    assert!(text(&check).contains("175"), "{}", text(&check));
+}

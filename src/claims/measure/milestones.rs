@@ -16,6 +16,20 @@ use crate::probes::detector::{DetectorParams, detect};
 /// The per-seed events, by quantity prefix.
 const MILESTONES: [&str; 4] = ["train_acc_1", "test_acc_half", "test_acc_99", "fire_after_test_acc_99"];
 
+/// The test-accuracy thresholds read on the median curve as well, by prefix.
+const CURVE: [(&str, f64); 2] = [("test_acc_half", 0.5), ("test_acc_99", 0.99)];
+
+/// The first epoch at which the median over runs of the test accuracy
+/// reaches `threshold` (the crossing of the median curve, as the notes plot
+/// it; docs/methods.md, "Milestones"), over the epochs every run logged.
+/// NaN when it never does.
+fn median_curve_crossing(curves: &[Vec<f64>], threshold: f64) -> f64 {
+    let epochs = curves.iter().map(Vec::len).min().unwrap_or(0);
+    (0..epochs)
+        .find(|&t| crate::probes::stats::median(&curves.iter().map(|c| c[t]).collect::<Vec<_>>()) >= threshold)
+        .map_or(f64::NAN, |t| t as f64)
+}
+
 /// Accuracy milestones per seed (first epoch with train accuracy 1, test
 /// accuracy ≥ 0.5, ≥ 0.99) and the slope detector's fire epoch minus the
 /// test-≥-0.99 epoch.
@@ -51,6 +65,7 @@ impl Kind for Milestones {
                 names.push(format!("{m}_reached_fraction"));
                 names
             })
+            .chain(CURVE.iter().map(|(m, _)| format!("{m}_median_curve")))
             .collect()
     }
 
@@ -71,6 +86,10 @@ impl Kind for Milestones {
             let reached = values.iter().filter(|v| !v.is_nan()).count();
             out.set(format!("{name}_reached_fraction"), reached as f64 / values.len() as f64);
             out.per_seed.insert(name.to_string(), values);
+        }
+        let curves: Vec<Vec<f64>> = runs.iter().map(|r| r.metrics.test_acc()).collect();
+        for (name, threshold) in CURVE {
+            out.set(format!("{name}_median_curve"), median_curve_crossing(&curves, threshold));
         }
         Ok(())
     }
@@ -99,5 +118,14 @@ mod tests {
         assert_eq!(m.per_seed["g.fire_after_test_acc_99"][..2], [51.0, 41.0]);
         assert!(m.per_seed["g.fire_after_test_acc_99"][2].is_nan());
         assert_names(&spec, &m);
+    }
+
+    /// The median curve's crossing differs from the median of crossings.
+    #[test]
+    fn the_median_curve_crosses_where_the_middle_run_does_per_epoch() {
+        let curves = vec![vec![0.0, 0.6, 0.6, 1.0], vec![0.0, 0.0, 0.6, 1.0], vec![0.6, 0.6, 0.0, 1.0]];
+        assert_eq!(median_curve_crossing(&curves, 0.5), 1.0);
+        assert_eq!(median_curve_crossing(&curves, 0.99), 3.0);
+        assert!(median_curve_crossing(&curves, 2.0).is_nan());
     }
 }
