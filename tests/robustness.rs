@@ -287,6 +287,15 @@ fn fresh_replaces_runs_only_when_retrained() {
     assert_eq!(runs(cache.path()), 2);
     assert_ne!(done(cache.path()), before, "retrained (its wall time differs)");
     assert_eq!(std::fs::read_dir(cache.path().join("staging")).unwrap().count(), 0, "no staging left");
+    // A retraining that fails (here: staging is a file, as on a full or
+    // read-only cache) makes the claim an error; the old code judged it on
+    // the stale runs and passed it.
+    std::fs::remove_dir(cache.path().join("staging")).unwrap();
+    std::fs::write(cache.path().join("staging"), "not a directory").unwrap();
+    let opts = options(claims.path(), cache.path(), Backend::default());
+    let failed = verify(&VerifyOptions { fresh: true, ..opts }).unwrap();
+    assert_eq!(failed[0].verdict, Verdict::Error, "{:?}", failed[0]);
+    assert!(failed[0].error.as_deref().is_some_and(|e| e.contains("--fresh")), "{:?}", failed[0].error);
 }
 
 #[test]

@@ -355,6 +355,7 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    lockin::files::end_cleanly_on_output_errors(i32::from(ERROR));
     let outcome = match Cli::parse().command {
         Command::Run(args) => run(args),
         Command::Theorem6 { run, epochs, pairs } => theorem6(run, epochs, pairs).map(|()| 0),

@@ -323,9 +323,14 @@ impl Runner {
 
     /// Train `spec` (planned checkpoints included) again, replacing its
     /// cached run once the new one is complete ([`Cache::retrain`]).
+    /// A retraining that fails makes the run's claims errors: they are
+    /// never judged on the old run (`--fresh` asked for new ones).
     pub fn retrain(&self, spec: &TrainSpec) -> anyhow::Result<()> {
         let spec = self.resolve(spec);
-        contained(|| self.cache.retrain(&spec, &mut *(self.on_train)(&spec))).map(|_| ())
+        contained(|| self.cache.retrain(&spec, &mut *(self.on_train)(&spec))).map(|_| ()).inspect_err(|e| {
+            let why = format!("retraining (--fresh) failed: {e:#}");
+            self.failed.lock().expect("no panics while held").insert(cache_key(&spec), why);
+        })
     }
 
     /// The run of `spec` (planned checkpoints included), training it if needed.

@@ -97,8 +97,7 @@ impl Chart {
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
             .y_label_formatter(&y_fmt)
-            // Whole numbers only (epochs, grid points): no "2" under 1.5 and 2.
-            .x_label_formatter(&|v| if (v - v.round()).abs() < 1e-9 { format!("{v:.0}") } else { String::new() })
+            .x_label_formatter(&|v| x_number(*v, x1 - x0))
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(err)?;
@@ -109,7 +108,12 @@ impl Chart {
                 .map(|&(x, a, b)| (x, self.y(a), self.y(b)))
                 .filter(|b| b.1.is_finite() && b.2.is_finite())
                 .collect();
-            if band.len() > 1 {
+            if l.markers {
+                // Sparse points: the IQR as a bar at each point.
+                for &(x, a, b) in &band {
+                    chart.draw_series(LineSeries::new(vec![(x, a), (x, b)], l.color.stroke_width(2))).map_err(err)?;
+                }
+            } else if band.len() > 1 {
                 let polygon: Vec<(f64, f64)> =
                     band.iter().map(|b| (b.0, b.2)).chain(band.iter().rev().map(|b| (b.0, b.1))).collect();
                 chart.draw_series(std::iter::once(Polygon::new(polygon, l.color.mix(0.18).filled()))).map_err(err)?;
@@ -153,6 +157,17 @@ impl Chart {
             .draw()
             .map_err(err)?;
         Ok(())
+    }
+}
+
+/// An x-axis number: over a span of 10 or more (epochs) whole numbers only,
+/// so no "2" stands under 1.5 and 2; over a narrower one (a training
+/// fraction, log10 η) at its own precision: 0.1, 0.25, -4.3.
+fn x_number(v: f64, span: f64) -> String {
+    if span >= 10.0 {
+        if (v - v.round()).abs() < 1e-9 { format!("{v:.0}") } else { String::new() }
+    } else {
+        crate::format::num(v)
     }
 }
 

@@ -24,10 +24,78 @@ fn grid_parts(quantity: &str) -> Option<(&str, &str, &str)> {
 /// A grid point's name, measured value and the paper's.
 type PointValues = (String, f64, f64);
 
+/// Where grid points sit on the x axis: (series name, x) per point, the
+/// axis label, and whether several series share it.
+struct Layout {
+    /// Per point: the series it belongs to ("" for one series) and its x.
+    at: Vec<(String, f64)>,
+    /// The x-axis label.
+    x_label: String,
+}
+
+/// "M41_p0.1" → (41, 0.1): a point of an M × p grid.
+fn modulus_and_fraction(point: &str) -> Option<(f64, f64)> {
+    let (m, p) = point.strip_prefix('M')?.split_once("_p")?;
+    Some((m.parse().ok()?, p.parse().ok()?))
+}
+
+/// The grid's points on their own axes: an M × p grid as a line per M over
+/// p; numeric points (η) at their value, on a log10 axis when they span
+/// more than a decade; other names numbered, the names in the axis label.
+fn layout(label: &str, points: &[PointValues]) -> Layout {
+    if let Some(mp) = points.iter().map(|p| modulus_and_fraction(&p.0)).collect::<Option<Vec<_>>>() {
+        let at = mp.iter().map(|(m, p)| (format!("M={m}"), *p)).collect();
+        return Layout { at, x_label: format!("{label}: training fraction p (a line per modulus M)") };
+    }
+    if let Some(values) = points.iter().map(|p| p.0.parse::<f64>().ok()).collect::<Option<Vec<_>>>() {
+        let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+        if lo > 0.0 && hi / lo > 10.0 {
+            let at = values.iter().map(|v| (String::new(), v.log10())).collect();
+            return Layout { at, x_label: format!("log10 of the {label} value") };
+        }
+        return Layout { at: values.iter().map(|v| (String::new(), *v)).collect(), x_label: label.to_string() };
+    }
+    let names: Vec<String> = points.iter().enumerate().map(|(i, p)| format!("{} = {}", i + 1, p.0)).collect();
+    let at = (0..points.len()).map(|i| (String::new(), (i + 1) as f64)).collect();
+    Layout { at, x_label: format!("{label}: {}", names.join(", ")) }
+}
+
+/// `color` halfway to white: the paper's markers beside the measured line.
+fn lighter(color: plotters::style::RGBColor) -> plotters::style::RGBColor {
+    let half = |c: u8| c / 2 + 128;
+    plotters::style::RGBColor(half(color.0), half(color.1), half(color.2))
+}
+
+/// The measured line (with IQR bars) and the paper's markers of one series.
+fn series_lines(
+    series: &str,
+    color: plotters::style::RGBColor,
+    points: &[(f64, &PointValues)],
+    quartile: &dyn Fn(&str, &str) -> f64,
+) -> [Line; 2] {
+    let named = |what: &str| if series.is_empty() { what.to_string() } else { format!("{what} {series}") };
+    let measured = Line {
+        label: named("measured"),
+        color,
+        points: points.iter().map(|(x, p)| (*x, p.1)).collect(),
+        band: points.iter().map(|(x, p)| (*x, quartile(&p.0, "q25"), quartile(&p.0, "q75"))).collect(),
+        markers: true,
+    };
+    let paper = Line {
+        label: named("paper"),
+        color: lighter(color),
+        // NaN between points: markers only, no line.
+        points: points.iter().flat_map(|(x, p)| [(*x, p.2), (*x, f64::NAN)]).collect(),
+        band: Vec::new(),
+        markers: true,
+    };
+    [measured, paper]
+}
+
 /// Per claim, one chart per `LABEL[*].name` checked at two or more points
-/// against the paper: measured (with the IQR over seeds where the measure
-/// gives one) and the paper's figure, by grid point. Returns (claim id,
-/// quantity pattern, chart).
+/// against the paper: measured (with IQR bars over seeds where the measure
+/// gives them) and the paper's figure, each grid point on its own axes
+/// ([`layout`]). Returns (claim id, quantity pattern, chart).
 pub fn grid_charts(results: &[ClaimResult]) -> Vec<(String, String, Chart)> {
     let mut charts = Vec::new();
     for r in results {
@@ -41,58 +109,49 @@ pub fn grid_charts(results: &[ClaimResult]) -> Vec<(String, String, Chart)> {
             }
             rows.entry(key).or_default().push((point.to_string(), c.measured, paper));
         }
-        for key in order {
-            let points = &rows[&key];
-            if points.len() < 2 {
-                continue;
-            }
-            let (label, name) = &key;
-            let q = &r.measurement.quantities;
-            let quartile = |point: &str, which: &str| {
-                name.strip_suffix("_median")
-                    .and_then(|stem| q.get(&format!("{label}[{point}].{stem}_{which}")))
-                    .copied()
-                    .unwrap_or(f64::NAN)
-            };
-            let x = |i: usize| (i + 1) as f64;
-            let values: Vec<f64> = points.iter().flat_map(|p| [p.1, p.2]).filter(|v| v.is_finite()).collect();
-            let positive = values.iter().all(|v| *v > 0.0);
-            let span =
-                values.iter().copied().fold(f64::NAN, f64::max) / values.iter().copied().fold(f64::NAN, f64::min);
-            let measured = Line {
-                label: "measured".into(),
-                color: GROK,
-                points: points.iter().enumerate().map(|(i, p)| (x(i), p.1)).collect(),
-                band: points
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| (x(i), quartile(&p.0, "q25"), quartile(&p.0, "q75")))
-                    .collect(),
-                markers: true,
-            };
-            let paper = Line {
-                label: "paper".into(),
-                color: CONTROL,
-                // NaN between points: markers only, no line.
-                points: points.iter().enumerate().flat_map(|(i, p)| [(x(i), p.2), (x(i), f64::NAN)]).collect(),
-                band: Vec::new(),
-                markers: true,
-            };
-            let names: Vec<String> = points.iter().enumerate().map(|(i, p)| format!("{} = {}", i + 1, p.0)).collect();
-            let chart = Chart {
-                title: format!("{} per grid point ({})", name, r.id),
-                x_label: format!("{label}: {}", names.join(", ")),
-                y_label: if positive && span > 100.0 { format!("{name} (log scale)") } else { name.clone() },
-                log_y: positive && span > 100.0,
-                legend: SeriesLabelPosition::UpperLeft,
-                lines: vec![measured, paper],
-                vlines: Vec::new(),
-                hlines: Vec::new(),
-            };
-            charts.push((r.id.clone(), format!("{label}[*].{name}"), chart));
+        for key in order.into_iter().filter(|k| rows[k].len() >= 2) {
+            let chart = grid_chart(r, &key.0, &key.1, &rows[&key]);
+            charts.push((r.id.clone(), format!("{}[*].{}", key.0, key.1), chart));
         }
     }
     charts
+}
+
+/// The chart of one grid quantity of result `r`.
+fn grid_chart(r: &ClaimResult, label: &str, name: &str, points: &[PointValues]) -> Chart {
+    let q = &r.measurement.quantities;
+    let quartile = |point: &str, which: &str| {
+        name.strip_suffix("_median")
+            .and_then(|stem| q.get(&format!("{label}[{point}].{stem}_{which}")))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    let values: Vec<f64> = points.iter().flat_map(|p| [p.1, p.2]).filter(|v| v.is_finite()).collect();
+    let positive = values.iter().all(|v| *v > 0.0);
+    let span = values.iter().copied().fold(f64::NAN, f64::max) / values.iter().copied().fold(f64::NAN, f64::min);
+    let layout = layout(label, points);
+    let mut series: Vec<String> = layout.at.iter().map(|(s, _)| s.clone()).collect();
+    series.dedup();
+    let colors = [GROK, CONTROL, THIRD, FOURTH, FIFTH];
+    let lines = series
+        .iter()
+        .zip(colors.iter().cycle())
+        .flat_map(|(s, color)| {
+            let own: Vec<(f64, &PointValues)> =
+                layout.at.iter().zip(points).filter(|((t, _), _)| t == s).map(|((_, x), p)| (*x, p)).collect();
+            series_lines(s, *color, &own, &quartile)
+        })
+        .collect();
+    Chart {
+        title: format!("{} per grid point ({})", name, r.id),
+        x_label: layout.x_label,
+        y_label: if positive && span > 100.0 { format!("{name} (log scale)") } else { name.to_string() },
+        log_y: positive && span > 100.0,
+        legend: SeriesLabelPosition::UpperLeft,
+        lines,
+        vlines: Vec::new(),
+        hlines: Vec::new(),
+    }
 }
 
 /// The ρ threshold a measure reads, if it reads one.
@@ -105,9 +164,23 @@ fn rho_threshold(m: &MeasureSpec) -> Option<f64> {
     }
 }
 
+/// The median over seeds at each epoch until the last seed's log ends, a
+/// seed whose log has ended counting at its last logged value: a run's ρ
+/// log ends once ρ has crossed its threshold, so the curve runs past the
+/// threshold instead of stopping below it at the first seed's crossing.
+fn median_carried(series: &[Vec<f64>]) -> Vec<(f64, f64)> {
+    let logged = |s: &Vec<f64>| s.iter().take_while(|v| v.is_finite()).count();
+    let longest = series.iter().map(logged).max().unwrap_or(0);
+    (0..longest)
+        .map(|t| {
+            let values: Vec<f64> = series.iter().filter(|s| logged(s) > 0).map(|s| s[t.min(logged(s) - 1)]).collect();
+            (t as f64, Summary::of(&values).median)
+        })
+        .collect()
+}
+
 /// Per claim that reads ρ: the median ρ(t) over seeds of each condition it
-/// reads (at most six), while every seed is logged (a run's log ends once ρ
-/// has crossed its threshold).
+/// reads (at most six), until the last seed's log ends ([`median_carried`]).
 /// `runs(claim, condition)` gives the cached runs.
 pub fn rho_charts(
     claims: &[Claim],
@@ -134,11 +207,7 @@ pub fn rho_charts(
             if series.is_empty() {
                 continue;
             }
-            // The median while every seed is logged (a seed's log ends after its crossing).
-            let at = |t: usize| {
-                series.iter().map(|s| s.get(t).copied().filter(|v| v.is_finite())).collect::<Option<Vec<f64>>>()
-            };
-            let points = (0..).map_while(|t| at(t).map(|v| (t as f64, Summary::of(&v).median))).collect();
+            let points = median_carried(&series);
             lines.push(Line {
                 label: format!("{condition} (n={})", series.len()),
                 color,
@@ -163,4 +232,30 @@ pub fn rho_charts(
         charts.push((claim.raw.id.clone(), chart));
     }
     charts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_points_sit_on_their_own_axes() {
+        let point = |name: &str| (name.to_string(), 1.0, 1.0);
+        let mp = layout("sweep", &[point("M41_p0.1"), point("M41_p0.5"), point("M71_p0.1")]);
+        assert_eq!(mp.at, vec![("M=41".into(), 0.1), ("M=41".into(), 0.5), ("M=71".into(), 0.1)]);
+        let eta = layout("eta", &[point("1e-5"), point("1e-4"), point("5e-4")]);
+        assert!((eta.at[0].1 + 5.0).abs() < 1e-12 && eta.x_label.contains("log10"));
+        let named = layout("w", &[point("a"), point("b")]);
+        assert_eq!(named.at[1].1, 2.0);
+    }
+
+    /// The ρ curve ran only while every seed was logged, ending just below
+    /// the threshold at the first seed's crossing.
+    #[test]
+    fn rho_curves_run_past_the_threshold() {
+        let series = vec![vec![0.01, 0.05, 0.08], vec![0.01, 0.04, 0.06, 0.07, 0.09], vec![0.0, 0.03, 0.05, 0.076]];
+        let points = median_carried(&series);
+        assert_eq!(points.len(), 5);
+        assert!(points.last().unwrap().1 >= 0.075, "{points:?}");
+    }
 }

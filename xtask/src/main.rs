@@ -186,6 +186,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    lockin::files::end_cleanly_on_output_errors(i32::from(status::ERROR));
     let outcome = match Cli::parse().task {
         Task::VerifyClaims { selection, fresh, results, report, cache_only, runs, perturb, accept } => {
             let extra = verify::Extra { runs, perturb, accept };

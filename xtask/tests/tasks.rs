@@ -159,3 +159,26 @@ fn readme_check_guards_both_tiers() {
     assert_eq!(check.status.code(), Some(1), "{}", text(&check));
     assert!(text(&check).contains("175"), "{}", text(&check));
 }
+
+/// A full stdout (`> /dev/full`) panicked with a backtrace and exit 101; it
+/// ends with one error line and the documented status 3, the results
+/// already written.
+#[test]
+fn a_full_stdout_is_an_error_not_a_panic() {
+    let dir = workdir(&[("T1-x.yaml", claim("T1", "{equals: 1}"))]);
+    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let list = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(dir.path())
+        .args(["list-claims", "--claims-dir", "claims"])
+        .stdout(full())
+        .output()
+        .unwrap();
+    assert_eq!(list.status.code(), Some(3), "{}", text(&list));
+    assert!(!text(&list).contains("panicked") && text(&list).contains("No space left"), "{}", text(&list));
+    let args = ["verify-claims", "--tier", "quick", "--claims-dir", "claims", "--cache", "cache", "--results", "r.json"];
+    let verify =
+        Command::new(env!("CARGO_BIN_EXE_xtask")).current_dir(dir.path()).args(args).stdout(full()).output().unwrap();
+    assert_eq!(verify.status.code(), Some(3), "{}", text(&verify));
+    assert!(!text(&verify).contains("panicked"), "{}", text(&verify));
+    assert!(dir.path().join("r.json").exists(), "results are written before the table");
+}
