@@ -50,6 +50,14 @@ pub struct Provenance {
 struct ImportedFile {
     spec: TrainSpec,
     provenance: Provenance,
+    /// The first epoch whose training loss the source logged as not a
+    /// number (NaN, ±inf); a blank cell is "not logged", never a divergence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    diverged_at: Option<usize>,
+    /// Whether `diverged_at` was read from the source's cells (imports
+    /// written before it was recorded fall back to reading the log).
+    #[serde(default)]
+    divergence_read: bool,
 }
 
 /// An imported run: a [`Run`] (log and summary) with its provenance.
@@ -170,7 +178,8 @@ pub fn import(
         }
         None => conditions,
     };
-    let (metrics, columns, ignored) = metrics_of(&table).with_context(|| format!("reading {}", log.display()))?;
+    let (metrics, columns, ignored, diverged_at) =
+        metrics_of(&table).with_context(|| format!("reading {}", log.display()))?;
     let epochs = metrics.rows.len() - 1;
     let spec = conditions.spec(epochs).with_context(|| format!("{}", log.display()))?;
     let provenance = Provenance {
@@ -183,28 +192,60 @@ pub fn import(
         ignored,
     };
     create_dir(out)?;
-    let file = ImportedFile { spec, provenance };
+    let file = ImportedFile { spec, provenance, diverged_at, divergence_read: true };
     write_atomic(&out.join("metrics.csv"), metrics.to_csv().as_bytes())?;
     write_atomic(&out.join("imported.json"), &serde_json::to_vec_pretty(&file)?)?;
     ImportedRun::load(out)
 }
 
-/// A log as named columns of numbers (NaN for a blank or non-finite cell).
+/// A log as named columns of numbers: NaN for a blank cell (not logged),
+/// [`NOT_A_NUMBER`] for a cell logged as NaN or ±inf.
 type Table = Vec<BTreeMap<String, f64>>;
+
+/// A cell the source logged as not a number (NaN, ±inf, an overflow):
+/// undefined like a blank one, but, in the training loss, a divergence.
+const NOT_A_NUMBER: f64 = f64::INFINITY;
 
 /// Whether lockin reads a column of that (lower-case) name.
 fn is_read(name: &str) -> bool {
     COLUMNS.contains(&name)
 }
 
-/// A cell as a value: blank, or not finite (`inf`, an overflow), is undefined.
+/// A cell as a value: blank is not logged (NaN); not finite (`nan`, `inf`,
+/// an overflow) is [`NOT_A_NUMBER`].
 fn value_of(cell: &str, line: usize, name: &str) -> anyhow::Result<f64> {
     let cell = cell.trim();
     if cell.is_empty() {
         return Ok(f64::NAN);
     }
     let x: f64 = cell.parse().with_context(|| format!("line {line}, column {name}: `{cell}` is not a number"))?;
-    Ok(if x.is_finite() { x } else { f64::NAN })
+    Ok(if x.is_finite() { x } else { NOT_A_NUMBER })
+}
+
+/// The values a column can hold: accuracies are fractions in [0, 1];
+/// losses, singular values, gaps and ρ are ≥ 0. The first value outside is
+/// an error naming the column, the row and the domain, and saying so when
+/// a whole accuracy column looks like percent.
+fn check_domains(table: &Table, columns: &[String]) -> anyhow::Result<()> {
+    for column in columns {
+        let accuracy = column.ends_with("_acc");
+        let hi = if accuracy { 1.0 } else { f64::INFINITY };
+        let values: Vec<(usize, f64)> = table
+            .iter()
+            .enumerate()
+            .filter_map(|(i, row)| row.get(column).map(|v| (i, *v)))
+            .filter(|(_, v)| v.is_finite())
+            .collect();
+        let Some((row, value)) = values.iter().find(|(_, v)| !(0.0..=hi).contains(v)) else { continue };
+        let percent = accuracy && values.iter().all(|(_, v)| (0.0..=100.0).contains(v));
+        bail!(
+            "column {column}, row {} (epoch {row}): {value} is outside its domain [0, {}{}",
+            row + 1,
+            if accuracy { "1]" } else { "∞)" },
+            if percent { "; the whole column lies in [0, 100]: it looks like percent, give fractions" } else { "" }
+        );
+    }
+    Ok(())
 }
 
 fn table_of_csv(text: &str) -> anyhow::Result<Table> {
@@ -251,7 +292,7 @@ fn table_of_jsonl(text: &str) -> anyhow::Result<Table> {
                 .map(|(k, v)| {
                     let name = k.to_ascii_lowercase();
                     let value = match v {
-                        serde_json::Value::Null => f64::NAN,
+                        serde_json::Value::Null => NOT_A_NUMBER,
                         serde_json::Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
                         other if is_read(&name) => bail!("line {}, key {k}: `{other}` is not a number", i + 1),
                         _ => f64::NAN,
@@ -265,7 +306,7 @@ fn table_of_jsonl(text: &str) -> anyhow::Result<Table> {
 
 /// The log as lockin's metrics (rows 0..=E in order), the columns it had,
 /// and those lockin does not read.
-fn metrics_of(table: &Table) -> anyhow::Result<(Metrics, Vec<String>, Vec<String>)> {
+fn metrics_of(table: &Table) -> anyhow::Result<(Metrics, Vec<String>, Vec<String>, Option<usize>)> {
     table.first().context("no rows")?;
     let mut present: Vec<String> = table.iter().flat_map(|row| row.keys().cloned()).collect();
     present.sort();
@@ -279,9 +320,11 @@ fn metrics_of(table: &Table) -> anyhow::Result<(Metrics, Vec<String>, Vec<String
         bail!("no column lockin reads (one of {})", COLUMNS[1..].join(", "));
     }
     let ignored = present.iter().filter(|p| !COLUMNS.contains(&p.as_str())).cloned().collect();
+    check_domains(table, &columns)?;
+    let diverged_at = table.iter().position(|row| row.get("train_loss") == Some(&NOT_A_NUMBER));
     let mut rows = Vec::with_capacity(table.len());
     for (i, row) in table.iter().enumerate() {
-        let get = |name: &str| row.get(name).copied().unwrap_or(f64::NAN);
+        let get = |name: &str| row.get(name).copied().filter(|v| v.is_finite()).unwrap_or(f64::NAN);
         if get("epoch").is_nan() {
             bail!("row {}: its epoch is not a number", i + 1);
         }
@@ -300,7 +343,7 @@ fn metrics_of(table: &Table) -> anyhow::Result<(Metrics, Vec<String>, Vec<String
             v: spectrum("v"),
         });
     }
-    Ok((Metrics { rows }, columns, ignored))
+    Ok((Metrics { rows }, columns, ignored, diverged_at))
 }
 
 impl ImportedRun {
@@ -310,11 +353,14 @@ impl ImportedRun {
             .with_context(|| format!("{}/imported.json", dir.display()))?;
         let metrics = Metrics::from_csv(&read_text(&dir.join("metrics.csv"))?)
             .with_context(|| format!("{}/metrics.csv", dir.display()))?;
-        // A divergence is a loss that was defined and then is not (a blank
-        // cell alone, or a log without losses, says nothing).
+        // A divergence is a loss the source logged as not a number; a blank
+        // cell is not logged. (Older imports: a loss defined and then not.)
         let first_defined = metrics.rows.iter().position(|r| r.train.loss.is_finite());
-        let diverged_at =
-            first_defined.and_then(|f| metrics.rows[f..].iter().find(|r| !r.train.loss.is_finite())).map(|r| r.epoch);
+        let diverged_at = if file.divergence_read {
+            file.diverged_at
+        } else {
+            first_defined.and_then(|f| metrics.rows[f..].iter().find(|r| !r.train.loss.is_finite())).map(|r| r.epoch)
+        };
         let output =
             TrainOutput { metrics, checkpoints: Vec::new(), diverged_at, collapsed_at: None, levels: Vec::new() };
         let run = Run {
@@ -483,5 +529,27 @@ mod tests {
         let unknown = Conditions { seed: None, ..conditions() };
         let e = format!("{:#}", import(&log, None, unknown, "t", "d", &dir.path().join("d-run")).unwrap_err());
         assert!(e.contains("the log's seed is not known"), "{e}");
+        // Impossible values were imported and judged.
+        let e = bad("p.csv", "epoch,test_acc\n0,5.19\n1,100\n");
+        assert!(e.contains("column test_acc, row 1 (epoch 0): 5.19 is outside its domain [0, 1]") && e.contains("percent"), "{e}");
+        let e = bad("n.csv", "epoch,test_acc\n0,-0.3\n1,0.5\n");
+        assert!(e.contains("-0.3 is outside") && !e.contains("percent"), "{e}");
+        assert!(bad("s.csv", "epoch,w_sigma1\n0,1\n1,-2\n").contains("column w_sigma1, row 2 (epoch 1): -2 is outside its domain [0, ∞)"));
+    }
+
+    /// A loss logged every 10 epochs (blank cells between) was read as a
+    /// divergence at epoch 1; a loss logged as NaN is one.
+    #[test]
+    fn blank_loss_cells_are_not_logged_and_nan_ones_diverge() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows: String = (0..=30).map(|e| format!("{e},{}\n", if e % 10 == 0 { "0.5" } else { "" })).collect();
+        let sparse = dir.path().join("sparse.csv");
+        std::fs::write(&sparse, format!("epoch,train_loss\n{rows}")).unwrap();
+        let run = import(&sparse, None, conditions(), "t", "d", &dir.path().join("sparse")).unwrap();
+        assert_eq!(run.run.summary.diverged_at, None);
+        let nan = dir.path().join("nan.csv");
+        std::fs::write(&nan, "epoch,train_loss\n0,0.5\n1,\n2,nan\n3,\n").unwrap();
+        let run = import(&nan, None, conditions(), "t", "d", &dir.path().join("nan")).unwrap();
+        assert_eq!(run.run.summary.diverged_at, Some(2));
     }
 }

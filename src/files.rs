@@ -73,8 +73,24 @@ pub fn sync_dir(dir: &Path) {
 
 /// Replace `path` with `bytes` atomically: a uniquely named temporary file
 /// beside it, flushed, then renamed over it. Readers see the old file or the
-/// new one, never a part.
+/// new one, never a part. A symbolic link is followed, and its target
+/// replaced; a path that is neither a file nor a link (`/dev/null`,
+/// `/dev/stdout`, a pipe) is written in place, never replaced by a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let meta = fs::symlink_metadata(path).ok();
+    if meta.as_ref().is_some_and(|m| m.file_type().is_symlink()) {
+        let target = fs::canonicalize(path)
+            .with_context(|| format!("{}: a symbolic link whose target cannot be resolved", path.display()))?;
+        return write_atomic(&target, bytes);
+    }
+    match meta {
+        Some(m) if m.is_dir() => anyhow::bail!("{}: is a directory, not a file", path.display()),
+        Some(m) if !m.is_file() => {
+            let mut file = fs::OpenOptions::new().write(true).open(path).with_context(|| format!("opening {}", path.display()))?;
+            return file.write_all(bytes).and_then(|()| file.flush()).with_context(|| format!("writing {}", path.display()));
+        }
+        _ => {}
+    }
     let tmp = temporary_beside(path);
     let result = write_synced(&tmp, bytes).and_then(|()| {
         fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
@@ -101,6 +117,27 @@ pub fn read_text(path: &Path) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--results /dev/null` or a symlink was replaced by a regular file.
+    #[test]
+    fn links_are_followed_and_devices_written_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.json");
+        std::fs::write(&target, "old").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new");
+        write_atomic(Path::new("/dev/null"), b"x").unwrap();
+        use std::os::unix::fs::FileTypeExt;
+        assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device(), "/dev/null is still a device");
+        let full = write_atomic(Path::new("/dev/full"), b"x").unwrap_err().to_string();
+        assert!(full.contains("/dev/full"), "{full}");
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("nowhere/x"), &dangling).unwrap();
+        assert!(write_atomic(&dangling, b"x").unwrap_err().to_string().contains("cannot be resolved"));
+    }
 
     #[test]
     fn suffixes_are_unique_and_file_name_safe() {
