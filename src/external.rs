@@ -390,6 +390,19 @@ impl ImportedRun {
                 Err(e) => broken.push(format!("{e:#}")),
             }
         }
+        // Two runs of one seed under the same conditions: which one a claim
+        // read would depend on the directories' names.
+        for (i, a) in runs.iter().enumerate() {
+            if let Some(b) = runs[i + 1..].iter().find(|b| b.serving(&a.run.spec).is_some() || a.serving(&b.run.spec).is_some()) {
+                bail!(
+                    "--runs {}: {} and {} are both seed {} of the same conditions; keep one of them",
+                    dir.display(),
+                    a.run.dir.display(),
+                    b.run.dir.display(),
+                    a.run.spec.seed
+                );
+            }
+        }
         Ok((runs, broken))
     }
 
@@ -535,6 +548,23 @@ mod tests {
         let e = bad("n.csv", "epoch,test_acc\n0,-0.3\n1,0.5\n");
         assert!(e.contains("-0.3 is outside") && !e.contains("percent"), "{e}");
         assert!(bad("s.csv", "epoch,w_sigma1\n0,1\n1,-2\n").contains("column w_sigma1, row 2 (epoch 1): -2 is outside its domain [0, ∞)"));
+    }
+
+    /// Two imported runs of one seed: the first in name order won, so
+    /// renaming the directories flipped the verdict. Refused.
+    #[test]
+    fn two_imports_of_one_seed_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log.csv");
+        let rows: String = (0..=20).map(|e| format!("{e},0.5\n")).collect();
+        std::fs::write(&log, format!("epoch,train_acc\n{rows}")).unwrap();
+        let runs = dir.path().join("runs");
+        std::fs::create_dir(&runs).unwrap();
+        for name in ["a", "b"] {
+            import(&log, None, conditions(), "t", "d", &runs.join(name)).unwrap();
+        }
+        let e = format!("{:#}", ImportedRun::load_all(&runs).unwrap_err());
+        assert!(e.contains("are both seed") && e.contains("keep one"), "{e}");
     }
 
     /// A loss logged every 10 epochs (blank cells between) was read as a
