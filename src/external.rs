@@ -193,8 +193,12 @@ pub fn import(
     };
     create_dir(out)?;
     let file = ImportedFile { spec, provenance, diverged_at, divergence_read: true };
-    write_atomic(&out.join("metrics.csv"), metrics.to_csv().as_bytes())?;
-    write_atomic(&out.join("imported.json"), &serde_json::to_vec_pretty(&file)?)?;
+    let csv = metrics.to_csv();
+    let json = serde_json::to_vec_pretty(&file)?;
+    write_atomic(&out.join("metrics.csv"), csv.as_bytes())?;
+    write_atomic(&out.join("imported.json"), &json)?;
+    let manifest = serde_json::json!({ "metrics.csv": hash_hex(csv.as_bytes()), "imported.json": hash_hex(&json) });
+    write_atomic(&out.join(MANIFEST), &serde_json::to_vec_pretty(&manifest)?)?;
     ImportedRun::load(out)
 }
 
@@ -346,12 +350,31 @@ fn metrics_of(table: &Table) -> anyhow::Result<(Metrics, Vec<String>, Vec<String
     Ok((Metrics { rows }, columns, ignored, diverged_at))
 }
 
+/// An imported run's manifest: each file's hash, checked on every read.
+const MANIFEST: &str = "manifest.json";
+
+/// `name` in `dir`, read and checked against the manifest's hash.
+fn read_checked(dir: &Path, manifest: &serde_json::Value, name: &str) -> anyhow::Result<String> {
+    let text = read_text(&dir.join(name))?;
+    let recorded = manifest[name].as_str().unwrap_or_default();
+    anyhow::ensure!(
+        hash_hex(text.as_bytes()) == recorded,
+        "{}/{name}: changed since it was imported (its hash differs from {MANIFEST}); import the log again",
+        dir.display()
+    );
+    Ok(text)
+}
+
 impl ImportedRun {
-    /// Load an imported run directory.
+    /// Load an imported run directory, each file checked against its manifest.
     pub fn load(dir: &Path) -> anyhow::Result<Self> {
-        let file: ImportedFile = serde_json::from_str(&read_text(&dir.join("imported.json"))?)
+        let manifest: serde_json::Value = serde_json::from_str(&read_text(&dir.join(MANIFEST)).with_context(|| {
+            format!("{}: no {MANIFEST} (imported by an older lockin?); import the log again", dir.display())
+        })?)
+        .with_context(|| format!("{}/{MANIFEST}", dir.display()))?;
+        let file: ImportedFile = serde_json::from_str(&read_checked(dir, &manifest, "imported.json")?)
             .with_context(|| format!("{}/imported.json", dir.display()))?;
-        let metrics = Metrics::from_csv(&read_text(&dir.join("metrics.csv"))?)
+        let metrics = Metrics::from_csv(&read_checked(dir, &manifest, "metrics.csv")?)
             .with_context(|| format!("{}/metrics.csv", dir.display()))?;
         // A divergence is a loss the source logged as not a number; a blank
         // cell is not logged. (Older imports: a loss defined and then not.)
@@ -565,6 +588,30 @@ mod tests {
         }
         let e = format!("{:#}", ImportedRun::load_all(&runs).unwrap_err());
         assert!(e.contains("are both seed") && e.contains("keep one"), "{e}");
+    }
+
+    /// Editing, truncating or re-labelling an import after the fact was
+    /// judged silently; every read now checks each file's hash.
+    #[test]
+    fn an_edited_import_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log.csv");
+        let rows: String = (0..=20).map(|e| format!("{e},0.5\n")).collect();
+        std::fs::write(&log, format!("epoch,train_acc\n{rows}")).unwrap();
+        for (name, file, edit) in [
+            ("metrics", "metrics.csv", &(|t: String| t.replacen("5e-1", "6e-1", 1)) as &dyn Fn(String) -> String),
+            ("truncated", "metrics.csv", &|t: String| t.lines().take(10).map(|l| format!("{l}\n")).collect()),
+            ("seed", "imported.json", &|t: String| t.replacen("\"seed\": 0", "\"seed\": 1", 1)),
+        ] {
+            let out = dir.path().join(name);
+            import(&log, None, conditions(), "t", "d", &out).unwrap();
+            let text = std::fs::read_to_string(out.join(file)).unwrap();
+            let edited = edit(text.clone());
+            assert_ne!(edited, text, "{name}: the edit must change the file");
+            std::fs::write(out.join(file), edited).unwrap();
+            let e = format!("{:#}", ImportedRun::load(&out).unwrap_err());
+            assert!(e.contains("changed since it was imported") && e.contains(file), "{name}: {e}");
+        }
     }
 
     /// A loss logged every 10 epochs (blank cells between) was read as a
