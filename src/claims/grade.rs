@@ -132,7 +132,7 @@ pub fn grade(holds: bool, miss: f64, tolerance: &Tolerance) -> Grade {
 
 /// Whether a tolerance admits only one value (`equals`, `abs: 0`): a
 /// count or fraction of seeds, with no rounding to be near to.
-fn exact_only(tolerance: &Tolerance) -> bool {
+pub fn exact_only(tolerance: &Tolerance) -> bool {
     matches!(tolerance, Tolerance::Equals(_)) || matches!(tolerance, Tolerance::Abs(x) if *x == 0.0)
 }
 

@@ -64,8 +64,15 @@ pub fn status(r: &ClaimResult) -> String {
 fn near_miss(near: &[&CheckResult]) -> String {
     let widest = near.iter().max_by(|a, b| a.miss.total_cmp(&b.miss)).expect("a near check");
     let unit = if widest.tolerance.needs_decades() { "decade" } else { "printed unit" };
-    let plural = if widest.miss > 1.0 { "s" } else { "" };
-    format!("near miss (within {} {unit}{plural})", num(widest.miss))
+    let plural = if widest.miss == 1.0 { "" } else { "s" };
+    format!("near miss (within {} {unit}{plural})", two_significant(widest.miss))
+}
+
+/// A miss to two significant digits: 1.1, 0.38, 1.
+fn two_significant(x: f64) -> String {
+    let decimals = (1 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    let text = format!("{x:.decimals$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
 }
 
 /// Whether a claim's grades count it as the paper's and reproduced,
@@ -75,6 +82,24 @@ pub fn claim_grade(r: &ClaimResult) -> Option<Grade> {
     let judged = matches!(r.verdict, Verdict::Pass | Verdict::Fail) && r.kind == ClaimKind::Paper;
     let measured = r.checks.iter().any(|c| c.state != CheckState::Undefined);
     (judged && measured).then(|| r.checks.iter().map(|c| c.grade).max()).flatten()
+}
+
+/// Whether `claims` are the project's own (its committed fragility, and
+/// its snapshots, are theirs).
+fn own_claims(claims: &[crate::claims::Claim]) -> bool {
+    let own = crate::project::root().join("claims").canonicalize().ok();
+    claims.first().and_then(|c| c.path.parent()?.canonicalize().ok()) == own && own.is_some()
+}
+
+/// Checks' fragility as measured and committed for a tier
+/// (`docs/fragility-TIER.json`, written by `verify-claims --perturb N`):
+/// (claim, quantity) → (perturbations that flipped its state, tried). Empty
+/// where none was measured.
+pub fn recorded_fragility(root: &Path, tier: crate::claims::Tier) -> std::collections::BTreeMap<(String, String), (usize, usize)> {
+    let path = root.join("docs").join(format!("fragility-{}.json", tier.name()));
+    let rows: Vec<crate::claims::verify::Fragility> =
+        std::fs::read_to_string(path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+    rows.into_iter().map(|f| ((f.id, f.quantity), (f.flips, f.of))).collect()
 }
 
 /// Where a claim stands for a reader: far misses first, then verdicts
@@ -303,7 +328,11 @@ fn write_files(
 ) -> anyhow::Result<Report> {
     crate::files::create_dir(dir)?;
     let mut written = figures::write_all(&dir.join("figures"), conditions, results, claims);
-    match overview::write(&dir.join("figures").join(overview::FILE), results) {
+    let fragile = match results.first() {
+        Some(r) if own_claims(claims) => recorded_fragility(&crate::project::root(), r.tier),
+        _ => Default::default(),
+    };
+    match overview::write(&dir.join("figures").join(overview::FILE), results, &fragile) {
         Ok(()) => written.figures.insert(0, (overview::FILE.into(), overview::CAPTION.into())),
         Err(e) => written.failures.push((None, format!("figure {}: {e:#}", overview::FILE))),
     }
@@ -338,4 +367,17 @@ pub struct Report {
     pub results: Vec<ClaimResult>,
     /// Figures of no one claim that could not be written.
     pub problems: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::two_significant;
+
+    #[test]
+    fn misses_print_to_two_significant_digits() {
+        assert_eq!(two_significant(1.1), "1.1");
+        assert_eq!(two_significant(0.3811), "0.38");
+        assert_eq!(two_significant(1.0), "1");
+        assert_eq!(two_significant(1.4999), "1.5");
+    }
 }

@@ -16,7 +16,7 @@ use crate::claims::{CheckState, Grade, Reading, grade::NEAR};
 /// The figure's file name.
 pub const FILE: &str = "overview.svg";
 /// Its caption.
-pub const CAPTION: &str = "Every check at a glance: a row per check, grouped by claim (far misses first, then lockin's readings, near misses, reproduced); its miss in the paper's printed units on a log axis, inside the tolerance in the green band, near in the amber band; a hollow marker is a check of lockin's reading.";
+pub const CAPTION: &str = "Every check at a glance: a row per check, grouped by claim (far misses first, then lockin's readings, near misses, reproduced); its miss in the paper's printed units on a log axis, inside the tolerance in the green band, near in the amber band; a hollow marker is a check of lockin's reading, a ring one whose state flips under one-ulp perturbations of the initial weights (as measured with --perturb).";
 
 /// Colour of each grade.
 pub fn colour(grade: Grade) -> RGBColor {
@@ -52,10 +52,15 @@ struct Row<'a> {
     grade: Grade,
     lockin: bool,
     undefined: bool,
+    fragile: bool,
+    exact_only: bool,
     first: Option<&'a str>,
 }
 
-fn rows(results: &[ClaimResult]) -> Vec<Row<'_>> {
+/// (claim, quantity) → (flips, perturbations tried), as measured.
+pub type Fragile = std::collections::BTreeMap<(String, String), (usize, usize)>;
+
+fn rows<'a>(results: &'a [ClaimResult], fragile: &Fragile) -> Vec<Row<'a>> {
     let mut ordered: Vec<&ClaimResult> = results.iter().filter(|r| !r.checks.is_empty()).collect();
     ordered.sort_by_key(|r| super::reader_order(r));
     ordered
@@ -67,6 +72,8 @@ fn rows(results: &[ClaimResult]) -> Vec<Row<'_>> {
                 grade: c.grade,
                 lockin: c.reading == Reading::Lockin,
                 undefined: c.state == CheckState::Undefined,
+                exact_only: crate::claims::grade::exact_only(&c.tolerance),
+                fragile: fragile.get(&(r.id.clone(), c.quantity.clone())).is_some_and(|(flips, _)| *flips > 0),
                 first: (i == 0).then_some(r.id.as_str()),
             })
         })
@@ -79,8 +86,8 @@ fn truncated(text: &str, n: usize) -> String {
 
 /// Write the overview of `results` to `path` (drawn in memory, then
 /// written beside and renamed).
-pub fn write(path: &Path, results: &[ClaimResult]) -> anyhow::Result<()> {
-    let rows = rows(results);
+pub fn write(path: &Path, results: &[ClaimResult], fragile: &Fragile) -> anyhow::Result<()> {
+    let rows = rows(results, fragile);
     let height = 90 + ROW * rows.len().max(1) as u32;
     let mut svg = String::new();
     {
@@ -99,6 +106,7 @@ fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, rows
         .caption("Every check: miss in the paper's printed units (log scale)", ("sans-serif", 16))
         .margin(10)
         .margin_top(30)
+        .margin_right(40)
         .x_label_area_size(34)
         .y_label_area_size(LEFT - 10)
         .build_cartesian_2d(LOW..HIGH, -0.5..(n - 0.5))
@@ -120,12 +128,16 @@ fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, rows
     for (i, row) in rows.iter().enumerate() {
         let y = n - 1.0 - i as f64;
         let (x, c) = (position(row.miss), colour(row.grade));
-        let marker: DynElement<DB, (f64, f64)> = if row.lockin {
-            Circle::new((x, y), 4, c.stroke_width(2)).into_dyn()
+        let style = if row.lockin { c.stroke_width(2) } else { c.filled() };
+        if row.exact_only {
+            let (px, py) = chart.backend_coord(&(x, y));
+            area.draw(&Rectangle::new([(px - 4, py - 4), (px + 4, py + 4)], style)).map_err(err)?;
         } else {
-            Circle::new((x, y), 4, c.filled()).into_dyn()
-        };
-        plot.draw(&marker).map_err(err)?;
+            plot.draw(&Circle::new((x, y), 4, style)).map_err(err)?;
+        }
+        if row.fragile {
+            plot.draw(&Circle::new((x, y), 7, BLACK.stroke_width(1))).map_err(err)?;
+        }
         if row.undefined {
             plot.draw(&Text::new("undefined", (x - 0.55, y + 0.35), label_style.clone())).map_err(err)?;
         }
@@ -133,8 +145,8 @@ fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, rows
         let (_, pixel) = chart.backend_coord(&(LOW, y));
         area.draw(&Text::new(text, (8, pixel - 5), label_style.clone())).map_err(err)?;
     }
-    let key = "● exact (green band: inside)   ● near (amber band: ≤ 1.5 units)   ● far (red)   ○ lockin's reading";
-    area.draw(&Text::new(key, (LEFT as i32, 30), ("sans-serif", 11).into_font())).map_err(err)?;
+    let key = "● exact (green band: inside)   ● near (amber band: ≤ 1.5 units)   ● far (red)   ○ lockin's reading   ◎ fragile under one-ulp perturbation   ■ a count of seeds (exact or far)";
+    area.draw(&Text::new(key, (LEFT as i32 - 150, 6), ("sans-serif", 11).into_font())).map_err(err)?;
     Ok(())
 }
 

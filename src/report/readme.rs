@@ -46,6 +46,8 @@ pub struct Recorded<'a> {
     pub paper: &'a BTreeMap<String, Snapshot>,
     /// The claim files (titles and kinds).
     pub claims: &'a [Claim],
+    /// Measured fragility of the paper tier's checks ([`super::recorded_fragility`]).
+    pub fragile: &'a BTreeMap<(String, String), (usize, usize)>,
 }
 
 impl Recorded<'_> {
@@ -93,6 +95,13 @@ pub fn table(recorded: &Recorded) -> String {
     for id in recorded.ids() {
         let column = |s: Option<&Snapshot>| s.map_or("—".to_string(), |s| s.figures.clone());
         let verdict = recorded.deciding(id).map_or("—".to_string(), |(s, tier)| format!("{}{tier}", s.reads));
+        let fragile: Vec<String> = recorded
+            .fragile
+            .iter()
+            .filter(|((claim, _), (flips, _))| claim == id && *flips > 0)
+            .map(|((_, quantity), (flips, of))| format!("{quantity} flips in {flips} of {of} perturbations"))
+            .collect();
+        let verdict = if fragile.is_empty() { verdict } else { format!("{verdict}; fragile: {}", fragile.join(", ")) };
         out.push_str(&format!(
             "| {id} | {} | {} | {} | {verdict} |\n",
             super::markdown::cell(&recorded.title(id)),
@@ -152,7 +161,18 @@ pub fn misses(recorded: &Recorded) -> String {
             Some(Grade::Near) => 2,
             _ => continue,
         };
-        let missed: Vec<String> = s.checks.iter().filter(|c| c.grade != Grade::Exact).map(missed_check).collect();
+        let missed: Vec<String> = s
+            .checks
+            .iter()
+            .filter(|c| c.grade != Grade::Exact)
+            .map(|c| {
+                let fragile = match recorded.fragile.get(&(id.clone(), c.quantity.clone())) {
+                    Some((flips, of)) if *flips > 0 => format!(" (fragile: {flips} of {of} one-ulp perturbations flip it)"),
+                    _ => String::new(),
+                };
+                format!("{}{fragile}", missed_check(c))
+            })
+            .collect();
         groups[group].1.push(format!("- **{id}** {}{tier}: {}.", recorded.title(id), missed.join("; ")));
     }
     groups

@@ -51,7 +51,9 @@ pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
     let (quick, paper) = (snapshot::read_all(&root, Tier::Quick)?, snapshot::read_all(&root, Tier::Paper)?);
     let path = root.join("README.md");
     let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let generated = readme::generate(&text, &readme::Recorded { quick: &quick, paper: &paper, claims: &claims })?;
+    let fragile = lockin::report::recorded_fragility(&root, Tier::Paper);
+    let recorded = readme::Recorded { quick: &quick, paper: &paper, claims: &claims, fragile: &fragile };
+    let generated = readme::generate(&text, &recorded)?;
     if check {
         if generated == text {
             println!("{}: results match the snapshots of both tiers ({} quick, {} paper)", path.display(), quick.len(), paper.len());

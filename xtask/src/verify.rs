@@ -95,7 +95,15 @@ fn guard_snapshots(opts: &VerifyOptions, results: &mut [ClaimResult], accept: bo
     for r in results.iter_mut().filter(|r| matches!(r.verdict, Verdict::Pass | Verdict::Fail)) {
         let path = dir.join(format!("{}.snap", r.id));
         let now = Snapshot::of(r);
-        let recorded = path.exists().then(|| Snapshot::read(&path)).transpose()?;
+        let recorded = match path.exists().then(|| Snapshot::read(&path)).transpose() {
+            Ok(recorded) => recorded,
+            Err(e) if !(accept && opts.tier == Tier::Paper) => {
+                r.verdict = Verdict::Fail;
+                r.error = Some(format!("its snapshot cannot be read (re-record with --accept): {e:#}"));
+                continue;
+            }
+            Err(_) => None,
+        };
         match recorded {
             Some(old) if old == now => {}
             Some(old) if !(accept && opts.tier == Tier::Paper) => {
