@@ -46,10 +46,10 @@ impl Problem {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
-    /// 3 seeds per condition at paper scale (`cargo test`).
+    /// The paper's setup with fewer seeds, as each claim file says (`cargo test`).
     #[default]
     Quick,
-    /// The paper's seeds: 15 per condition, 5 for checkpoint claims.
+    /// The paper's seeds, as each claim file says.
     Paper,
 }
 

@@ -156,6 +156,9 @@ fn value_and_state(c: &CheckResult) -> String {
 pub fn margin(c: &CheckResult) -> String {
     if c.margin.is_nan() {
         "—".into()
+    } else if c.margin == 0.0 && c.state == CheckState::Fails {
+        // On a strict bound (`above`, `below`) or an exact value missed by nothing printable.
+        "−0 (strict)".into()
     } else {
         format!("{}{}", if c.margin >= 0.0 { "+" } else { "" }, num(c.margin))
     }

@@ -16,7 +16,18 @@ pub fn list(dir: &Path) -> anyhow::Result<ExitCode> {
         broken |= entry.is_err();
         match entry {
             Ok(c) => {
-                println!("{:<5} {:<26} {}  ({})", c.raw.id, c.outcome.describe(), c.raw.title, c.path.display())
+                let kind = match c.raw.kind.label() {
+                    "" => "paper",
+                    kind => kind,
+                };
+                // A hypothesis is supported or refuted, not reproduced.
+                let outcome = match c.raw.kind {
+                    lockin::claims::schema::ClaimKind::Hypothesis => {
+                        c.outcome.describe().replace("does-not-reproduce", "refuted").replace("reproduces", "supported")
+                    }
+                    _ => c.outcome.describe(),
+                };
+                println!("{:<5} {kind:<16} {outcome:<26} {}  ({})", c.raw.id, c.raw.title, c.path.display())
             }
             Err(e) => println!("ERROR {e}"),
         }

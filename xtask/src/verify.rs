@@ -40,10 +40,7 @@ pub fn verify_claims(
         }
         None => None,
     };
-    let mut outcome = if cache_only { from_cache(&opts)? } else { verify(&opts)? };
-    if outcome.is_empty() {
-        bail!("no claim in {} matches {:?}", opts.claims_dir.display(), opts.select);
-    }
+    // Checked before anything trains.
     let results = results.unwrap_or_else(|| results_path(opts.tier));
     let report = report.unwrap_or_else(default_report);
     for (flag, path) in [("--results", &results), ("--report", &report)] {
@@ -54,6 +51,10 @@ pub fn verify_claims(
                 opts.claims_dir.display()
             );
         }
+    }
+    let mut outcome = if cache_only { from_cache(&opts)? } else { verify(&opts)? };
+    if outcome.is_empty() {
+        bail!("no claim in {} matches {:?}", opts.claims_dir.display(), opts.select);
     }
     guard_snapshots(&opts, &mut outcome, extra.accept)?;
     // Results first: a closed output pipe ends the process at the table.
