@@ -14,7 +14,20 @@ use crate::claims::experiment::Experiment;
 use crate::probes::detector::{DetectorParams, detect};
 
 /// The per-seed events, by quantity prefix.
-const MILESTONES: [&str; 4] = ["train_acc_1", "test_acc_half", "test_acc_99", "fire_after_test_acc_99"];
+const MILESTONES: [&str; 5] =
+    ["train_acc_1", "test_acc_half", "test_acc_99", "fire_after_test_acc_99", "test_acc_half_relative"];
+
+/// The first epoch at which `test_acc` reaches halfway from its baseline
+/// (the median over epochs 0-4) to its peak over the run: the relative
+/// threshold of the notes' `analysis.py` (docs/methods.md, "Milestones").
+/// NaN when the log is empty.
+fn relative_half_crossing(test_acc: &[f64]) -> f64 {
+    let start: Vec<f64> = test_acc.iter().take(5).copied().filter(|v| v.is_finite()).collect();
+    let base = if start.is_empty() { 0.0 } else { crate::probes::stats::median(&start) };
+    let peak = test_acc.iter().copied().filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
+    let threshold = base + 0.5 * (peak - base);
+    test_acc.iter().position(|v| *v >= threshold).map_or(f64::NAN, |t| t as f64)
+}
 
 /// The test-accuracy thresholds read on the median curve as well, by prefix.
 const CURVE: [(&str, f64); 2] = [("test_acc_half", 0.5), ("test_acc_99", 0.99)];
@@ -71,12 +84,13 @@ impl Kind for Milestones {
 
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
-        let mut events: [Vec<f64>; 4] = Default::default();
+        let mut events: [Vec<f64>; 5] = Default::default();
         for run in &runs {
             let m = crate::runs::Milestones::of(&run.metrics);
             let fire = epoch(detect(&run.metrics.w_gap23(), &self.detector).fire_epoch);
             let test_99 = epoch(m.test_acc_99);
-            let row = [epoch(m.train_acc_1), epoch(m.test_acc_half), test_99, fire - test_99];
+            let relative = relative_half_crossing(&run.metrics.test_acc());
+            let row = [epoch(m.train_acc_1), epoch(m.test_acc_half), test_99, fire - test_99, relative];
             for (series, value) in events.iter_mut().zip(row) {
                 series.push(value);
             }
@@ -127,5 +141,14 @@ mod tests {
         assert_eq!(median_curve_crossing(&curves, 0.5), 1.0);
         assert_eq!(median_curve_crossing(&curves, 0.99), 3.0);
         assert!(median_curve_crossing(&curves, 2.0).is_nan());
+    }
+
+    /// D16: halfway from the baseline (median of epochs 0-4) to the peak.
+    #[test]
+    fn the_relative_threshold_is_halfway_from_baseline_to_peak() {
+        let acc = [0.02, 0.02, 0.03, 0.01, 0.02, 0.2, 0.45, 0.52, 0.9, 1.0];
+        // baseline 0.02, peak 1.0: threshold 0.51, first reached at epoch 7.
+        assert_eq!(relative_half_crossing(&acc), 7.0);
+        assert!(relative_half_crossing(&[]).is_nan());
     }
 }
