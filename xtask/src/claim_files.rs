@@ -37,14 +37,19 @@ pub fn list(dir: &Path) -> anyhow::Result<ExitCode> {
 
 /// `new-claim ID`: `claims/ID-new-claim.yaml` from the template, if the id is free.
 pub fn new_claim(id: &str) -> anyhow::Result<ExitCode> {
-    lockin::claims::schema::check_id(id).map_err(anyhow::Error::msg)?;
+    // A bad id is a bad command line (status 2), like clap's own errors.
+    if let Err(why) = lockin::claims::schema::check_id(id) {
+        eprintln!("error: new-claim {id}: {why}");
+        return Ok(ExitCode::from(2));
+    }
     let dir = default_dir();
+    // `c01` beside `C01` would be two claims whose file names differ only in case.
     let taken = std::fs::read_dir(&dir)
         .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .find(|name| name.split(['-', '.']).next() == Some(id));
+        .find(|name| name.split(['-', '.']).next().is_some_and(|other| other.eq_ignore_ascii_case(id)));
     if let Some(name) = taken {
-        bail!("claim id {id} is taken by {}", dir.join(name).display());
+        bail!("claim id {id} is taken by {} (ids are compared without regard to case)", dir.join(name).display());
     }
     let path = dir.join(format!("{id}-new-claim.yaml"));
     std::fs::write(&path, TEMPLATE.replace("ID", id)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;

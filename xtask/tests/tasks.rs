@@ -75,6 +75,19 @@ fn results_are_never_written_into_the_claims() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("inside the claims directory"), "{}", text(&out));
     assert!(std::fs::read_to_string(dir.path().join("claims/T1-x.yaml")).unwrap().starts_with("id: T1"));
+    // Refused before anything trains (the old code trained every run first).
+    assert!(!dir.path().join("cache/runs").exists(), "trained before refusing");
+}
+
+/// `new-claim c01` was accepted beside C01; a bad id exited 3, not 2.
+#[test]
+fn new_claim_ids_are_checked_like_the_loader_does() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let twin = xtask(root, &["new-claim", "c01"]);
+    assert_eq!(twin.status.code(), Some(3), "{}", text(&twin));
+    assert!(text(&twin).contains("taken by") && text(&twin).contains("C01-"), "{}", text(&twin));
+    let bad = xtask(root, &["new-claim", "a b"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
 }
 
 /// On the old code `--plan` exited 0 and said nothing for both.
