@@ -178,7 +178,7 @@ pub fn import(
         }
         None => conditions,
     };
-    let (metrics, columns, ignored, diverged_at) =
+    let Read { metrics, columns, ignored, diverged_at } =
         metrics_of(&table).with_context(|| format!("reading {}", log.display()))?;
     let epochs = metrics.rows.len() - 1;
     let spec = conditions.spec(epochs).with_context(|| format!("{}", log.display()))?;
@@ -308,9 +308,17 @@ fn table_of_jsonl(text: &str) -> anyhow::Result<Table> {
         .collect()
 }
 
-/// The log as lockin's metrics (rows 0..=E in order), the columns it had,
-/// and those lockin does not read.
-fn metrics_of(table: &Table) -> anyhow::Result<(Metrics, Vec<String>, Vec<String>, Option<usize>)> {
+/// What a log gives: lockin's metrics, the columns it had and those lockin
+/// does not read, and the epoch its loss was logged as not a number.
+struct Read {
+    metrics: Metrics,
+    columns: Vec<String>,
+    ignored: Vec<String>,
+    diverged_at: Option<usize>,
+}
+
+/// The log as lockin's metrics (rows 0..=E in order), with what else it gives.
+fn metrics_of(table: &Table) -> anyhow::Result<Read> {
     table.first().context("no rows")?;
     let mut present: Vec<String> = table.iter().flat_map(|row| row.keys().cloned()).collect();
     present.sort();
@@ -347,7 +355,7 @@ fn metrics_of(table: &Table) -> anyhow::Result<(Metrics, Vec<String>, Vec<String
             v: spectrum("v"),
         });
     }
-    Ok((Metrics { rows }, columns, ignored, diverged_at))
+    Ok(Read { metrics: Metrics { rows }, columns, ignored, diverged_at })
 }
 
 /// An imported run's manifest: each file's hash, checked on every read.
