@@ -109,29 +109,51 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
         "## Summary\n\n| id | claim | paper | measured | tolerance | verdict | test |\n|---|---|---|---|---|---|---|"
     );
     for r in results {
-        let measured: Vec<String> = r
-            .checks
-            .iter()
-            .map(|c| {
-                let differs = if c.as_recorded() { "" } else { " (differs from its record)" };
-                let mark = super::marked(c);
-                let mark = mark.split_once(' ').map_or("", |(_, m)| m);
-                format!("{} = {} {mark}{differs}", c.quantity, with_iqr(r, &c.quantity, c.measured))
-            })
-            .collect();
-        let tolerance: Vec<String> = r.checks.iter().map(|c| c.tolerance.describe()).collect();
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | **{}** | {} |",
-            cell(&r.id),
-            cell(&r.title),
-            cell(&r.paper),
-            if measured.is_empty() { cell(r.error.as_deref().unwrap_or_default()) } else { measured.join("<br>") },
-            tolerance.join("<br>"),
-            status(r),
-            verdict_word(r.verdict)
-        );
+        summary_row(&mut md, r);
     }
+    statements_and_figures(&mut md, results, figures);
+    let mut by_grade: Vec<&ClaimResult> = results.iter().collect();
+    by_grade.sort_by_key(|r| super::reader_order(r));
+    let mut group = "";
+    for r in by_grade {
+        if super::group_name(r) != group {
+            group = super::group_name(r);
+            let _ = writeln!(md, "\n## {group}\n");
+        }
+        claim_section(&mut md, r, claims);
+    }
+    md
+}
+
+/// One row of the summary table.
+fn summary_row(md: &mut String, r: &ClaimResult) {
+    let measured: Vec<String> = r
+        .checks
+        .iter()
+        .map(|c| {
+            let differs = if c.as_recorded() { "" } else { " (differs from its record)" };
+            let mark = super::marked(c);
+            let mark = mark.split_once(' ').map_or("", |(_, m)| m);
+            format!("{} = {} {mark}{differs}", c.quantity, with_iqr(r, &c.quantity, c.measured))
+        })
+        .collect();
+    let tolerance: Vec<String> = r.checks.iter().map(|c| c.tolerance.describe()).collect();
+    let _ = writeln!(
+        md,
+        "| {} | {} | {} | {} | {} | **{}** | {} |",
+        cell(&r.id),
+        cell(&r.title),
+        cell(&r.paper),
+        if measured.is_empty() { cell(r.error.as_deref().unwrap_or_default()) } else { measured.join("<br>") },
+        tolerance.join("<br>"),
+        status(r),
+        verdict_word(r.verdict)
+    );
+}
+
+/// The index of the paper's statements and the figures (the overview is
+/// shown at the top).
+fn statements_and_figures(md: &mut String, results: &[ClaimResult], figures: &[(String, String)]) {
     let statements = statement_index(results);
     if !statements.is_empty() {
         let _ = writeln!(
@@ -148,75 +170,76 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
             let _ = writeln!(md, "![{caption}](figures/{file})\n\n{caption}\n");
         }
     }
-    let mut by_grade: Vec<&ClaimResult> = results.iter().collect();
-    by_grade.sort_by_key(|r| super::reader_order(r));
-    let mut group = "";
-    for r in by_grade {
-        if super::group_name(r) != group {
-            group = super::group_name(r);
-            let _ = writeln!(md, "\n## {group}\n");
-        }
-        let _ = writeln!(md, "\n### {} — {}\n", r.id, r.title);
-        let Some(claim) = claims.iter().find(|c| c.raw.id == r.id) else {
-            let _ = writeln!(md, "**{}**: {}\n", verdict_word(r.verdict), r.error.clone().unwrap_or_default());
-            continue;
-        };
-        let _ = writeln!(md, "> {}\n\nSource: {} · file `{}`\n", r.statement.trim(), r.source, r.path);
-        let _ = writeln!(md, "Paper: {}\n\nExperiments: {}\n", r.paper, experiments(claim, r));
-        let measures: Vec<String> = claim
-            .at(r.tier)
-            .measures
-            .iter()
-            .map(|m| format!("`{}`", serde_json::to_string(m).unwrap_or_default()))
-            .collect();
-        let _ = writeln!(md, "Measures: {}\n", measures.join(", "));
-        if !r.checks.is_empty() {
-            let _ = writeln!(
-                md,
-                "| quantity | paper | measured | tolerance | margin | miss, grade | state | recorded |\n|---|---|---|---|---|---|---|---|"
-            );
-            for c in &r.checks {
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {} | {} | {} | {} | {:?} | {:?} |",
-                    c.quantity,
-                    c.paper.map(num).unwrap_or_default(),
-                    with_iqr(r, &c.quantity, c.measured),
-                    c.tolerance.describe(),
-                    super::margin(c),
-                    super::graded(c),
-                    c.state,
-                    c.recorded
-                );
-            }
-        }
-        let per_seed: Vec<String> = r
-            .measurement
-            .per_seed
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{k}: {}",
-                    v.iter().map(|x| if x.is_nan() { "—".into() } else { num(*x) }).collect::<Vec<_>>().join(", ")
-                )
-            })
-            .collect();
-        if !per_seed.is_empty() {
-            let _ = writeln!(
-                md,
-                "\n<details><summary>Per seed</summary>\n\n{}\n\n</details>",
-                per_seed.iter().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n")
-            );
-        }
-        let _ = writeln!(md, "\n**{}** (test: {})", status(r), verdict_word(r.verdict));
-        if let Some(finding) = &r.finding {
-            let _ = writeln!(md, "\nFinding: {}", finding.trim());
-        }
-        if let Some(error) = &r.error {
-            let _ = writeln!(md, "\nError: {error}");
-        }
+}
+
+/// A claim's checks: paper, measured, tolerance, margin, miss and grade, state and record.
+fn checks_table(md: &mut String, r: &ClaimResult) {
+    if r.checks.is_empty() {
+        return;
     }
-    md
+    let _ = writeln!(
+        md,
+        "| quantity | paper | measured | tolerance | margin | miss, grade | state | recorded |\n|---|---|---|---|---|---|---|---|"
+    );
+    for c in &r.checks {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {:?} | {:?} |",
+            c.quantity,
+            c.paper.map(num).unwrap_or_default(),
+            with_iqr(r, &c.quantity, c.measured),
+            c.tolerance.describe(),
+            super::margin(c),
+            super::graded(c),
+            c.state,
+            c.recorded
+        );
+    }
+}
+
+/// A claim's section: its statement, experiments, measures, checks with
+/// their grades, per-seed values, verdict and finding.
+fn claim_section(md: &mut String, r: &ClaimResult, claims: &[Claim]) {
+    let _ = writeln!(md, "\n### {} — {}\n", r.id, r.title);
+    let Some(claim) = claims.iter().find(|c| c.raw.id == r.id) else {
+        let _ = writeln!(md, "**{}**: {}\n", verdict_word(r.verdict), r.error.clone().unwrap_or_default());
+        return;
+    };
+    let _ = writeln!(md, "> {}\n\nSource: {} · file `{}`\n", r.statement.trim(), r.source, r.path);
+    let _ = writeln!(md, "Paper: {}\n\nExperiments: {}\n", r.paper, experiments(claim, r));
+    let measures: Vec<String> = claim
+        .at(r.tier)
+        .measures
+        .iter()
+        .map(|m| format!("`{}`", serde_json::to_string(m).unwrap_or_default()))
+        .collect();
+    let _ = writeln!(md, "Measures: {}\n", measures.join(", "));
+    checks_table(md, r);
+    let per_seed: Vec<String> = r
+        .measurement
+        .per_seed
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}: {}",
+                v.iter().map(|x| if x.is_nan() { "—".into() } else { num(*x) }).collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect();
+    if !per_seed.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n<details><summary>Per seed</summary>\n\n{}\n\n</details>",
+            per_seed.iter().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n")
+        );
+    }
+    let _ = writeln!(md, "\n**{}** (test: {})", status(r), verdict_word(r.verdict));
+    if let Some(finding) = &r.finding {
+        let _ = writeln!(md, "\nFinding: {}", finding.trim());
+    }
+    if let Some(error) = &r.error {
+        let _ = writeln!(md, "\nError: {error}");
+    }
 }
 
 #[cfg(test)]
