@@ -130,8 +130,12 @@ fn grid_chart(r: &ClaimResult, label: &str, name: &str, points: &[PointValues]) 
     let positive = values.iter().all(|v| *v > 0.0);
     let span = values.iter().copied().fold(f64::NAN, f64::max) / values.iter().copied().fold(f64::NAN, f64::min);
     let layout = layout(label, points);
-    let mut series: Vec<String> = layout.at.iter().map(|(s, _)| s.clone()).collect();
-    series.dedup();
+    let mut series: Vec<String> = Vec::new();
+    for (name, _) in &layout.at {
+        if !series.contains(name) {
+            series.push(name.clone());
+        }
+    }
     let colors = [GROK, CONTROL, THIRD, FOURTH, FIFTH];
     let lines = series
         .iter()
