@@ -129,7 +129,8 @@ fn report_is_regenerated_from_the_cache_alone() {
         ),
     );
     // Two tiny seeds give no line (their events coincide): recorded as undefined;
-    // the scatter is drawn all the same.
+    // the scatter is drawn all the same. The pairs are counted, so something
+    // is measured (a claim with nothing measured is not judged).
     let fit = claim(
         "R4",
         "does-not-reproduce",
@@ -139,7 +140,7 @@ fn report_is_regenerated_from_the_cache_alone() {
     )
     .replace(
         "    tolerance: {at_least: -1.0e9}\n    recorded: fails\n",
-        "    paper: 0.8\n    tolerance: {at_least: -1.0e9}\n    recorded: undefined\n  - {quantity: fit_intercept, paper: -75, tolerance: {at_least: -1.0e9}, recorded: undefined}\n",
+        "    paper: 0.8\n    tolerance: {at_least: -1.0e9}\n    recorded: undefined\n  - {quantity: fit_intercept, paper: -75, tolerance: {at_least: -1.0e9}, recorded: undefined}\n  - {quantity: pairs, tolerance: {at_least: 0}}\n",
     );
     write(d, "R4-fit.yaml", &fit);
     let opts = options(d, cache.path(), Backend::default());
@@ -181,9 +182,13 @@ fn report_is_regenerated_from_the_cache_alone() {
     let names: Vec<&str> = figures.iter().map(|(f, _)| f.as_str()).collect();
     assert!(names.contains(&"gap23.svg") && names.contains(&"theorem6.svg"), "{names:?}");
     assert!(names.contains(&"fit-R4.svg"), "a claim that checks a fit gets its scatter: {names:?}");
+    // The report opens with every check in one picture, on the miss axis.
+    assert_eq!(names.first(), Some(&"overview.svg"), "{names:?}");
+    assert!(report.find("figures/overview.svg") < report.find("## Summary"), "REPORT.md opens with the overview");
     for (file, _) in &figures {
         let svg = std::fs::read_to_string(out.join("figures").join(file)).unwrap();
-        assert!(svg.starts_with("<svg") && svg.contains("epoch"), "{file}");
+        let axis = if file == "overview.svg" { "miss" } else { "epoch" };
+        assert!(svg.starts_with("<svg") && svg.contains(axis), "{file}");
     }
     assert!(out.join("results.json").exists());
 }
