@@ -424,7 +424,9 @@ impl ImportedRun {
         // Two runs of one seed under the same conditions: which one a claim
         // read would depend on the directories' names.
         for (i, a) in runs.iter().enumerate() {
-            if let Some(b) = runs[i + 1..].iter().find(|b| b.serving(&a.run.spec).is_some() || a.serving(&b.run.spec).is_some()) {
+            if let Some(b) =
+                runs[i + 1..].iter().find(|b| b.serving(&a.run.spec).is_some() || a.serving(&b.run.spec).is_some())
+            {
                 bail!(
                     "--runs {}: {} and {} are both seed {} of the same conditions; keep one of them",
                     dir.display(),
@@ -575,10 +577,16 @@ mod tests {
         assert!(e.contains("the log's seed is not known"), "{e}");
         // Impossible values were imported and judged.
         let e = bad("p.csv", "epoch,test_acc\n0,5.19\n1,100\n");
-        assert!(e.contains("column test_acc, row 1 (epoch 0): 5.19 is outside its domain [0, 1]") && e.contains("percent"), "{e}");
+        assert!(
+            e.contains("column test_acc, row 1 (epoch 0): 5.19 is outside its domain [0, 1]") && e.contains("percent"),
+            "{e}"
+        );
         let e = bad("n.csv", "epoch,test_acc\n0,-0.3\n1,0.5\n");
         assert!(e.contains("-0.3 is outside") && !e.contains("percent"), "{e}");
-        assert!(bad("s.csv", "epoch,w_sigma1\n0,1\n1,-2\n").contains("column w_sigma1, row 2 (epoch 1): -2 is outside its domain [0, ∞)"));
+        assert!(
+            bad("s.csv", "epoch,w_sigma1\n0,1\n1,-2\n")
+                .contains("column w_sigma1, row 2 (epoch 1): -2 is outside its domain [0, ∞)")
+        );
     }
 
     /// Two imported runs of one seed: the first in name order won, so

@@ -86,8 +86,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     match meta {
         Some(m) if m.is_dir() => anyhow::bail!("{}: is a directory, not a file", path.display()),
         Some(m) if !m.is_file() => {
-            let mut file = fs::OpenOptions::new().write(true).open(path).with_context(|| format!("opening {}", path.display()))?;
-            return file.write_all(bytes).and_then(|()| file.flush()).with_context(|| format!("writing {}", path.display()));
+            let mut file =
+                fs::OpenOptions::new().write(true).open(path).with_context(|| format!("opening {}", path.display()))?;
+            return file
+                .write_all(bytes)
+                .and_then(|()| file.flush())
+                .with_context(|| format!("writing {}", path.display()));
         }
         _ => {}
     }

@@ -9,9 +9,9 @@ use lockin::backend::Backend;
 use lockin::cache::Cache;
 use lockin::claims::judge::{Runner, Verdict};
 use lockin::claims::{Tier, default_dir, load, load_dir};
-use lockin::report::snapshot::rounded;
-use lockin::report::snapshot::Snapshot;
 use lockin::model::Activation;
+use lockin::report::snapshot::Snapshot;
+use lockin::report::snapshot::rounded;
 use lockin::report::table;
 use rstest::rstest;
 

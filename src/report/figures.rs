@@ -230,8 +230,14 @@ pub fn write_all(dir: &Path, conditions: &Conditions, results: &[ClaimResult], c
     };
     if !conditions.sqr_grok.is_empty() && !conditions.relu_grok.is_empty() {
         let panels = [
-            spectrum_panel(&format!("Rank structure, x² ({})", eta_label(conditions.grok_eta[0])), &conditions.sqr_grok),
-            spectrum_panel(&format!("Rank structure, ReLU ({})", eta_label(conditions.grok_eta[1])), &conditions.relu_grok),
+            spectrum_panel(
+                &format!("Rank structure, x² ({})", eta_label(conditions.grok_eta[0])),
+                &conditions.sqr_grok,
+            ),
+            spectrum_panel(
+                &format!("Rank structure, ReLU ({})", eta_label(conditions.grok_eta[1])),
+                &conditions.relu_grok,
+            ),
         ];
         out.write(None, "spectrum", &panels, "(c) σ1..σ5 of the W-update window, median over seeds: x² (σ3 collapses below σ2: rank-2) vs ReLU (one dominant σ1: rank-1).".into());
     }

@@ -95,7 +95,10 @@ fn own_claims(claims: &[crate::claims::Claim]) -> bool {
 /// (`docs/fragility-TIER.json`, written by `verify-claims --perturb N`):
 /// (claim, quantity) → (perturbations that flipped its state, tried). Empty
 /// where none was measured.
-pub fn recorded_fragility(root: &Path, tier: crate::claims::Tier) -> std::collections::BTreeMap<(String, String), (usize, usize)> {
+pub fn recorded_fragility(
+    root: &Path,
+    tier: crate::claims::Tier,
+) -> std::collections::BTreeMap<(String, String), (usize, usize)> {
     let path = root.join("docs").join(format!("fragility-{}.json", tier.name()));
     let rows: Vec<crate::claims::verify::Fragility> =
         std::fs::read_to_string(path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
@@ -177,7 +180,8 @@ pub fn graded(c: &CheckResult) -> String {
 /// margin, miss and grade; the claim's verdict in the reader's words, and
 /// whether it matches its record (PASS/FAIL, the test's word).
 pub fn table(results: &[ClaimResult]) -> String {
-    let header = ["id", "claim", "quantity", "paper", "measured", "tolerance", "margin", "miss, grade", "verdict", "test"];
+    let header =
+        ["id", "claim", "quantity", "paper", "measured", "tolerance", "margin", "miss, grade", "verdict", "test"];
     let mut rows = vec![header.map(String::from).to_vec()];
     for r in results {
         let head = |i: usize| {
@@ -199,7 +203,18 @@ pub fn table(results: &[ClaimResult]) -> String {
             let (id, title, verdict, test) = head(i);
             let paper = c.paper.map(num).unwrap_or_default();
             let (tolerance, margin) = (c.tolerance.describe(), margin(c));
-            rows.push(vec![id, title, c.quantity.clone(), paper, marked(c), tolerance, margin, graded(c), verdict, test]);
+            rows.push(vec![
+                id,
+                title,
+                c.quantity.clone(),
+                paper,
+                marked(c),
+                tolerance,
+                margin,
+                graded(c),
+                verdict,
+                test,
+            ]);
         }
     }
     aligned(&rows)

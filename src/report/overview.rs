@@ -81,7 +81,11 @@ fn rows<'a>(results: &'a [ClaimResult], fragile: &Fragile) -> Vec<Row<'a>> {
 }
 
 fn truncated(text: &str, n: usize) -> String {
-    if text.chars().count() <= n { text.to_string() } else { format!("{}…", text.chars().take(n - 1).collect::<String>()) }
+    if text.chars().count() <= n {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(n - 1).collect::<String>())
+    }
 }
 
 /// Write the overview of `results` to `path` (drawn in memory, then
@@ -154,7 +158,8 @@ fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, rows
 /// ends say "≤" and "≥ or undefined".
 fn axis_label(x: f64) -> String {
     let value = 10f64.powf(x);
-    let text = if value < 1.0 { format!("{value:.2}").trim_end_matches('0').to_string() } else { format!("{value:.0}") };
+    let text =
+        if value < 1.0 { format!("{value:.2}").trim_end_matches('0').to_string() } else { format!("{value:.0}") };
     if (x - LOW).abs() < 1e-9 {
         format!("≤ {text}")
     } else if (x - HIGH).abs() < 1e-9 {

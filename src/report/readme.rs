@@ -167,7 +167,9 @@ pub fn misses(recorded: &Recorded) -> String {
             .filter(|c| c.grade != Grade::Exact)
             .map(|c| {
                 let fragile = match recorded.fragile.get(&(id.clone(), c.quantity.clone())) {
-                    Some((flips, of)) if *flips > 0 => format!(" (fragile: {flips} of {of} one-ulp perturbations flip it)"),
+                    Some((flips, of)) if *flips > 0 => {
+                        format!(" (fragile: {flips} of {of} one-ulp perturbations flip it)")
+                    }
                     _ => String::new(),
                 };
                 format!("{}{fragile}", missed_check(c))

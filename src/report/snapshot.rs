@@ -117,9 +117,10 @@ impl Snapshot {
     /// Read a snapshot file (insta's format: a `---` header, then YAML).
     pub fn read(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let body = text.splitn(3, "---\n").nth(2).ok_or_else(|| {
-            anyhow::anyhow!("{}: not a snapshot (no `---` header before the YAML)", path.display())
-        })?;
+        let body = text
+            .splitn(3, "---\n")
+            .nth(2)
+            .ok_or_else(|| anyhow::anyhow!("{}: not a snapshot (no `---` header before the YAML)", path.display()))?;
         serde_yaml::from_str(body).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
 

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use anyhow::bail;
 use lockin::claims::{Tier, default_dir, load_dir};
 
-
 const TEMPLATE: &str = include_str!("claim-template.yaml");
 
 /// `list-claims`: every claim file and whether it loads (status 3 if one does not).
@@ -72,17 +71,31 @@ pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
     let generated = readme::generate(&text, &recorded)?;
     if check {
         if generated == text {
-            println!("{}: results match the snapshots of both tiers ({} quick, {} paper)", path.display(), quick.len(), paper.len());
+            println!(
+                "{}: results match the snapshots of both tiers ({} quick, {} paper)",
+                path.display(),
+                quick.len(),
+                paper.len()
+            );
             return Ok(ExitCode::SUCCESS);
         }
         let stale: Vec<&str> = text.lines().filter(|l| !generated.lines().any(|g| g == *l)).collect();
-        eprintln!("{}: the results differ from the committed snapshots; run `cargo xtask readme`. Stale lines:", path.display());
+        eprintln!(
+            "{}: the results differ from the committed snapshots; run `cargo xtask readme`. Stale lines:",
+            path.display()
+        );
         for line in stale.iter().take(20) {
             eprintln!("  {}", line.chars().take(160).collect::<String>());
         }
         return Ok(ExitCode::from(1));
     }
     lockin::files::write_atomic(&path, generated.as_bytes())?;
-    println!("{}: results of {} claims (quick tier {}, paper tier {}) rewritten", path.display(), quick.len().max(paper.len()), quick.len(), paper.len());
+    println!(
+        "{}: results of {} claims (quick tier {}, paper tier {}) rewritten",
+        path.display(),
+        quick.len().max(paper.len()),
+        quick.len(),
+        paper.len()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::bail;
-use lockin::claims::{ClaimResult, Tier};
 use lockin::claims::judge::{Verdict, summary_line, write_results};
 use lockin::claims::verify::{VerifyOptions, from_cache, verify};
+use lockin::claims::{ClaimResult, Tier};
 use lockin::report::table;
 use lockin::report::write_report;
 
@@ -119,7 +119,11 @@ fn guard_snapshots(opts: &VerifyOptions, results: &mut [ClaimResult], accept: bo
             _ if opts.tier == Tier::Paper => {
                 std::fs::create_dir_all(&dir)?;
                 let claim_file = Path::new(&r.path).strip_prefix(&root).unwrap_or(Path::new(&r.path));
-                let text = now.text("cargo xtask verify-claims --tier paper", &r.statement, &claim_file.display().to_string())?;
+                let text = now.text(
+                    "cargo xtask verify-claims --tier paper",
+                    &r.statement,
+                    &claim_file.display().to_string(),
+                )?;
                 lockin::files::write_atomic(&path, text.as_bytes())?;
                 eprintln!("recorded {}", path.display());
             }

@@ -162,7 +162,11 @@ fn readme_check_guards_both_tiers() {
     let before = std::fs::read_to_string(dir.path().join("README.md")).unwrap();
     let rewrite = xtask_in_copy(dir.path(), &["readme"]);
     assert_eq!(rewrite.status.code(), Some(0), "{}", text(&rewrite));
-    assert_eq!(std::fs::read_to_string(dir.path().join("README.md")).unwrap(), before, "readme dropped or changed rows");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("README.md")).unwrap(),
+        before,
+        "readme dropped or changed rows"
+    );
     let snap = dir.path().join("snapshots/paper/C02.snap");
     let text_before = std::fs::read_to_string(&snap).unwrap();
     let edited = text_before.replacen("fire_epoch_median 174", "fire_epoch_median 175", 1);
@@ -188,7 +192,8 @@ fn a_full_stdout_is_an_error_not_a_panic() {
         .unwrap();
     assert_eq!(list.status.code(), Some(3), "{}", text(&list));
     assert!(!text(&list).contains("panicked") && text(&list).contains("No space left"), "{}", text(&list));
-    let args = ["verify-claims", "--tier", "quick", "--claims-dir", "claims", "--cache", "cache", "--results", "r.json"];
+    let args =
+        ["verify-claims", "--tier", "quick", "--claims-dir", "claims", "--cache", "cache", "--results", "r.json"];
     let verify =
         Command::new(env!("CARGO_BIN_EXE_xtask")).current_dir(dir.path()).args(args).stdout(full()).output().unwrap();
     assert_eq!(verify.status.code(), Some(3), "{}", text(&verify));
