@@ -30,6 +30,20 @@ pub fn with_iqr(result: &ClaimResult, quantity: &str, value: f64) -> String {
     }
 }
 
+/// The checked figures of one result: "quantity value [q25, q75]" per check,
+/// or the error.
+pub fn figures(result: &ClaimResult) -> String {
+    if result.checks.is_empty() {
+        return result.error.clone().unwrap_or_default();
+    }
+    result
+        .checks
+        .iter()
+        .map(|c| format!("{} {}", c.quantity, with_iqr(result, &c.quantity, c.measured)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn experiments(claim: &Claim, result: &ClaimResult) -> String {
     let tier = result.tier;
     claim

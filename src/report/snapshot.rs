@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::readme::figures;
+use super::markdown::figures;
 use crate::claims::judge::{ClaimResult, Verdict};
 use crate::claims::{CheckState, Grade, Reading, Tier};
 use crate::format::num;
