@@ -45,7 +45,7 @@ pub fn status(r: &ClaimResult) -> String {
     }
     let worst = r.checks.iter().map(|c| c.grade).max().expect("checks present");
     let deciding: Vec<&CheckResult> = r.checks.iter().filter(|c| c.grade == worst).collect();
-    let lockin = if deciding.iter().any(|c| c.reading == Reading::Lockin) { " (lockin's reading)" } else { "" };
+    let lockin = if rests_on_lockin(worst, deciding.iter().map(|c| c.reading)) { " (lockin's reading)" } else { "" };
     let words = match (r.kind, worst) {
         (ClaimKind::Identity, Grade::Exact) => "identity holds".to_string(),
         (ClaimKind::Identity, _) => "identity fails".to_string(),
@@ -133,9 +133,19 @@ pub fn group_name(r: &ClaimResult) -> &'static str {
     ][reader_order(r).0 as usize]
 }
 
-/// Whether a deciding check of the claim is lockin's reading.
+/// Whether a verdict of grade `worst`, decided by checks of `readings`,
+/// rests on lockin's reading: "reproduced" when any check it needs is
+/// lockin's reading; a miss when every check that misses that far is.
+pub fn rests_on_lockin(worst: Grade, mut readings: impl Iterator<Item = Reading>) -> bool {
+    match worst {
+        Grade::Exact => readings.any(|r| r == Reading::Lockin),
+        _ => readings.all(|r| r == Reading::Lockin),
+    }
+}
+
+/// Whether the claim's verdict rests on lockin's reading ([`rests_on_lockin`]).
 pub fn decided_by_lockin(r: &ClaimResult) -> bool {
-    claim_grade(r).is_some_and(|g| r.checks.iter().any(|c| c.grade == g && c.reading == Reading::Lockin))
+    claim_grade(r).is_some_and(|g| rests_on_lockin(g, r.checks.iter().filter(|c| c.grade == g).map(|c| c.reading)))
 }
 
 /// A check's measured value with its state: ✓ holds, ✗ fails, ? undefined,

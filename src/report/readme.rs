@@ -67,9 +67,9 @@ pub fn snapshot_grade(s: &Snapshot, kind: ClaimKind) -> Option<Grade> {
     (kind == ClaimKind::Paper && measured).then(|| s.checks.iter().map(|c| c.grade).max()).flatten()
 }
 
-/// Whether a deciding check of the snapshot is lockin's reading.
+/// Whether the snapshot's verdict rests on lockin's reading.
 fn by_lockin(s: &Snapshot, grade: Grade) -> bool {
-    s.checks.iter().any(|c| c.grade == grade && c.reading == Reading::Lockin)
+    super::rests_on_lockin(grade, s.checks.iter().filter(|c| c.grade == grade).map(|c| c.reading))
 }
 
 /// The table: one row per claim of either tier, in id order.
