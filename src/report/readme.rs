@@ -174,6 +174,7 @@ fn missed_check(c: &super::snapshot::Check) -> String {
     let value = |text: &str| text.parse::<f64>().map_or(text.to_string(), num);
     let paper = c.paper.as_deref().map_or(format!(" ({})", c.tolerance), |p| format!(" against {p}"));
     let unit = if c.tolerance.starts_with("×/÷") { "decades" } else { "printed units" };
+    let unit = if c.miss.parse::<f64>() == Ok(1.0) { unit.trim_end_matches('s') } else { unit };
     let miss = if c.miss == "undefined" { String::new() } else { format!(", {} {unit}", value(&c.miss)) };
     let lockin = if c.reading == Reading::Lockin { ", lockin's reading" } else { "" };
     let grade = format!("{:?}", c.grade).to_lowercase();

@@ -51,7 +51,7 @@ pub struct Check {
     pub paper: Option<String>,
     /// Its tolerance, described.
     pub tolerance: String,
-    /// Measured value, 3 significant digits.
+    /// Measured value, 4 significant digits as the tables print it.
     pub measured: String,
     /// Margin, 3 significant digits.
     pub margin: String,
@@ -95,7 +95,7 @@ impl Snapshot {
                     quantity: c.quantity.clone(),
                     paper: c.paper.map(num),
                     tolerance: c.tolerance.describe(),
-                    measured: three_significant(c.measured),
+                    measured: if c.measured.is_nan() { "undefined".into() } else { num(c.measured) },
                     margin: three_significant(c.margin),
                     miss: three_significant(c.miss),
                     grade: c.grade,
