@@ -79,13 +79,18 @@ pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
             );
             return Ok(ExitCode::SUCCESS);
         }
-        let stale: Vec<&str> = text.lines().filter(|l| !generated.lines().any(|g| g == *l)).collect();
+        let stale = text.lines().filter(|l| !generated.lines().any(|g| g == *l));
+        let expected = generated.lines().filter(|g| !text.lines().any(|l| l == *g));
         eprintln!(
-            "{}: the results differ from the committed snapshots; run `cargo xtask readme`. Stale lines:",
+            "{}: the results differ from the committed snapshots; run `cargo xtask readme`. Lines:",
             path.display()
         );
-        for line in stale.iter().take(20) {
-            eprintln!("  {}", line.chars().take(160).collect::<String>());
+        let short = |l: &str| l.chars().take(240).collect::<String>();
+        for line in stale.take(10) {
+            eprintln!("- {}", short(line));
+        }
+        for line in expected.take(10) {
+            eprintln!("+ {}", short(line));
         }
         return Ok(ExitCode::from(1));
     }
