@@ -167,7 +167,15 @@ pub fn import(
     let bytes = std::fs::read(log).with_context(|| format!("reading {}", log.display()))?;
     let text = String::from_utf8(bytes.clone()).with_context(|| format!("{}: not UTF-8 text", log.display()))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string(); // a byte-order mark is not data
-    let jsonl = log.extension().is_some_and(|x| x.eq_ignore_ascii_case("jsonl"));
+    // Line ends of any kind (CR LF, LF, a lone CR) are one kind.
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    // JSON lines whatever the file is called: the first thing in it is an object.
+    let jsonl = log.extension().is_some_and(|x| x.eq_ignore_ascii_case("jsonl")) || text.trim_start().starts_with('{');
+    for (flag, value) in [("--framework", framework), ("--device", device)] {
+        if value.trim().is_empty() {
+            bail!("{flag}: say what made the run (e.g. \"PyTorch 2.15\", \"CPU, 2 threads\"), not an empty text");
+        }
+    }
     let table = if jsonl { table_of_jsonl(&text) } else { table_of_csv(&text) }
         .with_context(|| format!("reading {}", log.display()))?;
     let conditions = match config {
@@ -252,17 +260,46 @@ fn check_domains(table: &Table, columns: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A CSV cell or name without surrounding blanks and double quotes.
+fn unquoted(cell: &str) -> &str {
+    let cell = cell.trim();
+    cell.strip_prefix('"').and_then(|c| c.strip_suffix('"')).unwrap_or(cell)
+}
+
+/// Why a header with no `epoch` column was not read, where its form says:
+/// another separator.
+fn separator_hint(header: &str) -> String {
+    match [';', '\t', '|'].into_iter().find(|sep| header.contains(*sep) && !header.contains(',')) {
+        Some(sep) => format!(
+            "; the header is separated by {:?}, not commas: lockin reads comma-separated values",
+            sep.to_string()
+        ),
+        None => String::new(),
+    }
+}
+
 fn table_of_csv(text: &str) -> anyhow::Result<Table> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<String> =
-        lines.next().context("empty file")?.split(',').map(|h| h.trim().to_ascii_lowercase()).collect();
+    let first = lines.next().context("empty file")?;
+    let mut header: Vec<String> = first.split(',').map(|h| unquoted(h).to_ascii_lowercase()).collect();
+    // A trailing comma on every line is no column.
+    let trailing = header.len() > 1 && header.last().is_some_and(String::is_empty);
+    if trailing {
+        header.pop();
+    }
+    if !header.iter().any(|h| h == "epoch") {
+        bail!("line 1: no `epoch` column (found {}){}", header.join(", "), separator_hint(first));
+    }
     if let Some((i, twice)) = header.iter().enumerate().find(|(i, h)| header[..*i].contains(h)) {
         bail!("line 1: column {} is `{twice}` again (names are matched without regard to case)", i + 1);
     }
     let mut table: Table = lines
         .enumerate()
         .map(|(i, line)| {
-            let cells: Vec<&str> = line.split(',').collect();
+            let mut cells: Vec<&str> = line.split(',').map(unquoted).collect();
+            if trailing && cells.len() == header.len() + 1 && cells.last() == Some(&"") {
+                cells.pop();
+            }
             if cells.len() != header.len() {
                 bail!("line {}: {} cells for {} columns", i + 2, cells.len(), header.len());
             }
@@ -282,30 +319,54 @@ fn table_of_csv(text: &str) -> anyhow::Result<Table> {
     Ok(table)
 }
 
+/// A JSON line with Python's bare `NaN`, `Infinity` and `-Infinity`
+/// values as `null`; inside strings (keys such as `NaN_count`) nothing is
+/// touched.
+fn python_json(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let (mut in_string, mut escaped) = (false, false);
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        if !in_string && let Some(word) = ["-Infinity", "Infinity", "NaN"].into_iter().find(|w| rest.starts_with(w)) {
+            out.push_str("null");
+            rest = &rest[word.len()..];
+            continue;
+        }
+        match (in_string, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (_, false, '"') => in_string = !in_string,
+            _ => {}
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// One JSON line as named values; keys that differ only in case are refused.
+fn row_of_jsonl(line: &str, number: usize) -> anyhow::Result<BTreeMap<String, f64>> {
+    let row: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(&python_json(line)).with_context(|| format!("line {number}: not a JSON object"))?;
+    let mut out = BTreeMap::new();
+    for (k, v) in row {
+        let name = k.to_ascii_lowercase();
+        // Every key is a column, a null (NaN) one too; lockin's columns must be numbers.
+        let value = match v {
+            serde_json::Value::Null => NOT_A_NUMBER,
+            serde_json::Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+            other if is_read(&name) => bail!("line {number}, key {k}: `{other}` is not a number"),
+            _ => f64::NAN,
+        };
+        if out.insert(name.clone(), value).is_some() {
+            bail!("line {number}: two keys are `{name}` when case is ignored; keep one");
+        }
+    }
+    Ok(out)
+}
+
 fn table_of_jsonl(text: &str) -> anyhow::Result<Table> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, line)| {
-            // Python's json writes NaN and ±Infinity as bare words.
-            let line = line.replace("-Infinity", "null").replace("Infinity", "null").replace("NaN", "null");
-            let row: BTreeMap<String, serde_json::Value> =
-                serde_json::from_str(&line).with_context(|| format!("line {}: not a JSON object", i + 1))?;
-            // Every key is a column, a null (NaN) one too; lockin's columns must be numbers.
-            row.into_iter()
-                .map(|(k, v)| {
-                    let name = k.to_ascii_lowercase();
-                    let value = match v {
-                        serde_json::Value::Null => NOT_A_NUMBER,
-                        serde_json::Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
-                        other if is_read(&name) => bail!("line {}, key {k}: `{other}` is not a number", i + 1),
-                        _ => f64::NAN,
-                    };
-                    Ok((name, value))
-                })
-                .collect()
-        })
-        .collect()
+    text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, line)| row_of_jsonl(line, i + 1)).collect()
 }
 
 /// What a log gives: lockin's metrics, the columns it had and those lockin
@@ -320,6 +381,9 @@ struct Read {
 /// The log as lockin's metrics (rows 0..=E in order), with what else it gives.
 fn metrics_of(table: &Table) -> anyhow::Result<Read> {
     table.first().context("no rows")?;
+    if table.len() < 2 {
+        bail!("one row (epoch 0) only: a run needs epochs 0 and 1 at least");
+    }
     let mut present: Vec<String> = table.iter().flat_map(|row| row.keys().cloned()).collect();
     present.sort();
     present.dedup();
@@ -571,7 +635,7 @@ mod tests {
         assert!(bad("b.csv", "train_acc\n0.1\n").contains("no `epoch` column"));
         assert!(bad("c.csv", "epoch,train_acc\n0,abc\n").contains("line 2, column train_acc: `abc` is not a number"));
         let log = dir.path().join("d.csv");
-        std::fs::write(&log, "epoch,train_acc\n0,0.1\n").unwrap();
+        std::fs::write(&log, "epoch,train_acc\n0,0.1\n1,0.2\n").unwrap();
         let unknown = Conditions { seed: None, ..conditions() };
         let e = format!("{:#}", import(&log, None, unknown, "t", "d", &dir.path().join("d-run")).unwrap_err());
         assert!(e.contains("the log's seed is not known"), "{e}");
@@ -587,6 +651,45 @@ mod tests {
             bad("s.csv", "epoch,w_sigma1\n0,1\n1,-2\n")
                 .contains("column w_sigma1, row 2 (epoch 1): -2 is outside its domain [0, ∞)")
         );
+    }
+
+    /// Log forms a user meets: quoted cells, other separators, CR line
+    /// ends, trailing commas, one row, JSON lines under another name, keys
+    /// that differ in case, `NaN` inside a key, empty provenance.
+    #[test]
+    fn log_forms_are_read_or_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows: String = (0..=20).map(|e| format!("{e},0.5\n")).collect();
+        let try_import = |name: &str, text: &str| {
+            let log = dir.path().join(name);
+            std::fs::write(&log, text).unwrap();
+            import(&log, None, conditions(), "t", "d", &dir.path().join(format!("{name}-run")))
+        };
+        let quoted: String = (0..=20).map(|e| format!("\"{e}\",\"0.5\"\n")).collect();
+        assert!(try_import("q.csv", &format!("\"epoch\",\"train_acc\"\n{quoted}")).is_ok());
+        let cr = format!("epoch,train_acc\n{rows}").replace('\n', "\r");
+        assert!(try_import("cr.csv", &cr).is_ok(), "CR-only line ends");
+        let trailing: String = (0..=20).map(|e| format!("{e},0.5,\n")).collect();
+        let run = try_import("t.csv", &format!("epoch,train_acc,\n{trailing}")).unwrap();
+        assert!(run.provenance.ignored.is_empty(), "{:?}", run.provenance.ignored);
+        let e = format!("{:#}", try_import("s.csv", "epoch;train_acc\n0;0.5\n").unwrap_err());
+        assert!(e.contains("separated by \";\""), "{e}");
+        let e = format!("{:#}", try_import("one.csv", "epoch,train_acc\n0,0.5\n").unwrap_err());
+        assert!(e.contains("one row (epoch 0) only"), "{e}");
+        let lines: String =
+            (0..=20).map(|e| format!("{{\"epoch\": {e}, \"train_acc\": 0.5, \"NaN_count\": NaN}}\n")).collect();
+        let run = try_import("log.txt", &lines).unwrap();
+        assert_eq!(run.provenance.format, "paper-jsonl");
+        assert_eq!(run.provenance.ignored, ["nan_count"], "a key holding `NaN` is kept as written");
+        let e = format!(
+            "{:#}",
+            try_import("c.jsonl", "{\"epoch\": 0, \"Train_acc\": 0.1, \"train_acc\": 0.2}\n").unwrap_err()
+        );
+        assert!(e.contains("two keys are `train_acc`"), "{e}");
+        let log = dir.path().join("p.csv");
+        std::fs::write(&log, format!("epoch,train_acc\n{rows}")).unwrap();
+        let e = format!("{:#}", import(&log, None, conditions(), "", "d", &dir.path().join("p")).unwrap_err());
+        assert!(e.contains("--framework"), "{e}");
     }
 
     /// Two imported runs of one seed: the first in name order won, so
