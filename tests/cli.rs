@@ -83,3 +83,20 @@ fn a_run_that_ends_early_exits_one() {
     assert!(stderr.contains("DIVERGED") && !stderr.contains("COLLAPSED"), "{stderr}");
     assert_eq!(output.status.code(), Some(1), "{stderr}");
 }
+
+/// `--out` a dangling symbolic link trained the whole run, then failed
+/// with "Not a directory" and discarded it; it is refused first.
+#[test]
+fn a_dangling_out_link_is_refused_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("out");
+    std::os::unix::fs::symlink(dir.path().join("nowhere/run"), &link).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_lockin"))
+        .args(["run", "--modulus", "5", "--width", "16", "--epochs", "5", "--window", "2", "--out"])
+        .arg(&link)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{text}");
+    assert!(text.contains("symbolic link to nothing") && !text.contains("epoch 5"), "{text}");
+}

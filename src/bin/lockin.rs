@@ -217,6 +217,11 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
             if Run::load(&args.out).is_ok() { "a complete run" } else { "not a complete run (an interrupted one?)" };
         bail!("{} already exists and is {state}; choose a new --out directory or delete it", args.out.display());
     }
+    // A dangling symbolic link "does not exist", yet the run could never be
+    // renamed onto it: refused before training, not after.
+    if std::fs::symlink_metadata(&args.out).is_ok() {
+        bail!("{} is a symbolic link to nothing; choose a new --out directory", args.out.display());
+    }
     let spec = TrainSpec {
         modulus: args.modulus,
         width: args.width,

@@ -36,6 +36,12 @@ pub fn verify_claims(
             for why in &broken {
                 eprintln!("--runs: left out: {why}");
             }
+            if runs.is_empty() {
+                let dir = extra.runs.as_deref().unwrap_or(Path::new("")).display();
+                bail!(
+                    "--runs {dir}: no imported run there (a subdirectory with imported.json, made by `lockin import`)"
+                );
+            }
             Some(runs)
         }
         None => None,

@@ -198,3 +198,16 @@ fn a_full_stdout_is_an_error_not_a_panic() {
     assert!(!text(&verify).contains("panicked"), "{}", text(&verify));
     assert!(dir.path().join("r.json").exists(), "results are written before the table");
 }
+
+/// `--runs` on a directory with no imported run said "0 imported runs" and
+/// exited 0; it is an error before anything trains.
+#[test]
+fn runs_without_imports_is_an_error() {
+    let dir = workdir(&[("T1-x.yaml", claim("T1", "{equals: 1}"))]);
+    std::fs::create_dir(dir.path().join("imports")).unwrap();
+    let args = ["verify-claims", "--tier", "quick", "--claims-dir", "claims", "--cache", "cache", "--runs", "imports"];
+    let out = xtask(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("no imported run there"), "{}", text(&out));
+    assert!(!dir.path().join("cache/runs").exists(), "trained before refusing");
+}
