@@ -31,21 +31,7 @@ pub fn verify_claims(
     extra: Extra,
 ) -> anyhow::Result<ExitCode> {
     // Read first: a bad --runs directory fails before anything is trained.
-    let imported = match extra.runs.as_deref().map(lockin::external::ImportedRun::load_all).transpose()? {
-        Some((runs, broken)) => {
-            for why in &broken {
-                eprintln!("--runs: left out: {why}");
-            }
-            if runs.is_empty() {
-                let dir = extra.runs.as_deref().unwrap_or(Path::new("")).display();
-                bail!(
-                    "--runs {dir}: no imported run there (a subdirectory with imported.json, made by `lockin import`)"
-                );
-            }
-            Some(runs)
-        }
-        None => None,
-    };
+    let imported = extra.runs.as_deref().map(imported_runs).transpose()?;
     // Checked before anything trains.
     let results = results.unwrap_or_else(|| results_path(opts.tier));
     let report = report.unwrap_or_else(default_report);
@@ -137,6 +123,22 @@ fn guard_snapshots(opts: &VerifyOptions, results: &mut [ClaimResult], accept: bo
         }
     }
     Ok(())
+}
+
+/// The runs imported into `dir` (`--runs`), each one that does not load
+/// named on stderr; none at all is an error.
+fn imported_runs(dir: &Path) -> anyhow::Result<Vec<lockin::external::ImportedRun>> {
+    let (runs, broken) = lockin::external::ImportedRun::load_all(dir)?;
+    for why in &broken {
+        eprintln!("--runs: left out: {why}");
+    }
+    if runs.is_empty() {
+        bail!(
+            "--runs {}: no imported run there (a subdirectory with imported.json, made by `lockin import`)",
+            dir.display()
+        );
+    }
+    Ok(runs)
 }
 
 /// What `verify-claims` does beyond verifying.

@@ -1,0 +1,336 @@
+//! Runs made elsewhere (docs/methods.md, "Runs made elsewhere"): the log of
+//! another implementation — the paper's own PyTorch script, on any device —
+//! turned into a run the claims can read, with where it came from and what
+//! it lacks. An imported run has a log only: no checkpoints, no ρ, and only
+//! the columns its file had; a measure that needs more says so by name
+//! (each measure kind's `needs`: docs/methods.md, "Runs made elsewhere").
+//!
+//! Two formats: a CSV with named columns (`epoch` and any of `metrics.csv`'s
+//! columns, matched without regard to case, so the paper code's `W_sigma1`
+//! is `w_sigma1`), and the paper script's `log.jsonl` (one JSON object per
+//! epoch, Python's `NaN` allowed), with its `config.json` for the spec.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::files::{create_dir, read_text, write_atomic};
+use crate::metrics::Metrics;
+use crate::model::Activation;
+use crate::runs::{Run, RunSummary, hash_hex};
+use crate::seeding::RngScheme;
+use crate::train::{TrainOutput, TrainSpec};
+
+/// Where an imported run came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// The log file as given.
+    pub file: String,
+    /// FNV-1a 64 of its bytes.
+    pub file_hash: String,
+    /// `csv` or `paper-jsonl`.
+    pub format: String,
+    /// The implementation that made it (free text, e.g. "PyTorch 2.15, the paper's tian_eigengap.py").
+    pub framework: String,
+    /// The device it ran on (free text, e.g. "CPU, 2 threads", "Apple M4 (MPS)").
+    pub device: String,
+    /// The `metrics.csv` columns the file had; every other column is undefined.
+    pub columns: Vec<String>,
+    /// Columns of the file that lockin does not read.
+    pub ignored: Vec<String>,
+}
+
+/// `imported.json`: the run's conditions and provenance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportedFile {
+    spec: TrainSpec,
+    provenance: Provenance,
+    /// The first epoch whose training loss the source logged as not a
+    /// number (NaN, ±inf); a blank cell is "not logged", never a divergence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    diverged_at: Option<usize>,
+    /// Whether `diverged_at` was read from the source's cells (imports
+    /// written before it was recorded fall back to reading the log).
+    #[serde(default)]
+    divergence_read: bool,
+}
+
+/// An imported run: a [`Run`] (log and summary) with its provenance.
+#[derive(Clone, Debug)]
+pub struct ImportedRun {
+    /// The run as the measures read it (no checkpoints, no level log).
+    pub run: Run,
+    /// Where it came from and which columns it has.
+    pub provenance: Provenance,
+}
+
+/// The training conditions of a log, as far as its file and config say.
+#[derive(Clone, Debug, Default)]
+pub struct Conditions {
+    /// σ.
+    pub activation: Option<Activation>,
+    /// η.
+    pub eta: Option<f64>,
+    /// Seed.
+    pub seed: Option<u64>,
+    /// M.
+    pub modulus: Option<usize>,
+    /// K.
+    pub width: Option<usize>,
+    /// Training pairs.
+    pub n_train: Option<usize>,
+    /// Adam's learning rate.
+    pub lr: Option<f64>,
+    /// Window Wn.
+    pub window: Option<usize>,
+}
+
+impl Conditions {
+    /// Fields the paper script's `config.json` gives (`M`, `K`, `eta`, `lr`,
+    /// `seed`, `window`, `n_train`, `activation`); `self`'s fields win.
+    fn or_config(self, config: &serde_json::Value) -> anyhow::Result<Self> {
+        let number = |key: &str| config.get(key).and_then(serde_json::Value::as_f64);
+        let count = |key: &str| config.get(key).and_then(serde_json::Value::as_u64).map(|x| x as usize);
+        let activation = match config.get("activation").and_then(serde_json::Value::as_str) {
+            Some(name) => Some(parse_activation(name)?),
+            None => None,
+        };
+        /// The flag's value or the config's; both given and different is an error.
+        fn either<T: PartialEq + std::fmt::Debug>(
+            flag: Option<T>,
+            file: Option<T>,
+            name: &str,
+        ) -> anyhow::Result<Option<T>> {
+            match (flag, file) {
+                (Some(a), Some(b)) if a != b => bail!("--{name} {a:?} contradicts the config's {b:?}"),
+                (a, b) => Ok(a.or(b)),
+            }
+        }
+        Ok(Self {
+            activation: either(self.activation, activation, "activation")?,
+            eta: either(self.eta, number("eta"), "eta")?,
+            seed: either(self.seed, config.get("seed").and_then(serde_json::Value::as_u64), "seed")?,
+            modulus: either(self.modulus, count("M"), "modulus")?,
+            width: either(self.width, count("K"), "width")?,
+            n_train: either(self.n_train, count("n_train"), "n-train")?,
+            lr: either(self.lr, number("lr"), "lr")?,
+            window: either(self.window, count("window"), "window")?,
+        })
+    }
+
+    /// The spec of a log whose last epoch is `epochs`; every field must be known.
+    fn spec(&self, epochs: usize) -> anyhow::Result<TrainSpec> {
+        let missing = |what: &str| anyhow::anyhow!("the log's {what} is not known: give --{what} (or a config.json)");
+        let modulus = self.modulus.ok_or_else(|| missing("modulus"))?;
+        let n_train = self.n_train.ok_or_else(|| missing("n-train"))?;
+        let spec = TrainSpec {
+            modulus,
+            width: self.width.ok_or_else(|| missing("width"))?,
+            train_fraction: n_train as f64 / (modulus * modulus) as f64,
+            activation: self.activation.ok_or_else(|| missing("activation"))?,
+            lr: self.lr.ok_or_else(|| missing("lr"))?,
+            eta: self.eta.ok_or_else(|| missing("eta"))?,
+            epochs,
+            window: self.window.ok_or_else(|| missing("window"))?,
+            seed: self.seed.ok_or_else(|| missing("seed"))?,
+            rng: RngScheme::Torch,
+            ..TrainSpec::default()
+        };
+        spec.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(spec)
+    }
+}
+
+fn parse_activation(name: &str) -> anyhow::Result<Activation> {
+    <Activation as clap::ValueEnum>::from_str(name, true)
+        .map_err(|_| anyhow::anyhow!("activation `{name}`: one of sqr, relu, gelu, silu, relusqr"))
+}
+
+/// Import the log at `log` into the run directory `out` (which must not
+/// exist): `imported.json` and `metrics.csv`.
+pub fn import(
+    log: &Path,
+    config: Option<&Path>,
+    conditions: Conditions,
+    framework: &str,
+    device: &str,
+    out: &Path,
+) -> anyhow::Result<ImportedRun> {
+    if out.exists() {
+        bail!("{} already exists; choose a new --out directory", out.display());
+    }
+    let bytes = std::fs::read(log).with_context(|| format!("reading {}", log.display()))?;
+    let text = String::from_utf8(bytes.clone()).with_context(|| format!("{}: not UTF-8 text", log.display()))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string(); // a byte-order mark is not data
+    // Line ends of any kind (CR LF, LF, a lone CR) are one kind.
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    // JSON lines whatever the file is called: the first thing in it is an object.
+    let jsonl = log.extension().is_some_and(|x| x.eq_ignore_ascii_case("jsonl")) || text.trim_start().starts_with('{');
+    for (flag, value) in [("--framework", framework), ("--device", device)] {
+        if value.trim().is_empty() {
+            bail!("{flag}: say what made the run (e.g. \"PyTorch 2.15\", \"CPU, 2 threads\"), not an empty text");
+        }
+    }
+    let table = if jsonl { table_of_jsonl(&text) } else { table_of_csv(&text) }
+        .with_context(|| format!("reading {}", log.display()))?;
+    let conditions = match config {
+        Some(path) => {
+            let config: serde_json::Value = serde_json::from_str(&read_text(path)?)
+                .with_context(|| format!("{}: not a JSON config", path.display()))?;
+            conditions.or_config(&config).with_context(|| format!("{}", path.display()))?
+        }
+        None => conditions,
+    };
+    let Read { metrics, columns, ignored, diverged_at } =
+        metrics_of(&table).with_context(|| format!("reading {}", log.display()))?;
+    let epochs = metrics.rows.len() - 1;
+    let spec = conditions.spec(epochs).with_context(|| format!("{}", log.display()))?;
+    let provenance = Provenance {
+        file: log.display().to_string(),
+        file_hash: hash_hex(&bytes),
+        format: if jsonl { "paper-jsonl" } else { "csv" }.into(),
+        framework: framework.into(),
+        device: device.into(),
+        columns,
+        ignored,
+    };
+    create_dir(out)?;
+    let file = ImportedFile { spec, provenance, diverged_at, divergence_read: true };
+    let csv = metrics.to_csv();
+    let json = serde_json::to_vec_pretty(&file)?;
+    write_atomic(&out.join("metrics.csv"), csv.as_bytes())?;
+    write_atomic(&out.join("imported.json"), &json)?;
+    let manifest = serde_json::json!({ "metrics.csv": hash_hex(csv.as_bytes()), "imported.json": hash_hex(&json) });
+    write_atomic(&out.join(MANIFEST), &serde_json::to_vec_pretty(&manifest)?)?;
+    ImportedRun::load(out)
+}
+
+mod log;
+#[cfg(test)]
+mod tests;
+
+use log::{Read, metrics_of, table_of_csv, table_of_jsonl};
+
+/// An imported run's manifest: each file's hash, checked on every read.
+const MANIFEST: &str = "manifest.json";
+
+/// `name` in `dir`, read and checked against the manifest's hash.
+fn read_checked(dir: &Path, manifest: &serde_json::Value, name: &str) -> anyhow::Result<String> {
+    let text = read_text(&dir.join(name))?;
+    let recorded = manifest[name].as_str().unwrap_or_default();
+    anyhow::ensure!(
+        hash_hex(text.as_bytes()) == recorded,
+        "{}/{name}: changed since it was imported (its hash differs from {MANIFEST}); import the log again",
+        dir.display()
+    );
+    Ok(text)
+}
+
+impl ImportedRun {
+    /// Load an imported run directory, each file checked against its manifest.
+    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+        let manifest: serde_json::Value = serde_json::from_str(&read_text(&dir.join(MANIFEST)).with_context(|| {
+            format!("{}: no {MANIFEST} (imported by an older lockin?); import the log again", dir.display())
+        })?)
+        .with_context(|| format!("{}/{MANIFEST}", dir.display()))?;
+        let file: ImportedFile = serde_json::from_str(&read_checked(dir, &manifest, "imported.json")?)
+            .with_context(|| format!("{}/imported.json", dir.display()))?;
+        let metrics = Metrics::from_csv(&read_checked(dir, &manifest, "metrics.csv")?)
+            .with_context(|| format!("{}/metrics.csv", dir.display()))?;
+        // A divergence is a loss the source logged as not a number; a blank
+        // cell is not logged. (Older imports: a loss defined and then not.)
+        let first_defined = metrics.rows.iter().position(|r| r.train.loss.is_finite());
+        let diverged_at = if file.divergence_read {
+            file.diverged_at
+        } else {
+            first_defined.and_then(|f| metrics.rows[f..].iter().find(|r| !r.train.loss.is_finite())).map(|r| r.epoch)
+        };
+        let output =
+            TrainOutput { metrics, checkpoints: Vec::new(), diverged_at, collapsed_at: None, levels: Vec::new() };
+        let run = Run {
+            dir: dir.to_path_buf(),
+            spec: file.spec,
+            summary: RunSummary::of(&output, 0.0),
+            metrics: output.metrics,
+            levels: Vec::new(),
+            from_file: false,
+        };
+        Ok(Self { run, provenance: file.provenance })
+    }
+
+    /// Every imported run directory under `dir` (each subdirectory with an
+    /// `imported.json`), and why each one that does not load is left out.
+    pub fn load_all(dir: &Path) -> anyhow::Result<(Vec<Self>, Vec<String>)> {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("--runs {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("imported.json").is_file())
+            .collect();
+        dirs.sort();
+        let (mut runs, mut broken) = (Vec::new(), Vec::new());
+        for d in &dirs {
+            match Self::load(d) {
+                Ok(run) => runs.push(run),
+                Err(e) => broken.push(format!("{e:#}")),
+            }
+        }
+        // Two runs of one seed under the same conditions: which one a claim
+        // read would depend on the directories' names.
+        for (i, a) in runs.iter().enumerate() {
+            if let Some(b) =
+                runs[i + 1..].iter().find(|b| b.serving(&a.run.spec).is_some() || a.serving(&b.run.spec).is_some())
+            {
+                bail!(
+                    "--runs {}: {} and {} are both seed {} of the same conditions; keep one of them",
+                    dir.display(),
+                    a.run.dir.display(),
+                    b.run.dir.display(),
+                    a.run.spec.seed
+                );
+            }
+        }
+        Ok((runs, broken))
+    }
+
+    /// This run truncated to the epochs 0..=E of `spec`, if it was trained
+    /// under `spec`'s conditions (any backend; the same number of training
+    /// pairs) for at least E epochs: row t does not depend on how long a run
+    /// goes on.
+    pub fn serving(&self, spec: &TrainSpec) -> Option<Run> {
+        let mine = &self.run.spec;
+        let pairs = |s: &TrainSpec| crate::data::n_train(s.modulus, s.train_fraction);
+        let same = mine.modulus == spec.modulus
+            && mine.width == spec.width
+            && pairs(mine) == pairs(spec)
+            && mine.activation == spec.activation
+            && mine.lr == spec.lr
+            && mine.eta == spec.eta
+            && mine.window == spec.window
+            && mine.seed == spec.seed
+            && mine.rng == spec.rng
+            && mine.epochs >= spec.epochs;
+        if !same {
+            return None;
+        }
+        let mut run = self.run.clone();
+        run.metrics.rows.truncate(spec.epochs + 1);
+        let diverged_at = run.summary.diverged_at.filter(|&e| e <= spec.epochs);
+        let output = TrainOutput {
+            metrics: run.metrics.clone(),
+            checkpoints: Vec::new(),
+            diverged_at,
+            collapsed_at: None,
+            levels: Vec::new(),
+        };
+        run.summary = RunSummary::of(&output, 0.0);
+        Some(run)
+    }
+
+    /// What this run has for a measure to read: its columns.
+    pub fn has(&self, need: &str) -> bool {
+        self.provenance.columns.iter().any(|c| c == need)
+    }
+}
