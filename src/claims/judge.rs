@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Tier;
 use super::experiment::Experiment;
-use super::grade::{self, Grade, Reading};
+use super::grade::{self, Grade, Reading, Unit};
 use super::grid::CheckState;
 use super::measure::{MeasureSpec, Measurement};
 use super::schema::{Claim, ClaimKind, LoadError, Outcome};
@@ -63,6 +63,9 @@ pub struct CheckResult {
     /// exact, near or far (docs/claims.md, "Grades").
     #[serde(default = "far")]
     pub grade: Grade,
+    /// One printed unit of the paper's figure, the miss's unit.
+    #[serde(default = "one_unit")]
+    pub unit: Unit,
     /// `lockin` where the check is lockin's reading of the paper.
     #[serde(default, skip_serializing_if = "Reading::is_paper")]
     pub reading: Reading,
@@ -74,6 +77,10 @@ fn undefined() -> f64 {
 
 fn far() -> Grade {
     Grade::Far
+}
+
+fn one_unit() -> Unit {
+    Unit::Step(1.0)
 }
 
 impl CheckResult {
@@ -147,6 +154,7 @@ impl ClaimResult {
                     margin: resolved.margin(measured, e.paper),
                     miss,
                     grade: grade::grade(state == CheckState::Holds, miss, &resolved),
+                    unit: e.unit,
                     reading: e.reading,
                 }
             })

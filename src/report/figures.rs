@@ -250,7 +250,7 @@ pub fn write_all(dir: &Path, conditions: &Conditions, results: &[ClaimResult], c
 
     for (id, pattern, chart) in super::per_point::grid_charts(results) {
         let stem = format!("grid-{id}-{}", pattern.replace("[*].", "-"));
-        out.write(Some(&id), &stem, &[chart], format!("({id}) `{pattern}` at every grid point: measured (median over seeds, IQR shaded where the measure gives one) beside the paper's figure."));
+        out.write(Some(&id), &stem, &[chart], format!("({id}) `{pattern}` at every grid point: measured (median over seeds, with IQR bars where the measure gives them) beside the paper's figure, whose bar is ± half a unit of its last printed digit; a line per modulus M over p for the scaling sweep, η on a log10 axis."));
     }
     let level_runs = |claim: &Claim, condition: &str| {
         conditions.level_runs.get(&(claim.raw.id.clone(), condition.to_string())).cloned().unwrap_or_default()

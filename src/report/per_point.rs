@@ -21,8 +21,9 @@ fn grid_parts(quantity: &str) -> Option<(&str, &str, &str)> {
     Some((label, point, name))
 }
 
-/// A grid point's name, measured value and the paper's.
-type PointValues = (String, f64, f64);
+/// A grid point's name, measured value, the paper's, and half of one of
+/// the paper's printed units (the paper's figure is known to ± that).
+type PointValues = (String, f64, f64, f64);
 
 /// Where grid points sit on the x axis: (series name, x) per point, the
 /// axis label, and whether several series share it.
@@ -49,7 +50,7 @@ fn layout(label: &str, points: &[PointValues]) -> Layout {
     }
     if let Some(values) = points.iter().map(|p| p.0.parse::<f64>().ok()).collect::<Option<Vec<_>>>() {
         let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
-        if lo > 0.0 && hi / lo > 10.0 {
+        if lo > 0.0 && hi / lo >= 10.0 {
             let at = values.iter().map(|v| (String::new(), v.log10())).collect();
             return Layout { at, x_label: format!("log10 of the {label} value") };
         }
@@ -84,9 +85,10 @@ fn series_lines(
     let paper = Line {
         label: named("paper"),
         color: lighter(color),
-        // NaN between points: markers only, no line.
+        // NaN between points: markers only, no line; a bar of ± half a
+        // printed unit, the precision the paper prints the figure to.
         points: points.iter().flat_map(|(x, p)| [(*x, p.2), (*x, f64::NAN)]).collect(),
-        band: Vec::new(),
+        band: points.iter().map(|(x, p)| (*x, p.2 - p.3, p.2 + p.3)).collect(),
         markers: true,
     };
     [measured, paper]
@@ -107,7 +109,11 @@ pub fn grid_charts(results: &[ClaimResult]) -> Vec<(String, String, Chart)> {
             if !order.contains(&key) {
                 order.push(key.clone());
             }
-            rows.entry(key).or_default().push((point.to_string(), c.measured, paper));
+            let half = match c.unit {
+                crate::claims::grade::Unit::Step(step) => step / 2.0,
+                crate::claims::grade::Unit::Decade => f64::NAN,
+            };
+            rows.entry(key).or_default().push((point.to_string(), c.measured, paper, half));
         }
         for key in order.into_iter().filter(|k| rows[k].len() >= 2) {
             let chart = grid_chart(r, &key.0, &key.1, &rows[&key]);
@@ -151,7 +157,8 @@ fn grid_chart(r: &ClaimResult, label: &str, name: &str, points: &[PointValues]) 
         x_label: layout.x_label,
         y_label: if positive && span > 100.0 { format!("{name} (log scale)") } else { name.to_string() },
         log_y: positive && span > 100.0,
-        legend: SeriesLabelPosition::UpperLeft,
+        // Epochs fall as p grows: the upper right is clear for several series.
+        legend: if series.len() > 1 { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::UpperLeft },
         lines,
         vlines: Vec::new(),
         hlines: Vec::new(),
@@ -244,7 +251,7 @@ mod tests {
 
     #[test]
     fn grid_points_sit_on_their_own_axes() {
-        let point = |name: &str| (name.to_string(), 1.0, 1.0);
+        let point = |name: &str| (name.to_string(), 1.0, 1.0, 0.5);
         let mp = layout("sweep", &[point("M41_p0.1"), point("M41_p0.5"), point("M71_p0.1")]);
         assert_eq!(mp.at, vec![("M=41".into(), 0.1), ("M=41".into(), 0.5), ("M=71".into(), 0.1)]);
         let eta = layout("eta", &[point("1e-5"), point("1e-4"), point("5e-4")]);
