@@ -9,18 +9,29 @@ pub fn num(x: f64) -> String {
     if x == 0.0 {
         return "0".into();
     }
-    if (1e-3..1e5).contains(&x.abs()) {
-        let digits = (3 - libm::log10(x.abs()).floor() as i32).clamp(0, 6) as usize;
-        let s = format!("{x:.digits$}");
-        if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
-    } else {
-        format!("{x:.3e}")
-    }
+    if (1e-3..1e5).contains(&x.abs()) { significant(x, 4) } else { format!("{x:.3e}") }
+}
+
+/// `x` in fixed notation to `n` significant digits, trailing zeros dropped:
+/// `significant(0.3811, 2)` is "0.38", `significant(1.0, 2)` is "1" (at
+/// most 6 decimals).
+pub fn significant(x: f64, n: i32) -> String {
+    let digits = (n - 1 - libm::log10(x.abs()).floor() as i32).clamp(0, 6) as usize;
+    let s = format!("{x:.digits$}");
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn significant_digits_drop_trailing_zeros() {
+        assert_eq!(significant(1.1, 2), "1.1");
+        assert_eq!(significant(0.3811, 2), "0.38");
+        assert_eq!(significant(1.0, 2), "1");
+        assert_eq!(significant(1.4999, 2), "1.5");
+    }
 
     #[test]
     fn numbers_round_for_display() {

@@ -204,6 +204,20 @@ fn numerics_line(spec: &TrainSpec) -> String {
     }
 }
 
+/// `--out` must be free: not a run (complete or interrupted), not a
+/// dangling symbolic link (the run could never be renamed onto it), so
+/// nothing is trained for a directory that cannot take it.
+fn check_out(out: &std::path::Path) -> anyhow::Result<()> {
+    if out.exists() {
+        let state = if Run::load(out).is_ok() { "a complete run" } else { "not a complete run (an interrupted one?)" };
+        bail!("{} already exists and is {state}; choose a new --out directory or delete it", out.display());
+    }
+    if std::fs::symlink_metadata(out).is_ok() {
+        bail!("{} is a symbolic link to nothing; choose a new --out directory", out.display());
+    }
+    Ok(())
+}
+
 fn run(args: RunArgs) -> anyhow::Result<u8> {
     if !args.backend.available() {
         bail!(
@@ -212,16 +226,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
             args.backend.name()
         );
     }
-    if args.out.exists() {
-        let state =
-            if Run::load(&args.out).is_ok() { "a complete run" } else { "not a complete run (an interrupted one?)" };
-        bail!("{} already exists and is {state}; choose a new --out directory or delete it", args.out.display());
-    }
-    // A dangling symbolic link "does not exist", yet the run could never be
-    // renamed onto it: refused before training, not after.
-    if std::fs::symlink_metadata(&args.out).is_ok() {
-        bail!("{} is a symbolic link to nothing; choose a new --out directory", args.out.display());
-    }
+    check_out(&args.out)?;
     let spec = TrainSpec {
         modulus: args.modulus,
         width: args.width,

@@ -450,6 +450,27 @@ fn pooled(mut m: MeasureSpec, grids: &[Grid], absent: &dyn Fn(&str) -> bool) -> 
 
 /// The expectations at a tier: `LABEL[*].name` repeated over the points the
 /// measures produce; a check on a point not run at this tier is left out.
+/// A given `unit:` is one printed unit: a number > 0.
+fn check_unit(e: &RawExpectation) -> Result<(), Problem> {
+    match e.unit.filter(|u| !(u.is_finite() && *u > 0.0)) {
+        Some(unit) => problem("unit", format!("`{}`: one printed unit must be a number > 0, got {unit}", e.quantity)),
+        None => Ok(()),
+    }
+}
+
+/// The check `e` for `quantity` at `tier`: its tolerance there, and the
+/// printed unit the paper tier's tolerance implies (docs/claims.md, "Grades").
+fn expectation(
+    e: &RawExpectation,
+    quantity: String,
+    paper: Option<f64>,
+    recorded: CheckState,
+    tier: Tier,
+) -> Expectation {
+    let unit = Unit::of(e.tolerance.at(Tier::Paper), paper, e.unit);
+    Expectation { quantity, paper, tolerance: e.tolerance.at(tier).clone(), recorded, unit, reading: e.reading }
+}
+
 fn expectations_of(
     raw: &[RawExpectation],
     all_labels: &[String],
@@ -458,9 +479,7 @@ fn expectations_of(
 ) -> Result<Vec<Expectation>, Problem> {
     let mut out = Vec::new();
     for e in raw {
-        if let Some(unit) = e.unit.filter(|u| !(u.is_finite() && *u > 0.0)) {
-            return problem("unit", format!("`{}`: one printed unit must be a number > 0, got {unit}", e.quantity));
-        }
+        check_unit(e)?;
         let recorded = |i: usize| e.recorded.as_ref().map_or(CheckState::Holds, |r| r.at(i, tier));
         let Some((prefix, name)) = e.quantity.split_once("[*].") else {
             let paper = match &e.paper {
@@ -482,11 +501,7 @@ fn expectations_of(
                 );
             }
             if !absent {
-                let recorded = recorded(0);
-                let tolerance = e.tolerance.at(tier).clone();
-                let unit = Unit::of(e.tolerance.at(Tier::Paper), paper, e.unit);
-                let (quantity, reading) = (e.quantity.clone(), e.reading);
-                out.push(Expectation { quantity, paper, tolerance, recorded, unit, reading });
+                out.push(expectation(e, e.quantity.clone(), paper, recorded(0), tier));
             }
             continue;
         };
@@ -520,10 +535,7 @@ fn expectations_of(
             if !tier_labels.contains(label) {
                 continue;
             }
-            let quantity = format!("{label}.{name}");
-            let tolerance = e.tolerance.at(tier).clone();
-            let unit = Unit::of(e.tolerance.at(Tier::Paper), paper, e.unit);
-            out.push(Expectation { quantity, paper, tolerance, recorded: recorded(i), unit, reading: e.reading });
+            out.push(expectation(e, format!("{label}.{name}"), paper, recorded(i), tier));
         }
     }
     Ok(out)

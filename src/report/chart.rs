@@ -40,6 +40,9 @@ pub struct Chart {
     pub hlines: Vec<(f64, String)>,
 }
 
+/// Points in plot coordinates, joined in order.
+type Polyline = Vec<(f64, f64)>;
+
 /// Colours used across figures.
 pub const GROK: RGBColor = RGBColor(200, 40, 40);
 /// Control runs.
@@ -76,6 +79,23 @@ impl Chart {
         (x, (y0 - pad, y1 + pad))
     }
 
+    /// A line's band in plot coordinates: for a line of sparse markers, a
+    /// bar at each point (the IQR, or a figure's printed precision); for a
+    /// dense line, one shaded polygon.
+    fn band_shapes(&self, l: &Line) -> (Vec<Polyline>, Option<Polyline>) {
+        let band: Vec<(f64, f64, f64)> = l
+            .band
+            .iter()
+            .map(|&(x, a, b)| (x, self.y(a), self.y(b)))
+            .filter(|b| b.1.is_finite() && b.2.is_finite())
+            .collect();
+        if l.markers {
+            return (band.iter().map(|&(x, a, b)| vec![(x, a), (x, b)]).collect(), None);
+        }
+        let polygon = band.iter().map(|b| (b.0, b.2)).chain(band.iter().rev().map(|b| (b.0, b.1))).collect();
+        (Vec::new(), (band.len() > 1).then_some(polygon))
+    }
+
     /// Draw into `area`.
     pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, plotters::coord::Shift>) -> anyhow::Result<()>
     where
@@ -102,20 +122,9 @@ impl Chart {
             .draw()
             .map_err(err)?;
         for l in &self.lines {
-            let band: Vec<(f64, f64, f64)> = l
-                .band
-                .iter()
-                .map(|&(x, a, b)| (x, self.y(a), self.y(b)))
-                .filter(|b| b.1.is_finite() && b.2.is_finite())
-                .collect();
-            if l.markers {
-                // Sparse points: the IQR as a bar at each point.
-                for &(x, a, b) in &band {
-                    chart.draw_series(LineSeries::new(vec![(x, a), (x, b)], l.color.stroke_width(2))).map_err(err)?;
-                }
-            } else if band.len() > 1 {
-                let polygon: Vec<(f64, f64)> =
-                    band.iter().map(|b| (b.0, b.2)).chain(band.iter().rev().map(|b| (b.0, b.1))).collect();
+            let (bars, polygon) = self.band_shapes(l);
+            chart.draw_series(bars.into_iter().map(|b| PathElement::new(b, l.color.stroke_width(2)))).map_err(err)?;
+            if let Some(polygon) = polygon {
                 chart.draw_series(std::iter::once(Polygon::new(polygon, l.color.mix(0.18).filled()))).map_err(err)?;
             }
             let mut first = true;

@@ -147,9 +147,9 @@ impl Written {
 }
 
 /// Write every figure whose runs are cached; a figure that cannot be
-/// written is recorded, and the others are still written.
-pub fn write_all(dir: &Path, conditions: &Conditions, results: &[ClaimResult], claims: &[Claim]) -> Written {
-    let mut out = Written::new(dir);
+/// The headline's x² figures, grok against control: gap23 with the median
+/// fire epoch, accuracy, and the slope detector's s(t).
+fn write_headline(out: &mut Written, conditions: &Conditions) {
     let (grok, control) = (&conditions.sqr_grok, &conditions.sqr_control);
     if !grok.is_empty() && !control.is_empty() {
         let fires: Vec<f64> = grok
@@ -213,7 +213,10 @@ pub fn write_all(dir: &Path, conditions: &Conditions, results: &[ClaimResult], c
         };
         out.write(None, "slope", &[chart], "(e) The slope s(t) of ln gap23 over 25 epochs with the firing threshold 0.04 (fires at the first t ≥ 100 above it).".into());
     }
+}
 
+/// σ1..σ5 of the W-update window, x² against ReLU, each at the η it draws.
+fn write_spectra(out: &mut Written, conditions: &Conditions) {
     let spectrum_panel = |title: &str, runs: &[Run]| Chart {
         title: title.into(),
         x_label: "epoch".into(),
@@ -241,6 +244,14 @@ pub fn write_all(dir: &Path, conditions: &Conditions, results: &[ClaimResult], c
         ];
         out.write(None, "spectrum", &panels, "(c) σ1..σ5 of the W-update window, median over seeds: x² (σ3 collapses below σ2: rank-2) vs ReLU (one dominant σ1: rank-1).".into());
     }
+}
+
+/// written is recorded, and the others are still written.
+pub fn write_all(dir: &Path, conditions: &Conditions, results: &[ClaimResult], claims: &[Claim]) -> Written {
+    let mut out = Written::new(dir);
+    write_headline(&mut out, conditions);
+
+    write_spectra(&mut out, conditions);
 
     for (id, chart) in fit_scatters(results, claims) {
         let caption =

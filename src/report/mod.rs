@@ -65,14 +65,7 @@ fn near_miss(near: &[&CheckResult]) -> String {
     let widest = near.iter().max_by(|a, b| a.miss.total_cmp(&b.miss)).expect("a near check");
     let unit = if widest.tolerance.needs_decades() { "decade" } else { "printed unit" };
     let plural = if widest.miss == 1.0 { "" } else { "s" };
-    format!("near miss (within {} {unit}{plural})", two_significant(widest.miss))
-}
-
-/// A miss to two significant digits: 1.1, 0.38, 1.
-fn two_significant(x: f64) -> String {
-    let decimals = (1 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
-    let text = format!("{x:.decimals$}");
-    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+    format!("near miss (within {} {unit}{plural})", crate::format::significant(widest.miss, 2))
 }
 
 /// Whether a claim's grades count it as the paper's and reproduced,
@@ -395,17 +388,4 @@ pub struct Report {
     pub results: Vec<ClaimResult>,
     /// Figures of no one claim that could not be written.
     pub problems: Vec<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::two_significant;
-
-    #[test]
-    fn misses_print_to_two_significant_digits() {
-        assert_eq!(two_significant(1.1), "1.1");
-        assert_eq!(two_significant(0.3811), "0.38");
-        assert_eq!(two_significant(1.0), "1");
-        assert_eq!(two_significant(1.4999), "1.5");
-    }
 }
