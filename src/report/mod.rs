@@ -63,9 +63,9 @@ pub fn status(r: &ClaimResult) -> String {
 /// "near miss (within N printed units)", N the largest miss of `near`.
 fn near_miss(near: &[&CheckResult]) -> String {
     let widest = near.iter().max_by(|a, b| a.miss.total_cmp(&b.miss)).expect("a near check");
-    let unit = if widest.tolerance.needs_decades() { "decade" } else { "printed unit" };
-    let plural = if widest.miss == 1.0 { "" } else { "s" };
-    format!("near miss (within {} {unit}{plural})", crate::format::significant(widest.miss, 2))
+    let units = widest.unit.name();
+    let unit = if widest.miss == 1.0 { units.trim_end_matches('s') } else { units };
+    format!("near miss (within {} {unit})", crate::format::significant(widest.miss, 2))
 }
 
 /// Whether a claim's grades count it as the paper's and reproduced,
