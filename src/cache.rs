@@ -20,20 +20,81 @@ use serde::{Deserialize, Serialize};
 use crate::files::{create_dir, owner_is_gone, read_text, unique_suffix, write_atomic};
 use crate::metrics::EpochRow;
 use crate::probes::theorem6::{self, SignRule};
-use crate::runs::{CODE_VERSION, Run, checkpoint_name, fnv1a64, hash_hex, train_into};
+use crate::runs::{CODE_VERSION, Run, checkpoint_name, fnv1a64, hash_hex, train_windows_into};
 use crate::train::{LevelLog, TrainSpec};
 
 /// Staging left by a process on another host is removed after this long.
 const FOREIGN_STAGING_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// The cache key of a spec: checkpoint epochs excluded, code version and
-/// numerics scheme included.
+/// The cache key of a spec: everything that changes its trajectory or its
+/// log, with the code version and numerics scheme; not the checkpoint
+/// epochs, the level log or the number of epochs, which a run trained
+/// longer, or with more of them, serves too ([`Cache::check`]).
 pub fn cache_key(spec: &TrainSpec) -> String {
-    let identity = TrainSpec { checkpoints: Vec::new(), level: None, ..spec.clone() };
-    let scheme = crate::numerics::scheme_of(spec.backend, spec.flush_subnormals);
+    let identity = TrainSpec { checkpoints: Vec::new(), level: None, epochs: 0, ..spec.clone() };
+    let scheme = crate::numerics::scheme_of(spec.backend, spec.ieee_subnormals);
     let text = serde_json::to_string(&(CODE_VERSION, scheme, identity)).expect("spec serialises");
     let tag = format!("{}-{}-eta{:e}-s{}", spec.activation.name(), spec.backend.name(), spec.eta, spec.seed);
     format!("{tag}-{:016x}", fnv1a64(text.as_bytes()))
+}
+
+/// The key of a spec's trajectory: its cache key without the window, which
+/// changes no weight. Runs that share it are trained in one pass.
+pub fn trajectory_key(spec: &TrainSpec) -> String {
+    cache_key(&TrainSpec { window: 0, ..spec.clone() })
+}
+
+/// The runs of one trajectory asked for together (docs/methods.md, "One
+/// trajectory, many requests"): `spec` holds what they need in all (the
+/// most epochs, every checkpoint, the union of the level logs), trained
+/// once and logged over each of `windows` (the first is `spec.window`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trajectory {
+    /// The union of the requests, with the first window.
+    pub spec: TrainSpec,
+    /// Every window asked for, in the order first asked.
+    pub windows: Vec<usize>,
+}
+
+impl Trajectory {
+    /// The trajectory of one request.
+    pub fn of(spec: &TrainSpec) -> Self {
+        Self { spec: spec.clone(), windows: vec![spec.window] }
+    }
+
+    /// Add a request of the same trajectory.
+    pub fn add(&mut self, spec: &TrainSpec) {
+        debug_assert_eq!(trajectory_key(spec), trajectory_key(&self.spec));
+        self.spec = covering(&self.spec, spec);
+        if !self.windows.contains(&spec.window) {
+            self.windows.push(spec.window);
+        }
+    }
+
+    /// One spec per window: the runs it publishes.
+    pub fn specs(&self) -> Vec<TrainSpec> {
+        self.windows.iter().map(|&window| TrainSpec { window, ..self.spec.clone() }).collect()
+    }
+
+    /// A name for progress lines: the first window's key, and the others.
+    pub fn label(&self) -> String {
+        let key = cache_key(&self.spec);
+        match &self.windows[1..] {
+            [] => key,
+            others => format!("{key} (and windows {others:?})"),
+        }
+    }
+}
+
+/// `a` extended to serve `b` too: the most epochs, both checkpoint lists
+/// and both level logs.
+fn covering(a: &TrainSpec, b: &TrainSpec) -> TrainSpec {
+    TrainSpec {
+        epochs: a.epochs.max(b.epochs),
+        checkpoints: union(&a.checkpoints, &b.checkpoints),
+        level: LevelLog::union(a.level, b.level),
+        ..a.clone()
+    }
 }
 
 /// The on-disk cache of complete runs.
@@ -72,11 +133,25 @@ impl Cache {
         self.check(spec).ok()
     }
 
-    /// The cached run of `spec`, or why it cannot be used.
+    /// The cached run of `spec`, or why it cannot be used: the run under
+    /// its key, trained for at least its epochs (or ended before them) and
+    /// read as its first `spec.epochs` ([`Run::prefix`]), with its level
+    /// log and checkpoints.
     pub fn check(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
         let run = self.same_run(spec)?;
+        let ended = run.summary.diverged_at.or(run.summary.collapsed_at.filter(|_| !run.spec.through_collapse));
+        anyhow::ensure!(
+            run.spec.epochs >= spec.epochs || ended.is_some(),
+            "{}: trained for {} epochs, not {}",
+            run.dir.display(),
+            run.spec.epochs,
+            spec.epochs
+        );
+        let run = run.prefix(spec.epochs);
         if let Some(need) = &spec.level {
-            let covered = run.spec.level.is_some_and(|has| has.covers(need));
+            // A run of E epochs logs ρ up to E at most, whatever it asks.
+            let need = LevelLog { until: need.until.min(spec.epochs), ..*need };
+            let covered = run.spec.level.is_some_and(|has| has.covers(&need));
             anyhow::ensure!(covered, "{}: its level log does not cover {need}", run.dir.display());
         }
         let missing: Vec<usize> = spec.checkpoints.iter().copied().filter(|&e| !run.has_checkpoints(&[e])).collect();
@@ -88,7 +163,7 @@ impl Cache {
     }
 
     /// The complete run under `spec`'s key, if it is `spec`'s trajectory
-    /// (whatever checkpoints and level log it has).
+    /// and window (whatever its epochs, checkpoints and level log).
     fn same_run(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
         anyhow::ensure!(
             !self.root.exists() || self.root.is_dir(),
@@ -96,8 +171,9 @@ impl Cache {
             self.root.display()
         );
         let run = Run::load(&self.run_dir(spec))?;
-        let same = TrainSpec { checkpoints: spec.checkpoints.clone(), level: spec.level, ..run.spec.clone() } == *spec;
-        anyhow::ensure!(same, "{}: its spec.json is for another run", run.dir.display());
+        let as_asked =
+            TrainSpec { epochs: spec.epochs, checkpoints: spec.checkpoints.clone(), level: spec.level, ..run.spec.clone() };
+        anyhow::ensure!(as_asked == *spec, "{}: its spec.json is for another run", run.dir.display());
         anyhow::ensure!(
             !run.from_file,
             "{}: it started from an --init-from file, not the seeded initial weights",
@@ -106,71 +182,91 @@ impl Cache {
         Ok(run)
     }
 
-    /// The run of `spec`: from the cache, or trained now (`trained` is then
-    /// true). A damaged cached run is retrained and the reason printed; a
-    /// complete one that lacks checkpoints or level epochs is extended
-    /// (`Cache::extend`), never cut back.
-    pub fn get_or_train(&self, spec: &TrainSpec, on_row: &mut dyn FnMut(&EpochRow)) -> anyhow::Result<(Run, bool)> {
-        if let Ok(run) = self.check(spec) {
-            return Ok((run, false));
+    /// The runs of `trajectory`: from the cache, or trained now in one pass
+    /// for every window the cache lacks (then true). A damaged cached run
+    /// is retrained and the reason printed; a complete one that lacks
+    /// epochs, checkpoints or level epochs is extended ([`Cache::extend`]),
+    /// never cut back.
+    pub fn get_or_train(&self, trajectory: &Trajectory, on_row: &mut dyn FnMut(&EpochRow)) -> anyhow::Result<bool> {
+        let specs = trajectory.specs();
+        if specs.iter().all(|spec| self.check(spec).is_ok()) {
+            return Ok(false);
         }
-        let key = cache_key(spec);
-        let _lock = self.lock(&key)?; // released on drop
-        let dir = self.run_dir(spec);
-        let existing = match self.check(spec) {
-            Ok(run) => return Ok((run, false)),
-            Err(why) if dir.exists() => {
-                let same = self.same_run(spec).ok();
-                eprintln!("lockin: {} {key}: {why:#}", if same.is_some() { "extending" } else { "retraining" });
-                same
-            }
-            Err(_) => None,
-        };
-        self.clean_staging();
-        let staging = self.root.join("staging").join(format!("{key}~{}", unique_suffix()));
-        let published = match existing {
-            Some(old) => {
-                let union = TrainSpec {
-                    checkpoints: union(&old.spec.checkpoints, &spec.checkpoints),
-                    level: LevelLog::union(old.spec.level, spec.level),
-                    ..spec.clone()
-                };
-                train_into(&staging, &union, &union.seeded_start(), None, on_row)
-                    .and_then(|new| self.extend(&old, &new))
-                    .map(|run| (run, true))
-            }
-            None => train_into(&staging, spec, &spec.seeded_start(), None, on_row)
-                .and_then(|_| self.publish(&staging, &dir, spec)),
-        };
-        if staging.exists() {
-            let _ = fs::remove_dir_all(&staging);
+        let _locks = self.lock_all(&specs)?; // released on drop
+        let todo: Vec<TrainSpec> = specs
+            .into_iter()
+            .filter(|spec| match self.check(spec) {
+                Ok(_) => false,
+                Err(why) => {
+                    if self.run_dir(spec).exists() {
+                        let what = if self.same_run(spec).is_ok() { "extending" } else { "retraining" };
+                        eprintln!("lockin: {what} {}: {why:#}", cache_key(spec));
+                    }
+                    true
+                }
+            })
+            .collect();
+        if todo.is_empty() {
+            return Ok(false);
         }
-        published.with_context(|| format!("training {key}"))
+        self.train_and_place(&todo, trajectory, on_row, false)?;
+        Ok(true)
     }
 
-    /// Train `spec` again (`verify-claims --fresh`), with every checkpoint
-    /// and level epoch the cached run has besides (nothing another claim
-    /// set reads is cut back), and put it in place of the cached run once
-    /// complete (`Cache::swap_in`): until then the old run stays whole.
-    pub fn retrain(&self, spec: &TrainSpec, on_row: &mut dyn FnMut(&EpochRow)) -> anyhow::Result<Run> {
-        let key = cache_key(spec);
-        let _lock = self.lock(&key)?; // released on drop
+    /// Train `trajectory` again (`verify-claims --fresh`), with every epoch,
+    /// checkpoint and level epoch its cached runs have besides (nothing
+    /// another claim set reads is cut back), and put each run in place of
+    /// its cached one once all are complete ([`Cache::swap_in`]): until
+    /// then the old runs stay whole.
+    pub fn retrain(&self, trajectory: &Trajectory, on_row: &mut dyn FnMut(&EpochRow)) -> anyhow::Result<()> {
+        let specs = trajectory.specs();
+        let _locks = self.lock_all(&specs)?; // released on drop
+        self.train_and_place(&specs, trajectory, on_row, true)
+    }
+
+    /// Train the runs `todo` (of `trajectory`) in one pass into staging,
+    /// grown to cover what their cached versions hold, then put each in
+    /// place: a fresh one published, a cached one extended, or replaced
+    /// where `replace`.
+    fn train_and_place(
+        &self,
+        todo: &[TrainSpec],
+        trajectory: &Trajectory,
+        on_row: &mut dyn FnMut(&EpochRow),
+        replace: bool,
+    ) -> anyhow::Result<()> {
+        let cached: Vec<Option<Run>> = todo.iter().map(|spec| self.same_run(spec).ok()).collect();
+        let union = cached.iter().flatten().fold(trajectory.spec.clone(), |u, old| covering(&u, &old.spec));
         self.clean_staging();
-        let spec = match self.same_run(spec) {
-            Ok(old) => TrainSpec {
-                checkpoints: union(&old.spec.checkpoints, &spec.checkpoints),
-                level: LevelLog::union(old.spec.level, spec.level),
-                ..spec.clone()
-            },
-            Err(_) => spec.clone(),
-        };
-        let staging = self.root.join("staging").join(format!("{key}~{}", unique_suffix()));
-        let replaced = train_into(&staging, &spec, &spec.seeded_start(), None, on_row)
-            .and_then(|_| self.swap_in(&staging, &self.run_dir(&spec), &key));
-        if staging.exists() {
-            let _ = fs::remove_dir_all(&staging);
+        let staged: Vec<(PathBuf, usize)> = todo
+            .iter()
+            .map(|spec| (self.root.join("staging").join(format!("{}~{}", cache_key(spec), unique_suffix())), spec.window))
+            .collect();
+        let placed = train_windows_into(&staged, &union, &union.seeded_start(), None, on_row).and_then(|runs| {
+            for ((run, spec), old) in runs.iter().zip(todo).zip(&cached) {
+                match old {
+                    Some(_) if replace => self.swap_in(&run.dir, &self.run_dir(spec), &cache_key(spec)).map(|_| ()),
+                    Some(old) => self.extend(old, run).map(|_| ()),
+                    None => self.publish(&run.dir, &self.run_dir(spec), spec).map(|_| ()),
+                }?;
+            }
+            Ok(())
+        });
+        for (dir, _) in &staged {
+            if dir.exists() {
+                let _ = fs::remove_dir_all(dir);
+            }
         }
-        replaced.with_context(|| format!("retraining {key}"))
+        placed.with_context(|| format!("training {}", trajectory.label()))
+    }
+
+    /// This host's locks on the runs of `specs`, taken in key order (so two
+    /// processes locking overlapping sets cannot wait on each other).
+    fn lock_all(&self, specs: &[TrainSpec]) -> anyhow::Result<Vec<File>> {
+        let mut keys: Vec<String> = specs.iter().map(cache_key).collect();
+        keys.sort();
+        keys.dedup();
+        keys.iter().map(|key| self.lock(key)).collect()
     }
 
     /// This host's lock on the run `key` (`locks/KEY.lock`), held until dropped.
@@ -183,16 +279,17 @@ impl Cache {
         Ok(lock)
     }
 
-    /// Give the cached run `old` the checkpoints and level log of `new`, a
-    /// complete retraining of the same trajectory (in staging) with the
-    /// union of both: the retrained log must equal the cached one bit for
-    /// bit; the Theorem-6 results stored beside `old` (same checkpoint bytes)
+    /// Give the cached run `old` the epochs, checkpoints and level log of
+    /// `new`, a complete retraining of the same trajectory (in staging) with
+    /// the union of both: the retrained log's first epochs must equal the
+    /// cached log bit for bit; the Theorem-6 results stored beside `old` (same checkpoint bytes)
     /// are kept; then `new` replaces `old` by [`Cache::swap_in`], so an
     /// interruption leaves `old` whole, and nothing any claim set read is lost.
     fn extend(&self, old: &Run, new: &Run) -> anyhow::Result<Run> {
         let read = |run: &Run, name: &str| fs::read(run.dir.join(name)).with_context(|| format!("reading {name}"));
+        let old_log = read(old, "metrics.csv")?;
         anyhow::ensure!(
-            read(old, "metrics.csv")? == read(new, "metrics.csv")?,
+            old_log == new.prefix(old.spec.epochs).metrics.to_csv().into_bytes(),
             "{}: retraining it gave another log (the run is not deterministic here); not extended \
              (`verify-claims --fresh` retrains it from scratch)",
             old.dir.display()
@@ -328,6 +425,13 @@ pub fn sign_rule_of_checkpoint(run: &Run, epoch: usize, pairs: usize) -> anyhow:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runs::train_into;
+
+    /// The run of `spec` through its own trajectory, and whether it was trained.
+    fn get(cache: &Cache, spec: &TrainSpec) -> anyhow::Result<(Run, bool)> {
+        let trained = cache.get_or_train(&Trajectory::of(spec), &mut |_| {})?;
+        Ok((cache.check(spec)?, trained))
+    }
 
     use crate::runs::tiny_spec as tiny;
 
@@ -346,24 +450,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path());
         let spec = tiny();
-        let (first, trained) = cache.get_or_train(&spec, &mut |_| {}).unwrap();
+        let (first, trained) = get(&cache, &spec).unwrap();
         assert!(trained);
-        let (second, trained) = cache.get_or_train(&spec, &mut |_| {}).unwrap();
+        let (second, trained) = get(&cache, &spec).unwrap();
         assert!(!trained);
         assert_eq!(first.metrics.to_csv(), second.metrics.to_csv());
         assert!(second.checkpoint(4).is_ok());
         // A run killed before DONE is retrained; so is a corrupted one.
         fs::remove_file(cache.run_dir(&spec).join("DONE")).unwrap();
-        assert!(cache.get_or_train(&spec, &mut |_| {}).unwrap().1);
+        assert!(get(&cache, &spec).unwrap().1);
         fs::write(cache.run_dir(&spec).join("metrics.csv"), "garbage").unwrap();
         assert!(cache.lookup(&spec).is_none());
-        let (third, trained) = cache.get_or_train(&spec, &mut |_| {}).unwrap();
+        let (third, trained) = get(&cache, &spec).unwrap();
         assert!(trained);
         assert_eq!(third.metrics.to_csv(), first.metrics.to_csv());
         // Asking for a checkpoint the cached run lacks retrains it.
         let more = TrainSpec { checkpoints: vec![4, 8], ..spec };
         assert!(cache.lookup(&more).is_none());
-        assert!(cache.get_or_train(&more, &mut |_| {}).unwrap().0.checkpoint(8).is_ok());
+        assert!(get(&cache, &more).unwrap().0.checkpoint(8).is_ok());
     }
 
     /// Two claim sets needing different checkpoints of one run: the second
@@ -377,16 +481,55 @@ mod tests {
         let cache = Cache::new(dir.path());
         let first = TrainSpec { checkpoints: vec![4], ..tiny() };
         let second = TrainSpec { checkpoints: vec![8], ..tiny() };
-        let (run_a, _) = cache.get_or_train(&first, &mut |_| {}).unwrap();
+        let (run_a, _) = get(&cache, &first).unwrap();
         let theorem6 = run_a.dir.join("theorem6-note.json");
         fs::write(&theorem6, "kept").unwrap();
-        let (run_b, trained) = cache.get_or_train(&second, &mut |_| {}).unwrap();
+        let (run_b, trained) = get(&cache, &second).unwrap();
         assert!(trained);
         assert!(run_a.checkpoint(4).is_ok(), "the first set's checkpoint survives");
         assert!(run_b.checkpoint(8).is_ok());
         assert!(cache.lookup(&first).is_some() && cache.lookup(&second).is_some());
         assert_eq!(run_b.spec.checkpoints, vec![4, 8]);
         assert!(theorem6.exists(), "results stored beside the run are kept");
+    }
+
+    /// One trajectory asked for with three windows and two lengths is
+    /// trained once; each window's run, and the shorter request read as
+    /// the longer run's prefix, equal bit for bit the runs trained alone.
+    #[test]
+    fn one_trajectory_serves_every_window_and_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().join("shared"));
+        let alone = Cache::new(dir.path().join("alone"));
+        let level = Some(LevelLog { until: 10, stop_above: None, every: 1 });
+        let long = TrainSpec { epochs: 16, level, ..tiny() };
+        let requests = [
+            TrainSpec { window: 2, epochs: 9, checkpoints: vec![], ..long.clone() },
+            TrainSpec { window: 5, ..long.clone() },
+            TrainSpec { window: 3, epochs: 12, checkpoints: vec![8], level: None, ..long.clone() },
+        ];
+        let mut trajectory = Trajectory::of(&requests[0]);
+        requests[1..].iter().for_each(|r| trajectory.add(r));
+        assert_eq!(trajectory.windows, vec![2, 5, 3]);
+        assert_eq!((trajectory.spec.epochs, trajectory.spec.checkpoints.clone()), (16, vec![4, 8]));
+        assert!(cache.get_or_train(&trajectory, &mut |_| {}).unwrap());
+        assert!(!cache.get_or_train(&trajectory, &mut |_| {}).unwrap(), "trained once");
+        assert_eq!(fs::read_dir(dir.path().join("shared/runs")).unwrap().count(), 3, "a run per window");
+        for request in &requests {
+            let shared = cache.check(request).unwrap();
+            let (own, _) = get(&alone, request).unwrap();
+            assert_eq!(shared.metrics.to_csv(), own.metrics.to_csv(), "window {}", request.window);
+            assert!(shared.summary.same_as(&own.summary));
+            if request.level.is_some() {
+                assert_eq!(shared.levels, own.levels);
+            }
+            assert_eq!(shared.spec.epochs, request.epochs);
+        }
+        // A longer request extends the run; the shorter ones still read the same.
+        let longer = TrainSpec { epochs: 20, ..requests[2].clone() };
+        assert!(get(&cache, &longer).unwrap().1);
+        assert_eq!(cache.check(&requests[2]).unwrap().metrics.to_csv(), get(&alone, &requests[2]).unwrap().0.metrics.to_csv());
+        assert_eq!(get(&alone, &longer).unwrap().0.metrics.to_csv(), cache.check(&longer).unwrap().metrics.to_csv());
     }
 
     /// A run started from an `--init-from` file is never served as the

@@ -12,6 +12,7 @@ pub mod data;
 pub mod external;
 pub mod files;
 pub mod format;
+pub mod jobs;
 pub mod metrics;
 pub mod model;
 pub mod nullable;

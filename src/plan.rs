@@ -13,7 +13,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{Cache, cache_key};
+use crate::cache::{Cache, Trajectory, cache_key};
 use crate::train::TrainSpec;
 use crate::train::limits::run_flop;
 
@@ -29,14 +29,32 @@ pub struct PlanEntry {
     pub flop: f64,
     /// What to train (checkpoints and level log included).
     pub spec: TrainSpec,
+    /// The windows logged besides `spec.window` in the same pass.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_windows: Vec<usize>,
 }
 
-/// Write `specs` as a plan file at `path` (atomically: a reader never sees half a plan).
-pub fn write(path: &Path, specs: &[TrainSpec]) -> anyhow::Result<Vec<PlanEntry>> {
-    let entries: Vec<PlanEntry> = specs
+impl PlanEntry {
+    /// The trajectory it trains.
+    pub fn trajectory(&self) -> Trajectory {
+        let mut windows = vec![self.spec.window];
+        windows.extend(&self.other_windows);
+        Trajectory { spec: self.spec.clone(), windows }
+    }
+}
+
+/// Write `trajectories` as a plan file at `path` (atomically: a reader never sees half a plan).
+pub fn write(path: &Path, trajectories: &[Trajectory]) -> anyhow::Result<Vec<PlanEntry>> {
+    let entries: Vec<PlanEntry> = trajectories
         .iter()
         .enumerate()
-        .map(|(index, spec)| PlanEntry { index, key: cache_key(spec), flop: run_flop(spec), spec: spec.clone() })
+        .map(|(index, t)| PlanEntry {
+            index,
+            key: cache_key(&t.spec),
+            flop: run_flop(&t.spec),
+            spec: t.spec.clone(),
+            other_windows: t.windows[1..].to_vec(),
+        })
         .collect();
     let mut text = Vec::new();
     for e in &entries {
@@ -96,7 +114,8 @@ pub fn train_entry(cache: &Cache, entry: &PlanEntry) -> anyhow::Result<Trained> 
         entry.spec.backend.name(),
         entry.spec.backend.name()
     );
-    let (run, trained) = cache.get_or_train(&entry.spec, &mut |_| {})?;
+    let trained = cache.get_or_train(&entry.trajectory(), &mut |_| {})?;
+    let run = cache.check(&entry.spec)?;
     if let Some(epoch) = run.summary.diverged_at {
         eprintln!("{}: diverged at epoch {epoch} (a recorded outcome, not an error)", entry.key);
     }
@@ -118,7 +137,7 @@ mod tests {
     fn a_plan_round_trips_and_refuses_what_it_cannot_trust() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plan.jsonl");
-        let written = write(&path, &[spec(0), spec(1)]).unwrap();
+        let written = write(&path, &[Trajectory::of(&spec(0)), Trajectory::of(&spec(1))]).unwrap();
         assert_eq!(entry(&path, 1).unwrap(), written[1]);
         assert!(entry(&path, 2).unwrap_err().to_string().contains("past the plan's 2 runs"));
 
@@ -135,7 +154,7 @@ mod tests {
     fn an_entry_is_trained_once() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path().join("cache"));
-        let plan = write(&dir.path().join("plan.jsonl"), &[spec(3)]).unwrap();
+        let plan = write(&dir.path().join("plan.jsonl"), &[Trajectory::of(&spec(3))]).unwrap();
         assert_eq!(train_entry(&cache, &plan[0]).unwrap(), Trained::Published);
         assert_eq!(train_entry(&cache, &plan[0]).unwrap(), Trained::AlreadyCached);
         assert!(cache.lookup(&plan[0].spec).is_some());

@@ -20,7 +20,7 @@ use crate::metrics::{EpochRow, Metrics};
 use crate::probes::detector::{Detection, DetectorParams, detect};
 use crate::probes::level::Level;
 use crate::probes::rank::{EpochWindow, window_median};
-use crate::train::{LevelRow, Start, TrainOutput, TrainSpec, train};
+use crate::train::{LevelRow, Start, TrainOutput, TrainSpec, train_windows};
 
 /// Bump when the training semantics change: it invalidates every cached run.
 /// 4: canonical arithmetic (docs/methods.md, "Numerics scheme"); the scheme's
@@ -76,6 +76,39 @@ pub struct RunSummary {
     pub final_test_acc: f64,
     /// Wall time of the training, seconds (informative only).
     pub wall_seconds: f64,
+    /// The epochs' wall times (informative only; docs/performance.md, "Slow epochs").
+    #[serde(default)]
+    pub epoch_times: EpochTimes,
+}
+
+/// The median and the slowest epoch of a run's training, wall time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpochTimes {
+    /// Median seconds per epoch.
+    pub median_seconds: f64,
+    /// The slowest epoch's seconds.
+    pub slowest_seconds: f64,
+    /// Which epoch that was.
+    pub slowest_epoch: usize,
+}
+
+impl EpochTimes {
+    /// The median and the slowest of `seconds` (per epoch, from 0).
+    pub fn of(seconds: &[f64]) -> Self {
+        let mut sorted = seconds.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let slowest = seconds.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1));
+        Self {
+            median_seconds: sorted.get(sorted.len() / 2).copied().unwrap_or(0.0),
+            slowest_seconds: slowest.map_or(0.0, |(_, &s)| s),
+            slowest_epoch: slowest.map_or(0, |(e, _)| e),
+        }
+    }
+
+    /// How many medians the slowest epoch took (0 where nothing was timed).
+    pub fn slowest_ratio(&self) -> f64 {
+        if self.median_seconds > 0.0 { self.slowest_seconds / self.median_seconds } else { 0.0 }
+    }
 }
 
 impl RunSummary {
@@ -94,6 +127,7 @@ impl RunSummary {
             final_train_acc: last.map_or(f64::NAN, |r| r.train.accuracy),
             final_test_acc: last.map_or(f64::NAN, |r| r.test.accuracy),
             wall_seconds,
+            epoch_times: EpochTimes::of(&output.epoch_seconds),
         }
     }
 }
@@ -101,7 +135,7 @@ impl RunSummary {
 impl RunSummary {
     /// Equal in every figure but the wall time (NaN equals NaN).
     pub fn same_as(&self, other: &RunSummary) -> bool {
-        let figures = |s: &RunSummary| serde_json::to_value(RunSummary { wall_seconds: 0.0, ..s.clone() }).ok();
+        let figures = |s: &RunSummary| serde_json::to_value(RunSummary { wall_seconds: 0.0, epoch_times: EpochTimes::default(), ..s.clone() }).ok();
         figures(self) == figures(other)
     }
 }
@@ -244,6 +278,41 @@ impl Run {
         Ok(Self { dir: dir.to_path_buf(), spec: spec.spec, metrics, summary, levels, from_file })
     }
 
+    /// This run as the run of the same trajectory trained for `epochs`
+    /// would be (docs/methods.md, "One trajectory, many requests"): row t
+    /// of a log depends only on the steps up to t, so the first `epochs` + 1
+    /// rows, the level epochs and checkpoints up to `epochs`, and the
+    /// summary of that log. A run that stopped (diverged or collapsed)
+    /// before `epochs` is its own prefix. Wall times stay the whole run's.
+    pub fn prefix(&self, epochs: usize) -> Run {
+        let mut run = self.clone();
+        run.spec.epochs = epochs;
+        if epochs >= self.spec.epochs {
+            return run;
+        }
+        run.metrics.rows.truncate(epochs + 1);
+        run.levels.retain(|row| row.epoch <= epochs);
+        run.spec.checkpoints.retain(|&e| e <= epochs);
+        if let Some(level) = &mut run.spec.level {
+            level.until = level.until.min(epochs);
+        }
+        let output = TrainOutput {
+            metrics: run.metrics.clone(),
+            checkpoints: Vec::new(),
+            diverged_at: self.summary.diverged_at.filter(|&e| e <= epochs),
+            collapsed_at: self.summary.collapsed_at.filter(|&e| e <= epochs),
+            levels: Vec::new(),
+            epoch_seconds: Vec::new(),
+            other_windows: Vec::new(),
+        };
+        run.summary = RunSummary {
+            wall_seconds: self.summary.wall_seconds,
+            epoch_times: self.summary.epoch_times,
+            ..RunSummary::of(&output, 0.0)
+        };
+        run
+    }
+
     /// A logged series by name, indexed by epoch (NaN where not logged): any
     /// `metrics.csv` column but `epoch`, or `rho` / `rho_paper` from `level.csv`.
     pub fn series(&self, name: &str) -> Option<Vec<f64>> {
@@ -330,8 +399,14 @@ fn check_log(spec: &TrainSpec, metrics: &Metrics, summary: &RunSummary) -> anyho
         diverged_at: summary.diverged_at,
         collapsed_at: summary.collapsed_at,
         levels: Vec::new(),
+        epoch_seconds: Vec::new(),
+        other_windows: Vec::new(),
     };
-    let recomputed = RunSummary { wall_seconds: summary.wall_seconds, ..RunSummary::of(&output, 0.0) };
+    let recomputed = RunSummary {
+        wall_seconds: summary.wall_seconds,
+        epoch_times: summary.epoch_times,
+        ..RunSummary::of(&output, 0.0)
+    };
     if !recomputed.same_as(summary) {
         bail!("the log does not give the figures in summary.json");
     }
@@ -347,8 +422,51 @@ pub fn train_into(
     init_from: Option<&Path>,
     on_row: &mut dyn FnMut(&EpochRow),
 ) -> anyhow::Result<Run> {
-    create_dir(dir)?;
-    let numerics = crate::numerics::scheme_of(spec.backend, spec.flush_subnormals).to_string();
+    let mut runs = train_windows_into(&[(dir.to_path_buf(), spec.window)], spec, start, init_from, on_row)?;
+    Ok(runs.remove(0))
+}
+
+/// Train `spec`'s trajectory once and write a complete run directory for
+/// each (directory, window) of `dirs` (none may exist), the first window
+/// the one `on_row` sees (docs/methods.md, "One trajectory, many requests").
+pub fn train_windows_into(
+    dirs: &[(PathBuf, usize)],
+    spec: &TrainSpec,
+    start: &Start,
+    init_from: Option<&Path>,
+    on_row: &mut dyn FnMut(&EpochRow),
+) -> anyhow::Result<Vec<Run>> {
+    for (dir, _) in dirs {
+        create_dir(dir)?;
+    }
+    let first = TrainSpec { window: dirs[0].1, ..spec.clone() };
+    let others: Vec<usize> = dirs[1..].iter().map(|(_, window)| *window).collect();
+    let clock = Instant::now();
+    let mut output = train_windows(&first, &others, start, on_row);
+    let wall_seconds = clock.elapsed().as_secs_f64();
+    let logs: Vec<Metrics> = std::iter::once(std::mem::take(&mut output.metrics))
+        .chain(std::mem::take(&mut output.other_windows).into_iter().map(|(_, metrics)| metrics))
+        .collect();
+    let mut runs = Vec::new();
+    for ((dir, window), metrics) in dirs.iter().zip(logs) {
+        let output = TrainOutput { metrics, ..output.clone() };
+        let spec = TrainSpec { window: *window, ..spec.clone() };
+        runs.push(write_run(dir, &spec, start, init_from, &output, wall_seconds)?);
+    }
+    Ok(runs)
+}
+
+/// Write one trained run's files into `dir`, every file flushed to disk,
+/// then the `DONE` manifest.
+fn write_run(
+    dir: &Path,
+    spec: &TrainSpec,
+    start: &Start,
+    init_from: Option<&Path>,
+    output: &TrainOutput,
+    wall_seconds: f64,
+) -> anyhow::Result<Run> {
+    let numerics = crate::numerics::scheme_of(spec.backend, spec.ieee_subnormals).to_string();
     let spec_file = SpecFile {
         code_version: CODE_VERSION,
         numerics: numerics.clone(),
@@ -363,9 +481,6 @@ pub fn train_into(
         Ok(())
     };
     put("spec.json".into(), serde_json::to_vec_pretty(&spec_file)?)?;
-    let clock = Instant::now();
-    let output = train(spec, start, on_row);
-    let summary = RunSummary::of(&output, clock.elapsed().as_secs_f64());
     put("metrics.csv".into(), output.metrics.to_csv().into_bytes())?;
     for ck in &output.checkpoints {
         let bytes = checkpoint::to_bytes(spec.modulus, spec.width, &ck.weights, Some(&start.split))?;
@@ -374,6 +489,7 @@ pub fn train_into(
     if spec.level.is_some() {
         put("level.csv".into(), levels_to_csv(&output.levels).into_bytes())?;
     }
+    let summary = RunSummary::of(output, wall_seconds);
     put("summary.json".into(), serde_json::to_vec_pretty(&summary)?)?;
     let manifest = Manifest { code_version: CODE_VERSION, numerics, files };
     write_synced(&dir.join("DONE"), &serde_json::to_vec_pretty(&manifest)?)?;
@@ -454,7 +570,7 @@ mod tests {
         let done = std::fs::read_to_string(run_dir.join("DONE")).unwrap();
         let unrecorded = done.replace(&format!("\"numerics\": \"{}\",", crate::numerics::SCHEME), "");
         assert_ne!(unrecorded, done);
-        assert!(refuse("DONE", &unrecorded).contains("computed under numerics no recorded scheme, not canonical-1"));
+        assert!(refuse("DONE", &unrecorded).contains("computed under numerics no recorded scheme, not canonical-2"));
         let older = done.replace(&format!("\"code_version\": {CODE_VERSION}"), "\"code_version\": 3");
         assert!(refuse("DONE", &older).contains("trained by code version 3, this is 4"));
         assert!(refuse("summary.json", "{}").contains("summary.json was changed"));

@@ -248,3 +248,52 @@ fn claims_are_judged_on_imported_runs_and_name_what_they_lack() {
     let table = lockin::report::side_by_side(&judged);
     assert!(table.contains("I2  not judged: needs `w_sigma1`"), "{table}");
 }
+
+/// Every file a verification writes into `cache`'s runs, by name, but the
+/// wall times (`summary.json` is compared without them).
+fn run_files(cache: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    for run in std::fs::read_dir(cache.join("runs")).unwrap().flatten() {
+        for file in std::fs::read_dir(run.path()).unwrap().flatten() {
+            let name = format!("{}/{}", run.file_name().to_string_lossy(), file.file_name().to_string_lossy());
+            let mut bytes = std::fs::read(file.path()).unwrap();
+            if name.ends_with("summary.json") {
+                let summary: lockin::runs::RunSummary = serde_json::from_slice(&bytes).unwrap();
+                let timeless = lockin::runs::RunSummary { wall_seconds: 0.0, epoch_times: Default::default(), ..summary };
+                bytes = serde_json::to_vec(&timeless).unwrap();
+            }
+            if !name.ends_with("/DONE") {
+                files.insert(name, bytes);
+            }
+        }
+    }
+    files
+}
+
+/// Runs trained side by side give the same bits as one at a time: the
+/// results and every run file (wall times aside) for `--jobs` 1, 2 and 3,
+/// with two trajectories shared by several windows and lengths.
+#[test]
+fn the_job_count_changes_no_bit() {
+    let claims = tempfile::tempdir().unwrap();
+    let d = claims.path();
+    let other = TINY.replace("eta: 1.0e-3", "eta: 2.0e-3").replace("seeds: {paper: 2, quick: 2}", "seeds: {paper: 3, quick: 3}");
+    let short = TINY.replace("epochs: 40, window: 5", "epochs: 30, window: 3");
+    for (id, experiment) in [("J1", TINY.to_string()), ("J2", other), ("J3", short)] {
+        let text = claim(id, "reproduces", "seeds", "{at_least: 0}", DETECTOR).replace(TINY, &experiment);
+        write(d, &format!("{id}.yaml"), &text);
+    }
+    let mut seen = Vec::new();
+    for jobs in [1, 2, 3] {
+        let cache = tempfile::tempdir().unwrap();
+        let results = verify(&VerifyOptions { jobs, ..options(d, cache.path(), Backend::Flex) }).unwrap();
+        assert_eq!(results.len(), 3);
+        assert!(results.iter().all(|r| r.verdict == Verdict::Pass), "{:?}", results.iter().map(|r| &r.error).collect::<Vec<_>>());
+        seen.push((serde_json::to_string(&results).unwrap(), run_files(cache.path())));
+    }
+    assert_eq!(seen[0].1.keys().filter(|k| k.ends_with("metrics.csv")).count(), 7, "2 + 3 + 2 runs");
+    for (jobs, other) in [2, 3].iter().zip(&seen[1..]) {
+        assert_eq!(other.0, seen[0].0, "results with {jobs} jobs");
+        assert_eq!(other.1, seen[0].1, "run files with {jobs} jobs");
+    }
+}

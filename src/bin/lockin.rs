@@ -167,10 +167,10 @@ struct RunArgs {
     /// With --level-until: evaluate ρ every N epochs only.
     #[arg(long, value_name = "N", default_value_t = 1, requires = "level_until", value_parser = clap::value_parser!(u64).range(1..))]
     level_every: u64,
-    /// Experiment (docs/methods.md, "Collapse"): flush subnormal f32 values to zero
-    /// (x86 FTZ/DAZ) as GPUs do; recorded as the numerics scheme canonical-1+ftz.
+    /// Experiment (docs/methods.md, "Collapse"): keep IEEE subnormals instead of
+    /// flushing them to zero; recorded as the numerics scheme canonical-2-ieee-subnormals.
     #[arg(long)]
-    flush_subnormals: bool,
+    ieee_subnormals: bool,
     /// Experiment: keep training after the network collapses (its epoch is still recorded).
     #[arg(long)]
     through_collapse: bool,
@@ -194,7 +194,7 @@ struct RunArgs {
 
 /// Which numerics scheme and kernel path computed a run's numbers.
 fn numerics_line(spec: &TrainSpec) -> String {
-    let scheme = lockin::numerics::scheme_of(spec.backend, spec.flush_subnormals);
+    let scheme = lockin::numerics::scheme_of(spec.backend, spec.ieee_subnormals);
     match spec.backend {
         lockin::backend::Backend::Wgpu => format!("numerics        {scheme} (burn's GPU kernels, not canonical)"),
         _ => format!(
@@ -245,7 +245,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
             every: args.level_every as usize,
         }),
         backend: args.backend,
-        flush_subnormals: args.flush_subnormals,
+        ieee_subnormals: args.ieee_subnormals,
         through_collapse: args.through_collapse,
         gram: args.gram,
         perturb: None,
@@ -303,6 +303,14 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
     println!("test acc ≥ 0.99 {}", at(m.test_acc_99));
     println!("final acc       train {} test {}", num(s.final_train_acc), num(s.final_test_acc));
     println!("wall time       {:.1} s", s.wall_seconds);
+    let t = s.epoch_times;
+    println!(
+        "epoch time      median {:.1} ms, slowest {:.1} ms (epoch {}, {:.1}× the median)",
+        t.median_seconds * 1e3,
+        t.slowest_seconds * 1e3,
+        t.slowest_epoch,
+        t.slowest_ratio()
+    );
     Ok(if s.diverged_at.is_some() || s.collapsed_at.is_some() { RUN_ENDED_EARLY } else { 0 })
 }
 

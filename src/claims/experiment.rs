@@ -115,7 +115,7 @@ impl Experiment {
             level: None,
             backend,
             // Claims judge the canonical scheme and stop at a collapse.
-            flush_subnormals: false,
+            ieee_subnormals: false,
             through_collapse: false,
             gram: self.gram,
             perturb: None,

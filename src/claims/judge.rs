@@ -15,7 +15,7 @@ use super::measure::{MeasureSpec, Measurement};
 use super::schema::{Claim, ClaimKind, LoadError, Outcome};
 use super::tolerance::Tolerance;
 use crate::backend::Backend;
-use crate::cache::{self, Cache, cache_key};
+use crate::cache::{self, Cache, Trajectory, cache_key, trajectory_key};
 use crate::metrics::EpochRow;
 use crate::runs::Run;
 use crate::train::{LevelLog, TrainSpec};
@@ -246,16 +246,17 @@ pub struct Runner {
     cache: Cache,
     tier: Tier,
     backend: Backend,
-    /// Union of the checkpoints every planned claim needs, by cache key,
-    /// so a run shared by several claims is trained once with all of them.
-    planned: BTreeMap<String, TrainSpec>,
+    /// Every planned run, by trajectory ([`trajectory_key`]): a trajectory
+    /// several claims need is trained once, with all their epochs, windows,
+    /// checkpoints and level epochs.
+    planned: BTreeMap<String, Trajectory>,
     /// False: use cached runs only (reports never train).
     train: bool,
-    /// Runs already read from disk, by cache key: claims sharing a run
-    /// parse its directory once.
+    /// Runs already read from disk, by cache key and epochs: claims sharing
+    /// a run parse its directory once.
     loaded: std::sync::Mutex<BTreeMap<String, Run>>,
-    /// Runs that failed to train in this invocation, by cache key, with the
-    /// error: a run several claims need is tried once.
+    /// Trajectories that failed to train in this invocation, by
+    /// trajectory key, with the error: a run several claims need is tried once.
     failed: std::sync::Mutex<BTreeMap<String, String>>,
     on_train: TrainObserver,
     /// Runs start from perturbation k of their θ_0 (`verify-claims --perturb`).
@@ -301,81 +302,81 @@ impl Runner {
         self
     }
 
-    /// Plan the runs of `claims`: deduplicated, checkpoints unioned, in a
-    /// stable order. Returns them; [`Runner::evaluate`] then uses the plan.
-    pub fn plan<'a>(&mut self, claims: impl IntoIterator<Item = &'a Claim>) -> Vec<TrainSpec> {
+    /// Plan the runs of `claims`: one [`Trajectory`] per trajectory they
+    /// need, in a stable order. Returns them; [`Runner::evaluate`] then
+    /// uses the plan.
+    pub fn plan<'a>(&mut self, claims: impl IntoIterator<Item = &'a Claim>) -> Vec<Trajectory> {
         for claim in claims {
             for spec in self.specs(claim).into_values().flatten() {
-                let entry = self.planned.entry(cache_key(&spec)).or_insert_with(|| TrainSpec {
-                    checkpoints: Vec::new(),
-                    level: None,
-                    ..spec.clone()
-                });
-                entry.level = LevelLog::union(entry.level, spec.level);
-                entry.checkpoints.extend(&spec.checkpoints);
-                entry.checkpoints.sort_unstable();
-                entry.checkpoints.dedup();
+                match self.planned.get_mut(&trajectory_key(&spec)) {
+                    Some(trajectory) => trajectory.add(&spec),
+                    None => {
+                        self.planned.insert(trajectory_key(&spec), Trajectory::of(&spec));
+                    }
+                }
             }
         }
         self.planned.values().cloned().collect()
     }
 
-    /// Whether `spec` is already in the cache (with the planned checkpoints).
-    pub fn is_cached(&self, spec: &TrainSpec) -> bool {
-        self.cache.lookup(&self.resolve(spec)).is_some()
+    /// Whether every run of `trajectory` is already in the cache.
+    pub fn is_cached(&self, trajectory: &Trajectory) -> bool {
+        trajectory.specs().iter().all(|spec| self.cache.lookup(spec).is_some())
     }
 
-    fn resolve(&self, spec: &TrainSpec) -> TrainSpec {
-        self.planned.get(&cache_key(spec)).cloned().unwrap_or_else(|| spec.clone())
+    /// The planned trajectory of `spec` (or its own, unplanned).
+    fn trajectory_of(&self, spec: &TrainSpec) -> Trajectory {
+        self.planned.get(&trajectory_key(spec)).cloned().unwrap_or_else(|| Trajectory::of(spec))
     }
 
-    /// Train `spec` (planned checkpoints included) again, replacing its
-    /// cached run once the new one is complete ([`Cache::retrain`]).
-    /// A retraining that fails makes the run's claims errors: they are
-    /// never judged on the old run (`--fresh` asked for new ones).
-    pub fn retrain(&self, spec: &TrainSpec) -> anyhow::Result<()> {
-        let spec = self.resolve(spec);
-        contained(|| self.cache.retrain(&spec, &mut *(self.on_train)(&spec))).map(|_| ()).inspect_err(|e| {
-            let why = format!("retraining (--fresh) failed: {e:#}");
-            self.failed.lock().expect("no panics while held").insert(cache_key(&spec), why);
-        })
-    }
-
-    /// The run of `spec` (planned checkpoints included), training it if needed.
-    pub fn run_of(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
-        let spec = self.resolve(spec);
-        let key = cache_key(&spec);
+    /// Train `trajectory` if the cache lacks any of its runs, or again
+    /// where `fresh`, replacing its cached runs once the new ones are
+    /// complete ([`Cache::retrain`]). A failure makes the claims of its
+    /// runs errors: they are never judged on an old run when `fresh` asked
+    /// for new ones.
+    pub fn train(&self, trajectory: &Trajectory, fresh: bool) -> anyhow::Result<()> {
+        let key = trajectory_key(&trajectory.spec);
         if let Some(error) = self.failed.lock().expect("no panics while held").get(&key) {
             anyhow::bail!("{error} (failed earlier in this verification; not retried)");
         }
+        let mut on_row = (self.on_train)(&trajectory.spec);
+        let trained = match fresh {
+            true => contained(|| self.cache.retrain(trajectory, &mut *on_row)),
+            false => contained(|| self.cache.get_or_train(trajectory, &mut *on_row).map(|_| ())),
+        };
+        trained.inspect_err(|e| {
+            let why = if fresh { format!("retraining (--fresh) failed: {e:#}") } else { format!("{e:#}") };
+            self.failed.lock().expect("no panics while held").insert(key, why);
+        })
+    }
+
+    /// The run of `spec`, training its planned trajectory if needed.
+    pub fn run_of(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
         anyhow::ensure!(
             spec.backend.available(),
             "backend {} is not in this build (cargo feature `{}`)",
             spec.backend.name(),
             spec.backend.name()
         );
-        let memo = self.loaded.lock().expect("no panics while held").get(&key).cloned();
-        let run = match memo {
-            Some(run) => run,
-            None => {
-                let run = if self.train {
-                    let trained = contained(|| self.cache.get_or_train(&spec, &mut *(self.on_train)(&spec)));
-                    trained
-                        .inspect_err(|e| {
-                            self.failed.lock().expect("no panics while held").insert(key.clone(), format!("{e:#}"));
-                        })?
-                        .0
-                } else {
-                    self.cache.check(&spec).map_err(|why| {
-                        anyhow::anyhow!(
-                            "run {key} is not in the cache (run `cargo xtask verify-claims` first): {why:#}"
-                        )
-                    })?
-                };
-                self.loaded.lock().expect("no panics while held").insert(key.clone(), run.clone());
-                run
+        if let Some(error) = self.failed.lock().expect("no panics while held").get(&trajectory_key(spec)) {
+            anyhow::bail!("{error} (failed earlier in this verification; not retried)");
+        }
+        let memo_key = format!("{}@{}", cache_key(spec), spec.epochs);
+        if let Some(run) = self.loaded.lock().expect("no panics while held").get(&memo_key) {
+            return Ok(run.clone());
+        }
+        let run = match self.cache.check(spec) {
+            Ok(run) => run,
+            Err(_) if self.train => {
+                self.train(&self.trajectory_of(spec), false)?;
+                self.cache.check(spec)?
             }
+            Err(why) => anyhow::bail!(
+                "run {} is not in the cache (run `cargo xtask verify-claims` first): {why:#}",
+                cache_key(spec)
+            ),
         };
+        self.loaded.lock().expect("no panics while held").insert(memo_key, run.clone());
         Ok(run)
     }
 

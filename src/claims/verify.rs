@@ -8,8 +8,9 @@ use globset::{Glob, GlobSetBuilder};
 use super::judge::{ClaimResult, Runner};
 use super::{Claim, LoadError, Tier, load_dir};
 use crate::backend::Backend;
-use crate::cache::{Cache, cache_key};
-use crate::progress::epoch_reporter;
+use crate::cache::{Cache, Trajectory, cache_key};
+use crate::progress::{PlanProgress, epoch_reporter};
+use crate::train::limits::run_flop;
 
 /// What to verify, and how.
 #[derive(Clone, Debug)]
@@ -28,6 +29,9 @@ pub struct VerifyOptions {
     pub fresh: bool,
     /// No progress output.
     pub quiet: bool,
+    /// How many runs train at once, and claims are judged at once
+    /// ([`crate::jobs`]).
+    pub jobs: usize,
 }
 
 /// Load, plan, train and judge. Broken files become `Error` results; the
@@ -103,8 +107,8 @@ pub fn fragility(opts: &VerifyOptions, n: u32, baseline: &[ClaimResult]) -> anyh
 /// What a plan file would hold: the runs the selected claims need that the
 /// cache lacks, how many claims were selected, and the files that did not load.
 pub struct Missing {
-    /// The runs, with every checkpoint and level log the claims need.
-    pub runs: Vec<crate::train::TrainSpec>,
+    /// The trajectories, with every window, checkpoint and level log the claims need.
+    pub runs: Vec<crate::cache::Trajectory>,
     /// Selected claims (loaded ones).
     pub claims: usize,
     /// Claim files that did not load.
@@ -121,7 +125,7 @@ pub fn missing_runs(opts: &VerifyOptions) -> anyhow::Result<Missing> {
 }
 
 /// Every claim file, loaded or not; a runner; the selected claims' runs.
-type Prepared = (Vec<Result<Claim, LoadError>>, Runner, Vec<crate::train::TrainSpec>);
+type Prepared = (Vec<Result<Claim, LoadError>>, Runner, Vec<crate::cache::Trajectory>);
 
 /// Load the claim files, select, and plan the selected claims' runs.
 fn prepare(
@@ -188,28 +192,32 @@ fn evaluate(opts: &VerifyOptions, train: bool, perturb: Option<u32>) -> anyhow::
             opts.backend.name()
         );
     }
-    for (i, spec) in missing.iter().enumerate() {
-        if !opts.quiet {
-            eprintln!("[{}/{}] training {}", i + 1, missing.len(), cache_key(spec));
+    train_all(&runner, &missing, opts);
+    let judged = crate::jobs::each(&loaded, opts.jobs, |entry| match entry {
+        Ok(claim) if selected(&claim.raw.id) => Some(runner.evaluate(claim)),
+        Ok(_) => None,
+        Err(e) if e.id.as_deref().is_none_or(&selected) || file_id(&e.path).is_some_and(&selected) => {
+            Some(ClaimResult::load_error(e, opts.tier))
         }
-        // A failure here is reported by the claims that need the run.
-        let trained = if opts.fresh { runner.retrain(spec) } else { runner.run_of(spec).map(|_| ()) };
-        if let Err(e) = trained {
+        Err(_) => None,
+    });
+    Ok(judged.into_iter().flatten().collect())
+}
+
+/// Train `missing`, `opts.jobs` at a time, the costliest first (so that the
+/// longest run does not start last). A failure is reported by the claims
+/// that need the run.
+fn train_all(runner: &Runner, missing: &[&Trajectory], opts: &VerifyOptions) {
+    let mut order: Vec<&Trajectory> = missing.to_vec();
+    order.sort_by(|a, b| run_flop(&b.spec).total_cmp(&run_flop(&a.spec)));
+    let total: f64 = order.iter().map(|t| run_flop(&t.spec)).sum();
+    let progress = PlanProgress::new(order.len(), total, opts.quiet);
+    crate::jobs::each(&order, opts.jobs, |trajectory| {
+        if let Err(e) = runner.train(trajectory, opts.fresh) {
             eprintln!("{e:#}");
         }
-    }
-    let mut results = Vec::new();
-    for entry in &loaded {
-        match entry {
-            Ok(claim) if selected(&claim.raw.id) => results.push(runner.evaluate(claim)),
-            Ok(_) => {}
-            Err(e) if e.id.as_deref().is_none_or(&selected) || file_id(&e.path).is_some_and(&selected) => {
-                results.push(ClaimResult::load_error(e, opts.tier))
-            }
-            Err(_) => {}
-        }
-    }
-    Ok(results)
+        progress.finished(&trajectory.label(), run_flop(&trajectory.spec));
+    });
 }
 
 /// The id a claim file's name gives: its first `-`-separated segment.

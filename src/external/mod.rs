@@ -249,7 +249,15 @@ impl ImportedRun {
             first_defined.and_then(|f| metrics.rows[f..].iter().find(|r| !r.train.loss.is_finite())).map(|r| r.epoch)
         };
         let output =
-            TrainOutput { metrics, checkpoints: Vec::new(), diverged_at, collapsed_at: None, levels: Vec::new() };
+            TrainOutput {
+                metrics,
+                checkpoints: Vec::new(),
+                diverged_at,
+                collapsed_at: None,
+                levels: Vec::new(),
+                epoch_seconds: Vec::new(),
+                other_windows: Vec::new(),
+            };
         let run = Run {
             dir: dir.to_path_buf(),
             spec: file.spec,
@@ -324,6 +332,8 @@ impl ImportedRun {
             diverged_at,
             collapsed_at: None,
             levels: Vec::new(),
+            epoch_seconds: Vec::new(),
+            other_windows: Vec::new(),
         };
         run.summary = RunSummary::of(&output, 0.0);
         Some(run)

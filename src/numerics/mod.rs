@@ -14,6 +14,9 @@
 //!   sequence of IEEE operations.
 //! - Transcendental functions from the pure-Rust `libm` crate, never the
 //!   platform's (glibc picks FMA variants of `log`/`exp` at run time).
+//! - Subnormals flushed to zero ([`FlushSubnormals`]) while a run trains:
+//!   every CPU then computes at full speed where weight decay drives unused
+//!   weights towards zero, and gives the same bits as the others.
 
 pub mod cholesky;
 pub mod eigen;
@@ -24,40 +27,51 @@ pub use gemm::{Element, lower_gram_rows, matmul, matmul_tn};
 /// Name and version of the numerics scheme: part of every run's identity
 /// (cache key, `spec.json`, `DONE`), so a run made under another scheme is
 /// never read as this one. The wgpu backend does not follow it.
-pub const SCHEME: &str = "canonical-1";
+/// (canonical-2: canonical-1 with subnormals flushed while training.)
+pub const SCHEME: &str = "canonical-2";
 
 /// Every scheme a run directory may record (the canonical one, the wgpu
-/// backend's, and the flush-to-zero experiment's).
-pub const KNOWN_SCHEMES: [&str; 3] = [SCHEME, "wgpu-platform", "canonical-1+ftz"];
+/// backend's, and the IEEE-subnormals experiment's).
+pub const KNOWN_SCHEMES: [&str; 3] = [SCHEME, "wgpu-platform", "canonical-2-ieee-subnormals"];
 
-/// The numerics scheme of a run on `backend`, with subnormals flushed or not.
-pub fn scheme_of(backend: crate::backend::Backend, flush_subnormals: bool) -> &'static str {
-    match (backend, flush_subnormals) {
+/// The numerics scheme of a run on `backend`, with subnormals kept (the
+/// experiment of docs/methods.md, "Collapse") or flushed (canonical).
+pub fn scheme_of(backend: crate::backend::Backend, ieee_subnormals: bool) -> &'static str {
+    match (backend, ieee_subnormals) {
         (crate::backend::Backend::Wgpu, _) => KNOWN_SCHEMES[1],
         (_, true) => KNOWN_SCHEMES[2],
         _ => SCHEME,
     }
 }
 
-/// x86's flush-to-zero and denormals-are-zero modes (MXCSR bits 15 and 6)
-/// while the guard lives, for this thread and the threads it starts (Linux
-/// copies MXCSR to a new thread): subnormal f32 results and inputs become
-/// 0, as on GPUs. An experiment outside the canonical scheme.
+/// Subnormal operands and results read and written as zero while the guard
+/// lives, for this thread and the threads it starts (Linux copies the
+/// floating-point control register to a new thread), as GPUs compute: x86's
+/// flush-to-zero and denormals-are-zero (MXCSR bits 15 and 6), aarch64's
+/// flush-to-zero (FPCR bit 24, inputs and outputs alike). On x86 an FMA with
+/// a subnormal operand costs a microcode assist, up to ~30 times a normal
+/// one (docs/methods.md, "Numerics scheme").
 pub struct FlushSubnormals {
-    #[cfg(target_arch = "x86_64")]
-    saved: u32,
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    saved: u64,
 }
 
 impl FlushSubnormals {
-    /// Switch flushing on (a no-op guard where the target has no MXCSR).
+    /// Switch flushing on (a no-op guard on other targets).
     pub fn on() -> Self {
         #[cfg(target_arch = "x86_64")]
         {
             let saved = mxcsr();
             set_mxcsr(saved | (1 << 15) | (1 << 6));
+            Self { saved: saved.into() }
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            let saved = fpcr();
+            set_fpcr(saved | (1 << 24));
             Self { saved }
         }
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
         Self {}
     }
 }
@@ -65,8 +79,24 @@ impl FlushSubnormals {
 impl Drop for FlushSubnormals {
     fn drop(&mut self) {
         #[cfg(target_arch = "x86_64")]
-        set_mxcsr(self.saved);
+        set_mxcsr(self.saved as u32);
+        #[cfg(target_arch = "aarch64")]
+        set_fpcr(self.saved);
     }
+}
+
+#[cfg(target_arch = "aarch64")]
+fn fpcr() -> u64 {
+    let value: u64;
+    // SAFETY: reading FPCR has no side effect.
+    unsafe { std::arch::asm!("mrs {}, fpcr", out(reg) value, options(nomem, nostack)) };
+    value
+}
+
+#[cfg(target_arch = "aarch64")]
+fn set_fpcr(value: u64) {
+    // SAFETY: `value` is FPCR as `fpcr` read it, plus the FZ bit.
+    unsafe { std::arch::asm!("msr fpcr, {}", in(reg) value, options(nomem, nostack)) };
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -213,7 +243,7 @@ mod tests {
     }
 
     #[test]
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     fn flushing_turns_subnormals_to_zero_and_back() {
         let tiny = std::hint::black_box(f32::MIN_POSITIVE);
         assert!((tiny / 2.0) > 0.0, "IEEE keeps the subnormal");

@@ -66,11 +66,11 @@ pub struct TrainSpec {
     pub level: Option<LevelLog>,
     /// Where the tensors live.
     pub backend: Backend,
-    /// Flush subnormal f32 values to zero (x86's FTZ and DAZ), as GPUs do:
-    /// an experiment outside the canonical scheme (docs/methods.md,
-    /// "Collapse"), never used by claims.
+    /// Keep IEEE subnormals instead of flushing them to zero: an experiment
+    /// outside the canonical scheme (docs/methods.md, "Collapse"), never
+    /// used by claims.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub flush_subnormals: bool,
+    pub ieee_subnormals: bool,
     /// Keep training after a collapse (recording its epoch) instead of
     /// stopping there: an experiment, never used by claims.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -118,7 +118,7 @@ impl Default for TrainSpec {
             checkpoints: Vec::new(),
             level: None,
             backend: Backend::default(),
-            flush_subnormals: false,
+            ieee_subnormals: false,
             through_collapse: false,
             gram: GramPrecision::F64,
             perturb: None,
@@ -246,6 +246,12 @@ pub struct TrainOutput {
     pub collapsed_at: Option<usize>,
     /// ρ at the epochs [`TrainSpec::level`] asks for.
     pub levels: Vec<LevelRow>,
+    /// Wall time of each epoch's training step and log, seconds
+    /// (informative only; empty for a run read from a log).
+    pub epoch_seconds: Vec<f64>,
+    /// The log over each other window asked of [`train_windows`]: the same
+    /// rows but for the spectra.
+    pub other_windows: Vec<(usize, Metrics)>,
 }
 
 /// The training state between epochs. [`train`] drives it one
@@ -316,15 +322,22 @@ struct UpdateLog {
     v_prev: Vec<f32>,
     w_window: RollingGram,
     v_window: RollingGram,
+    /// The same updates in the other windows a run is asked for
+    /// ([`train_windows`]): (W, V) per window.
+    other_windows: Vec<(RollingGram, RollingGram)>,
 }
 
 impl UpdateLog {
-    /// Read θ back from `model` and push Δ = θ − θ_prev into both windows.
+    /// Read θ back from `model` and push Δ = θ − θ_prev into every window.
     fn record(&mut self, model: &TwoLayer) {
         let w_next = model.w_t.val().into_data().try_into_vec::<f32>().expect("f32 weights");
         let v_next = model.v.val().into_data().try_into_vec::<f32>().expect("f32 weights");
         self.w_window.push_difference(&w_next, &self.w_prev);
         self.v_window.push_difference(&v_next, &self.v_prev);
+        for (w_window, v_window) in &mut self.other_windows {
+            w_window.push_difference(&w_next, &self.w_prev);
+            v_window.push_difference(&v_next, &self.v_prev);
+        }
         (self.w_prev, self.v_prev) = (w_next, v_next);
     }
 }
@@ -382,6 +395,7 @@ impl Trainer {
             updates: UpdateLog {
                 w_window: RollingGram::with_precision(spec.window, w_prev.len(), spec.gram),
                 v_window: RollingGram::with_precision(spec.window, v_prev.len(), spec.gram),
+                other_windows: Vec::new(),
                 w_prev,
                 v_prev,
             },
@@ -506,20 +520,42 @@ impl Trainer {
 
 /// Train from `start` as `spec` says, calling `on_row` after each log row.
 pub fn train(spec: &TrainSpec, start: &Start, on_row: &mut dyn FnMut(&EpochRow)) -> TrainOutput {
-    let _flushing = spec.flush_subnormals.then(crate::numerics::FlushSubnormals::on);
+    train_windows(spec, &[], start, on_row)
+}
+
+/// [`train`], logging the update spectrum over each window of `others`
+/// besides `spec.window`, in the same pass (docs/methods.md, "One
+/// trajectory, many requests"): the window changes no weight, and each
+/// window's log is bit for bit the log of a run with that window.
+pub fn train_windows(spec: &TrainSpec, others: &[usize], start: &Start, on_row: &mut dyn FnMut(&EpochRow)) -> TrainOutput {
+    let _flushing = (!spec.ieee_subnormals).then(crate::numerics::FlushSubnormals::on);
     let mut trainer = Trainer::new(spec, start);
+    trainer.updates.other_windows = others
+        .iter()
+        .map(|&window| {
+            let (w_len, v_len) = (trainer.updates.w_prev.len(), trainer.updates.v_prev.len());
+            (RollingGram::with_precision(window, w_len, spec.gram), RollingGram::with_precision(window, v_len, spec.gram))
+        })
+        .collect();
     let mut output = TrainOutput {
         metrics: Metrics::default(),
         checkpoints: Vec::new(),
         diverged_at: None,
         collapsed_at: None,
         levels: Vec::new(),
+        epoch_seconds: Vec::new(),
+        other_windows: others.iter().map(|&window| (window, Metrics::default())).collect(),
     };
     let floor = collapse_floor(spec.modulus);
     let mut level_log = spec.level;
     for epoch in 0..=spec.epochs {
+        let clock = std::time::Instant::now();
         let row = trainer.epoch(epoch == spec.epochs);
+        output.epoch_seconds.push(clock.elapsed().as_secs_f64());
         output.metrics.rows.push(row);
+        for ((_, metrics), (w, v)) in output.other_windows.iter_mut().zip(&trainer.updates.other_windows) {
+            metrics.rows.push(EpochRow { w: w.row(), v: v.row(), ..row });
+        }
         on_row(&row);
         // A non-finite output is a divergence, not a collapse (its NaNs
         // drop out of the maximum).

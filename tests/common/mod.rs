@@ -17,5 +17,6 @@ pub fn options(claims: &Path, cache: &Path, backend: Backend) -> VerifyOptions {
         cache: Cache::new(cache),
         fresh: false,
         quiet: true,
+        jobs: 1,
     }
 }

@@ -139,6 +139,7 @@ fn tiers(backend: Backend, paper_claim: &str) -> anyhow::Result<()> {
             cache: Cache::new(scratch.clone()),
             fresh: false,
             quiet: true,
+            jobs: lockin::jobs::default_jobs(),
         };
         let t = std::time::Instant::now();
         let outcome = verify(&opts);

@@ -55,6 +55,10 @@ struct Selection {
     /// Directory of claim files (default: the checkout's claims/).
     #[arg(long)]
     claims_dir: Option<PathBuf>,
+    /// Runs trained (and claims judged) at once; the bits do not depend on
+    /// it (default: one per two cores, each run training in two lanes).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
+    jobs: Option<u64>,
 }
 
 impl Selection {
@@ -67,6 +71,7 @@ impl Selection {
             cache: Cache::new(self.cache.unwrap_or_else(Cache::default_root)),
             fresh,
             quiet,
+            jobs: self.jobs.map_or_else(lockin::jobs::default_jobs, |n| n as usize),
         }
     }
 }

@@ -498,6 +498,8 @@ mod tests {
             diverged_at: None,
             collapsed_at: None,
             levels: vec![],
+            epoch_seconds: vec![],
+            other_windows: Vec::new(),
         };
         let summary = RunSummary::of(&output, 0.0);
         Run {
