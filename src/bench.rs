@@ -45,6 +45,7 @@ fn ms_since(t: Instant) -> f64 {
 /// [`Trainer::epoch`]s, and return the median times. The first `warmup`
 /// epochs of each are not counted.
 pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes {
+    let _flushing = crate::numerics::FlushSubnormals::on(); // as training computes
     let mut trainer = Trainer::new(spec, &spec.seeded_start());
     let mut samples: [Vec<f64>; 5] = Default::default();
     for epoch in 0..warmup + epochs {
@@ -89,6 +90,7 @@ pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes
 /// of one epoch when runs share the machine this way. The alternative to
 /// two lanes for small models.
 pub fn time_side_by_side(spec: &TrainSpec, warmup: usize, epochs: usize) -> f64 {
+    let _flushing = crate::numerics::FlushSubnormals::on(); // inherited by both runs' threads
     let start = spec.seeded_start();
     let mut runs = [Trainer::new(spec, &start), Trainer::new(spec, &start)];
     let mut train_both = |count: usize| {
@@ -180,4 +182,111 @@ pub fn gemm_gflops(backend: Backend, [n, k, m]: [usize; 3], lanes: usize, reps: 
         })
         .collect();
     lanes as f64 * 2.0 * (n * k * m) as f64 / median(&times) / 1e9
+}
+
+/// The products of a paper-scale epoch (M = 71, K = 2048, n = 2016), as
+/// (rows, inner, columns): the forward output F·Vᵀ, ∂L/∂F's product, ∂L/∂V's
+/// product, a test block, and ρ's n × n Gram.
+pub const EPOCH_PRODUCTS: [(usize, usize, usize); 5] =
+    [(2016, 2048, 71), (2048, 2016, 71), (71, 2016, 2048), (256, 71, 2048), (2016, 2048, 2016)];
+
+/// The canonical product's rate (GFLOP/s, best of `reps`, one thread) on
+/// (rows, inner, columns): C = A·B, and C = AᵀB with Aᵀ given.
+pub fn product_gflops((m, k, n): (usize, usize, usize), reps: usize) -> (f64, f64) {
+    let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
+    let best = |product: &dyn Fn() -> Vec<f32>| {
+        let fastest = (0..reps)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(product());
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::MAX, f64::min);
+        2.0 * (m * k * n) as f64 / fastest / 1e9
+    };
+    (best(&|| crate::numerics::matmul(&a, &b, m, k, n)), best(&|| crate::numerics::matmul_tn(&a, &b, m, k, n)))
+}
+
+/// The machine's f32 FMA peak (GFLOP/s) on the widest instruction set it
+/// has, with `threads` threads busy: per thread, 12 independent FMA chains
+/// held in registers (no memory operand, no dependence between chains, so
+/// both FMA ports stay full), compiled for that instruction set whatever the
+/// build's target CPU. The physical limit the kernels are measured against.
+pub fn fma_peak_gflops(threads: usize) -> (crate::numerics::KernelPath, f64) {
+    const ITERATIONS: u64 = 20_000_000;
+    let path = crate::numerics::KernelPath::current();
+    let lanes = match path {
+        crate::numerics::KernelPath::Avx512 => 16.0,
+        crate::numerics::KernelPath::Avx2 => 8.0,
+        // The portable loop below: 12 scalar chains.
+        crate::numerics::KernelPath::Neon | crate::numerics::KernelPath::Scalar => 1.0,
+    };
+    let run = || fma_chains(path, ITERATIONS);
+    run(); // warm-up: clocks up, pages in
+    let t = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| std::hint::black_box(run()));
+        }
+    });
+    let flop = threads as f64 * ITERATIONS as f64 * 12.0 * lanes * 2.0;
+    (path, flop / t.elapsed().as_secs_f64() / 1e9)
+}
+
+/// `iterations` rounds of 12 FMA chains on `path`'s widest vectors.
+fn fma_chains(path: crate::numerics::KernelPath, iterations: u64) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::numerics::KernelPath;
+        // SAFETY: each is called only where `path` says the CPU has its features.
+        match path {
+            KernelPath::Avx512 => return unsafe { peak::avx512(iterations) },
+            KernelPath::Avx2 => return unsafe { peak::avx2(iterations) },
+            _ => {}
+        }
+    }
+    let (a, b) = (std::hint::black_box(0.999_999f32), std::hint::black_box(1e-7f32));
+    let mut chains = [0.0f32; 12];
+    for _ in 0..iterations {
+        for x in chains.iter_mut() {
+            *x = x.mul_add(a, b);
+        }
+    }
+    chains.iter().sum()
+}
+
+#[cfg(target_arch = "x86_64")]
+mod peak {
+    use std::arch::x86_64::*;
+
+    /// 12 chains of 16-lane FMAs.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn avx512(iterations: u64) -> f32 {
+        let (a, b) = (_mm512_set1_ps(std::hint::black_box(0.999_999)), _mm512_set1_ps(std::hint::black_box(1e-7)));
+        let mut chains = [_mm512_setzero_ps(); 12];
+        for _ in 0..iterations {
+            for x in chains.iter_mut() {
+                *x = _mm512_fmadd_ps(*x, a, b);
+            }
+        }
+        chains.iter().map(|&x| _mm512_reduce_add_ps(x)).sum()
+    }
+
+    /// 12 chains of 8-lane FMAs.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn avx2(iterations: u64) -> f32 {
+        let (a, b) = (_mm256_set1_ps(std::hint::black_box(0.999_999)), _mm256_set1_ps(std::hint::black_box(1e-7)));
+        let mut chains = [_mm256_setzero_ps(); 12];
+        for _ in 0..iterations {
+            for x in chains.iter_mut() {
+                *x = _mm256_fmadd_ps(*x, a, b);
+            }
+        }
+        let mut lanes = [0.0f32; 8];
+        let sum = chains.iter().fold(_mm256_setzero_ps(), |s, &x| _mm256_add_ps(s, x));
+        // SAFETY: `lanes` holds 8 f32.
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), sum) };
+        lanes.iter().sum()
+    }
 }

@@ -171,8 +171,12 @@ impl Cache {
             self.root.display()
         );
         let run = Run::load(&self.run_dir(spec))?;
-        let as_asked =
-            TrainSpec { epochs: spec.epochs, checkpoints: spec.checkpoints.clone(), level: spec.level, ..run.spec.clone() };
+        let as_asked = TrainSpec {
+            epochs: spec.epochs,
+            checkpoints: spec.checkpoints.clone(),
+            level: spec.level,
+            ..run.spec.clone()
+        };
         anyhow::ensure!(as_asked == *spec, "{}: its spec.json is for another run", run.dir.display());
         anyhow::ensure!(
             !run.from_file,
@@ -240,7 +244,9 @@ impl Cache {
         self.clean_staging();
         let staged: Vec<(PathBuf, usize)> = todo
             .iter()
-            .map(|spec| (self.root.join("staging").join(format!("{}~{}", cache_key(spec), unique_suffix())), spec.window))
+            .map(|spec| {
+                (self.root.join("staging").join(format!("{}~{}", cache_key(spec), unique_suffix())), spec.window)
+            })
             .collect();
         let placed = train_windows_into(&staged, &union, &union.seeded_start(), None, on_row).and_then(|runs| {
             for ((run, spec), old) in runs.iter().zip(todo).zip(&cached) {
@@ -472,9 +478,8 @@ mod tests {
 
     /// Two claim sets needing different checkpoints of one run: the second
     /// extends the run, and what the first read stays readable, even
-    /// through the `Run` it loaded before (on the old code the run was
-    /// retrained with only the second set's checkpoints, and the first
-    /// set's checkpoint 4 was gone).
+    /// through the `Run` it loaded before: retraining with only the second
+    /// set's checkpoints would lose the first set's checkpoint 4.
     #[test]
     fn checkpoints_are_added_never_taken_away() {
         let dir = tempfile::tempdir().unwrap();
@@ -528,12 +533,15 @@ mod tests {
         // A longer request extends the run; the shorter ones still read the same.
         let longer = TrainSpec { epochs: 20, ..requests[2].clone() };
         assert!(get(&cache, &longer).unwrap().1);
-        assert_eq!(cache.check(&requests[2]).unwrap().metrics.to_csv(), get(&alone, &requests[2]).unwrap().0.metrics.to_csv());
+        assert_eq!(
+            cache.check(&requests[2]).unwrap().metrics.to_csv(),
+            get(&alone, &requests[2]).unwrap().0.metrics.to_csv()
+        );
         assert_eq!(get(&alone, &longer).unwrap().0.metrics.to_csv(), cache.check(&longer).unwrap().metrics.to_csv());
     }
 
     /// A run started from an `--init-from` file is never served as the
-    /// seeded run of its spec (on the old code it was: `init_from` was ignored).
+    /// seeded run of its spec, although its spec is the same.
     #[test]
     fn runs_from_init_files_are_not_seeded_runs() {
         let dir = tempfile::tempdir().unwrap();

@@ -12,6 +12,24 @@ pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1))
 }
 
+/// `jobs` cut to what the machine's available memory holds when each job
+/// needs up to `bytes_per_job` (twice that kept free, for the rest of the
+/// process and the system); `jobs` itself where the memory cannot be read.
+pub fn within_memory(jobs: usize, bytes_per_job: f64) -> usize {
+    match available_memory() {
+        Some(available) if bytes_per_job > 0.0 => jobs.min(((available / (2.0 * bytes_per_job)) as usize).max(1)),
+        _ => jobs,
+    }
+}
+
+/// `MemAvailable` of /proc/meminfo, bytes (Linux; none elsewhere).
+fn available_memory() -> Option<f64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
 /// `work` applied to every item, `jobs` items at a time, taken in order;
 /// the results in the items' order. A panic in `work` is re-raised here
 /// once every worker has stopped.
@@ -48,5 +66,14 @@ mod tests {
             assert_eq!(each(&items, jobs, |&x| x * x), serial, "{jobs} jobs");
         }
         assert!(each(&[] as &[u64], 4, |&x| x).is_empty());
+    }
+
+    #[test]
+    fn memory_caps_the_job_count_but_never_below_one() {
+        assert_eq!(within_memory(4, 0.0), 4);
+        assert_eq!(within_memory(4, 1e18), 1, "a job larger than any machine still runs alone");
+        if available_memory().is_some() {
+            assert!(within_memory(3, 1.0) == 3);
+        }
     }
 }

@@ -24,4 +24,5 @@ pub mod project;
 pub mod report;
 pub mod runs;
 pub mod seeding;
+pub mod summary;
 pub mod train;

@@ -67,8 +67,8 @@ fn output_into_a_closed_pipe_ends_quietly() {
 }
 
 /// A run that ends early (here lr = 1e30 makes the loss non-finite at epoch
-/// 1: a divergence; the old code called it a collapse, its NaN outputs
-/// dropping out of max|o|) is complete and recorded, and says so by exit
+/// 1: a divergence, not a collapse, although its NaN outputs drop out of
+/// max|o|) is complete and recorded, and says so by exit
 /// status 1, not the 2 of a bad command line.
 #[test]
 fn a_run_that_ends_early_exits_one() {

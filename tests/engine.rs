@@ -258,8 +258,9 @@ fn run_files(cache: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
             let name = format!("{}/{}", run.file_name().to_string_lossy(), file.file_name().to_string_lossy());
             let mut bytes = std::fs::read(file.path()).unwrap();
             if name.ends_with("summary.json") {
-                let summary: lockin::runs::RunSummary = serde_json::from_slice(&bytes).unwrap();
-                let timeless = lockin::runs::RunSummary { wall_seconds: 0.0, epoch_times: Default::default(), ..summary };
+                let summary: lockin::summary::RunSummary = serde_json::from_slice(&bytes).unwrap();
+                let timeless =
+                    lockin::summary::RunSummary { wall_seconds: 0.0, epoch_times: Default::default(), ..summary };
                 bytes = serde_json::to_vec(&timeless).unwrap();
             }
             if !name.ends_with("/DONE") {
@@ -277,7 +278,9 @@ fn run_files(cache: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
 fn the_job_count_changes_no_bit() {
     let claims = tempfile::tempdir().unwrap();
     let d = claims.path();
-    let other = TINY.replace("eta: 1.0e-3", "eta: 2.0e-3").replace("seeds: {paper: 2, quick: 2}", "seeds: {paper: 3, quick: 3}");
+    let other = TINY
+        .replace("eta: 1.0e-3", "eta: 2.0e-3")
+        .replace("seeds: {paper: 2, quick: 2}", "seeds: {paper: 3, quick: 3}");
     let short = TINY.replace("epochs: 40, window: 5", "epochs: 30, window: 3");
     for (id, experiment) in [("J1", TINY.to_string()), ("J2", other), ("J3", short)] {
         let text = claim(id, "reproduces", "seeds", "{at_least: 0}", DETECTOR).replace(TINY, &experiment);
@@ -288,7 +291,11 @@ fn the_job_count_changes_no_bit() {
         let cache = tempfile::tempdir().unwrap();
         let results = verify(&VerifyOptions { jobs, ..options(d, cache.path(), Backend::Flex) }).unwrap();
         assert_eq!(results.len(), 3);
-        assert!(results.iter().all(|r| r.verdict == Verdict::Pass), "{:?}", results.iter().map(|r| &r.error).collect::<Vec<_>>());
+        assert!(
+            results.iter().all(|r| r.verdict == Verdict::Pass),
+            "{:?}",
+            results.iter().map(|r| &r.error).collect::<Vec<_>>()
+        );
         seen.push((serde_json::to_string(&results).unwrap(), run_files(cache.path())));
     }
     assert_eq!(seen[0].1.keys().filter(|k| k.ends_with("metrics.csv")).count(), 7, "2 + 3 + 2 runs");

@@ -133,9 +133,9 @@ fn ids_names_and_collisions_follow_one_rule() {
 }
 
 /// Names reach file names and condition names: one rule (1-48 of
-/// `[A-Za-z0-9_.+-]`) for experiments, grids, points and labels. On the old
-/// code a plain experiment named `g[p30]` silently replaced point p30 of
-/// grid g, and a 300-character name made the report fail ("File name too long").
+/// `[A-Za-z0-9_.+-]`) for experiments, grids, points and labels, so that a
+/// plain experiment named `g[p30]` cannot silently replace point p30 of
+/// grid g, nor a 300-character name make the report fail ("File name too long").
 #[test]
 fn names_that_reach_file_names_are_checked_once() {
     let grid = |points: &str| format!("{}, grid: {{{points}}}}}", &TINY[..TINY.len() - 1]);
@@ -153,8 +153,8 @@ fn names_that_reach_file_names_are_checked_once() {
 }
 
 /// Values of the wrong kind are named by their field, with what is accepted
-/// (old code: "data did not match any variant of untagged enum PaperValue",
-/// a point's `seeds: 3` reported under the field "3", `eta: abc` under "abc").
+/// (not serde's "data did not match any variant of untagged enum
+/// PaperValue", nor a point's `seeds: 3` reported under the field "3").
 #[test]
 fn wrong_values_are_named_by_field_with_the_accepted_forms() {
     let with_paper = |value: &str| {
@@ -186,7 +186,7 @@ fn wrong_values_are_named_by_field_with_the_accepted_forms() {
     );
     let e = load_error("V3-x.yaml", &point_seeds);
     assert!(e.contains("seeds: `grok[a]`: a point's seeds is a map"), "{e}");
-    // The hostile round's "data did not match any variant of untagged enum Recorded" / "RecordedOutcome".
+    // Not serde's "data did not match any variant of untagged enum Recorded".
     let holdz = claim("V6", TINY, DETECTOR, "seeds")
         .replace("    tolerance: {at_least: 0}", "    tolerance: {at_least: 0}\n    recorded: holdz");
     let e = load_error("V6-x.yaml", &holdz);
@@ -206,8 +206,8 @@ fn wrong_values_are_named_by_field_with_the_accepted_forms() {
 /// One claim whose Theorem 6 is undefined (η = 1e-300 with fewer hidden
 /// units than training pairs: F̃ᵀF̃ + ηI is singular in f64) is that
 /// claim's `Error` with the reason; the claim
-/// beside it is still judged. On the old code the whole verification
-/// panicked ("NonPositivePivot", exit 101) and wrote nothing.
+/// beside it is still judged: the verification must not panic
+/// ("NonPositivePivot", exit 101) and write nothing.
 #[test]
 fn an_undefined_theorem6_is_one_claims_error() {
     let claims = tempfile::tempdir().unwrap();
@@ -223,8 +223,8 @@ fn an_undefined_theorem6_is_one_claims_error() {
     assert_eq!(results[1].verdict, Verdict::Pass, "{:?}", results[1].error);
 }
 
-/// The hostile round's silent passes and miscounts (each passed or loaded
-/// on the old code): a detector that can never compute s(t), a rank read
+/// Silent passes and miscounts a hostile user would try (each must be
+/// undefined or refused): a detector that can never compute s(t), a rank read
 /// from undefined gaps, a pooled list naming a condition twice, a
 /// sign-rule over zero pairs, a factor tolerance around a negative figure.
 #[test]
@@ -237,8 +237,8 @@ fn measures_that_see_no_data_are_undefined_not_negative() {
     let rank = "{kind: effective-rank, condition: grok, k_max: 4, window: [0, 3]}";
     let ranked = claim("H2", TINY, rank, "rank_fraction_2_w0_3").replace("{at_least: 0}", "{equals: 1}");
     std::fs::write(claims.path().join("H2-x.yaml"), ranked).unwrap();
-    // Recorded as undefined, the claim passed on the old code
-    // ("not reproduced (recorded)", exit 0) with nothing measured.
+    // Recorded as undefined, the claim must not pass ("not reproduced
+    // (recorded)", exit 0) with nothing measured.
     let recorded = claim("H7", &short_window, DETECTOR, "fire_epoch_median")
         .replace("    tolerance: {at_least: 0}", "    tolerance: {at_least: 0}\n    recorded: undefined")
         .replace("outcome: reproduces\n", "finding: never fires\n");
@@ -259,15 +259,15 @@ fn measures_that_see_no_data_are_undefined_not_negative() {
         load_error("H4-x.yaml", &claim("H4", &one_unit, sign_rule, "exact_min")).contains("pairs: must be in 1..=0")
     );
     let itself = claim("H6", TINY, DETECTOR, "seeds").replace("{at_least: 0}", "{at_least: seeds}");
-    assert!(load_error("H6-x.yaml", &itself).contains("compares it with itself"), "always held on the old code");
+    assert!(load_error("H6-x.yaml", &itself).contains("compares it with itself"), "it would always hold");
     let negative = claim("H5", TINY, DETECTOR, "seeds")
         .replace("    tolerance: {at_least: 0}", "    paper: -0.15\n    tolerance: {factor: 2}");
     assert!(load_error("H5-x.yaml", &negative).contains("needs a paper value > 0"));
 }
 
 /// `--fresh` retrains into staging and replaces each run only when the new
-/// one is complete (the old code deleted every cached run up front, so an
-/// interrupt lost them all).
+/// one is complete (deleting every cached run up front would lose them
+/// all on an interrupt).
 #[test]
 fn fresh_replaces_runs_only_when_retrained() {
     let claims = tempfile::tempdir().unwrap();
@@ -288,8 +288,8 @@ fn fresh_replaces_runs_only_when_retrained() {
     assert_ne!(done(cache.path()), before, "retrained (its wall time differs)");
     assert_eq!(std::fs::read_dir(cache.path().join("staging")).unwrap().count(), 0, "no staging left");
     // A retraining that fails (here: staging is a file, as on a full or
-    // read-only cache) makes the claim an error; the old code judged it on
-    // the stale runs and passed it.
+    // read-only cache) makes the claim an error, never judged on the
+    // stale runs.
     std::fs::remove_dir(cache.path().join("staging")).unwrap();
     std::fs::write(cache.path().join("staging"), "not a directory").unwrap();
     let opts = options(claims.path(), cache.path(), Backend::default());

@@ -4,7 +4,7 @@
 # munge where missing), submits the small claims of scripts/slurm/test-claims
 # through scripts/slurm/submit.sh, and checks that
 #   1. the verdicts and every measured quantity equal a local verify-claims;
-#   2. each planned run was trained by exactly one array task;
+#   2. each planned trajectory was trained by exactly one array task;
 #   3. two tasks training the same run at once leave one consistent cached run.
 # Ends with "N passed, N failed". Needs root (the daemons run as root).
 set -euo pipefail
@@ -35,7 +35,7 @@ echo "slurm: $(( $(date +%s) - start )) s from submission to report"
 planned=$(grep -c . "$work/slurm/plan.jsonl")
 trained=$(cat "$work/slurm"/train-*.out | grep -c '^trained ' || true)
 keys_trained=$(cat "$work/slurm"/train-*.out | awk '/^trained /{print $2}' | sort | uniq -d | wc -l)
-echo "slurm: $planned runs planned, $trained trained, $keys_trained trained twice; $(tail -n 1 "$work/slurm/report.out")"
+echo "slurm: $planned trajectories planned, $trained trained, $keys_trained trained twice; $(tail -n 1 "$work/slurm/report.out")"
 
 same_results() {
   python3 - "$work/local.json" "$work/slurm/results.json" <<'PY'
@@ -49,7 +49,7 @@ sys.exit(0 if local == slurm else 1)
 PY
 }
 check "verdicts and quantities equal the local run" same_results
-check "every planned run trained exactly once ($trained of $planned)" test "$trained" -eq "$planned" -a "$keys_trained" -eq 0
+check "every planned trajectory trained exactly once ($trained of $planned)" test "$trained" -eq "$planned" -a "$keys_trained" -eq 0
 check "all claims pass on Slurm" grep -q '^[0-9]* passed, 0 failed$' "$work/slurm/report.out"
 
 echo "== two tasks train one run at once"
@@ -59,8 +59,10 @@ LOCKIN_XTASK=$xtask LOCKIN_PLAN=$work/twice.jsonl LOCKIN_CACHE=$work/race-cache 
   sbatch --wait --quiet --array=0-1 --output="$work/twice-%a.out" "$here/train.sbatch"
 cat "$work"/twice-*.out | sed 's/^/  /'
 runs=$(find "$work/race-cache/runs" -mindepth 1 -maxdepth 1 | wc -l)
+windows=$(python3 -c 'import json, sys; print(1 + len(json.loads(sys.argv[1]).get("other_windows", [])))' "$first")
 leftovers=$(find "$work/race-cache/staging" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
-check "one cached run, no staging left ($runs runs, $leftovers staging)" test "$runs" -eq 1 -a "$leftovers" -eq 0
+check "one cached run per window, no staging left ($runs runs of $windows windows, $leftovers staging)" \
+  test "$runs" -eq "$windows" -a "$leftovers" -eq 0
 recheck() { "$xtask" train-planned "$work/twice.jsonl" --index 0 --cache "$work/race-cache" | grep -q '^cached '; }
 check "the cached run loads, its file hashes verify, nothing is retrained" recheck
 echo "$passed passed, $failed failed"

@@ -227,33 +227,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         );
     }
     check_out(&args.out)?;
-    let spec = TrainSpec {
-        modulus: args.modulus,
-        width: args.width,
-        train_fraction: args.train_fraction,
-        activation: args.activation,
-        lr: args.lr,
-        eta: args.eta,
-        epochs: args.epochs,
-        window: args.window,
-        seed: args.seed,
-        rng: args.rng,
-        checkpoints: args.checkpoints,
-        level: args.level_until.map(|until| lockin::train::LevelLog {
-            until,
-            stop_above: None,
-            every: args.level_every as usize,
-        }),
-        backend: args.backend,
-        ieee_subnormals: args.ieee_subnormals,
-        through_collapse: args.through_collapse,
-        gram: args.gram,
-        perturb: None,
-    };
-    spec.validate().map_err(|e| {
-        let flag = if e.field == "level" { "level-until".to_string() } else { e.field.replace('_', "-") };
-        anyhow::anyhow!("--{flag}: {}", e.message)
-    })?;
+    let spec = spec_of(&args)?;
     let start = match &args.init_from {
         Some(path) => start_from_file(&spec, path)?,
         None => spec.seeded_start(),
@@ -279,16 +253,56 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
     }
     trained?;
     let run = Run::load(&args.out)?;
+    print_summary(&run);
+    let s = &run.summary;
+    Ok(if s.diverged_at.is_some() || s.collapsed_at.is_some() { RUN_ENDED_EARLY } else { 0 })
+}
+
+/// The run the flags ask for, validated (an error names the flag).
+fn spec_of(args: &RunArgs) -> anyhow::Result<TrainSpec> {
+    let spec = TrainSpec {
+        modulus: args.modulus,
+        width: args.width,
+        train_fraction: args.train_fraction,
+        activation: args.activation,
+        lr: args.lr,
+        eta: args.eta,
+        epochs: args.epochs,
+        window: args.window,
+        seed: args.seed,
+        rng: args.rng,
+        checkpoints: args.checkpoints.clone(),
+        level: args.level_until.map(|until| lockin::train::LevelLog {
+            until,
+            stop_above: None,
+            every: args.level_every as usize,
+        }),
+        backend: args.backend,
+        ieee_subnormals: args.ieee_subnormals,
+        through_collapse: args.through_collapse,
+        gram: args.gram,
+        perturb: None,
+    };
+    spec.validate().map_err(|e| {
+        let flag = if e.field == "level" { "level-until".to_string() } else { e.field.replace('_', "-") };
+        anyhow::anyhow!("--{flag}: {}", e.message)
+    })?;
+    Ok(spec)
+}
+
+/// The run's outcome and headline numbers, as `lockin run` ends.
+fn print_summary(run: &Run) {
     let s = &run.summary;
     if let Some(epoch) = s.diverged_at {
         eprintln!("DIVERGED: non-finite training loss at epoch {epoch}; the log stops there");
     }
     if let Some(epoch) = s.collapsed_at {
-        let then = if spec.through_collapse { "training went on (--through-collapse)" } else { "the log stops there" };
+        let then =
+            if run.spec.through_collapse { "training went on (--through-collapse)" } else { "the log stops there" };
         eprintln!("COLLAPSED: every output below the targets' f32 resolution at epoch {epoch}; {then}");
     }
     println!("run directory   {}", run.dir.display());
-    println!("{}", numerics_line(&spec));
+    println!("{}", numerics_line(&run.spec));
     println!("fire epoch      {}", s.detection.fire_epoch.map_or("never fired".into(), |e| e.to_string()));
     println!(
         "max slope       {} at epoch {}",
@@ -311,7 +325,6 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         t.slowest_epoch,
         t.slowest_ratio()
     );
-    Ok(if s.diverged_at.is_some() || s.collapsed_at.is_some() { RUN_ENDED_EARLY } else { 0 })
 }
 
 /// Remove `.NAME~partial~…` siblings of `out` left by killed runs of this

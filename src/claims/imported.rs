@@ -1,5 +1,5 @@
-//! The claims judged on runs made elsewhere (docs/claims.md, "Judging runs
-//! made elsewhere"): each claim whose measures the imported runs can serve,
+//! The claims judged on runs made elsewhere (docs/methods.md, "Runs made
+//! elsewhere"): each claim whose measures the imported runs can serve,
 //! on the seeds that were imported, so that "the paper is wrong" and
 //! "lockin differs" can be told apart.
 

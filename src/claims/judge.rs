@@ -8,9 +8,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::Tier;
+use super::expectation::CheckState;
 use super::experiment::Experiment;
 use super::grade::{self, Grade, Reading, Unit};
-use super::grid::CheckState;
 use super::measure::{MeasureSpec, Measurement};
 use super::schema::{Claim, ClaimKind, LoadError, Outcome};
 use super::tolerance::Tolerance;

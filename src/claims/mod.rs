@@ -5,6 +5,7 @@
 //! compares, `grade` measures a miss in the paper's printed units, `judge` resolves the runs and judges each claim, `imported`
 //! judges them on runs made elsewhere, `verify` drives a whole verification.
 
+pub mod expectation;
 pub mod experiment;
 pub mod grade;
 pub mod grid;
@@ -17,8 +18,9 @@ pub mod verify;
 
 use serde::{Deserialize, Serialize};
 
+pub use expectation::{CheckState, Expectation};
 pub use grade::{Grade, Reading};
-pub use grid::{CheckState, Expanded, Expectation};
+pub use grid::Expanded;
 pub use judge::{ClaimResult, Runner, Verdict};
 pub use measure::{MeasureSpec, Measurement};
 pub use schema::{Claim, LoadError, Outcome, RawClaim, RecordedOutcome, load, load_dir};

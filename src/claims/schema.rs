@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use serde_yaml::Mapping;
 
+use super::expectation::{CheckState, Expectation, RawExpectation, TierTolerance};
 use super::experiment::{Experiment, MAX_SEEDS};
-use super::grid::{self, CheckState, Expanded, RawExpectation};
+use super::grid::{self, Expanded};
 use super::measure::MeasureSpec;
 use super::tolerance::Tolerance;
 use super::{Problem, Tier};
@@ -312,7 +313,7 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], Problem> {
         m.check_label()?;
     }
     for e in &raw.expect {
-        if let grid::TierTolerance::PerTier { quick, paper } = &e.tolerance {
+        if let TierTolerance::PerTier { quick, paper } = &e.tolerance {
             for (tier, tolerance) in [("quick", quick), ("paper", paper)] {
                 if let Some(problem) = tolerance.problem() {
                     return fail("tolerance", format!("for `{}`, at the {tier} tier: {problem}", e.quantity));
@@ -421,6 +422,19 @@ fn check_experiments(experiments: &BTreeMap<String, Experiment>) -> Result<(), P
 
 /// Measures, quantities and checks of one tier's expansion.
 fn validate_tier(claim: &Expanded, observation: bool) -> Result<(), Problem> {
+    let quantities = validate_measures(claim)?;
+    if claim.expect.is_empty() && !observation {
+        return fail("expect", "at least one expectation is needed (or say `kind: observation` to only look)".into());
+    }
+    for e in &claim.expect {
+        validate_check(e, &quantities)?;
+    }
+    Ok(())
+}
+
+/// The measures of one tier's expansion, each valid on its experiments,
+/// every experiment read by one; their quantity names, each produced once.
+fn validate_measures(claim: &Expanded) -> Result<Vec<String>, Problem> {
     if claim.measures.is_empty() {
         return fail("measures", "at least one measure is needed".into());
     }
@@ -443,55 +457,45 @@ fn validate_tier(claim: &Expanded, observation: bool) -> Result<(), Problem> {
         let field = unused.split('[').next().unwrap_or(unused);
         return fail(field, format!("experiment `{unused}` is read by no measure (it would be trained for nothing)"));
     }
-    if claim.expect.is_empty() && !observation {
-        return fail("expect", "at least one expectation is needed (or say `kind: observation` to only look)".into());
+    Ok(quantities)
+}
+
+/// One expectation: its quantity and any quantity its bound names among
+/// `quantities`, a sound tolerance, and the paper's value where it needs one.
+fn validate_check(e: &Expectation, quantities: &[String]) -> Result<(), Problem> {
+    let unknown = |what: String, name: &str, whose: &str| {
+        format!("{what}; nearest of {whose} {}: {}", quantities.len(), nearest(name, quantities, 5).join(", "))
+    };
+    if !quantities.contains(&e.quantity) {
+        let what = format!("`{}` is not produced by this claim's measures", e.quantity);
+        return fail("quantity", unknown(what, &e.quantity, "their"));
     }
-    for e in &claim.expect {
-        if !quantities.contains(&e.quantity) {
-            return fail(
-                "quantity",
-                format!(
-                    "`{}` is not produced by this claim's measures; nearest of their {}: {}",
-                    e.quantity,
-                    quantities.len(),
-                    nearest(&e.quantity, &quantities, 5).join(", ")
-                ),
-            );
-        }
-        if let Some(problem) = e.tolerance.problem() {
-            return fail("tolerance", format!("for `{}`: {problem}", e.quantity));
-        }
-        if matches!(e.tolerance, Tolerance::Factor(_)) && e.paper.is_some_and(|p| p <= 0.0) {
-            return fail(
-                "tolerance",
-                format!("for `{}`: ×/÷ a factor needs a paper value > 0 (use `abs` or `rel`)", e.quantity),
-            );
-        }
-        if e.tolerance.reference() == Some(e.quantity.as_str()) {
-            return fail(
-                "tolerance",
-                format!("for `{}`: a bound naming the quantity itself compares it with itself", e.quantity),
-            );
-        }
-        if let Some(other) = e.tolerance.reference()
-            && !quantities.iter().any(|q| q == other)
-        {
-            return fail(
-                "tolerance",
-                format!(
-                    "for `{}`: the bound `{other}` is not a number nor a quantity of this claim; nearest of its {}: {}",
-                    e.quantity,
-                    quantities.len(),
-                    nearest(other, &quantities, 5).join(", ")
-                ),
-            );
-        }
-        if e.tolerance.needs_paper() && e.paper.is_none_or(|p| !p.is_finite()) {
-            return fail(
-                "paper",
-                format!("`{}`: tolerance {} needs the paper's value", e.quantity, e.tolerance.describe()),
-            );
-        }
+    if let Some(problem) = e.tolerance.problem() {
+        return fail("tolerance", format!("for `{}`: {problem}", e.quantity));
+    }
+    if matches!(e.tolerance, Tolerance::Factor(_)) && e.paper.is_some_and(|p| p <= 0.0) {
+        return fail(
+            "tolerance",
+            format!("for `{}`: ×/÷ a factor needs a paper value > 0 (use `abs` or `rel`)", e.quantity),
+        );
+    }
+    if e.tolerance.reference() == Some(e.quantity.as_str()) {
+        return fail(
+            "tolerance",
+            format!("for `{}`: a bound naming the quantity itself compares it with itself", e.quantity),
+        );
+    }
+    if let Some(other) = e.tolerance.reference()
+        && !quantities.iter().any(|q| q == other)
+    {
+        let what = format!("for `{}`: the bound `{other}` is not a number nor a quantity of this claim", e.quantity);
+        return fail("tolerance", unknown(what, other, "its"));
+    }
+    if e.tolerance.needs_paper() && e.paper.is_none_or(|p| !p.is_finite()) {
+        return fail(
+            "paper",
+            format!("`{}`: tolerance {} needs the paper's value", e.quantity, e.tolerance.describe()),
+        );
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use super::{Claim, LoadError, Tier, load_dir};
 use crate::backend::Backend;
 use crate::cache::{Cache, Trajectory, cache_key};
 use crate::progress::{PlanProgress, epoch_reporter};
-use crate::train::limits::run_flop;
+use crate::train::limits::{peak_bytes, run_flop};
 
 /// What to verify, and how.
 #[derive(Clone, Debug)]
@@ -211,8 +211,13 @@ fn train_all(runner: &Runner, missing: &[&Trajectory], opts: &VerifyOptions) {
     let mut order: Vec<&Trajectory> = missing.to_vec();
     order.sort_by(|a, b| run_flop(&b.spec).total_cmp(&run_flop(&a.spec)));
     let total: f64 = order.iter().map(|t| run_flop(&t.spec)).sum();
+    let largest = order.iter().map(|t| peak_bytes(&t.spec, &t.windows)).fold(0.0, f64::max);
+    let jobs = crate::jobs::within_memory(opts.jobs, largest);
+    if jobs < opts.jobs && !opts.quiet {
+        eprintln!("{jobs} jobs at once, not {}: the largest run holds {:.1} GB", opts.jobs, largest / 1e9);
+    }
     let progress = PlanProgress::new(order.len(), total, opts.quiet);
-    crate::jobs::each(&order, opts.jobs, |trajectory| {
+    crate::jobs::each(&order, jobs, |trajectory| {
         if let Err(e) = runner.train(trajectory, opts.fresh) {
             eprintln!("{e:#}");
         }

@@ -18,8 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::files::{create_dir, read_text, write_atomic};
 use crate::metrics::Metrics;
 use crate::model::Activation;
-use crate::runs::{Run, RunSummary, hash_hex};
+use crate::runs::{Run, hash_hex};
 use crate::seeding::RngScheme;
+use crate::summary::RunSummary;
 use crate::train::{TrainOutput, TrainSpec};
 
 /// Where an imported run came from.
@@ -248,16 +249,15 @@ impl ImportedRun {
         } else {
             first_defined.and_then(|f| metrics.rows[f..].iter().find(|r| !r.train.loss.is_finite())).map(|r| r.epoch)
         };
-        let output =
-            TrainOutput {
-                metrics,
-                checkpoints: Vec::new(),
-                diverged_at,
-                collapsed_at: None,
-                levels: Vec::new(),
-                epoch_seconds: Vec::new(),
-                other_windows: Vec::new(),
-            };
+        let output = TrainOutput {
+            metrics,
+            checkpoints: Vec::new(),
+            diverged_at,
+            collapsed_at: None,
+            levels: Vec::new(),
+            epoch_seconds: Vec::new(),
+            other_windows: Vec::new(),
+        };
         let run = Run {
             dir: dir.to_path_buf(),
             spec: file.spec,

@@ -50,9 +50,9 @@ fn the_paper_script_s_jsonl_and_config_are_read() {
     assert!(run.run.metrics.w_gap23()[0].is_nan() && run.run.metrics.w_gap23()[1] == 2.5);
 }
 
-/// The hostile round's cases: the paper script's jsonl, whose first
-/// row has `W_gap23: NaN`, keeps its gap column (it was dropped); an
-/// `inf` cell is undefined (it made the detector fire); unread text
+/// Hostile inputs: the paper script's jsonl, whose first row has
+/// `W_gap23: NaN`, keeps its gap column; an `inf` cell is undefined (it
+/// must not make the detector fire); unread text
 /// columns are not parsed; a BOM is skipped.
 #[test]
 fn imports_keep_what_the_file_has_and_nothing_else() {

@@ -122,42 +122,9 @@ impl Chart {
             .draw()
             .map_err(err)?;
         for l in &self.lines {
-            let (bars, polygon) = self.band_shapes(l);
-            chart.draw_series(bars.into_iter().map(|b| PathElement::new(b, l.color.stroke_width(2)))).map_err(err)?;
-            if let Some(polygon) = polygon {
-                chart.draw_series(std::iter::once(Polygon::new(polygon, l.color.mix(0.18).filled()))).map_err(err)?;
-            }
-            let mut first = true;
-            for segment in l.points.split(|p| !self.y(p.1).is_finite()).filter(|s| !s.is_empty()) {
-                let pts: Vec<(f64, f64)> = segment.iter().map(|p| (p.0, self.y(p.1))).collect();
-                let series = chart.draw_series(LineSeries::new(pts.clone(), l.color.stroke_width(2))).map_err(err)?;
-                if first {
-                    let color = l.color;
-                    series
-                        .label(&l.label)
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
-                    first = false;
-                }
-                if l.markers {
-                    chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, l.color.filled()))).map_err(err)?;
-                }
-            }
+            self.draw_line(&mut chart, l).map_err(err)?;
         }
-        for (x, label) in &self.vlines {
-            chart
-                .draw_series(LineSeries::new(vec![(*x, y0), (*x, y1)], BLACK.mix(0.6).stroke_width(1)))
-                .map_err(err)?;
-            chart
-                .draw_series(std::iter::once(Text::new(label.clone(), (*x, y1 - 0.04 * (y1 - y0)), ("sans-serif", 13))))
-                .map_err(err)?;
-        }
-        for (y, label) in &self.hlines {
-            let y = self.y(*y);
-            chart.draw_series(LineSeries::new(vec![(x0, y), (x1, y)], BLACK.mix(0.5).stroke_width(1))).map_err(err)?;
-            chart
-                .draw_series(std::iter::once(Text::new(label.clone(), (x0 + 0.02 * (x1 - x0), y), ("sans-serif", 13))))
-                .map_err(err)?;
-        }
+        self.draw_rules(&mut chart, (x0, x1), (y0, y1)).map_err(err)?;
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
@@ -165,6 +132,63 @@ impl Chart {
             .position(self.legend.clone())
             .draw()
             .map_err(err)?;
+        Ok(())
+    }
+}
+
+/// The plotting area of a [`Chart`]: f64 axes.
+type Plot<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+impl Chart {
+    /// One series: its band (bars or a shaded polygon), its line broken
+    /// where y is undefined, a legend entry, and markers if asked.
+    fn draw_line<DB: DrawingBackend>(
+        &self,
+        chart: &mut Plot<'_, DB>,
+        l: &Line,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let (bars, polygon) = self.band_shapes(l);
+        chart.draw_series(bars.into_iter().map(|b| PathElement::new(b, l.color.stroke_width(2))))?;
+        if let Some(polygon) = polygon {
+            chart.draw_series(std::iter::once(Polygon::new(polygon, l.color.mix(0.18).filled())))?;
+        }
+        let mut first = true;
+        for segment in l.points.split(|p| !self.y(p.1).is_finite()).filter(|s| !s.is_empty()) {
+            let pts: Vec<(f64, f64)> = segment.iter().map(|p| (p.0, self.y(p.1))).collect();
+            let series = chart.draw_series(LineSeries::new(pts.clone(), l.color.stroke_width(2)))?;
+            if first {
+                let color = l.color;
+                series
+                    .label(&l.label)
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                first = false;
+            }
+            if l.markers {
+                chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, l.color.filled())))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The labelled vertical and horizontal reference lines.
+    fn draw_rules<DB: DrawingBackend>(
+        &self,
+        chart: &mut Plot<'_, DB>,
+        (x0, x1): (f64, f64),
+        (y0, y1): (f64, f64),
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        for (x, label) in &self.vlines {
+            chart.draw_series(LineSeries::new(vec![(*x, y0), (*x, y1)], BLACK.mix(0.6).stroke_width(1)))?;
+            let at = (*x, y1 - 0.04 * (y1 - y0));
+            chart.draw_series(std::iter::once(Text::new(label.clone(), at, ("sans-serif", 13))))?;
+        }
+        for (y, label) in &self.hlines {
+            let y = self.y(*y);
+            chart.draw_series(LineSeries::new(vec![(x0, y), (x1, y)], BLACK.mix(0.5).stroke_width(1)))?;
+            let at = (x0 + 0.02 * (x1 - x0), y);
+            chart.draw_series(std::iter::once(Text::new(label.clone(), at, ("sans-serif", 13))))?;
+        }
         Ok(())
     }
 }

@@ -146,72 +146,84 @@ impl Written {
     }
 }
 
-/// Write every figure whose runs are cached; a figure that cannot be
 /// The headline's x² figures, grok against control: gap23 with the median
 /// fire epoch, accuracy, and the slope detector's s(t).
 fn write_headline(out: &mut Written, conditions: &Conditions) {
     let (grok, control) = (&conditions.sqr_grok, &conditions.sqr_control);
-    if !grok.is_empty() && !control.is_empty() {
-        let fires: Vec<f64> = grok
-            .iter()
-            .filter_map(|r| detect(&r.metrics.w_gap23(), &DetectorParams::default()).fire_epoch.map(|e| e as f64))
-            .collect();
-        let mut gap = Chart {
-            title: "σ2/σ3 of the W-update window (x²)".into(),
-            x_label: "epoch".into(),
-            y_label: "gap23 = σ2/σ3 (log scale)".into(),
-            log_y: true,
-            legend: SeriesLabelPosition::UpperLeft,
-            lines: vec![
-                line(format!("grok {}", eta_label(conditions.grok_eta[0])), GROK, grok, Metrics::w_gap23, true),
-                line("control η=0".into(), CONTROL, control, Metrics::w_gap23, true),
-            ],
-            vlines: Vec::new(),
-            hlines: Vec::new(),
-        };
-        if !fires.is_empty() {
-            gap.vlines.push((median(&fires), format!("fire epoch median {:.0}", median(&fires))));
-        }
-        out.write(None, "gap23", &[gap], "(a) σ2/σ3 of the rolling W-update Gram, median and IQR over seeds, x² grok vs control; the vertical line is the median fire epoch.".into());
+    if grok.is_empty() || control.is_empty() {
+        return;
+    }
+    let grok_label = eta_label(conditions.grok_eta[0]);
+    out.write(None, "gap23", &[gap23_chart(grok, control, &grok_label)], "(a) σ2/σ3 of the rolling W-update Gram, median and IQR over seeds, x² grok vs control; the vertical line is the median fire epoch.".into());
+    out.write(
+        None,
+        "accuracy",
+        &[accuracy_chart(grok, control, &grok_label)],
+        "(b) Train and test accuracy, median (and IQR for test) over seeds, x² grok vs control.".into(),
+    );
+    out.write(None, "slope", &[slope_chart(grok, control)], "(e) The slope s(t) of ln gap23 over 25 epochs with the firing threshold 0.04 (fires at the first t ≥ 100 above it).".into());
+}
 
-        let acc = Chart {
-            title: "Accuracy (x²)".into(),
-            x_label: "epoch".into(),
-            y_label: "accuracy (fraction of pairs)".into(),
-            log_y: false,
-            legend: SeriesLabelPosition::LowerRight,
-            lines: vec![
-                line(format!("test, grok {}", eta_label(conditions.grok_eta[0])), GROK, grok, Metrics::test_acc, true),
-                line("test, control".into(), CONTROL, control, Metrics::test_acc, true),
-                line("train, grok".into(), FIFTH, grok, Metrics::train_acc, false),
-                line("train, control".into(), THIRD, control, Metrics::train_acc, false),
-            ],
-            vlines: Vec::new(),
-            hlines: Vec::new(),
-        };
-        out.write(
-            None,
-            "accuracy",
-            &[acc],
-            "(b) Train and test accuracy, median (and IQR for test) over seeds, x² grok vs control.".into(),
-        );
+/// gap23 of grok and control, with the grok runs' median fire epoch.
+fn gap23_chart(grok: &[Run], control: &[Run], grok_label: &str) -> Chart {
+    let fires: Vec<f64> = grok
+        .iter()
+        .filter_map(|r| detect(&r.metrics.w_gap23(), &DetectorParams::default()).fire_epoch.map(|e| e as f64))
+        .collect();
+    let mut gap = Chart {
+        title: "σ2/σ3 of the W-update window (x²)".into(),
+        x_label: "epoch".into(),
+        y_label: "gap23 = σ2/σ3 (log scale)".into(),
+        log_y: true,
+        legend: SeriesLabelPosition::UpperLeft,
+        lines: vec![
+            line(format!("grok {grok_label}"), GROK, grok, Metrics::w_gap23, true),
+            line("control η=0".into(), CONTROL, control, Metrics::w_gap23, true),
+        ],
+        vlines: Vec::new(),
+        hlines: Vec::new(),
+    };
+    if !fires.is_empty() {
+        gap.vlines.push((median(&fires), format!("fire epoch median {:.0}", median(&fires))));
+    }
+    gap
+}
 
-        let params = DetectorParams::default();
-        let slope = |m: &Metrics| slopes(&m.w_gap23(), &params);
-        let chart = Chart {
-            title: "Slope detector s(t) (x²)".into(),
-            x_label: "epoch".into(),
-            y_label: "s(t) = Δ ln gap23 / 25 epochs (1/epoch)".into(),
-            log_y: false,
-            legend: SeriesLabelPosition::LowerLeft,
-            lines: vec![
-                line("grok".into(), GROK, grok, slope, true),
-                line("control".into(), CONTROL, control, slope, true),
-            ],
-            vlines: vec![(params.min_epoch as f64, "min epoch 100".into())],
-            hlines: vec![(params.threshold, "threshold 0.04".into())],
-        };
-        out.write(None, "slope", &[chart], "(e) The slope s(t) of ln gap23 over 25 epochs with the firing threshold 0.04 (fires at the first t ≥ 100 above it).".into());
+/// Train and test accuracy of grok and control.
+fn accuracy_chart(grok: &[Run], control: &[Run], grok_label: &str) -> Chart {
+    Chart {
+        title: "Accuracy (x²)".into(),
+        x_label: "epoch".into(),
+        y_label: "accuracy (fraction of pairs)".into(),
+        log_y: false,
+        legend: SeriesLabelPosition::LowerRight,
+        lines: vec![
+            line(format!("test, grok {grok_label}"), GROK, grok, Metrics::test_acc, true),
+            line("test, control".into(), CONTROL, control, Metrics::test_acc, true),
+            line("train, grok".into(), FIFTH, grok, Metrics::train_acc, false),
+            line("train, control".into(), THIRD, control, Metrics::train_acc, false),
+        ],
+        vlines: Vec::new(),
+        hlines: Vec::new(),
+    }
+}
+
+/// The slope detector's s(t) of grok and control, with its threshold.
+fn slope_chart(grok: &[Run], control: &[Run]) -> Chart {
+    let params = DetectorParams::default();
+    let slope = |m: &Metrics| slopes(&m.w_gap23(), &params);
+    Chart {
+        title: "Slope detector s(t) (x²)".into(),
+        x_label: "epoch".into(),
+        y_label: "s(t) = Δ ln gap23 / 25 epochs (1/epoch)".into(),
+        log_y: false,
+        legend: SeriesLabelPosition::LowerLeft,
+        lines: vec![
+            line("grok".into(), GROK, grok, slope, true),
+            line("control".into(), CONTROL, control, slope, true),
+        ],
+        vlines: vec![(params.min_epoch as f64, "min epoch 100".into())],
+        hlines: vec![(params.threshold, "threshold 0.04".into())],
     }
 }
 
@@ -246,6 +258,7 @@ fn write_spectra(out: &mut Written, conditions: &Conditions) {
     }
 }
 
+/// Write every figure whose runs are cached; a figure that cannot be
 /// written is recorded, and the others are still written.
 pub fn write_all(dir: &Path, conditions: &Conditions, results: &[ClaimResult], claims: &[Claim]) -> Written {
     let mut out = Written::new(dir);

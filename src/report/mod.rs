@@ -12,7 +12,7 @@ pub mod snapshot;
 
 use std::path::Path;
 
-use crate::claims::grid::CheckState;
+use crate::claims::expectation::CheckState;
 use crate::claims::judge::{CheckResult, ClaimResult, Verdict};
 use crate::claims::schema::ClaimKind;
 use crate::claims::{Grade, Reading};

@@ -54,6 +54,18 @@ pub fn run_flop(spec: &TrainSpec) -> f64 {
     epoch_flop(spec) * (spec.epochs + 1) as f64
 }
 
+/// The memory a run of `spec` logging `windows` holds at its peak, bytes
+/// (docs/performance.md, "Jobs"): the epoch's activations (six f32 n × K
+/// arrays over the larger of the two pair sets) and, per window, the
+/// rolling Grams' Wn f64 copies of the W and V updates (2M·K each).
+pub fn peak_bytes(spec: &TrainSpec, windows: &[usize]) -> f64 {
+    let pairs = spec.modulus * spec.modulus;
+    let n = crate::data::n_train(spec.modulus, spec.train_fraction);
+    let activations = 6.0 * (n.max(pairs - n) * spec.width) as f64 * 4.0;
+    let update = (3 * spec.modulus * spec.width) as f64 * 8.0;
+    activations + windows.iter().map(|&w| w as f64 * update).sum::<f64>()
+}
+
 /// Hours at 100 GFLOP/s, for messages.
 pub fn hours(flop: f64) -> f64 {
     flop / 1e11 / 3600.0
@@ -62,6 +74,13 @@ pub fn hours(flop: f64) -> f64 {
 impl TrainSpec {
     /// Check every field; the first problem found is returned.
     pub fn validate(&self) -> Result<(), SpecError> {
+        self.validate_task()?;
+        self.validate_schedule()?;
+        self.validate_cost()
+    }
+
+    /// M, K and the split: both sets of pairs non-empty.
+    fn validate_task(&self) -> Result<(), SpecError> {
         if !(2..=MAX_MODULUS).contains(&self.modulus) {
             return refuse("modulus", format!("must be in 2..={MAX_MODULUS}, got {}", self.modulus));
         }
@@ -84,6 +103,11 @@ impl TrainSpec {
                 ),
             );
         }
+        Ok(())
+    }
+
+    /// The optimiser, the epochs, and what is logged or kept within them.
+    fn validate_schedule(&self) -> Result<(), SpecError> {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return refuse("lr", format!("must be a finite number > 0, got {}", self.lr));
         }
@@ -103,6 +127,13 @@ impl TrainSpec {
         if let Some(&e) = self.checkpoints.iter().find(|&&e| e > self.epochs) {
             return refuse("checkpoints", format!("epoch {e} is past the last epoch {}", self.epochs));
         }
+        Ok(())
+    }
+
+    /// Memory per epoch and the whole run's FLOP within the limits.
+    fn validate_cost(&self) -> Result<(), SpecError> {
+        let pairs = self.modulus * self.modulus;
+        let n = n_train(self.modulus, self.train_fraction);
         let bytes = 6.0 * (n.max(pairs - n) * self.width) as f64 * 4.0;
         if bytes > MAX_ACTIVATION_BYTES {
             return refuse(

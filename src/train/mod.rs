@@ -12,199 +12,26 @@
 pub mod adam;
 pub mod gradient;
 pub mod limits;
+mod spec;
 mod test_pass;
+
+pub use spec::{LevelLog, PERTURBED_ENTRIES, TrainSpec, perturb};
 
 use std::sync::mpsc::TryRecvError;
 
 use burn::tensor::Tensor;
-use serde::{Deserialize, Serialize};
 
-use crate::backend::Backend;
-use crate::data::{Split, n_train};
+use crate::data::Split;
 use crate::metrics::{EpochRow, Metrics};
-use crate::model::{Activation, DeviceBatch, ModelShape, Passes, TwoLayer, Weights};
+use crate::model::{DeviceBatch, Passes, TwoLayer, Weights};
 use crate::numerics::transpose;
 use crate::probes::level::{self, Level};
-use crate::probes::spectrum::{GramPrecision, RollingGram};
-use crate::seeding::RngScheme;
+use crate::probes::spectrum::RollingGram;
 use adam::{AdamConfig, Moments};
 use gradient::{
     evaluate, evaluate_host, gradients, output_gradient, residual, residual_host, v_gradient, w_t_gradient,
 };
 use test_pass::TestPass;
-
-/// Every hyperparameter of one training run (docs/methods.md, "Setup"); [`Default`] is the paper's x², η = 2e-4 run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrainSpec {
-    /// M.
-    pub modulus: usize,
-    /// K.
-    pub width: usize,
-    /// Fraction of the M² pairs used for training (n = floor(fraction · M²)).
-    pub train_fraction: f64,
-    /// σ.
-    pub activation: Activation,
-    /// Adam learning rate.
-    pub lr: f64,
-    /// Weight decay η (coupled L2).
-    pub eta: f64,
-    /// E, the number of full-batch steps.
-    pub epochs: usize,
-    /// Wn, the rolling window of updates.
-    pub window: usize,
-    /// Seed of the split and the init.
-    pub seed: u64,
-    /// Where the seed's randomness comes from: PyTorch's streams (the
-    /// paper's seeds, the default) or ChaCha8 ([`crate::seeding`]).
-    pub rng: RngScheme,
-    /// Epochs at which θ_e is kept as a checkpoint.
-    pub checkpoints: Vec<usize>,
-    /// Which epochs log the level metric ρ (`level.csv`); like the
-    /// checkpoints, it does not change the trajectory.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<LevelLog>,
-    /// Where the tensors live.
-    pub backend: Backend,
-    /// Keep IEEE subnormals instead of flushing them to zero: an experiment
-    /// outside the canonical scheme (docs/methods.md, "Collapse"), never
-    /// used by claims.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub ieee_subnormals: bool,
-    /// Keep training after a collapse (recording its epoch) instead of
-    /// stopping there: an experiment, never used by claims.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub through_collapse: bool,
-    /// The window Gram in f64 (default) or in f32 as the paper's code
-    /// computes it (docs/methods.md, "Update spectrum").
-    #[serde(default, skip_serializing_if = "GramPrecision::is_f64")]
-    pub gram: GramPrecision,
-    /// The k-th seeded one-ulp perturbation of θ_0 ([`perturb`]), for the
-    /// fragility of a verdict (`verify-claims --perturb`); never in a claim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub perturb: Option<u32>,
-}
-
-/// Entries of θ_0 moved by one unit in the last place in a perturbation.
-pub const PERTURBED_ENTRIES: usize = 4;
-
-/// Perturbation `k` of seed `seed`'s initial weights: [`PERTURBED_ENTRIES`]
-/// entries of W, chosen by ChaCha8 seeded with (seed, k), each moved one
-/// unit in the last place, up or down by turns (docs/methods.md,
-/// "Fragility").
-pub fn perturb(weights: &mut Weights, seed: u64, k: u32) {
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(k));
-    for i in 0..PERTURBED_ENTRIES {
-        let at = rng.random_range(0..weights.w.len());
-        let w = &mut weights.w[at];
-        *w = if i % 2 == 0 { w.next_up() } else { w.next_down() };
-    }
-}
-
-impl Default for TrainSpec {
-    fn default() -> Self {
-        Self {
-            modulus: 71,
-            width: 2048,
-            train_fraction: 0.4,
-            activation: Activation::Sqr,
-            lr: 1e-3,
-            eta: 2e-4,
-            epochs: 400,
-            window: 20,
-            seed: 0,
-            rng: RngScheme::Torch,
-            checkpoints: Vec::new(),
-            level: None,
-            backend: Backend::default(),
-            ieee_subnormals: false,
-            through_collapse: false,
-            gram: GramPrecision::F64,
-            perturb: None,
-        }
-    }
-}
-
-impl TrainSpec {
-    /// The network's shape.
-    pub fn shape(&self) -> ModelShape {
-        ModelShape { modulus: self.modulus, width: self.width, activation: self.activation }
-    }
-
-    /// The split and θ_0 that the seed gives under the run's scheme.
-    pub fn seeded_start(&self) -> Start {
-        let n = n_train(self.modulus, self.train_fraction);
-        let split = Split::seeded(self.modulus, n, self.seed, self.rng);
-        let mut weights = Weights::seeded(&self.shape(), self.seed, self.rng);
-        if let Some(k) = self.perturb {
-            perturb(&mut weights, self.seed, k);
-        }
-        Start { weights, split }
-    }
-}
-
-/// When to compute the level metric ρ (docs/methods.md, "Level metric ρ"):
-/// every epoch 0..=`until`, stopping after the first epoch at which ρ (the
-/// code's definition) is ≥ `stop_above`: the largest threshold anything
-/// reads of it. `None` never stops; it is what reading `rho_paper` (or a
-/// whole ρ curve) asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LevelLog {
-    /// Last epoch to evaluate.
-    pub until: usize,
-    /// Stop once ρ (the code's definition) has reached this.
-    pub stop_above: Option<f64>,
-    /// Evaluate every this many epochs (`lockin run --level-every`; claims use 1).
-    #[serde(default = "every_epoch", skip_serializing_if = "is_every_epoch")]
-    pub every: usize,
-}
-
-fn every_epoch() -> usize {
-    1
-}
-
-fn is_every_epoch(every: &usize) -> bool {
-    *every == 1
-}
-
-/// For messages: "ρ up to epoch 300, stopping once it reaches 0.075".
-impl std::fmt::Display for LevelLog {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "ρ up to epoch {}", self.until)?;
-        if self.every > 1 {
-            write!(f, " every {} epochs", self.every)?;
-        }
-        match self.stop_above {
-            Some(level) => write!(f, ", stopping once it reaches {level}"),
-            None => Ok(()),
-        }
-    }
-}
-
-impl LevelLog {
-    /// Whether a run that logged `self` holds everything `need` asks for.
-    pub fn covers(&self, need: &LevelLog) -> bool {
-        let stops_late_enough = match (self.stop_above, need.stop_above) {
-            (None, _) => true,
-            (Some(_), None) => false,
-            (Some(has), Some(needs)) => has >= needs,
-        };
-        self.until >= need.until && stops_late_enough && self.every == 1
-    }
-
-    /// The smallest log that covers both.
-    pub fn union(a: Option<LevelLog>, b: Option<LevelLog>) -> Option<LevelLog> {
-        match (a, b) {
-            (Some(a), Some(b)) => {
-                let stop_above = a.stop_above.zip(b.stop_above).map(|(x, y)| x.max(y));
-                Some(LevelLog { until: a.until.max(b.until), stop_above, every: 1 })
-            }
-            (a, b) => a.or(b),
-        }
-    }
-}
 
 /// ρ at one epoch.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -328,6 +155,17 @@ struct UpdateLog {
 }
 
 impl UpdateLog {
+    /// Keep the same updates in each window of `windows` too.
+    fn open_windows(&mut self, windows: &[usize], precision: crate::probes::spectrum::GramPrecision) {
+        let (w_len, v_len) = (self.w_prev.len(), self.v_prev.len());
+        self.other_windows = windows
+            .iter()
+            .map(|&w| {
+                (RollingGram::with_precision(w, w_len, precision), RollingGram::with_precision(w, v_len, precision))
+            })
+            .collect();
+    }
+
     /// Read θ back from `model` and push Δ = θ − θ_prev into every window.
     fn record(&mut self, model: &TwoLayer) {
         let w_next = model.w_t.val().into_data().try_into_vec::<f32>().expect("f32 weights");
@@ -431,34 +269,16 @@ impl Trainer {
         std::thread::scope(|lanes| {
             // Made inside the scope, so that a panic of lane A drops the
             // sender and lane B's `recv` fails instead of waiting forever.
-            let (send_residual, residual_from_lane_a) = std::sync::mpsc::channel::<Option<(Tensor<2>, Tensor<2>)>>();
+            let (send_residual, residual_from_lane_a) = std::sync::mpsc::channel::<LaneMessage>();
             let lane_b = lanes.spawn(move || {
                 // The V step from lane A's message; none where lane A
                 // panicked first (its panic is the epoch's).
-                let mut v_step = |step: Option<Option<(Tensor<2>, Tensor<2>)>>| {
+                let v_step = |step: Option<LaneMessage>| {
                     step.flatten().map(|(d_output, features)| {
                         config.step(t, theta.v.val(), v_gradient(theta.passes, d_output, features), v_moments)
                     })
                 };
-                let Some(pass) = shared else {
-                    let test = evaluate_on(theta, test_batch);
-                    return (Some(test), v_step(residual_from_lane_a.recv().ok()));
-                };
-                // Test blocks until lane A's residual comes, then its step, then the blocks left.
-                let step = loop {
-                    match residual_from_lane_a.try_recv() {
-                        Ok(step) => break Some(step),
-                        Err(TryRecvError::Disconnected) => break None,
-                        Err(TryRecvError::Empty) => {
-                            if !pass.compute_next_block() {
-                                break residual_from_lane_a.recv().ok();
-                            }
-                        }
-                    }
-                };
-                let v_next = v_step(step);
-                pass.finish();
-                (None, v_next)
+                lane_b(theta, test_batch, shared, residual_from_lane_a, v_step)
             });
             let forward = forward_on(model, train_batch);
             let train = forward.evaluation;
@@ -518,6 +338,40 @@ impl Trainer {
     }
 }
 
+/// What lane A sends lane B in an epoch: ∂L/∂o and the features, or none
+/// where no step follows (the last epoch, a non-finite loss).
+type LaneMessage = Option<(Tensor<2>, Tensor<2>)>;
+
+/// Lane B of an epoch: the test pass (or, shared, the blocks lane A leaves
+/// it), the V step from lane A's message as soon as it comes, then the
+/// test blocks left. Returns the test evaluation where it made it alone.
+fn lane_b(
+    theta: &TwoLayer,
+    test_batch: &DeviceBatch,
+    shared: Option<&TestPass>,
+    from_lane_a: std::sync::mpsc::Receiver<LaneMessage>,
+    mut v_step: impl FnMut(Option<LaneMessage>) -> Option<Tensor<2>>,
+) -> (Option<crate::metrics::Evaluation>, Option<Tensor<2>>) {
+    let Some(pass) = shared else {
+        let test = evaluate_on(theta, test_batch);
+        return (Some(test), v_step(from_lane_a.recv().ok()));
+    };
+    let step = loop {
+        match from_lane_a.try_recv() {
+            Ok(step) => break Some(step),
+            Err(TryRecvError::Disconnected) => break None,
+            Err(TryRecvError::Empty) => {
+                if !pass.compute_next_block() {
+                    break from_lane_a.recv().ok();
+                }
+            }
+        }
+    };
+    let v_next = v_step(step);
+    pass.finish();
+    (None, v_next)
+}
+
 /// Train from `start` as `spec` says, calling `on_row` after each log row.
 pub fn train(spec: &TrainSpec, start: &Start, on_row: &mut dyn FnMut(&EpochRow)) -> TrainOutput {
     train_windows(spec, &[], start, on_row)
@@ -527,16 +381,15 @@ pub fn train(spec: &TrainSpec, start: &Start, on_row: &mut dyn FnMut(&EpochRow))
 /// besides `spec.window`, in the same pass (docs/methods.md, "One
 /// trajectory, many requests"): the window changes no weight, and each
 /// window's log is bit for bit the log of a run with that window.
-pub fn train_windows(spec: &TrainSpec, others: &[usize], start: &Start, on_row: &mut dyn FnMut(&EpochRow)) -> TrainOutput {
+pub fn train_windows(
+    spec: &TrainSpec,
+    others: &[usize],
+    start: &Start,
+    on_row: &mut dyn FnMut(&EpochRow),
+) -> TrainOutput {
     let _flushing = (!spec.ieee_subnormals).then(crate::numerics::FlushSubnormals::on);
     let mut trainer = Trainer::new(spec, start);
-    trainer.updates.other_windows = others
-        .iter()
-        .map(|&window| {
-            let (w_len, v_len) = (trainer.updates.w_prev.len(), trainer.updates.v_prev.len());
-            (RollingGram::with_precision(window, w_len, spec.gram), RollingGram::with_precision(window, v_len, spec.gram))
-        })
-        .collect();
+    trainer.updates.open_windows(others, spec.gram);
     let mut output = TrainOutput {
         metrics: Metrics::default(),
         checkpoints: Vec::new(),
@@ -588,6 +441,7 @@ pub fn train_windows(spec: &TrainSpec, others: &[usize], start: &Start, on_row: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Activation;
 
     fn tiny() -> TrainSpec {
         TrainSpec {
@@ -724,8 +578,8 @@ mod tests {
         let out = train(&spec, &spec.seeded_start(), &mut |_| {});
         let at = out.diverged_at.expect("lr 1e30 diverges");
         assert_eq!(out.metrics.rows.len(), at + 1);
-        // Non-finite outputs drop out of max|o|: on the old code this run
-        // (the hostile round's `--lr 1e38` at M = 5) was called collapsed.
+        // Non-finite outputs drop out of max|o|: this run (`--lr 1e38` at
+        // M = 5) must not be called collapsed.
         let nan = TrainSpec { modulus: 5, width: 16, train_fraction: 0.6, window: 5, epochs: 40, lr: 1e38, ..tiny() };
         let out = train(&nan, &nan.seeded_start(), &mut |_| {});
         assert!(

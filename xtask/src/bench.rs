@@ -43,75 +43,63 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The machine's FMA peak (GFLOP/s): one core, and the two cores an epoch's lanes use.
+#[derive(Clone, Copy)]
+struct Peak {
+    one: f64,
+    two: f64,
+}
+
+/// Measure and print the FMA peak and each epoch product's fraction of it.
+fn peak_and_products(reps: usize) -> Peak {
+    use lockin::bench::{EPOCH_PRODUCTS, fma_peak_gflops, product_gflops};
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (path, one) = fma_peak_gflops(1);
+    let (_, all) = fma_peak_gflops(cores);
+    println!("FMA peak ({}, register-only loop): {one:.1} GFLOP/s on one core, {all:.1} on all {cores}", path.name());
+    for shape in EPOCH_PRODUCTS {
+        let (plain, transposed) = product_gflops(shape, reps.max(5));
+        println!(
+            "product {shape:?}: A·B {plain:.1} GFLOP/s ({:.0} % of one core's peak), AᵀB {transposed:.1} ({:.0} %)",
+            100.0 * plain / one,
+            100.0 * transposed / one
+        );
+    }
+    Peak { one, two: (2.0 * one).min(all) }
+}
+
+const COLUMNS: [&str; 18] = [
+    "backend", "M", "n", "σ", "forward", "test", "bwd+adam", "spectrum", "1 lane", "epoch", "worst", "2 runs", "floor",
+    "ratio", "floor2", "ratio2", "ρ", "%peak",
+];
+
 /// Print the benchmark table (the floor: docs/methods.md, "Cost", FLOPs at the GEMM rates
 /// measured in the same run).
 fn table(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], train_fraction: f64) {
-    use lockin::bench::{epoch_flops, gemm_gflops, time_level, time_phases, time_side_by_side};
+    use lockin::bench::{epoch_flops, gemm_gflops, time_level};
     use lockin::model::Activation;
-    use lockin::probes::stats::median;
     use lockin::train::TrainSpec;
-    println!(
-        "{:<8} {:>4} {:>5} {:<5} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>7} {:>7} {:>8} {:>7} {:>8} {:>7} {:>7}",
-        "backend",
-        "M",
-        "n",
-        "σ",
-        "forward",
-        "test",
-        "bwd+adam",
-        "spectrum",
-        "1 lane",
-        "epoch",
-        "worst",
-        "2 runs",
-        "floor",
-        "ratio",
-        "floor2",
-        "ratio2",
-        "ρ"
-    );
+    let peak = peak_and_products(reps);
+    println!("{:<8} {}", COLUMNS[0], COLUMNS[1..].iter().map(|c| format!("{c:>8}")).collect::<Vec<_>>().join(" "));
     for &backend in backends {
         for &modulus in moduli {
             let base = TrainSpec { modulus, train_fraction, backend, ..TrainSpec::default() };
-            let n = lockin::data::n_train(modulus, train_fraction);
-            let shape = [n, base.width, modulus];
-            let gflops = gemm_gflops(backend, shape, 1, 15);
-            let gflops_two = gemm_gflops(backend, shape, 2, 15);
+            let shape = [lockin::data::n_train(modulus, train_fraction), base.width, modulus];
+            let gemm = [gemm_gflops(backend, shape, 1, 15), gemm_gflops(backend, shape, 2, 15)];
             let rho = time_level(&base, reps);
             for activation in [Activation::Sqr, Activation::Relu] {
                 let spec = TrainSpec { activation, ..base.clone() };
-                let runs: Vec<_> = (0..reps).map(|_| time_phases(&spec, 3, epochs)).collect();
-                let med =
-                    |f: &dyn Fn(&lockin::bench::PhaseTimes) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
-                let flops = epoch_flops(&spec);
-                let (floor, floor_two) = (flops / (gflops * 1e9) * 1e3, flops / (gflops_two * 1e9) * 1e3);
-                let epoch = med(&|p| p.epoch);
-                let side_by_side = median(&(0..reps).map(|_| time_side_by_side(&spec, 3, epochs)).collect::<Vec<_>>());
-                println!(
-                    "{:<8} {:>4} {:>5} {:<5} {:>8.1} {:>8.1} {:>9.1} {:>9.1} {:>8.1} {:>8.1} {:>7.1} {:>7.1} {:>8.1} {:>6.2}× {:>8.1} {:>6.2}× {:>7.1}",
-                    backend.name(),
-                    modulus,
-                    n,
-                    activation.name(),
-                    med(&|p| p.forward),
-                    med(&|p| p.evaluation),
-                    med(&|p| p.backward_optimizer),
-                    med(&|p| p.spectrum),
-                    med(&|p| p.sequential()),
-                    epoch,
-                    runs.iter().map(|p| p.worst_epoch).fold(0.0, f64::max),
-                    side_by_side,
-                    floor,
-                    epoch / floor,
-                    floor_two,
-                    epoch / floor_two,
-                    rho
-                );
+                println!("{}", row(&spec, reps, epochs, gemm, rho, peak));
             }
             println!(
-                "{:<8} M = {modulus}: GEMM {shape:?} {gflops:.1} GFLOP/s on one lane, {gflops_two:.1} aggregate on \
-                 two; one epoch = {:.2} GFLOP (docs/methods.md, Cost)",
+                "{:<8} M = {modulus}: GEMM {shape:?} {:.1} GFLOP/s on one lane ({:.0} % of one core's FMA \
+                 peak), {:.1} aggregate on two ({:.0} % of two cores'); one epoch = {:.2} GFLOP \
+                 (docs/methods.md, \"Cost\")",
                 backend.name(),
+                gemm[0],
+                100.0 * gemm[0] / peak.one,
+                gemm[1],
+                100.0 * gemm[1] / peak.two,
                 epoch_flops(&base) / 1e9
             );
         }
@@ -122,8 +110,42 @@ fn table(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
         " training runs, \"worst\" its slowest epoch in any run; \"2 runs\" two runs side by side, one lane each:\n \
          wall time ÷ epochs of both. floor = the"
     );
-    println!(" epoch's FLOPs at the one-lane GEMM rate; floor2 at the two-lane rate;");
+    println!(" epoch's FLOPs at the one-lane GEMM rate; floor2 at the two-lane rate; %peak = the two-lane epoch's");
+    println!(" FLOP rate as a percentage of two cores' FMA peak;");
     println!(" ρ = one level-metric evaluation on the training pairs, ms.)");
+}
+
+/// One row of the table: `spec` timed `reps` times over `epochs` epochs,
+/// against the GEMM rates (one lane, two) and the FMA peak.
+fn row(spec: &lockin::train::TrainSpec, reps: usize, epochs: usize, gemm: [f64; 2], rho: f64, peak: Peak) -> String {
+    use lockin::bench::{PhaseTimes, epoch_flops, time_phases, time_side_by_side};
+    use lockin::probes::stats::median;
+    let runs: Vec<PhaseTimes> = (0..reps).map(|_| time_phases(spec, 3, epochs)).collect();
+    let med = |f: &dyn Fn(&PhaseTimes) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
+    let flops = epoch_flops(spec);
+    let (floor, floor_two) = (flops / (gemm[0] * 1e9) * 1e3, flops / (gemm[1] * 1e9) * 1e3);
+    let epoch = med(&|p| p.epoch);
+    let side_by_side = median(&(0..reps).map(|_| time_side_by_side(spec, 3, epochs)).collect::<Vec<_>>());
+    let figures = [
+        med(&|p| p.forward),
+        med(&|p| p.evaluation),
+        med(&|p| p.backward_optimizer),
+        med(&|p| p.spectrum),
+        med(&|p| p.sequential()),
+        epoch,
+        runs.iter().map(|p| p.worst_epoch).fold(0.0, f64::max),
+        side_by_side,
+        floor,
+        epoch / floor,
+        floor_two,
+        epoch / floor_two,
+        rho,
+        100.0 * flops / (epoch * 1e6) / peak.two,
+    ];
+    let n = lockin::data::n_train(spec.modulus, spec.train_fraction);
+    let head = format!("{:<8} {:>8} {:>8} {:>8}", spec.backend.name(), spec.modulus, n, spec.activation.name());
+    let tail: Vec<String> = figures.iter().map(|v| format!("{v:>8.1}")).collect();
+    format!("{head} {}", tail.join(" "))
 }
 
 /// Wall time of the quick tier (all claims) and of one paper-tier claim set,

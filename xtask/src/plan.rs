@@ -24,9 +24,10 @@ pub fn write_plan(opts: &VerifyOptions, path: &Path) -> anyhow::Result<ExitCode>
     let entries = lockin::plan::write(path, &planned.runs)?;
     let flop = entries.iter().fold(0.0, |total, e| total + e.flop); // an empty sum is 0, not −0
     let largest = entries.iter().map(|e| e.flop).fold(0.0, f64::max);
+    let runs: usize = entries.iter().map(|e| 1 + e.other_windows.len()).sum();
     println!(
-        "{}: {} runs to train for {} claims ({:.2e} FLOP in all, the largest {:.2e}); train run I with \
-         `cargo xtask train-planned {} --index I`",
+        "{}: {} trajectories to train ({runs} runs) for {} claims ({:.2e} FLOP in all, the largest {:.2e}); \
+         train trajectory I with `cargo xtask train-planned {} --index I`",
         path.display(),
         entries.len(),
         planned.claims,

@@ -33,8 +33,8 @@ fn workdir(files: &[(&str, String)]) -> tempfile::TempDir {
     dir
 }
 
-/// On the old code xtask changed into the checkout first, so `--claims-dir
-/// claims` named the checkout's claims (or nothing), never the caller's.
+/// Paths are the caller's: xtask must not change into the checkout first,
+/// where `--claims-dir claims` would name the checkout's claims.
 #[test]
 fn relative_paths_are_the_callers() {
     let dir = workdir(&[("T1-x.yaml", claim("T1", "{equals: 1}"))]);
@@ -45,8 +45,8 @@ fn relative_paths_are_the_callers() {
     assert!(text(&missing).contains("nowhere") && missing.status.code() == Some(3), "{}", text(&missing));
 }
 
-/// 0 all passed, 1 a claim failed, 3 a claim could not be judged (the old
-/// code said 1 for both), all with results written where asked.
+/// 0 all passed, 1 a claim failed, 3 a claim could not be judged (not 1
+/// for both), all with results written where asked.
 #[test]
 fn exit_status_tells_a_failed_claim_from_a_broken_one() {
     let verify = |files: &[(&str, String)]| {
@@ -65,8 +65,8 @@ fn exit_status_tells_a_failed_claim_from_a_broken_one() {
     assert!(out.contains("T2-x.yaml"), "{out}");
 }
 
-/// A results path that would overwrite a claim file is refused (the old
-/// code overwrote it silently).
+/// A results path that would overwrite a claim file is refused, never
+/// silently written.
 #[test]
 fn results_are_never_written_into_the_claims() {
     let dir = workdir(&[("T1-x.yaml", claim("T1", "{equals: 1}"))]);
@@ -75,7 +75,7 @@ fn results_are_never_written_into_the_claims() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("inside the claims directory"), "{}", text(&out));
     assert!(std::fs::read_to_string(dir.path().join("claims/T1-x.yaml")).unwrap().starts_with("id: T1"));
-    // Refused before anything trains (the old code trained every run first).
+    // Refused before anything trains.
     assert!(!dir.path().join("cache/runs").exists(), "trained before refusing");
 }
 
@@ -90,7 +90,7 @@ fn new_claim_ids_are_checked_like_the_loader_does() {
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
 }
 
-/// On the old code `--plan` exited 0 and said nothing for both.
+/// `--plan` must not exit 0 and say nothing for either.
 #[test]
 fn plans_refuse_broken_files_and_empty_selections() {
     let dir = workdir(&[("T1-x.yaml", claim("T1", "{equals: 1}")), ("T2-x.yaml", "id: T2\n".into())]);

@@ -86,7 +86,7 @@ impl Kind for Milestones {
         let runs = (inputs.runs)(&self.condition)?;
         let mut events: [Vec<f64>; 5] = Default::default();
         for run in &runs {
-            let m = crate::runs::Milestones::of(&run.metrics);
+            let m = crate::summary::Milestones::of(&run.metrics);
             let fire = epoch(detect(&run.metrics.w_gap23(), &self.detector).fire_epoch);
             let test_99 = epoch(m.test_acc_99);
             let relative = relative_half_crossing(&run.metrics.test_acc());
