@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The same bits on every CPU (docs/methods.md, "Numerics scheme"): small runs
 # of both activations (M = 23, K = 256, 50 epochs, ρ every epoch, Theorem 6
-# at epochs 25 and 50) made natively and then
+# at epochs 25 and 50), and one whose weights decay into the subnormal range
+# (x², η = 0.05, lr = 0.1, 600 epochs through its collapse: flushing them to
+# zero changes its log, which the script checks), made natively and then
 #   - on each kernel path this CPU runs (LOCKIN_KERNELS=avx512/avx2/scalar),
 #   - under Debian's qemu-user as a CPU without AVX-512 (-cpu Haswell) and
 #     one without AVX/FMA (-cpu Nehalem, where FMA is done in software),
@@ -39,15 +41,28 @@ variant() {
     env "$@" "$bin" run --activation "$act" --modulus 23 --width 256 --epochs 50 --window 10 \
       --checkpoints 25,50 --level-until 50 --quiet --out "$out/$act" >"$out/$act.stdout" 2> >(quiet_qemu >&2)
     env "$@" "$bin" theorem6 --run "$out/$act" --epochs 25,50 --pairs 20 >"$out/$act.theorem6" 2> >(quiet_qemu >&2)
-    grep -v wall_seconds "$out/$act/summary.json" >"$out/$act/summary.figures"
+    # Every figure but the wall times (the run's and its epochs').
+    python3 -c 'import json, sys; s = json.load(open(sys.argv[1])); [s.pop(k, None) for k in ("wall_seconds", "epoch_times")]; print(json.dumps(s, indent=1))' \
+      "$out/$act/summary.json" >"$out/$act/summary.figures"
     rm "$out/$act/summary.json" "$out/$act/DONE"
     printf '%-12s %-5s %s\n' "$name" "$act" "$(grep '^numerics' "$out/$act.stdout")"
     rm "$out/$act.stdout"
   done
+  env "$@" "$bin" run --modulus 23 --width 256 --epochs 600 --window 10 --eta 0.05 --lr 0.1 --through-collapse \
+    --quiet --out "$out/decay" >/dev/null 2>&1 || true
+  rm "$out/decay/summary.json" "$out/decay/DONE"
 }
 
 variant native
 status=0
+"$bin" run --modulus 23 --width 256 --epochs 600 --window 10 --eta 0.05 --lr 0.1 --through-collapse \
+  --ieee-subnormals --quiet --out "$work/ieee" >/dev/null 2>&1 || true
+if cmp -s "$work/native/decay/metrics.csv" "$work/ieee/metrics.csv"; then
+  echo "decay: flushing subnormals changed nothing, so the runs do not exercise it"; status=1
+else
+  echo "decay: its log with IEEE subnormals differs from the canonical (flushed) one, as it must"
+fi
+rm -rf "$work/ieee"
 compare() {
   if diff -r -q "$work/native" "$work/$1" >/dev/null; then
     echo "$1: every file identical to the native run"
