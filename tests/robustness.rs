@@ -38,6 +38,25 @@ fn load_error(name: &str, text: &str) -> String {
     load(&write_temp(name, text)).map(|_| ()).unwrap_err().to_string()
 }
 
+/// A named bound on a grid point, unquoted, is a YAML list to the parser:
+/// the error says to quote it.
+#[test]
+fn an_unquoted_named_bound_gets_a_hint() {
+    let text = claim("Q1", TINY, DETECTOR, "seeds").replace("{at_least: 0}", "{below: grok[a].seeds}");
+    let e = load_error("Q1-x.yaml", &text);
+    assert!(e.contains("must be quoted: `below: \"grok[a].seeds\"`"), "{e}");
+}
+
+/// An error names the line where the field is written as a key, not the
+/// first line whose text mentions it (here the title, line 2).
+#[test]
+fn errors_name_the_line_of_the_field_itself() {
+    let text = claim("L1", &TINY.replace("paper: 2", "paper: 1000000000"), DETECTOR, "seeds")
+        .replace("title: t", "title: seeds of the grok runs, per seed");
+    let e = load_error("L1-x.yaml", &text);
+    assert!(e.contains("L1-x.yaml:8: seeds:"), "{e}");
+}
+
 #[test]
 fn sizes_beyond_the_cost_model_are_load_errors_naming_line_and_field() {
     let huge_seeds = claim("B1", &TINY.replace("paper: 2", "paper: 1000000000"), DETECTOR, "seeds");

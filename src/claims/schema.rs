@@ -214,6 +214,31 @@ fn line_of(text: &str, needle: &str, after_line: usize) -> Option<usize> {
     text.lines().enumerate().skip(after_line).find(|(_, l)| l.contains(needle)).map(|(i, _)| i + 1)
 }
 
+/// The 1-based line where `field` is written as a YAML key (`field:` not
+/// inside a longer name), after `after_line`; else the first line naming
+/// it at all. A title mentioning "seeds" is not the `seeds:` field.
+fn field_line(text: &str, field: &str, after_line: usize) -> Option<usize> {
+    let key = format!("{field}:");
+    let is_key = |line: &str| {
+        line.match_indices(&key).any(|(at, _)| {
+            !line[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '[')
+        })
+    };
+    let keyed = text.lines().enumerate().skip(after_line).find(|(_, l)| is_key(l)).map(|(i, _)| i + 1);
+    keyed.or_else(|| line_of(text, field, after_line))
+}
+
+/// A bound written as `below: eta[5e-5].x` in `line`, which YAML reads as
+/// the start of a list: the same bound quoted, to suggest.
+fn unquoted_named_bound(line: &str) -> Option<String> {
+    ["below:", "above:", "at_least:", "at_most:"].iter().find_map(|key| {
+        let (_, rest) = line.split_once(key)?;
+        let value: String = rest.trim_start().chars().take_while(|&c| c != ',' && c != '}').collect();
+        let named = value.starts_with(|c: char| c.is_ascii_alphabetic()) && value.contains('[');
+        named.then(|| format!("{key} \"{}\"", value.trim()))
+    })
+}
+
 /// The one rule for claim ids (claim files and `xtask new-claim`): 1 to 32
 /// ASCII letters, digits and `_`, e.g. `C02`.
 pub fn check_id(id: &str) -> Result<(), String> {
@@ -245,6 +270,12 @@ pub fn load(path: &Path) -> Result<Claim, LoadError> {
             fields.find_map(at).unwrap_or(l.line())
         });
         let id = text.lines().find_map(|l| l.strip_prefix("id:")).map(|s| s.trim().to_string());
+        let near = e.location().map_or(0, |l| l.line().saturating_sub(2));
+        let hint = text.lines().skip(near).take(3).find_map(unquoted_named_bound);
+        let message = match hint {
+            Some(bound) => format!("{message} (a bound naming a grid point's quantity must be quoted: `{bound}`)"),
+            None => message,
+        };
         error(line, message, id)
     })?;
     let expanded = validate(&raw, path).map_err(|Problem { field, message }| {
@@ -257,7 +288,7 @@ pub fn load(path: &Path) -> Result<Claim, LoadError> {
         } else {
             0
         };
-        let line = line_of(&text, &field, after).or_else(|| line_of(&text, &field, 0));
+        let line = field_line(&text, &field, after).or_else(|| field_line(&text, &field, 0));
         error(line, format!("{field}: {message}"), Some(raw.id.clone()))
     })?;
     let [quick, paper] = expanded;

@@ -182,12 +182,14 @@ fn evaluate(opts: &VerifyOptions, train: bool, perturb: Option<u32>) -> anyhow::
             claims
         );
     } else if !opts.quiet {
+        let runs: usize = plan.iter().map(|t| t.windows.len()).sum();
         eprintln!(
-            "{} claims, {} runs ({} cached, {} to train) at the {} tier on {}",
+            "{} claims, {} trajectories, {runs} runs ({} cached, {} to train, {} at once) at the {} tier on {}",
             claims,
             plan.len(),
             if train { plan.len() - missing.len() } else { plan.iter().filter(|s| runner.is_cached(s)).count() },
             missing.len(),
+            opts.jobs,
             opts.tier.name(),
             opts.backend.name()
         );

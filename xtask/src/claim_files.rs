@@ -4,9 +4,28 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use lockin::claims::{Tier, default_dir, load_dir};
+use lockin::claims::{Tier, load_dir};
 
-const TEMPLATE: &str = include_str!("claim-template.yaml");
+/// Which template `new-claim` starts from (docs/claims.md, "Kinds").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Template {
+    /// A statement of the paper, checked against measurement.
+    Paper,
+    /// Your own hypothesis: supported or refuted.
+    Hypothesis,
+    /// No claim, only a look at the quantities.
+    Observation,
+}
+
+impl Template {
+    fn text(self) -> &'static str {
+        match self {
+            Template::Paper => include_str!("claim-template.yaml"),
+            Template::Hypothesis => include_str!("hypothesis-template.yaml"),
+            Template::Observation => include_str!("observation-template.yaml"),
+        }
+    }
+}
 
 /// `list-claims`: every claim file and whether it loads (status 3 if one does not).
 pub fn list(dir: &Path) -> anyhow::Result<ExitCode> {
@@ -34,14 +53,13 @@ pub fn list(dir: &Path) -> anyhow::Result<ExitCode> {
     Ok(if broken { ExitCode::from(super::status::ERROR) } else { ExitCode::SUCCESS })
 }
 
-/// `new-claim ID`: `claims/ID-new-claim.yaml` from the template, if the id is free.
-pub fn new_claim(id: &str) -> anyhow::Result<ExitCode> {
+/// `new-claim ID`: `DIR/ID-new-claim.yaml` from `template`, if the id is free.
+pub fn new_claim(id: &str, dir: &Path, template: Template) -> anyhow::Result<ExitCode> {
     // A bad id is a bad command line (status 2), like clap's own errors.
     if let Err(why) = lockin::claims::schema::check_id(id) {
         eprintln!("error: new-claim {id}: {why}");
         return Ok(ExitCode::from(2));
     }
-    let dir = default_dir();
     // `c01` beside `C01` would be two claims whose file names differ only in case.
     let taken = std::fs::read_dir(&dir)
         .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
@@ -51,7 +69,7 @@ pub fn new_claim(id: &str) -> anyhow::Result<ExitCode> {
         bail!("claim id {id} is taken by {} (ids are compared without regard to case)", dir.join(name).display());
     }
     let path = dir.join(format!("{id}-new-claim.yaml"));
-    std::fs::write(&path, TEMPLATE.replace("ID", id)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    std::fs::write(&path, template.text().replace("ID", id)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     println!("wrote {}: edit it, then `cargo test {id}` and review its snapshot", path.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -40,7 +40,8 @@ struct Cli {
 /// Which claims, at which tier, on which backend, with which cache.
 #[derive(Args, Clone)]
 struct Selection {
-    /// quick: 3 seeds per condition (what `cargo test` runs); paper: the paper's seeds.
+    /// quick: the fewer seeds each claim file gives its quick tier (what
+    /// `cargo test` runs); paper: the paper's seeds.
     #[arg(long, value_enum, default_value = "paper")]
     tier: Tier,
     /// Claim ids or globs (repeatable), e.g. `--claim C02 --claim 'C1*'`.
@@ -153,10 +154,17 @@ enum Task {
         #[arg(long)]
         claims_dir: Option<PathBuf>,
     },
-    /// Scaffold claims/ID-new-claim.yaml from the template.
+    /// Scaffold DIR/ID-new-claim.yaml from a template (a paper claim, a
+    /// hypothesis of your own, or an observation).
     NewClaim {
         /// The new claim's id, e.g. C90.
         id: String,
+        /// Directory of claim files (default: the checkout's claims/).
+        #[arg(long)]
+        claims_dir: Option<PathBuf>,
+        /// Which template.
+        #[arg(long, value_enum, default_value = "paper")]
+        kind: claim_files::Template,
     },
 }
 
@@ -205,7 +213,9 @@ fn main() -> ExitCode {
         Task::Bench(args) => bench::run(args),
         Task::Readme { check } => claim_files::readme(check),
         Task::ListClaims { claims_dir } => claim_files::list(&claims_dir.unwrap_or_else(lockin::claims::default_dir)),
-        Task::NewClaim { id } => claim_files::new_claim(&id),
+        Task::NewClaim { id, claims_dir, kind } => {
+            claim_files::new_claim(&id, &claims_dir.unwrap_or_else(lockin::claims::default_dir), kind)
+        }
     };
     outcome.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

@@ -211,3 +211,21 @@ fn runs_without_imports_is_an_error() {
     assert!(text(&out).contains("no imported run there"), "{}", text(&out));
     assert!(!dir.path().join("cache/runs").exists(), "trained before refusing");
 }
+
+/// Each `new-claim --kind` template, written into `--claims-dir`, loads as
+/// a claim of that kind, as `list-claims` shows.
+#[test]
+fn every_template_loads_as_its_kind() {
+    let dir = workdir(&[]);
+    for (id, kind) in [("T90", "paper"), ("T91", "hypothesis"), ("T92", "observation")] {
+        let out = xtask(dir.path(), &["new-claim", id, "--claims-dir", "claims", "--kind", kind]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(dir.path().join(format!("claims/{id}-new-claim.yaml")).exists(), "{}", text(&out));
+    }
+    let list = xtask(dir.path(), &["list-claims", "--claims-dir", "claims"]);
+    assert_eq!(list.status.code(), Some(0), "{}", text(&list));
+    for (id, kind) in [("T90", "paper"), ("T91", "hypothesis"), ("T92", "observation")] {
+        let line = text(&list).lines().find(|l| l.starts_with(id)).map(str::to_string).unwrap_or_default();
+        assert!(line.contains(kind), "{id}: {line}");
+    }
+}
