@@ -61,7 +61,7 @@ pub fn new_claim(id: &str, dir: &Path, template: Template) -> anyhow::Result<Exi
         return Ok(ExitCode::from(2));
     }
     // `c01` beside `C01` would be two claims whose file names differ only in case.
-    let taken = std::fs::read_dir(&dir)
+    let taken = std::fs::read_dir(dir)
         .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .find(|name| name.split(['-', '.']).next().is_some_and(|other| other.eq_ignore_ascii_case(id)));
