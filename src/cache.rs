@@ -498,6 +498,64 @@ mod tests {
         assert!(theorem6.exists(), "results stored beside the run are kept");
     }
 
+    /// "The same run" is one notion: every field of a spec either changes
+    /// the trajectory key (it changes the weights or the log) or is listed
+    /// as served by a longer, or more fully logged, run. A new field does
+    /// not compile here until it is placed in one of the lists.
+    #[test]
+    fn every_spec_field_is_in_the_identity_or_served_by_a_bigger_run() {
+        use crate::model::Activation;
+        let base = tiny();
+        let TrainSpec {
+            modulus: _,
+            width: _,
+            train_fraction: _,
+            activation: _,
+            lr: _,
+            eta: _,
+            epochs: _,
+            window: _,
+            seed: _,
+            rng: _,
+            checkpoints: _,
+            level: _,
+            backend: _,
+            ieee_subnormals: _,
+            through_collapse: _,
+            gram: _,
+            perturb: _,
+        } = base.clone();
+        let identity = [
+            TrainSpec { modulus: 7, ..base.clone() },
+            TrainSpec { width: 16, ..base.clone() },
+            TrainSpec { train_fraction: 0.5, ..base.clone() },
+            TrainSpec { activation: Activation::Relu, ..base.clone() },
+            TrainSpec { lr: 2e-3, ..base.clone() },
+            TrainSpec { eta: 1e-4, ..base.clone() },
+            TrainSpec { seed: 9, ..base.clone() },
+            TrainSpec { rng: crate::seeding::RngScheme::Chacha, ..base.clone() },
+            TrainSpec { backend: crate::backend::Backend::Ndarray, ..base.clone() },
+            TrainSpec { ieee_subnormals: true, ..base.clone() },
+            TrainSpec { through_collapse: true, ..base.clone() },
+            TrainSpec { gram: crate::probes::spectrum::GramPrecision::F32, ..base.clone() },
+            TrainSpec { perturb: Some(1), ..base.clone() },
+        ];
+        for other in &identity {
+            assert_ne!(trajectory_key(other), trajectory_key(&base), "{other:?}");
+        }
+        let window = TrainSpec { window: 4, ..base.clone() };
+        assert_eq!(trajectory_key(&window), trajectory_key(&base), "a window is logged in the same pass");
+        assert_ne!(cache_key(&window), cache_key(&base), "but is a run of its own");
+        let level = Some(LevelLog { until: 5, stop_above: None, every: 1 });
+        for served in [
+            TrainSpec { epochs: 20, ..base.clone() },
+            TrainSpec { checkpoints: vec![1, 2], ..base.clone() },
+            TrainSpec { level, ..base.clone() },
+        ] {
+            assert_eq!(cache_key(&served), cache_key(&base), "{served:?}");
+        }
+    }
+
     /// One trajectory asked for with three windows and two lengths is
     /// trained once; each window's run, and the shorter request read as
     /// the longer run's prefix, equal bit for bit the runs trained alone.

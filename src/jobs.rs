@@ -54,6 +54,20 @@ pub fn each<T: Sync, R: Send>(items: &[T], jobs: usize, work: impl Fn(&T) -> R +
     results.into_iter().map(|r| r.into_inner().expect("no worker panicked").expect("every item done")).collect()
 }
 
+/// The wall time of work items taking `seconds` each on `jobs` workers,
+/// scheduled as [`each`] takes them after the costliest-first sort: each
+/// item to the worker that frees first (longest processing time first).
+pub fn makespan(seconds: &[f64], jobs: usize) -> f64 {
+    let mut sorted = seconds.to_vec();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let mut free_at = vec![0.0f64; jobs.max(1)];
+    for s in sorted {
+        let first = free_at.iter_mut().min_by(|a, b| a.total_cmp(b)).expect("one worker at least");
+        *first += s;
+    }
+    free_at.into_iter().fold(0.0, f64::max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,6 +80,14 @@ mod tests {
             assert_eq!(each(&items, jobs, |&x| x * x), serial, "{jobs} jobs");
         }
         assert!(each(&[] as &[u64], 4, |&x| x).is_empty());
+    }
+
+    #[test]
+    fn makespan_is_the_busiest_worker() {
+        // Longest first, as `each` takes them: 3+2+2 and 3+2 (the optimum, 3+3 and 2+2+2, is 6).
+        assert_eq!(makespan(&[3.0, 3.0, 2.0, 2.0, 2.0], 2), 7.0);
+        assert_eq!(makespan(&[5.0, 1.0, 1.0], 8), 5.0, "the longest item bounds it");
+        assert_eq!(makespan(&[1.0; 4], 1), 4.0);
     }
 
     #[test]

@@ -127,6 +127,11 @@ enum Task {
         file: PathBuf,
         #[command(flatten)]
         selection: Selection,
+        /// Also model the plan's wall time against the number of cores,
+        /// at this rate of one run training in two lanes (GFLOP/s, as
+        /// measured; docs/performance.md, "Wall time against cores").
+        #[arg(long, value_name = "GFLOPS")]
+        rate: Option<f64>,
     },
     /// Train run I of a plan file into the cache (a Slurm array task).
     TrainPlanned {
@@ -206,7 +211,7 @@ fn main() -> ExitCode {
             verify::verify_claims(selection.options(fresh, false), results, report, cache_only, extra)
         }
         Task::Report { selection, out } => verify::report(selection.options(false, true), out),
-        Task::Plan { file, selection } => plan::write_plan(&selection.options(false, true), &file),
+        Task::Plan { file, selection, rate } => plan::write_plan(&selection.options(false, true), &file, rate),
         Task::TrainPlanned { file, index, cache } => {
             plan::train_planned(&Cache::new(cache.unwrap_or_else(Cache::default_root)), &file, index)
         }

@@ -10,7 +10,7 @@ use lockin::claims::verify::{VerifyOptions, missing_runs};
 /// `plan FILE`: write the missing runs of the selected claims. Claim files
 /// that do not load, or a selection that matches nothing, are errors: a
 /// cluster would otherwise judge claims nobody planned for.
-pub fn write_plan(opts: &VerifyOptions, path: &Path) -> anyhow::Result<ExitCode> {
+pub fn write_plan(opts: &VerifyOptions, path: &Path, rate: Option<f64>) -> anyhow::Result<ExitCode> {
     let planned = missing_runs(opts)?;
     if !planned.broken.is_empty() {
         for e in &planned.broken {
@@ -35,7 +35,27 @@ pub fn write_plan(opts: &VerifyOptions, path: &Path) -> anyhow::Result<ExitCode>
         largest,
         path.display()
     );
+    if let Some(gflops) = rate {
+        print_core_model(&entries.iter().map(|e| e.flop / (gflops * 1e9)).collect::<Vec<_>>());
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The plan's wall time against the machine's cores, for runs taking
+/// `seconds` each (docs/performance.md, "Wall time against cores"): one
+/// run per two cores (`--jobs`), the longest first, each to the job that
+/// frees first. The longest run is the critical path: past the cores at
+/// which it alone sets the wall time, more cores do not help.
+fn print_core_model(seconds: &[f64]) {
+    let longest = seconds.iter().copied().fold(0.0, f64::max);
+    println!("cores  jobs  wall time (model)");
+    for cores in [2, 4, 8, 16, 32, 64, 128] {
+        let jobs = cores / 2;
+        let wall = lockin::jobs::makespan(seconds, jobs);
+        let note = if wall <= longest * 1.000_001 { "  (the longest run alone)" } else { "" };
+        println!("{cores:>5} {jobs:>5}  {:>6.1} min{note}", wall / 60.0);
+    }
+    println!("critical path: the longest run, {:.1} min", longest / 60.0);
 }
 
 /// `train-planned FILE --index I`: train one planned run into the cache.
