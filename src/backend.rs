@@ -36,6 +36,17 @@ impl Backend {
         !matches!(self, Backend::Wgpu) || cfg!(feature = "wgpu")
     }
 
+    /// Nothing, or the one error for a backend this build lacks.
+    pub fn check_built(self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.available(),
+            "backend {} is not in this build: rebuild with `--features {}`",
+            self.name(),
+            self.name()
+        );
+        Ok(())
+    }
+
     /// The device to train on. Panics for wgpu in a build without the
     /// feature; callers check [`Backend::available`] first.
     #[allow(deprecated)] // burn-ndarray is deprecated in 0.22 but still supported here

@@ -25,4 +25,5 @@ pub mod report;
 pub mod runs;
 pub mod seeding;
 pub mod summary;
+pub mod theorem6_store;
 pub mod train;

@@ -108,12 +108,7 @@ pub enum Trained {
 
 /// Train one plan entry into `cache` (nothing if it is already there).
 pub fn train_entry(cache: &Cache, entry: &PlanEntry) -> anyhow::Result<Trained> {
-    anyhow::ensure!(
-        entry.spec.backend.available(),
-        "backend {} is not in this build (cargo feature `{}`)",
-        entry.spec.backend.name(),
-        entry.spec.backend.name()
-    );
+    entry.spec.backend.check_built()?;
     let trained = cache.get_or_train(&entry.trajectory(), &mut |_| {})?;
     let run = cache.check(&entry.spec)?;
     if let Some(epoch) = run.summary.diverged_at {

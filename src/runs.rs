@@ -182,15 +182,11 @@ impl Run {
         if let Some(level) = &mut run.spec.level {
             level.until = level.until.min(epochs);
         }
-        let output = TrainOutput {
-            metrics: run.metrics.clone(),
-            checkpoints: Vec::new(),
-            diverged_at: self.summary.diverged_at.filter(|&e| e <= epochs),
-            collapsed_at: self.summary.collapsed_at.filter(|&e| e <= epochs),
-            levels: Vec::new(),
-            epoch_seconds: Vec::new(),
-            other_windows: Vec::new(),
-        };
+        let output = TrainOutput::of_log(
+            run.metrics.clone(),
+            self.summary.diverged_at.filter(|&e| e <= epochs),
+            self.summary.collapsed_at.filter(|&e| e <= epochs),
+        );
         run.summary = RunSummary {
             wall_seconds: self.summary.wall_seconds,
             epoch_times: self.summary.epoch_times,
@@ -279,15 +275,7 @@ fn check_log(spec: &TrainSpec, metrics: &Metrics, summary: &RunSummary) -> anyho
     if metrics.rows.len() != expected {
         bail!("{} rows, expected {expected} (epochs 0..={})", metrics.rows.len(), expected - 1);
     }
-    let output = TrainOutput {
-        metrics: metrics.clone(),
-        checkpoints: Vec::new(),
-        diverged_at: summary.diverged_at,
-        collapsed_at: summary.collapsed_at,
-        levels: Vec::new(),
-        epoch_seconds: Vec::new(),
-        other_windows: Vec::new(),
-    };
+    let output = TrainOutput::of_log(metrics.clone(), summary.diverged_at, summary.collapsed_at);
     let recomputed = RunSummary {
         wall_seconds: summary.wall_seconds,
         epoch_times: summary.epoch_times,

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use lockin::backend::Backend;
-use lockin::cache::sign_rule_of_checkpoint;
 use lockin::format::num;
 use lockin::model::Activation;
 use lockin::progress::epoch_reporter;
 use lockin::runs::{Run, start_from_file, train_into};
 use lockin::seeding::RngScheme;
+use lockin::theorem6_store::sign_rule_of_checkpoint;
 use lockin::train::TrainSpec;
 
 /// Every epoch allocates tensors of 16–25 MB; glibc's malloc returns such
@@ -219,13 +219,7 @@ fn check_out(out: &std::path::Path) -> anyhow::Result<()> {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<u8> {
-    if !args.backend.available() {
-        bail!(
-            "backend {} is not in this build: rebuild with `--features {}`",
-            args.backend.name(),
-            args.backend.name()
-        );
-    }
+    args.backend.check_built()?;
     check_out(&args.out)?;
     let spec = spec_of(&args)?;
     let start = match &args.init_from {

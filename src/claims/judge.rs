@@ -15,7 +15,7 @@ use super::measure::{MeasureSpec, Measurement};
 use super::schema::{Claim, ClaimKind, LoadError, Outcome};
 use super::tolerance::Tolerance;
 use crate::backend::Backend;
-use crate::cache::{self, Cache, Trajectory, cache_key, trajectory_key};
+use crate::cache::{Cache, Trajectory, cache_key, trajectory_key};
 use crate::metrics::EpochRow;
 use crate::runs::Run;
 use crate::train::{LevelLog, TrainSpec};
@@ -352,12 +352,7 @@ impl Runner {
 
     /// The run of `spec`, training its planned trajectory if needed.
     pub fn run_of(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
-        anyhow::ensure!(
-            spec.backend.available(),
-            "backend {} is not in this build (cargo feature `{}`)",
-            spec.backend.name(),
-            spec.backend.name()
-        );
+        spec.backend.check_built()?;
         if let Some(error) = self.failed.lock().expect("no panics while held").get(&trajectory_key(spec)) {
             anyhow::bail!("{error} (failed earlier in this verification; not retried)");
         }
@@ -383,13 +378,9 @@ impl Runner {
     /// Evaluate one claim at the runner's tier.
     pub fn evaluate(&self, claim: &Claim) -> ClaimResult {
         let mut result = ClaimResult::new(claim, self.tier);
-        if !self.backend.available() {
+        if let Err(missing) = self.backend.check_built() {
             result.verdict = Verdict::Skipped;
-            result.error = Some(format!(
-                "backend {} is not in this build (cargo feature `{}`)",
-                self.backend.name(),
-                self.backend.name()
-            ));
+            result.error = Some(missing.to_string());
             return result;
         }
         let specs = self.specs(claim);
@@ -407,7 +398,7 @@ impl Runner {
             let experiment = &claim.experiments[condition];
             specs[condition].iter().map(|spec| admitted(self.run_of(spec)?, experiment, condition)).collect()
         };
-        let sign_rule = |run: &Run, epoch: usize, pairs: usize| cache::sign_rule(run, epoch, pairs);
+        let sign_rule = |run: &Run, epoch: usize, pairs: usize| crate::theorem6_store::sign_rule(run, epoch, pairs);
         MeasureSpec::measure_all(&claim.measures, &runs, &sign_rule)
     }
 }

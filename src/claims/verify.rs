@@ -174,26 +174,8 @@ fn evaluate(opts: &VerifyOptions, train: bool, perturb: Option<u32>) -> anyhow::
     // only once complete.
     let trains = train && opts.backend.available();
     let missing: Vec<_> = plan.iter().filter(|s| trains && (opts.fresh || !runner.is_cached(s))).collect();
-    if !opts.quiet && !opts.backend.available() {
-        eprintln!(
-            "backend {} is not in this build (rebuild with `--features {}`): {} claims skipped",
-            opts.backend.name(),
-            opts.backend.name(),
-            claims
-        );
-    } else if !opts.quiet {
-        let runs: usize = plan.iter().map(|t| t.windows.len()).sum();
-        eprintln!(
-            "{} claims, {} trajectories, {runs} runs ({} cached, {} to train, {} at once) at the {} tier on {}",
-            claims,
-            plan.len(),
-            if train { plan.len() - missing.len() } else { plan.iter().filter(|s| runner.is_cached(s)).count() },
-            missing.len(),
-            opts.jobs,
-            opts.tier.name(),
-            opts.backend.name()
-        );
-    }
+    let cached = if train { plan.len() - missing.len() } else { plan.iter().filter(|s| runner.is_cached(s)).count() };
+    announce(opts, claims, &plan, cached, missing.len());
     train_all(&runner, &missing, opts);
     let judged = crate::jobs::each(&loaded, opts.jobs, |entry| match entry {
         Ok(claim) if selected(&claim.raw.id) => Some(runner.evaluate(claim)),
@@ -204,6 +186,26 @@ fn evaluate(opts: &VerifyOptions, train: bool, perturb: Option<u32>) -> anyhow::
         Err(_) => None,
     });
     Ok(judged.into_iter().flatten().collect())
+}
+
+/// The verification's first line: what it judges and trains, or why the
+/// backend skips every claim.
+fn announce(opts: &VerifyOptions, claims: usize, plan: &[Trajectory], cached: usize, to_train: usize) {
+    match opts.backend.check_built() {
+        _ if opts.quiet => {}
+        Err(missing) => eprintln!("{missing}: {claims} claims skipped"),
+        Ok(()) => {
+            let runs: usize = plan.iter().map(|t| t.windows.len()).sum();
+            eprintln!(
+                "{claims} claims, {} trajectories, {runs} runs ({cached} cached, {to_train} to train, {} at once) \
+                 at the {} tier on {}",
+                plan.len(),
+                opts.jobs,
+                opts.tier.name(),
+                opts.backend.name()
+            );
+        }
+    }
 }
 
 /// Train `missing`, `opts.jobs` at a time, the costliest first (so that the

@@ -249,15 +249,7 @@ impl ImportedRun {
         } else {
             first_defined.and_then(|f| metrics.rows[f..].iter().find(|r| !r.train.loss.is_finite())).map(|r| r.epoch)
         };
-        let output = TrainOutput {
-            metrics,
-            checkpoints: Vec::new(),
-            diverged_at,
-            collapsed_at: None,
-            levels: Vec::new(),
-            epoch_seconds: Vec::new(),
-            other_windows: Vec::new(),
-        };
+        let output = TrainOutput::of_log(metrics, diverged_at, None);
         let run = Run {
             dir: dir.to_path_buf(),
             spec: file.spec,
@@ -323,20 +315,7 @@ impl ImportedRun {
         if !same {
             return None;
         }
-        let mut run = self.run.clone();
-        run.metrics.rows.truncate(spec.epochs + 1);
-        let diverged_at = run.summary.diverged_at.filter(|&e| e <= spec.epochs);
-        let output = TrainOutput {
-            metrics: run.metrics.clone(),
-            checkpoints: Vec::new(),
-            diverged_at,
-            collapsed_at: None,
-            levels: Vec::new(),
-            epoch_seconds: Vec::new(),
-            other_windows: Vec::new(),
-        };
-        run.summary = RunSummary::of(&output, 0.0);
-        Some(run)
+        Some(self.run.prefix(spec.epochs))
     }
 
     /// What this run has for a measure to read: its columns.

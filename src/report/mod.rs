@@ -357,25 +357,21 @@ fn write_files(
         Ok(()) => written.figures.insert(0, (overview::FILE.into(), overview::CAPTION.into())),
         Err(e) => written.failures.push((None, format!("figure {}: {e:#}", overview::FILE))),
     }
-    let mut results = results.to_vec();
-    let mut problems = Vec::new();
-    for (claim, failure) in written.failures {
-        match claim.and_then(|id| results.iter_mut().find(|r| r.id == id)) {
-            Some(r) => {
-                r.verdict = crate::claims::judge::Verdict::Error;
-                r.error = Some(r.error.take().map_or(failure.clone(), |e| format!("{e}; {failure}")));
-            }
-            None => problems.push(failure),
-        }
-    }
+    // A figure that could not be written is a problem of the report, named
+    // with its claim; it never changes a verdict.
+    let problems: Vec<String> = written
+        .failures
+        .into_iter()
+        .map(|(claim, failure)| claim.map_or(failure.clone(), |id| format!("{id}: {failure}")))
+        .collect();
     let mut header = header.to_string();
     for p in &problems {
         header.push_str(&format!("\n\n**Not written:** {p}"));
     }
-    crate::claims::judge::write_results(&dir.join("results.json"), &results)?;
-    let markdown = markdown::render(&results, claims, &written.figures, &header);
+    crate::claims::judge::write_results(&dir.join("results.json"), results)?;
+    let markdown = markdown::render(results, claims, &written.figures, &header);
     crate::files::write_atomic(&dir.join("REPORT.md"), markdown.as_bytes())?;
-    Ok(Report { figures: written.figures, results, problems })
+    Ok(Report { figures: written.figures, problems })
 }
 
 /// What [`write_report`] wrote.
@@ -383,9 +379,7 @@ fn write_files(
 pub struct Report {
     /// (file, caption) of each figure.
     pub figures: Vec<(String, String)>,
-    /// The results as reported: a claim whose own figure could not be
-    /// written is an `Error` saying why.
-    pub results: Vec<ClaimResult>,
-    /// Figures of no one claim that could not be written.
+    /// Figures that could not be written (with their claim's id, where
+    /// one claim's): the report's problems, which change no verdict.
     pub problems: Vec<String>,
 }

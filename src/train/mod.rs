@@ -12,74 +12,27 @@
 pub mod adam;
 pub mod gradient;
 pub mod limits;
+mod output;
 mod spec;
 mod test_pass;
 
+pub use output::{Checkpoint, LevelRow, Start, TrainOutput};
 pub use spec::{LevelLog, PERTURBED_ENTRIES, TrainSpec, perturb};
 
 use std::sync::mpsc::TryRecvError;
 
 use burn::tensor::Tensor;
 
-use crate::data::Split;
 use crate::metrics::{EpochRow, Metrics};
 use crate::model::{DeviceBatch, Passes, TwoLayer, Weights};
 use crate::numerics::transpose;
-use crate::probes::level::{self, Level};
+use crate::probes::level;
 use crate::probes::spectrum::RollingGram;
 use adam::{AdamConfig, Moments};
 use gradient::{
     evaluate, evaluate_host, gradients, output_gradient, residual, residual_host, v_gradient, w_t_gradient,
 };
 use test_pass::TestPass;
-
-/// ρ at one epoch.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LevelRow {
-    /// The epoch t (ρ of θ_t).
-    pub epoch: usize,
-    /// ρ by both definitions.
-    pub level: Level,
-}
-
-/// θ_0 and the split a run starts from.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Start {
-    /// θ_0 in the paper's layouts.
-    pub weights: Weights,
-    /// Train/test pairs.
-    pub split: Split,
-}
-
-/// θ_e saved at a requested epoch.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Checkpoint {
-    /// e.
-    pub epoch: usize,
-    /// θ_e in the paper's layouts.
-    pub weights: Weights,
-}
-
-/// Everything a run produces.
-#[derive(Clone, Debug)]
-pub struct TrainOutput {
-    /// Rows 0..=E, or up to the divergence.
-    pub metrics: Metrics,
-    /// The requested checkpoints that were reached.
-    pub checkpoints: Vec<Checkpoint>,
-    /// First epoch whose training loss was not finite, if any.
-    pub diverged_at: Option<usize>,
-    /// First epoch at which the network had collapsed ([`collapse_floor`]), if any.
-    pub collapsed_at: Option<usize>,
-    /// ρ at the epochs [`TrainSpec::level`] asks for.
-    pub levels: Vec<LevelRow>,
-    /// Wall time of each epoch's training step and log, seconds
-    /// (informative only; empty for a run read from a log).
-    pub epoch_seconds: Vec<f64>,
-    /// The log over each other window asked of [`train_windows`]: the same
-    /// rows but for the spectra.
-    pub other_windows: Vec<(usize, Metrics)>,
-}
 
 /// The training state between epochs. [`train`] drives it one
 /// [`Trainer::epoch`] at a time; the benchmark (`cargo xtask bench`) also

@@ -52,15 +52,15 @@ pub fn verify_claims(
     // Results first: a closed output pipe ends the process at the table.
     write_file(&results, || write_results(&results, &outcome))?;
     let reported = write_file(&report, || write_report(&opts, &outcome, &report))?;
-    print!("{}", table(&reported.results));
-    print_errors(&reported.results, &reported.problems);
+    print!("{}", table(&outcome));
+    print_errors(&outcome, &reported.problems);
     println!("results: {}  report: {}", results.display(), report.join("REPORT.md").display());
-    println!("{}", summary_line(&reported.results));
+    println!("{}", summary_line(&outcome));
     if let Some(imported) = imported {
-        judge_imported(&opts, &reported.results, &imported, &results, cache_only)?;
+        judge_imported(&opts, &outcome, &imported, &results, cache_only)?;
     }
     if let Some(n) = extra.perturb {
-        let fragility = lockin::claims::verify::fragility(&opts, n, &reported.results)?;
+        let fragility = lockin::claims::verify::fragility(&opts, n, &outcome)?;
         let path = sibling(&results, "fragility");
         let json = serde_json::to_string_pretty(&fragility)?;
         write_file(&path, || lockin::files::write_atomic(&path, json.as_bytes()))?;
@@ -68,7 +68,7 @@ pub fn verify_claims(
         print!("{}", lockin::report::fragility_table(&fragility));
         println!("fragility: {}", path.display());
     }
-    Ok(worst(&reported))
+    Ok(worst(&outcome, &reported))
 }
 
 /// Compare each result with its tier's committed snapshot (README,
@@ -225,21 +225,21 @@ pub fn report(opts: VerifyOptions, out: Option<PathBuf>) -> anyhow::Result<ExitC
         bail!("no claim in {} matches {:?}", opts.claims_dir.display(), opts.select);
     }
     let reported = write_file(&out, || write_report(&opts, &results, &out))?;
-    print_errors(&reported.results, &reported.problems);
+    print_errors(&results, &reported.problems);
     println!(
         "{}: {} claims, {} figures; {}",
         out.join("REPORT.md").display(),
-        reported.results.len(),
+        results.len(),
         reported.figures.len(),
-        summary_line(&reported.results)
+        summary_line(&results)
     );
-    Ok(worst(&reported))
+    Ok(worst(&results, &reported))
 }
 
-/// The exit status of a report: a figure of no one claim that could not be
-/// written is an error too.
-fn worst(reported: &lockin::report::Report) -> ExitCode {
-    if reported.problems.is_empty() { exit_code(&reported.results) } else { ExitCode::from(super::status::ERROR) }
+/// The exit status of a verification and its report: a figure that could
+/// not be written is an error too.
+fn worst(results: &[ClaimResult], reported: &lockin::report::Report) -> ExitCode {
+    if reported.problems.is_empty() { exit_code(results) } else { ExitCode::from(super::status::ERROR) }
 }
 
 /// Every error in full (the table shortens them).

@@ -22,15 +22,7 @@ pub(super) fn run(epochs: usize, train_1: usize, test_start: usize, jump: usize)
             }
         })
         .collect();
-    let output = TrainOutput {
-        metrics: Metrics { rows },
-        checkpoints: vec![],
-        diverged_at: None,
-        collapsed_at: None,
-        levels: vec![],
-        epoch_seconds: vec![],
-        other_windows: Vec::new(),
-    };
+    let output = TrainOutput::of_log(Metrics { rows }, None, None);
     let summary = RunSummary::of(&output, 0.0);
     Run {
         dir: "hand-made".into(),
