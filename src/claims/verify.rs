@@ -212,20 +212,20 @@ fn announce(opts: &VerifyOptions, claims: usize, plan: &[Trajectory], cached: us
 /// longest run does not start last). A failure is reported by the claims
 /// that need the run.
 fn train_all(runner: &Runner, missing: &[&Trajectory], opts: &VerifyOptions) {
-    let mut order: Vec<&Trajectory> = missing.to_vec();
-    order.sort_by(|a, b| run_flop(&b.spec).total_cmp(&run_flop(&a.spec)));
-    let total: f64 = order.iter().map(|t| run_flop(&t.spec)).sum();
-    let largest = order.iter().map(|t| peak_bytes(&t.spec, &t.windows)).fold(0.0, f64::max);
+    let mut order: Vec<(f64, &Trajectory)> = missing.iter().map(|t| (run_flop(&t.spec), *t)).collect();
+    order.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let total: f64 = order.iter().map(|(flop, _)| flop).sum();
+    let largest = order.iter().map(|(_, t)| peak_bytes(&t.spec, &t.windows)).fold(0.0, f64::max);
     let jobs = crate::jobs::within_memory(opts.jobs, largest);
     if jobs < opts.jobs && !opts.quiet {
         eprintln!("{jobs} jobs at once, not {}: the largest run holds {:.1} GB", opts.jobs, largest / 1e9);
     }
     let progress = PlanProgress::new(order.len(), total, opts.quiet);
-    crate::jobs::each(&order, jobs, |trajectory| {
+    crate::jobs::each(&order, jobs, |&(flop, trajectory)| {
         if let Err(e) = runner.train(trajectory, opts.fresh) {
             eprintln!("{e:#}");
         }
-        progress.finished(&trajectory.label(), run_flop(&trajectory.spec));
+        progress.finished(&trajectory.label(), flop);
     });
 }
 
