@@ -83,7 +83,9 @@ fn every_claim_has_a_snapshot_and_every_snapshot_a_claim() {
 /// Mutation test (docs/claims.md, "Verdicts"): inside a claim recorded as
 /// `does-not-reproduce`, a check recorded as holding that drifts (here: its
 /// paper value made wrong) fails the claim, and so does a check whose value
-/// is undefined where a failure was recorded. On the old claim-level
+/// is undetermined where a failure was recorded (the pilot never reaches
+/// test accuracy 0.5 in 401 epochs, so its median is "≥ 401": whether it is
+/// ≥ 500 is not known). On the old claim-level
 /// verdict all four mutants passed as "not reproduced (recorded)".
 #[rstest]
 #[case::c15_fire_after("C15", "fire_after_test_acc_99_median, paper: 35,", "fire_after_test_acc_99_median, paper: 50,")]
@@ -96,7 +98,7 @@ fn every_claim_has_a_snapshot_and_every_snapshot_a_claim() {
 #[case::c16_undefined(
     "C16",
     "  - {quantity: test_acc_median_e400,",
-    "  - {quantity: test_acc_half_median, paper: 100, tolerance: {abs: 5}, recorded: fails}\n  - {quantity: test_acc_median_e400,"
+    "  - {quantity: test_acc_half_median, tolerance: {at_least: 500}, recorded: fails}\n  - {quantity: test_acc_median_e400,"
 )]
 fn a_recorded_negative_does_not_hide_a_drifted_check(#[case] id: &str, #[case] from: &str, #[case] to: &str) {
     let path =

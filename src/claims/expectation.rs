@@ -92,20 +92,6 @@ pub enum CheckState {
     Undefined,
 }
 
-impl CheckState {
-    /// The state of `measured` under `tolerance` (its bound resolved)
-    /// against `paper`: undefined when either side is.
-    pub fn of(measured: f64, tolerance: &Tolerance, paper: Option<f64>) -> Self {
-        if measured.is_nan() || tolerance.bound_undefined() {
-            CheckState::Undefined
-        } else if tolerance.holds(measured, paper) {
-            CheckState::Holds
-        } else {
-            CheckState::Fails
-        }
-    }
-}
-
 /// A check's recorded state, for both tiers or one per tier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged, deny_unknown_fields)]

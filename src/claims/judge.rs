@@ -8,12 +8,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::Tier;
+pub use super::check::CheckResult;
 use super::expectation::CheckState;
 use super::experiment::Experiment;
-use super::grade::{self, Grade, Reading, Unit};
 use super::measure::{MeasureSpec, Measurement};
 use super::schema::{Claim, ClaimKind, LoadError, Outcome};
-use super::tolerance::Tolerance;
 use crate::backend::Backend;
 use crate::cache::{Cache, Trajectory, cache_key, trajectory_key};
 use crate::metrics::EpochRow;
@@ -31,63 +30,6 @@ pub enum Verdict {
     Error,
     /// Not evaluated (e.g. its backend is not in this build).
     Skipped,
-}
-
-/// One expectation, judged.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CheckResult {
-    /// Quantity name.
-    pub quantity: String,
-    /// The paper's figure.
-    pub paper: Option<f64>,
-    /// The tolerance (`{"abs": 5}` in JSON).
-    #[serde(with = "serde_yaml::with::singleton_map")]
-    pub tolerance: Tolerance,
-    /// The measured value (null = undefined).
-    #[serde(with = "crate::nullable")]
-    pub measured: f64,
-    /// Whether it is inside the tolerance.
-    pub holds: bool,
-    /// What it does now: holds, fails, or undefined.
-    pub state: CheckState,
-    /// What it was recorded to do at this tier; the check passes when the two agree.
-    pub recorded: CheckState,
-    /// How far inside (> 0) or outside (< 0) the tolerance, in the
-    /// quantity's units ([`Tolerance::margin`]; null = undefined).
-    #[serde(with = "crate::nullable")]
-    pub margin: f64,
-    /// How far it misses the paper, in printed units (decades for a
-    /// factor; [`grade::miss`]; null = undefined).
-    #[serde(with = "crate::nullable", default = "undefined")]
-    pub miss: f64,
-    /// exact, near or far (docs/claims.md, "Grades").
-    #[serde(default = "far")]
-    pub grade: Grade,
-    /// One printed unit of the paper's figure, the miss's unit.
-    #[serde(default = "one_unit")]
-    pub unit: Unit,
-    /// `lockin` where the check is lockin's reading of the paper.
-    #[serde(default, skip_serializing_if = "Reading::is_paper")]
-    pub reading: Reading,
-}
-
-fn undefined() -> f64 {
-    f64::NAN
-}
-
-fn far() -> Grade {
-    Grade::Far
-}
-
-fn one_unit() -> Unit {
-    Unit::Step(1.0)
-}
-
-impl CheckResult {
-    /// Whether the check does what was recorded.
-    pub fn as_recorded(&self) -> bool {
-        self.state == self.recorded
-    }
 }
 
 /// Everything known about one claim after evaluation (`results.json`).
@@ -133,32 +75,8 @@ impl ClaimResult {
     /// check by check (docs/claims.md, "Verdicts"): a recorded failure that
     /// now holds fails the claim too.
     pub fn judge(&mut self, claim: &Claim, measurement: Measurement) {
-        let value = |q: &str| measurement.quantities.get(q).copied().unwrap_or(f64::NAN);
-        self.checks = claim
-            .at(self.tier)
-            .expect
-            .iter()
-            .map(|e| {
-                let measured = value(&e.quantity);
-                let resolved = e.tolerance.resolved(value);
-                let state = CheckState::of(measured, &resolved, e.paper);
-                let miss = grade::miss(measured, &resolved, e.paper, e.unit);
-                CheckResult {
-                    quantity: e.quantity.clone(),
-                    paper: e.paper,
-                    tolerance: e.tolerance.clone(),
-                    measured,
-                    holds: state == CheckState::Holds,
-                    state,
-                    recorded: e.recorded,
-                    margin: resolved.margin(measured, e.paper),
-                    miss,
-                    grade: grade::grade(state == CheckState::Holds, miss, &resolved),
-                    unit: e.unit,
-                    reading: e.reading,
-                }
-            })
-            .collect();
+        let value = |q: &str| measurement.value(q);
+        self.checks = claim.at(self.tier).expect.iter().map(|e| CheckResult::judge(e, &value)).collect();
         self.reproduced = Some(self.checks.iter().all(|c| c.holds));
         self.verdict = if self.checks.iter().all(CheckResult::as_recorded) { Verdict::Pass } else { Verdict::Fail };
         self.measurement = measurement;

@@ -5,6 +5,7 @@
 //! compares, `grade` measures a miss in the paper's printed units, `judge` resolves the runs and judges each claim, `imported`
 //! judges them on runs made elsewhere, `verify` drives a whole verification.
 
+pub mod check;
 pub mod expectation;
 pub mod experiment;
 pub mod grade;
@@ -14,6 +15,7 @@ pub mod judge;
 pub mod measure;
 pub mod schema;
 pub mod tolerance;
+pub mod value;
 pub mod verify;
 
 use serde::{Deserialize, Serialize};
@@ -25,6 +27,7 @@ pub use judge::{ClaimResult, Runner, Verdict};
 pub use measure::{MeasureSpec, Measurement};
 pub use schema::{Claim, LoadError, Outcome, RawClaim, RecordedOutcome, load, load_dir};
 pub use tolerance::Tolerance;
+pub use value::Value;
 
 /// What is wrong in a claim file: the field at fault and why (the loader
 /// adds the file and the line: [`LoadError`]). Every validation step of

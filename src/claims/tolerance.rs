@@ -2,6 +2,8 @@
 //! or with another quantity of the same claim (a one-sided bound may name
 //! one: `{below: slow.fire_epoch_median}`; docs/claims.md, "Tolerances").
 
+use std::cmp::Ordering;
+
 use serde::{Deserialize, Serialize};
 
 use crate::format::num;
@@ -119,12 +121,6 @@ impl Tolerance {
         }
     }
 
-    /// Whether a bound is a number that is not finite (a named quantity
-    /// that is undefined, once resolved).
-    pub fn bound_undefined(&self) -> bool {
-        self.bound().is_some_and(|b| !b.value().is_finite())
-    }
-
     /// Why the tolerance is malformed, if it is.
     pub fn problem(&self) -> Option<String> {
         let finite = |x: f64| x.is_finite();
@@ -167,6 +163,31 @@ impl Tolerance {
             Tolerance::Above(_) | Tolerance::Below(_) => margin > 0.0,
             _ => margin >= 0.0,
         }
+    }
+
+    /// Where `measured` lies against the values the tolerance accepts:
+    /// `Equal` when [`Tolerance::holds`], else `Less` below them or
+    /// `Greater` above them. A check on a value known only by bounds holds
+    /// when both ends lie inside and fails when both lie on one side
+    /// (docs/claims.md, "Censored events").
+    pub fn side(&self, measured: f64, paper: Option<f64>) -> Ordering {
+        if self.holds(measured, paper) {
+            return Ordering::Equal;
+        }
+        let below = match *self {
+            Tolerance::Abs(_) | Tolerance::Rel(_) | Tolerance::Factor(_) => measured < paper.unwrap_or(f64::NAN),
+            Tolerance::Range([lo, _]) => measured < lo,
+            Tolerance::AtLeast(_) | Tolerance::Above(_) => true,
+            Tolerance::AtMost(_) | Tolerance::Below(_) => false,
+            Tolerance::Equals(x) => measured < x,
+        };
+        if below { Ordering::Less } else { Ordering::Greater }
+    }
+
+    /// Whether a larger named bound accepts more values (`at_most`,
+    /// `below`), rather than fewer (`at_least`, `above`).
+    pub fn widens_with_bound(&self) -> bool {
+        matches!(self, Tolerance::AtMost(_) | Tolerance::Below(_))
     }
 
     /// How far `measured` sits inside (> 0) or outside (< 0) the tolerance,

@@ -14,9 +14,10 @@ pub fn cell(text: &str) -> String {
 
 /// A measured quantity with its IQR when the measure produced one
 /// (`x_median` → "m [q25, q75]").
-pub fn with_iqr(result: &ClaimResult, quantity: &str, value: f64) -> String {
-    let q = &result.measurement.quantities;
-    let iqr = |lo: String, hi: String| Some((q.get(&lo)?, q.get(&hi)?)).filter(|(a, b)| !a.is_nan() && !b.is_nan());
+pub fn with_iqr(result: &ClaimResult, quantity: &str) -> String {
+    let m = &result.measurement;
+    let defined = |name: String| Some(m.value(&name)).filter(|v| !v.is_undefined() && !v.lo.is_nan());
+    let iqr = |lo: String, hi: String| Some((defined(lo)?, defined(hi)?));
     let bounds = if let Some(stem) = quantity.strip_suffix("_median") {
         iqr(format!("{stem}_q25"), format!("{stem}_q75"))
     } else if quantity.contains("_median_") {
@@ -24,9 +25,10 @@ pub fn with_iqr(result: &ClaimResult, quantity: &str, value: f64) -> String {
     } else {
         None
     };
+    let value = m.value(quantity).describe();
     match bounds {
-        Some((a, b)) => format!("{} [{}, {}]", num(value), num(*a), num(*b)),
-        None => num(value),
+        Some((a, b)) => format!("{value} [{}, {}]", a.describe(), b.describe()),
+        None => value,
     }
 }
 
@@ -39,7 +41,7 @@ pub fn figures(result: &ClaimResult) -> String {
     result
         .checks
         .iter()
-        .map(|c| format!("{} {}", c.quantity, with_iqr(result, &c.quantity, c.measured)))
+        .map(|c| format!("{} {}", c.quantity, with_iqr(result, &c.quantity)))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -148,7 +150,7 @@ fn summary_row(md: &mut String, r: &ClaimResult) {
             let differs = if c.as_recorded() { "" } else { " (differs from its record)" };
             let mark = super::marked(c);
             let mark = mark.split_once(' ').map_or("", |(_, m)| m);
-            format!("{} = {} {mark}{differs}", c.quantity, with_iqr(r, &c.quantity, c.measured))
+            format!("{} = {} {mark}{differs}", c.quantity, with_iqr(r, &c.quantity))
         })
         .collect();
     let tolerance: Vec<String> = r.checks.iter().map(|c| c.tolerance.describe()).collect();
@@ -201,7 +203,7 @@ fn checks_table(md: &mut String, r: &ClaimResult) {
             "| {} | {} | {} | {} | {} | {} | {:?} | {:?} |",
             c.quantity,
             c.paper.map(num).unwrap_or_default(),
-            with_iqr(r, &c.quantity, c.measured),
+            with_iqr(r, &c.quantity),
             c.tolerance.describe(),
             super::margin(c),
             super::graded(c),

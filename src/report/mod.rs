@@ -155,7 +155,7 @@ fn value_and_state(c: &CheckResult) -> String {
         CheckState::Fails => "✗",
         CheckState::Undefined => "?",
     };
-    format!("{} {mark}", num(c.measured))
+    format!("{} {mark}", c.value().describe())
 }
 
 /// A check's margin: how far inside (+) or outside (−) its tolerance.

@@ -95,7 +95,7 @@ impl Snapshot {
                     quantity: c.quantity.clone(),
                     paper: c.paper.map(num),
                     tolerance: c.tolerance.describe(),
-                    measured: if c.measured.is_nan() { "undefined".into() } else { num(c.measured) },
+                    measured: if c.value().lo.is_nan() { "undefined".into() } else { c.value().describe() },
                     margin: three_significant(c.margin),
                     miss: three_significant(c.miss),
                     grade: c.grade,
@@ -104,7 +104,12 @@ impl Snapshot {
                     recorded: c.recorded,
                 })
                 .collect(),
-            quantities: r.measurement.quantities.iter().map(|(k, v)| (k.clone(), rounded(*v))).collect(),
+            quantities: r
+                .measurement
+                .quantities
+                .iter()
+                .map(|(k, v)| (k.clone(), r.measurement.bounds.get(k).map_or_else(|| rounded(*v), |b| b.describe())))
+                .collect(),
             per_seed: r
                 .measurement
                 .per_seed

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{EventCount, Inputs, Kind, Measurement, epoch};
+use super::{EventCount, Inputs, Kind, Measurement, WithoutEvent, event_at};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 
@@ -25,6 +25,10 @@ pub struct Collapse {
     pub label: Option<String>,
     /// Experiment name.
     pub condition: String,
+    /// What the event's statistics do with a seed without it (default
+    /// `censored`; `dropped`: numpy's `nanmedian`, as the paper's scripts).
+    #[serde(default, skip_serializing_if = "WithoutEvent::is_default")]
+    pub without_event: WithoutEvent,
 }
 
 impl Kind for Collapse {
@@ -51,7 +55,7 @@ impl Kind for Collapse {
 
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
-        out.count(&COLLAPSED, runs.iter().map(|r| epoch(r.summary.collapsed_at)).collect());
+        out.count(&COLLAPSED, runs.iter().map(|r| event_at(r.summary.collapsed_at, r.metrics.rows.len())).collect(), self.without_event);
         Ok(())
     }
 }
@@ -62,17 +66,36 @@ mod tests {
     use super::super::tests::{assert_names, measure, run};
     use super::*;
 
-    #[test]
-    fn collapsed_runs_are_counted_with_their_epochs() {
+    fn collapsed_run() -> crate::runs::Run {
         let mut collapsed = run(400, 20, 50, 200);
         collapsed.summary.collapsed_at = Some(154);
-        let spec = MeasureSpec::Collapse(Collapse { label: Some("wide".into()), condition: "sweep".into() });
+        collapsed
+    }
+
+    fn collapse_of(spec: &MeasureSpec) -> Collapse {
+        match spec {
+            MeasureSpec::Collapse(c) => c.clone(),
+            _ => unreachable!("a collapse measure"),
+        }
+    }
+
+    #[test]
+    fn collapsed_runs_are_counted_with_their_epochs() {
+        let collapsed = collapsed_run();
+        let spec = MeasureSpec::Collapse(Collapse { label: Some("wide".into()), condition: "sweep".into(), without_event: WithoutEvent::Censored });
         let m = measure(&spec, vec![run(400, 20, 50, 200), collapsed, run(400, 20, 50, 200)]);
         assert_eq!((m.quantities["wide.collapsed"], m.quantities["wide.seeds"]), (1.0, 3.0));
         assert_eq!(m.quantities["wide.collapsed_fraction"], 1.0 / 3.0);
-        assert_eq!(m.quantities["wide.collapsed_epoch_median"], 154.0);
+        // Two of three never collapsed within their 401 epochs: the median
+        // and maximum are "≥ 401", the minimum is known.
+        assert_eq!(m.value("wide.collapsed_epoch_median").describe(), "≥ 401");
+        assert_eq!(m.value("wide.collapsed_epoch_min").number(), Some(154.0));
         assert!(m.per_seed["wide.collapsed_epoch"][0].is_nan());
         assert_names(&spec, &m);
+        let dropped = MeasureSpec::Collapse(Collapse { without_event: WithoutEvent::Dropped, ..collapse_of(&spec) });
+        let m = measure(&dropped, vec![run(400, 20, 50, 200), collapsed_run(), run(400, 20, 50, 200)]);
+        assert_eq!(m.quantities["wide.collapsed_epoch_median"], 154.0, "over the seeds that collapsed");
+        assert!(m.quantities["wide.collapsed_epoch_min"].is_nan() && m.bounds.is_empty());
     }
 
     #[test]
@@ -80,7 +103,7 @@ mod tests {
         let experiments: BTreeMap<String, Experiment> =
             serde_yaml::from_str("grok: {activation: sqr, eta: 2.0e-4, epochs: 400, seeds: {paper: 1, quick: 1}}")
                 .unwrap();
-        let spec = MeasureSpec::Collapse(Collapse { label: None, condition: "grok".into() });
+        let spec = MeasureSpec::Collapse(Collapse { label: None, condition: "grok".into(), without_event: WithoutEvent::Censored });
         assert_eq!(spec.validate(&experiments).unwrap_err().field, "may_collapse");
     }
 }

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{FIRED, Inputs, Kind, Measurement, check_detector, epoch};
+use super::{FIRED, Inputs, Kind, Measurement, WithoutEvent, check_detector, event_at};
+use crate::claims::value::Value;
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::probes::detector::{DetectorParams, detect};
-use crate::probes::stats::Summary;
 
 /// The slope detector on each seed of `condition`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -25,6 +25,10 @@ pub struct Detector {
     /// Lag, floor, min_epoch, threshold (default: the paper's).
     #[serde(default)]
     pub detector: DetectorParams,
+    /// What the event's statistics do with a seed without it (default
+    /// `censored`; `dropped`: numpy's `nanmedian`, as the paper's scripts).
+    #[serde(default, skip_serializing_if = "WithoutEvent::is_default")]
+    pub without_event: WithoutEvent,
 }
 
 impl Kind for Detector {
@@ -45,17 +49,21 @@ impl Kind for Detector {
     }
 
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
-        let detections: Vec<_> =
-            (inputs.runs)(&self.condition)?.iter().map(|r| detect(&r.metrics.w_gap23(), &self.detector)).collect();
-        let fire: Vec<f64> = detections.iter().map(|d| epoch(d.fire_epoch)).collect();
-        out.set("fire_epoch_iqr_width", Summary::of(&fire).iqr_width());
+        let runs = (inputs.runs)(&self.condition)?;
+        let detections: Vec<_> = runs.iter().map(|r| detect(&r.metrics.w_gap23(), &self.detector)).collect();
+        // A seed on which s(t) is never defined (a window too short for
+        // gap23, or a lag reaching past the run) cannot say "never fired":
+        // its fire epoch is unknown, and the counts are undefined, not 0.
+        let fire: Vec<Value> = runs
+            .iter()
+            .zip(&detections)
+            .map(|(r, d)| if d.max_slope.is_nan() { Value::undefined() } else { event_at(d.fire_epoch, r.metrics.rows.len()) })
+            .collect();
         let max_slopes: Vec<f64> = detections.iter().map(|d| d.max_slope).collect();
         out.set("max_slope_max", max_slopes.iter().copied().fold(f64::NAN, f64::max));
-        out.count(&FIRED, fire);
+        out.count(&FIRED, fire, self.without_event);
+        out.set_value("fire_epoch_iqr_width", out.value("fire_epoch_q75").minus(out.value("fire_epoch_q25")));
         if max_slopes.iter().any(|s| s.is_nan()) {
-            // A seed on which s(t) is never defined (a window too short for
-            // gap23, or a lag reaching past the run) cannot say "never
-            // fired": the counts are undefined, not 0.
             out.undefine_counts(&FIRED);
         }
         out.per_seed.insert("max_slope".into(), max_slopes);
@@ -77,15 +85,25 @@ mod tests {
             label: Some("grok".into()),
             condition: "grok".into(),
             detector: DetectorParams::default(),
+            without_event: WithoutEvent::Censored,
         });
         let m = measure(&spec, vec![run(400, 20, 50, 200), run(400, 20, 50, 250), run(400, 20, 50, 500)]);
         assert_eq!((m.quantities["grok.fired"], m.quantities["grok.seeds"]), (2.0, 3.0));
         assert_eq!(m.quantities["grok.fired_fraction"], 2.0 / 3.0);
         assert_eq!(m.per_seed["grok.fire_epoch"][..2], [200.0, 250.0]);
         assert!(m.per_seed["grok.fire_epoch"][2].is_nan());
-        assert_eq!(m.quantities["grok.fire_epoch_median"], 225.0);
-        assert_eq!(m.quantities["grok.fire_epoch_iqr_width"], 25.0);
+        // The third seed never fired within its 401 epochs: it takes part
+        // censored, so the median is the second seed's epoch.
+        assert_eq!(m.quantities["grok.fire_epoch_median"], 250.0);
+        assert_eq!(m.value("grok.fire_epoch_iqr_width").describe(), "≥ 100.5");
+        assert_eq!(m.value("grok.fire_epoch_max").describe(), "≥ 401");
         assert!((m.quantities["grok.max_slope_max"] - 500f64.ln() / 25.0).abs() < 1e-12);
         assert_names(&spec, &m);
+        let MeasureSpec::Detector(censored) = spec else { unreachable!() };
+        let dropped = MeasureSpec::Detector(Detector { without_event: WithoutEvent::Dropped, ..censored });
+        let m = measure(&dropped, vec![run(400, 20, 50, 200), run(400, 20, 50, 250), run(400, 20, 50, 500)]);
+        assert_eq!(m.quantities["grok.fire_epoch_median"], 225.0, "numpy's nanmedian of 200 and 250");
+        assert_eq!(m.quantities["grok.fire_epoch_iqr_width"], 25.0);
+        assert!(m.quantities["grok.fire_epoch_max"].is_nan());
     }
 }

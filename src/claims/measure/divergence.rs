@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{EventCount, Inputs, Kind, Measurement, epoch};
+use super::{EventCount, Inputs, Kind, Measurement, WithoutEvent, event_at};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 
@@ -25,6 +25,10 @@ pub struct Divergence {
     pub label: Option<String>,
     /// Experiment name.
     pub condition: String,
+    /// What the event's statistics do with a seed without it (default
+    /// `censored`; `dropped`: numpy's `nanmedian`, as the paper's scripts).
+    #[serde(default, skip_serializing_if = "WithoutEvent::is_default")]
+    pub without_event: WithoutEvent,
 }
 
 impl Kind for Divergence {
@@ -51,7 +55,7 @@ impl Kind for Divergence {
 
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
-        out.count(&DIVERGED, runs.iter().map(|r| epoch(r.summary.diverged_at)).collect());
+        out.count(&DIVERGED, runs.iter().map(|r| event_at(r.summary.diverged_at, r.metrics.rows.len())).collect(), self.without_event);
         Ok(())
     }
 }
@@ -73,25 +77,29 @@ mod tests {
         diverged.metrics.rows.truncate(121);
         diverged.summary.diverged_at = Some(120);
         let runs = vec![run(400, 20, 50, 200), diverged];
-        let spec = MeasureSpec::Divergence(Divergence { label: None, condition: "sweep".into() });
+        let spec = MeasureSpec::Divergence(Divergence { label: None, condition: "sweep".into(), without_event: WithoutEvent::Censored });
         let m = measure(&spec, runs.clone());
         assert_eq!(
             (m.quantities["diverged"], m.quantities["seeds"], m.quantities["diverged_fraction"]),
             (1.0, 2.0, 0.5)
         );
-        assert_eq!(m.quantities["diverged_epoch_median"], 120.0);
+        // Of two seeds, one diverged at 120 and one never did within 401
+        // epochs: the median lies between.
+        assert_eq!(m.value("diverged_epoch_median").describe(), "≥ 260.5");
+        assert_eq!(m.value("diverged_epoch_min").number(), Some(120.0));
         assert!(m.per_seed["diverged_epoch"][0].is_nan());
         assert_names(&spec, &m);
         let milestones = MeasureSpec::Milestones(Milestones {
             label: None,
             condition: "sweep".into(),
             detector: Default::default(),
+            without_event: WithoutEvent::Censored,
         });
         let m = measure(&milestones, runs.clone());
         assert_eq!(m.per_seed["test_acc_99"][..1], [149.0]);
         assert!(m.per_seed["test_acc_99"][1].is_nan(), "the diverged run stopped before test accuracy 0.99");
         let detector =
-            MeasureSpec::Detector(Detector { label: None, condition: "sweep".into(), detector: Default::default() });
+            MeasureSpec::Detector(Detector { label: None, condition: "sweep".into(), detector: Default::default(), without_event: WithoutEvent::Censored });
         assert_eq!(measure(&detector, runs).quantities["fired"], 1.0);
     }
 
@@ -100,7 +108,7 @@ mod tests {
         let experiments: BTreeMap<String, Experiment> =
             serde_yaml::from_str("grok: {activation: sqr, eta: 2.0e-4, epochs: 400, seeds: {paper: 1, quick: 1}}")
                 .unwrap();
-        let spec = MeasureSpec::Divergence(Divergence { label: None, condition: "grok".into() });
+        let spec = MeasureSpec::Divergence(Divergence { label: None, condition: "grok".into(), without_event: WithoutEvent::Censored });
         assert_eq!(spec.validate(&experiments).unwrap_err().field, "may_diverge");
     }
 }

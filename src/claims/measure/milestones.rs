@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Inputs, Kind, Measurement, check_detector, epoch, event_summary_names};
+use super::{Inputs, Kind, Measurement, WithoutEvent, check_detector, event_at, event_summary_names};
+use crate::claims::value::Value;
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::probes::detector::{DetectorParams, detect};
@@ -20,13 +21,13 @@ const MILESTONES: [&str; 5] =
 /// The first epoch at which `test_acc` reaches halfway from its baseline
 /// (the median over epochs 0-4) to its peak over the run: the relative
 /// threshold of the notes' `analysis.py` (docs/methods.md, "Milestones").
-/// NaN when the log is empty.
-fn relative_half_crossing(test_acc: &[f64]) -> f64 {
+/// None when the log is empty.
+fn relative_half_crossing(test_acc: &[f64]) -> Option<usize> {
     let start: Vec<f64> = test_acc.iter().take(5).copied().filter(|v| v.is_finite()).collect();
     let base = if start.is_empty() { 0.0 } else { crate::probes::stats::median(&start) };
     let peak = test_acc.iter().copied().filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
     let threshold = base + 0.5 * (peak - base);
-    test_acc.iter().position(|v| *v >= threshold).map_or(f64::NAN, |t| t as f64)
+    test_acc.iter().position(|v| *v >= threshold)
 }
 
 /// The test-accuracy thresholds read on the median curve as well, by prefix.
@@ -35,12 +36,10 @@ const CURVE: [(&str, f64); 2] = [("test_acc_half", 0.5), ("test_acc_99", 0.99)];
 /// The first epoch at which the median over runs of the test accuracy
 /// reaches `threshold` (the crossing of the median curve, as the notes plot
 /// it; docs/methods.md, "Milestones"), over the epochs every run logged.
-/// NaN when it never does.
-fn median_curve_crossing(curves: &[Vec<f64>], threshold: f64) -> f64 {
+/// None when it never does.
+fn median_curve_crossing(curves: &[Vec<f64>], threshold: f64) -> Option<usize> {
     let epochs = curves.iter().map(Vec::len).min().unwrap_or(0);
-    (0..epochs)
-        .find(|&t| crate::probes::stats::median(&curves.iter().map(|c| c[t]).collect::<Vec<_>>()) >= threshold)
-        .map_or(f64::NAN, |t| t as f64)
+    (0..epochs).find(|&t| crate::probes::stats::median(&curves.iter().map(|c| c[t]).collect::<Vec<_>>()) >= threshold)
 }
 
 /// Accuracy milestones per seed (first epoch with train accuracy 1, test
@@ -57,6 +56,10 @@ pub struct Milestones {
     /// Lag, floor, min_epoch, threshold of the detector (default: the paper's).
     #[serde(default)]
     pub detector: DetectorParams,
+    /// What the event's statistics do with a seed without it (default
+    /// `censored`; `dropped`: numpy's `nanmedian`, as the paper's scripts).
+    #[serde(default, skip_serializing_if = "WithoutEvent::is_default")]
+    pub without_event: WithoutEvent,
 }
 
 impl Kind for Milestones {
@@ -84,26 +87,33 @@ impl Kind for Milestones {
 
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
-        let mut events: [Vec<f64>; 5] = Default::default();
+        let mut events: [Vec<Value>; 5] = Default::default();
         for run in &runs {
+            let looked_at = run.metrics.rows.len();
+            let at = |e: Option<usize>| event_at(e, looked_at);
             let m = crate::summary::Milestones::of(&run.metrics);
-            let fire = epoch(detect(&run.metrics.w_gap23(), &self.detector).fire_epoch);
-            let test_99 = epoch(m.test_acc_99);
-            let relative = relative_half_crossing(&run.metrics.test_acc());
-            let row = [epoch(m.train_acc_1), epoch(m.test_acc_half), test_99, fire - test_99, relative];
+            let fire = at(detect(&run.metrics.w_gap23(), &self.detector).fire_epoch);
+            let test_99 = at(m.test_acc_99);
+            let relative = at(relative_half_crossing(&run.metrics.test_acc()));
+            let row = [at(m.train_acc_1), at(m.test_acc_half), test_99, fire.minus(test_99), relative];
             for (series, value) in events.iter_mut().zip(row) {
                 series.push(value);
             }
         }
         for (name, values) in MILESTONES.iter().zip(events) {
-            out.event_summary(&values, |s| format!("{name}_{s}"));
-            let reached = values.iter().filter(|v| !v.is_nan()).count();
+            out.event_summary(&values, self.without_event, |s| format!("{name}_{s}"));
+            let reached = values.iter().filter(|v| v.number().is_some()).count();
             out.set(format!("{name}_reached_fraction"), reached as f64 / values.len() as f64);
-            out.per_seed.insert(name.to_string(), values);
+            out.per_seed.insert(name.to_string(), values.iter().map(|v| v.as_f64()).collect());
         }
         let curves: Vec<Vec<f64>> = runs.iter().map(|r| r.metrics.test_acc()).collect();
+        let looked_at = curves.iter().map(Vec::len).min().unwrap_or(0);
         for (name, threshold) in CURVE {
-            out.set(format!("{name}_median_curve"), median_curve_crossing(&curves, threshold));
+            let crossing = event_at(median_curve_crossing(&curves, threshold), looked_at);
+            match self.without_event {
+                WithoutEvent::Censored => out.set_value(format!("{name}_median_curve"), crossing),
+                WithoutEvent::Dropped => out.set(format!("{name}_median_curve"), crossing.as_f64()),
+            }
         }
         Ok(())
     }
@@ -121,16 +131,24 @@ mod tests {
             label: Some("g".into()),
             condition: "grok".into(),
             detector: DetectorParams::default(),
+            without_event: WithoutEvent::Censored,
         });
         // test acc ≥ 0.5 at start + 50, ≥ 0.99 at start + 99; the detector
         // fires at the gap23 jump (200), so the lag is 200 − (start + 99).
         let m = measure(&spec, vec![run(400, 24, 50, 200), run(400, 26, 60, 200), run(400, 25, 500, 200)]);
         assert_eq!(m.per_seed["g.train_acc_1"], vec![24.0, 26.0, 25.0]);
         assert_eq!(m.quantities["g.train_acc_1_median"], 25.0);
-        assert_eq!(m.quantities["g.test_acc_half_median"], 105.0); // 100 and 110; seed 3 never
+        // Seed 3 never reaches test accuracy 0.5 within its 401 epochs: it
+        // takes part censored (≥ 401), so the median is 110 (of 100, 110).
+        assert_eq!(m.quantities["g.test_acc_half_median"], 110.0);
         assert!((m.quantities["g.test_acc_half_reached_fraction"] - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(m.per_seed["g.fire_after_test_acc_99"][..2], [51.0, 41.0]);
         assert!(m.per_seed["g.fire_after_test_acc_99"][2].is_nan());
+        // Its detector fired at 200, before a test-≥-0.99 epoch of 401 or
+        // later: its lag is ≤ −201, so the median lag is known (41) and the
+        // minimum only bounded.
+        assert_eq!(m.quantities["g.fire_after_test_acc_99_median"], 41.0);
+        assert_eq!(m.value("g.fire_after_test_acc_99_min").describe(), "≤ -201");
         assert_names(&spec, &m);
     }
 
@@ -138,9 +156,9 @@ mod tests {
     #[test]
     fn the_median_curve_crosses_where_the_middle_run_does_per_epoch() {
         let curves = vec![vec![0.0, 0.6, 0.6, 1.0], vec![0.0, 0.0, 0.6, 1.0], vec![0.6, 0.6, 0.0, 1.0]];
-        assert_eq!(median_curve_crossing(&curves, 0.5), 1.0);
-        assert_eq!(median_curve_crossing(&curves, 0.99), 3.0);
-        assert!(median_curve_crossing(&curves, 2.0).is_nan());
+        assert_eq!(median_curve_crossing(&curves, 0.5), Some(1));
+        assert_eq!(median_curve_crossing(&curves, 0.99), Some(3));
+        assert_eq!(median_curve_crossing(&curves, 2.0), None);
     }
 
     /// D16: halfway from the baseline (median of epochs 0-4) to the peak.
@@ -148,7 +166,7 @@ mod tests {
     fn the_relative_threshold_is_halfway_from_baseline_to_peak() {
         let acc = [0.02, 0.02, 0.03, 0.01, 0.02, 0.2, 0.45, 0.52, 0.9, 1.0];
         // baseline 0.02, peak 1.0: threshold 0.51, first reached at epoch 7.
-        assert_eq!(relative_half_crossing(&acc), 7.0);
-        assert!(relative_half_crossing(&[]).is_nan());
+        assert_eq!(relative_half_crossing(&acc), Some(7));
+        assert_eq!(relative_half_crossing(&[]), None);
     }
 }

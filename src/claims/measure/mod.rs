@@ -47,6 +47,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Problem;
 use super::experiment::{Experiment, MAX_NAME};
+use super::value::{self as censored, Value};
 use crate::probes::detector::DetectorParams;
 use crate::probes::rank::EpochWindow;
 use crate::probes::stats::Summary;
@@ -259,9 +260,7 @@ impl MeasureSpec {
     ) -> anyhow::Result<Measurement> {
         let mut total = Measurement::default();
         for m in measures {
-            let part = m.measure(runs, sign_rule)?;
-            total.quantities.extend(part.quantities);
-            total.per_seed.extend(part.per_seed);
+            total.extend(m.measure(runs, sign_rule)?);
         }
         Ok(total)
     }
@@ -276,6 +275,7 @@ impl MeasureSpec {
         self.kind().measure(&Inputs { runs, sign_rule }, &mut out)?;
         Ok(Measurement {
             quantities: out.quantities.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
+            bounds: out.bounds.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
             per_seed: out.per_seed.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
         })
     }
@@ -284,9 +284,14 @@ impl MeasureSpec {
 /// The values a measure produced: named quantities and per-seed series.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
-    /// Named scalar quantities (NaN = undefined, `null` in JSON).
+    /// Named scalar quantities (NaN = undefined, `null` in JSON; also NaN
+    /// where the value is known only by bounds, in `bounds`).
     #[serde(with = "crate::nullable::map")]
     pub quantities: BTreeMap<String, f64>,
+    /// The quantities known only by bounds: a censored event's statistics
+    /// (docs/claims.md, "Censored events").
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bounds: BTreeMap<String, Value>,
     /// Per-seed values behind them, in seed order (for reports).
     #[serde(with = "crate::nullable::map_of_series")]
     pub per_seed: BTreeMap<String, Vec<f64>>,
@@ -295,6 +300,31 @@ pub struct Measurement {
 impl Measurement {
     fn set(&mut self, name: impl Into<String>, value: f64) {
         self.quantities.insert(name.into(), value);
+    }
+
+    /// Set a quantity that may be known only by bounds.
+    fn set_value(&mut self, name: impl Into<String>, value: Value) {
+        let name = name.into();
+        if value.is_bounded() {
+            self.bounds.insert(name.clone(), value);
+        }
+        self.set(name, value.as_f64());
+    }
+
+    /// Quantity `name`: its number, its bounds, or undefined when the
+    /// measures did not produce it.
+    pub fn value(&self, name: &str) -> Value {
+        match self.bounds.get(name) {
+            Some(bounds) => *bounds,
+            None => Value::exact(self.quantities.get(name).copied().unwrap_or(f64::NAN)),
+        }
+    }
+
+    /// Add `other`'s quantities and per-seed values.
+    fn extend(&mut self, other: Measurement) {
+        self.quantities.extend(other.quantities);
+        self.bounds.extend(other.bounds);
+        self.per_seed.extend(other.per_seed);
     }
 
     /// Median and quartiles of `values`, named by `name("median")` etc.
@@ -306,16 +336,25 @@ impl Measurement {
         }
     }
 
-    /// [`Measurement::summary`] of an event's per-seed epochs, and their
-    /// minimum and maximum over every seed (see [`event_summary_names`]).
-    /// `min` and `max` are undefined when any seed lacks the event, so a
-    /// check on them speaks for every seed (docs/claims.md, "Measure kinds
-    /// and their quantities").
-    fn event_summary(&mut self, values: &[f64], name: impl Fn(&str) -> String) {
-        self.summary(values, &name);
-        let every = !values.is_empty() && values.iter().all(|v| !v.is_nan());
+    /// The statistics of an event's per-seed epochs (see
+    /// [`event_summary_names`]): its median, quartiles, minimum and
+    /// maximum over every seed, a seed without the event taking part as
+    /// censored; or, with [`WithoutEvent::Dropped`], the median and
+    /// quartiles over the seeds that had it (numpy's `nanmedian`) and a
+    /// minimum and maximum that are undefined when a seed lacks it
+    /// (docs/claims.md, "Censored events").
+    fn event_summary(&mut self, values: &[Value], without: WithoutEvent, name: impl Fn(&str) -> String) {
+        if without == WithoutEvent::Censored {
+            for (stat, q) in STATS.into_iter().zip([0.5, 0.25, 0.75]).chain([("min", 0.0), ("max", 1.0)]) {
+                self.set_value(name(stat), censored::quantile(values, q));
+            }
+            return;
+        }
+        let happened: Vec<f64> = values.iter().map(|v| v.as_f64()).collect();
+        self.summary(&happened, &name);
+        let every = !happened.is_empty() && happened.iter().all(|v| !v.is_nan());
         let extreme = |pick: fn(f64, f64) -> f64| {
-            if every { values.iter().copied().reduce(pick).unwrap_or(f64::NAN) } else { f64::NAN }
+            if every { happened.iter().copied().reduce(pick).unwrap_or(f64::NAN) } else { f64::NAN }
         };
         self.set(name("min"), extreme(f64::min));
         self.set(name("max"), extreme(f64::max));
@@ -328,16 +367,37 @@ impl Measurement {
         self.set(format!("{}_fraction", names.count), f64::NAN);
     }
 
-    /// An event per seed, at epochs `at` (NaN where it did not happen):
-    /// how many seeds had it, of how many, the fraction and its epochs,
-    /// under the names of `names`.
-    fn count(&mut self, names: &EventCount, at: Vec<f64>) {
-        let happened = at.iter().filter(|e| !e.is_nan()).count();
+    /// An event per seed (its epoch, or censored where it did not happen):
+    /// how many seeds had it, of how many, the fraction and its epochs'
+    /// statistics, under the names of `names`.
+    fn count(&mut self, names: &EventCount, at: Vec<Value>, without: WithoutEvent) {
+        let happened = at.iter().filter(|e| e.number().is_some()).count();
         self.set(names.count, happened as f64);
         self.set("seeds", at.len() as f64);
         self.set(format!("{}_fraction", names.count), happened as f64 / at.len() as f64);
-        self.event_summary(&at, |s| format!("{}_{s}", names.epoch));
-        self.per_seed.insert(names.epoch.to_string(), at);
+        self.event_summary(&at, without, |s| format!("{}_{s}", names.epoch));
+        self.per_seed.insert(names.epoch.to_string(), at.iter().map(|v| v.as_f64()).collect());
+    }
+}
+
+/// What an event's statistics do with a seed in which the event did not
+/// happen (YAML `without_event:`; docs/claims.md, "Censored events").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WithoutEvent {
+    /// It takes part, censored: the event happens after the last epoch
+    /// looked at, if ever.
+    #[default]
+    Censored,
+    /// It is left out of the median and quartiles, as numpy's `nanmedian`
+    /// in the paper's scripts does.
+    Dropped,
+}
+
+impl WithoutEvent {
+    /// Whether this is the default (left out of serialized specs).
+    pub fn is_default(&self) -> bool {
+        *self == WithoutEvent::Censored
     }
 }
 
@@ -376,9 +436,10 @@ impl EventCount {
 /// A detector or threshold firing.
 const FIRED: EventCount = EventCount { count: "fired", epoch: "fire_epoch" };
 
-/// An epoch as a value: NaN where there is none.
-fn epoch(e: Option<usize>) -> f64 {
-    e.map_or(f64::NAN, |e| e as f64)
+/// An event's epoch in a run that looked for it over epochs
+/// `0..looked_at`: exact where it happened, else censored at `looked_at`.
+fn event_at(e: Option<usize>, looked_at: usize) -> Value {
+    e.map_or(Value::at_least(looked_at as f64), |e| Value::exact(e as f64))
 }
 
 /// A series first reaching a level.

@@ -121,7 +121,7 @@ fn yaml_format_is_the_kinds_fields_beside_kind() {
         r#"{"kind":"effective-rank","label":null,"condition":"grok","tau":10.0,"k_max":2,"window":[200,400]}"#
     );
     let error = serde_yaml::from_str::<MeasureSpec>("{kind: collapse, condition: a, window: [1, 2]}").unwrap_err();
-    assert_eq!(error.to_string(), "unknown field `window`, expected `label` or `condition`");
+    assert_eq!(error.to_string(), "unknown field `window`, expected one of `label`, `condition`, `without_event`");
     let error = serde_yaml::from_str::<MeasureSpec>(
         "{kind: lead, conditions: [a], from: {series: rho, threshold: 0.1, x: 1}, to: {series: rho, threshold: 0.2}}",
     )

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Event, FIRED, Inputs, Kind, Measurement, unknown_series};
+use super::{Event, FIRED, Inputs, Kind, Measurement, WithoutEvent, event_at, unknown_series};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::runs::{Run, is_level_series, series_names};
@@ -35,6 +35,10 @@ pub struct Threshold {
     /// Only for `metrics.csv` series (ρ's log may stop at its crossing).
     #[serde(default)]
     pub from: usize,
+    /// What the event's statistics do with a seed without it (default
+    /// `censored`; `dropped`: numpy's `nanmedian`, as the paper's scripts).
+    #[serde(default, skip_serializing_if = "WithoutEvent::is_default")]
+    pub without_event: WithoutEvent,
 }
 
 impl Threshold {
@@ -104,10 +108,11 @@ impl Kind for Threshold {
             let crossing = values.iter().position(|&v| v >= self.threshold);
             let end = crossing.filter(|_| self.series == "rho").map_or(values.len(), |i| i + 1);
             peaks.push(values[..end].iter().copied().fold(f64::NAN, f64::max));
-            fires.push(self.from as f64 + event.epoch_in(&values));
+            let crossing = event.epoch_in(&values);
+            fires.push(event_at((!crossing.is_nan()).then_some(self.from + crossing as usize), self.from + values.len()));
         }
         out.set("max_value", peaks.into_iter().fold(f64::NAN, f64::max));
-        out.count(&FIRED, fires);
+        out.count(&FIRED, fires, self.without_event);
         Ok(())
     }
 }
@@ -125,6 +130,7 @@ mod tests {
             series: series.into(),
             threshold,
             from: 0,
+            without_event: WithoutEvent::Censored,
         })
     }
 

@@ -1,0 +1,130 @@
+//! One check of a claim, judged (docs/claims.md, "Tolerances" and
+//! "Censored events"): the measured value against its tolerance, its state,
+//! margin, miss and grade.
+
+use std::cmp::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use super::expectation::{CheckState, Expectation};
+use super::grade::{self, Grade, Reading, Unit};
+use super::tolerance::Tolerance;
+use super::value::Value;
+
+/// One expectation, judged.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// Quantity name.
+    pub quantity: String,
+    /// The paper's figure.
+    pub paper: Option<f64>,
+    /// The tolerance (`{"abs": 5}` in JSON).
+    #[serde(with = "serde_yaml::with::singleton_map")]
+    pub tolerance: Tolerance,
+    /// The measured value (null = undefined, or known only by bounds).
+    #[serde(with = "crate::nullable")]
+    pub measured: f64,
+    /// The bounds of a value known only by them (a censored event, or a
+    /// statistic over one; docs/claims.md, "Censored events").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounds: Option<Value>,
+    /// Whether it is inside the tolerance.
+    pub holds: bool,
+    /// What it does now: holds, fails, or undefined.
+    pub state: CheckState,
+    /// What it was recorded to do at this tier; the check passes when the two agree.
+    pub recorded: CheckState,
+    /// How far inside (> 0) or outside (< 0) the tolerance, in the
+    /// quantity's units ([`Tolerance::margin`]; null = undefined).
+    #[serde(with = "crate::nullable")]
+    pub margin: f64,
+    /// How far it misses the paper, in printed units (decades for a
+    /// factor; [`grade::miss`]; null = undefined).
+    #[serde(with = "crate::nullable", default = "undefined")]
+    pub miss: f64,
+    /// exact, near or far (docs/claims.md, "Grades").
+    #[serde(default = "far")]
+    pub grade: Grade,
+    /// One printed unit of the paper's figure, the miss's unit.
+    #[serde(default = "one_unit")]
+    pub unit: Unit,
+    /// `lockin` where the check is lockin's reading of the paper.
+    #[serde(default, skip_serializing_if = "Reading::is_paper")]
+    pub reading: Reading,
+}
+
+fn undefined() -> f64 {
+    f64::NAN
+}
+
+fn far() -> Grade {
+    Grade::Far
+}
+
+fn one_unit() -> Unit {
+    Unit::Step(1.0)
+}
+
+impl CheckResult {
+    /// Judge check `e` on the claim's values (`value(quantity)`). A value
+    /// or named bound known only by bounds holds when every value they
+    /// allow holds, fails when none does, and is undefined otherwise; its
+    /// margin and miss are then those of the nearest end (docs/claims.md,
+    /// "Censored events").
+    pub fn judge(e: &Expectation, value: &dyn Fn(&str) -> Value) -> Self {
+        let measured = value(&e.quantity);
+        let bound = e.tolerance.reference().map(value);
+        let (state, at, tolerance) = state_of(measured, &e.tolerance, bound, e.paper);
+        let miss = grade::miss(at, &tolerance, e.paper, e.unit);
+        CheckResult {
+            quantity: e.quantity.clone(),
+            paper: e.paper,
+            tolerance: e.tolerance.clone(),
+            measured: measured.as_f64(),
+            bounds: measured.is_bounded().then_some(measured),
+            holds: state == CheckState::Holds,
+            state,
+            recorded: e.recorded,
+            margin: tolerance.margin(at, e.paper),
+            miss,
+            grade: grade::grade(state == CheckState::Holds, miss, &tolerance),
+            unit: e.unit,
+            reading: e.reading,
+        }
+    }
+
+    /// The measured value, with its bounds where it has only those.
+    pub fn value(&self) -> Value {
+        self.bounds.unwrap_or(Value::exact(self.measured))
+    }
+
+    /// Whether the check does what was recorded.
+    pub fn as_recorded(&self) -> bool {
+        self.state == self.recorded
+    }
+}
+
+/// The state of `measured` under `tolerance` (whose named bound, if any,
+/// is `bound`), with the number its margin and miss are read at and the
+/// tolerance resolved there. Exact values reduce to [`Tolerance::holds`].
+fn state_of(measured: Value, tolerance: &Tolerance, bound: Option<Value>, paper: Option<f64>) -> (CheckState, f64, Tolerance) {
+    let bound = bound.unwrap_or(Value::exact(tolerance.bound_value().unwrap_or(0.0)));
+    let bound_undefined = bound.is_undefined() || bound.number().is_some_and(|b| !b.is_finite());
+    // The tolerance at the end of the bound that accepts fewest values
+    // (for "holds") and most (for "fails").
+    let at = |b: f64| tolerance.resolved(|_| b);
+    let (strict, loose) = if tolerance.widens_with_bound() { (at(bound.lo), at(bound.hi)) } else { (at(bound.hi), at(bound.lo)) };
+    if measured.is_undefined() || bound_undefined {
+        return (CheckState::Undefined, f64::NAN, strict);
+    }
+    let (lo, hi) = (measured.lo, measured.hi);
+    if strict.side(lo, paper) == Ordering::Equal && strict.side(hi, paper) == Ordering::Equal {
+        let least = if strict.margin(lo, paper) <= strict.margin(hi, paper) { lo } else { hi };
+        return (CheckState::Holds, least, strict);
+    }
+    match (loose.side(lo, paper), loose.side(hi, paper)) {
+        (Ordering::Greater, Ordering::Greater) => (CheckState::Fails, lo, loose),
+        (Ordering::Less, Ordering::Less) => (CheckState::Fails, hi, loose),
+        _ => (CheckState::Undefined, f64::NAN, strict),
+    }
+}
