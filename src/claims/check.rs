@@ -107,13 +107,19 @@ impl CheckResult {
 /// The state of `measured` under `tolerance` (whose named bound, if any,
 /// is `bound`), with the number its margin and miss are read at and the
 /// tolerance resolved there. Exact values reduce to [`Tolerance::holds`].
-fn state_of(measured: Value, tolerance: &Tolerance, bound: Option<Value>, paper: Option<f64>) -> (CheckState, f64, Tolerance) {
+fn state_of(
+    measured: Value,
+    tolerance: &Tolerance,
+    bound: Option<Value>,
+    paper: Option<f64>,
+) -> (CheckState, f64, Tolerance) {
     let bound = bound.unwrap_or(Value::exact(tolerance.bound_value().unwrap_or(0.0)));
     let bound_undefined = bound.is_undefined() || bound.number().is_some_and(|b| !b.is_finite());
     // The tolerance at the end of the bound that accepts fewest values
     // (for "holds") and most (for "fails").
     let at = |b: f64| tolerance.resolved(|_| b);
-    let (strict, loose) = if tolerance.widens_with_bound() { (at(bound.lo), at(bound.hi)) } else { (at(bound.hi), at(bound.lo)) };
+    let (strict, loose) =
+        if tolerance.widens_with_bound() { (at(bound.lo), at(bound.hi)) } else { (at(bound.hi), at(bound.lo)) };
     if measured.is_undefined() || bound_undefined {
         return (CheckState::Undefined, f64::NAN, strict);
     }
@@ -126,5 +132,51 @@ fn state_of(measured: Value, tolerance: &Tolerance, bound: Option<Value>, paper:
         (Ordering::Greater, Ordering::Greater) => (CheckState::Fails, lo, loose),
         (Ordering::Less, Ordering::Less) => (CheckState::Fails, hi, loose),
         _ => (CheckState::Undefined, f64::NAN, strict),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::tolerance::Bound;
+
+    fn state(measured: Value, tolerance: Tolerance, bound: Option<Value>) -> CheckState {
+        state_of(measured, &tolerance, bound, Some(100.0)).0
+    }
+
+    /// "lr 2e-3 fires earlier than lr 1e-3": 196 against a base that never
+    /// fired by epoch 300 holds; 350 against it is undetermined.
+    #[test]
+    fn an_earlier_event_holds_against_a_censored_base() {
+        let below = || Tolerance::Below(Bound::Quantity("base.fire_epoch_median".into()));
+        let never = Some(Value::at_least(301.0));
+        assert_eq!(state(Value::exact(196.0), below(), never), CheckState::Holds);
+        assert_eq!(state(Value::exact(350.0), below(), never), CheckState::Undefined);
+        assert_eq!(state(Value::at_least(301.0), below(), never), CheckState::Undefined, "both censored");
+        let above = Tolerance::Above(Bound::Quantity("base.fire_epoch_median".into()));
+        assert_eq!(state(Value::exact(196.0), above, never), CheckState::Fails);
+    }
+
+    #[test]
+    fn a_censored_value_holds_or_fails_where_every_value_it_allows_does() {
+        let every_seed_by_300 = Tolerance::Below(300.0.into());
+        assert_eq!(state(Value::at_least(401.0), every_seed_by_300, None), CheckState::Fails);
+        assert_eq!(state(Value::at_least(401.0), Tolerance::AtLeast(400.0.into()), None), CheckState::Holds);
+        assert_eq!(state(Value::at_least(401.0), Tolerance::AtLeast(500.0.into()), None), CheckState::Undefined);
+        assert_eq!(state(Value::at_least(301.0), Tolerance::Abs(5.0), None), CheckState::Fails, "paper 100");
+        assert_eq!(state(Value { lo: 98.0, hi: 99.0 }, Tolerance::Abs(5.0), None), CheckState::Holds);
+        assert_eq!(state(Value { lo: 90.0, hi: 110.0 }, Tolerance::Abs(5.0), None), CheckState::Undefined);
+        assert_eq!(state(Value::undefined(), Tolerance::AtLeast(0.0.into()), None), CheckState::Undefined);
+    }
+
+    /// Exact values are judged as `Tolerance::holds` judges them.
+    #[test]
+    fn exact_values_reduce_to_holds() {
+        for m in [94.0, 95.0, 100.0, 105.0, 105.5, f64::INFINITY] {
+            let expected =
+                if Tolerance::Abs(5.0).holds(m, Some(100.0)) { CheckState::Holds } else { CheckState::Fails };
+            assert_eq!(state(Value::exact(m), Tolerance::Abs(5.0), None), expected, "{m}");
+        }
+        assert_eq!(state(Value::exact(f64::NAN), Tolerance::Abs(5.0), None), CheckState::Undefined);
     }
 }

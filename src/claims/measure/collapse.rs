@@ -55,7 +55,11 @@ impl Kind for Collapse {
 
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
-        out.count(&COLLAPSED, runs.iter().map(|r| event_at(r.summary.collapsed_at, r.metrics.rows.len())).collect(), self.without_event);
+        out.count(
+            &COLLAPSED,
+            runs.iter().map(|r| event_at(r.summary.collapsed_at, r.metrics.rows.len())).collect(),
+            self.without_event,
+        );
         Ok(())
     }
 }
@@ -82,7 +86,11 @@ mod tests {
     #[test]
     fn collapsed_runs_are_counted_with_their_epochs() {
         let collapsed = collapsed_run();
-        let spec = MeasureSpec::Collapse(Collapse { label: Some("wide".into()), condition: "sweep".into(), without_event: WithoutEvent::Censored });
+        let spec = MeasureSpec::Collapse(Collapse {
+            label: Some("wide".into()),
+            condition: "sweep".into(),
+            without_event: WithoutEvent::Censored,
+        });
         let m = measure(&spec, vec![run(400, 20, 50, 200), collapsed, run(400, 20, 50, 200)]);
         assert_eq!((m.quantities["wide.collapsed"], m.quantities["wide.seeds"]), (1.0, 3.0));
         assert_eq!(m.quantities["wide.collapsed_fraction"], 1.0 / 3.0);
@@ -103,7 +111,11 @@ mod tests {
         let experiments: BTreeMap<String, Experiment> =
             serde_yaml::from_str("grok: {activation: sqr, eta: 2.0e-4, epochs: 400, seeds: {paper: 1, quick: 1}}")
                 .unwrap();
-        let spec = MeasureSpec::Collapse(Collapse { label: None, condition: "grok".into(), without_event: WithoutEvent::Censored });
+        let spec = MeasureSpec::Collapse(Collapse {
+            label: None,
+            condition: "grok".into(),
+            without_event: WithoutEvent::Censored,
+        });
         assert_eq!(spec.validate(&experiments).unwrap_err().field, "may_collapse");
     }
 }

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{FIRED, Inputs, Kind, Measurement, WithoutEvent, check_detector, event_at};
-use crate::claims::value::Value;
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
+use crate::claims::value::Value;
 use crate::probes::detector::{DetectorParams, detect};
 
 /// The slope detector on each seed of `condition`.
@@ -54,11 +54,13 @@ impl Kind for Detector {
         // A seed on which s(t) is never defined (a window too short for
         // gap23, or a lag reaching past the run) cannot say "never fired":
         // its fire epoch is unknown, and the counts are undefined, not 0.
-        let fire: Vec<Value> = runs
-            .iter()
-            .zip(&detections)
-            .map(|(r, d)| if d.max_slope.is_nan() { Value::undefined() } else { event_at(d.fire_epoch, r.metrics.rows.len()) })
-            .collect();
+        let fire: Vec<Value> =
+            runs.iter()
+                .zip(&detections)
+                .map(|(r, d)| {
+                    if d.max_slope.is_nan() { Value::undefined() } else { event_at(d.fire_epoch, r.metrics.rows.len()) }
+                })
+                .collect();
         let max_slopes: Vec<f64> = detections.iter().map(|d| d.max_slope).collect();
         out.set("max_slope_max", max_slopes.iter().copied().fold(f64::NAN, f64::max));
         out.count(&FIRED, fire, self.without_event);

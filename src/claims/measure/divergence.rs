@@ -55,7 +55,11 @@ impl Kind for Divergence {
 
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
-        out.count(&DIVERGED, runs.iter().map(|r| event_at(r.summary.diverged_at, r.metrics.rows.len())).collect(), self.without_event);
+        out.count(
+            &DIVERGED,
+            runs.iter().map(|r| event_at(r.summary.diverged_at, r.metrics.rows.len())).collect(),
+            self.without_event,
+        );
         Ok(())
     }
 }
@@ -77,7 +81,11 @@ mod tests {
         diverged.metrics.rows.truncate(121);
         diverged.summary.diverged_at = Some(120);
         let runs = vec![run(400, 20, 50, 200), diverged];
-        let spec = MeasureSpec::Divergence(Divergence { label: None, condition: "sweep".into(), without_event: WithoutEvent::Censored });
+        let spec = MeasureSpec::Divergence(Divergence {
+            label: None,
+            condition: "sweep".into(),
+            without_event: WithoutEvent::Censored,
+        });
         let m = measure(&spec, runs.clone());
         assert_eq!(
             (m.quantities["diverged"], m.quantities["seeds"], m.quantities["diverged_fraction"]),
@@ -98,8 +106,12 @@ mod tests {
         let m = measure(&milestones, runs.clone());
         assert_eq!(m.per_seed["test_acc_99"][..1], [149.0]);
         assert!(m.per_seed["test_acc_99"][1].is_nan(), "the diverged run stopped before test accuracy 0.99");
-        let detector =
-            MeasureSpec::Detector(Detector { label: None, condition: "sweep".into(), detector: Default::default(), without_event: WithoutEvent::Censored });
+        let detector = MeasureSpec::Detector(Detector {
+            label: None,
+            condition: "sweep".into(),
+            detector: Default::default(),
+            without_event: WithoutEvent::Censored,
+        });
         assert_eq!(measure(&detector, runs).quantities["fired"], 1.0);
     }
 
@@ -108,7 +120,11 @@ mod tests {
         let experiments: BTreeMap<String, Experiment> =
             serde_yaml::from_str("grok: {activation: sqr, eta: 2.0e-4, epochs: 400, seeds: {paper: 1, quick: 1}}")
                 .unwrap();
-        let spec = MeasureSpec::Divergence(Divergence { label: None, condition: "grok".into(), without_event: WithoutEvent::Censored });
+        let spec = MeasureSpec::Divergence(Divergence {
+            label: None,
+            condition: "grok".into(),
+            without_event: WithoutEvent::Censored,
+        });
         assert_eq!(spec.validate(&experiments).unwrap_err().field, "may_diverge");
     }
 }

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Inputs, Kind, Measurement, WithoutEvent, check_detector, event_at, event_summary_names};
-use crate::claims::value::Value;
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
+use crate::claims::value::Value;
 use crate::probes::detector::{DetectorParams, detect};
 
 /// The per-seed events, by quantity prefix.

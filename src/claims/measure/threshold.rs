@@ -109,7 +109,10 @@ impl Kind for Threshold {
             let end = crossing.filter(|_| self.series == "rho").map_or(values.len(), |i| i + 1);
             peaks.push(values[..end].iter().copied().fold(f64::NAN, f64::max));
             let crossing = event.epoch_in(&values);
-            fires.push(event_at((!crossing.is_nan()).then_some(self.from + crossing as usize), self.from + values.len()));
+            fires.push(event_at(
+                (!crossing.is_nan()).then_some(self.from + crossing as usize),
+                self.from + values.len(),
+            ));
         }
         out.set("max_value", peaks.into_iter().fold(f64::NAN, f64::max));
         out.count(&FIRED, fires, self.without_event);
