@@ -11,23 +11,102 @@ use crate::train::TrainSpec;
 /// Most seeds an experiment may ask for at one tier.
 pub const MAX_SEEDS: usize = 1000;
 
-/// How many seeds (0..n) an experiment runs at each tier.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The seeds an experiment runs at each tier (docs/claims.md, "Seed
+/// sets"). YAML: counts per tier, `{quick: 3, paper: 15}` (seeds 0, 1, ...),
+/// optionally shifted, `{quick: 3, paper: 5, from: 100}` (seeds 100, 101,
+/// ...); one list for both tiers, `[100, 104, 107]`; or a list per tier,
+/// `{quick: [100], paper: [100, 101, 102]}` (a count and a list may mix;
+/// `from` shifts counts only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TierSeeds {
-    /// The paper's count (15 per condition, 5 for checkpoint claims).
-    pub paper: usize,
-    /// `cargo test`'s count (3).
-    pub quick: usize,
+    /// The paper tier's seeds (the paper's 15 per condition, 5 for
+    /// checkpoint claims, unless the file says otherwise).
+    pub paper: Vec<u64>,
+    /// `cargo test`'s seeds.
+    pub quick: Vec<u64>,
 }
 
 impl TierSeeds {
-    /// The count at `tier`.
-    pub fn at(self, tier: super::Tier) -> usize {
+    /// The seeds at `tier`.
+    pub fn at(&self, tier: super::Tier) -> &[u64] {
         match tier {
-            super::Tier::Quick => self.quick,
-            super::Tier::Paper => self.paper,
+            super::Tier::Quick => &self.quick,
+            super::Tier::Paper => &self.paper,
         }
+    }
+
+    /// "seeds 0..4", "seed 7" or "seeds 100, 104, 107".
+    pub fn describe(seeds: &[u64]) -> String {
+        let run = seeds.windows(2).all(|w| w[1] == w[0] + 1);
+        match seeds {
+            [] => "no seeds".into(),
+            [one] => format!("seed {one}"),
+            [first, .., last] if run => format!("seeds {first}..{last}"),
+            _ => format!("seeds {}", seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")),
+        }
+    }
+
+    /// The seeds of one tier as written: a count (shifted by `from`) or a list.
+    fn tier(value: &serde_yaml::Value, from: u64, tier: &str) -> Result<Vec<u64>, String> {
+        use serde_yaml::Value;
+        match value {
+            Value::Number(n) => match n.as_u64() {
+                Some(count) if count as usize <= MAX_SEEDS => from
+                    .checked_add(count)
+                    .map(|end| (from..end).collect())
+                    .ok_or_else(|| format!("{tier}: from + count overflows")),
+                _ => Err(format!("{tier}: a count is 0..={MAX_SEEDS}, got {n}")),
+            },
+            Value::Sequence(list) => list
+                .iter()
+                .map(|s| {
+                    s.as_u64().ok_or_else(|| format!("{tier}: a seed is a whole number ≥ 0, got {}", yaml_text(s)))
+                })
+                .collect(),
+            other => Err(format!("{tier}: a count or a list of seeds, got {}", yaml_text(other))),
+        }
+    }
+}
+
+/// A YAML value as one line of text, for messages.
+fn yaml_text(value: &serde_yaml::Value) -> String {
+    serde_yaml::to_string(value).unwrap_or_default().trim().replace('\n', " ")
+}
+
+impl<'de> Deserialize<'de> for TierSeeds {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        use serde_yaml::Value;
+        let value = Value::deserialize(deserializer)?;
+        let parsed = match &value {
+            Value::Sequence(_) => {
+                TierSeeds::tier(&value, 0, "seeds").map(|list| TierSeeds { paper: list.clone(), quick: list })
+            }
+            Value::Mapping(fields) => {
+                if let Some(other) = fields.keys().find(|k| !matches!(k.as_str(), Some("quick" | "paper" | "from"))) {
+                    return Err(D::Error::custom(format!(
+                        "unknown field `{}`, expected `quick`, `paper` or `from`",
+                        yaml_text(other)
+                    )));
+                }
+                let from = match fields.get("from") {
+                    None => Ok(0),
+                    Some(v) => v
+                        .as_u64()
+                        .ok_or_else(|| format!("from: the first seed is a whole number ≥ 0, got {}", yaml_text(v))),
+                };
+                let tier = |name: &str| match fields.get(name) {
+                    Some(v) => TierSeeds::tier(v, from.clone()?, name),
+                    None => Err(format!("missing field `{name}`")),
+                };
+                from.clone().and_then(|_| Ok(TierSeeds { quick: tier("quick")?, paper: tier("paper")? }))
+            }
+            other => Err(format!(
+                "a map of counts per tier ({{quick: 3, paper: 15}}, optionally with from: 100) or a list of seeds, got {}",
+                yaml_text(other)
+            )),
+        };
+        parsed.map_err(D::Error::custom)
     }
 }
 
@@ -41,7 +120,7 @@ pub struct Experiment {
     pub eta: f64,
     /// E.
     pub epochs: usize,
-    /// Seeds per tier.
+    /// Seeds per tier (docs/claims.md, "Seed sets").
     pub seeds: TierSeeds,
     /// Wn (default 20).
     #[serde(default = "defaults::window")]
@@ -137,5 +216,41 @@ pub fn check_name(what: &str, name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{what} `{name}` must be 1-{MAX_NAME} letters, digits, _ . + - (no brackets, spaces or slashes)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seeds(yaml: &str) -> Result<TierSeeds, String> {
+        serde_yaml::from_str(yaml).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn seed_sets_are_counts_shifted_counts_or_lists() {
+        assert_eq!(seeds("{quick: 2, paper: 3}").unwrap(), TierSeeds { quick: vec![0, 1], paper: vec![0, 1, 2] });
+        assert_eq!(seeds("{quick: 2, paper: 3, from: 100}").unwrap().paper, [100, 101, 102]);
+        assert_eq!(
+            seeds("[100, 104, 107]").unwrap(),
+            TierSeeds { quick: vec![100, 104, 107], paper: vec![100, 104, 107] }
+        );
+        let mixed = seeds("{quick: [7], paper: 2, from: 50}").unwrap();
+        assert_eq!((mixed.quick, mixed.paper), (vec![7], vec![50, 51]), "from shifts counts, not lists");
+        assert_eq!(TierSeeds::describe(&[0, 1, 2, 3, 4]), "seeds 0..4");
+        assert_eq!(TierSeeds::describe(&[100, 104]), "seeds 100, 104");
+        assert_eq!(TierSeeds::describe(&[7]), "seed 7");
+    }
+
+    #[test]
+    fn malformed_seed_sets_say_what_is_accepted() {
+        assert!(seeds("{quick: 3}").unwrap_err().contains("missing field `paper`"));
+        assert!(seeds("{quick: 3, paper: 5, form: 100}").unwrap_err().contains("unknown field `form`"));
+        assert!(
+            seeds("{quick: 3, paper: 5, from: -1}").unwrap_err().contains("from: the first seed is a whole number")
+        );
+        assert!(seeds("[1, -2]").unwrap_err().contains("a seed is a whole number ≥ 0, got -2"));
+        assert!(seeds("five").unwrap_err().contains("a map of counts per tier"));
+        assert!(seeds("{quick: 3, paper: 1.5}").unwrap_err().contains("paper: a count is"));
     }
 }

@@ -103,9 +103,17 @@ fn experiments_of(raw: &BTreeMap<String, Mapping>) -> Result<(BTreeMap<String, E
     Ok((experiments, grids))
 }
 
-/// A point's `seeds` may set one tier only (`{quick: 0}`).
+/// A point's `seeds` may set one tier only (`{quick: 0}`); over a base
+/// that is one list for both tiers, the other tier keeps that list.
 fn merge_seeds(base: Option<&Value>, point: Value) -> Value {
-    match (base, point) {
+    let both = |list: &Value| {
+        let mut tiers = Mapping::new();
+        tiers.insert("quick".into(), list.clone());
+        tiers.insert("paper".into(), list.clone());
+        Value::Mapping(tiers)
+    };
+    let base = base.map(|b| if b.is_sequence() { both(b) } else { b.clone() });
+    match (base.as_ref(), point) {
         (Some(Value::Mapping(base)), Value::Mapping(point)) => {
             let mut merged = base.clone();
             merged.extend(point);
@@ -245,7 +253,7 @@ pub fn expand(
 ) -> Result<Expanded, Problem> {
     let (all, grids) = experiments_of(experiments)?;
     let at_tier: BTreeMap<String, Experiment> =
-        all.iter().filter(|(_, e)| e.seeds.at(tier) > 0).map(|(n, e)| (n.clone(), e.clone())).collect();
+        all.iter().filter(|(_, e)| !e.seeds.at(tier).is_empty()).map(|(n, e)| (n.clone(), e.clone())).collect();
     let every = measures_of(measures, &grids, &|_| false)?;
     let absent = |c: &str| all.contains_key(c) && !at_tier.contains_key(c);
     let measures = measures_of(measures, &grids, &absent)?;
@@ -296,7 +304,11 @@ expect:
         let paper = expand(&e, &m, &x, Tier::Paper).unwrap();
         assert_eq!(paper.experiments.keys().collect::<Vec<_>>(), ["eta[1e-5]", "eta[5e-4]", "eta[5e-5]"]);
         assert_eq!(paper.experiments["eta[5e-5]"].eta, 5.0e-5);
-        assert_eq!(paper.experiments["eta[5e-4]"].seeds.paper, 5, "a point's seeds override one tier only");
+        assert_eq!(
+            paper.experiments["eta[5e-4]"].seeds.paper,
+            [0, 1, 2, 3, 4],
+            "a point's seeds override one tier only"
+        );
         assert_eq!(paper.measures.len(), 4);
         assert_eq!(paper.measures[1].label(), Some("eta[5e-5]"));
         assert_eq!(paper.measures[3].conditions(), ["eta[1e-5]", "eta[5e-5]", "eta[5e-4]"]);
@@ -340,6 +352,18 @@ expect:
         assert_eq!(quick.measures[2].conditions(), ["eta[1e-5]", "eta[5e-5]"]);
         assert!(quick.expect.iter().all(|c| !c.quantity.contains("5e-4")), "{:?}", quick.expect);
         assert_eq!(quick.expect.len(), 4);
+    }
+
+    /// A point's `{quick: 0}` over a base given as one list keeps the list at the paper tier.
+    #[test]
+    fn a_point_can_leave_a_listed_seed_set_out_of_the_quick_tier() {
+        let listed = ETA.replace("seeds: {paper: 5, quick: 1}", "seeds: [100, 104]");
+        let (e, m, x) = claim(&listed);
+        let paper = expand(&e, &m, &x, Tier::Paper).unwrap();
+        assert_eq!(paper.experiments["eta[5e-4]"].seeds.paper, [100, 104]);
+        assert_eq!(paper.experiments["eta[1e-5]"].seeds.quick, [100, 104]);
+        let quick = expand(&e, &m, &x, Tier::Quick).unwrap();
+        assert!(!quick.experiments.contains_key("eta[5e-4]"));
     }
 
     #[test]

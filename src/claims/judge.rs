@@ -151,7 +151,7 @@ pub fn claim_specs(claim: &Claim, tier: Tier, backend: Backend) -> BTreeMap<Stri
             checkpoints.dedup();
             let level = claim.measures.iter().map(|m| m.level_needs(name, e)).fold(None, LevelLog::union);
             let spec = |s| TrainSpec { level, ..e.train_spec(s, checkpoints.clone(), backend) };
-            (name.clone(), (0..e.seeds.at(tier) as u64).map(spec).collect())
+            (name.clone(), e.seeds.at(tier).iter().copied().map(spec).collect())
         })
         .collect()
 }

@@ -429,14 +429,20 @@ fn check_experiments(experiments: &BTreeMap<String, Experiment>) -> Result<(), P
     let mut claim_flop = 0.0;
     for (name, e) in experiments {
         let quick_floor = usize::from(!name.contains('[')); // a grid point may skip the quick tier
-        if !(1..=MAX_SEEDS).contains(&e.seeds.paper) || !(quick_floor..=MAX_SEEDS).contains(&e.seeds.quick) {
+        if !(1..=MAX_SEEDS).contains(&e.seeds.paper.len()) || !(quick_floor..=MAX_SEEDS).contains(&e.seeds.quick.len())
+        {
             return fail("seeds", format!("experiment `{name}` needs 1..={MAX_SEEDS} seeds per tier"));
+        }
+        for seeds in [&e.seeds.quick, &e.seeds.paper] {
+            if let Some(twice) = seeds.iter().enumerate().find_map(|(i, s)| seeds[..i].contains(s).then_some(s)) {
+                return fail("seeds", format!("experiment `{name}`: seed {twice} is listed twice"));
+            }
         }
         let spec = e.train_spec(0, Vec::new(), Default::default());
         if let Err(problem) = spec.validate() {
             return fail(problem.field, format!("experiment `{name}`: {}", problem.message));
         }
-        claim_flop += run_flop(&spec) * e.seeds.paper.max(e.seeds.quick) as f64;
+        claim_flop += run_flop(&spec) * e.seeds.paper.len().max(e.seeds.quick.len()) as f64;
     }
     if claim_flop > 10.0 * MAX_FLOP {
         return fail(

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{status, verdict_word};
+use crate::claims::experiment::TierSeeds;
 use crate::claims::judge::{ClaimResult, summary_line};
 use crate::claims::schema::Claim;
 use crate::format::num;
@@ -53,13 +54,12 @@ fn experiments(claim: &Claim, result: &ClaimResult) -> String {
         .experiments
         .iter()
         .map(|(name, e)| {
-            let seeds = e.seeds.at(tier);
             format!(
-                "`{name}`: σ = {}, η = {}, {} epochs, seeds 0..{}, M = {}, K = {}, Wn = {}, lr = {}",
+                "`{name}`: σ = {}, η = {}, {} epochs, {}, M = {}, K = {}, Wn = {}, lr = {}",
                 e.activation.name(),
                 e.eta,
                 e.epochs,
-                seeds - 1,
+                TierSeeds::describe(e.seeds.at(tier)),
                 e.modulus,
                 e.width,
                 e.window,
