@@ -51,6 +51,10 @@ fn snapshot_settings(claim_path: &Path, statement: &str) -> insta::Settings {
 #[rstest]
 fn claim(#[files("claims/*.yaml")] path: PathBuf) {
     let claim = load(&path).unwrap_or_else(|e| panic!("{e}"));
+    // The project's claims are guarded: an open hypothesis is an
+    // experiment, neither passed nor failed here until it is recorded.
+    let id = &claim.raw.id;
+    assert!(!claim.is_open(), "{id} is an open hypothesis: record it first (`cargo xtask record {id}`)");
     let result = runner().evaluate(&claim);
     snapshot_settings(&path, &claim.raw.statement)
         .bind(|| insta::assert_yaml_snapshot!(claim.raw.id.clone(), Snapshot::of(&result)));

@@ -98,6 +98,12 @@ impl CheckResult {
         self.bounds.unwrap_or(Value::exact(self.measured))
     }
 
+    /// Whether nothing was measured for this check: its state is undefined
+    /// and its value has not even bounds (docs/claims.md, "Verdicts").
+    pub fn measured_nothing(&self) -> bool {
+        self.state == CheckState::Undefined && self.bounds.is_none()
+    }
+
     /// Whether the check does what was recorded.
     pub fn as_recorded(&self) -> bool {
         self.state == self.recorded

@@ -194,7 +194,7 @@ pub enum Recorded {
 
 impl Recorded {
     /// The state recorded for point `i` (of `points`) at `tier`.
-    fn at(&self, i: usize, tier: Tier) -> CheckState {
+    pub fn at(&self, i: usize, tier: Tier) -> CheckState {
         match self {
             Recorded::One(s) => s.at(tier),
             Recorded::PerPoint(states) => states[i].at(tier),

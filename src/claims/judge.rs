@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use super::Tier;
 pub use super::check::CheckResult;
-use super::expectation::CheckState;
 use super::experiment::Experiment;
 use super::measure::{MeasureSpec, Measurement};
 use super::schema::{Claim, ClaimKind, LoadError, Outcome};
@@ -30,6 +29,9 @@ pub enum Verdict {
     Error,
     /// Not evaluated (e.g. its backend is not in this build).
     Skipped,
+    /// An open hypothesis, judged with nothing recorded to compare against:
+    /// neither passes nor fails (docs/claims.md, "Open hypotheses").
+    Open,
 }
 
 /// Everything known about one claim after evaluation (`results.json`).
@@ -78,9 +80,13 @@ impl ClaimResult {
         let value = |q: &str| measurement.value(q);
         self.checks = claim.at(self.tier).expect.iter().map(|e| CheckResult::judge(e, &value)).collect();
         self.reproduced = Some(self.checks.iter().all(|c| c.holds));
-        self.verdict = if self.checks.iter().all(CheckResult::as_recorded) { Verdict::Pass } else { Verdict::Fail };
+        self.verdict = match (claim.is_open(), self.checks.iter().all(CheckResult::as_recorded)) {
+            (true, _) => Verdict::Open,
+            (false, true) => Verdict::Pass,
+            (false, false) => Verdict::Fail,
+        };
         self.measurement = measurement;
-        if !self.checks.is_empty() && self.checks.iter().all(|c| c.state == CheckState::Undefined) {
+        if !self.checks.is_empty() && self.checks.iter().all(CheckResult::measured_nothing) {
             // A claim in which nothing was measured says nothing of the
             // paper, whatever was recorded (docs/claims.md, "Verdicts").
             self.verdict = Verdict::Error;
@@ -373,13 +379,14 @@ pub fn succeeded(results: &[ClaimResult]) -> bool {
 
 /// How many results have each verdict.
 pub fn counts(results: &[ClaimResult]) -> BTreeMap<&'static str, usize> {
-    let mut c = BTreeMap::from([("passed", 0), ("failed", 0), ("errors", 0), ("skipped", 0)]);
+    let mut c = BTreeMap::from([("passed", 0), ("failed", 0), ("errors", 0), ("skipped", 0), ("open", 0)]);
     for r in results {
         let key = match r.verdict {
             Verdict::Pass => "passed",
             Verdict::Fail => "failed",
             Verdict::Error => "errors",
             Verdict::Skipped => "skipped",
+            Verdict::Open => "open",
         };
         *c.get_mut(key).expect("all keys present") += 1;
     }
@@ -407,6 +414,10 @@ pub fn summary_line(results: &[ClaimResult]) -> String {
         if c[key] > 0 {
             line.push_str(&format!(", {} {key}", c[key]));
         }
+    }
+    if c["open"] > 0 {
+        let plural = if c["open"] == 1 { "hypothesis" } else { "hypotheses" };
+        line.push_str(&format!(", {} open {plural} (record with `cargo xtask record ID`)", c["open"]));
     }
     line
 }

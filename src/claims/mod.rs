@@ -13,6 +13,7 @@ pub mod grid;
 pub mod imported;
 pub mod judge;
 pub mod measure;
+pub mod record;
 pub mod schema;
 pub mod tolerance;
 pub mod value;

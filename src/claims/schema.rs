@@ -186,6 +186,15 @@ pub struct Claim {
 }
 
 impl Claim {
+    /// Whether the claim is an open hypothesis: `kind: hypothesis` with no
+    /// recorded state and no outcome. It is an experiment: judged, with
+    /// nothing to compare against (docs/claims.md, "Open hypotheses").
+    pub fn is_open(&self) -> bool {
+        self.raw.kind == ClaimKind::Hypothesis
+            && self.raw.outcome.is_none()
+            && self.raw.expect.iter().all(|e| e.recorded.is_none())
+    }
+
     /// The claim's conditions, measures and checks at `tier` (grids expanded).
     pub fn at(&self, tier: super::Tier) -> &Expanded {
         match tier {

@@ -25,6 +25,7 @@ pub fn verdict_word(v: Verdict) -> &'static str {
         Verdict::Fail => "FAIL",
         Verdict::Error => "ERROR",
         Verdict::Skipped => "SKIP",
+        Verdict::Open => "OPEN",
     }
 }
 
@@ -34,7 +35,7 @@ pub fn verdict_word(v: Verdict) -> &'static str {
 /// reading decides. Identities, harness findings, hypotheses and
 /// observations keep words of their own. PASS/FAIL is not said here.
 pub fn status(r: &ClaimResult) -> String {
-    let nothing_measured = r.checks.iter().all(|c| c.state == CheckState::Undefined);
+    let nothing_measured = r.checks.iter().all(CheckResult::measured_nothing);
     match r.verdict {
         _ if !r.checks.is_empty() && nothing_measured => return "not judged (nothing measured)".into(),
         Verdict::Error => return "error".into(),
@@ -43,14 +44,15 @@ pub fn status(r: &ClaimResult) -> String {
         _ if r.checks.is_empty() => return "not judged (nothing checked)".into(),
         _ => {}
     }
+    if r.kind == ClaimKind::Hypothesis {
+        return hypothesis_status(r).into();
+    }
     let worst = r.checks.iter().map(|c| c.grade).max().expect("checks present");
     let deciding: Vec<&CheckResult> = r.checks.iter().filter(|c| c.grade == worst).collect();
     let lockin = if rests_on_lockin(worst, deciding.iter().map(|c| c.reading)) { " (lockin's reading)" } else { "" };
     let words = match (r.kind, worst) {
         (ClaimKind::Identity, Grade::Exact) => "identity holds".to_string(),
         (ClaimKind::Identity, _) => "identity fails".to_string(),
-        (ClaimKind::Hypothesis, Grade::Exact) => "supported".to_string(),
-        (ClaimKind::Hypothesis, _) => "refuted".to_string(),
         (ClaimKind::HarnessFinding, Grade::Exact) => "finding holds".to_string(),
         (ClaimKind::HarnessFinding, _) => "finding does not hold".to_string(),
         (_, Grade::Exact) => "reproduced".to_string(),
@@ -58,6 +60,18 @@ pub fn status(r: &ClaimResult) -> String {
         (_, Grade::Far) => "not reproduced".to_string(),
     };
     format!("{words}{lockin}")
+}
+
+/// A hypothesis is refuted when a check fails, undetermined when none
+/// fails but some cannot be decided, and supported when every check holds.
+fn hypothesis_status(r: &ClaimResult) -> &'static str {
+    if r.checks.iter().any(|c| c.state == CheckState::Fails) {
+        "refuted"
+    } else if r.checks.iter().any(|c| c.state == CheckState::Undefined) {
+        "undetermined"
+    } else {
+        "supported"
+    }
 }
 
 /// "near miss (within N printed units)", N the largest miss of `near`.
@@ -73,7 +87,7 @@ fn near_miss(near: &[&CheckResult]) -> String {
 /// finding, hypothesis, observation, error).
 pub fn claim_grade(r: &ClaimResult) -> Option<Grade> {
     let judged = matches!(r.verdict, Verdict::Pass | Verdict::Fail) && r.kind == ClaimKind::Paper;
-    let measured = r.checks.iter().any(|c| c.state != CheckState::Undefined);
+    let measured = r.checks.iter().any(|c| !c.measured_nothing());
     (judged && measured).then(|| r.checks.iter().map(|c| c.grade).max()).flatten()
 }
 

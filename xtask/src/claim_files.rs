@@ -40,6 +40,7 @@ pub fn list(dir: &Path) -> anyhow::Result<ExitCode> {
                 };
                 // A hypothesis is supported or refuted, not reproduced.
                 let outcome = match c.raw.kind {
+                    _ if c.is_open() => "open (nothing recorded)".to_string(),
                     lockin::claims::schema::ClaimKind::Hypothesis => {
                         c.outcome.describe().replace("does-not-reproduce", "refuted").replace("reproduces", "supported")
                     }
@@ -70,7 +71,19 @@ pub fn new_claim(id: &str, dir: &Path, template: Template) -> anyhow::Result<Exi
     }
     let path = dir.join(format!("{id}-new-claim.yaml"));
     std::fs::write(&path, template.text().replace("ID", id)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    println!("wrote {}: edit it, then `cargo test {id}` and review its snapshot", path.display());
+    println!("wrote {}: edit it (and rename it ID-slug.yaml), then", path.display());
+    let own = dir.canonicalize().ok() == lockin::claims::default_dir().canonicalize().ok();
+    let dir_flag = if own { String::new() } else { format!(" --claims-dir {}", dir.display()) };
+    if template == Template::Hypothesis {
+        println!(
+            "  cargo xtask verify-claims{dir_flag} --claim {id} --tier quick   # open: supported, refuted or undetermined"
+        );
+        println!("  cargo xtask record {id}{dir_flag}                            # write its states: a guarded claim");
+    } else if own {
+        println!("  cargo test {id}   # and review its snapshot (cargo insta review)");
+    } else {
+        println!("  cargo xtask verify-claims{dir_flag} --claim {id} --tier quick");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -9,6 +9,7 @@
 mod bench;
 mod claim_files;
 mod plan;
+mod record;
 mod verify;
 
 use std::path::PathBuf;
@@ -159,6 +160,9 @@ enum Task {
         #[arg(long)]
         claims_dir: Option<PathBuf>,
     },
+    /// Judge claim ID and write each check's state into its file as
+    /// `recorded:` (an open hypothesis becomes a guarded claim).
+    Record(record::RecordArgs),
     /// Scaffold DIR/ID-new-claim.yaml from a template (a paper claim, a
     /// hypothesis of your own, or an observation).
     NewClaim {
@@ -218,6 +222,7 @@ fn main() -> ExitCode {
         Task::Bench(args) => bench::run(args),
         Task::Readme { check } => claim_files::readme(check),
         Task::ListClaims { claims_dir } => claim_files::list(&claims_dir.unwrap_or_else(lockin::claims::default_dir)),
+        Task::Record(args) => record::record(args),
         Task::NewClaim { id, claims_dir, kind } => {
             claim_files::new_claim(&id, &claims_dir.unwrap_or_else(lockin::claims::default_dir), kind)
         }

@@ -235,3 +235,41 @@ fn every_template_loads_as_its_kind() {
         assert!(line.contains(kind), "{id}: {line}");
     }
 }
+
+/// An open hypothesis (no `recorded:`) is judged and exits 0 as "open";
+/// `record` writes its states (a refuted check with a `finding` stub);
+/// after that it is a guarded claim that passes, and fails if it drifts.
+#[test]
+fn an_open_hypothesis_is_judged_then_recorded_into_a_guarded_claim() {
+    let hypothesis = format!(
+        "id: H1\nkind: hypothesis\ntitle: t\nsource: test\nstatement: t\npaper: \"-\"\nexperiments:\n  grok: {TINY}\n\
+         measures:\n  - {{kind: detector, condition: grok, detector: {{lag: 5, min_epoch: 10}}}}\nexpect:\n  \
+         # one seed\n  - quantity: seeds\n    tolerance: {{equals: 1}}\n  - {{quantity: seeds, tolerance: {{above: 5}}}}\n"
+    );
+    let dir = workdir(&[("H1-x.yaml", hypothesis)]);
+    let common = ["--claims-dir", "claims", "--cache", "cache"];
+    let verify = |dir: &Path| {
+        let args =
+            [&["verify-claims", "--tier", "quick", "--results", "r.json", "--report", "report"][..], &common].concat();
+        xtask(dir, &args)
+    };
+    let open = verify(dir.path());
+    assert_eq!(open.status.code(), Some(0), "{}", text(&open));
+    assert!(text(&open).contains("refuted") && text(&open).contains("1 open hypothesis"), "{}", text(&open));
+    let list = xtask(dir.path(), &["list-claims", "--claims-dir", "claims"]);
+    assert!(text(&list).contains("open (nothing recorded)"), "{}", text(&list));
+    let record = xtask(dir.path(), &[&["record", "H1"][..], &common].concat());
+    assert_eq!(record.status.code(), Some(0), "{}", text(&record));
+    let file = std::fs::read_to_string(dir.path().join("claims/H1-x.yaml")).unwrap();
+    assert!(file.contains("  # one seed\n  - quantity: seeds\n    recorded: holds\n"), "{file}");
+    assert!(file.contains("tolerance: {above: 5}, recorded: fails}"), "{file}");
+    assert!(
+        file.contains("finding: >-\n  Recorded by `cargo xtask record` at the quick tier: seeds 1 against > 5"),
+        "{file}"
+    );
+    let guarded = verify(dir.path());
+    assert_eq!(guarded.status.code(), Some(0), "{}", text(&guarded));
+    assert!(text(&guarded).contains("1 passed (of which 1 hypothesis)"), "{}", text(&guarded));
+    std::fs::write(dir.path().join("claims/H1-x.yaml"), file.replace("{above: 5}", "{above: 0}")).unwrap();
+    assert_eq!(verify(dir.path()).status.code(), Some(1), "a recorded failure that now holds fails");
+}
