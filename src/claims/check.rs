@@ -104,6 +104,16 @@ impl CheckResult {
         self.state == CheckState::Undefined && self.bounds.is_none()
     }
 
+    /// "quantity VALUE against PAPER TOLERANCE (state)", for messages.
+    pub fn describe(&self) -> String {
+        let against = match self.paper {
+            Some(p) => format!("{} {}", crate::format::num(p), self.tolerance.describe()),
+            None => self.tolerance.describe(),
+        };
+        let state = format!("{:?}", self.state).to_lowercase();
+        format!("{} {} against {against} ({state})", self.quantity, self.value().describe())
+    }
+
     /// Whether the check does what was recorded.
     pub fn as_recorded(&self) -> bool {
         self.state == self.recorded

@@ -34,6 +34,8 @@ pub struct Expanded {
     pub measures: Vec<MeasureSpec>,
     /// Checks, one per grid point where a quantity reads `[*]`.
     pub expect: Vec<Expectation>,
+    /// Preconditions, expanded like the checks.
+    pub requires: Vec<Expectation>,
 }
 
 /// A grid's name and its points in the order written.
@@ -244,11 +246,12 @@ fn point_labels(measures: &[MeasureSpec]) -> Vec<String> {
     labels
 }
 
-/// Expand a claim's experiments, measures and expectations for `tier`.
+/// Expand a claim's experiments, measures, expectations and
+/// preconditions (`[expect, requires]`) for `tier`.
 pub fn expand(
     experiments: &BTreeMap<String, Mapping>,
     measures: &[MeasureSpec],
-    expect: &[RawExpectation],
+    [expect, requires]: [&[RawExpectation]; 2],
     tier: Tier,
 ) -> Result<Expanded, Problem> {
     let (all, grids) = experiments_of(experiments)?;
@@ -258,7 +261,8 @@ pub fn expand(
     let absent = |c: &str| all.contains_key(c) && !at_tier.contains_key(c);
     let measures = measures_of(measures, &grids, &absent)?;
     let expect = expectations_of(expect, &point_labels(&every), &point_labels(&measures), tier)?;
-    Ok(Expanded { experiments: at_tier, measures, expect })
+    let requires = expectations_of(requires, &point_labels(&every), &point_labels(&measures), tier)?;
+    Ok(Expanded { experiments: at_tier, measures, expect, requires })
 }
 
 #[cfg(test)]
@@ -301,7 +305,7 @@ expect:
     #[test]
     fn a_grid_expands_into_named_points_measures_and_checks() {
         let (e, m, x) = claim(ETA);
-        let paper = expand(&e, &m, &x, Tier::Paper).unwrap();
+        let paper = expand(&e, &m, [&x, &[]], Tier::Paper).unwrap();
         assert_eq!(paper.experiments.keys().collect::<Vec<_>>(), ["eta[1e-5]", "eta[5e-4]", "eta[5e-5]"]);
         assert_eq!(paper.experiments["eta[5e-5]"].eta, 5.0e-5);
         assert_eq!(
@@ -331,7 +335,7 @@ expect:
         let per_tier = "tolerance: {quick: {abs: 1}, paper: {abs: 0.5}}";
         let (e, m, x) = claim(&ETA.replace("tolerance: {abs: 5}", per_tier));
         let tolerance = |tier| {
-            let checks = expand(&e, &m, &x, tier).unwrap().expect;
+            let checks = expand(&e, &m, [&x, &[]], tier).unwrap().expect;
             checks.into_iter().find(|c| c.quantity == "eta[5e-5].test_acc_half_median").unwrap().tolerance
         };
         assert_eq!((tolerance(Tier::Quick), tolerance(Tier::Paper)), (Tolerance::Abs(1.0), Tolerance::Abs(0.5)));
@@ -346,7 +350,7 @@ expect:
     #[test]
     fn a_point_with_no_quick_seeds_is_left_out_of_the_quick_tier() {
         let (e, m, x) = claim(ETA);
-        let quick = expand(&e, &m, &x, Tier::Quick).unwrap();
+        let quick = expand(&e, &m, [&x, &[]], Tier::Quick).unwrap();
         assert!(!quick.experiments.contains_key("eta[5e-4]"));
         assert_eq!(quick.measures.len(), 3);
         assert_eq!(quick.measures[2].conditions(), ["eta[1e-5]", "eta[5e-5]"]);
@@ -359,10 +363,10 @@ expect:
     fn a_point_can_leave_a_listed_seed_set_out_of_the_quick_tier() {
         let listed = ETA.replace("seeds: {paper: 5, quick: 1}", "seeds: [100, 104]");
         let (e, m, x) = claim(&listed);
-        let paper = expand(&e, &m, &x, Tier::Paper).unwrap();
+        let paper = expand(&e, &m, [&x, &[]], Tier::Paper).unwrap();
         assert_eq!(paper.experiments["eta[5e-4]"].seeds.paper, [100, 104]);
         assert_eq!(paper.experiments["eta[1e-5]"].seeds.quick, [100, 104]);
-        let quick = expand(&e, &m, &x, Tier::Quick).unwrap();
+        let quick = expand(&e, &m, [&x, &[]], Tier::Quick).unwrap();
         assert!(!quick.experiments.contains_key("eta[5e-4]"));
     }
 
@@ -370,7 +374,7 @@ expect:
     fn malformed_grids_and_tables_are_errors() {
         let bad = |from: &str, to: &str| {
             let (e, m, x) = claim(&ETA.replace(from, to));
-            expand(&e, &m, &x, Tier::Paper).unwrap_err()
+            expand(&e, &m, [&x, &[]], Tier::Paper).unwrap_err()
         };
         assert_eq!(bad("[0, 1, 1]", "[0, 1]").field, "paper");
         assert!(bad("[0, 1, 1]", "[0, 1]").message.contains("2 values for 3 grid points"));
@@ -385,6 +389,6 @@ expect:
         );
         let no_points = "experiments:\n  eta: {activation: sqr, epochs: 600, seeds: {paper: 5, quick: 1}, grid: {}}\n";
         let (e, m, x) = claim(&format!("{no_points}measures: []\nexpect: []\n"));
-        assert!(expand(&e, &m, &x, Tier::Paper).unwrap_err().message.contains("no points"));
+        assert!(expand(&e, &m, [&x, &[]], Tier::Paper).unwrap_err().message.contains("no points"));
     }
 }

@@ -66,6 +66,13 @@ pub struct ClaimResult {
     pub error: Option<String>,
     /// The checks.
     pub checks: Vec<CheckResult>,
+    /// The preconditions (`requires:`), judged like checks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<CheckResult>,
+    /// Why the claim is ill-posed: a precondition that does not hold
+    /// (docs/claims.md, "Preconditions").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ill_posed: Option<String>,
     /// All quantities and per-seed values the measures produced.
     pub measurement: Measurement,
     /// Cache keys of the runs used.
@@ -78,7 +85,9 @@ impl ClaimResult {
     /// now holds fails the claim too.
     pub fn judge(&mut self, claim: &Claim, measurement: Measurement) {
         let value = |q: &str| measurement.value(q);
-        self.checks = claim.at(self.tier).expect.iter().map(|e| CheckResult::judge(e, &value)).collect();
+        let expanded = claim.at(self.tier);
+        self.checks = expanded.expect.iter().map(|e| CheckResult::judge(e, &value)).collect();
+        self.requires = expanded.requires.iter().map(|e| CheckResult::judge(e, &value)).collect();
         self.reproduced = Some(self.checks.iter().all(|c| c.holds));
         self.verdict = match (claim.is_open(), self.checks.iter().all(CheckResult::as_recorded)) {
             (true, _) => Verdict::Open,
@@ -92,6 +101,15 @@ impl ClaimResult {
             self.verdict = Verdict::Error;
             self.reproduced = None;
             self.error = Some("not judged: nothing was measured (every check is undefined)".into());
+        }
+        let unmet: Vec<String> = self.requires.iter().filter(|c| !c.holds).map(CheckResult::describe).collect();
+        if !unmet.is_empty() && self.verdict != Verdict::Error {
+            // Its checks answer a question the runs did not pose: neither
+            // supported nor refuted. A recorded claim fails (its premise
+            // held when it was recorded); an open one stays open.
+            self.ill_posed = Some(format!("precondition not met: {}", unmet.join("; ")));
+            self.reproduced = None;
+            self.verdict = if claim.is_open() { Verdict::Open } else { Verdict::Fail };
         }
     }
 
@@ -116,6 +134,8 @@ impl ClaimResult {
             finding: None,
             error: Some(error.to_string()),
             checks: Vec::new(),
+            requires: Vec::new(),
+            ill_posed: None,
             measurement: Measurement::default(),
             runs: Vec::new(),
         }
@@ -139,6 +159,8 @@ impl ClaimResult {
             finding: raw.finding.clone(),
             error: None,
             checks: Vec::new(),
+            requires: Vec::new(),
+            ill_posed: None,
             measurement: Measurement::default(),
             runs: Vec::new(),
         }

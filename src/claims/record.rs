@@ -3,10 +3,10 @@
 //! check's `recorded:` (comments and layout kept), with a `finding` stub
 //! where a check does not hold. An open hypothesis becomes a guarded claim.
 
+use super::Tier;
 use super::expectation::{CheckState, RawExpectation};
 use super::judge::ClaimResult;
 use super::schema::Claim;
-use super::{Tier, tolerance::Tolerance};
 
 /// The text of `recorded:` for one raw expectation after recording `observed`
 /// at `tier` over what it recorded before: one state, one per tier where
@@ -121,20 +121,8 @@ pub fn rewrite(
         let value = recorded_text(e.recorded.as_ref(), states, result.tier);
         set_recorded(&mut lines, start, end, e, &value)?;
     }
-    let failing: Vec<String> = result
-        .checks
-        .iter()
-        .filter(|c| c.state != CheckState::Holds)
-        .map(|c| {
-            format!(
-                "{} {} against {} ({})",
-                c.quantity,
-                c.value().describe(),
-                describe(&c.tolerance, c.paper),
-                name(c.state)
-            )
-        })
-        .collect();
+    let failing: Vec<String> =
+        result.checks.iter().filter(|c| c.state != CheckState::Holds).map(|c| c.describe()).collect();
     if !failing.is_empty() && claim.raw.finding.is_none() {
         let at = lines.iter().position(|l| l.starts_with("experiments:")).unwrap_or(lines.len());
         let stub = format!(
@@ -145,13 +133,6 @@ pub fn rewrite(
         lines.insert(at, stub);
     }
     Ok(lines.join("\n") + "\n")
-}
-
-fn describe(tolerance: &Tolerance, paper: Option<f64>) -> String {
-    match paper {
-        Some(p) => format!("{} {}", crate::format::num(p), tolerance.describe()),
-        None => tolerance.describe(),
-    }
 }
 
 /// The line ranges [start, end) of the items of the top-level `expect:` list.

@@ -142,6 +142,10 @@ pub struct RawClaim {
     /// The checks (none for an `observation`).
     #[serde(default)]
     pub expect: Vec<RawExpectation>,
+    /// Preconditions: checks that must hold for the claim's question to be
+    /// well posed (docs/claims.md, "Preconditions"); no `recorded:`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<RawExpectation>,
 }
 
 /// A map that refuses a key given twice (serde's maps keep the last silently).
@@ -361,8 +365,14 @@ fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], Problem> {
             }
         }
     }
-    let paper = grid::expand(&raw.experiments, &raw.measures, &raw.expect, Tier::Paper)?;
-    let quick = grid::expand(&raw.experiments, &raw.measures, &raw.expect, Tier::Quick)?;
+    if let Some(e) = raw.requires.iter().find(|e| e.recorded.is_some()) {
+        return fail(
+            "recorded",
+            format!("`{}`: a precondition has no recorded state: it must hold, or the claim is ill-posed", e.quantity),
+        );
+    }
+    let paper = grid::expand(&raw.experiments, &raw.measures, [&raw.expect, &raw.requires], Tier::Paper)?;
+    let quick = grid::expand(&raw.experiments, &raw.measures, [&raw.expect, &raw.requires], Tier::Quick)?;
     check_experiments(&paper.experiments)?;
     if raw.title.contains('\n') || raw.title.trim().is_empty() {
         return fail("title", "one line of text".into());
@@ -472,7 +482,7 @@ fn validate_tier(claim: &Expanded, observation: bool) -> Result<(), Problem> {
     if claim.expect.is_empty() && !observation {
         return fail("expect", "at least one expectation is needed (or say `kind: observation` to only look)".into());
     }
-    for e in &claim.expect {
+    for e in claim.expect.iter().chain(&claim.requires) {
         validate_check(e, &quantities)?;
     }
     Ok(())

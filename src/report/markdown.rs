@@ -256,6 +256,21 @@ fn claim_section(md: &mut String, r: &ClaimResult, claims: &[Claim]) {
     if let Some(error) = &r.error {
         let _ = writeln!(md, "\nError: {error}");
     }
+    notes(md, r);
+}
+
+/// A claim's preconditions, why it is ill-posed, and its warnings.
+fn notes(md: &mut String, r: &ClaimResult) {
+    if !r.requires.is_empty() {
+        let met: Vec<String> = r.requires.iter().map(|c| format!("- {}", c.describe())).collect();
+        let _ = writeln!(md, "\nPreconditions:\n\n{}", met.join("\n"));
+    }
+    if let Some(why) = &r.ill_posed {
+        let _ = writeln!(md, "\nIll-posed: {why}");
+    }
+    for warning in r.measurement.warnings.values() {
+        let _ = writeln!(md, "\nWarning: {warning}");
+    }
 }
 
 #[cfg(test)]

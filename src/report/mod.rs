@@ -37,6 +37,7 @@ pub fn verdict_word(v: Verdict) -> &'static str {
 pub fn status(r: &ClaimResult) -> String {
     let nothing_measured = r.checks.iter().all(CheckResult::measured_nothing);
     match r.verdict {
+        _ if r.ill_posed.is_some() => return "ill-posed (a precondition does not hold)".into(),
         _ if !r.checks.is_empty() && nothing_measured => return "not judged (nothing measured)".into(),
         Verdict::Error => return "error".into(),
         Verdict::Skipped => return "skipped".into(),

@@ -249,6 +249,14 @@ fn print_errors(results: &[ClaimResult], problems: &[String]) {
             eprintln!("{} {}: {e}", r.id, lockin::report::verdict_word(r.verdict));
         }
     }
+    for r in results {
+        if let Some(why) = &r.ill_posed {
+            eprintln!("{} ill-posed: {why}", r.id);
+        }
+        for warning in r.measurement.warnings.values() {
+            eprintln!("{} warning: {warning}", r.id);
+        }
+    }
     for p in problems {
         eprintln!("report: not written: {p}");
     }

@@ -63,6 +63,7 @@ impl Kind for Detector {
                 .collect();
         let max_slopes: Vec<f64> = detections.iter().map(|d| d.max_slope).collect();
         out.set("max_slope_max", max_slopes.iter().copied().fold(f64::NAN, f64::max));
+        out.warn_if_at_start("fire_epoch", &fire, self.detector.min_epoch);
         out.count(&FIRED, fire, self.without_event);
         out.set_value("fire_epoch_iqr_width", out.value("fire_epoch_q75").minus(out.value("fire_epoch_q25")));
         if max_slopes.iter().any(|s| s.is_nan()) {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{Event, Inputs, Kind, Measurement, summary_names, unknown_series};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
+use crate::claims::value::Value;
 use crate::probes::stats::median;
 use crate::runs::series_names;
 use crate::train::LevelLog;
@@ -111,6 +112,9 @@ impl Kind for Lead {
         out.set("lead_max", leads.iter().copied().fold(f64::NAN, f64::max));
         out.summary(&leads, |s| format!("lead_{s}"));
         let (firsts, seconds): (Vec<f64>, Vec<f64>) = events.iter().copied().unzip();
+        for (name, at) in [("from_epoch", &firsts), ("to_epoch", &seconds)] {
+            out.warn_if_at_start(name, &at.iter().map(|e| Value::exact(*e)).collect::<Vec<_>>(), 0);
+        }
         out.set("lead_of_medians", median(&seconds) - median(&firsts));
         let (x, y): (Vec<f64>, Vec<f64>) = both.iter().map(|(a, b)| (*b, *a)).unzip();
         let (slope, intercept, r2) = if both.len() >= 2 { linear_fit(&x, &y) } else { (f64::NAN, f64::NAN, f64::NAN) };

@@ -101,6 +101,9 @@ impl Kind for Milestones {
             }
         }
         for (name, values) in MILESTONES.iter().zip(events) {
+            if *name != "fire_after_test_acc_99" {
+                out.warn_if_at_start(name, &values, 0);
+            }
             out.event_summary(&values, self.without_event, |s| format!("{name}_{s}"));
             let reached = values.iter().filter(|v| v.number().is_some()).count();
             out.set(format!("{name}_reached_fraction"), reached as f64 / values.len() as f64);

@@ -277,6 +277,11 @@ impl MeasureSpec {
             quantities: out.quantities.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
             bounds: out.bounds.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
             per_seed: out.per_seed.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
+            warnings: out
+                .warnings
+                .into_iter()
+                .map(|(k, v)| (self.labelled(&k), v.replace(&format!("`{k}`"), &format!("`{}`", self.labelled(&k)))))
+                .collect(),
         })
     }
 }
@@ -295,6 +300,11 @@ pub struct Measurement {
     /// Per-seed values behind them, in seed order (for reports).
     #[serde(with = "crate::nullable::map_of_series")]
     pub per_seed: BTreeMap<String, Vec<f64>>,
+    /// Warnings by quantity: an event that happens at the first epoch
+    /// looked at, so that its epoch says nothing about training
+    /// (docs/claims.md, "Preconditions").
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub warnings: BTreeMap<String, String>,
 }
 
 impl Measurement {
@@ -325,6 +335,21 @@ impl Measurement {
         self.quantities.extend(other.quantities);
         self.bounds.extend(other.bounds);
         self.per_seed.extend(other.per_seed);
+        self.warnings.extend(other.warnings);
+    }
+
+    /// Warn when event `name` happens at `first`, the first epoch looked
+    /// at, in some seed: it was there before anything was seen to change.
+    fn warn_if_at_start(&mut self, name: &str, at: &[Value], first: usize) {
+        let seeds = at.iter().filter(|v| v.number() == Some(first as f64)).count();
+        if seeds > 0 {
+            let message = format!(
+                "`{name}` is epoch {first}, the first epoch looked at, in {seeds} of {} seeds: the event was \
+                 already there, so its epoch says nothing about training (a `requires:` precondition can rule this out)",
+                at.len()
+            );
+            self.warnings.insert(name.to_string(), message);
+        }
     }
 
     /// Median and quartiles of `values`, named by `name("median")` etc.

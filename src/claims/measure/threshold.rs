@@ -115,6 +115,7 @@ impl Kind for Threshold {
             ));
         }
         out.set("max_value", peaks.into_iter().fold(f64::NAN, f64::max));
+        out.warn_if_at_start("fire_epoch", &fires, self.from);
         out.count(&FIRED, fires, self.without_event);
         Ok(())
     }
