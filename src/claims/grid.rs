@@ -217,7 +217,7 @@ fn measures_of(
 
 /// Expand `grid[*]` in a `conditions:` list; drop the measure if a point it names does not run at this tier.
 fn pooled(mut m: MeasureSpec, grids: &[Grid], absent: &dyn Fn(&str) -> bool) -> Result<Option<MeasureSpec>, Problem> {
-    if let MeasureSpec::Lead(super::measure::lead::Lead { conditions, .. }) = &mut m {
+    if let Some(conditions) = m.pooled_conditions_mut() {
         let mut expanded = Vec::new();
         for c in conditions.iter() {
             match reference(c, grids) {

@@ -1,9 +1,12 @@
 //! Claims: YAML files that state a figure of the paper, the experiments that
 //! test it, the measurement and the tolerance (docs/claims.md; definitions in
-//! docs/methods.md). `schema` loads and validates them (`experiment`, `grid`
-//! their conditions), `measure` computes their quantities, `tolerance`
-//! compares, `grade` measures a miss in the paper's printed units, `judge` resolves the runs and judges each claim, `imported`
-//! judges them on runs made elsewhere, `verify` drives a whole verification.
+//! docs/methods.md). `schema` loads them and `validate` checks them
+//! (`experiment`, `grid` and `expectation` their parts), `measure` computes
+//! their quantities (`value`: a number or its bounds), `tolerance` compares,
+//! `check` judges one check, `grade` measures a miss in the paper's printed
+//! units, `judge` resolves the runs and judges each claim, `record` writes
+//! what the checks did into a file, `imported` judges claims on runs made
+//! elsewhere, `verify` drives a whole verification.
 
 pub mod check;
 pub mod expectation;
@@ -16,6 +19,7 @@ pub mod measure;
 pub mod record;
 pub mod schema;
 pub mod tolerance;
+mod validate;
 pub mod value;
 pub mod verify;
 

@@ -50,6 +50,10 @@ impl Kind for Lead {
         self.conditions.iter_mut().collect()
     }
 
+    fn pooled_conditions_mut(&mut self) -> Option<&mut Vec<String>> {
+        Some(&mut self.conditions)
+    }
+
     fn level_needs(&self, e: &Experiment) -> Option<LevelLog> {
         LevelLog::union(self.from.level_log(e), self.to.level_log(e))
     }

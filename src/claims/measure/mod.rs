@@ -5,7 +5,8 @@
 //! the private trait `Kind`. [`MeasureSpec`] is the YAML form; its methods
 //! dispatch to the kind, and it adds what all kinds share (the label, the
 //! check that every condition exists). Adding a kind: a file, a variant and
-//! its arm in `MeasureSpec::kind` and `MeasureSpec::kind_mut`.
+//! its arm in `MeasureSpec::kind` and `MeasureSpec::kind_mut`. `shift`
+//! holds the statistics `compare` and `order` share.
 
 /// `Kind`'s label and condition accessors, for a kind whose fields
 /// `label` and `condition` name its label and its one experiment. (Defined
@@ -31,13 +32,16 @@ macro_rules! one_condition {
 }
 
 pub mod collapse;
+pub mod compare;
 pub mod detector;
 pub mod divergence;
 pub mod effective_rank;
 pub mod late_separation;
 pub mod lead;
 pub mod milestones;
+pub mod order;
 pub mod series_at;
+pub mod shift;
 pub mod sign_rule;
 pub mod threshold;
 
@@ -81,6 +85,10 @@ pub enum MeasureSpec {
     Collapse(collapse::Collapse),
     /// Theorem 6's quantities at checkpoints.
     SignRule(sign_rule::SignRule),
+    /// A per-seed value in two conditions: shift, interval, P(A < B).
+    Compare(compare::Compare),
+    /// A per-seed value along conditions in a stated order, step by step.
+    Order(order::Order),
 }
 
 /// What each measure kind provides. Its quantity names are unlabelled:
@@ -97,6 +105,12 @@ trait Kind {
 
     /// The experiment names this measure reads, to rewrite (grid expansion).
     fn conditions_mut(&mut self) -> Vec<&mut String>;
+
+    /// The list of conditions, for a kind that reads a list in which
+    /// `grid[*]` stands for every point of a grid (docs/claims.md, "Grids").
+    fn pooled_conditions_mut(&mut self) -> Option<&mut Vec<String>> {
+        None
+    }
 
     /// Checkpoint epochs the runs of `condition` must save for this measure.
     fn checkpoints(&self, _condition: &str) -> Vec<usize> {
@@ -149,6 +163,8 @@ impl MeasureSpec {
             MeasureSpec::Divergence(k) => k,
             MeasureSpec::Collapse(k) => k,
             MeasureSpec::SignRule(k) => k,
+            MeasureSpec::Compare(k) => k,
+            MeasureSpec::Order(k) => k,
         }
     }
 
@@ -165,6 +181,8 @@ impl MeasureSpec {
             MeasureSpec::Divergence(k) => k,
             MeasureSpec::Collapse(k) => k,
             MeasureSpec::SignRule(k) => k,
+            MeasureSpec::Compare(k) => k,
+            MeasureSpec::Order(k) => k,
         }
     }
 
@@ -176,6 +194,12 @@ impl MeasureSpec {
     /// The experiment names this measure reads, to rewrite (grid expansion).
     pub fn conditions_mut(&mut self) -> Vec<&mut String> {
         self.kind_mut().conditions_mut()
+    }
+
+    /// The list of conditions where `grid[*]` may stand for a grid's
+    /// points (`Kind::pooled_conditions_mut`).
+    pub fn pooled_conditions_mut(&mut self) -> Option<&mut Vec<String>> {
+        self.kind_mut().pooled_conditions_mut()
     }
 
     /// Set the label (grid expansion: `LABEL[point]`).

@@ -95,6 +95,10 @@ fn quantity_names_are_what_every_kind_produces() {
         "{kind: collapse, label: c, condition: a}",
         "{kind: sign-rule, condition: a, epochs: [50, 100, 175]}",
         "{kind: sign-rule, label: t, condition: a, epochs: [50, 300], pairs: 10, crossing: 0.82}",
+        "{kind: compare, a: a, b: b, value: {event: {series: test_acc, threshold: 0.5}}}",
+        "{kind: compare, label: c, a: a, b: b, value: {at: {series: test_loss, epoch: 10}}, paired: false, confidence: 0.9}",
+        "{kind: order, conditions: [a, b, c], value: {detector: {}}, order: decreasing}",
+        "{kind: order, label: o, conditions: [a, b], value: {event: {series: test_acc, threshold: 0.9}}, order: increasing, strict: false}",
     ];
     let runs = vec![run(400, 24, 50, 200), run(400, 26, 60, 250), run(400, 25, 500, 500)];
     let mut covered = Vec::new();

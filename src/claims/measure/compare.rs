@@ -1,0 +1,272 @@
+//! `kind: compare`: one value per seed in two conditions, their shift and
+//! its exact confidence interval, and the probability that A is below B
+//! (docs/claims.md, "Comparisons with statistics"; [`super::shift`]).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::shift::Shift;
+use super::{Event, Inputs, Kind, Measurement, check_detector, event_at, past_the_end, unknown_series};
+use crate::claims::Problem;
+use crate::claims::experiment::Experiment;
+use crate::claims::value::Value;
+use crate::probes::detector::{DetectorParams, detect};
+use crate::runs::{Run, series_names};
+use crate::train::LevelLog;
+
+/// The value each seed contributes (YAML: a one-key map).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum PerSeed {
+    /// `{event: {series: test_acc, threshold: 0.99}}`: the first epoch the
+    /// series reaches the level; censored where it never does.
+    Event(Event),
+    /// `{detector: {}}` (or with parameters): the slope detector's fire
+    /// epoch; censored where it never fires.
+    Detector(DetectorParams),
+    /// `{at: {series: test_loss, epoch: 200}}`: the series' value there.
+    At(SeriesAt),
+}
+
+/// A series at one epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesAt {
+    /// Series name.
+    pub series: String,
+    /// The epoch.
+    pub epoch: usize,
+}
+
+impl PerSeed {
+    /// The value of `run`.
+    pub fn of(&self, run: &Run) -> Value {
+        match self {
+            PerSeed::Event(e) => {
+                let values = run.series(&e.series).expect("validated");
+                let at = e.epoch_in(&values);
+                event_at((!at.is_nan()).then_some(at as usize), values.len())
+            }
+            PerSeed::Detector(params) => {
+                let gap23 = run.metrics.w_gap23();
+                let d = detect(&gap23, params);
+                if d.max_slope.is_nan() { Value::undefined() } else { event_at(d.fire_epoch, gap23.len()) }
+            }
+            PerSeed::At(at) => {
+                Value::exact(run.series(&at.series).expect("validated").get(at.epoch).copied().unwrap_or(f64::NAN))
+            }
+        }
+    }
+
+    /// The series a run must have logged.
+    pub fn needs(&self) -> Vec<String> {
+        match self {
+            PerSeed::Event(e) => vec![e.series.clone()],
+            PerSeed::Detector(_) => vec!["w_gap23".into()],
+            PerSeed::At(at) => vec![at.series.clone()],
+        }
+    }
+
+    /// The level-metric log the runs of `e` need.
+    pub fn level_log(&self, e: &Experiment) -> Option<LevelLog> {
+        match self {
+            PerSeed::Event(event) => event.level_log(e),
+            PerSeed::At(at) if crate::runs::is_level_series(&at.series) => {
+                Some(LevelLog { until: e.epochs, stop_above: None, every: 1 })
+            }
+            _ => None,
+        }
+    }
+
+    /// Its series exist and its epochs lie inside runs of `last` epochs.
+    pub fn validate(&self, last: usize) -> Result<(), Problem> {
+        if let Some(s) = self.needs().iter().find(|s| !series_names().contains(&s.as_str())) {
+            return Err(unknown_series(s));
+        }
+        match self {
+            PerSeed::Event(e) if !e.threshold.is_finite() => {
+                Err(Problem::new("threshold".into(), "must be a finite number".into()))
+            }
+            PerSeed::Detector(params) => check_detector(params, last),
+            PerSeed::At(at) if at.epoch > last => past_the_end("value", format!("epoch {}", at.epoch), last),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The names a [`Shift`] is reported under, after `prefix`.
+pub const SHIFT_NAMES: [&str; 6] = ["pairs", "median_difference", "ci_low", "ci_high", "confidence", "p_a_below_b"];
+
+/// Report `shift` under `prefix` + [`SHIFT_NAMES`].
+pub fn report_shift(out: &mut Measurement, prefix: &str, shift: &Shift) {
+    let values = [
+        Value::exact(shift.pairs as f64),
+        shift.median_difference,
+        shift.ci_low,
+        shift.ci_high,
+        Value::exact(shift.confidence),
+        shift.p_a_below_b,
+    ];
+    for (name, value) in SHIFT_NAMES.iter().zip(values) {
+        out.set_value(format!("{prefix}{name}"), value);
+    }
+}
+
+/// The shift of a per-seed value between conditions `a` and `b`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Compare {
+    /// Prefix of this measure's quantity names ([`super::MeasureSpec::label`]).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// The condition compared.
+    pub a: String,
+    /// The condition it is compared against.
+    pub b: String,
+    /// What each seed contributes.
+    #[serde(with = "serde_yaml::with::singleton_map")]
+    pub value: PerSeed,
+    /// Paired over the same seeds (default), or unpaired over two seed sets.
+    #[serde(default = "paired")]
+    pub paired: bool,
+    /// The interval's level (default 0.95).
+    #[serde(default = "level")]
+    pub confidence: f64,
+}
+
+fn paired() -> bool {
+    true
+}
+
+/// The default level of an interval.
+pub fn level() -> f64 {
+    0.95
+}
+
+/// The level must be a probability strictly between 0 and 1.
+pub fn check_level(confidence: f64) -> Result<(), Problem> {
+    if confidence > 0.0 && confidence < 1.0 {
+        Ok(())
+    } else {
+        Err(Problem::new("confidence".into(), format!("a level strictly between 0 and 1, got {confidence}")))
+    }
+}
+
+/// Pairing needs the same seeds in every condition compared.
+pub fn check_pairing(conditions: &[&str], experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
+    let seeds = |c: &str| &experiments[c].seeds;
+    match conditions.iter().find(|c| seeds(c) != seeds(conditions[0])) {
+        Some(other) => Err(Problem::new(
+            "paired".into(),
+            format!(
+                "`{other}` and `{}` run different seeds: pairing needs the same seeds; say `paired: false` for two seed sets",
+                conditions[0]
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+impl Kind for Compare {
+    fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
+    fn label_mut(&mut self) -> &mut Option<String> {
+        &mut self.label
+    }
+
+    fn conditions(&self) -> Vec<&str> {
+        vec![&self.a, &self.b]
+    }
+
+    fn conditions_mut(&mut self) -> Vec<&mut String> {
+        vec![&mut self.a, &mut self.b]
+    }
+
+    fn level_needs(&self, e: &Experiment) -> Option<LevelLog> {
+        self.value.level_log(e)
+    }
+
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
+        if self.a == self.b {
+            return Err(Problem::new("b".into(), format!("`{}` compared with itself", self.a)));
+        }
+        check_level(self.confidence)?;
+        if self.paired {
+            check_pairing(&[&self.a, &self.b], experiments)?;
+        }
+        let last = experiments[&self.a].epochs.min(experiments[&self.b].epochs);
+        self.value.validate(last)
+    }
+
+    fn needs(&self) -> Vec<String> {
+        self.value.needs()
+    }
+
+    fn quantity_names(&self) -> Vec<String> {
+        SHIFT_NAMES.iter().map(|n| n.to_string()).collect()
+    }
+
+    fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
+        let values = |c: &str| -> anyhow::Result<Vec<Value>> {
+            Ok((inputs.runs)(c)?.iter().map(|r| self.value.of(r)).collect())
+        };
+        let (a, b) = (values(&self.a)?, values(&self.b)?);
+        let shift =
+            if self.paired { Shift::paired(&a, &b, self.confidence) } else { Shift::unpaired(&a, &b, self.confidence) };
+        report_shift(out, "", &shift);
+        out.per_seed.insert("a".into(), a.iter().map(|v| v.as_f64()).collect());
+        out.per_seed.insert("b".into(), b.iter().map(|v| v.as_f64()).collect());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::MeasureSpec;
+    use super::super::tests::{assert_names, run, sign_rule};
+    use super::*;
+
+    /// Six seeds a condition: `fast` reaches test accuracy 0.99 at 149-154,
+    /// `base` at 399-400 or never within its 401 epochs.
+    #[test]
+    fn a_paired_comparison_reports_its_shift_and_interval() {
+        let spec: MeasureSpec = serde_yaml::from_str(
+            "{kind: compare, label: lr, a: fast, b: base, value: {event: {series: test_acc, threshold: 0.99}}}",
+        )
+        .unwrap();
+        let fast: Vec<Run> = (0..6).map(|s| run(400, 20, 50 + s, 200)).collect();
+        let base: Vec<Run> = (0..6).map(|s| run(400, 20, if s < 2 { 500 } else { 300 + s % 2 }, 200)).collect();
+        let runs = |c: &str| Ok(if c == "fast" { fast.clone() } else { base.clone() });
+        let m = spec.measure(&runs, &|_, e, p| Ok(sign_rule(0.8, e, p))).unwrap();
+        assert_eq!(m.quantities["lr.pairs"], 6.0);
+        assert!((m.quantities["lr.confidence"] - 0.96875).abs() < 1e-12);
+        // Differences: two "≤ 149 − 401" or lower, four of −248 or −246:
+        // the interval [d₍₁₎, d₍₆₎] is "≤ −252" to −246, all below 0.
+        assert_eq!(m.value("lr.ci_high"), Value::exact(-246.0));
+        assert_eq!(m.value("lr.ci_low").describe(), "≤ -252");
+        assert_eq!(m.value("lr.p_a_below_b"), Value::exact(1.0));
+        assert_names(&spec, &m);
+    }
+
+    #[test]
+    fn pairing_needs_the_same_seeds() {
+        let experiments: BTreeMap<String, Experiment> = serde_yaml::from_str(
+            "a: {activation: sqr, eta: 0, epochs: 400, seeds: {paper: 6, quick: 6}}\n\
+             b: {activation: sqr, eta: 0, epochs: 400, seeds: {paper: 6, quick: 6, from: 100}}",
+        )
+        .unwrap();
+        let spec: MeasureSpec = serde_yaml::from_str("{kind: compare, a: a, b: b, value: {detector: {}}}").unwrap();
+        assert!(spec.validate(&experiments).unwrap_err().message.contains("say `paired: false`"));
+        let unpaired: MeasureSpec =
+            serde_yaml::from_str("{kind: compare, a: a, b: b, value: {detector: {}}, paired: false}").unwrap();
+        assert!(unpaired.validate(&experiments).is_ok());
+        let bad: MeasureSpec = serde_yaml::from_str(
+            "{kind: compare, a: a, b: b, value: {at: {series: test_los, epoch: 9}}, paired: false}",
+        )
+        .unwrap();
+        assert!(bad.validate(&experiments).unwrap_err().message.contains("not a logged series"));
+    }
+}
