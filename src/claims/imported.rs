@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Tier;
 use super::judge::{CheckResult, ClaimResult, admitted, claim_specs};
+use super::load::Claim;
 use super::measure::MeasureSpec;
-use super::schema::Claim;
 use crate::backend::Backend;
 use crate::external::ImportedRun;
 use crate::runs::Run;

@@ -1,6 +1,7 @@
 //! Claims: YAML files that state a figure of the paper, the experiments that
 //! test it, the measurement and the tolerance (docs/claims.md; definitions in
-//! docs/methods.md). `schema` loads them and `validate` checks them
+//! docs/methods.md). `schema` is their raw form, `load` reads them and
+//! `validate` checks them
 //! (`experiment`, `grid` and `expectation` their parts), `measure` computes
 //! their quantities (`value`: a number or its bounds), `tolerance` compares,
 //! `check` judges one check, `grade` measures a miss in the paper's printed
@@ -15,6 +16,7 @@ pub mod grade;
 pub mod grid;
 pub mod imported;
 pub mod judge;
+pub mod load;
 pub mod measure;
 pub mod record;
 pub mod schema;
@@ -29,8 +31,9 @@ pub use expectation::{CheckState, Expectation};
 pub use grade::{Grade, Reading};
 pub use grid::Expanded;
 pub use judge::{ClaimResult, Runner, Verdict};
+pub use load::{Claim, LoadError, load, load_dir};
 pub use measure::{MeasureSpec, Measurement};
-pub use schema::{Claim, LoadError, Outcome, RawClaim, RecordedOutcome, load, load_dir};
+pub use schema::{Outcome, RawClaim, RecordedOutcome};
 pub use tolerance::Tolerance;
 pub use value::Value;
 

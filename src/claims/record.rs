@@ -6,7 +6,7 @@
 use super::Tier;
 use super::expectation::{CheckState, RawExpectation};
 use super::judge::ClaimResult;
-use super::schema::Claim;
+use super::load::Claim;
 
 /// The text of `recorded:` for one raw expectation after recording `observed`
 /// at `tier` over what it recorded before: one state, one per tier where

@@ -3,17 +3,13 @@
 //! line and the field. The format is documented in `docs/claims.md`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use serde_yaml::Mapping;
 
 use super::expectation::RawExpectation;
-use super::grid::Expanded;
 use super::measure::MeasureSpec;
-use super::validate::{summary_of, validate};
-use super::{Problem, Tier};
 
 /// What the harness concluded when the claim was last examined (docs/claims.md, "Verdicts").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,84 +168,6 @@ where
     deserializer.deserialize_map(Unique(std::marker::PhantomData))
 }
 
-/// A validated claim.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Claim {
-    /// The file it came from.
-    pub path: PathBuf,
-    /// Its contents as written.
-    pub raw: RawClaim,
-    /// The outcome at each tier: as written, or derived from the checks.
-    pub outcome: RecordedOutcome,
-    /// Expanded for the quick tier.
-    quick: Expanded,
-    /// Expanded for the paper tier.
-    paper: Expanded,
-}
-
-impl Claim {
-    /// Whether the claim is an open hypothesis: `kind: hypothesis` with no
-    /// recorded state and no outcome. It is an experiment: judged, with
-    /// nothing to compare against (docs/claims.md, "Open hypotheses").
-    pub fn is_open(&self) -> bool {
-        self.raw.kind == ClaimKind::Hypothesis
-            && self.raw.outcome.is_none()
-            && self.raw.expect.iter().all(|e| e.recorded.is_none())
-    }
-
-    /// The claim's conditions, measures and checks at `tier` (grids expanded).
-    pub fn at(&self, tier: super::Tier) -> &Expanded {
-        match tier {
-            super::Tier::Quick => &self.quick,
-            super::Tier::Paper => &self.paper,
-        }
-    }
-}
-
-/// A claim file that could not be loaded: file, line and message.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("{}:{}: {message}", path.display(), line.map_or("?".to_string(), |l| l.to_string()))]
-pub struct LoadError {
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// What is wrong, starting with the field.
-    pub message: String,
-    /// The id, if the file got far enough to have one.
-    pub id: Option<String>,
-}
-
-/// The 1-based line of the first line containing `needle` (after `after_line`).
-fn line_of(text: &str, needle: &str, after_line: usize) -> Option<usize> {
-    text.lines().enumerate().skip(after_line).find(|(_, l)| l.contains(needle)).map(|(i, _)| i + 1)
-}
-
-/// The 1-based line where `field` is written as a YAML key (`field:` not
-/// inside a longer name), after `after_line`; else the first line naming
-/// it at all. A title mentioning "seeds" is not the `seeds:` field.
-fn field_line(text: &str, field: &str, after_line: usize) -> Option<usize> {
-    let key = format!("{field}:");
-    let is_key = |line: &str| {
-        line.match_indices(&key).any(|(at, _)| {
-            !line[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '[')
-        })
-    };
-    let keyed = text.lines().enumerate().skip(after_line).find(|(_, l)| is_key(l)).map(|(i, _)| i + 1);
-    keyed.or_else(|| line_of(text, field, after_line))
-}
-
-/// A bound written as `below: eta[5e-5].x` in `line`, which YAML reads as
-/// the start of a list: the same bound quoted, to suggest.
-fn unquoted_named_bound(line: &str) -> Option<String> {
-    ["below:", "above:", "at_least:", "at_most:"].iter().find_map(|key| {
-        let (_, rest) = line.split_once(key)?;
-        let value: String = rest.trim_start().chars().take_while(|&c| c != ',' && c != '}').collect();
-        let named = value.starts_with(|c: char| c.is_ascii_alphabetic()) && value.contains('[');
-        named.then(|| format!("{key} \"{}\"", value.trim()))
-    })
-}
-
 /// The one rule for claim ids (claim files and `xtask new-claim`): 1 to 32
 /// ASCII letters, digits and `_`, e.g. `C02`.
 pub fn check_id(id: &str) -> Result<(), String> {
@@ -258,106 +176,4 @@ pub fn check_id(id: &str) -> Result<(), String> {
     } else {
         Err(format!("`{id}` is not a claim id: use 1-32 letters, digits and _ (e.g. C12)"))
     }
-}
-
-/// Parse and validate one claim file.
-pub fn load(path: &Path) -> Result<Claim, LoadError> {
-    let error = |line, message: String, id: Option<String>| LoadError { path: path.to_path_buf(), line, message, id };
-    if path.extension().is_some_and(|x| x == "yml") {
-        return Err(error(None, "claim files end in .yaml, not .yml: rename it".into(), None));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| error(None, format!("cannot read: {e}"), None))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string(); // a byte-order mark is not YAML
-    let raw: RawClaim = serde_yaml::from_str(&text).map_err(|e| {
-        // serde reports the line of the enclosing map; a field-level message
-        // ("expect[0]: paper: ...") points at the field's own line.
-        let message = readable(&e.to_string());
-        let line = e.location().map(|l| {
-            let word = |f: &&str| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            let mut fields = message.split(": ").take(2).filter(word);
-            let at = |f: &str| {
-                line_of(&text, &format!("{f}:"), l.line() - 1).or_else(|| line_of(&text, &format!("{f}:"), 0))
-            };
-            fields.find_map(at).unwrap_or(l.line())
-        });
-        let id = text.lines().find_map(|l| l.strip_prefix("id:")).map(|s| s.trim().to_string());
-        let near = e.location().map_or(0, |l| l.line().saturating_sub(2));
-        let hint = text.lines().skip(near).take(3).find_map(unquoted_named_bound);
-        let message = match hint {
-            Some(bound) => format!("{message} (a bound naming a grid point's quantity must be quoted: `{bound}`)"),
-            None => message,
-        };
-        error(line, message, id)
-    })?;
-    let expanded = validate(&raw, path).map_err(|Problem { field, message }| {
-        // A check's field: on the line of the check that names the quantity
-        // (the first `…` of the message), or the first after `expect:`.
-        let expect_line = line_of(&text, "expect:", 0).unwrap_or(0);
-        let check_line = message.split('`').nth(1).and_then(|q| line_of(&text, q, expect_line)).map(|l| l - 1);
-        let after = if ["paper", "quantity", "tolerance"].contains(&field.as_str()) {
-            check_line.unwrap_or(expect_line)
-        } else {
-            0
-        };
-        let line = field_line(&text, &field, after).or_else(|| field_line(&text, &field, 0));
-        error(line, format!("{field}: {message}"), Some(raw.id.clone()))
-    })?;
-    let [quick, paper] = expanded;
-    let outcome = RecordedOutcome::PerTier { quick: summary_of(&quick), paper: summary_of(&paper) };
-    let outcome = if outcome.at(Tier::Quick) == outcome.at(Tier::Paper) {
-        RecordedOutcome::Both(outcome.at(Tier::Quick))
-    } else {
-        outcome
-    };
-    Ok(Claim { path: path.to_path_buf(), raw, outcome, quick, paper })
-}
-
-/// serde's message for a value that fits none of a field's forms, with the
-/// forms the field accepts instead of a Rust type's name.
-fn readable(message: &str) -> String {
-    const FORMS: [(&str, &str); 3] = [
-        (
-            "untagged enum RecordedOutcome",
-            "outcome: expected reproduces or does-not-reproduce, or one per tier with both tiers: \
-             {quick: reproduces, paper: does-not-reproduce}",
-        ),
-        (
-            "untagged enum Recorded",
-            "recorded: expected holds, fails or undefined, one per tier with both tiers ({quick: holds, paper: fails}), \
-             or for a `LABEL[*].name` quantity a list of those per grid point",
-        ),
-        ("untagged enum TierState", "expected holds, fails or undefined, or {quick: …, paper: …} with both tiers"),
-    ];
-    let mut out = message.to_string();
-    for (rust, forms) in FORMS {
-        out = out.replace(&format!("data did not match any variant of {rust}"), forms);
-    }
-    out
-}
-
-/// Load every `*.yaml` in `dir` (sorted by name). Duplicate ids are errors
-/// on the later file.
-pub fn load_dir(dir: &Path) -> anyhow::Result<Vec<Result<Claim, LoadError>>> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .collect();
-    paths.sort();
-    let mut seen = BTreeMap::new();
-    Ok(paths
-        .iter()
-        .map(|p| {
-            let claim = load(p)?;
-            if let Some(first) = seen.insert(claim.raw.id.clone(), p.clone()) {
-                return Err(LoadError {
-                    path: p.clone(),
-                    line: Some(1),
-                    message: format!("id: `{}` is also the id of {}", claim.raw.id, first.display()),
-                    id: Some(claim.raw.id),
-                });
-            }
-            Ok(claim)
-        })
-        .collect())
 }

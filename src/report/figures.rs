@@ -8,7 +8,7 @@ use plotters::chart::SeriesLabelPosition;
 use super::chart::{CONTROL, Chart, FIFTH, FOURTH, GROK, Line, THIRD, write_svg};
 use crate::cache::Cache;
 use crate::claims::judge::ClaimResult;
-use crate::claims::schema::Claim;
+use crate::claims::load::Claim;
 use crate::claims::{MeasureSpec, Tier};
 use crate::metrics::Metrics;
 use crate::model::Activation;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use super::{status, verdict_word};
 use crate::claims::experiment::TierSeeds;
 use crate::claims::judge::{ClaimResult, summary_line};
-use crate::claims::schema::Claim;
+use crate::claims::load::Claim;
 use crate::format::num;
 
 /// Text safe inside a Markdown table cell.

@@ -10,7 +10,7 @@ use plotters::chart::SeriesLabelPosition;
 use super::chart::{CONTROL, Chart, FIFTH, FOURTH, GROK, Line, THIRD};
 use crate::claims::MeasureSpec;
 use crate::claims::judge::ClaimResult;
-use crate::claims::schema::Claim;
+use crate::claims::load::Claim;
 use crate::probes::stats::Summary;
 use crate::runs::Run;
 

@@ -9,7 +9,8 @@
 use std::collections::BTreeMap;
 
 use super::snapshot::Snapshot;
-use crate::claims::schema::{Claim, ClaimKind};
+use crate::claims::load::Claim;
+use crate::claims::schema::ClaimKind;
 use crate::claims::{CheckState, Grade, Reading};
 use crate::format::num;
 
