@@ -38,6 +38,27 @@ fn load_error(name: &str, text: &str) -> String {
     load(&write_temp(name, text)).map(|_| ()).unwrap_err().to_string()
 }
 
+/// Every missing or misspelt top-level field of a file at once, each at
+/// its line, not one per attempt.
+#[test]
+fn every_top_level_problem_of_a_file_is_named_at_once() {
+    let text = claim("A1", TINY, DETECTOR, "seeds")
+        .replace("source: test\n", "")
+        .replace("statement: t\n", "")
+        .replace("paper: \"-\"\n", "")
+        .replace("outcome: reproduces", "outcom: reproduces");
+    let e = load_error("A1-x.yaml", &text);
+    for expected in [
+        "source: missing",
+        "statement: missing",
+        "paper: missing",
+        ":3: outcom: unknown field; did you mean `outcome`?",
+    ] {
+        assert!(e.contains(expected), "{expected} in\n{e}");
+    }
+    assert_eq!(e.lines().count(), 4, "{e}");
+}
+
 /// A named bound on a grid point, unquoted, is a YAML list to the parser:
 /// the error says to quote it.
 #[test]

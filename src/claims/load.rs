@@ -45,9 +45,10 @@ impl Claim {
     }
 }
 
-/// A claim file that could not be loaded: file, line and message.
+/// A claim file that could not be loaded: file, line and message, and
+/// any further problems found in the same pass (each on its own line).
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("{}:{}: {message}", path.display(), line.map_or("?".to_string(), |l| l.to_string()))]
+#[error("{}", self.lines())]
 pub struct LoadError {
     /// The file.
     pub path: PathBuf,
@@ -57,6 +58,63 @@ pub struct LoadError {
     pub message: String,
     /// The id, if the file got far enough to have one.
     pub id: Option<String>,
+    /// More problems of the same file: (line, message).
+    pub more: Vec<(Option<usize>, String)>,
+}
+
+impl LoadError {
+    /// "FILE:LINE: message", one line per problem.
+    fn lines(&self) -> String {
+        let at = |line: Option<usize>, message: &str| {
+            format!("{}:{}: {message}", self.path.display(), line.map_or("?".to_string(), |l| l.to_string()))
+        };
+        let mut out = at(self.line, &self.message);
+        for (line, message) in &self.more {
+            out.push('\n');
+            out.push_str(&at(*line, message));
+        }
+        out
+    }
+}
+
+/// The top-level fields every claim names (`expect`: all but observations).
+const REQUIRED: [&str; 7] = ["id", "title", "source", "statement", "paper", "experiments", "measures"];
+
+/// Every top-level field a claim may have.
+const KNOWN: [&str; 12] = [
+    "id",
+    "title",
+    "source",
+    "kind",
+    "statement",
+    "paper",
+    "outcome",
+    "finding",
+    "experiments",
+    "measures",
+    "expect",
+    "requires",
+];
+
+/// Every missing or unknown top-level field of `text`, at once: (line, message).
+fn top_level_problems(text: &str) -> Vec<(Option<usize>, String)> {
+    let Ok(serde_yaml::Value::Mapping(fields)) = serde_yaml::from_str::<serde_yaml::Value>(text) else {
+        return Vec::new(); // not a map: serde says why
+    };
+    let has = |f: &str| fields.contains_key(f);
+    let observation = fields.get("kind").and_then(|k| k.as_str()) == Some("observation");
+    let mut problems: Vec<(Option<usize>, String)> = REQUIRED
+        .iter()
+        .chain((!observation).then_some(&"expect"))
+        .filter(|f| !has(f))
+        .map(|f| (None, format!("{f}: missing (docs/claims.md, \"Fields\")")))
+        .collect();
+    let known: Vec<String> = KNOWN.map(String::from).to_vec();
+    for key in fields.keys().filter_map(|k| k.as_str()).filter(|k| !KNOWN.contains(k)) {
+        let near = super::validate::nearest(key, &known, 1).join("");
+        problems.push((field_line(text, key, 0), format!("{key}: unknown field; did you mean {near}?")));
+    }
+    problems
 }
 
 /// The 1-based line of the first line containing `needle` (after `after_line`).
@@ -91,12 +149,23 @@ fn unquoted_named_bound(line: &str) -> Option<String> {
 
 /// Parse and validate one claim file.
 pub fn load(path: &Path) -> Result<Claim, LoadError> {
-    let error = |line, message: String, id: Option<String>| LoadError { path: path.to_path_buf(), line, message, id };
+    let error = |line, message: String, id: Option<String>| LoadError {
+        path: path.to_path_buf(),
+        line,
+        message,
+        id,
+        more: Vec::new(),
+    };
     if path.extension().is_some_and(|x| x == "yml") {
         return Err(error(None, "claim files end in .yaml, not .yml: rename it".into(), None));
     }
     let text = std::fs::read_to_string(path).map_err(|e| error(None, format!("cannot read: {e}"), None))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string(); // a byte-order mark is not YAML
+    let mut top = top_level_problems(&text).into_iter();
+    if let Some((line, message)) = top.next() {
+        let id = text.lines().find_map(|l| l.strip_prefix("id:")).map(|s| s.trim().to_string());
+        return Err(LoadError { more: top.collect(), ..error(line, message, id) });
+    }
     let raw: RawClaim = serde_yaml::from_str(&text).map_err(|e| {
         // serde reports the line of the enclosing map; a field-level message
         // ("expect[0]: paper: ...") points at the field's own line.
@@ -184,6 +253,7 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<Vec<Result<Claim, LoadError>>> {
                     line: Some(1),
                     message: format!("id: `{}` is also the id of {}", claim.raw.id, first.display()),
                     id: Some(claim.raw.id),
+                    more: Vec::new(),
                 });
             }
             Ok(claim)

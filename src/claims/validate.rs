@@ -234,7 +234,7 @@ fn validate_check(e: &Expectation, quantities: &[String]) -> Result<(), Problem>
 }
 
 /// The `count` names closest to `wanted` by edit distance.
-fn nearest(wanted: &str, names: &[String], count: usize) -> Vec<String> {
+pub(super) fn nearest(wanted: &str, names: &[String], count: usize) -> Vec<String> {
     let mut by_distance: Vec<(usize, &String)> = names.iter().map(|n| (edit_distance(wanted, n), n)).collect();
     by_distance.sort();
     by_distance.into_iter().take(count).map(|(_, n)| format!("`{n}`")).collect()
