@@ -28,6 +28,9 @@ pub struct CheckResult {
     /// statistic over one; docs/claims.md, "Censored events").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bounds: Option<Value>,
+    /// The value of the quantity a bound names (`{below: base.x}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound: Option<Value>,
     /// Whether it is inside the tolerance.
     pub holds: bool,
     /// What it does now: holds, fails, or undefined.
@@ -82,6 +85,7 @@ impl CheckResult {
             tolerance: e.tolerance.clone(),
             measured: measured.as_f64(),
             bounds: measured.is_bounded().then_some(measured),
+            bound,
             holds: state == CheckState::Holds,
             state,
             recorded: e.recorded,
@@ -104,11 +108,20 @@ impl CheckResult {
         self.state == CheckState::Undefined && self.bounds.is_none()
     }
 
+    /// The tolerance as written, with the value of a quantity it names:
+    /// "< base.fire_epoch_median (≥ 301)".
+    pub fn tolerance_text(&self) -> String {
+        match self.bound {
+            Some(v) => format!("{} ({})", self.tolerance.describe(), v.describe()),
+            None => self.tolerance.describe(),
+        }
+    }
+
     /// "quantity VALUE against PAPER TOLERANCE (state)", for messages.
     pub fn describe(&self) -> String {
         let against = match self.paper {
-            Some(p) => format!("{} {}", crate::format::num(p), self.tolerance.describe()),
-            None => self.tolerance.describe(),
+            Some(p) => format!("{} {}", crate::format::num(p), self.tolerance_text()),
+            None => self.tolerance_text(),
         };
         let state = format!("{:?}", self.state).to_lowercase();
         format!("{} {} against {against} ({state})", self.quantity, self.value().describe())

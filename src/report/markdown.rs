@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::{status, verdict_word};
 use crate::claims::experiment::TierSeeds;
-use crate::claims::judge::{ClaimResult, summary_line};
+use crate::claims::judge::{ClaimResult, Verdict, summary_line};
 use crate::claims::load::Claim;
 use crate::format::num;
 
@@ -147,13 +147,13 @@ fn summary_row(md: &mut String, r: &ClaimResult) {
         .checks
         .iter()
         .map(|c| {
-            let differs = if c.as_recorded() { "" } else { " (differs from its record)" };
-            let mark = super::marked(c);
+            let differs = if c.as_recorded() || r.verdict == Verdict::Open { "" } else { " (differs from its record)" };
+            let mark = super::marked(r, c);
             let mark = mark.split_once(' ').map_or("", |(_, m)| m);
             format!("{} = {} {mark}{differs}", c.quantity, with_iqr(r, &c.quantity))
         })
         .collect();
-    let tolerance: Vec<String> = r.checks.iter().map(|c| c.tolerance.describe()).collect();
+    let tolerance: Vec<String> = r.checks.iter().map(|c| c.tolerance_text()).collect();
     let _ = writeln!(
         md,
         "| {} | {} | {} | {} | {} | **{}** | {} |",
@@ -204,7 +204,7 @@ fn checks_table(md: &mut String, r: &ClaimResult) {
             c.quantity,
             c.paper.map(num).unwrap_or_default(),
             with_iqr(r, &c.quantity),
-            c.tolerance.describe(),
+            c.tolerance_text(),
             super::margin(c),
             super::graded(c),
             c.state,

@@ -157,9 +157,11 @@ pub fn decided_by_lockin(r: &ClaimResult) -> bool {
 }
 
 /// A check's measured value with its state: ✓ holds, ✗ fails, ? undefined,
-/// and what was recorded where it differs.
-pub fn marked(c: &CheckResult) -> String {
-    let differs = if c.as_recorded() { String::new() } else { format!(" (recorded: {:?})", c.recorded).to_lowercase() };
+/// and what was recorded where it differs (an open hypothesis records
+/// nothing, so nothing differs).
+pub fn marked(r: &ClaimResult, c: &CheckResult) -> String {
+    let differs = c.as_recorded() || r.verdict == Verdict::Open;
+    let differs = if differs { String::new() } else { format!(" (recorded: {:?})", c.recorded).to_lowercase() };
     format!("{}{differs}", value_and_state(c))
 }
 
@@ -220,13 +222,13 @@ pub fn table(results: &[ClaimResult]) -> String {
         for (i, c) in r.checks.iter().enumerate() {
             let (id, title, verdict, test) = head(i);
             let paper = c.paper.map(num).unwrap_or_default();
-            let (tolerance, margin) = (c.tolerance.describe(), margin(c));
+            let (tolerance, margin) = (c.tolerance_text(), margin(c));
             rows.push(vec![
                 id,
                 title,
                 c.quantity.clone(),
                 paper,
-                marked(c),
+                marked(r, c),
                 tolerance,
                 margin,
                 graded(c),
