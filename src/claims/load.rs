@@ -167,37 +167,12 @@ pub fn load(path: &Path) -> Result<Claim, LoadError> {
         return Err(LoadError { more: top.collect(), ..error(line, message, id) });
     }
     let raw: RawClaim = serde_yaml::from_str(&text).map_err(|e| {
-        // serde reports the line of the enclosing map; a field-level message
-        // ("expect[0]: paper: ...") points at the field's own line.
-        let message = readable(&e.to_string());
-        let line = e.location().map(|l| {
-            let word = |f: &&str| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            let mut fields = message.split(": ").take(2).filter(word);
-            let at = |f: &str| {
-                line_of(&text, &format!("{f}:"), l.line() - 1).or_else(|| line_of(&text, &format!("{f}:"), 0))
-            };
-            fields.find_map(at).unwrap_or(l.line())
-        });
+        let (line, message) = parse_problem(&text, &e);
         let id = text.lines().find_map(|l| l.strip_prefix("id:")).map(|s| s.trim().to_string());
-        let near = e.location().map_or(0, |l| l.line().saturating_sub(2));
-        let hint = text.lines().skip(near).take(3).find_map(unquoted_named_bound);
-        let message = match hint {
-            Some(bound) => format!("{message} (a bound naming a grid point's quantity must be quoted: `{bound}`)"),
-            None => message,
-        };
         error(line, message, id)
     })?;
     let expanded = validate(&raw, path).map_err(|Problem { field, message }| {
-        // A check's field: on the line of the check that names the quantity
-        // (the first `…` of the message), or the first after `expect:`.
-        let expect_line = line_of(&text, "expect:", 0).unwrap_or(0);
-        let check_line = message.split('`').nth(1).and_then(|q| line_of(&text, q, expect_line)).map(|l| l - 1);
-        let after = if ["paper", "quantity", "tolerance"].contains(&field.as_str()) {
-            check_line.unwrap_or(expect_line)
-        } else {
-            0
-        };
-        let line = field_line(&text, &field, after).or_else(|| field_line(&text, &field, 0));
+        let line = problem_line(&text, &field, &message);
         error(line, format!("{field}: {message}"), Some(raw.id.clone()))
     })?;
     let [quick, paper] = expanded;
@@ -208,6 +183,35 @@ pub fn load(path: &Path) -> Result<Claim, LoadError> {
         outcome
     };
     Ok(Claim { path: path.to_path_buf(), raw, outcome, quick, paper })
+}
+
+/// The line and message of a parse error: serde reports the line of the
+/// enclosing map; a field-level message ("expect[0]: paper: ...") points at
+/// the field's own line, with a hint where a named bound needs quotes.
+fn parse_problem(text: &str, e: &serde_yaml::Error) -> (Option<usize>, String) {
+    let message = readable(&e.to_string());
+    let line = e.location().map(|l| {
+        let word = |f: &&str| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let mut fields = message.split(": ").take(2).filter(word);
+        let at = |f: &str| line_of(text, &format!("{f}:"), l.line() - 1).or_else(|| line_of(text, &format!("{f}:"), 0));
+        fields.find_map(at).unwrap_or(l.line())
+    });
+    let near = e.location().map_or(0, |l| l.line().saturating_sub(2));
+    let hint = text.lines().skip(near).take(3).find_map(unquoted_named_bound);
+    match hint {
+        Some(bound) => (line, format!("{message} (a bound naming a grid point's quantity must be quoted: `{bound}`)")),
+        None => (line, message),
+    }
+}
+
+/// The line of a validation problem's field: for a check's field, on the
+/// line of the check that names the quantity (the first `…` of the
+/// message), or the first after `expect:`.
+fn problem_line(text: &str, field: &str, message: &str) -> Option<usize> {
+    let expect_line = line_of(text, "expect:", 0).unwrap_or(0);
+    let check_line = message.split('`').nth(1).and_then(|q| line_of(text, q, expect_line)).map(|l| l - 1);
+    let after = if ["paper", "quantity", "tolerance"].contains(&field) { check_line.unwrap_or(expect_line) } else { 0 };
+    field_line(text, field, after).or_else(|| field_line(text, field, 0))
 }
 
 /// serde's message for a value that fits none of a field's forms, with the
