@@ -154,6 +154,12 @@ fn prepare(
     Ok((loaded, runner, plan))
 }
 
+/// A `--claim` value: an id or a glob (`C0*`), checked when the command
+/// line is read, so that a bad one is a bad command line.
+pub fn claim_pattern(pattern: &str) -> Result<String, String> {
+    Glob::new(pattern).map(|_| pattern.to_string()).map_err(|e| e.to_string())
+}
+
 /// Whether a claim id is selected by the ids or globs (all when empty).
 fn selector(select: &[String]) -> anyhow::Result<impl Fn(&str) -> bool> {
     let mut patterns = GlobSetBuilder::new();

@@ -46,7 +46,7 @@ struct Selection {
     #[arg(long, value_enum, default_value = "paper")]
     tier: Tier,
     /// Claim ids or globs (repeatable), e.g. `--claim C02 --claim 'C1*'`.
-    #[arg(long = "claim")]
+    #[arg(long = "claim", value_parser = lockin::claims::verify::claim_pattern)]
     claims: Vec<String>,
     /// Backend of the runs.
     #[arg(long, value_enum, default_value = "flex")]

@@ -37,11 +37,13 @@ pub fn verify_claims(
     let report = report.unwrap_or_else(default_report);
     for (flag, path) in [("--results", &results), ("--report", &report)] {
         if inside(path, &opts.claims_dir) {
-            bail!(
-                "{flag} {}: inside the claims directory {}; write it elsewhere",
+            // A bad command line (status 2), like clap's own errors.
+            eprintln!(
+                "error: {flag} {}: inside the claims directory {}; write it elsewhere",
                 path.display(),
                 opts.claims_dir.display()
             );
+            return Ok(ExitCode::from(2));
         }
     }
     let mut outcome = if cache_only { from_cache(&opts)? } else { verify(&opts)? };
