@@ -78,6 +78,11 @@ pub struct ClaimResult {
     pub measurement: Measurement,
     /// Cache keys of the runs used.
     pub runs: Vec<String>,
+    /// The claim judged, as loaded and expanded (none for a file that did
+    /// not load, or a result read back from JSON): reports and imported
+    /// runs read it instead of loading the files again.
+    #[serde(skip)]
+    pub claim: Option<std::sync::Arc<Claim>>,
 }
 
 impl ClaimResult {
@@ -139,6 +144,7 @@ impl ClaimResult {
             ill_posed: None,
             measurement: Measurement::default(),
             runs: Vec::new(),
+            claim: None,
         }
     }
 
@@ -164,6 +170,7 @@ impl ClaimResult {
             ill_posed: None,
             measurement: Measurement::default(),
             runs: Vec::new(),
+            claim: Some(std::sync::Arc::new(claim.clone())),
         }
     }
 }

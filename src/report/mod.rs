@@ -338,13 +338,14 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 /// Write the report directory (REPORT.md, results.json, figures/) for
-/// `results`, drawing the figures from the cached runs of the claims.
+/// `results`, drawing the figures from the cached runs of the claims they
+/// judged (each result carries its claim: nothing is loaded again).
 pub fn write_report(
     opts: &crate::claims::verify::VerifyOptions,
     results: &[ClaimResult],
     dir: &std::path::Path,
 ) -> anyhow::Result<Report> {
-    let claims: Vec<_> = crate::claims::load_dir(&opts.claims_dir)?.into_iter().filter_map(Result::ok).collect();
+    let claims: Vec<_> = results.iter().filter_map(|r| r.claim.as_deref().cloned()).collect();
     let conditions = figures::Conditions::from_cache(&claims, opts.tier, opts.backend, &opts.cache);
     let header = format!(
         "Tier **{}** on the **{}** backend, generated from the run cache `{}`.",

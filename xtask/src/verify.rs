@@ -168,12 +168,7 @@ fn judge_imported(
     results: &Path,
     cache_only: bool,
 ) -> anyhow::Result<()> {
-    let selected: Vec<&str> = verified.iter().map(|r| r.id.as_str()).collect();
-    let claims: Vec<_> = lockin::claims::load_dir(&opts.claims_dir)?
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|c| selected.contains(&c.raw.id.as_str()))
-        .collect();
+    let claims: Vec<_> = verified.iter().filter_map(|r| r.claim.as_deref().cloned()).collect();
     let runner =
         lockin::claims::Runner::new(opts.cache.clone(), opts.tier, opts.backend, Box::new(|_| Box::new(|_| {})));
     // lockin's side trains nothing with --cache-only.
