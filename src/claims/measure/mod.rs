@@ -4,9 +4,9 @@
 //! checks, its quantity names and its computation, as an implementation of
 //! the private trait `Kind`. [`MeasureSpec`] is the YAML form; its methods
 //! dispatch to the kind, and it adds what all kinds share (the label, the
-//! check that every condition exists). Adding a kind: a file, a variant and
-//! its arm in `MeasureSpec::kind` and `MeasureSpec::kind_mut`. `shift`
-//! holds the statistics `compare` and `order` share.
+//! check that every condition exists). Adding a kind: its file, its `pub
+//! mod`, and one line in the `measure_kinds!` list. `shift` holds the
+//! statistics `compare` and `order` share.
 
 /// `Kind`'s label and condition accessors, for a kind whose fields
 /// `label` and `condition` name its label and its one experiment. (Defined
@@ -60,35 +60,66 @@ use crate::runs::{Run, is_level_series, series_names};
 use crate::train::LevelLog;
 pub use lead::linear_fit;
 
-/// One measurement on the runs of one or two conditions (YAML: `kind: ...`,
-/// then the fields of the kind's struct).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum MeasureSpec {
+/// The measure kinds, from one list: each line gives a kind's variant, its
+/// module and struct, and its YAML name, and generates the variant of
+/// [`MeasureSpec`], its dispatch to the kind and its entry in
+/// [`MeasureSpec::KINDS`].
+macro_rules! measure_kinds {
+    ($($(#[doc = $doc:literal])* $variant:ident($module:ident::$kind:ident) = $name:literal,)*) => {
+        /// One measurement on the runs of one or more conditions (YAML:
+        /// `kind: ...`, then the fields of the kind's struct).
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "kind")]
+        pub enum MeasureSpec {
+            $($(#[doc = $doc])* #[serde(rename = $name)] $variant($module::$kind),)*
+        }
+
+        impl MeasureSpec {
+            /// Every kind's YAML name, in the list's order.
+            pub const KINDS: &[&str] = &[$($name),*];
+
+            /// The kind behind the variant.
+            fn kind(&self) -> &dyn Kind {
+                match self {
+                    $(MeasureSpec::$variant(k) => k,)*
+                }
+            }
+
+            /// The kind behind the variant, to change.
+            fn kind_mut(&mut self) -> &mut dyn Kind {
+                match self {
+                    $(MeasureSpec::$variant(k) => k,)*
+                }
+            }
+        }
+    };
+}
+
+measure_kinds! {
     /// The slope detector on each seed of a condition.
-    Detector(detector::Detector),
+    Detector(detector::Detector) = "detector",
     /// Late-stage gap23 medians of two conditions and their ratio.
-    LateSeparation(late_separation::LateSeparation),
+    LateSeparation(late_separation::LateSeparation) = "late-separation",
     /// Effective rank of the late W-update spectrum per seed.
-    EffectiveRank(effective_rank::EffectiveRank),
+    EffectiveRank(effective_rank::EffectiveRank) = "effective-rank",
     /// Logged series at given epochs, median over seeds.
-    SeriesAt(series_at::SeriesAt),
+    SeriesAt(series_at::SeriesAt) = "series-at",
     /// Accuracy milestones per seed and the detector's lag behind them.
-    Milestones(milestones::Milestones),
+    Milestones(milestones::Milestones) = "milestones",
     /// First epoch at which a series reaches a threshold, per seed.
-    Threshold(threshold::Threshold),
+    Threshold(threshold::Threshold) = "threshold",
     /// The lead between two threshold events, pooled over conditions.
-    Lead(lead::Lead),
+    Lead(lead::Lead) = "lead",
     /// Runs whose training loss became non-finite, per seed.
-    Divergence(divergence::Divergence),
+    Divergence(divergence::Divergence) = "divergence",
     /// Runs whose network collapsed to zero output, per seed.
-    Collapse(collapse::Collapse),
+    Collapse(collapse::Collapse) = "collapse",
     /// Theorem 6's quantities at checkpoints.
-    SignRule(sign_rule::SignRule),
+    SignRule(sign_rule::SignRule) = "sign-rule",
     /// A per-seed value in two conditions: shift, interval, P(A < B).
-    Compare(compare::Compare),
+    Compare(compare::Compare) = "compare",
     /// A per-seed value along conditions in a stated order, step by step.
-    Order(order::Order),
+    Order(order::Order) = "order",
 }
 
 /// What each measure kind provides. Its quantity names are unlabelled:
@@ -150,42 +181,6 @@ struct Inputs<'a> {
 }
 
 impl MeasureSpec {
-    /// The kind behind the variant.
-    fn kind(&self) -> &dyn Kind {
-        match self {
-            MeasureSpec::Detector(k) => k,
-            MeasureSpec::LateSeparation(k) => k,
-            MeasureSpec::EffectiveRank(k) => k,
-            MeasureSpec::SeriesAt(k) => k,
-            MeasureSpec::Milestones(k) => k,
-            MeasureSpec::Threshold(k) => k,
-            MeasureSpec::Lead(k) => k,
-            MeasureSpec::Divergence(k) => k,
-            MeasureSpec::Collapse(k) => k,
-            MeasureSpec::SignRule(k) => k,
-            MeasureSpec::Compare(k) => k,
-            MeasureSpec::Order(k) => k,
-        }
-    }
-
-    /// The kind behind the variant, to change.
-    fn kind_mut(&mut self) -> &mut dyn Kind {
-        match self {
-            MeasureSpec::Detector(k) => k,
-            MeasureSpec::LateSeparation(k) => k,
-            MeasureSpec::EffectiveRank(k) => k,
-            MeasureSpec::SeriesAt(k) => k,
-            MeasureSpec::Milestones(k) => k,
-            MeasureSpec::Threshold(k) => k,
-            MeasureSpec::Lead(k) => k,
-            MeasureSpec::Divergence(k) => k,
-            MeasureSpec::Collapse(k) => k,
-            MeasureSpec::SignRule(k) => k,
-            MeasureSpec::Compare(k) => k,
-            MeasureSpec::Order(k) => k,
-        }
-    }
-
     /// The experiments this measure reads.
     pub fn conditions(&self) -> Vec<&str> {
         self.kind().conditions()
