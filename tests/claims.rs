@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 
 use lockin::backend::Backend;
 use lockin::cache::Cache;
-use lockin::claims::judge::{Runner, Verdict};
+use lockin::claims::judge::Verdict;
+use lockin::claims::runner::Runner;
 use lockin::claims::{Tier, default_dir, load, load_dir};
 use lockin::model::Activation;
 use lockin::report::snapshot::Snapshot;

@@ -8,7 +8,8 @@ mod common;
 use common::options;
 use lockin::backend::Backend;
 use lockin::claims::Tier;
-use lockin::claims::judge::{Verdict, succeeded, summary_line, write_results};
+use lockin::claims::judge::Verdict;
+use lockin::claims::results::{succeeded, summary_line, write_results};
 use lockin::claims::verify::{VerifyOptions, verify};
 
 const TINY: &str = "{activation: sqr, eta: 1.0e-3, epochs: 40, window: 5, modulus: 5, width: 16, train_fraction: 0.6, lr: 1.0e-2, seeds: {paper: 2, quick: 2}}";

@@ -348,7 +348,7 @@ fn a_backend_missing_from_the_build_is_skipped_without_a_trace() {
     std::fs::write(claims.path().join("G1-x.yaml"), claim("G1", TINY, DETECTOR, "seeds")).unwrap();
     let results = verify(&options(claims.path(), cache.path(), Backend::Wgpu)).unwrap();
     assert_eq!(results[0].verdict, Verdict::Skipped);
-    assert!(!lockin::claims::judge::succeeded(&results), "nothing checked is not a success");
+    assert!(!lockin::claims::results::succeeded(&results), "nothing checked is not a success");
     assert!(results[0].error.as_deref().unwrap().contains("not in this build"));
     assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0, "nothing written, no staging left");
 }

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 
 use super::grade::{Reading, Unit};
+use super::problem::Problem;
+use super::tier::Tier;
 use super::tolerance::Tolerance;
-use super::{Problem, Tier};
 
 fn problem<T>(field: &str, message: String) -> Result<T, Problem> {
     Err(Problem::new(field.to_string(), message))

@@ -28,10 +28,10 @@ pub struct TierSeeds {
 
 impl TierSeeds {
     /// The seeds at `tier`.
-    pub fn at(&self, tier: super::Tier) -> &[u64] {
+    pub fn at(&self, tier: super::tier::Tier) -> &[u64] {
         match tier {
-            super::Tier::Quick => &self.quick,
-            super::Tier::Paper => &self.paper,
+            super::tier::Tier::Quick => &self.quick,
+            super::tier::Tier::Paper => &self.paper,
         }
     }
 

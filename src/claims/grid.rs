@@ -19,7 +19,8 @@ use serde_yaml::{Mapping, Value};
 use super::expectation::{Expectation, RawExpectation, expectations_of};
 use super::experiment::{Experiment, check_name};
 use super::measure::MeasureSpec;
-use super::{Problem, Tier};
+use super::problem::Problem;
+use super::tier::Tier;
 
 fn problem<T>(field: &str, message: String) -> Result<T, Problem> {
     Err(Problem::new(field.to_string(), message))

@@ -5,10 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Tier;
-use super::judge::{CheckResult, ClaimResult, admitted, claim_specs};
+use super::judge::{CheckResult, ClaimResult};
 use super::load::Claim;
 use super::measure::MeasureSpec;
+use super::runner::{admitted, claim_specs};
+use super::tier::Tier;
 use crate::backend::Backend;
 use crate::external::ImportedRun;
 use crate::runs::Run;
@@ -119,7 +120,7 @@ fn judged(claim: &Claim, tier: Tier, runs: &dyn Fn(&str) -> anyhow::Result<Vec<R
         anyhow::bail!("imported runs have no checkpoints")
     };
     let mut result = ClaimResult::new(claim, tier);
-    match super::judge::contained(|| MeasureSpec::measure_all(&claim.at(tier).measures, runs, &no_checkpoints)) {
+    match super::runner::contained(|| MeasureSpec::measure_all(&claim.at(tier).measures, runs, &no_checkpoints)) {
         Ok(measurement) => result.judge(claim, measurement),
         Err(e) => result.error = Some(format!("{e:#}")),
     }

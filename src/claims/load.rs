@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::grid::Expanded;
+use super::problem::Problem;
 use super::schema::{ClaimKind, RawClaim, RecordedOutcome};
+use super::tier::Tier;
 use super::validate::{summary_of, validate};
-use super::{Problem, Tier};
 
 /// A validated claim.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,10 +38,10 @@ impl Claim {
     }
 
     /// The claim's conditions, measures and checks at `tier` (grids expanded).
-    pub fn at(&self, tier: super::Tier) -> &Expanded {
+    pub fn at(&self, tier: super::tier::Tier) -> &Expanded {
         match tier {
-            super::Tier::Quick => &self.quick,
-            super::Tier::Paper => &self.paper,
+            super::tier::Tier::Quick => &self.quick,
+            super::tier::Tier::Paper => &self.paper,
         }
     }
 }
@@ -263,4 +264,9 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<Vec<Result<Claim, LoadError>>> {
             Ok(claim)
         })
         .collect())
+}
+
+/// The claim files' directory of the checkout ([`crate::project::root`]).
+pub fn default_dir() -> std::path::PathBuf {
+    crate::project::root().join("claims")
 }

@@ -3,10 +3,10 @@
 //! check's `recorded:` (comments and layout kept), with a `finding` stub
 //! where a check does not hold. An open hypothesis becomes a guarded claim.
 
-use super::Tier;
 use super::expectation::{CheckState, RawExpectation};
 use super::judge::ClaimResult;
 use super::load::Claim;
+use super::tier::Tier;
 
 /// The text of `recorded:` for one raw expectation after recording `observed`
 /// at `tier` over what it recorded before: one state, one per tier where

@@ -40,11 +40,11 @@ pub enum RecordedOutcome {
 
 impl RecordedOutcome {
     /// The outcome recorded for `tier`.
-    pub fn at(self, tier: super::Tier) -> Outcome {
+    pub fn at(self, tier: super::tier::Tier) -> Outcome {
         match (self, tier) {
             (RecordedOutcome::Both(o), _) => o,
-            (RecordedOutcome::PerTier { quick, .. }, super::Tier::Quick) => quick,
-            (RecordedOutcome::PerTier { paper, .. }, super::Tier::Paper) => paper,
+            (RecordedOutcome::PerTier { quick, .. }, super::tier::Tier::Quick) => quick,
+            (RecordedOutcome::PerTier { paper, .. }, super::tier::Tier::Paper) => paper,
         }
     }
 
@@ -62,7 +62,7 @@ impl RecordedOutcome {
 
     /// Whether any tier records `does-not-reproduce`.
     pub fn any_negative(self) -> bool {
-        [super::Tier::Quick, super::Tier::Paper].iter().any(|&t| self.at(t) == Outcome::DoesNotReproduce)
+        [super::tier::Tier::Quick, super::tier::Tier::Paper].iter().any(|&t| self.at(t) == Outcome::DoesNotReproduce)
     }
 }
 

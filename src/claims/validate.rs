@@ -9,9 +9,10 @@ use std::path::Path;
 use super::expectation::{CheckState, Expectation, TierTolerance};
 use super::experiment::{Experiment, MAX_SEEDS};
 use super::grid::{self, Expanded};
+use super::problem::Problem;
 use super::schema::{ClaimKind, Outcome, RawClaim, check_id};
+use super::tier::Tier;
 use super::tolerance::Tolerance;
-use super::{Problem, Tier};
 use crate::train::limits::{MAX_FLOP, hours, run_flop};
 
 /// A validation error.

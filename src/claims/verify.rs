@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use globset::{Glob, GlobSetBuilder};
 
-use super::judge::{ClaimResult, Runner};
-use super::{Claim, LoadError, Tier, load_dir};
+use super::judge::ClaimResult;
+use super::load::{Claim, LoadError, load_dir};
+use super::runner::Runner;
+use super::tier::Tier;
 use crate::backend::Backend;
 use crate::cache::{Cache, Trajectory, cache_key};
 use crate::progress::{PlanProgress, epoch_reporter};
@@ -55,7 +57,7 @@ pub struct Fragility {
     /// The check's quantity.
     pub quantity: String,
     /// Its state without perturbation.
-    pub state: super::CheckState,
+    pub state: super::expectation::CheckState,
     /// Its margin without perturbation.
     #[serde(with = "crate::nullable")]
     pub margin: f64,

@@ -46,7 +46,7 @@ impl Conditions {
         let mut best: [Vec<TrainSpec>; 4] = Default::default();
         let mut level_runs = BTreeMap::new();
         for claim in claims {
-            for (condition, specs) in crate::claims::judge::claim_specs(claim, tier, backend) {
+            for (condition, specs) in crate::claims::runner::claim_specs(claim, tier, backend) {
                 let Some(first) = specs.first() else { continue };
                 if first.level.is_some() {
                     level_runs.insert((claim.raw.id.clone(), condition), lookup(&specs));

@@ -4,8 +4,9 @@ use std::fmt::Write as _;
 
 use super::{status, verdict_word};
 use crate::claims::experiment::TierSeeds;
-use crate::claims::judge::{ClaimResult, Verdict, summary_line};
+use crate::claims::judge::{ClaimResult, Verdict};
 use crate::claims::load::Claim;
+use crate::claims::results::summary_line;
 use crate::format::num;
 
 /// Text safe inside a Markdown table cell.

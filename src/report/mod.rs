@@ -386,7 +386,7 @@ fn write_files(
     for p in &problems {
         header.push_str(&format!("\n\n**Not written:** {p}"));
     }
-    crate::claims::judge::write_results(&dir.join("results.json"), results)?;
+    crate::claims::results::write_results(&dir.join("results.json"), results)?;
     let markdown = markdown::render(results, claims, &written.figures, &header);
     crate::files::write_atomic(&dir.join("REPORT.md"), markdown.as_bytes())?;
     Ok(Report { figures: written.figures, problems })

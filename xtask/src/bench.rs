@@ -6,7 +6,7 @@ use clap::Args;
 use lockin::backend::Backend;
 use lockin::cache::Cache;
 use lockin::claims::Tier;
-use lockin::claims::judge::summary_line;
+use lockin::claims::results::summary_line;
 use lockin::claims::verify::{VerifyOptions, verify};
 use std::process::ExitCode;
 

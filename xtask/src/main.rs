@@ -192,7 +192,7 @@ fn exit_code(results: &[lockin::claims::ClaimResult]) -> ExitCode {
     let nothing_checked = results.iter().all(|r| r.verdict == Verdict::Skipped);
     if nothing_checked || results.iter().any(|r| r.verdict == Verdict::Error) {
         ExitCode::from(status::ERROR)
-    } else if lockin::claims::judge::succeeded(results) {
+    } else if lockin::claims::results::succeeded(results) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(status::CLAIM_FAILED)

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::bail;
-use lockin::claims::judge::{Verdict, summary_line, write_results};
+use lockin::claims::judge::Verdict;
+use lockin::claims::results::{summary_line, write_results};
 use lockin::claims::verify::{VerifyOptions, from_cache, verify};
 use lockin::claims::{ClaimResult, Tier};
 use lockin::report::table;

@@ -49,8 +49,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Problem;
 use super::experiment::{Experiment, MAX_NAME};
+use super::problem::Problem;
 use super::value::{self as censored, Value};
 use crate::probes::detector::DetectorParams;
 use crate::probes::rank::EpochWindow;
