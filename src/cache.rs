@@ -314,13 +314,7 @@ impl Cache {
     /// on the lock, or reports it missing); never a mixture.
     fn swap_in(&self, staging: &Path, dir: &Path, key: &str) -> anyhow::Result<Run> {
         let aside = self.root.join("staging").join(format!("{key}~{}", unique_suffix()));
-        if dir.exists() {
-            fs::rename(dir, &aside).with_context(|| format!("moving {} aside", dir.display()))?;
-        }
-        create_dir(dir.parent().expect("runs/"))?;
-        fs::rename(staging, dir).with_context(|| format!("moving {} to {}", staging.display(), dir.display()))?;
-        crate::files::sync_dir(dir.parent().expect("runs/"));
-        let _ = fs::remove_dir_all(&aside);
+        crate::files::publish_dir(staging, dir, &aside)?;
         Run::load(dir)
     }
 
@@ -331,21 +325,11 @@ impl Cache {
         if let Ok(run) = self.check(spec) {
             return Ok((run, false));
         }
-        if dir.exists() {
-            let aside = self.root.join("staging").join(format!("{}~{}", cache_key(spec), unique_suffix()));
-            fs::rename(dir, &aside).with_context(|| format!("moving damaged {} aside", dir.display()))?;
-            let _ = fs::remove_dir_all(&aside);
-        }
-        create_dir(dir.parent().expect("runs/"))?;
-        if let Err(e) = fs::rename(staging, dir) {
+        let aside = self.root.join("staging").join(format!("{}~{}", cache_key(spec), unique_suffix()));
+        if let Err(e) = crate::files::publish_dir(staging, dir, &aside) {
             // Another host may have published between the check and the rename.
-            return self
-                .check(spec)
-                .map(|run| (run, false))
-                .map_err(|_| e)
-                .with_context(|| format!("moving {} to {}", staging.display(), dir.display()));
+            return self.check(spec).map(|run| (run, false)).map_err(|_| e);
         }
-        crate::files::sync_dir(dir.parent().expect("runs/"));
         Ok((Run::load(dir)?, true))
     }
 

@@ -71,6 +71,31 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
+/// Publish the complete directory `staging` as `dir`, the one way every
+/// run directory comes into place (a cached run, a retrained one, `lockin
+/// run --out`, an import): whatever is at `dir` is first renamed to
+/// `aside` and removed after, `staging` is renamed to `dir`, and the
+/// parent is flushed. A reader sees the old directory, none, or the new
+/// one; never a part. On failure `staging` is left for the caller.
+pub fn publish_dir(staging: &Path, dir: &Path, aside: &Path) -> anyhow::Result<()> {
+    if fs::symlink_metadata(dir).is_ok() {
+        fs::rename(dir, aside).with_context(|| format!("moving {} aside", dir.display()))?;
+    }
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    create_dir(parent)?;
+    fs::rename(staging, dir).with_context(|| format!("moving {} to {}", staging.display(), dir.display()))?;
+    sync_dir(parent);
+    let _ = fs::remove_dir_all(aside);
+    Ok(())
+}
+
+/// A sibling of `path` named `.NAME~TAG~HOST-PID-…`, for staging a
+/// directory beside where it will be published.
+pub fn staging_beside(path: &Path, tag: &str) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+    path.with_file_name(format!(".{name}~{tag}~{}", unique_suffix()))
+}
+
 /// Replace `path` with `bytes` atomically: a uniquely named temporary file
 /// beside it, flushed, then renamed over it. Readers see the old file or the
 /// new one, never a part. A symbolic link is followed, and its target

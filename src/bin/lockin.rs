@@ -231,7 +231,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
     // (a full disk, a closed pipe) leaves no partial --out behind.
     let name = args.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
     sweep_partials(&args.out, &name);
-    let partial = args.out.with_file_name(format!(".{name}~partial~{}", lockin::files::unique_suffix()));
+    let partial = lockin::files::staging_beside(&args.out, "partial");
     let trained = train_into(
         &partial,
         &spec,
@@ -239,9 +239,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         args.init_from.as_deref(),
         &mut *epoch_reporter(label, spec.epochs, args.quiet),
     )
-    .and_then(|_| {
-        std::fs::rename(&partial, &args.out).with_context(|| format!("moving the run to {}", args.out.display()))
-    });
+    .and_then(|_| lockin::files::publish_dir(&partial, &args.out, &lockin::files::staging_beside(&args.out, "aside")));
     if trained.is_err() && partial.exists() {
         let _ = std::fs::remove_dir_all(&partial);
     }

@@ -198,15 +198,28 @@ pub fn import(
         columns,
         ignored,
     };
-    create_dir(out)?;
-    let file = ImportedFile { spec, provenance, diverged_at, divergence_read: true };
-    let csv = metrics.to_csv();
-    let json = serde_json::to_vec_pretty(&file)?;
-    write_atomic(&out.join("metrics.csv"), csv.as_bytes())?;
-    write_atomic(&out.join("imported.json"), &json)?;
-    let manifest = serde_json::json!({ "metrics.csv": hash_hex(csv.as_bytes()), "imported.json": hash_hex(&json) });
-    write_atomic(&out.join(MANIFEST), &serde_json::to_vec_pretty(&manifest)?)?;
+    // Written beside `out` and published whole: a failure (a full disk)
+    // leaves no partial `out` that a retry would find "already exists".
+    let staging = crate::files::staging_beside(out, "partial");
+    let written = write_import(&staging, &ImportedFile { spec, provenance, diverged_at, divergence_read: true }, &metrics)
+        .and_then(|_| crate::files::publish_dir(&staging, out, &crate::files::staging_beside(out, "aside")));
+    if written.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    written?;
     ImportedRun::load(out)
+}
+
+/// The files of an imported run in `dir`: its log, its provenance and a
+/// manifest of their hashes.
+fn write_import(dir: &Path, file: &ImportedFile, metrics: &Metrics) -> anyhow::Result<()> {
+    create_dir(dir)?;
+    let csv = metrics.to_csv();
+    let json = serde_json::to_vec_pretty(file)?;
+    write_atomic(&dir.join("metrics.csv"), csv.as_bytes())?;
+    write_atomic(&dir.join("imported.json"), &json)?;
+    let manifest = serde_json::json!({ "metrics.csv": hash_hex(csv.as_bytes()), "imported.json": hash_hex(&json) });
+    write_atomic(&dir.join(MANIFEST), &serde_json::to_vec_pretty(&manifest)?)
 }
 
 mod log;
