@@ -165,17 +165,23 @@ impl<'de> Deserialize<'de> for TierTolerance {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let value = Value::deserialize(d)?;
-        let one = |v: &Value, field: &str| {
-            serde_yaml::with::singleton_map::deserialize::<Tolerance, _>(v.clone())
-                .map_err(|e| D::Error::custom(format!("{field}: {e}")))
+        // Each form is checked here, where it is read (a factor ≥ 1, a
+        // finite bound, ...): nothing downstream checks the form again.
+        let one = |v: &Value, field: &str, tier: &str| {
+            let t = serde_yaml::with::singleton_map::deserialize::<Tolerance, _>(v.clone())
+                .map_err(|e| D::Error::custom(format!("{field}: {e}")))?;
+            match t.problem() {
+                Some(problem) => Err(D::Error::custom(format!("{field}: {tier}{problem}"))),
+                None => Ok(t),
+            }
         };
         let tiers = value.as_mapping().map(|m| (m.get("quick"), m.get("paper"), m.len()));
         match tiers {
             Some((Some(quick), Some(paper), 2)) => Ok(TierTolerance::PerTier {
-                quick: one(quick, "tolerance.quick")?,
-                paper: one(paper, "tolerance.paper")?,
+                quick: one(quick, "tolerance.quick", "at the quick tier: ")?,
+                paper: one(paper, "tolerance.paper", "at the paper tier: ")?,
             }),
-            Some((None, None, _)) | None => one(&value, "tolerance").map(TierTolerance::Both),
+            Some((None, None, _)) | None => one(&value, "tolerance", "").map(TierTolerance::Both),
             Some(_) => Err(D::Error::custom(
                 "tolerance: one per tier names both tiers and nothing else: `{quick: {abs: 1}, paper: {abs: 0.5}}`",
             )),

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::expectation::{CheckState, Expectation, TierTolerance};
+use super::expectation::{CheckState, Expectation};
 use super::experiment::{Experiment, MAX_SEEDS};
 use super::grid::{self, Expanded};
 use super::problem::Problem;
@@ -33,15 +33,6 @@ pub(super) fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], Pro
     }
     for m in &raw.measures {
         m.check_label()?;
-    }
-    for e in &raw.expect {
-        if let TierTolerance::PerTier { quick, paper } = &e.tolerance {
-            for (tier, tolerance) in [("quick", quick), ("paper", paper)] {
-                if let Some(problem) = tolerance.problem() {
-                    return fail("tolerance", format!("for `{}`, at the {tier} tier: {problem}", e.quantity));
-                }
-            }
-        }
     }
     if let Some(e) = raw.requires.iter().find(|e| e.recorded.is_some()) {
         return fail(
@@ -203,9 +194,6 @@ fn validate_check(e: &Expectation, quantities: &[String]) -> Result<(), Problem>
     if !quantities.contains(&e.quantity) {
         let what = format!("`{}` is not produced by this claim's measures", e.quantity);
         return fail("quantity", unknown(what, &e.quantity, "their"));
-    }
-    if let Some(problem) = e.tolerance.problem() {
-        return fail("tolerance", format!("for `{}`: {problem}", e.quantity));
     }
     if matches!(e.tolerance, Tolerance::Factor(_)) && e.paper.is_some_and(|p| p <= 0.0) {
         return fail(

@@ -201,8 +201,9 @@ pub fn import(
     // Written beside `out` and published whole: a failure (a full disk)
     // leaves no partial `out` that a retry would find "already exists".
     let staging = crate::files::staging_beside(out, "partial");
-    let written = write_import(&staging, &ImportedFile { spec, provenance, diverged_at, divergence_read: true }, &metrics)
-        .and_then(|_| crate::files::publish_dir(&staging, out, &crate::files::staging_beside(out, "aside")));
+    let written =
+        write_import(&staging, &ImportedFile { spec, provenance, diverged_at, divergence_read: true }, &metrics)
+            .and_then(|_| crate::files::publish_dir(&staging, out, &crate::files::staging_beside(out, "aside")));
     if written.is_err() {
         let _ = std::fs::remove_dir_all(&staging);
     }
