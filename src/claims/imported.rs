@@ -76,7 +76,9 @@ fn judge_one(claim: &Claim, tier: Tier, backend: Backend, imported: &[ImportedRu
             .filter_map(|s| imported.iter().find_map(|i| i.serving(s).map(|run| (s.clone(), (i, run)))))
             .unzip();
         if matched.is_empty() {
-            return not(format!("no imported run of `{condition}` (its conditions and seeds 0..{})", specs.len()));
+            let seeds: Vec<u64> = specs.iter().map(|s| s.seed).collect();
+            let seeds = super::experiment::TierSeeds::describe(&seeds);
+            return not(format!("no imported run of `{condition}` (its conditions and {seeds})"));
         }
         let needs: Vec<String> = expanded
             .measures

@@ -237,10 +237,13 @@ fn claim_section(md: &mut String, r: &ClaimResult, claims: &[Claim]) {
         .per_seed
         .iter()
         .map(|(k, v)| {
-            format!(
-                "{k}: {}",
-                v.iter().map(|x| if x.is_nan() { "—".into() } else { num(*x) }).collect::<Vec<_>>().join(", ")
-            )
+            let bounds = r.measurement.per_seed_bounds.get(k);
+            let shown = |(i, x): (usize, &f64)| match bounds.and_then(|b| b.get(&i)) {
+                Some(b) => b.describe(),
+                None if x.is_nan() => "—".into(),
+                None => num(*x),
+            };
+            format!("{k}: {}", v.iter().enumerate().map(shown).collect::<Vec<_>>().join(", "))
         })
         .collect();
     if !per_seed.is_empty() {

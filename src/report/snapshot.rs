@@ -114,7 +114,13 @@ impl Snapshot {
                 .measurement
                 .per_seed
                 .iter()
-                .map(|(k, v)| (k.clone(), v.iter().map(|x| rounded(*x)).collect()))
+                .map(|(k, v)| {
+                    let bounds = r.measurement.per_seed_bounds.get(k);
+                    let shown = |(i, x): (usize, &f64)| {
+                        bounds.and_then(|b| b.get(&i)).map_or_else(|| rounded(*x), |b| b.describe())
+                    };
+                    (k.clone(), v.iter().enumerate().map(shown).collect())
+                })
                 .collect(),
         }
     }

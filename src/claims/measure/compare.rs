@@ -217,8 +217,8 @@ impl Kind for Compare {
         let shift =
             if self.paired { Shift::paired(&a, &b, self.confidence) } else { Shift::unpaired(&a, &b, self.confidence) };
         report_shift(out, "", &shift);
-        out.per_seed.insert("a".into(), a.iter().map(|v| v.as_f64()).collect());
-        out.per_seed.insert("b".into(), b.iter().map(|v| v.as_f64()).collect());
+        out.set_per_seed("a", &a);
+        out.set_per_seed("b", &b);
         Ok(())
     }
 }

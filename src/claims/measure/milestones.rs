@@ -107,7 +107,7 @@ impl Kind for Milestones {
             out.event_summary(&values, self.without_event, |s| format!("{name}_{s}"));
             let reached = values.iter().filter(|v| v.number().is_some()).count();
             out.set(format!("{name}_reached_fraction"), reached as f64 / values.len() as f64);
-            out.per_seed.insert(name.to_string(), values.iter().map(|v| v.as_f64()).collect());
+            out.set_per_seed(name, &values);
         }
         let curves: Vec<Vec<f64>> = runs.iter().map(|r| r.metrics.test_acc()).collect();
         let looked_at = curves.iter().map(Vec::len).min().unwrap_or(0);

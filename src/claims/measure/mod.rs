@@ -296,6 +296,7 @@ impl MeasureSpec {
             quantities: out.quantities.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
             bounds: out.bounds.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
             per_seed: out.per_seed.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
+            per_seed_bounds: out.per_seed_bounds.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
             warnings: out
                 .warnings
                 .into_iter()
@@ -319,6 +320,10 @@ pub struct Measurement {
     /// Per-seed values behind them, in seed order (for reports).
     #[serde(with = "crate::nullable::map_of_series")]
     pub per_seed: BTreeMap<String, Vec<f64>>,
+    /// The per-seed values known only by bounds (a seed in which an event
+    /// did not happen), by series and seed index; NaN in `per_seed`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_seed_bounds: BTreeMap<String, BTreeMap<usize, Value>>,
     /// Warnings by quantity: an event that happens at the first epoch
     /// looked at, so that its epoch says nothing about training
     /// (docs/claims.md, "Preconditions").
@@ -354,7 +359,18 @@ impl Measurement {
         self.quantities.extend(other.quantities);
         self.bounds.extend(other.bounds);
         self.per_seed.extend(other.per_seed);
+        self.per_seed_bounds.extend(other.per_seed_bounds);
         self.warnings.extend(other.warnings);
+    }
+
+    /// Per-seed values that may be known only by bounds.
+    fn set_per_seed(&mut self, name: &str, values: &[Value]) {
+        self.per_seed.insert(name.to_string(), values.iter().map(|v| v.as_f64()).collect());
+        let bounded: BTreeMap<usize, Value> =
+            values.iter().enumerate().filter(|(_, v)| v.is_bounded()).map(|(i, v)| (i, *v)).collect();
+        if !bounded.is_empty() {
+            self.per_seed_bounds.insert(name.to_string(), bounded);
+        }
     }
 
     /// Warn when event `name` happens at `first`, the first epoch looked
@@ -420,7 +436,7 @@ impl Measurement {
         self.set("seeds", at.len() as f64);
         self.set(format!("{}_fraction", names.count), happened as f64 / at.len() as f64);
         self.event_summary(&at, without, |s| format!("{}_{s}", names.epoch));
-        self.per_seed.insert(names.epoch.to_string(), at.iter().map(|v| v.as_f64()).collect());
+        self.set_per_seed(names.epoch, &at);
     }
 }
 

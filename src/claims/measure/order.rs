@@ -158,7 +158,7 @@ impl Kind for Order {
         }
         out.set_value("max_ci_high", quantile(&shifts.iter().map(|s| s.ci_high).collect::<Vec<_>>(), 1.0));
         out.set_value("min_ci_low", quantile(&shifts.iter().map(|s| s.ci_low).collect::<Vec<_>>(), 0.0));
-        out.per_seed.insert("median".into(), medians.iter().map(|m| m.as_f64()).collect());
+        out.set_per_seed("median", &medians);
         Ok(())
     }
 }
