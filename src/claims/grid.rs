@@ -238,9 +238,10 @@ fn pooled(mut m: MeasureSpec, grids: &[Grid], absent: &dyn Fn(&str) -> bool) -> 
 
 /// The labels of grid-point measures, in order, without repeats.
 fn point_labels(measures: &[MeasureSpec]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
     let mut labels: Vec<String> = Vec::new();
     for l in measures.iter().filter_map(|m| m.label()).filter(|l| l.ends_with(']')) {
-        if !labels.iter().any(|x| x == l) {
+        if seen.insert(l) {
             labels.push(l.to_string());
         }
     }

@@ -19,14 +19,23 @@ use crate::train::{LevelLog, TrainSpec};
 /// The runs of each experiment of a claim at a tier, with the checkpoints its measures need.
 pub fn claim_specs(claim: &Claim, tier: Tier, backend: Backend) -> BTreeMap<String, Vec<TrainSpec>> {
     let claim = claim.at(tier);
+    // The measures that read each condition, found in one pass: a grid of
+    // many points has as many measures.
+    let mut readers: BTreeMap<&str, Vec<&MeasureSpec>> = BTreeMap::new();
+    for m in &claim.measures {
+        for c in m.conditions() {
+            readers.entry(c).or_default().push(m);
+        }
+    }
     claim
         .experiments
         .iter()
         .map(|(name, e)| {
-            let mut checkpoints: Vec<usize> = claim.measures.iter().flat_map(|m| m.checkpoints(name)).collect();
+            let measures = readers.get(name.as_str()).map_or(&[][..], Vec::as_slice);
+            let mut checkpoints: Vec<usize> = measures.iter().flat_map(|m| m.checkpoints(name)).collect();
             checkpoints.sort_unstable();
             checkpoints.dedup();
-            let level = claim.measures.iter().map(|m| m.level_needs(name, e)).fold(None, LevelLog::union);
+            let level = measures.iter().map(|m| m.level_needs(name, e)).fold(None, LevelLog::union);
             let spec = |s| TrainSpec { level, ..e.train_spec(s, checkpoints.clone(), backend) };
             (name.clone(), e.seeds.at(tier).iter().copied().map(spec).collect())
         })

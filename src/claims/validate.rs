@@ -3,12 +3,13 @@
 //! expansion, its measures, checks and preconditions, and the recorded
 //! outcome against the checks. Every problem names the field at fault.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use super::expectation::{CheckState, Expectation};
 use super::experiment::{Experiment, MAX_SEEDS};
 use super::grid::{self, Expanded};
+use super::measure::MeasureSpec;
 use super::problem::Problem;
 use super::schema::{ClaimKind, Outcome, RawClaim, check_id};
 use super::tier::Tier;
@@ -151,8 +152,9 @@ fn validate_tier(claim: &Expanded, observation: bool) -> Result<(), Problem> {
     if claim.expect.is_empty() && !observation {
         return fail("expect", "at least one expectation is needed (or say `kind: observation` to only look)".into());
     }
+    let known: HashSet<&str> = quantities.iter().map(String::as_str).collect();
     for e in claim.expect.iter().chain(&claim.requires) {
-        validate_check(e, &quantities)?;
+        validate_check(e, &quantities, &known)?;
     }
     Ok(())
 }
@@ -164,10 +166,11 @@ fn validate_measures(claim: &Expanded) -> Result<Vec<String>, Problem> {
         return fail("measures", "at least one measure is needed".into());
     }
     let mut quantities = Vec::new();
+    let mut seen = HashSet::new();
     for m in &claim.measures {
         m.validate(&claim.experiments)?;
         for name in m.quantity_names() {
-            if quantities.contains(&name) {
+            if !seen.insert(name.clone()) {
                 return fail(
                     "measures",
                     format!("two measures both produce `{name}`; split the claim or measure different windows"),
@@ -176,9 +179,8 @@ fn validate_measures(claim: &Expanded) -> Result<Vec<String>, Problem> {
             quantities.push(name);
         }
     }
-    if let Some(unused) =
-        claim.experiments.keys().find(|name| !claim.measures.iter().any(|m| m.conditions().contains(&name.as_str())))
-    {
+    let read: HashSet<&str> = claim.measures.iter().flat_map(MeasureSpec::conditions).collect();
+    if let Some(unused) = claim.experiments.keys().find(|name| !read.contains(name.as_str())) {
         let field = unused.split('[').next().unwrap_or(unused);
         return fail(field, format!("experiment `{unused}` is read by no measure (it would be trained for nothing)"));
     }
@@ -187,11 +189,11 @@ fn validate_measures(claim: &Expanded) -> Result<Vec<String>, Problem> {
 
 /// One expectation: its quantity and any quantity its bound names among
 /// `quantities`, a sound tolerance, and the paper's value where it needs one.
-fn validate_check(e: &Expectation, quantities: &[String]) -> Result<(), Problem> {
+fn validate_check(e: &Expectation, quantities: &[String], known: &HashSet<&str>) -> Result<(), Problem> {
     let unknown = |what: String, name: &str, whose: &str| {
         format!("{what}; nearest of {whose} {}: {}", quantities.len(), nearest(name, quantities, 5).join(", "))
     };
-    if !quantities.contains(&e.quantity) {
+    if !known.contains(e.quantity.as_str()) {
         let what = format!("`{}` is not produced by this claim's measures", e.quantity);
         return fail("quantity", unknown(what, &e.quantity, "their"));
     }
@@ -208,7 +210,7 @@ fn validate_check(e: &Expectation, quantities: &[String]) -> Result<(), Problem>
         );
     }
     if let Some(other) = e.tolerance.reference()
-        && !quantities.iter().any(|q| q == other)
+        && !known.contains(other)
     {
         let what = format!("for `{}`: the bound `{other}` is not a number nor a quantity of this claim", e.quantity);
         return fail("tolerance", unknown(what, other, "its"));
