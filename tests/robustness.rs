@@ -59,6 +59,28 @@ fn every_top_level_problem_of_a_file_is_named_at_once() {
     assert_eq!(e.lines().count(), 4, "{e}");
 }
 
+/// Seed sets that would silently mean something else are refused: a
+/// torch seed past 2³² − 1 (the generator keeps 32 bits), no seeds at all,
+/// `from` over listed seeds; a paired order over a grid whose point skips
+/// the quick tier loads (its seeds agree wherever it runs).
+#[test]
+fn seed_sets_that_would_mislead_are_refused() {
+    let with_seeds = |seeds: &str| claim("S1", &TINY.replace("{paper: 2, quick: 2}", seeds), DETECTOR, "seeds");
+    let e = load_error("S1-x.yaml", &with_seeds("[0, 4294967296]"));
+    assert!(e.contains("4294967296 is past 2³² − 1") && e.contains("seed 0's run"), "{e}");
+    let e = load_error("S1-x.yaml", &with_seeds("[]"));
+    assert!(e.contains("seeds: experiment `grok` runs no seeds at the paper tier"), "{e}");
+    let e = load_error("S1-x.yaml", &with_seeds("{quick: [1], paper: [2, 3], from: 5}"));
+    assert!(e.contains("from: shifts counts, but both tiers list their seeds"), "{e}");
+    let grid = TINY.replace(
+        "seeds: {paper: 2, quick: 2}}",
+        "seeds: {paper: 2, quick: 2}, grid: {x: {lr: 0.01}, y: {lr: 0.02, seeds: {quick: 0}}, z: {lr: 0.04}}}",
+    );
+    let order = "{kind: order, conditions: [\"grok[*]\"], value: {event: {series: train_acc, threshold: 1.0}}, order: decreasing}";
+    let text = claim("S2", &grid, order, "steps");
+    assert!(load(&write_temp("S2-x.yaml", &text)).is_ok(), "{:?}", load(&write_temp("S2-x.yaml", &text)).err());
+}
+
 /// A named bound on a grid point, unquoted, is a YAML list to the parser:
 /// the error says to quote it.
 #[test]

@@ -99,6 +99,13 @@ impl<'de> Deserialize<'de> for TierSeeds {
                     Some(v) => TierSeeds::tier(v, from.clone()?, name),
                     None => Err(format!("missing field `{name}`")),
                 };
+                let lists =
+                    ["quick", "paper"].iter().all(|t| fields.get(*t).is_some_and(serde_yaml::Value::is_sequence));
+                if fields.contains_key("from") && lists {
+                    return Err(D::Error::custom(
+                        "from: shifts counts, but both tiers list their seeds: drop `from` or give counts",
+                    ));
+                }
                 from.clone().and_then(|_| Ok(TierSeeds { quick: tier("quick")?, paper: tier("paper")? }))
             }
             other => Err(format!(

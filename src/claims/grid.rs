@@ -61,7 +61,9 @@ fn experiments_of(raw: &BTreeMap<String, Mapping>) -> Result<(BTreeMap<String, E
         }
         let mut base = fields.clone();
         let Some(grid) = base.remove("grid") else {
-            experiments.insert(name.clone(), typed(name, Value::Mapping(base))?);
+            let e = typed(name, Value::Mapping(base))?;
+            check_seeds(name, &e, false)?;
+            experiments.insert(name.clone(), e);
             continue;
         };
         let Value::Mapping(points) = grid else {
@@ -98,12 +100,24 @@ fn experiments_of(raw: &BTreeMap<String, Mapping>) -> Result<(BTreeMap<String, E
                 }
             }
             let condition = point_condition(name, &point);
-            experiments.insert(condition.clone(), typed(&condition, Value::Mapping(merged))?);
+            let e = typed(&condition, Value::Mapping(merged))?;
+            check_seeds(&condition, &e, true)?;
+            experiments.insert(condition.clone(), e);
             names.push(point);
         }
         grids.push(Grid { name: name.clone(), points: names });
     }
     Ok((experiments, grids))
+}
+
+/// Every condition runs seeds at the paper tier, and every plain one at
+/// the quick tier too (a grid point may skip it: `seeds: {quick: 0}`).
+fn check_seeds(name: &str, e: &Experiment, point: bool) -> Result<(), Problem> {
+    if e.seeds.paper.is_empty() || (!point && e.seeds.quick.is_empty()) {
+        let tier = if e.seeds.paper.is_empty() { "paper" } else { "quick" };
+        return problem("seeds", format!("experiment `{name}` runs no seeds at the {tier} tier"));
+    }
+    Ok(())
 }
 
 /// A point's `seeds` may set one tier only (`{quick: 0}`); over a base
@@ -148,6 +162,8 @@ fn typed(name: &str, value: Value) -> Result<Experiment, Problem> {
             (false, Some(key)) => key.to_string(),
             _ => message.split('`').nth(1).unwrap_or("experiments").to_string(),
         };
+        // serde's message may start with the field already ("seeds: ...").
+        let message = message.strip_prefix(&format!("{field}: ")).unwrap_or(&message).to_string();
         Problem::new(field.clone(), format!("experiment `{name}`: {field}: {message}"))
     })
 }

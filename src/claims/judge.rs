@@ -153,7 +153,8 @@ impl ClaimResult {
             tier,
             verdict: Verdict::Error,
             reproduced: None,
-            recorded_outcome: Some(claim.outcome.at(tier)),
+            // An open hypothesis has recorded nothing.
+            recorded_outcome: (!claim.is_open()).then(|| claim.outcome.at(tier)),
             finding: raw.finding.clone(),
             error: None,
             checks: Vec::new(),

@@ -3,40 +3,60 @@
 //! check's `recorded:` (comments and layout kept), with a `finding` stub
 //! where a check does not hold. An open hypothesis becomes a guarded claim.
 
-use super::expectation::{CheckState, RawExpectation};
+use super::expectation::{CheckState, RawExpectation, Recorded, TierState};
 use super::judge::ClaimResult;
 use super::load::Claim;
 use super::tier::Tier;
 
-/// The text of `recorded:` for one raw expectation after recording `observed`
-/// at `tier` over what it recorded before: one state, one per tier where
-/// the tiers now differ, or one per grid point.
-fn recorded_text(before: Option<&super::expectation::Recorded>, observed: &[CheckState], tier: Tier) -> String {
-    use super::expectation::{Recorded, TierState};
-    let merged = |i: usize, now: CheckState| match before {
-        None => TierState::Both(now),
-        Some(r) => {
-            let old = |t| r.at(i, t);
-            let other = match tier {
-                Tier::Quick => Tier::Paper,
-                Tier::Paper => Tier::Quick,
-            };
-            if old(other) == now {
-                TierState::Both(now)
-            } else if tier == Tier::Quick {
-                TierState::PerTier { quick: now, paper: old(Tier::Paper) }
-            } else {
-                TierState::PerTier { quick: old(Tier::Quick), paper: now }
-            }
-        }
+/// What one judgement at one tier observed: each raw expectation's
+/// states ([`observed_states`]) and the result behind them.
+pub struct Observed {
+    /// The tier judged.
+    pub tier: Tier,
+    /// Per raw expectation, one state or one per grid point.
+    pub states: Vec<Vec<CheckState>>,
+    /// The judgement.
+    pub result: ClaimResult,
+}
+
+/// The recorded state of point `i` after this recording. Where both tiers
+/// were judged, each gets what it did. Where one was: a per-tier record
+/// keeps the other tier's part; a plain one is read as the quick tier's
+/// (the default tier, recorded first), so re-recording the quick tier
+/// replaces it, and recording the paper tier splits it where they differ.
+fn merged(before: Option<TierState>, quick: Option<CheckState>, paper: Option<CheckState>) -> TierState {
+    let (q, p) = match (before, quick, paper) {
+        (_, Some(q), Some(p)) => (q, p),
+        (Some(TierState::PerTier { paper, .. }), Some(q), None) => (q, paper),
+        (Some(TierState::PerTier { quick, .. }), None, Some(p)) => (quick, p),
+        (Some(TierState::Both(old)), None, Some(p)) => (old, p),
+        (_, Some(q), None) => (q, q),
+        (_, None, Some(p)) => (p, p),
+        (_, None, None) => unreachable!("at least one tier is judged"),
+    };
+    if q == p { TierState::Both(q) } else { TierState::PerTier { quick: q, paper: p } }
+}
+
+/// The text of `recorded:` for raw expectation `e` after this recording:
+/// one state, one per tier where they differ, or one per grid point.
+fn recorded_text(before: Option<&Recorded>, quick: Option<&[CheckState]>, paper: Option<&[CheckState]>) -> String {
+    let points = quick.or(paper).map_or(0, <[CheckState]>::len);
+    let old = |i: usize| match before {
+        Some(Recorded::One(s)) => Some(*s),
+        Some(Recorded::PerPoint(v)) => v.get(i).copied(),
+        None => None,
     };
     let one = |s: TierState| match s {
         TierState::Both(s) => name(s).to_string(),
         TierState::PerTier { quick, paper } => format!("{{quick: {}, paper: {}}}", name(quick), name(paper)),
     };
-    let per_point = matches!(before, Some(Recorded::PerPoint(_))) || observed.len() > 1;
-    let states: Vec<String> = observed.iter().enumerate().map(|(i, s)| one(merged(i, *s))).collect();
-    if per_point { format!("[{}]", states.join(", ")) } else { states[0].clone() }
+    let states: Vec<String> =
+        (0..points).map(|i| one(merged(old(i), quick.map(|s| s[i]), paper.map(|s| s[i])))).collect();
+    if matches!(before, Some(Recorded::PerPoint(_))) || points > 1 {
+        format!("[{}]", states.join(", "))
+    } else {
+        states[0].clone()
+    }
 }
 
 fn name(s: CheckState) -> &'static str {
@@ -99,40 +119,56 @@ fn point_labels(claim: &Claim, prefix: &str) -> Vec<String> {
     labels
 }
 
+/// The first line of the `finding` stub `record` writes.
+const STUB: &str = "  Recorded by `cargo xtask record`";
+
 /// `text` (the claim file) with each expectation's `recorded:` set to what
-/// `observed` says at `tier`, and a `finding:` stub when some check does
-/// not hold and the file has none. Errors name what could not be placed.
-pub fn rewrite(
-    text: &str,
-    claim: &Claim,
-    observed: &[Vec<CheckState>],
-    result: &ClaimResult,
-) -> anyhow::Result<String> {
+/// the judgements in `observed` (one per tier judged) say, and a `finding:`
+/// stub when some check does not hold; a stub written earlier is replaced
+/// (or dropped when every check holds), a finding of the author's kept.
+/// Line endings are kept. Errors name what could not be placed.
+pub fn rewrite(text: &str, claim: &Claim, observed: &[Observed]) -> anyhow::Result<String> {
+    let ending = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     let items = expect_items(&lines)?;
     anyhow::ensure!(
         items.len() == claim.raw.expect.len(),
-        "found {} checks under `expect:` for {} expectations; is every check a `- ` item?",
+        "found {} checks under `expect:` for {} expectations; is every check a `- ` item on lines of its own?",
         items.len(),
         claim.raw.expect.len()
     );
+    let at = |tier: Tier, i: usize| observed.iter().find(|o| o.tier == tier).map(|o| o.states[i].as_slice());
     // From the last check up, so earlier line numbers stay valid.
-    for ((e, states), &(start, end)) in claim.raw.expect.iter().zip(observed).zip(&items).rev() {
-        let value = recorded_text(e.recorded.as_ref(), states, result.tier);
+    for (i, (e, &(start, end))) in claim.raw.expect.iter().zip(&items).enumerate().rev() {
+        let value = recorded_text(e.recorded.as_ref(), at(Tier::Quick, i), at(Tier::Paper, i));
         set_recorded(&mut lines, start, end, e, &value)?;
     }
-    let failing: Vec<String> =
-        result.checks.iter().filter(|c| c.state != CheckState::Holds).map(|c| c.describe()).collect();
-    if !failing.is_empty() && claim.raw.finding.is_none() {
-        let at = lines.iter().position(|l| l.starts_with("experiments:")).unwrap_or(lines.len());
-        let stub = format!(
-            "finding: >-\n  Recorded by `cargo xtask record` at the {} tier: {}. Say here what this means.",
-            result.tier.name(),
-            failing.join("; ")
-        );
-        lines.insert(at, stub);
+    let failing: Vec<String> = observed
+        .iter()
+        .flat_map(|o| {
+            let tier = o.tier.name();
+            o.result
+                .checks
+                .iter()
+                .filter(|c| c.state != CheckState::Holds)
+                .map(move |c| format!("{} ({tier} tier)", c.describe()))
+        })
+        .collect();
+    let stub_at = lines
+        .iter()
+        .position(|l| l.starts_with("finding:"))
+        .filter(|&f| lines.get(f + 1).is_some_and(|l| l.starts_with(STUB)));
+    if let Some(f) = stub_at {
+        lines.drain(f..f + 2);
     }
-    Ok(lines.join("\n") + "\n")
+    if !failing.is_empty() && (claim.raw.finding.is_none() || stub_at.is_some()) {
+        let at = lines.iter().position(|l| l.starts_with("experiments:")).unwrap_or(lines.len());
+        lines.insert(
+            at,
+            format!("finding: >-\n{STUB}: {}. Say here what this means.", failing.join("; ")).replace('\n', ending),
+        );
+    }
+    Ok(lines.join(ending) + ending)
 }
 
 /// The line ranges [start, end) of the items of the top-level `expect:` list.
@@ -252,11 +288,17 @@ mod tests {
 
     #[test]
     fn a_state_recorded_at_one_tier_keeps_the_other() {
-        use super::super::expectation::{Recorded, TierState};
-        assert_eq!(recorded_text(None, &[CheckState::Fails], Tier::Quick), "fails");
+        let (holds, fails) = ([CheckState::Holds], [CheckState::Fails]);
+        assert_eq!(recorded_text(None, Some(&fails), None), "fails");
+        assert_eq!(recorded_text(None, Some(&holds), Some(&fails)), "{quick: holds, paper: fails}");
         let both_hold = Recorded::One(TierState::Both(CheckState::Holds));
-        assert_eq!(recorded_text(Some(&both_hold), &[CheckState::Fails], Tier::Paper), "{quick: holds, paper: fails}");
-        assert_eq!(recorded_text(Some(&both_hold), &[CheckState::Holds], Tier::Paper), "holds");
-        assert_eq!(recorded_text(None, &[CheckState::Holds, CheckState::Undefined], Tier::Quick), "[holds, undefined]");
+        assert_eq!(recorded_text(Some(&both_hold), None, Some(&fails)), "{quick: holds, paper: fails}");
+        assert_eq!(recorded_text(Some(&both_hold), None, Some(&holds)), "holds");
+        // Re-recording the quick tier replaces a plain record; it invents
+        // no paper-tier state.
+        assert_eq!(recorded_text(Some(&both_hold), Some(&fails), None), "fails");
+        let split = Recorded::One(TierState::PerTier { quick: CheckState::Holds, paper: CheckState::Fails });
+        assert_eq!(recorded_text(Some(&split), Some(&fails), None), "fails", "both now fail");
+        assert_eq!(recorded_text(None, Some(&[CheckState::Holds, CheckState::Undefined]), None), "[holds, undefined]");
     }
 }

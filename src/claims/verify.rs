@@ -122,7 +122,15 @@ pub fn missing_runs(opts: &VerifyOptions) -> anyhow::Result<Missing> {
     let selected = selector(&opts.select)?;
     let (loaded, runner, plan) = prepare(opts, false, &selected, None)?;
     let claims = loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)).count();
-    let broken = loaded.into_iter().filter_map(Result::err).collect();
+    // A broken file counts when it is selected (its id, or its file name's,
+    // matches the selection): an unrelated broken file does not stop a plan.
+    let stem =
+        |e: &LoadError| e.path.file_stem().map(|s| s.to_string_lossy().split('-').next().unwrap_or("").to_string());
+    let broken = loaded
+        .into_iter()
+        .filter_map(Result::err)
+        .filter(|e| selected(&e.id.clone().or_else(|| stem(e)).unwrap_or_default()))
+        .collect();
     Ok(Missing { runs: plan.into_iter().filter(|s| !runner.is_cached(s)).collect(), claims, broken })
 }
 

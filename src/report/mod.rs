@@ -160,7 +160,7 @@ pub fn decided_by_lockin(r: &ClaimResult) -> bool {
 /// and what was recorded where it differs (an open hypothesis records
 /// nothing, so nothing differs).
 pub fn marked(r: &ClaimResult, c: &CheckResult) -> String {
-    let differs = c.as_recorded() || r.verdict == Verdict::Open;
+    let differs = c.as_recorded() || r.verdict == Verdict::Open || r.recorded_outcome.is_none();
     let differs = if differs { String::new() } else { format!(" (recorded: {:?})", c.recorded).to_lowercase() };
     format!("{}{differs}", value_and_state(c))
 }
@@ -181,7 +181,7 @@ pub fn margin(c: &CheckResult) -> String {
         "—".into()
     } else if c.margin == 0.0 && c.state == CheckState::Fails {
         // On a strict bound (`above`, `below`) or an exact value missed by nothing printable.
-        "−0 (strict)".into()
+        "-0 (strict)".into()
     } else {
         format!("{}{}", if c.margin >= 0.0 { "+" } else { "" }, num(c.margin))
     }

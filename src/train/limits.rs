@@ -81,6 +81,17 @@ impl TrainSpec {
 
     /// M, K and the split: both sets of pairs non-empty.
     fn validate_task(&self) -> Result<(), SpecError> {
+        if self.rng == crate::seeding::RngScheme::Torch && self.seed > u64::from(u32::MAX) {
+            // torch.manual_seed keeps 32 bits for the CPU generator: seed
+            // 2³² would silently be seed 0's run.
+            return refuse(
+                "seed",
+                format!(
+                    "{} is past 2³² − 1: PyTorch's generator keeps the low 32 bits, so it would be seed {}'s run (`rng: chacha` takes 64-bit seeds)",
+                    self.seed, self.seed as u32
+                ),
+            );
+        }
         if !(2..=MAX_MODULUS).contains(&self.modulus) {
             return refuse("modulus", format!("must be in 2..={MAX_MODULUS}, got {}", self.modulus));
         }

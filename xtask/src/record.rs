@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use lockin::backend::Backend;
 use lockin::cache::Cache;
 use lockin::claims::judge::Verdict;
-use lockin::claims::record::{observed_states, rewrite};
+use lockin::claims::record::{Observed, observed_states, rewrite};
 use lockin::claims::verify::{VerifyOptions, verify};
 use lockin::claims::{Tier, load, load_dir};
 
@@ -18,10 +18,11 @@ use lockin::claims::{Tier, load, load_dir};
 pub struct RecordArgs {
     /// The claim's id, e.g. C90.
     id: String,
-    /// The tier whose states are recorded (the other tier's, if recorded
-    /// before, are kept: a check whose states differ gets one per tier).
-    #[arg(long, value_enum, default_value = "quick")]
-    tier: Tier,
+    /// Record one tier only (default: both, each judged: a check whose
+    /// states differ gets one per tier). With one tier, the other keeps a
+    /// per-tier record's part; a plain record is read as the quick tier's.
+    #[arg(long, value_enum)]
+    tier: Option<Tier>,
     /// Directory of claim files (default: the checkout's claims/).
     #[arg(long)]
     claims_dir: Option<PathBuf>,
@@ -30,43 +31,100 @@ pub struct RecordArgs {
     cache: Option<PathBuf>,
 }
 
-/// Judge claim `args.id` (training what it needs) and rewrite its file.
+/// Judge claim `args.id` at each tier asked (training what it needs) and
+/// rewrite its file with the states observed.
 pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
     let dir = args.claims_dir.unwrap_or_else(lockin::claims::default_dir);
-    let Some(claim) = load_dir(&dir)?.into_iter().filter_map(Result::ok).find(|c| c.raw.id == args.id) else {
-        bail!("no claim `{}` loads from {} (`cargo xtask list-claims` lists them)", args.id, dir.display());
-    };
-    let options = VerifyOptions {
-        claims_dir: dir,
-        tier: args.tier,
-        backend: Backend::default(),
-        select: vec![args.id.clone()],
-        cache: Cache::new(args.cache.unwrap_or_else(Cache::default_root)),
-        fresh: false,
-        quiet: false,
-        jobs: lockin::jobs::default_jobs(),
-    };
-    let result = verify(&options)?.into_iter().next().context("the claim was not judged")?;
-    if matches!(result.verdict, Verdict::Error | Verdict::Skipped) {
-        bail!("{} could not be judged, so nothing is recorded: {}", args.id, result.error.unwrap_or_default());
+    let claim = find(&dir, &args.id)?;
+    let tiers = args.tier.map_or(vec![Tier::Quick, Tier::Paper], |t| vec![t]);
+    let mut observed = Vec::new();
+    for tier in tiers {
+        let options = VerifyOptions {
+            claims_dir: dir.clone(),
+            tier,
+            backend: Backend::default(),
+            select: vec![args.id.clone()],
+            cache: Cache::new(args.cache.clone().unwrap_or_else(Cache::default_root)),
+            fresh: false,
+            quiet: false,
+            jobs: lockin::jobs::default_jobs(),
+        };
+        let result = verify(&options)?.into_iter().next().context("the claim was not judged")?;
+        println!("{}", lockin::report::table(std::slice::from_ref(&result)));
+        if matches!(result.verdict, Verdict::Error | Verdict::Skipped) {
+            bail!(
+                "{} could not be judged at the {} tier, so nothing is recorded: {}",
+                args.id,
+                tier.name(),
+                result.error.unwrap_or_default()
+            );
+        }
+        if let Some(why) = &result.ill_posed {
+            bail!("{} is ill-posed at the {} tier, so nothing is recorded: {why}", args.id, tier.name());
+        }
+        warn_of_changes(&claim, &result);
+        observed.push(Observed { tier, states: observed_states(&claim, &result)?, result });
     }
-    let observed = observed_states(&claim, &result)?;
     let text = std::fs::read_to_string(&claim.path)?;
-    let edited = rewrite(&text, &claim, &observed, &result)?;
-    check_edit(&claim.path, &edited, &result)?;
+    let edited = rewrite(&text, &claim, &observed)?;
+    check_edit(&claim.path, &edited, &observed)?;
     lockin::files::write_atomic(&claim.path, edited.as_bytes())?;
-    println!("{}", lockin::report::table(std::slice::from_ref(&result)));
-    println!("recorded {}'s states at the {} tier into {}", args.id, args.tier.name(), claim.path.display());
-    if edited.contains("Say here what this means.") && !text.contains("Say here what this means.") {
+    let judged: Vec<&str> = observed.iter().map(|o| o.tier.name()).collect();
+    println!("recorded {}'s states at the {} tier into {}", args.id, judged.join(" and "), claim.path.display());
+    if observed.len() == 1 {
+        println!(
+            "the other tier was not judged: its states were kept, or taken to be the same (`record {} --tier ...` judges it)",
+            args.id
+        );
+    }
+    if edited.contains("Say here what this means.") {
         println!("a check does not hold: edit the `finding:` stub to say what was measured instead, and why");
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The edited file must load, no longer be open, and record at the
-/// result's tier what each check did: checked in a scratch copy before the
-/// file is replaced.
-fn check_edit(path: &std::path::Path, edited: &str, result: &lockin::claims::ClaimResult) -> anyhow::Result<()> {
+/// The claim `id` of `dir`, or why it cannot be had (its load error).
+fn find(dir: &std::path::Path, id: &str) -> anyhow::Result<lockin::claims::Claim> {
+    let mut broken = Vec::new();
+    for entry in load_dir(dir)? {
+        match entry {
+            Ok(c) if c.raw.id == id => return Ok(c),
+            Err(e)
+                if e.id.as_deref() == Some(id)
+                    || e.path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(id)) =>
+            {
+                broken.push(e.to_string())
+            }
+            _ => {}
+        }
+    }
+    match broken.first() {
+        Some(e) => bail!("{id} does not load, so nothing is recorded:\n{e}"),
+        None => bail!("no claim `{id}` in {} (`cargo xtask list-claims` lists them)", dir.display()),
+    }
+}
+
+/// A recorded claim whose checks now do something else is re-recorded, and
+/// says so: its record changes, not silently.
+fn warn_of_changes(claim: &lockin::claims::Claim, result: &lockin::claims::ClaimResult) {
+    if claim.is_open() {
+        return;
+    }
+    for c in result.checks.iter().filter(|c| !c.as_recorded()) {
+        println!(
+            "note: `{}` was recorded as {:?} at the {} tier and now {:?}: its record changes",
+            c.quantity,
+            c.recorded,
+            result.tier.name(),
+            c.state
+        );
+    }
+}
+
+/// The edited file must load, no longer be open, and record at each tier
+/// judged what each check did: checked in a scratch copy before the file
+/// is replaced.
+fn check_edit(path: &std::path::Path, edited: &str, observed: &[Observed]) -> anyhow::Result<()> {
     let scratch = std::env::temp_dir().join(format!("lockin-record-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let copy = scratch.join(path.file_name().context("a claim file name")?);
@@ -76,16 +134,19 @@ fn check_edit(path: &std::path::Path, edited: &str, result: &lockin::claims::Cla
     let claim =
         loaded.map_err(|e| anyhow::anyhow!("the recorded file would not load, so it is left as it was: {e}"))?;
     anyhow::ensure!(!claim.is_open(), "the recorded file is still an open hypothesis; left as it was");
-    let expected = &claim.at(result.tier).expect;
-    anyhow::ensure!(expected.len() == result.checks.len(), "the recorded file has other checks; left as it was");
-    for (check, observed) in expected.iter().zip(&result.checks) {
-        anyhow::ensure!(
-            check.quantity == observed.quantity && check.recorded == observed.state,
-            "`{}` would be recorded as {:?}, not as observed ({:?}); the file is left as it was",
-            check.quantity,
-            check.recorded,
-            observed.state
-        );
+    for o in observed {
+        let expected = &claim.at(o.tier).expect;
+        anyhow::ensure!(expected.len() == o.result.checks.len(), "the recorded file has other checks; left as it was");
+        for (check, seen) in expected.iter().zip(&o.result.checks) {
+            anyhow::ensure!(
+                check.quantity == seen.quantity && check.recorded == seen.state,
+                "`{}` would be recorded as {:?} at the {} tier, not as observed ({:?}); the file is left as it was",
+                check.quantity,
+                check.recorded,
+                o.tier.name(),
+                seen.state
+            );
+        }
     }
     Ok(())
 }

@@ -263,13 +263,33 @@ fn an_open_hypothesis_is_judged_then_recorded_into_a_guarded_claim() {
     let file = std::fs::read_to_string(dir.path().join("claims/H1-x.yaml")).unwrap();
     assert!(file.contains("  # one seed\n  - quantity: seeds\n    recorded: holds\n"), "{file}");
     assert!(file.contains("tolerance: {above: 5}, recorded: fails}"), "{file}");
-    assert!(
-        file.contains("finding: >-\n  Recorded by `cargo xtask record` at the quick tier: seeds 1 against > 5"),
-        "{file}"
-    );
+    let stub = "finding: >-\n  Recorded by `cargo xtask record`: seeds 1 against > 5 (fails) (quick tier)";
+    assert!(file.contains(stub), "{file}");
     let guarded = verify(dir.path());
     assert_eq!(guarded.status.code(), Some(0), "{}", text(&guarded));
     assert!(text(&guarded).contains("1 passed (of which 1 hypothesis)"), "{}", text(&guarded));
     std::fs::write(dir.path().join("claims/H1-x.yaml"), file.replace("{above: 5}", "{above: 0}")).unwrap();
     assert_eq!(verify(dir.path()).status.code(), Some(1), "a recorded failure that now holds fails");
+    // Re-recording one tier invents no state for the other, says what
+    // changed, and drops its own stub once every check holds.
+    let again = xtask(dir.path(), &[&["record", "H1", "--tier", "quick"][..], &common].concat());
+    assert!(text(&again).contains("was recorded as Fails at the quick tier and now Holds"), "{}", text(&again));
+    let file = std::fs::read_to_string(dir.path().join("claims/H1-x.yaml")).unwrap();
+    assert!(file.contains("tolerance: {above: 0}, recorded: holds}") && !file.contains("finding:"), "{file}");
+}
+
+/// `record` refuses a claim whose precondition does not hold: its answer
+/// would be recorded for a question the runs did not pose.
+#[test]
+fn an_ill_posed_hypothesis_is_not_recorded() {
+    let hypothesis = format!(
+        "id: H2\nkind: hypothesis\ntitle: t\nsource: test\nstatement: t\npaper: \"-\"\nexperiments:\n  grok: {TINY}\n\
+         measures:\n  - {{kind: detector, condition: grok, detector: {{lag: 5, min_epoch: 10}}}}\n\
+         requires:\n  - {{quantity: seeds, tolerance: {{above: 5}}}}\nexpect:\n  - {{quantity: seeds, tolerance: {{equals: 1}}}}\n"
+    );
+    let dir = workdir(&[("H2-x.yaml", hypothesis.clone())]);
+    let out = xtask(dir.path(), &["record", "H2", "--claims-dir", "claims", "--cache", "cache"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("ill-posed") && text(&out).contains("nothing is recorded"), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(dir.path().join("claims/H2-x.yaml")).unwrap(), hypothesis);
 }

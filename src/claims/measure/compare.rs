@@ -10,6 +10,7 @@ use super::shift::Shift;
 use super::{Event, Inputs, Kind, Measurement, check_detector, event_at, past_the_end, unknown_series};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
+use crate::claims::tier::Tier;
 use crate::claims::value::Value;
 use crate::probes::detector::{DetectorParams, detect};
 use crate::runs::{Run, series_names};
@@ -59,6 +60,17 @@ impl PerSeed {
         }
     }
 
+    /// The first epoch at which the event can be seen, for an event (a
+    /// value there says nothing about training): 0, or the detector's
+    /// `min_epoch`.
+    pub fn first_epoch(&self) -> Option<usize> {
+        match self {
+            PerSeed::Event(_) => Some(0),
+            PerSeed::Detector(params) => Some(params.min_epoch),
+            PerSeed::At(_) => None,
+        }
+    }
+
     /// The series a run must have logged.
     pub fn needs(&self) -> Vec<String> {
         match self {
@@ -98,8 +110,18 @@ impl PerSeed {
 /// The names a [`Shift`] is reported under, after `prefix`.
 pub const SHIFT_NAMES: [&str; 6] = ["pairs", "median_difference", "ci_low", "ci_high", "confidence", "p_a_below_b"];
 
-/// Report `shift` under `prefix` + [`SHIFT_NAMES`].
-pub fn report_shift(out: &mut Measurement, prefix: &str, shift: &Shift) {
+/// Report `shift` under `prefix` + [`SHIFT_NAMES`], with a warning when
+/// too few seeds leave its interval undefined.
+pub fn report_shift(out: &mut Measurement, prefix: &str, shift: &Shift, level: f64) {
+    if shift.confidence.is_nan() && shift.pairs > 0 {
+        let message = format!(
+            "`{prefix}ci_low` and `{prefix}ci_high` are undefined: {} differences cannot give a {} % interval \
+             (a paired one needs 6 seeds at 95 %, 5 at 90 %; an unpaired one 4 and 4 at 95 %): add seeds or lower `confidence`",
+            shift.pairs,
+            crate::format::num(100.0 * level)
+        );
+        out.warnings.insert(format!("{prefix}ci_low"), message);
+    }
     let values = [
         Value::exact(shift.pairs as f64),
         shift.median_difference,
@@ -153,17 +175,33 @@ pub fn check_level(confidence: f64) -> Result<(), Problem> {
     }
 }
 
-/// Pairing needs the same seeds in every condition compared.
+/// Pairing needs the same seeds in every condition compared, at each tier
+/// where they run (a grid point left out of the quick tier runs none there).
 pub fn check_pairing(conditions: &[&str], experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
-    let seeds = |c: &str| &experiments[c].seeds;
-    match conditions.iter().find(|c| seeds(c) != seeds(conditions[0])) {
-        Some(other) => Err(Problem::new(
-            "paired".into(),
-            format!(
-                "`{other}` and `{}` run different seeds: pairing needs the same seeds; say `paired: false` for two seed sets",
-                conditions[0]
-            ),
-        )),
+    for tier in [Tier::Quick, Tier::Paper] {
+        let running: Vec<(&str, &[u64])> =
+            conditions.iter().map(|c| (*c, experiments[*c].seeds.at(tier))).filter(|(_, s)| !s.is_empty()).collect();
+        if let Some((other, _)) = running.iter().find(|(_, s)| *s != running[0].1) {
+            return Err(Problem::new(
+                "paired".into(),
+                format!(
+                    "`{other}` and `{}` run different seeds at the {} tier: pairing needs the same seeds; say \
+                     `paired: false` for two seed sets",
+                    running[0].0,
+                    tier.name()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Each condition once: listed twice it would be compared with itself.
+pub fn check_distinct(conditions: &[&str]) -> Result<(), Problem> {
+    match conditions.iter().enumerate().find(|(i, c)| conditions[..*i].contains(c)) {
+        Some((_, c)) => {
+            Err(Problem::new("conditions".into(), format!("`{c}` is listed twice: it would be compared with itself")))
+        }
         None => Ok(()),
     }
 }
@@ -214,9 +252,13 @@ impl Kind for Compare {
             Ok((inputs.runs)(c)?.iter().map(|r| self.value.of(r)).collect())
         };
         let (a, b) = (values(&self.a)?, values(&self.b)?);
+        if let Some(first) = self.value.first_epoch() {
+            out.warn_if_at_start("a", &a, first);
+            out.warn_if_at_start("b", &b, first);
+        }
         let shift =
             if self.paired { Shift::paired(&a, &b, self.confidence) } else { Shift::unpaired(&a, &b, self.confidence) };
-        report_shift(out, "", &shift);
+        report_shift(out, "", &shift, self.confidence);
         out.set_per_seed("a", &a);
         out.set_per_seed("b", &b);
         Ok(())
@@ -249,6 +291,25 @@ mod tests {
         assert_eq!(m.value("lr.ci_low").describe(), "≤ -252");
         assert_eq!(m.value("lr.p_a_below_b"), Value::exact(1.0));
         assert_names(&spec, &m);
+    }
+
+    /// An event already there at epoch 0 compares nothing, and three
+    /// pairs give no 95 % interval: both are said, not left silent.
+    #[test]
+    fn an_event_at_the_start_and_too_few_seeds_are_warned_of() {
+        let spec: MeasureSpec = serde_yaml::from_str(
+            "{kind: compare, label: c, a: x, b: y, value: {event: {series: train_acc, threshold: 0.0}}}",
+        )
+        .unwrap();
+        let runs: Vec<Run> = (0..3).map(|_| run(100, 20, 10, 50)).collect();
+        let m = spec.measure(&|_| Ok(runs.clone()), &|_, e, p| Ok(sign_rule(0.8, e, p))).unwrap();
+        assert!(
+            m.warnings["c.a"].contains("is epoch 0, the first epoch looked at, in 3 of 3 seeds"),
+            "{:?}",
+            m.warnings
+        );
+        assert!(m.warnings["c.ci_low"].contains("3 differences cannot give a 95 % interval"), "{:?}", m.warnings);
+        assert!(m.value("c.ci_high").is_undefined());
     }
 
     #[test]

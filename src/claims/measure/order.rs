@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::compare::{PerSeed, SHIFT_NAMES, check_level, check_pairing, level, report_shift};
+use super::compare::{PerSeed, SHIFT_NAMES, check_distinct, check_level, check_pairing, level, report_shift};
 use super::shift::Shift;
 use super::{Inputs, Kind, Measurement};
 use crate::claims::Problem;
@@ -110,6 +110,7 @@ impl Kind for Order {
             return Err(Problem::new("conditions".into(), "an order needs at least two conditions".into()));
         }
         check_level(self.confidence)?;
+        check_distinct(&self.conditions())?;
         if self.paired {
             check_pairing(&self.conditions(), experiments)?;
         }
@@ -135,6 +136,11 @@ impl Kind for Order {
         for c in &self.conditions {
             values.push((inputs.runs)(c)?.iter().map(|r| self.value.of(r)).collect::<Vec<Value>>());
         }
+        if let Some(first) = self.value.first_epoch() {
+            for (c, v) in self.conditions.iter().zip(&values) {
+                out.warn_if_at_start(c, v, first);
+            }
+        }
         let medians: Vec<Value> = values.iter().map(|v| quantile(v, 0.5)).collect();
         let steps: Vec<Value> = medians.windows(2).map(|m| in_order(m[0], m[1], self.order, self.strict)).collect();
         let ordered = if steps.iter().all(|s| s.number() == Some(1.0)) {
@@ -153,7 +159,7 @@ impl Kind for Order {
             let (a, b) = (&pair[1], &pair[0]);
             let shift =
                 if self.paired { Shift::paired(a, b, self.confidence) } else { Shift::unpaired(a, b, self.confidence) };
-            report_shift(out, &format!("step{}_", step + 1), &shift);
+            report_shift(out, &format!("step{}_", step + 1), &shift, self.confidence);
             shifts.push(shift);
         }
         out.set_value("max_ci_high", quantile(&shifts.iter().map(|s| s.ci_high).collect::<Vec<_>>(), 1.0));
