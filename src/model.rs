@@ -17,7 +17,9 @@ use crate::seeding::RngScheme;
 /// The activation σ (docs/methods.md, "Setup"): the paper's "sqr" (x²) or
 /// ReLU, and the other choices of the paper's training script (GELU, SiLU,
 /// ReLU²) for questions of one's own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+/// Names are read without regard to case everywhere (claim files, flags,
+/// imported configs): `GELU`, `ReLU` and `relu` are one activation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
     /// σ(x) = x², "sqr" in the paper's code.
@@ -30,6 +32,17 @@ pub enum Activation {
     Silu,
     /// σ(x) = max(x, 0)², "relusqr" in the paper's code.
     Relusqr,
+}
+
+impl<'de> Deserialize<'de> for Activation {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        <Activation as clap::ValueEnum>::from_str(&name, true).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "unknown activation `{name}`, expected one of sqr, relu, gelu, silu, relusqr"
+            ))
+        })
+    }
 }
 
 /// 1/√2 and 1/√(2π), for Φ and its density.

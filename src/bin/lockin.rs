@@ -69,8 +69,8 @@ struct ImportArgs {
     /// Where it ran, e.g. "CPU, 2 threads" or "Apple M4 (MPS)".
     #[arg(long)]
     device: String,
-    /// σ (unless the config gives it).
-    #[arg(long, value_enum)]
+    /// σ (unless the config gives it; any case).
+    #[arg(long, value_enum, ignore_case = true)]
     activation: Option<Activation>,
     /// Weight decay η.
     #[arg(long)]
@@ -128,8 +128,8 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
 #[derive(clap::Args)]
 #[command(allow_negative_numbers = true)]
 struct RunArgs {
-    /// σ: sqr (x², the paper's), relu, or the paper script's other choices gelu, silu, relusqr.
-    #[arg(long, value_enum, default_value = "sqr")]
+    /// σ: sqr (x², the paper's), relu, or the paper script's other choices gelu, silu, relusqr (any case).
+    #[arg(long, value_enum, default_value = "sqr", ignore_case = true)]
     activation: Activation,
     /// Weight decay η (coupled L2; not the learning rate).
     #[arg(long, default_value_t = TrainSpec::default().eta)]
@@ -301,7 +301,15 @@ fn print_summary(run: &Run) {
         num(s.detection.max_slope),
         s.detection.max_slope_epoch.map_or("—".into(), |e| e.to_string())
     );
-    println!("late gap23      {} (median over [200, 400])", num(s.late_gap23_median));
+    // The late window is [200, 400], or what of it the run has.
+    let last = run.metrics.rows.len().saturating_sub(1);
+    match last {
+        0..200 => println!("late gap23      — (the run ends at epoch {last}, before the late window [200, 400])"),
+        200..400 => {
+            println!("late gap23      {} (median over [200, {last}]: the run ends at {last})", num(s.late_gap23_median))
+        }
+        _ => println!("late gap23      {} (median over [200, 400])", num(s.late_gap23_median)),
+    }
     let m = s.milestones;
     let at = |e: Option<usize>| e.map_or("never".into(), |e| e.to_string());
     println!("train acc = 1   {}", at(m.train_acc_1));
@@ -347,9 +355,30 @@ fn theorem6(dir: PathBuf, epochs: Vec<usize>, pairs: usize) -> anyhow::Result<()
     if !dir.is_dir() {
         bail!("--run {}: no such run directory", dir.display());
     }
+    if dir.join("imported.json").exists() {
+        bail!(
+            "--run {}: an imported run (a log made elsewhere) has no weights; Theorem 6 needs a lockin run saved \
+             with --checkpoints",
+            dir.display()
+        );
+    }
     let run = Run::load(&dir)?;
     if run.spec.eta <= 0.0 {
         bail!("{}: η = 0; Theorem 6's B = (F̃ᵀF̃ + ηI)⁻¹ needs η > 0", dir.display());
+    }
+    // Every checkpoint asked for, before any line is printed.
+    let missing: Vec<String> = epochs
+        .iter()
+        .filter(|e| !dir.join(lockin::runs::checkpoint_name(**e)).exists())
+        .map(|e| e.to_string())
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "--epochs: {} has no checkpoint at epoch {} (its checkpoints: {:?}; train with --checkpoints)",
+            dir.display(),
+            missing.join(", "),
+            run.spec.checkpoints
+        );
     }
     println!("epoch  published  (2nd route)  exact  full-proj  repulsion  (+pairs)  median|S|  B<0");
     for epoch in epochs {

@@ -51,14 +51,18 @@ pub fn summary_line(results: &[ClaimResult]) -> String {
         (ClaimKind::Identity, "identity", "identities"),
         (ClaimKind::HarnessFinding, "harness finding", "harness findings"),
         (ClaimKind::Hypothesis, "hypothesis", "hypotheses"),
-        (ClaimKind::Observation, "observation", "observations"),
     ]
     .into_iter()
     .filter(|(k, ..)| passed(*k) > 0)
     .map(|(k, one, many)| format!("{} {}", passed(k), if passed(k) == 1 { one } else { many }))
     .collect();
     let of_which = if apart.is_empty() { String::new() } else { format!(" (of which {})", apart.join(", ")) };
-    let mut line = format!("{} passed{of_which}, {} failed", c["passed"], c["failed"]);
+    // An observation checks nothing: it is observed, not passed.
+    let observed = passed(ClaimKind::Observation);
+    let mut line = format!("{} passed{of_which}, {} failed", c["passed"] - observed, c["failed"]);
+    if observed > 0 {
+        line.push_str(&format!(", {observed} observed (nothing checked)"));
+    }
     for key in ["errors", "skipped"] {
         if c[key] > 0 {
             line.push_str(&format!(", {} {key}", c[key]));

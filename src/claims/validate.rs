@@ -101,6 +101,9 @@ fn check_outcome(outcome: Outcome, tier: Tier, expanded: &Expanded) -> Result<()
                 not_holding.join(", ")
             ),
         ),
+        (_, true) if expanded.expect.is_empty() => {
+            fail("outcome", "an `observation` checks nothing, so it has no outcome: drop `outcome`".into())
+        }
         (Outcome::DoesNotReproduce, true) => fail(
             "outcome",
             format!(

@@ -90,6 +90,11 @@ pub fn fragility(opts: &VerifyOptions, n: u32, baseline: &[ClaimResult]) -> anyh
             })
         })
         .collect();
+    if table.is_empty() {
+        // Nothing is checked (observations only): nothing can flip, and
+        // nothing is trained for it.
+        return Ok(table);
+    }
     for k in 1..=n {
         if !opts.quiet {
             eprintln!("perturbation {k} of {n}");

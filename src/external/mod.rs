@@ -93,12 +93,25 @@ impl Conditions {
     /// Fields the paper script's `config.json` gives (`M`, `K`, `eta`, `lr`,
     /// `seed`, `window`, `n_train`, `activation`); `self`'s fields win.
     fn or_config(self, config: &serde_json::Value) -> anyhow::Result<Self> {
-        let number = |key: &str| config.get(key).and_then(serde_json::Value::as_f64);
-        let count = |key: &str| config.get(key).and_then(serde_json::Value::as_u64).map(|x| x as usize);
-        let activation = match config.get("activation").and_then(serde_json::Value::as_str) {
-            Some(name) => Some(parse_activation(name)?),
+        // A key present with a value of the wrong type is an error naming
+        // it, never treated as absent.
+        let wrong =
+            |key: &str, v: &serde_json::Value, expected: &str| anyhow::anyhow!("`{key}` is {v}, expected {expected}");
+        let number = |key: &str| -> anyhow::Result<Option<f64>> {
+            config.get(key).map(|v| v.as_f64().ok_or_else(|| wrong(key, v, "a number"))).transpose()
+        };
+        let count = |key: &str| -> anyhow::Result<Option<u64>> {
+            let whole = |v: &serde_json::Value| {
+                v.as_u64().or_else(|| v.as_f64().filter(|x| *x >= 0.0 && x.fract() == 0.0).map(|x| x as u64))
+            };
+            config.get(key).map(|v| whole(v).ok_or_else(|| wrong(key, v, "a whole number ≥ 0"))).transpose()
+        };
+        let activation = match config.get("activation") {
+            Some(serde_json::Value::String(name)) => Some(parse_activation(name)?),
+            Some(v) => return Err(wrong("activation", v, "a name such as \"relu\"")),
             None => None,
         };
+        let size = |key: &str| count(key).map(|c| c.map(|x| x as usize));
         /// The flag's value or the config's; both given and different is an error.
         fn either<T: PartialEq + std::fmt::Debug>(
             flag: Option<T>,
@@ -112,13 +125,13 @@ impl Conditions {
         }
         Ok(Self {
             activation: either(self.activation, activation, "activation")?,
-            eta: either(self.eta, number("eta"), "eta")?,
-            seed: either(self.seed, config.get("seed").and_then(serde_json::Value::as_u64), "seed")?,
-            modulus: either(self.modulus, count("M"), "modulus")?,
-            width: either(self.width, count("K"), "width")?,
-            n_train: either(self.n_train, count("n_train"), "n-train")?,
-            lr: either(self.lr, number("lr"), "lr")?,
-            window: either(self.window, count("window"), "window")?,
+            eta: either(self.eta, number("eta")?, "eta")?,
+            seed: either(self.seed, count("seed")?, "seed")?,
+            modulus: either(self.modulus, size("M")?, "modulus")?,
+            width: either(self.width, size("K")?, "width")?,
+            n_train: either(self.n_train, size("n_train")?, "n-train")?,
+            lr: either(self.lr, number("lr")?, "lr")?,
+            window: either(self.window, size("window")?, "window")?,
         })
     }
 
@@ -140,7 +153,7 @@ impl Conditions {
             rng: RngScheme::Torch,
             ..TrainSpec::default()
         };
-        spec.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        spec.validate_described().map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(spec)
     }
 }

@@ -50,6 +50,32 @@ fn the_paper_script_s_jsonl_and_config_are_read() {
     assert!(run.run.metrics.w_gap23()[0].is_nan() && run.run.metrics.w_gap23()[1] == 2.5);
 }
 
+/// A config value of the wrong type is an error naming its key, never
+/// taken for an absent one; a whole number written as 23.0 is read; an
+/// activation's case does not matter.
+#[test]
+fn config_values_of_the_wrong_type_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.jsonl");
+    std::fs::write(&log, "{\"epoch\": 0, \"train_acc\": 0.1}\n{\"epoch\": 1, \"train_acc\": 1.0}\n").unwrap();
+    let config = dir.path().join("config.json");
+    let base = r#""K": 16, "lr": 0.001, "window": 1, "n_train": 15, "activation": "ReLU""#;
+    let import_with = |extra: &str, out: &str| {
+        std::fs::write(&config, format!("{{{base}, {extra}}}")).unwrap();
+        import(&log, Some(&config), Conditions::default(), "PyTorch", "cpu", &dir.path().join(out))
+    };
+    let run = import_with(r#""M": 5.0, "eta": 0.0002, "seed": 3"#, "ok").unwrap();
+    assert_eq!((run.run.spec.modulus, run.run.spec.activation), (5, Activation::Relu));
+    for (extra, says) in [
+        (r#""M": 23.5, "eta": 0.0002, "seed": 3"#, "`M` is 23.5, expected a whole number"),
+        (r#""M": 5, "eta": "2e-4", "seed": 3"#, "`eta` is \"2e-4\", expected a number"),
+        (r#""M": 5, "eta": 0.0002, "seed": -1"#, "`seed` is -1, expected a whole number"),
+    ] {
+        let e = format!("{:#}", import_with(extra, "bad").unwrap_err());
+        assert!(e.contains(says), "{extra}: {e}");
+    }
+}
+
 /// Hostile inputs: the paper script's jsonl, whose first row has
 /// `W_gap23: NaN`, keeps its gap column; an `inf` cell is undefined (it
 /// must not make the detector fire); unread text

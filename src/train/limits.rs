@@ -74,9 +74,16 @@ pub fn hours(flop: f64) -> f64 {
 impl TrainSpec {
     /// Check every field; the first problem found is returned.
     pub fn validate(&self) -> Result<(), SpecError> {
-        self.validate_task()?;
-        self.validate_schedule()?;
+        self.validate_described()?;
         self.validate_cost()
+    }
+
+    /// The spec describes a run (its task and schedule), whatever training
+    /// it would cost: what a run made elsewhere must satisfy to be imported
+    /// (an import trains nothing).
+    pub fn validate_described(&self) -> Result<(), SpecError> {
+        self.validate_task()?;
+        self.validate_schedule()
     }
 
     /// M, K and the split: both sets of pairs non-empty.

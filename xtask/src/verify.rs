@@ -37,13 +37,10 @@ pub fn verify_claims(
     let results = results.unwrap_or_else(|| results_path(opts.tier));
     let report = report.unwrap_or_else(default_report);
     for (flag, path) in [("--results", &results), ("--report", &report)] {
-        if inside(path, &opts.claims_dir) {
+        let guarded = [("the claims directory", opts.claims_dir.as_path()), ("the run cache", opts.cache.root())];
+        if let Some((what, dir)) = guarded.iter().find(|(_, dir)| inside(path, dir)) {
             // A bad command line (status 2), like clap's own errors.
-            eprintln!(
-                "error: {flag} {}: inside the claims directory {}; write it elsewhere",
-                path.display(),
-                opts.claims_dir.display()
-            );
+            eprintln!("error: {flag} {}: inside {what} {}; write it elsewhere", path.display(), dir.display());
             return Ok(ExitCode::from(2));
         }
     }
