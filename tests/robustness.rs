@@ -257,12 +257,12 @@ fn wrong_values_are_named_by_field_with_the_accepted_forms() {
     let e = load_error("V7-x.yaml", &half);
     assert!(e.contains("V7-x.yaml:6:") && e.contains("one per tier with both tiers"), "{e}");
     let e = load_error("V4-x.yaml", &claim("V4", &TINY.replace("eta: 1.0e-3", "eta: abc"), DETECTOR, "seeds"));
-    assert!(e.contains("V4-x.yaml:8: eta: experiment `grok`: eta: invalid type"), "{e}");
+    assert!(e.contains("V4-x.yaml:8: eta: experiment `grok`: invalid type"), "{e}");
     let e = load_error(
         "V5-x.yaml",
         &claim("V5", &TINY.replace("seeds: {paper: 2, quick: 2}", "seeds: 3"), DETECTOR, "seeds"),
     );
-    assert!(e.contains(": seeds: experiment `grok`: seeds: a map of counts per tier ({quick: 3, paper: 15}"), "{e}");
+    assert!(e.contains(": seeds: experiment `grok`: a map of counts per tier ({quick: 3, paper: 15}"), "{e}");
 }
 
 /// One claim whose Theorem 6 is undefined (η = 1e-300 with fewer hidden

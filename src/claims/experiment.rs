@@ -97,7 +97,9 @@ impl<'de> Deserialize<'de> for TierSeeds {
                 };
                 let tier = |name: &str| match fields.get(name) {
                     Some(v) => TierSeeds::tier(v, from.clone()?, name),
-                    None => Err(format!("missing field `{name}`")),
+                    None => Err(format!(
+                        "the {name} tier's seeds are missing: give both tiers, e.g. {{quick: 3, paper: 15}}"
+                    )),
                 };
                 let lists =
                     ["quick", "paper"].iter().all(|t| fields.get(*t).is_some_and(serde_yaml::Value::is_sequence));
@@ -251,7 +253,7 @@ mod tests {
 
     #[test]
     fn malformed_seed_sets_say_what_is_accepted() {
-        assert!(seeds("{quick: 3}").unwrap_err().contains("missing field `paper`"));
+        assert!(seeds("{quick: 3}").unwrap_err().contains("the paper tier's seeds are missing"));
         assert!(seeds("{quick: 3, paper: 5, form: 100}").unwrap_err().contains("unknown field `form`"));
         assert!(
             seeds("{quick: 3, paper: 5, from: -1}").unwrap_err().contains("from: the first seed is a whole number")

@@ -162,9 +162,9 @@ fn typed(name: &str, value: Value) -> Result<Experiment, Problem> {
             (false, Some(key)) => key.to_string(),
             _ => message.split('`').nth(1).unwrap_or("experiments").to_string(),
         };
-        // serde's message may start with the field already ("seeds: ...").
+        // The loader puts the field first ("seeds: experiment `g`: ...").
         let message = message.strip_prefix(&format!("{field}: ")).unwrap_or(&message).to_string();
-        Problem::new(field.clone(), format!("experiment `{name}`: {field}: {message}"))
+        Problem::new(field.clone(), format!("experiment `{name}`: {message}"))
     })
 }
 

@@ -64,10 +64,12 @@ pub struct LoadError {
 }
 
 impl LoadError {
-    /// "FILE:LINE: message", one line per problem.
+    /// "FILE:LINE: message" ("FILE: message" where no line is known, as for
+    /// a field that is missing), one line per problem.
     fn lines(&self) -> String {
-        let at = |line: Option<usize>, message: &str| {
-            format!("{}:{}: {message}", self.path.display(), line.map_or("?".to_string(), |l| l.to_string()))
+        let at = |line: Option<usize>, message: &str| match line {
+            Some(l) => format!("{}:{l}: {message}", self.path.display()),
+            None => format!("{}: {message}", self.path.display()),
         };
         let mut out = at(self.line, &self.message);
         for (line, message) in &self.more {
@@ -234,6 +236,11 @@ fn readable(message: &str) -> String {
     let mut out = message.to_string();
     for (rust, forms) in FORMS {
         out = out.replace(&format!("data did not match any variant of {rust}"), forms);
+    }
+    if out.contains("tolerance") && out.contains("invalid type: string") && out.contains("expected f64") {
+        out.push_str(
+            " (only `at_least`, `at_most`, `above` and `below` may name a quantity; the other forms take numbers)",
+        );
     }
     out
 }
