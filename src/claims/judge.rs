@@ -92,6 +92,7 @@ impl ClaimResult {
             (false, false) => Verdict::Fail,
         };
         self.measurement = measurement;
+        self.keep_warnings_of_used_quantities();
         if !self.checks.is_empty() && self.checks.iter().all(CheckResult::measured_nothing) {
             // A claim in which nothing was measured says nothing of the
             // paper, whatever was recorded (docs/claims.md, "Verdicts").
@@ -108,6 +109,18 @@ impl ClaimResult {
             self.reproduced = None;
             self.verdict = if claim.is_open() { Verdict::Open } else { Verdict::Fail };
         }
+    }
+
+    /// Keep the measure warnings that bear on a quantity a check or a
+    /// precondition reads: the event itself (`fire_epoch` for
+    /// `fire_epoch_median`), or its measure's label (`lr.a` for `lr.ci_high`).
+    fn keep_warnings_of_used_quantities(&mut self) {
+        let used: Vec<&str> = self.checks.iter().chain(&self.requires).map(|c| c.quantity.as_str()).collect();
+        let bears = |key: &str| {
+            let label = key.rsplit_once('.').map(|(l, _)| format!("{l}."));
+            used.iter().any(|q| q.starts_with(key) || label.as_deref().is_some_and(|l| q.starts_with(l)))
+        };
+        self.measurement.warnings.retain(|key, _| bears(key));
     }
 
     /// The result of a file that did not load.
