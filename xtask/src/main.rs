@@ -209,7 +209,11 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     lockin::files::end_cleanly_on_output_errors(i32::from(status::ERROR));
-    let outcome = match Cli::parse().task {
+    let cli = Cli::parse();
+    if let Some(note) = lockin::project::fallback_note() {
+        eprintln!("{note}");
+    }
+    let outcome = match cli.task {
         Task::VerifyClaims { selection, fresh, results, report, cache_only, runs, perturb, accept } => {
             let extra = verify::Extra { runs, perturb, accept };
             verify::verify_claims(selection.options(fresh, false), results, report, cache_only, extra)

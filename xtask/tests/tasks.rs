@@ -293,3 +293,24 @@ fn an_ill_posed_hypothesis_is_not_recorded() {
     assert!(text(&out).contains("ill-posed") && text(&out).contains("nothing is recorded"), "{}", text(&out));
     assert_eq!(std::fs::read_to_string(dir.path().join("claims/H2-x.yaml")).unwrap(), hypothesis);
 }
+
+/// Run outside any checkout (a copied binary, another directory), xtask
+/// says which checkout's claims and cache it uses instead of using them
+/// silently.
+#[test]
+fn outside_a_checkout_xtask_names_the_one_it_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("xtask");
+    std::fs::copy(env!("CARGO_BIN_EXE_xtask"), &copy).unwrap();
+    let out = Command::new(&copy)
+        .current_dir(dir.path())
+        .env_remove("CARGO_MANIFEST_DIR")
+        .args(["list-claims", "--claims-dir", "nowhere"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&out).contains("note: not inside a lockin checkout; using the one this was built from"),
+        "{}",
+        text(&out)
+    );
+}
