@@ -29,11 +29,21 @@ const FOREIGN_STAGING_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// epochs, the level log or the number of epochs, which a run trained
 /// longer, or with more of them, serves too ([`Cache::check`]).
 pub fn cache_key(spec: &TrainSpec) -> String {
-    let identity = TrainSpec { checkpoints: Vec::new(), level: None, epochs: 0, ..spec.clone() };
+    let identity = run_identity(spec);
     let scheme = crate::numerics::scheme_of(spec.backend, spec.ieee_subnormals);
     let text = serde_json::to_string(&(CODE_VERSION, scheme, identity)).expect("spec serialises");
     let tag = format!("{}-{}-eta{:e}-s{}", spec.activation.name(), spec.backend.name(), spec.eta, spec.seed);
     format!("{tag}-{:016x}", fnv1a64(text.as_bytes()))
+}
+
+/// What makes a run the same run, whatever its length and extra logs (a
+/// longer run serves a shorter request as its prefix; checkpoints and the
+/// level log are added to a trajectory): the spec without its epochs,
+/// checkpoints and level log. The cache key, the trajectory key and
+/// imported runs' matching derive from it (docs/methods.md, "One
+/// trajectory, many requests").
+pub fn run_identity(spec: &TrainSpec) -> TrainSpec {
+    TrainSpec { checkpoints: Vec::new(), level: None, epochs: 0, ..spec.clone() }
 }
 
 /// The key of a spec's trajectory: its cache key without the window, which

@@ -329,20 +329,20 @@ impl ImportedRun {
     pub fn serving(&self, spec: &TrainSpec) -> Option<Run> {
         let mine = &self.run.spec;
         let pairs = |s: &TrainSpec| crate::data::n_train(s.modulus, s.train_fraction);
-        let same = mine.modulus == spec.modulus
-            && mine.width == spec.width
+        // The same run as lockin's identity says, except what a run made
+        // elsewhere cannot share: its backend, arithmetic and Gram are the
+        // other framework's, and its split is given as a count of pairs.
+        let theirs = TrainSpec {
+            backend: spec.backend,
+            ieee_subnormals: spec.ieee_subnormals,
+            gram: spec.gram,
+            train_fraction: spec.train_fraction,
+            ..mine.clone()
+        };
+        let same = crate::cache::run_identity(&theirs) == crate::cache::run_identity(spec)
             && pairs(mine) == pairs(spec)
-            && mine.activation == spec.activation
-            && mine.lr == spec.lr
-            && mine.eta == spec.eta
-            && mine.window == spec.window
-            && mine.seed == spec.seed
-            && mine.rng == spec.rng
             && mine.epochs >= spec.epochs;
-        if !same {
-            return None;
-        }
-        Some(self.run.prefix(spec.epochs))
+        same.then(|| self.run.prefix(spec.epochs))
     }
 
     /// What this run has for a measure to read: its columns.

@@ -32,7 +32,14 @@ fn a_csv_log_becomes_a_run_with_its_columns_named() {
     assert!(run.has("w_gap23") && !run.has("w_sigma4"));
     let serve = TrainSpec { epochs: 1, ..run.run.spec.clone() };
     assert_eq!(run.serving(&serve).unwrap().metrics.rows.len(), 2);
-    assert!(run.serving(&TrainSpec { seed: 1, ..serve }).is_none());
+    assert!(run.serving(&TrainSpec { seed: 1, ..serve.clone() }).is_none());
+    // Matched by lockin's run identity: a perturbed start or a run through
+    // a collapse is another run; the backend, arithmetic and Gram are the
+    // other framework's own.
+    assert!(run.serving(&TrainSpec { perturb: Some(1), ..serve.clone() }).is_none());
+    assert!(run.serving(&TrainSpec { through_collapse: true, ..serve.clone() }).is_none());
+    let gram = crate::probes::spectrum::GramPrecision::F32;
+    assert!(run.serving(&TrainSpec { gram, ieee_subnormals: true, ..serve }).is_some());
 }
 
 #[test]
