@@ -179,13 +179,11 @@ impl Cache {
             self.root.display()
         );
         let run = Run::load(&self.run_dir(spec))?;
-        let as_asked = TrainSpec {
-            epochs: spec.epochs,
-            checkpoints: spec.checkpoints.clone(),
-            level: spec.level,
-            ..run.spec.clone()
-        };
-        anyhow::ensure!(as_asked == *spec, "{}: its spec.json is for another run", run.dir.display());
+        anyhow::ensure!(
+            run_identity(&run.spec) == run_identity(spec),
+            "{}: its spec.json is for another run",
+            run.dir.display()
+        );
         anyhow::ensure!(
             !run.from_file,
             "{}: it started from an --init-from file, not the seeded initial weights",
