@@ -51,8 +51,7 @@ impl PerSeed {
             }
             PerSeed::Detector(params) => {
                 let gap23 = run.metrics.w_gap23();
-                let d = detect(&gap23, params);
-                if d.max_slope.is_nan() { Value::undefined() } else { event_at(d.fire_epoch, gap23.len()) }
+                super::detector::fire_value(&detect(&gap23, params), gap23.len())
             }
             PerSeed::At(at) => {
                 Value::exact(run.series(&at.series).expect("validated").get(at.epoch).copied().unwrap_or(f64::NAN))

@@ -11,7 +11,7 @@ use super::{FIRED, Inputs, Kind, Measurement, WithoutEvent, check_detector, even
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::claims::value::Value;
-use crate::probes::detector::{DetectorParams, detect};
+use crate::probes::detector::{Detection, DetectorParams, detect};
 
 /// The slope detector on each seed of `condition`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,6 +29,14 @@ pub struct Detector {
     /// `censored`; `dropped`: numpy's `nanmedian`, as the paper's scripts).
     #[serde(default, skip_serializing_if = "WithoutEvent::is_default")]
     pub without_event: WithoutEvent,
+}
+
+/// A seed's fire epoch over `looked_at` epochs: the epoch, censored where
+/// it never fired, unknown where s(t) is never defined (a window too short
+/// for gap23, or a lag reaching past the run), which cannot say "never
+/// fired".
+pub(super) fn fire_value(d: &Detection, looked_at: usize) -> Value {
+    if d.max_slope.is_nan() { Value::undefined() } else { event_at(d.fire_epoch, looked_at) }
 }
 
 impl Kind for Detector {
@@ -51,16 +59,7 @@ impl Kind for Detector {
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
         let detections: Vec<_> = runs.iter().map(|r| detect(&r.metrics.w_gap23(), &self.detector)).collect();
-        // A seed on which s(t) is never defined (a window too short for
-        // gap23, or a lag reaching past the run) cannot say "never fired":
-        // its fire epoch is unknown, and the counts are undefined, not 0.
-        let fire: Vec<Value> =
-            runs.iter()
-                .zip(&detections)
-                .map(|(r, d)| {
-                    if d.max_slope.is_nan() { Value::undefined() } else { event_at(d.fire_epoch, r.metrics.rows.len()) }
-                })
-                .collect();
+        let fire: Vec<Value> = runs.iter().zip(&detections).map(|(r, d)| fire_value(d, r.metrics.rows.len())).collect();
         let max_slopes: Vec<f64> = detections.iter().map(|d| d.max_slope).collect();
         out.set("max_slope_max", max_slopes.iter().copied().fold(f64::NAN, f64::max));
         out.warn_if_at_start("fire_epoch", &fire, self.detector.min_epoch);

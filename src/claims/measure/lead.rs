@@ -34,25 +34,7 @@ pub struct Lead {
 }
 
 impl Kind for Lead {
-    fn label(&self) -> Option<&str> {
-        self.label.as_deref()
-    }
-
-    fn label_mut(&mut self) -> &mut Option<String> {
-        &mut self.label
-    }
-
-    fn conditions(&self) -> Vec<&str> {
-        self.conditions.iter().map(String::as_str).collect()
-    }
-
-    fn conditions_mut(&mut self) -> Vec<&mut String> {
-        self.conditions.iter_mut().collect()
-    }
-
-    fn pooled_conditions_mut(&mut self) -> Option<&mut Vec<String>> {
-        Some(&mut self.conditions)
-    }
+    condition_list!();
 
     fn level_needs(&self, e: &Experiment) -> Option<LevelLog> {
         LevelLog::union(self.from.level_log(e), self.to.level_log(e))

@@ -8,28 +8,8 @@
 //! mod`, and one line in the `measure_kinds!` list. `shift` holds the
 //! statistics `compare` and `order` share.
 
-/// `Kind`'s label and condition accessors, for a kind whose fields
-/// `label` and `condition` name its label and its one experiment. (Defined
-/// before the kind modules, which use it.)
-macro_rules! one_condition {
-    () => {
-        fn label(&self) -> Option<&str> {
-            self.label.as_deref()
-        }
-
-        fn label_mut(&mut self) -> &mut Option<String> {
-            &mut self.label
-        }
-
-        fn conditions(&self) -> Vec<&str> {
-            vec![&self.condition]
-        }
-
-        fn conditions_mut(&mut self) -> Vec<&mut String> {
-            vec![&mut self.condition]
-        }
-    };
-}
+#[macro_use]
+mod accessors;
 
 pub mod collapse;
 pub mod compare;

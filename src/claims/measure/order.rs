@@ -81,25 +81,7 @@ fn sum(values: &[Value]) -> Value {
 }
 
 impl Kind for Order {
-    fn label(&self) -> Option<&str> {
-        self.label.as_deref()
-    }
-
-    fn label_mut(&mut self) -> &mut Option<String> {
-        &mut self.label
-    }
-
-    fn conditions(&self) -> Vec<&str> {
-        self.conditions.iter().map(String::as_str).collect()
-    }
-
-    fn conditions_mut(&mut self) -> Vec<&mut String> {
-        self.conditions.iter_mut().collect()
-    }
-
-    fn pooled_conditions_mut(&mut self) -> Option<&mut Vec<String>> {
-        Some(&mut self.conditions)
-    }
+    condition_list!();
 
     fn level_needs(&self, e: &Experiment) -> Option<LevelLog> {
         self.value.level_log(e)
