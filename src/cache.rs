@@ -210,7 +210,7 @@ impl Cache {
                 Err(why) => {
                     if self.run_dir(spec).exists() {
                         let what = if self.same_run(spec).is_ok() { "extending" } else { "retraining" };
-                        eprintln!("lockin: {what} {}: {why:#}", cache_key(spec));
+                        crate::say!("lockin: {what} {}: {why:#}", cache_key(spec));
                     }
                     true
                 }

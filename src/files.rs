@@ -143,24 +143,6 @@ pub fn read_text(path: &Path) -> anyhow::Result<String> {
     fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
-/// Make a failed write to stdout or stderr (`> /dev/full`, a full disk)
-/// end the process with a one-line error and `status` instead of a panic
-/// and its backtrace (exit 101). Whatever was written before (results
-/// files come first) stays. Other panics keep the default hook.
-pub fn end_cleanly_on_output_errors(status: i32) {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let payload = info.payload();
-        let message =
-            payload.downcast_ref::<String>().map(String::as_str).or_else(|| payload.downcast_ref::<&str>().copied());
-        if let Some(message) = message.filter(|m| m.starts_with("failed printing to std")) {
-            let _ = writeln!(std::io::stderr(), "error: {message}");
-            std::process::exit(status);
-        }
-        default(info);
-    }));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ pub mod bench;
 pub mod cache;
 pub mod checkpoint;
 pub mod claims;
+pub mod console;
 pub mod data;
 pub mod external;
 pub mod files;

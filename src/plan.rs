@@ -112,10 +112,10 @@ pub fn train_entry(cache: &Cache, entry: &PlanEntry) -> anyhow::Result<Trained> 
     let trained = cache.get_or_train(&entry.trajectory(), &mut |_| {})?;
     let run = cache.check(&entry.spec)?;
     if let Some(epoch) = run.summary.diverged_at {
-        eprintln!("{}: diverged at epoch {epoch} (a recorded outcome, not an error)", entry.key);
+        crate::say!("{}: diverged at epoch {epoch} (a recorded outcome, not an error)", entry.key);
     }
     if let Some(epoch) = run.summary.collapsed_at {
-        eprintln!("{}: collapsed to zero output at epoch {epoch} (a recorded outcome, not an error)", entry.key);
+        crate::say!("{}: collapsed to zero output at epoch {epoch} (a recorded outcome, not an error)", entry.key);
     }
     Ok(if trained { Trained::Published } else { Trained::AlreadyCached })
 }

@@ -33,9 +33,12 @@ pub fn epoch_reporter(label: String, epochs: usize, quiet: bool) -> Box<dyn FnMu
     }
     Box::new(move |row| {
         if row.epoch % 100 == 0 || row.epoch == epochs {
-            eprintln!(
+            crate::say!(
                 "{label}: epoch {}/{epochs} train acc {:.3} test acc {:.3} gap23 {:.3e}",
-                row.epoch, row.train.accuracy, row.test.accuracy, row.w.gap23
+                row.epoch,
+                row.train.accuracy,
+                row.test.accuracy,
+                row.w.gap23
             );
         }
     })
@@ -89,7 +92,7 @@ impl PlanProgress {
         } else if !self.quiet {
             let seconds = self.started.elapsed().as_secs_f64();
             let left = (self.total_flop - flop_done).max(0.0) / (flop_done / seconds).max(1.0);
-            eprintln!("[{runs}/{}] trained {label} ({:.0} s in all, about {:.0} s left)", self.runs, seconds, left);
+            crate::say!("[{runs}/{}] trained {label} ({:.0} s in all, about {:.0} s left)", self.runs, seconds, left);
         }
     }
 }

@@ -46,9 +46,9 @@ pub fn list(dir: &Path) -> anyhow::Result<ExitCode> {
                     }
                     _ => c.outcome.describe(),
                 };
-                println!("{:<5} {kind:<16} {outcome:<26} {}  ({})", c.raw.id, c.raw.title, c.path.display())
+                lockin::out!("{:<5} {kind:<16} {outcome:<26} {}  ({})", c.raw.id, c.raw.title, c.path.display())
             }
-            Err(e) => println!("ERROR {e}"),
+            Err(e) => lockin::out!("ERROR {e}"),
         }
     }
     Ok(if broken { ExitCode::from(super::status::ERROR) } else { ExitCode::SUCCESS })
@@ -58,7 +58,7 @@ pub fn list(dir: &Path) -> anyhow::Result<ExitCode> {
 pub fn new_claim(id: &str, dir: &Path, template: Template) -> anyhow::Result<ExitCode> {
     // A bad id is a bad command line (status 2), like clap's own errors.
     if let Err(why) = lockin::claims::schema::check_id(id) {
-        eprintln!("error: new-claim {id}: {why}");
+        lockin::say!("error: new-claim {id}: {why}");
         return Ok(ExitCode::from(2));
     }
     // `c01` beside `C01` would be two claims whose file names differ only in case.
@@ -71,18 +71,20 @@ pub fn new_claim(id: &str, dir: &Path, template: Template) -> anyhow::Result<Exi
     }
     let path = dir.join(format!("{id}-new-claim.yaml"));
     std::fs::write(&path, template.text().replace("ID", id)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    println!("wrote {}: edit it (and rename it ID-slug.yaml), then", path.display());
+    lockin::out!("wrote {}: edit it (and rename it ID-slug.yaml), then", path.display());
     let own = dir.canonicalize().ok() == lockin::claims::default_dir().canonicalize().ok();
     let dir_flag = if own { String::new() } else { format!(" --claims-dir {}", dir.display()) };
     if template == Template::Hypothesis {
-        println!(
+        lockin::out!(
             "  cargo xtask verify-claims{dir_flag} --claim {id} --tier quick   # open: supported, refuted or undetermined"
         );
-        println!("  cargo xtask record {id}{dir_flag}                            # write its states: a guarded claim");
+        lockin::out!(
+            "  cargo xtask record {id}{dir_flag}                            # write its states: a guarded claim"
+        );
     } else if own {
-        println!("  cargo test {id}   # and review its snapshot (cargo insta review)");
+        lockin::out!("  cargo test {id}   # and review its snapshot (cargo insta review)");
     } else {
-        println!("  cargo xtask verify-claims{dir_flag} --claim {id} --tier quick");
+        lockin::out!("  cargo xtask verify-claims{dir_flag} --claim {id} --tier quick");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -102,7 +104,7 @@ pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
     let generated = readme::generate(&text, &recorded)?;
     if check {
         if generated == text {
-            println!(
+            lockin::out!(
                 "{}: results match the snapshots of both tiers ({} quick, {} paper)",
                 path.display(),
                 quick.len(),
@@ -112,21 +114,21 @@ pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
         }
         let stale = text.lines().filter(|l| !generated.lines().any(|g| g == *l));
         let expected = generated.lines().filter(|g| !text.lines().any(|l| l == *g));
-        eprintln!(
+        lockin::say!(
             "{}: the results differ from the committed snapshots; run `cargo xtask readme`. Lines:",
             path.display()
         );
         let short = |l: &str| l.chars().take(240).collect::<String>();
         for line in stale.take(10) {
-            eprintln!("- {}", short(line));
+            lockin::say!("- {}", short(line));
         }
         for line in expected.take(10) {
-            eprintln!("+ {}", short(line));
+            lockin::say!("+ {}", short(line));
         }
         return Ok(ExitCode::from(1));
     }
     lockin::files::write_atomic(&path, generated.as_bytes())?;
-    println!(
+    lockin::out!(
         "{}: results of {} claims (quick tier {}, paper tier {}) rewritten",
         path.display(),
         quick.len().max(paper.len()),

@@ -201,17 +201,10 @@ fn exit_code(results: &[lockin::claims::ClaimResult]) -> ExitCode {
 
 /// Errors are the user's to read: the message and its causes, no backtrace.
 fn main() -> ExitCode {
-    // Rust ignores SIGPIPE, so printing into a closed pipe (`| head`) would
-    // panic; the default action ends the process quietly instead.
-    #[cfg(unix)]
-    // SAFETY: resetting a signal to its default action before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-    lockin::files::end_cleanly_on_output_errors(i32::from(status::ERROR));
+    lockin::console::end_cleanly_on_output_errors(i32::from(status::ERROR));
     let cli = Cli::parse();
     if let Some(note) = lockin::project::fallback_note() {
-        eprintln!("{note}");
+        lockin::say!("{note}");
     }
     let outcome = match cli.task {
         Task::VerifyClaims { selection, fresh, results, report, cache_only, runs, perturb, accept } => {
@@ -232,7 +225,7 @@ fn main() -> ExitCode {
         }
     };
     outcome.unwrap_or_else(|e| {
-        eprintln!("error: {e:#}");
+        lockin::say!("error: {e:#}");
         ExitCode::from(status::ERROR)
     })
 }

@@ -50,7 +50,7 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
             jobs: lockin::jobs::default_jobs(),
         };
         let result = verify(&options)?.into_iter().next().context("the claim was not judged")?;
-        println!("{}", lockin::report::table(std::slice::from_ref(&result)));
+        lockin::out!("{}", lockin::report::table(std::slice::from_ref(&result)));
         if matches!(result.verdict, Verdict::Error | Verdict::Skipped) {
             bail!(
                 "{} could not be judged at the {} tier, so nothing is recorded: {}",
@@ -70,15 +70,15 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
     check_edit(&claim.path, &edited, &observed)?;
     lockin::files::write_atomic(&claim.path, edited.as_bytes())?;
     let judged: Vec<&str> = observed.iter().map(|o| o.tier.name()).collect();
-    println!("recorded {}'s states at the {} tier into {}", args.id, judged.join(" and "), claim.path.display());
+    lockin::out!("recorded {}'s states at the {} tier into {}", args.id, judged.join(" and "), claim.path.display());
     if observed.len() == 1 {
-        println!(
+        lockin::out!(
             "the other tier was not judged: its states were kept, or taken to be the same (`record {} --tier ...` judges it)",
             args.id
         );
     }
     if edited.contains("Say here what this means.") {
-        println!("a check does not hold: edit the `finding:` stub to say what was measured instead, and why");
+        lockin::out!("a check does not hold: edit the `finding:` stub to say what was measured instead, and why");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -111,7 +111,7 @@ fn warn_of_changes(claim: &lockin::claims::Claim, result: &lockin::claims::Claim
         return;
     }
     for c in result.checks.iter().filter(|c| !c.as_recorded()) {
-        println!(
+        lockin::out!(
             "note: `{}` was recorded as {:?} at the {} tier and now {:?}: its record changes",
             c.quantity,
             c.recorded,

@@ -40,7 +40,7 @@ pub fn verify_claims(
         let guarded = [("the claims directory", opts.claims_dir.as_path()), ("the run cache", opts.cache.root())];
         if let Some((what, dir)) = guarded.iter().find(|(_, dir)| inside(path, dir)) {
             // A bad command line (status 2), like clap's own errors.
-            eprintln!("error: {flag} {}: inside {what} {}; write it elsewhere", path.display(), dir.display());
+            lockin::say!("error: {flag} {}: inside {what} {}; write it elsewhere", path.display(), dir.display());
             return Ok(ExitCode::from(2));
         }
     }
@@ -52,10 +52,10 @@ pub fn verify_claims(
     // Results first: a closed output pipe ends the process at the table.
     write_file(&results, || write_results(&results, &outcome))?;
     let reported = write_file(&report, || write_report(&opts, &outcome, &report))?;
-    print!("{}", table(&outcome));
+    lockin::console::print_text(&table(&outcome));
     print_errors(&outcome, &reported.problems);
-    println!("results: {}  report: {}", results.display(), report.join("REPORT.md").display());
-    println!("{}", summary_line(&outcome));
+    lockin::out!("results: {}  report: {}", results.display(), report.join("REPORT.md").display());
+    lockin::out!("{}", summary_line(&outcome));
     if let Some(imported) = imported {
         judge_imported(&opts, &outcome, &imported, &results, cache_only)?;
     }
@@ -64,9 +64,9 @@ pub fn verify_claims(
         let path = sibling(&results, "fragility");
         let json = serde_json::to_string_pretty(&fragility)?;
         write_file(&path, || lockin::files::write_atomic(&path, json.as_bytes()))?;
-        println!("\nFragility: each check's state under {n} seeded one-ulp perturbations of θ_0:");
-        print!("{}", lockin::report::fragility_table(&fragility));
-        println!("fragility: {}", path.display());
+        lockin::out!("\nFragility: each check's state under {n} seeded one-ulp perturbations of θ_0:");
+        lockin::console::print_text(&lockin::report::fragility_table(&fragility));
+        lockin::out!("fragility: {}", path.display());
     }
     Ok(worst(&outcome, &reported))
 }
@@ -117,7 +117,7 @@ fn guard_snapshots(opts: &VerifyOptions, results: &mut [ClaimResult], accept: bo
                     &claim_file.display().to_string(),
                 )?;
                 lockin::files::write_atomic(&path, text.as_bytes())?;
-                eprintln!("recorded {}", path.display());
+                lockin::say!("recorded {}", path.display());
             }
             _ => {}
         }
@@ -130,7 +130,7 @@ fn guard_snapshots(opts: &VerifyOptions, results: &mut [ClaimResult], accept: bo
 fn imported_runs(dir: &Path) -> anyhow::Result<Vec<lockin::external::ImportedRun>> {
     let (runs, broken) = lockin::external::ImportedRun::load_all(dir)?;
     for why in &broken {
-        eprintln!("--runs: left out: {why}");
+        lockin::say!("--runs: left out: {why}");
     }
     if runs.is_empty() {
         bail!(
@@ -178,13 +178,13 @@ fn judge_imported(
     let json = serde_json::json!({ "imported_runs": provenance, "claims": judged });
     write_file(&path, || lockin::files::write_atomic(&path, serde_json::to_string_pretty(&json)?.as_bytes()))?;
     let served = judged.iter().filter(|j| j.result.is_some()).count();
-    println!(
+    lockin::out!(
         "\nOn the {} imported runs ({served} of {} claims could be judged on them):",
         imported.len(),
         judged.len()
     );
-    print!("{}", lockin::report::side_by_side(&judged));
-    println!("imported: {}", path.display());
+    lockin::console::print_text(&lockin::report::side_by_side(&judged));
+    lockin::out!("imported: {}", path.display());
     Ok(())
 }
 
@@ -221,7 +221,7 @@ pub fn report(opts: VerifyOptions, out: Option<PathBuf>) -> anyhow::Result<ExitC
     }
     let reported = write_file(&out, || write_report(&opts, &results, &out))?;
     print_errors(&results, &reported.problems);
-    println!(
+    lockin::out!(
         "{}: {} claims, {} figures; {}",
         out.join("REPORT.md").display(),
         results.len(),
@@ -241,19 +241,19 @@ fn worst(results: &[ClaimResult], reported: &lockin::report::Report) -> ExitCode
 fn print_errors(results: &[ClaimResult], problems: &[String]) {
     for r in results.iter().filter(|r| r.verdict != Verdict::Pass) {
         if let Some(e) = &r.error {
-            eprintln!("{} {}: {e}", r.id, lockin::report::verdict_word(r.verdict));
+            lockin::say!("{} {}: {e}", r.id, lockin::report::verdict_word(r.verdict));
         }
     }
     for r in results {
         if let Some(why) = &r.ill_posed {
-            eprintln!("{} ill-posed: {why}", r.id);
+            lockin::say!("{} ill-posed: {why}", r.id);
         }
         for warning in r.measurement.warnings.values() {
-            eprintln!("{} warning: {warning}", r.id);
+            lockin::say!("{} warning: {warning}", r.id);
         }
     }
     for p in problems {
-        eprintln!("report: not written: {p}");
+        lockin::say!("report: not written: {p}");
     }
 }
 

@@ -113,10 +113,10 @@ fn plans_refuse_broken_files_and_empty_selections() {
     assert!(dir.path().join("rep/REPORT.md").exists());
 }
 
-/// A reader that goes away (`xtask list-claims | head -0`) ends the task
-/// quietly, with the status a Unix tool has.
+/// A reader that goes away (`xtask list-claims 2>&1 | head -0`) loses the
+/// text, and the task still ends as it would have: exit 0, no panic.
 #[test]
-fn a_closed_pipe_ends_quietly() {
+fn a_closed_pipe_loses_the_text_not_the_task() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .arg("list-claims")
         .stdout(std::process::Stdio::piped())
@@ -124,12 +124,9 @@ fn a_closed_pipe_ends_quietly() {
         .spawn()
         .unwrap();
     drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
-    // Done before the reader left (0), or ended by SIGPIPE as Unix tools
-    // are; never a panic's 101 or an error's 3.
-    use std::os::unix::process::ExitStatusExt;
-    assert!(out.status.success() || out.status.signal() == Some(13), "{:?}", out.status);
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
 }
 
 /// A copy of the checkout's README, claims and snapshots in a fresh
