@@ -1,7 +1,8 @@
 //! `kind: milestones`: accuracy milestones per seed (docs/methods.md,
 //! "Milestones"): the first epoch with train accuracy 1, with test accuracy
-//! ≥ 0.5 and ≥ 0.99, and the slope detector's fire epoch minus the
-//! test-≥-0.99 epoch, each summarised over the seeds where it happened.
+//! ≥ 0.5 and ≥ 0.99, the epochs from the one to the other, and the slope
+//! detector's fire epoch minus the test-≥-0.99 epoch, each summarised over
+//! every seed, censored where it did not happen.
 //! Quantities: docs/claims.md, "Measure kinds and their quantities".
 
 use std::collections::BTreeMap;
@@ -15,8 +16,19 @@ use crate::claims::value::Value;
 use crate::probes::detector::{DetectorParams, detect};
 
 /// The per-seed events, by quantity prefix.
-const MILESTONES: [&str; 5] =
-    ["train_acc_1", "test_acc_half", "test_acc_99", "fire_after_test_acc_99", "test_acc_half_relative"];
+const MILESTONES: [&str; 7] = [
+    "fire",
+    "train_acc_1",
+    "test_acc_half",
+    "test_acc_99",
+    "fire_after_test_acc_99",
+    "test_acc_half_relative",
+    "test_acc_rise",
+];
+
+/// The milestones that are differences of two epochs, not epochs: an event
+/// "at the start" means nothing for them.
+const DIFFERENCES: [&str; 2] = ["fire_after_test_acc_99", "test_acc_rise"];
 
 /// The first epoch at which `test_acc` reaches halfway from its baseline
 /// (the median over epochs 0-4) to its peak over the run: the relative
@@ -29,6 +41,11 @@ fn relative_half_crossing(test_acc: &[f64]) -> Option<usize> {
     let threshold = base + 0.5 * (peak - base);
     test_acc.iter().position(|v| *v >= threshold)
 }
+
+/// The median fire epoch minus the median test-≥-0.5 epoch: the η table's
+/// lock-in "lag" (a difference of two medians, as `analyze_eta_sweep.py`
+/// computes it; docs/methods.md, "Milestones").
+const LAG_OF_MEDIANS: &str = "lockin_lag_of_medians";
 
 /// The test-accuracy thresholds read on the median curve as well, by prefix.
 const CURVE: [(&str, f64); 2] = [("test_acc_half", 0.5), ("test_acc_99", 0.99)];
@@ -43,8 +60,8 @@ fn median_curve_crossing(curves: &[Vec<f64>], threshold: f64) -> Option<usize> {
 }
 
 /// Accuracy milestones per seed (first epoch with train accuracy 1, test
-/// accuracy ≥ 0.5, ≥ 0.99) and the slope detector's fire epoch minus the
-/// test-≥-0.99 epoch.
+/// accuracy ≥ 0.5, ≥ 0.99), the rise from test accuracy 0.5 to 0.99, and
+/// the slope detector's fire epoch minus the test-≥-0.99 epoch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Milestones {
@@ -82,26 +99,28 @@ impl Kind for Milestones {
                 names
             })
             .chain(CURVE.iter().map(|(m, _)| format!("{m}_median_curve")))
+            .chain([LAG_OF_MEDIANS.to_string()])
             .collect()
     }
 
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
-        let mut events: [Vec<Value>; 5] = Default::default();
+        let mut events: [Vec<Value>; 7] = Default::default();
         for run in &runs {
             let looked_at = run.metrics.rows.len();
             let at = |e: Option<usize>| event_at(e, looked_at);
             let m = crate::summary::Milestones::of(&run.metrics);
             let fire = at(detect(&run.metrics.w_gap23(), &self.detector).fire_epoch);
-            let test_99 = at(m.test_acc_99);
+            let (test_half, test_99) = (at(m.test_acc_half), at(m.test_acc_99));
             let relative = at(relative_half_crossing(&run.metrics.test_acc()));
-            let row = [at(m.train_acc_1), at(m.test_acc_half), test_99, fire.minus(test_99), relative];
+            let row =
+                [fire, at(m.train_acc_1), test_half, test_99, fire.minus(test_99), relative, test_99.minus(test_half)];
             for (series, value) in events.iter_mut().zip(row) {
                 series.push(value);
             }
         }
         for (name, values) in MILESTONES.iter().zip(events) {
-            if *name != "fire_after_test_acc_99" {
+            if !DIFFERENCES.contains(name) {
                 out.warn_if_at_start(name, &values, 0);
             }
             out.event_summary(&values, self.without_event, |s| format!("{name}_{s}"));
@@ -109,6 +128,8 @@ impl Kind for Milestones {
             out.set(format!("{name}_reached_fraction"), reached as f64 / values.len() as f64);
             out.set_per_seed(name, &values);
         }
+        let lag = out.value("fire_median").minus(out.value("test_acc_half_median"));
+        out.set_value(LAG_OF_MEDIANS, lag);
         let curves: Vec<Vec<f64>> = runs.iter().map(|r| r.metrics.test_acc()).collect();
         let looked_at = curves.iter().map(Vec::len).min().unwrap_or(0);
         for (name, threshold) in CURVE {
@@ -152,6 +173,11 @@ mod tests {
         // minimum only bounded.
         assert_eq!(m.quantities["g.fire_after_test_acc_99_median"], 41.0);
         assert_eq!(m.value("g.fire_after_test_acc_99_min").describe(), "≤ -201");
+        // The rise from 0.5 to 0.99 takes 49 epochs in each seed that rose
+        // (start + 50 to start + 99); seed 3 never started it, so its rise is
+        // undefined and the median lies between the two known ones.
+        assert_eq!(m.per_seed["g.test_acc_rise"][..2], [49.0, 49.0]);
+        assert_eq!(m.quantities["g.test_acc_rise_median"], 49.0);
         assert_names(&spec, &m);
     }
 
