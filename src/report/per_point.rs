@@ -95,8 +95,9 @@ fn series_lines(
 }
 
 /// Per claim, one chart per `LABEL[*].name` checked at two or more points
-/// against the paper: measured (with IQR bars over seeds where the measure
-/// gives them) and the paper's figure, each grid point on its own axes
+/// against the paper: measured at every grid point the measure reports it
+/// for (with IQR bars over seeds where the measure gives them) and the
+/// paper's figure where it prints one, each grid point on its own axes
 /// ([`layout`]). Returns (claim id, quantity pattern, chart).
 pub fn grid_charts(results: &[ClaimResult]) -> Vec<(String, String, Chart)> {
     let mut charts = Vec::new();
@@ -115,12 +116,49 @@ pub fn grid_charts(results: &[ClaimResult]) -> Vec<(String, String, Chart)> {
             };
             rows.entry(key).or_default().push((point.to_string(), c.measured, paper, half));
         }
-        for key in order.into_iter().filter(|k| rows[k].len() >= 2) {
-            let chart = grid_chart(r, &key.0, &key.1, &rows[&key]);
+        for key in order {
+            let mut points = rows.remove(&key).unwrap_or_default();
+            if points.len() < 2 {
+                continue;
+            }
+            points.extend(unchecked_points(&r.measurement.quantities, &key.0, &key.1, &points));
+            let chart = grid_chart(r, &key.0, &key.1, &points);
             charts.push((r.id.clone(), format!("{}[*].{}", key.0, key.1), chart));
         }
     }
     charts
+}
+
+/// The grid points at which `label[point].name` was measured (a number)
+/// but not checked (the paper prints no figure there): measured only, the
+/// paper's value NaN.
+fn unchecked_points(
+    quantities: &BTreeMap<String, f64>,
+    label: &str,
+    name: &str,
+    checked: &[PointValues],
+) -> Vec<PointValues> {
+    quantities
+        .iter()
+        .filter_map(|(quantity, value)| match grid_parts(quantity) {
+            Some((l, point, n))
+                if l == label && n == name && value.is_finite() && !checked.iter().any(|c| c.0 == point) =>
+            {
+                Some((point.to_string(), *value, f64::NAN, f64::NAN))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// `points` and their places in `layout` in the order of their x, so that
+/// each series' line runs along its axis whatever order the points came in.
+fn along_axis<'a>(layout: &mut Layout, points: &'a [PointValues]) -> Vec<&'a PointValues> {
+    let mut placed: Vec<((String, f64), &PointValues)> = layout.at.drain(..).zip(points).collect();
+    placed.sort_by(|a, b| a.0.1.total_cmp(&b.0.1));
+    let (at, points) = placed.into_iter().unzip();
+    layout.at = at;
+    points
 }
 
 /// The chart of one grid quantity of result `r`.
@@ -135,20 +173,21 @@ fn grid_chart(r: &ClaimResult, label: &str, name: &str, points: &[PointValues]) 
     let values: Vec<f64> = points.iter().flat_map(|p| [p.1, p.2]).filter(|v| v.is_finite()).collect();
     let positive = values.iter().all(|v| *v > 0.0);
     let span = values.iter().copied().fold(f64::NAN, f64::max) / values.iter().copied().fold(f64::NAN, f64::min);
-    let layout = layout(label, points);
+    let mut layout = layout(label, points);
     let mut series: Vec<String> = Vec::new();
     for (name, _) in &layout.at {
         if !series.contains(name) {
             series.push(name.clone());
         }
     }
+    let points = along_axis(&mut layout, points);
     let colors = [GROK, CONTROL, THIRD, FOURTH, FIFTH];
     let lines = series
         .iter()
         .zip(colors.iter().cycle())
         .flat_map(|(s, color)| {
             let own: Vec<(f64, &PointValues)> =
-                layout.at.iter().zip(points).filter(|((t, _), _)| t == s).map(|((_, x), p)| (*x, p)).collect();
+                layout.at.iter().zip(&points).filter(|((t, _), _)| t == s).map(|((_, x), p)| (*x, *p)).collect();
             series_lines(s, *color, &own, &quartile)
         })
         .collect();
@@ -258,6 +297,27 @@ mod tests {
         assert!((eta.at[0].1 + 5.0).abs() < 1e-12 && eta.x_label.contains("log10"));
         let named = layout("w", &[point("a"), point("b")]);
         assert_eq!(named.at[1].1, 2.0);
+    }
+
+    /// The η table's lag was checked at two of five η (the paper prints
+    /// two): the measured line runs through all five, in η order, and the
+    /// paper's markers stand at the two.
+    #[test]
+    fn the_measured_line_runs_through_every_point_in_axis_order() {
+        let checked = vec![("5e-4".to_string(), 357.0, 451.0, 0.5), ("5e-5".to_string(), -66.0, -32.0, 0.5)];
+        let quantities: BTreeMap<String, f64> = [("1e-4", 25.0), ("2e-4", 72.0), ("5e-5", -66.0), ("5e-4", 357.0)]
+            .map(|(point, v)| (format!("eta[{point}].lag"), v))
+            .into_iter()
+            .chain([("other[1e-4].lag".to_string(), 1.0), ("eta[1e-4].lead".to_string(), 2.0)])
+            .collect();
+        let mut points = checked.clone();
+        points.extend(unchecked_points(&quantities, "eta", "lag", &checked));
+        assert_eq!(points.len(), 4, "{points:?}");
+        let mut layout = layout("eta", &points);
+        let ordered: Vec<&str> = along_axis(&mut layout, &points).iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(ordered, ["5e-5", "1e-4", "2e-4", "5e-4"]);
+        assert!(layout.at.windows(2).all(|w| w[0].1 < w[1].1));
+        assert!(points.iter().filter(|p| p.2.is_nan()).count() == 2, "no paper figure at the unchecked points");
     }
 
     /// The ρ curve ran only while every seed was logged, ending just below
