@@ -16,6 +16,9 @@ pub fn num(x: f64) -> String {
 /// `significant(0.3811, 2)` is "0.38", `significant(1.0, 2)` is "1" (at
 /// most 6 decimals).
 pub fn significant(x: f64, n: i32) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return num(x);
+    }
     let digits = (n - 1 - libm::log10(x.abs()).floor() as i32).clamp(0, 6) as usize;
     let s = format!("{x:.digits$}");
     if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
@@ -31,6 +34,7 @@ mod tests {
         assert_eq!(significant(0.3811, 2), "0.38");
         assert_eq!(significant(1.0, 2), "1");
         assert_eq!(significant(1.4999, 2), "1.5");
+        assert_eq!(significant(0.0, 2), "0", "log10(0) overflowed the digit count");
     }
 
     #[test]

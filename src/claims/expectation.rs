@@ -93,6 +93,17 @@ pub enum CheckState {
     Undefined,
 }
 
+impl CheckState {
+    /// The word a claim file records it by: `holds`, `fails`, `undefined`.
+    pub fn word(self) -> &'static str {
+        match self {
+            CheckState::Holds => "holds",
+            CheckState::Fails => "fails",
+            CheckState::Undefined => "undefined",
+        }
+    }
+}
+
 /// A check's recorded state, for both tiers or one per tier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged, deny_unknown_fields)]

@@ -47,8 +47,8 @@ fn recorded_text(before: Option<&Recorded>, quick: Option<&[CheckState]>, paper:
         None => None,
     };
     let one = |s: TierState| match s {
-        TierState::Both(s) => name(s).to_string(),
-        TierState::PerTier { quick, paper } => format!("{{quick: {}, paper: {}}}", name(quick), name(paper)),
+        TierState::Both(s) => s.word().to_string(),
+        TierState::PerTier { quick, paper } => format!("{{quick: {}, paper: {}}}", quick.word(), paper.word()),
     };
     let states: Vec<String> =
         (0..points).map(|i| one(merged(old(i), quick.map(|s| s[i]), paper.map(|s| s[i])))).collect();
@@ -56,14 +56,6 @@ fn recorded_text(before: Option<&Recorded>, quick: Option<&[CheckState]>, paper:
         format!("[{}]", states.join(", "))
     } else {
         states[0].clone()
-    }
-}
-
-fn name(s: CheckState) -> &'static str {
-    match s {
-        CheckState::Holds => "holds",
-        CheckState::Fails => "fails",
-        CheckState::Undefined => "undefined",
     }
 }
 

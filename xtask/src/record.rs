@@ -12,6 +12,7 @@ use lockin::claims::judge::Verdict;
 use lockin::claims::record::{Observed, observed_states, rewrite};
 use lockin::claims::verify::{VerifyOptions, verify};
 use lockin::claims::{Tier, load, load_dir};
+use lockin::out;
 
 /// What `record` judges, and where.
 #[derive(clap::Args)]
@@ -50,7 +51,7 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
             jobs: lockin::jobs::default_jobs(),
         };
         let result = verify(&options)?.into_iter().next().context("the claim was not judged")?;
-        lockin::out!("{}", lockin::report::table(std::slice::from_ref(&result)));
+        out!("{}", lockin::report::table(std::slice::from_ref(&result)));
         if matches!(result.verdict, Verdict::Error | Verdict::Skipped) {
             bail!(
                 "{} could not be judged at the {} tier, so nothing is recorded: {}",
@@ -70,15 +71,15 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
     check_edit(&claim.path, &edited, &observed)?;
     lockin::files::write_atomic(&claim.path, edited.as_bytes())?;
     let judged: Vec<&str> = observed.iter().map(|o| o.tier.name()).collect();
-    lockin::out!("recorded {}'s states at the {} tier into {}", args.id, judged.join(" and "), claim.path.display());
+    out!("recorded {}'s states at the {} tier into {}", args.id, judged.join(" and "), claim.path.display());
     if observed.len() == 1 {
-        lockin::out!(
+        out!(
             "the other tier was not judged: its states were kept, or taken to be the same (`record {} --tier ...` judges it)",
             args.id
         );
     }
     if edited.contains("Say here what this means.") {
-        lockin::out!("a check does not hold: edit the `finding:` stub to say what was measured instead, and why");
+        out!("a check does not hold: edit the `finding:` stub to say what was measured instead, and why");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -111,12 +112,12 @@ fn warn_of_changes(claim: &lockin::claims::Claim, result: &lockin::claims::Claim
         return;
     }
     for c in result.checks.iter().filter(|c| !c.as_recorded()) {
-        lockin::out!(
-            "note: `{}` was recorded as {:?} at the {} tier and now {:?}: its record changes",
+        out!(
+            "note: `{}` was recorded as {} at the {} tier and now {}: its record changes",
             c.quantity,
-            c.recorded,
+            c.recorded.word(),
             result.tier.name(),
-            c.state
+            c.state.word()
         );
     }
 }
@@ -140,11 +141,11 @@ fn check_edit(path: &std::path::Path, edited: &str, observed: &[Observed]) -> an
         for (check, seen) in expected.iter().zip(&o.result.checks) {
             anyhow::ensure!(
                 check.quantity == seen.quantity && check.recorded == seen.state,
-                "`{}` would be recorded as {:?} at the {} tier, not as observed ({:?}); the file is left as it was",
+                "`{}` would be recorded as {} at the {} tier, not as observed ({}); the file is left as it was",
                 check.quantity,
-                check.recorded,
+                check.recorded.word(),
                 o.tier.name(),
-                seen.state
+                seen.state.word()
             );
         }
     }

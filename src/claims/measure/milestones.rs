@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::detector::fire_value;
 use super::{Inputs, Kind, Measurement, WithoutEvent, check_detector, event_at, event_summary_names};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
@@ -110,7 +111,7 @@ impl Kind for Milestones {
             let looked_at = run.metrics.rows.len();
             let at = |e: Option<usize>| event_at(e, looked_at);
             let m = crate::summary::Milestones::of(&run.metrics);
-            let fire = at(detect(&run.metrics.w_gap23(), &self.detector).fire_epoch);
+            let fire = fire_value(&detect(&run.metrics.w_gap23(), &self.detector), looked_at);
             let (test_half, test_99) = (at(m.test_acc_half), at(m.test_acc_99));
             let relative = at(relative_half_crossing(&run.metrics.test_acc()));
             let row =
@@ -121,7 +122,9 @@ impl Kind for Milestones {
         }
         for (name, values) in MILESTONES.iter().zip(events) {
             if !DIFFERENCES.contains(name) {
-                out.warn_if_at_start(name, &values, 0);
+                // The detector looks from its minimum epoch on.
+                let start = if *name == "fire" { self.detector.min_epoch } else { 0 };
+                out.warn_if_at_start(name, &values, start);
             }
             out.event_summary(&values, self.without_event, |s| format!("{name}_{s}"));
             let reached = values.iter().filter(|v| v.number().is_some()).count();
@@ -179,6 +182,23 @@ mod tests {
         assert_eq!(m.per_seed["g.test_acc_rise"][..2], [49.0, 49.0]);
         assert_eq!(m.quantities["g.test_acc_rise_median"], 49.0);
         assert_names(&spec, &m);
+    }
+
+    /// A detector whose s(t) is never defined (its lag past the run) says
+    /// nothing of when it fires: the fire epoch and the lag are undefined,
+    /// not "never fired" (≥ 401).
+    #[test]
+    fn an_undefined_detector_gives_an_undefined_fire_epoch() {
+        let spec = MeasureSpec::Milestones(Milestones {
+            label: Some("g".into()),
+            condition: "grok".into(),
+            detector: DetectorParams { lag: 500, ..DetectorParams::default() },
+            without_event: WithoutEvent::Censored,
+        });
+        let m = measure(&spec, vec![run(400, 24, 50, 200), run(400, 26, 60, 200)]);
+        assert!(m.value("g.fire_median").is_undefined(), "{:?}", m.value("g.fire_median"));
+        assert!(m.value("g.lockin_lag_of_medians").is_undefined());
+        assert_eq!(m.quantities["g.test_acc_rise_median"], 49.0, "the accuracy milestones stand");
     }
 
     /// The median curve's crossing differs from the median of crossings.
