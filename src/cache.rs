@@ -19,6 +19,7 @@ use anyhow::Context;
 use crate::files::{create_dir, owner_is_gone, unique_suffix};
 use crate::metrics::EpochRow;
 use crate::runs::{CODE_VERSION, Run, fnv1a64, train_windows_into};
+use crate::say;
 use crate::train::{LevelLog, TrainSpec};
 
 /// Staging left by a process on another host is removed after this long.
@@ -210,7 +211,7 @@ impl Cache {
                 Err(why) => {
                     if self.run_dir(spec).exists() {
                         let what = if self.same_run(spec).is_ok() { "extending" } else { "retraining" };
-                        crate::say!("lockin: {what} {}: {why:#}", cache_key(spec));
+                        say!("lockin: {what} {}: {why:#}", cache_key(spec));
                     }
                     true
                 }

@@ -14,6 +14,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{Cache, Trajectory, cache_key};
+use crate::say;
 use crate::train::TrainSpec;
 use crate::train::limits::run_flop;
 
@@ -112,10 +113,10 @@ pub fn train_entry(cache: &Cache, entry: &PlanEntry) -> anyhow::Result<Trained> 
     let trained = cache.get_or_train(&entry.trajectory(), &mut |_| {})?;
     let run = cache.check(&entry.spec)?;
     if let Some(epoch) = run.summary.diverged_at {
-        crate::say!("{}: diverged at epoch {epoch} (a recorded outcome, not an error)", entry.key);
+        say!("{}: diverged at epoch {epoch} (a recorded outcome, not an error)", entry.key);
     }
     if let Some(epoch) = run.summary.collapsed_at {
-        crate::say!("{}: collapsed to zero output at epoch {epoch} (a recorded outcome, not an error)", entry.key);
+        say!("{}: collapsed to zero output at epoch {epoch} (a recorded outcome, not an error)", entry.key);
     }
     Ok(if trained { Trained::Published } else { Trained::AlreadyCached })
 }

@@ -10,6 +10,7 @@ use std::time::Instant;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::metrics::EpochRow;
+use crate::say;
 
 /// A per-epoch callback showing the progress of one run named `label`.
 pub fn epoch_reporter(label: String, epochs: usize, quiet: bool) -> Box<dyn FnMut(&EpochRow)> {
@@ -33,7 +34,7 @@ pub fn epoch_reporter(label: String, epochs: usize, quiet: bool) -> Box<dyn FnMu
     }
     Box::new(move |row| {
         if row.epoch % 100 == 0 || row.epoch == epochs {
-            crate::say!(
+            say!(
                 "{label}: epoch {}/{epochs} train acc {:.3} test acc {:.3} gap23 {:.3e}",
                 row.epoch,
                 row.train.accuracy,
@@ -92,7 +93,7 @@ impl PlanProgress {
         } else if !self.quiet {
             let seconds = self.started.elapsed().as_secs_f64();
             let left = (self.total_flop - flop_done).max(0.0) / (flop_done / seconds).max(1.0);
-            crate::say!("[{runs}/{}] trained {label} ({:.0} s in all, about {:.0} s left)", self.runs, seconds, left);
+            say!("[{runs}/{}] trained {label} ({:.0} s in all, about {:.0} s left)", self.runs, seconds, left);
         }
     }
 }

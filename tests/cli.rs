@@ -68,6 +68,21 @@ fn output_into_a_closed_pipe_loses_the_text_not_the_run() {
     // partial is left beside it.
     assert!(lockin::runs::Run::load(&dir.path().join("run")).is_ok());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "a partial directory was left");
+    // A full stderr (`2> /dev/full`) stopped the training at its first
+    // progress line and left a partial directory; the run is published
+    // whole, and the status says the output failed.
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_lockin"))
+        .args(["run", "--modulus", "5", "--width", "8", "--epochs", "20", "--window", "5"])
+        .args(["--train-fraction", "0.6", "--out"])
+        .arg(dir.path().join("full"))
+        .stderr(full)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(3), "{status:?}");
+    assert!(lockin::runs::Run::load(&dir.path().join("full")).is_ok());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "a partial directory was left");
 }
 
 /// A run that ends early (here lr = 1e30 makes the loss non-finite at epoch

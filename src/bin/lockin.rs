@@ -13,6 +13,7 @@ use lockin::runs::{Run, start_from_file, train_into};
 use lockin::seeding::RngScheme;
 use lockin::theorem6_store::sign_rule_of_checkpoint;
 use lockin::train::TrainSpec;
+use lockin::{out, say};
 
 /// Every epoch allocates tensors of 16–25 MB; glibc's malloc returns such
 /// blocks to the OS and page-faults them back in each time. mimalloc keeps
@@ -115,13 +116,13 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         &args.out,
     )?;
     let p = &run.provenance;
-    lockin::out!("imported run    {}", run.run.dir.display());
-    lockin::out!("from            {} ({}, hash {})", p.file, p.format, p.file_hash);
-    lockin::out!("columns         {}", p.columns.join(", "));
+    out!("imported run    {}", run.run.dir.display());
+    out!("from            {} ({}, hash {})", p.file, p.format, p.file_hash);
+    out!("columns         {}", p.columns.join(", "));
     if !p.ignored.is_empty() {
-        lockin::out!("not read        {}", p.ignored.join(", "));
+        out!("not read        {}", p.ignored.join(", "));
     }
-    lockin::out!("rows            0..={}", run.run.spec.epochs);
+    out!("rows            0..={}", run.run.spec.epochs);
     Ok(())
 }
 
@@ -286,17 +287,17 @@ fn spec_of(args: &RunArgs) -> anyhow::Result<TrainSpec> {
 fn print_summary(run: &Run) {
     let s = &run.summary;
     if let Some(epoch) = s.diverged_at {
-        lockin::say!("DIVERGED: non-finite training loss at epoch {epoch}; the log stops there");
+        say!("DIVERGED: non-finite training loss at epoch {epoch}; the log stops there");
     }
     if let Some(epoch) = s.collapsed_at {
         let then =
             if run.spec.through_collapse { "training went on (--through-collapse)" } else { "the log stops there" };
-        lockin::say!("COLLAPSED: every output below the targets' f32 resolution at epoch {epoch}; {then}");
+        say!("COLLAPSED: every output below the targets' f32 resolution at epoch {epoch}; {then}");
     }
-    lockin::out!("run directory   {}", run.dir.display());
-    lockin::out!("{}", numerics_line(&run.spec));
-    lockin::out!("fire epoch      {}", s.detection.fire_epoch.map_or("never fired".into(), |e| e.to_string()));
-    lockin::out!(
+    out!("run directory   {}", run.dir.display());
+    out!("{}", numerics_line(&run.spec));
+    out!("fire epoch      {}", s.detection.fire_epoch.map_or("never fired".into(), |e| e.to_string()));
+    out!(
         "max slope       {} at epoch {}",
         num(s.detection.max_slope),
         s.detection.max_slope_epoch.map_or("—".into(), |e| e.to_string())
@@ -304,24 +305,21 @@ fn print_summary(run: &Run) {
     // The late window is [200, 400], or what of it the run has.
     let last = run.metrics.rows.len().saturating_sub(1);
     match last {
-        0..200 => lockin::out!("late gap23      — (the run ends at epoch {last}, before the late window [200, 400])"),
+        0..200 => out!("late gap23      — (the run ends at epoch {last}, before the late window [200, 400])"),
         200..400 => {
-            lockin::out!(
-                "late gap23      {} (median over [200, {last}]: the run ends at {last})",
-                num(s.late_gap23_median)
-            )
+            out!("late gap23      {} (median over [200, {last}]: the run ends at {last})", num(s.late_gap23_median))
         }
-        _ => lockin::out!("late gap23      {} (median over [200, 400])", num(s.late_gap23_median)),
+        _ => out!("late gap23      {} (median over [200, 400])", num(s.late_gap23_median)),
     }
     let m = s.milestones;
     let at = |e: Option<usize>| e.map_or("never".into(), |e| e.to_string());
-    lockin::out!("train acc = 1   {}", at(m.train_acc_1));
-    lockin::out!("test acc ≥ 0.5  {}", at(m.test_acc_half));
-    lockin::out!("test acc ≥ 0.99 {}", at(m.test_acc_99));
-    lockin::out!("final acc       train {} test {}", num(s.final_train_acc), num(s.final_test_acc));
-    lockin::out!("wall time       {:.1} s", s.wall_seconds);
+    out!("train acc = 1   {}", at(m.train_acc_1));
+    out!("test acc ≥ 0.5  {}", at(m.test_acc_half));
+    out!("test acc ≥ 0.99 {}", at(m.test_acc_99));
+    out!("final acc       train {} test {}", num(s.final_train_acc), num(s.final_test_acc));
+    out!("wall time       {:.1} s", s.wall_seconds);
     let t = s.epoch_times;
-    lockin::out!(
+    out!(
         "epoch time      median {:.1} ms, slowest {:.1} ms (epoch {}, {:.1}× the median)",
         t.median_seconds * 1e3,
         t.slowest_seconds * 1e3,
@@ -383,10 +381,10 @@ fn theorem6(dir: PathBuf, epochs: Vec<usize>, pairs: usize) -> anyhow::Result<()
             run.spec.checkpoints
         );
     }
-    lockin::out!("epoch  published  (2nd route)  exact  full-proj  repulsion  (+pairs)  median|S|  B<0");
+    out!("epoch  published  (2nd route)  exact  full-proj  repulsion  (+pairs)  median|S|  B<0");
     for epoch in epochs {
         let r = sign_rule_of_checkpoint(&run, epoch, pairs).with_context(|| format!("epoch {epoch}"))?;
-        lockin::out!(
+        out!(
             "{epoch:>5}  {:>9.3}  {:>11.3}  {:>5.3}  {:>9.3}  {:>9.3}  {:>8}  {:>9.3}  {:.3}",
             r.published_sign_match,
             r.published_sign_match_identity,
@@ -404,13 +402,15 @@ fn theorem6(dir: PathBuf, epochs: Vec<usize>, pairs: usize) -> anyhow::Result<()
 /// Errors are the user's to read: the message and its causes, no backtrace.
 fn main() -> std::process::ExitCode {
     lockin::console::end_cleanly_on_output_errors(i32::from(ERROR));
-    let outcome = match Cli::parse().command {
+    let cli: Cli = lockin::console::parse(ERROR);
+    let outcome = match cli.command {
         Command::Run(args) => run(args),
         Command::Theorem6 { run, epochs, pairs } => theorem6(run, epochs, pairs).map(|()| 0),
         Command::Import(args) => import(args).map(|()| 0),
     };
-    std::process::ExitCode::from(outcome.unwrap_or_else(|e| {
-        lockin::say!("error: {e:#}");
+    let work = std::process::ExitCode::from(outcome.unwrap_or_else(|e| {
+        say!("error: {e:#}");
         ERROR
-    }))
+    }));
+    lockin::console::finish(work, ERROR)
 }

@@ -12,6 +12,7 @@ use super::tier::Tier;
 use crate::backend::Backend;
 use crate::cache::{Cache, Trajectory, cache_key};
 use crate::progress::{PlanProgress, epoch_reporter};
+use crate::say;
 use crate::train::limits::{peak_bytes, run_flop};
 
 /// What to verify, and how.
@@ -97,7 +98,7 @@ pub fn fragility(opts: &VerifyOptions, n: u32, baseline: &[ClaimResult]) -> anyh
     }
     for k in 1..=n {
         if !opts.quiet {
-            crate::say!("perturbation {k} of {n}");
+            say!("perturbation {k} of {n}");
         }
         for r in evaluate(opts, true, Some(k))? {
             for (i, f) in table.iter_mut().filter(|f| f.id == r.id).enumerate() {
@@ -214,10 +215,10 @@ fn evaluate(opts: &VerifyOptions, train: bool, perturb: Option<u32>) -> anyhow::
 fn announce(opts: &VerifyOptions, claims: usize, plan: &[Trajectory], cached: usize, to_train: usize) {
     match opts.backend.check_built() {
         _ if opts.quiet => {}
-        Err(missing) => crate::say!("{missing}: {claims} claims skipped"),
+        Err(missing) => say!("{missing}: {claims} claims skipped"),
         Ok(()) => {
             let runs: usize = plan.iter().map(|t| t.windows.len()).sum();
-            crate::say!(
+            say!(
                 "{claims} claims, {} trajectories, {runs} runs ({cached} cached, {to_train} to train, {} at once) \
                  at the {} tier on {}",
                 plan.len(),
@@ -239,12 +240,12 @@ fn train_all(runner: &Runner, missing: &[&Trajectory], opts: &VerifyOptions) {
     let largest = order.iter().map(|(_, t)| peak_bytes(&t.spec, &t.windows)).fold(0.0, f64::max);
     let jobs = crate::jobs::within_memory(opts.jobs, largest);
     if jobs < opts.jobs && !opts.quiet {
-        crate::say!("{jobs} jobs at once, not {}: the largest run holds {:.1} GB", opts.jobs, largest / 1e9);
+        say!("{jobs} jobs at once, not {}: the largest run holds {:.1} GB", opts.jobs, largest / 1e9);
     }
     let progress = PlanProgress::new(order.len(), total, opts.quiet);
     crate::jobs::each(&order, jobs, |&(flop, trajectory)| {
         if let Err(e) = runner.train(trajectory, opts.fresh) {
-            crate::say!("{e:#}");
+            say!("{e:#}");
         }
         progress.finished(&trajectory.label(), flop);
     });

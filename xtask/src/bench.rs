@@ -8,6 +8,7 @@ use lockin::cache::Cache;
 use lockin::claims::Tier;
 use lockin::claims::results::summary_line;
 use lockin::claims::verify::{VerifyOptions, verify};
+use lockin::out;
 use std::process::ExitCode;
 
 /// `bench`'s options.
@@ -56,13 +57,10 @@ fn peak_and_products(reps: usize) -> Peak {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (path, one) = fma_peak_gflops(1);
     let (_, all) = fma_peak_gflops(cores);
-    lockin::out!(
-        "FMA peak ({}, register-only loop): {one:.1} GFLOP/s on one core, {all:.1} on all {cores}",
-        path.name()
-    );
+    out!("FMA peak ({}, register-only loop): {one:.1} GFLOP/s on one core, {all:.1} on all {cores}", path.name());
     for shape in EPOCH_PRODUCTS {
         let (plain, transposed) = product_gflops(shape, reps.max(5));
-        lockin::out!(
+        out!(
             "product {shape:?}: A·B {plain:.1} GFLOP/s ({:.0} % of one core's peak), AᵀB {transposed:.1} ({:.0} %)",
             100.0 * plain / one,
             100.0 * transposed / one
@@ -83,7 +81,7 @@ fn table(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
     use lockin::model::Activation;
     use lockin::train::TrainSpec;
     let peak = peak_and_products(reps);
-    lockin::out!("{:<8} {}", COLUMNS[0], COLUMNS[1..].iter().map(|c| format!("{c:>8}")).collect::<Vec<_>>().join(" "));
+    out!("{:<8} {}", COLUMNS[0], COLUMNS[1..].iter().map(|c| format!("{c:>8}")).collect::<Vec<_>>().join(" "));
     for &backend in backends {
         for &modulus in moduli {
             let base = TrainSpec { modulus, train_fraction, backend, ..TrainSpec::default() };
@@ -92,9 +90,9 @@ fn table(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
             let rho = time_level(&base, reps);
             for activation in [Activation::Sqr, Activation::Relu] {
                 let spec = TrainSpec { activation, ..base.clone() };
-                lockin::out!("{}", row(&spec, reps, epochs, gemm, rho, peak));
+                out!("{}", row(&spec, reps, epochs, gemm, rho, peak));
             }
-            lockin::out!(
+            out!(
                 "{:<8} M = {modulus}: GEMM {shape:?} {:.1} GFLOP/s on one lane ({:.0} % of one core's FMA \
                  peak), {:.1} aggregate on two ({:.0} % of two cores'); one epoch = {:.2} GFLOP \
                  (docs/methods.md, \"Cost\")",
@@ -107,15 +105,15 @@ fn table(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
             );
         }
     }
-    lockin::out!("(ms per epoch, medians over {reps} runs of {epochs} epochs at K = 2048, n = round(p·M²).");
-    lockin::out!(" The phases run one after another; \"1 lane\" is their sum, \"epoch\" the two-lane epoch that");
-    lockin::out!(
+    out!("(ms per epoch, medians over {reps} runs of {epochs} epochs at K = 2048, n = round(p·M²).");
+    out!(" The phases run one after another; \"1 lane\" is their sum, \"epoch\" the two-lane epoch that");
+    out!(
         " training runs, \"worst\" its slowest epoch in any run; \"2 runs\" two runs side by side, one lane each:\n \
          wall time ÷ epochs of both. floor = the"
     );
-    lockin::out!(" epoch's FLOPs at the one-lane GEMM rate; floor2 at the two-lane rate; %peak = the two-lane epoch's");
-    lockin::out!(" FLOP rate as a percentage of two cores' FMA peak;");
-    lockin::out!(" ρ = one level-metric evaluation on the training pairs, ms.)");
+    out!(" epoch's FLOPs at the one-lane GEMM rate; floor2 at the two-lane rate; %peak = the two-lane epoch's");
+    out!(" FLOP rate as a percentage of two cores' FMA peak;");
+    out!(" ρ = one level-metric evaluation on the training pairs, ms.)");
 }
 
 /// One row of the table: `spec` timed `reps` times over `epochs` epochs,
@@ -177,7 +175,7 @@ fn tiers(backend: Backend, paper_claim: &str) -> anyhow::Result<()> {
             bail!("no claim matches {:?}", opts.select);
         }
         let what = if opts.select.is_empty() { "all claims".to_string() } else { opts.select.join(", ") };
-        lockin::out!(
+        out!(
             "{} tier, {what}: {:.0} s ({:.1} min) from an empty cache; {}",
             tier.name(),
             wall,

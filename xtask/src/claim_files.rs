@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use lockin::claims::{Tier, load_dir};
+use lockin::{out, say};
 
 /// Which template `new-claim` starts from (docs/claims.md, "Kinds").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -46,9 +47,9 @@ pub fn list(dir: &Path) -> anyhow::Result<ExitCode> {
                     }
                     _ => c.outcome.describe(),
                 };
-                lockin::out!("{:<5} {kind:<16} {outcome:<26} {}  ({})", c.raw.id, c.raw.title, c.path.display())
+                out!("{:<5} {kind:<16} {outcome:<26} {}  ({})", c.raw.id, c.raw.title, c.path.display())
             }
-            Err(e) => lockin::out!("ERROR {e}"),
+            Err(e) => out!("ERROR {e}"),
         }
     }
     Ok(if broken { ExitCode::from(super::status::ERROR) } else { ExitCode::SUCCESS })
@@ -58,7 +59,7 @@ pub fn list(dir: &Path) -> anyhow::Result<ExitCode> {
 pub fn new_claim(id: &str, dir: &Path, template: Template) -> anyhow::Result<ExitCode> {
     // A bad id is a bad command line (status 2), like clap's own errors.
     if let Err(why) = lockin::claims::schema::check_id(id) {
-        lockin::say!("error: new-claim {id}: {why}");
+        say!("error: new-claim {id}: {why}");
         return Ok(ExitCode::from(2));
     }
     // `c01` beside `C01` would be two claims whose file names differ only in case.
@@ -71,20 +72,18 @@ pub fn new_claim(id: &str, dir: &Path, template: Template) -> anyhow::Result<Exi
     }
     let path = dir.join(format!("{id}-new-claim.yaml"));
     std::fs::write(&path, template.text().replace("ID", id)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    lockin::out!("wrote {}: edit it (and rename it ID-slug.yaml), then", path.display());
+    out!("wrote {}: edit it (and rename it ID-slug.yaml), then", path.display());
     let own = dir.canonicalize().ok() == lockin::claims::default_dir().canonicalize().ok();
     let dir_flag = if own { String::new() } else { format!(" --claims-dir {}", dir.display()) };
     if template == Template::Hypothesis {
-        lockin::out!(
+        out!(
             "  cargo xtask verify-claims{dir_flag} --claim {id} --tier quick   # open: supported, refuted or undetermined"
         );
-        lockin::out!(
-            "  cargo xtask record {id}{dir_flag}                            # write its states: a guarded claim"
-        );
+        out!("  cargo xtask record {id}{dir_flag}                            # write its states: a guarded claim");
     } else if own {
-        lockin::out!("  cargo test {id}   # and review its snapshot (cargo insta review)");
+        out!("  cargo test {id}   # and review its snapshot (cargo insta review)");
     } else {
-        lockin::out!("  cargo xtask verify-claims{dir_flag} --claim {id} --tier quick");
+        out!("  cargo xtask verify-claims{dir_flag} --claim {id} --tier quick");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -104,7 +103,7 @@ pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
     let generated = readme::generate(&text, &recorded)?;
     if check {
         if generated == text {
-            lockin::out!(
+            out!(
                 "{}: results match the snapshots of both tiers ({} quick, {} paper)",
                 path.display(),
                 quick.len(),
@@ -114,21 +113,18 @@ pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
         }
         let stale = text.lines().filter(|l| !generated.lines().any(|g| g == *l));
         let expected = generated.lines().filter(|g| !text.lines().any(|l| l == *g));
-        lockin::say!(
-            "{}: the results differ from the committed snapshots; run `cargo xtask readme`. Lines:",
-            path.display()
-        );
+        say!("{}: the results differ from the committed snapshots; run `cargo xtask readme`. Lines:", path.display());
         let short = |l: &str| l.chars().take(240).collect::<String>();
         for line in stale.take(10) {
-            lockin::say!("- {}", short(line));
+            say!("- {}", short(line));
         }
         for line in expected.take(10) {
-            lockin::say!("+ {}", short(line));
+            say!("+ {}", short(line));
         }
         return Ok(ExitCode::from(1));
     }
     lockin::files::write_atomic(&path, generated.as_bytes())?;
-    lockin::out!(
+    out!(
         "{}: results of {} claims (quick tier {}, paper tier {}) rewritten",
         path.display(),
         quick.len().max(paper.len()),

@@ -20,6 +20,7 @@ use lockin::backend::Backend;
 use lockin::cache::Cache;
 use lockin::claims::Tier;
 use lockin::claims::verify::VerifyOptions;
+use lockin::say;
 
 /// Every epoch allocates tensors of 16–25 MB; glibc's malloc returns such
 /// blocks to the OS and page-faults them back in each time. mimalloc keeps
@@ -202,9 +203,9 @@ fn exit_code(results: &[lockin::claims::ClaimResult]) -> ExitCode {
 /// Errors are the user's to read: the message and its causes, no backtrace.
 fn main() -> ExitCode {
     lockin::console::end_cleanly_on_output_errors(i32::from(status::ERROR));
-    let cli = Cli::parse();
+    let cli: Cli = lockin::console::parse(status::ERROR);
     if let Some(note) = lockin::project::fallback_note() {
-        lockin::say!("{note}");
+        say!("{note}");
     }
     let outcome = match cli.task {
         Task::VerifyClaims { selection, fresh, results, report, cache_only, runs, perturb, accept } => {
@@ -224,8 +225,9 @@ fn main() -> ExitCode {
             claim_files::new_claim(&id, &claims_dir.unwrap_or_else(lockin::claims::default_dir), kind)
         }
     };
-    outcome.unwrap_or_else(|e| {
-        lockin::say!("error: {e:#}");
+    let work = outcome.unwrap_or_else(|e| {
+        say!("error: {e:#}");
         ExitCode::from(status::ERROR)
-    })
+    });
+    lockin::console::finish(work, status::ERROR)
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use lockin::cache::Cache;
 use lockin::claims::verify::{VerifyOptions, missing_runs};
+use lockin::{out, say};
 
 /// `plan FILE`: write the missing runs of the selected claims. Claim files
 /// that do not load, or a selection that matches nothing, are errors: a
@@ -14,7 +15,7 @@ pub fn write_plan(opts: &VerifyOptions, path: &Path, rate: Option<f64>) -> anyho
     let planned = missing_runs(opts)?;
     if !planned.broken.is_empty() {
         for e in &planned.broken {
-            lockin::say!("{e}");
+            say!("{e}");
         }
         bail!("{} claim files do not load; nothing planned", planned.broken.len());
     }
@@ -25,7 +26,7 @@ pub fn write_plan(opts: &VerifyOptions, path: &Path, rate: Option<f64>) -> anyho
     let flop = entries.iter().fold(0.0, |total, e| total + e.flop); // an empty sum is 0, not −0
     let largest = entries.iter().map(|e| e.flop).fold(0.0, f64::max);
     let runs: usize = entries.iter().map(|e| 1 + e.other_windows.len()).sum();
-    lockin::out!(
+    out!(
         "{}: {} trajectories to train ({runs} runs) for {} claims ({:.2e} FLOP in all, the largest {:.2e}); \
          train trajectory I with `cargo xtask train-planned {} --index I`",
         path.display(),
@@ -48,14 +49,14 @@ pub fn write_plan(opts: &VerifyOptions, path: &Path, rate: Option<f64>) -> anyho
 /// which it alone sets the wall time, more cores do not help.
 fn print_core_model(seconds: &[f64]) {
     let longest = seconds.iter().copied().fold(0.0, f64::max);
-    lockin::out!("cores  jobs  wall time (model)");
+    out!("cores  jobs  wall time (model)");
     for cores in [2, 4, 8, 16, 32, 64, 128] {
         let jobs = cores / 2;
         let wall = lockin::jobs::makespan(seconds, jobs);
         let note = if wall <= longest * 1.000_001 { "  (the longest run alone)" } else { "" };
-        lockin::out!("{cores:>5} {jobs:>5}  {:>6.1} min{note}", wall / 60.0);
+        out!("{cores:>5} {jobs:>5}  {:>6.1} min{note}", wall / 60.0);
     }
-    lockin::out!("critical path: the longest run, {:.1} min", longest / 60.0);
+    out!("critical path: the longest run, {:.1} min", longest / 60.0);
 }
 
 /// `train-planned FILE --index I`: train one planned run into the cache.
@@ -67,9 +68,9 @@ pub fn train_planned(cache: &Cache, path: &Path, index: usize) -> anyhow::Result
     let seconds = start.elapsed().as_secs_f64();
     match outcome {
         lockin::plan::Trained::Published => {
-            lockin::out!("trained {} in {seconds:.1} s ({:.2e} FLOP)", entry.key, entry.flop)
+            out!("trained {} in {seconds:.1} s ({:.2e} FLOP)", entry.key, entry.flop)
         }
-        lockin::plan::Trained::AlreadyCached => lockin::out!("cached {} (nothing trained here)", entry.key),
+        lockin::plan::Trained::AlreadyCached => out!("cached {} (nothing trained here)", entry.key),
     }
     Ok(ExitCode::SUCCESS)
 }

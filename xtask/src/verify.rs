@@ -10,6 +10,7 @@ use lockin::claims::verify::{VerifyOptions, from_cache, verify};
 use lockin::claims::{ClaimResult, Tier};
 use lockin::report::table;
 use lockin::report::write_report;
+use lockin::{out, say};
 
 use super::exit_code;
 
@@ -40,7 +41,7 @@ pub fn verify_claims(
         let guarded = [("the claims directory", opts.claims_dir.as_path()), ("the run cache", opts.cache.root())];
         if let Some((what, dir)) = guarded.iter().find(|(_, dir)| inside(path, dir)) {
             // A bad command line (status 2), like clap's own errors.
-            lockin::say!("error: {flag} {}: inside {what} {}; write it elsewhere", path.display(), dir.display());
+            say!("error: {flag} {}: inside {what} {}; write it elsewhere", path.display(), dir.display());
             return Ok(ExitCode::from(2));
         }
     }
@@ -54,8 +55,8 @@ pub fn verify_claims(
     let reported = write_file(&report, || write_report(&opts, &outcome, &report))?;
     lockin::console::print_text(&table(&outcome));
     print_errors(&outcome, &reported.problems);
-    lockin::out!("results: {}  report: {}", results.display(), report.join("REPORT.md").display());
-    lockin::out!("{}", summary_line(&outcome));
+    out!("results: {}  report: {}", results.display(), report.join("REPORT.md").display());
+    out!("{}", summary_line(&outcome));
     if let Some(imported) = imported {
         judge_imported(&opts, &outcome, &imported, &results, cache_only)?;
     }
@@ -64,9 +65,9 @@ pub fn verify_claims(
         let path = sibling(&results, "fragility");
         let json = serde_json::to_string_pretty(&fragility)?;
         write_file(&path, || lockin::files::write_atomic(&path, json.as_bytes()))?;
-        lockin::out!("\nFragility: each check's state under {n} seeded one-ulp perturbations of θ_0:");
+        out!("\nFragility: each check's state under {n} seeded one-ulp perturbations of θ_0:");
         lockin::console::print_text(&lockin::report::fragility_table(&fragility));
-        lockin::out!("fragility: {}", path.display());
+        out!("fragility: {}", path.display());
     }
     Ok(worst(&outcome, &reported))
 }
@@ -117,7 +118,7 @@ fn guard_snapshots(opts: &VerifyOptions, results: &mut [ClaimResult], accept: bo
                     &claim_file.display().to_string(),
                 )?;
                 lockin::files::write_atomic(&path, text.as_bytes())?;
-                lockin::say!("recorded {}", path.display());
+                say!("recorded {}", path.display());
             }
             _ => {}
         }
@@ -130,7 +131,7 @@ fn guard_snapshots(opts: &VerifyOptions, results: &mut [ClaimResult], accept: bo
 fn imported_runs(dir: &Path) -> anyhow::Result<Vec<lockin::external::ImportedRun>> {
     let (runs, broken) = lockin::external::ImportedRun::load_all(dir)?;
     for why in &broken {
-        lockin::say!("--runs: left out: {why}");
+        say!("--runs: left out: {why}");
     }
     if runs.is_empty() {
         bail!(
@@ -178,13 +179,9 @@ fn judge_imported(
     let json = serde_json::json!({ "imported_runs": provenance, "claims": judged });
     write_file(&path, || lockin::files::write_atomic(&path, serde_json::to_string_pretty(&json)?.as_bytes()))?;
     let served = judged.iter().filter(|j| j.result.is_some()).count();
-    lockin::out!(
-        "\nOn the {} imported runs ({served} of {} claims could be judged on them):",
-        imported.len(),
-        judged.len()
-    );
+    out!("\nOn the {} imported runs ({served} of {} claims could be judged on them):", imported.len(), judged.len());
     lockin::console::print_text(&lockin::report::side_by_side(&judged));
-    lockin::out!("imported: {}", path.display());
+    out!("imported: {}", path.display());
     Ok(())
 }
 
@@ -221,7 +218,7 @@ pub fn report(opts: VerifyOptions, out: Option<PathBuf>) -> anyhow::Result<ExitC
     }
     let reported = write_file(&out, || write_report(&opts, &results, &out))?;
     print_errors(&results, &reported.problems);
-    lockin::out!(
+    out!(
         "{}: {} claims, {} figures; {}",
         out.join("REPORT.md").display(),
         results.len(),
@@ -241,19 +238,19 @@ fn worst(results: &[ClaimResult], reported: &lockin::report::Report) -> ExitCode
 fn print_errors(results: &[ClaimResult], problems: &[String]) {
     for r in results.iter().filter(|r| r.verdict != Verdict::Pass) {
         if let Some(e) = &r.error {
-            lockin::say!("{} {}: {e}", r.id, lockin::report::verdict_word(r.verdict));
+            say!("{} {}: {e}", r.id, lockin::report::verdict_word(r.verdict));
         }
     }
     for r in results {
         if let Some(why) = &r.ill_posed {
-            lockin::say!("{} ill-posed: {why}", r.id);
+            say!("{} ill-posed: {why}", r.id);
         }
         for warning in r.measurement.warnings.values() {
-            lockin::say!("{} warning: {warning}", r.id);
+            say!("{} warning: {warning}", r.id);
         }
     }
     for p in problems {
-        lockin::say!("report: not written: {p}");
+        say!("report: not written: {p}");
     }
 }
 

@@ -180,7 +180,7 @@ fn readme_check_guards_both_tiers() {
 
 /// A full stdout (`> /dev/full`) panicked with a backtrace and exit 101; it
 /// ends with one error line and the documented status 3, the results
-/// already written.
+/// written. A full stderr does not stop the work either.
 #[test]
 fn a_full_stdout_is_an_error_not_a_panic() {
     let dir = workdir(&[("T1-x.yaml", claim("T1", "{equals: 1}"))]);
@@ -200,6 +200,18 @@ fn a_full_stdout_is_an_error_not_a_panic() {
     assert_eq!(verify.status.code(), Some(3), "{}", text(&verify));
     assert!(!text(&verify).contains("panicked"), "{}", text(&verify));
     assert!(dir.path().join("r.json").exists(), "results are written before the table");
+    // A full stderr stopped the work at its first progress line: no results,
+    // no report. The work runs to its end; the status still says 3.
+    let args = ["verify-claims", "--tier", "quick", "--claims-dir", "claims", "--cache", "c2", "--results", "r2.json"];
+    let quiet = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(dir.path())
+        .args(args)
+        .args(["--report", "rep2"])
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(quiet.status.code(), Some(3), "{}", text(&quiet));
+    assert!(dir.path().join("r2.json").exists() && dir.path().join("rep2/REPORT.md").exists());
 }
 
 /// `--runs` on a directory with no imported run said "0 imported runs" and
@@ -270,7 +282,7 @@ fn an_open_hypothesis_is_judged_then_recorded_into_a_guarded_claim() {
     // Re-recording one tier invents no state for the other, says what
     // changed, and drops its own stub once every check holds.
     let again = xtask(dir.path(), &[&["record", "H1", "--tier", "quick"][..], &common].concat());
-    assert!(text(&again).contains("was recorded as Fails at the quick tier and now Holds"), "{}", text(&again));
+    assert!(text(&again).contains("was recorded as fails at the quick tier and now holds"), "{}", text(&again));
     let file = std::fs::read_to_string(dir.path().join("claims/H1-x.yaml")).unwrap();
     assert!(file.contains("tolerance: {above: 0}, recorded: holds}") && !file.contains("finding:"), "{file}");
 }
