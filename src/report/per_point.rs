@@ -230,7 +230,8 @@ fn median_carried(series: &[Vec<f64>]) -> Vec<(f64, f64)> {
 }
 
 /// Per claim that reads ρ: the median ρ(t) over seeds of each condition it
-/// reads (at most six), until the last seed's log ends ([`median_carried`]).
+/// reads (at most six), until the last seed's log ends ([`median_carried`]),
+/// and a line at each threshold it reads.
 /// `runs(claim, condition)` gives the cached runs.
 pub fn rho_charts(
     claims: &[Claim],
@@ -243,14 +244,18 @@ pub fn rho_charts(
         let Some(result) = results.iter().find(|r| r.id == claim.raw.id) else { continue };
         let expanded = claim.at(result.tier);
         let mut conditions: Vec<&str> = Vec::new();
-        let mut threshold = None;
+        let mut thresholds: Vec<f64> = Vec::new();
         for m in &expanded.measures {
             if let Some(t) = rho_threshold(m) {
-                threshold = threshold.or(Some(t));
+                if !thresholds.contains(&t) {
+                    thresholds.push(t);
+                }
                 conditions.extend(m.conditions().into_iter().filter(|c| !conditions.contains(c)).collect::<Vec<_>>());
             }
         }
-        let Some(threshold) = threshold else { continue };
+        if thresholds.is_empty() {
+            continue;
+        }
         let mut lines = Vec::new();
         for (condition, color) in conditions.iter().zip(colors) {
             let series: Vec<Vec<f64>> = runs(claim, condition).iter().filter_map(|r| r.series("rho")).collect();
@@ -277,7 +282,7 @@ pub fn rho_charts(
             legend: SeriesLabelPosition::LowerRight,
             lines,
             vlines: Vec::new(),
-            hlines: vec![(threshold, format!("threshold {threshold}"))],
+            hlines: thresholds.iter().map(|t| (*t, format!("threshold {t}"))).collect(),
         };
         charts.push((claim.raw.id.clone(), chart));
     }
