@@ -305,8 +305,12 @@ fn measures_that_see_no_data_are_undefined_not_negative() {
         .replace("    tolerance: {at_least: 0}", "    tolerance: {at_least: 0}\n    recorded: undefined")
         .replace("outcome: reproduces\n", "finding: never fires\n");
     std::fs::write(claims.path().join("H7-x.yaml"), recorded).unwrap();
+    // Milestones read the same detector: its fire epoch is unknown, not
+    // "never fired" (≥ 41), which `{at_least: 0}` would have passed.
+    let milestones = "{kind: milestones, condition: grok, detector: {lag: 5, min_epoch: 10}}";
+    std::fs::write(claims.path().join("H8-x.yaml"), claim("H8", &short_window, milestones, "fire_median")).unwrap();
     let results = verify(&options(claims.path(), cache.path(), Backend::default())).unwrap();
-    assert_eq!(results.len(), 3);
+    assert_eq!(results.len(), 4);
     for r in &results {
         assert_eq!(r.verdict, Verdict::Error, "{}: nothing measured is not judged: {:?}", r.id, r.checks);
         assert!(r.error.as_deref().is_some_and(|e| e.contains("nothing was measured")), "{:?}", r.error);
@@ -315,6 +319,9 @@ fn measures_that_see_no_data_are_undefined_not_negative() {
     }
     let lead = "{kind: lead, conditions: [grok, grok], from: {series: train_acc, threshold: 0.5}, to: {series: test_acc, threshold: 0.2}}";
     assert!(load_error("H3-x.yaml", &claim("H3", TINY, lead, "pairs")).contains("`grok` is listed twice"));
+    let itself =
+        "{kind: lead, conditions: [grok], from: {series: rho, threshold: 0.1}, to: {series: rho, threshold: 0.1}}";
+    assert!(load_error("H3-x.yaml", &claim("H3", TINY, itself, "pairs")).contains("the lead of an event over itself"));
     let one_unit = TINY.replace("width: 16", "width: 1");
     let sign_rule = "{kind: sign-rule, condition: grok, epochs: [10], pairs: 5}";
     assert!(
@@ -494,4 +501,20 @@ fn a_bad_tolerance_of_one_tier_is_an_error_of_the_field() {
         let e = load_error("T1-x.yaml", &with_tolerance(tolerance));
         assert!(e.contains("T1-x.yaml:") && e.contains("tolerance") && e.contains(says), "{tolerance}: {e}");
     }
+}
+
+/// An observation reports every quantity, so it keeps every warning: it
+/// dropped them all, having no check to keep them for.
+#[test]
+fn an_observation_keeps_its_warnings() {
+    let claims = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let text = format!(
+        "id: O1\nkind: observation\ntitle: t\nsource: test\nstatement: t\npaper: \"-\"\nexperiments:\n  grok: {TINY}\n\
+         measures:\n  - {{kind: threshold, condition: grok, series: train_acc, threshold: 0}}\n"
+    );
+    std::fs::write(claims.path().join("O1-x.yaml"), text).unwrap();
+    let results = verify(&options(claims.path(), cache.path(), Backend::default())).unwrap();
+    let warning = results[0].measurement.warnings.get("fire_epoch");
+    assert!(warning.is_some_and(|w| w.contains("the first epoch looked at")), "{:?}", results[0].measurement.warnings);
 }

@@ -92,7 +92,10 @@ impl ClaimResult {
             (false, false) => Verdict::Fail,
         };
         self.measurement = measurement;
-        self.keep_warnings_of_used_quantities();
+        // An observation reports every quantity, so every warning bears on it.
+        if claim.raw.kind != crate::claims::schema::ClaimKind::Observation {
+            self.keep_warnings_of_used_quantities();
+        }
         if !self.checks.is_empty() && self.checks.iter().all(CheckResult::measured_nothing) {
             // A claim in which nothing was measured says nothing of the
             // paper, whatever was recorded (docs/claims.md, "Verdicts").

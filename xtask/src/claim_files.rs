@@ -30,29 +30,39 @@ impl Template {
 
 /// `list-claims`: every claim file and whether it loads (status 3 if one does not).
 pub fn list(dir: &Path) -> anyhow::Result<ExitCode> {
-    let mut broken = false;
-    for entry in load_dir(dir)? {
-        broken |= entry.is_err();
+    let entries = load_dir(dir)?;
+    let broken = entries.iter().any(Result::is_err);
+    let outcomes: Vec<String> = entries.iter().flatten().map(outcome_words).collect();
+    let width = outcomes.iter().map(|o| o.chars().count()).max().unwrap_or(0);
+    let mut outcomes = outcomes.into_iter();
+    for entry in entries {
         match entry {
             Ok(c) => {
                 let kind = match c.raw.kind.label() {
                     "" => "paper",
                     kind => kind,
                 };
-                // A hypothesis is supported or refuted, not reproduced.
-                let outcome = match c.raw.kind {
-                    _ if c.is_open() => "open (nothing recorded)".to_string(),
-                    lockin::claims::schema::ClaimKind::Hypothesis => {
-                        c.outcome.describe().replace("does-not-reproduce", "refuted").replace("reproduces", "supported")
-                    }
-                    _ => c.outcome.describe(),
-                };
-                out!("{:<5} {kind:<16} {outcome:<26} {}  ({})", c.raw.id, c.raw.title, c.path.display())
+                let outcome = outcomes.next().unwrap_or_default();
+                out!("{:<5} {kind:<16} {outcome:<width$} {}  ({})", c.raw.id, c.raw.title, c.path.display())
             }
             Err(e) => out!("ERROR {e}"),
         }
     }
     Ok(if broken { ExitCode::from(super::status::ERROR) } else { ExitCode::SUCCESS })
+}
+
+/// A claim's recorded outcome in its kind's words: a hypothesis is
+/// supported or refuted, an observation checks nothing.
+fn outcome_words(c: &lockin::claims::Claim) -> String {
+    use lockin::claims::schema::ClaimKind;
+    match c.raw.kind {
+        _ if c.is_open() => "open (nothing recorded)".to_string(),
+        ClaimKind::Hypothesis => {
+            c.outcome.describe().replace("does-not-reproduce", "refuted").replace("reproduces", "supported")
+        }
+        ClaimKind::Observation => "observed (nothing checked)".to_string(),
+        _ => c.outcome.describe(),
+    }
 }
 
 /// `new-claim ID`: `DIR/ID-new-claim.yaml` from `template`, if the id is free.

@@ -243,6 +243,8 @@ fn every_template_loads_as_its_kind() {
         let line = text(&list).lines().find(|l| l.starts_with(id)).map(str::to_string).unwrap_or_default();
         assert!(line.contains(kind), "{id}: {line}");
     }
+    // An observation checks nothing: it does not "reproduce".
+    assert!(text(&list).contains("observed (nothing checked)"), "{}", text(&list));
 }
 
 /// An open hypothesis (no `recorded:`) is judged and exits 0 as "open";

@@ -60,6 +60,10 @@ impl Kind for Lead {
             None if !(from.threshold.is_finite() && to.threshold.is_finite()) => {
                 Err(Problem::new("threshold".into(), "must be a finite number".into()))
             }
+            None if from == to => Err(Problem::new(
+                "to".into(),
+                format!("is `from` again ({} ≥ {}): the lead of an event over itself is 0", to.series, to.threshold),
+            )),
             None => Ok(()),
         }
     }
