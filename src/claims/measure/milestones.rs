@@ -178,7 +178,7 @@ mod tests {
         assert_eq!(m.value("g.fire_after_test_acc_99_min").describe(), "≤ -201");
         // The rise from 0.5 to 0.99 takes 49 epochs in each seed that rose
         // (start + 50 to start + 99); seed 3 never started it, so its rise is
-        // undefined and the median lies between the two known ones.
+        // undefined, and the median of 49, 49 and any value is 49.
         assert_eq!(m.per_seed["g.test_acc_rise"][..2], [49.0, 49.0]);
         assert_eq!(m.quantities["g.test_acc_rise_median"], 49.0);
         assert_names(&spec, &m);
