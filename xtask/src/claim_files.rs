@@ -30,19 +30,16 @@ impl Template {
 
 /// `list-claims`: every claim file and whether it loads (status 3 if one does not).
 pub fn list(dir: &Path) -> anyhow::Result<ExitCode> {
-    let entries = load_dir(dir)?;
-    let broken = entries.iter().any(Result::is_err);
-    let outcomes: Vec<String> = entries.iter().flatten().map(outcome_words).collect();
-    let width = outcomes.iter().map(|o| o.chars().count()).max().unwrap_or(0);
-    let mut outcomes = outcomes.into_iter();
-    for entry in entries {
-        match entry {
-            Ok(c) => {
+    let rows: Vec<_> = load_dir(dir)?.into_iter().map(|e| e.map(|c| (outcome_words(&c), c))).collect();
+    let broken = rows.iter().any(Result::is_err);
+    let width = rows.iter().flatten().map(|(outcome, _)| outcome.chars().count()).max().unwrap_or(0);
+    for row in rows {
+        match row {
+            Ok((outcome, c)) => {
                 let kind = match c.raw.kind.label() {
                     "" => "paper",
                     kind => kind,
                 };
-                let outcome = outcomes.next().unwrap_or_default();
                 out!("{:<5} {kind:<16} {outcome:<width$} {}  ({})", c.raw.id, c.raw.title, c.path.display())
             }
             Err(e) => out!("ERROR {e}"),

@@ -1,10 +1,10 @@
-//! The accessors of `Kind` that kinds share, as macros: a kind of one
-//! condition (`one_condition!`) or of a list of them (`condition_list!`).
+//! The accessors of `Kind` that kinds share, as macros: its label
+//! (`labelled!`), and with it a kind of one condition (`one_condition!`) or
+//! of a list of them (`condition_list!`).
 //! Declared before the kind modules, which use them.
 
-/// `Kind`'s label and condition accessors, for a kind whose fields
-/// `label` and `condition` name its label and its one experiment.
-macro_rules! one_condition {
+/// `Kind`'s label accessors, for a kind whose field `label` holds its label.
+macro_rules! labelled {
     () => {
         fn label(&self) -> Option<&str> {
             self.label.as_deref()
@@ -13,6 +13,14 @@ macro_rules! one_condition {
         fn label_mut(&mut self) -> &mut Option<String> {
             &mut self.label
         }
+    };
+}
+
+/// `Kind`'s label and condition accessors, for a kind whose fields
+/// `label` and `condition` name its label and its one experiment.
+macro_rules! one_condition {
+    () => {
+        labelled!();
 
         fn conditions(&self) -> Vec<&str> {
             vec![&self.condition]
@@ -29,13 +37,7 @@ macro_rules! one_condition {
 /// in which `grid[*]` stands for a grid's points.
 macro_rules! condition_list {
     () => {
-        fn label(&self) -> Option<&str> {
-            self.label.as_deref()
-        }
-
-        fn label_mut(&mut self) -> &mut Option<String> {
-            &mut self.label
-        }
+        labelled!();
 
         fn conditions(&self) -> Vec<&str> {
             self.conditions.iter().map(String::as_str).collect()

@@ -206,13 +206,7 @@ pub fn check_distinct(conditions: &[&str]) -> Result<(), Problem> {
 }
 
 impl Kind for Compare {
-    fn label(&self) -> Option<&str> {
-        self.label.as_deref()
-    }
-
-    fn label_mut(&mut self) -> &mut Option<String> {
-        &mut self.label
-    }
+    labelled!();
 
     fn conditions(&self) -> Vec<&str> {
         vec![&self.a, &self.b]

@@ -34,13 +34,7 @@ pub struct LateSeparation {
 }
 
 impl Kind for LateSeparation {
-    fn label(&self) -> Option<&str> {
-        self.label.as_deref()
-    }
-
-    fn label_mut(&mut self) -> &mut Option<String> {
-        &mut self.label
-    }
+    labelled!();
 
     fn conditions(&self) -> Vec<&str> {
         vec![&self.numerator, &self.denominator]
