@@ -184,28 +184,46 @@ pub fn gemm_gflops(backend: Backend, [n, k, m]: [usize; 3], lanes: usize, reps: 
     lanes as f64 * 2.0 * (n * k * m) as f64 / median(&times) / 1e9
 }
 
-/// The products of a paper-scale epoch (M = 71, K = 2048, n = 2016), as
-/// (rows, inner, columns): the forward output F·Vᵀ, ∂L/∂F's product, ∂L/∂V's
-/// product, a test block, and ρ's n × n Gram.
-pub const EPOCH_PRODUCTS: [(usize, usize, usize); 5] =
-    [(2016, 2048, 71), (2048, 2016, 71), (71, 2016, 2048), (256, 71, 2048), (2016, 2048, 2016)];
+/// One product of a paper-scale epoch (M = 71, K = 2048, n = 2016), in
+/// the form training computes it.
+pub struct EpochProduct {
+    /// What it computes, in the paper's terms.
+    pub name: &'static str,
+    /// (rows, inner, columns) of C = A·B.
+    pub shape: (usize, usize, usize),
+    /// Whether A is given as Aᵀ (`matmul_tn`), as for ∂L/∂V.
+    pub transposed: bool,
+}
+
+/// The products of a paper-scale epoch: the forward output, a test block
+/// of the shared test pass, ∂L/∂V (as (∂L/∂V)ᵀ = Fᵀ·∂L/∂o), a block of
+/// ∂L/∂F = ∂L/∂o·V, and ρ's n × n Gram.
+pub const EPOCH_PRODUCTS: [EpochProduct; 5] = [
+    EpochProduct { name: "forward F·Vᵀ", shape: (2016, 2048, 71), transposed: false },
+    EpochProduct { name: "test block", shape: (288, 2048, 71), transposed: false },
+    EpochProduct { name: "∂L/∂V (Fᵀ given)", shape: (2048, 2016, 71), transposed: true },
+    EpochProduct { name: "∂L/∂F block", shape: (256, 71, 2048), transposed: false },
+    EpochProduct { name: "ρ's Gram", shape: (2016, 2048, 2016), transposed: false },
+];
 
 /// The canonical product's rate (GFLOP/s, best of `reps`, one thread) on
-/// (rows, inner, columns): C = A·B, and C = AᵀB with Aᵀ given.
-pub fn product_gflops((m, k, n): (usize, usize, usize), reps: usize) -> (f64, f64) {
+/// `product`'s shape and form.
+pub fn product_gflops(product: &EpochProduct, reps: usize) -> f64 {
+    let (m, k, n) = product.shape;
     let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
     let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
-    let best = |product: &dyn Fn() -> Vec<f32>| {
-        let fastest = (0..reps)
-            .map(|_| {
-                let t = Instant::now();
-                std::hint::black_box(product());
-                t.elapsed().as_secs_f64()
-            })
-            .fold(f64::MAX, f64::min);
-        2.0 * (m * k * n) as f64 / fastest / 1e9
-    };
-    (best(&|| crate::numerics::matmul(&a, &b, m, k, n)), best(&|| crate::numerics::matmul_tn(&a, &b, m, k, n)))
+    let fastest = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            if product.transposed {
+                std::hint::black_box(crate::numerics::matmul_tn(&a, &b, m, k, n));
+            } else {
+                std::hint::black_box(crate::numerics::matmul(&a, &b, m, k, n));
+            }
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::MAX, f64::min);
+    2.0 * (m * k * n) as f64 / fastest / 1e9
 }
 
 /// The machine's f32 FMA peak (GFLOP/s) on the widest instruction set it

@@ -19,6 +19,14 @@ const KC: usize = 192;
 /// sweep them (a multiple of every register block's rows: 6, 8, 12).
 const MC: usize = 96;
 
+/// Column blocks up to which a row-major A is read in place rather than
+/// packed: packing is a pass over A of its own, which pays only where many
+/// column blocks sweep the packed panels (the Grams'), and a narrow product
+/// (n = 71: 3 blocks with AVX-512, 5 with AVX2) reads A in order anyway,
+/// overlapped with its FMAs (measured:
+/// docs/performance.md, "Narrow products read A in place").
+const IN_PLACE_BLOCKS: usize = 8;
+
 /// A floating-point type the kernels compute in.
 pub trait Element: Copy + Default + PartialEq + Send + Sync + std::fmt::Debug + 'static {
     /// a·b + c with one rounding.
@@ -114,24 +122,34 @@ trait Micro<T> {
     const NB: usize;
 
     /// # Safety
-    /// `a` points at a packed panel of kc × RB entries (entry (r, q) at
-    /// q·RB + r); `b` at kc rows (stride NB, packed) of NB entries; `c` at
+    /// `a` reaches RB rows of kc entries (entry (r, q) at
+    /// start + r·row + q·step); `b` at kc rows (stride NB, packed) of NB entries; `c` at
     /// RB rows (stride ldc) of ≥ NB writable entries; the CPU supports the
     /// kernel's instructions. The loops advance pointers rather than
     /// multiply indices: lockin's own code keeps overflow checks on, and a
     /// checked multiply per entry would cost more than the FMAs.
-    unsafe fn micro<const RB: usize>(a: *const T, b: *const T, block: &Block, c: *mut T);
+    unsafe fn micro<const RB: usize>(a: RowPanel<T>, b: *const T, block: &Block, c: *mut T);
+}
+
+/// Where a register block reads its RB rows of A over one k-block: entry
+/// (r, q) at `start + r·row + q·step` (a packed panel: row 1, step RB; A
+/// read in place: its own strides).
+#[derive(Clone, Copy)]
+struct RowPanel<T> {
+    start: *const T,
+    row: usize,
+    step: usize,
 }
 
 /// The blocked loops (GotoBLAS's order): for each k-block of [`KC`], B's
 /// rows are packed once ([`pack_panel`]); each group of [`MC`] rows of A
-/// is packed into row panels ([`pack_rows`], kept in L2), and each column
-/// block (kept in L1) is swept by the group's panels of R rows (then 4, 2,
-/// 1 for the remainder). Column blocks are K's NB wide; the last is H's
-/// narrower NB where the columns left fit in it (AVX2 f32, 71 columns:
-/// 4 × 16 + 8, not 5 × 16; where H is as wide as K, as for AVX-512 f32,
-/// there is no narrow block). Where the blocks overrun n, B (as it is packed) and C are
-/// padded with zero columns. Packing copies; it changes no chain.
+/// is packed into row panels ([`pack_rows`], kept in L2) unless A is read
+/// in place ([`IN_PLACE_BLOCKS`]), and each column block (kept in L1) is
+/// swept by the group's panels of R rows (then 4, 2, 1 for the remainder).
+/// Column blocks are K's NB wide; the columns left take H's narrower
+/// blocks where fewer columns are padded so ([`column_blocks`]). Where the
+/// blocks overrun n, B (as it is packed) and C are padded with zero
+/// columns. Packing copies; it changes no chain.
 #[inline(always)]
 fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T>, c: &mut [T]) {
     let (k, n) = (p.k, p.n);
@@ -140,16 +158,21 @@ fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T
     let mut c_padded = if padded == n { Vec::new() } else { vec![T::default(); p.rows.len() * padded] };
     let out: &mut [T] = if padded == n { c } else { &mut c_padded };
     let (mut packed_b, mut packed_a) = (Vec::new(), Vec::new());
+    let in_place = p.a_strides.1 == 1 && blocks.len() <= IN_PLACE_BLOCKS;
     for k0 in (0..k).step_by(KC) {
         let block = Block { k0, kc: KC.min(k - k0), ldc: padded, first: k0 == 0 };
         pack_panel(p.b, n, &block, &blocks, &mut packed_b);
         for g in p.rows.clone().step_by(MC) {
             let group = g..(g + MC).min(p.rows.end);
-            pack_rows::<T, R>(p, &block, group.clone(), &mut packed_a);
+            let a = if in_place {
+                RowSource::InPlace(p)
+            } else {
+                pack_rows::<T, R>(p, &block, group.clone(), &mut packed_a);
+                RowSource::Packed(&packed_a)
+            };
             for &(j, width) in blocks.iter().filter(|&&(j, _)| !p.lower || j < group.end) {
                 let b = &packed_b[j * block.kc..];
-                let panels =
-                    Panels { a: &packed_a, group: group.clone(), b, block: &block, j, first_row: p.rows.start };
+                let panels = Panels { a, group: group.clone(), b, block: &block, j, first_row: p.rows.start };
                 if width == K::NB {
                     panels.sweep_all::<K, R>(p.lower, out);
                 } else {
@@ -167,12 +190,16 @@ fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T
 }
 
 /// The column blocks (first column, width) over n columns: `wide` ones,
-/// and a last `narrow` one where the columns left fit in it.
+/// then the columns left in `narrow` ones where they pad fewer columns
+/// than one more wide block (AVX-512 f32: 71 = 2 × 32 + 8, 41 = 32 + 2 × 8;
+/// AVX2 f32: 71 = 4 × 16 + 8).
 fn column_blocks(n: usize, wide: usize, narrow: usize) -> Vec<(usize, usize)> {
     let mut blocks: Vec<(usize, usize)> = (0..n / wide).map(|b| (b * wide, wide)).collect();
     let left = n % wide;
-    if left > 0 {
-        blocks.push((n - left, if left <= narrow { narrow } else { wide }));
+    if left.div_ceil(narrow) * narrow < wide {
+        blocks.extend((n - left..n).step_by(narrow).map(|j| (j, narrow)));
+    } else {
+        blocks.push((n - left, wide));
     }
     blocks
 }
@@ -254,12 +281,37 @@ fn pack_panels<T: Element, const H: usize>(
 /// One column block's view of a packed row group: the register blocks of
 /// column block `j` over the group's panels.
 struct Panels<'a, T> {
-    a: &'a [T],
+    a: RowSource<'a, T>,
     group: Range<usize>,
     b: &'a [T],
     block: &'a Block,
     j: usize,
     first_row: usize,
+}
+
+/// Where the register blocks read A: a row group's packed panels, or A
+/// itself at its strides.
+#[derive(Clone, Copy)]
+enum RowSource<'a, T> {
+    Packed(&'a [T]),
+    InPlace(&'a Problem<'a, T>),
+}
+
+impl<T: Element> RowSource<'_, T> {
+    /// The RB rows from row `i` (of the group from `group_start`) over `block`.
+    #[inline(always)]
+    fn panel<const RB: usize>(&self, i: usize, group_start: usize, block: &Block) -> RowPanel<T> {
+        match self {
+            RowSource::Packed(packed) => {
+                let panel = &packed[(i - group_start) * block.kc..][..RB * block.kc];
+                RowPanel { start: panel.as_ptr(), row: 1, step: RB }
+            }
+            RowSource::InPlace(p) => {
+                let (row, step) = p.a_strides;
+                RowPanel { start: p.a[i * row + block.k0 * step..].as_ptr(), row, step }
+            }
+        }
+    }
 }
 
 impl<T: Element> Panels<'_, T> {
@@ -280,14 +332,16 @@ impl<T: Element> Panels<'_, T> {
     fn sweep<K: Micro<T>, const RB: usize>(&self, lower: bool, mut i: usize, out: &mut [T]) -> usize {
         while i + RB <= self.group.end {
             if !lower || self.j < i + RB {
-                let a = &self.a[(i - self.group.start) * self.block.kc..][..RB * self.block.kc];
+                let a = self.a.panel::<RB>(i, self.group.start, self.block);
                 let offset = (i - self.first_row) * self.block.ldc + self.j;
                 debug_assert!(offset + (RB - 1) * self.block.ldc + K::NB <= out.len());
-                // SAFETY: the panel `a` holds kc × RB entries; the packed
+                // SAFETY: the panel `a` reaches RB rows of kc entries (in
+                // the packed group, or in A within the bound that
+                // `product_rows` asserts); the packed
                 // block `b` has kc rows of NB entries; C has RB rows of
                 // ldc ≥ j + NB entries from `offset`; the caller chose K
                 // for this CPU.
-                unsafe { K::micro::<RB>(a.as_ptr(), self.b.as_ptr(), self.block, out[offset..].as_mut_ptr()) };
+                unsafe { K::micro::<RB>(a, self.b.as_ptr(), self.block, out[offset..].as_mut_ptr()) };
             }
             i += RB;
         }
@@ -304,7 +358,7 @@ impl<T: Element, const NB: usize> Micro<T> for Portable<NB> {
     const NB: usize = NB;
 
     #[inline(always)]
-    unsafe fn micro<const RB: usize>(a: *const T, b: *const T, block: &Block, c: *mut T) {
+    unsafe fn micro<const RB: usize>(a: RowPanel<T>, b: *const T, block: &Block, c: *mut T) {
         let ldc = block.ldc;
         let mut acc = [[T::default(); NB]; RB];
         if !block.first {
@@ -313,16 +367,18 @@ impl<T: Element, const NB: usize> Micro<T> for Portable<NB> {
                 *row = unsafe { (c.wrapping_add(r * ldc) as *const [T; NB]).read_unaligned() };
             }
         }
-        let (mut a, mut b) = (a as *const [T; RB], b as *const [T; NB]);
+        let (mut a_k, mut b) = (a.start, b as *const [T; NB]);
         for _ in 0..block.kc {
             // SAFETY: the caller's contract.
-            let (x, bv) = unsafe { (a.read_unaligned(), b.read_unaligned()) };
-            for (row, &x) in acc.iter_mut().zip(&x) {
+            let bv = unsafe { b.read_unaligned() };
+            for (r, row) in acc.iter_mut().enumerate() {
+                // SAFETY: the caller's contract.
+                let x = unsafe { *a_k.wrapping_add(r * a.row) };
                 for j in 0..NB {
                     row[j] = x.fma(bv[j], row[j]);
                 }
             }
-            (a, b) = (a.wrapping_add(1), b.wrapping_add(1));
+            (a_k, b) = (a_k.wrapping_add(a.step), b.wrapping_add(1));
         }
         for (r, row) in acc.iter().enumerate() {
             // SAFETY: the caller's contract.
@@ -331,140 +387,8 @@ impl<T: Element, const NB: usize> Micro<T> for Portable<NB> {
     }
 }
 
-/// The x86-64 register blocks, written with the vector FMA intrinsics
-/// (compilers keep 512-bit code at 256 bits unless told): each lane of an
-/// accumulator is one entry's chain, so they give the portable kernel's bits.
 #[cfg(target_arch = "x86_64")]
-mod x86 {
-    use std::arch::x86_64::*;
-
-    use super::{Block, Micro, Problem, drive};
-
-    macro_rules! kernel {
-        ($name:ident, $t:ty, $feature:literal, $zero:ident, $load:ident, $store:ident, $set1:ident, $fmadd:ident,
-         $lanes:literal, $wide:literal, $rows:literal, $entry:ident) => {
-            /// NV vectors of columns per register block.
-            struct $name<const NV: usize>;
-
-            impl<const NV: usize> Micro<$t> for $name<NV> {
-                const NB: usize = $lanes * NV;
-
-                #[inline(always)]
-                unsafe fn micro<const RB: usize>(a: *const $t, b: *const $t, block: &Block, c: *mut $t) {
-                    #[target_feature(enable = $feature)]
-                    unsafe fn body<const RB: usize, const NV: usize>(
-                        a: *const $t,
-                        b: *const $t,
-                        block: &Block,
-                        c: *mut $t,
-                    ) {
-                        let ldc = block.ldc;
-                        let mut acc = [[$zero(); NV]; RB];
-                        if !block.first {
-                            for r in 0..RB {
-                                for v in 0..NV {
-                                    // SAFETY: the caller's contract.
-                                    acc[r][v] = unsafe { $load(c.wrapping_add(r * ldc + v * $lanes)) };
-                                }
-                            }
-                        }
-                        let (mut a, mut b) = (a, b);
-                        for _ in 0..block.kc {
-                            let mut bv = [$zero(); NV];
-                            for v in 0..NV {
-                                // SAFETY: the caller's contract.
-                                bv[v] = unsafe { $load(b.wrapping_add(v * $lanes)) };
-                            }
-                            for r in 0..RB {
-                                // SAFETY: the caller's contract.
-                                let x = $set1(unsafe { *a.wrapping_add(r) });
-                                for v in 0..NV {
-                                    acc[r][v] = $fmadd(x, bv[v], acc[r][v]);
-                                }
-                            }
-                            a = a.wrapping_add(RB);
-                            b = b.wrapping_add($lanes * NV);
-                        }
-                        for r in 0..RB {
-                            for v in 0..NV {
-                                // SAFETY: the caller's contract.
-                                unsafe { $store(c.wrapping_add(r * ldc + v * $lanes), acc[r][v]) };
-                            }
-                        }
-                    }
-                    // SAFETY: the caller's contract (the CPU has the features).
-                    unsafe { body::<RB, NV>(a, b, block, c) }
-                }
-            }
-
-            /// The product on this path.
-            ///
-            /// # Safety
-            /// The CPU supports the path's instructions.
-            #[target_feature(enable = $feature)]
-            pub(super) unsafe fn $entry(p: &Problem<'_, $t>, c: &mut [$t]) {
-                drive::<$t, $name<$wide>, $name<1>, $rows>(p, c)
-            }
-        };
-    }
-
-    kernel!(
-        Avx512F32,
-        f32,
-        "avx512f,fma",
-        _mm512_setzero_ps,
-        _mm512_loadu_ps,
-        _mm512_storeu_ps,
-        _mm512_set1_ps,
-        _mm512_fmadd_ps,
-        16,
-        1,
-        12,
-        avx512_f32
-    );
-    kernel!(
-        Avx512F64,
-        f64,
-        "avx512f,fma",
-        _mm512_setzero_pd,
-        _mm512_loadu_pd,
-        _mm512_storeu_pd,
-        _mm512_set1_pd,
-        _mm512_fmadd_pd,
-        8,
-        2,
-        8,
-        avx512_f64
-    );
-    kernel!(
-        Avx2F32,
-        f32,
-        "avx2,fma",
-        _mm256_setzero_ps,
-        _mm256_loadu_ps,
-        _mm256_storeu_ps,
-        _mm256_set1_ps,
-        _mm256_fmadd_ps,
-        8,
-        2,
-        6,
-        avx2_f32
-    );
-    kernel!(
-        Avx2F64,
-        f64,
-        "avx2,fma",
-        _mm256_setzero_pd,
-        _mm256_loadu_pd,
-        _mm256_storeu_pd,
-        _mm256_set1_pd,
-        _mm256_fmadd_pd,
-        4,
-        2,
-        6,
-        avx2_f64
-    );
-}
+mod x86;
 
 #[cfg(test)]
 mod tests {
@@ -503,8 +427,11 @@ mod tests {
     /// (k > KC continues the chain across blocks), gives the reference bits.
     #[test]
     fn every_path_gives_the_reference_bits() {
-        // k = 1; m > MC (a second row group); wide, narrow and padded tails.
+        // k = 1; m > MC (a second row group); wide, narrow and padded tails;
+        // A read in place (n ≤ IN_PLACE_BLOCKS column blocks) and packed
+        // (300 columns).
         let shapes = [
+            (29, 200, 300),
             (1, 1, 1),
             (7, 3, 5),
             (7, 1, 5),

@@ -58,12 +58,14 @@ fn peak_and_products(reps: usize) -> Peak {
     let (path, one) = fma_peak_gflops(1);
     let (_, all) = fma_peak_gflops(cores);
     out!("FMA peak ({}, register-only loop): {one:.1} GFLOP/s on one core, {all:.1} on all {cores}", path.name());
-    for shape in EPOCH_PRODUCTS {
-        let (plain, transposed) = product_gflops(shape, reps.max(5));
+    for product in &EPOCH_PRODUCTS {
+        let rate = product_gflops(product, reps.max(5));
+        let form = if product.transposed { "AᵀB" } else { "A·B" };
         out!(
-            "product {shape:?}: A·B {plain:.1} GFLOP/s ({:.0} % of one core's peak), AᵀB {transposed:.1} ({:.0} %)",
-            100.0 * plain / one,
-            100.0 * transposed / one
+            "product {} {:?} ({form}): {rate:.1} GFLOP/s, {:.0} % of one core's peak",
+            product.name,
+            product.shape,
+            100.0 * rate / one
         );
     }
     Peak { one, two: (2.0 * one).min(all) }

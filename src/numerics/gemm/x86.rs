@@ -1,0 +1,140 @@
+//! The x86-64 register blocks, written with the vector FMA intrinsics
+//! (compilers keep 512-bit code at 256 bits unless told): each lane of an
+//! accumulator is one entry's chain, so they give the portable kernel's bits.
+
+use std::arch::x86_64::*;
+
+use super::{Block, Micro, Problem, RowPanel, drive};
+
+macro_rules! kernel {
+    ($name:ident, $t:ty, $feature:literal, $zero:ident, $load:ident, $store:ident, $set1:ident, $fmadd:ident,
+     $lanes:literal, $wide:literal, $narrow:ty, $rows:literal, $entry:ident) => {
+        /// NV vectors of columns per register block.
+        struct $name<const NV: usize>;
+
+        impl<const NV: usize> Micro<$t> for $name<NV> {
+            const NB: usize = $lanes * NV;
+
+            #[inline(always)]
+            unsafe fn micro<const RB: usize>(a: RowPanel<$t>, b: *const $t, block: &Block, c: *mut $t) {
+                #[target_feature(enable = $feature)]
+                unsafe fn body<const RB: usize, const NV: usize>(
+                    a: RowPanel<$t>,
+                    b: *const $t,
+                    block: &Block,
+                    c: *mut $t,
+                ) {
+                    let ldc = block.ldc;
+                    let mut acc = [[$zero(); NV]; RB];
+                    if !block.first {
+                        for r in 0..RB {
+                            for v in 0..NV {
+                                // SAFETY: the caller's contract.
+                                acc[r][v] = unsafe { $load(c.wrapping_add(r * ldc + v * $lanes)) };
+                            }
+                        }
+                    }
+                    let (mut a_k, mut b) = (a.start, b);
+                    for _ in 0..block.kc {
+                        let mut bv = [$zero(); NV];
+                        for v in 0..NV {
+                            // SAFETY: the caller's contract.
+                            bv[v] = unsafe { $load(b.wrapping_add(v * $lanes)) };
+                        }
+                        for r in 0..RB {
+                            // SAFETY: the caller's contract.
+                            let x = $set1(unsafe { *a_k.wrapping_add(r * a.row) });
+                            for v in 0..NV {
+                                acc[r][v] = $fmadd(x, bv[v], acc[r][v]);
+                            }
+                        }
+                        a_k = a_k.wrapping_add(a.step);
+                        b = b.wrapping_add($lanes * NV);
+                    }
+                    for r in 0..RB {
+                        for v in 0..NV {
+                            // SAFETY: the caller's contract.
+                            unsafe { $store(c.wrapping_add(r * ldc + v * $lanes), acc[r][v]) };
+                        }
+                    }
+                }
+                // SAFETY: the caller's contract (the CPU has the features).
+                unsafe { body::<RB, NV>(a, b, block, c) }
+            }
+        }
+
+        /// The product on this path.
+        ///
+        /// # Safety
+        /// The CPU supports the path's instructions.
+        #[target_feature(enable = $feature)]
+        pub(super) unsafe fn $entry(p: &Problem<'_, $t>, c: &mut [$t]) {
+            drive::<$t, $name<$wide>, $narrow, $rows>(p, c)
+        }
+    };
+}
+
+// Each path: its wide block (vectors of columns × rows: at most 24
+// accumulators of AVX-512's 32 registers, 12 of AVX2's 16) and its narrow
+// block for the columns left. AVX-512 f32 takes 32 columns and leaves 71's last 7 to an
+// AVX2 block of 8 (72 columns computed, not 80).
+kernel!(
+    Avx512F32,
+    f32,
+    "avx512f,fma",
+    _mm512_setzero_ps,
+    _mm512_loadu_ps,
+    _mm512_storeu_ps,
+    _mm512_set1_ps,
+    _mm512_fmadd_ps,
+    16,
+    2,
+    Avx2F32<1>,
+    12,
+    avx512_f32
+);
+kernel!(
+    Avx512F64,
+    f64,
+    "avx512f,fma",
+    _mm512_setzero_pd,
+    _mm512_loadu_pd,
+    _mm512_storeu_pd,
+    _mm512_set1_pd,
+    _mm512_fmadd_pd,
+    8,
+    2,
+    Avx512F64<1>,
+    8,
+    avx512_f64
+);
+kernel!(
+    Avx2F32,
+    f32,
+    "avx2,fma",
+    _mm256_setzero_ps,
+    _mm256_loadu_ps,
+    _mm256_storeu_ps,
+    _mm256_set1_ps,
+    _mm256_fmadd_ps,
+    8,
+    2,
+    Avx2F32<1>,
+    6,
+    avx2_f32
+);
+kernel!(
+    Avx2F64,
+    f64,
+    "avx2,fma",
+    _mm256_setzero_pd,
+    _mm256_loadu_pd,
+    _mm256_storeu_pd,
+    _mm256_set1_pd,
+    _mm256_fmadd_pd,
+    4,
+    2,
+    Avx2F64<1>,
+    6,
+    avx2_f64
+);
