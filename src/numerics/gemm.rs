@@ -22,7 +22,7 @@ const MC: usize = 96;
 /// Column blocks up to which a row-major A is read in place rather than
 /// packed: packing is a pass over A of its own, which pays only where many
 /// column blocks sweep the packed panels (the Grams'), and a narrow product
-/// (n = 71: 3 blocks with AVX-512, 5 with AVX2) reads A in order anyway,
+/// (f32, n = 71: 3 blocks with AVX-512, 5 with AVX2) reads A in order,
 /// overlapped with its FMAs (measured:
 /// docs/performance.md, "Narrow products read A in place").
 const IN_PLACE_BLOCKS: usize = 8;
@@ -153,6 +153,7 @@ struct RowPanel<T> {
 #[inline(always)]
 fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T>, c: &mut [T]) {
     let (k, n) = (p.k, p.n);
+    assert_eq!(c.len(), p.rows.len() * n, "matmul: C is rows × n");
     let blocks = column_blocks(n, K::NB, H::NB);
     let padded = blocks.last().map_or(0, |&(j, width)| j + width);
     let mut c_padded = if padded == n { Vec::new() } else { vec![T::default(); p.rows.len() * padded] };
@@ -278,8 +279,8 @@ fn pack_panels<T: Element, const H: usize>(
     i
 }
 
-/// One column block's view of a packed row group: the register blocks of
-/// column block `j` over the group's panels.
+/// One column block's view of a row group: the register blocks of column
+/// block `j` over the group's rows (packed panels, or A in place).
 struct Panels<'a, T> {
     a: RowSource<'a, T>,
     group: Range<usize>,
@@ -432,6 +433,7 @@ mod tests {
         // (300 columns).
         let shapes = [
             (29, 200, 300),
+            (103, 200, 300),
             (1, 1, 1),
             (7, 3, 5),
             (7, 1, 5),
@@ -465,8 +467,9 @@ mod tests {
     }
 
     /// The lower triangle on every path, f32 and f64, against the
-    /// reference: rows split off at 3 and crossing a row group (MC), and n
-    /// with a narrow (71 in f32 on AVX2) or padded tail.
+    /// reference: rows split off at 3 and crossing row groups (MC), n with
+    /// narrow or padded tails, X read in place (n ≤ 110 in f32; 45 in f64
+    /// on AVX2) and packed (300 on every path).
     #[test]
     fn every_path_gives_the_reference_lower_triangle() {
         fn lower<T: Element + From<f32>>(path: KernelPath, n: usize, k: usize) {
@@ -482,7 +485,7 @@ mod tests {
             }
         }
         for path in KernelPath::ALL.into_iter().filter(|p| p.supported()) {
-            for n in [71, 110] {
+            for n in [45, 71, 110, 300] {
                 lower::<f32>(path, n, 50);
                 lower::<f64>(path, n, 50);
             }

@@ -156,8 +156,11 @@ impl KernelPath {
     pub fn supported(self) -> bool {
         match self {
             #[cfg(target_arch = "x86_64")]
+            // AVX2 too: the AVX-512 f32 product takes its last columns in AVX2 blocks.
             KernelPath::Avx512 => {
-                std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma")
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
             }
             #[cfg(target_arch = "x86_64")]
             KernelPath::Avx2 => {

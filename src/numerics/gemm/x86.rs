@@ -77,7 +77,7 @@ macro_rules! kernel {
 // Each path: its wide block (vectors of columns × rows: at most 24
 // accumulators of AVX-512's 32 registers, 12 of AVX2's 16) and its narrow
 // block for the columns left. AVX-512 f32 takes 32 columns and leaves 71's last 7 to an
-// AVX2 block of 8 (72 columns computed, not 80).
+// AVX2 block of 8 (72 columns computed; 96 with 32-wide blocks alone).
 kernel!(
     Avx512F32,
     f32,
