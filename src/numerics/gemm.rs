@@ -12,6 +12,11 @@
 use std::ops::Range;
 
 use super::KernelPath;
+use pack::{Lookahead, pack_panel, pack_rows};
+
+mod pack;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 /// Entries of k per block: the partial sums go back to C between blocks.
 const KC: usize = 192;
@@ -165,15 +170,17 @@ fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T
         pack_panel(p.b, n, &block, &blocks, &mut packed_b);
         for g in p.rows.clone().step_by(MC) {
             let group = g..(g + MC).min(p.rows.end);
-            let a = if in_place {
-                RowSource::InPlace(p)
+            let (a, ahead) = if in_place {
+                (RowSource::InPlace(p), Lookahead::none())
             } else {
                 pack_rows::<T, R>(p, &block, group.clone(), &mut packed_a);
-                RowSource::Packed(&packed_a)
+                let calls = blocks.len() * group.len().div_ceil(R);
+                (RowSource::Packed(&packed_a), Lookahead::after(p, k0, g, calls))
             };
             for &(j, width) in blocks.iter().filter(|&&(j, _)| !p.lower || j < group.end) {
                 let b = &packed_b[j * block.kc..];
-                let panels = Panels { a, group: group.clone(), b, block: &block, j, first_row: p.rows.start };
+                let group = group.clone();
+                let panels = Panels { a, group, b, block: &block, j, first_row: p.rows.start, ahead: &ahead };
                 if width == K::NB {
                     panels.sweep_all::<K, R>(p.lower, out);
                 } else {
@@ -213,72 +220,6 @@ struct Block {
     first: bool,
 }
 
-/// Copy rows k0..k0+kc of B (k×n) into `packed`, one kc × width block of
-/// columns after another (the block from column j at j·kc), zero beyond
-/// column n: a register block then reads its B entries in order.
-#[inline(always)]
-fn pack_panel<T: Element>(b: &[T], n: usize, block: &Block, blocks: &[(usize, usize)], packed: &mut Vec<T>) {
-    packed.clear();
-    packed.resize(block.kc * block.ldc, T::default());
-    for &(j, width) in blocks {
-        let filled = width.min(n - j);
-        let chunk = &mut packed[j * block.kc..][..block.kc * width];
-        for (dst, src) in chunk.chunks_exact_mut(width).zip(b[block.k0 * n + j..].chunks(n)) {
-            dst[..filled].copy_from_slice(&src[..filled]);
-        }
-    }
-}
-
-/// Copy rows `group` of A, entries k0..k0+kc, into `packed` as consecutive
-/// row panels, R rows each while they fit, then 4, 2 and 1 (the heights
-/// [`drive`] sweeps with): the panel of h rows starting at row i sits at
-/// (i − group.start)·kc and holds entry (i + r, k0 + q) at q·h + r, so a
-/// register block reads its A entries in order.
-#[inline(always)]
-fn pack_rows<T: Element, const R: usize>(p: &Problem<'_, T>, block: &Block, group: Range<usize>, packed: &mut Vec<T>) {
-    packed.clear();
-    packed.resize(group.len() * block.kc, T::default());
-    let mut i = group.start;
-    i = pack_panels::<T, R>(p, block, &group, i, packed);
-    i = pack_panels::<T, 4>(p, block, &group, i, packed);
-    i = pack_panels::<T, 2>(p, block, &group, i, packed);
-    pack_panels::<T, 1>(p, block, &group, i, packed);
-}
-
-/// [`pack_rows`]' panels of H rows from row `i` while they fit; returns the
-/// first row left. A is row-major (its rows' entries side by side) or
-/// given as Aᵀ (each k's entries side by side).
-#[inline(always)]
-fn pack_panels<T: Element, const H: usize>(
-    p: &Problem<'_, T>,
-    block: &Block,
-    group: &Range<usize>,
-    mut i: usize,
-    packed: &mut [T],
-) -> usize {
-    let (s_row, s_col) = p.a_strides;
-    while i + H <= group.end {
-        let panel = &mut packed[(i - group.start) * block.kc..][..H * block.kc];
-        if s_col == 1 {
-            // Row-major (this also serves Aᵀ given with one column, and k = 1).
-            let rows: [&[T]; H] = std::array::from_fn(|r| &p.a[(i + r) * s_row + block.k0..][..block.kc]);
-            for (q, dst) in panel.chunks_exact_mut(H).enumerate() {
-                for (d, row) in dst.iter_mut().zip(&rows) {
-                    *d = row[q];
-                }
-            }
-        } else {
-            debug_assert_eq!(s_row, 1, "A is row-major or given as Aᵀ");
-            let columns = p.a[i + block.k0 * s_col..].chunks(s_col);
-            for (dst, src) in panel.chunks_exact_mut(H).zip(columns) {
-                dst.copy_from_slice(&src[..H]);
-            }
-        }
-        i += H;
-    }
-    i
-}
-
 /// One column block's view of a row group: the register blocks of column
 /// block `j` over the group's rows (packed panels, or A in place).
 struct Panels<'a, T> {
@@ -288,6 +229,7 @@ struct Panels<'a, T> {
     block: &'a Block,
     j: usize,
     first_row: usize,
+    ahead: &'a Lookahead<T>,
 }
 
 /// Where the register blocks read A: a row group's packed panels, or A
@@ -343,6 +285,7 @@ impl<T: Element> Panels<'_, T> {
                 // ldc ≥ j + NB entries from `offset`; the caller chose K
                 // for this CPU.
                 unsafe { K::micro::<RB>(a, self.b.as_ptr(), self.block, out[offset..].as_mut_ptr()) };
+                self.ahead.step();
             }
             i += RB;
         }
@@ -387,9 +330,6 @@ impl<T: Element, const NB: usize> Micro<T> for Portable<NB> {
         }
     }
 }
-
-#[cfg(target_arch = "x86_64")]
-mod x86;
 
 #[cfg(test)]
 mod tests {

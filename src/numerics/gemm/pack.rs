@@ -1,0 +1,177 @@
+//! Packing for the canonical product (docs/methods.md, "Numerics
+//! scheme"): B's k-block and A's row groups copied into the order the
+//! register blocks read them, and the next group's A prefetched while
+//! this one computes. Copies only: no chain changes.
+
+use std::ops::Range;
+
+use super::{Block, Element, KC, MC, Problem};
+
+/// Copy rows k0..k0+kc of B (k×n) into `packed`, one kc × width block of
+/// columns after another (the block from column j at j·kc), zero beyond
+/// column n: a register block then reads its B entries in order.
+#[inline(always)]
+pub(super) fn pack_panel<T: Element>(b: &[T], n: usize, block: &Block, blocks: &[(usize, usize)], packed: &mut Vec<T>) {
+    packed.clear();
+    packed.resize(block.kc * block.ldc, T::default());
+    for &(j, width) in blocks {
+        let filled = width.min(n - j);
+        let chunk = &mut packed[j * block.kc..][..block.kc * width];
+        for (dst, src) in chunk.chunks_exact_mut(width).zip(b[block.k0 * n + j..].chunks(n)) {
+            dst[..filled].copy_from_slice(&src[..filled]);
+        }
+    }
+}
+
+/// Copy rows `group` of A, entries k0..k0+kc, into `packed` as consecutive
+/// row panels, R rows each while they fit, then 4, 2 and 1 (the heights
+/// [`drive`] sweeps with): the panel of h rows starting at row i sits at
+/// (i − group.start)·kc and holds entry (i + r, k0 + q) at q·h + r, so a
+/// register block reads its A entries in order.
+#[inline(always)]
+pub(super) fn pack_rows<T: Element, const R: usize>(
+    p: &Problem<'_, T>,
+    block: &Block,
+    group: Range<usize>,
+    packed: &mut Vec<T>,
+) {
+    packed.clear();
+    packed.resize(group.len() * block.kc, T::default());
+    if p.a_strides.1 != 1 {
+        return pack_transposed::<T, R>(p, block, group, packed);
+    }
+    let mut i = group.start;
+    i = pack_panels::<T, R>(p, block, &group, i, packed);
+    i = pack_panels::<T, 4>(p, block, &group, i, packed);
+    i = pack_panels::<T, 2>(p, block, &group, i, packed);
+    pack_panels::<T, 1>(p, block, &group, i, packed);
+}
+
+/// [`pack_rows`]' panels of H rows from row `i` while they fit, from a
+/// row-major A (its rows' entries side by side; this also serves Aᵀ given
+/// with one column); returns the first row left.
+#[inline(always)]
+fn pack_panels<T: Element, const H: usize>(
+    p: &Problem<'_, T>,
+    block: &Block,
+    group: &Range<usize>,
+    mut i: usize,
+    packed: &mut [T],
+) -> usize {
+    let s_row = p.a_strides.0;
+    while i + H <= group.end {
+        let panel = &mut packed[(i - group.start) * block.kc..][..H * block.kc];
+        let rows: [&[T]; H] = std::array::from_fn(|r| &p.a[(i + r) * s_row + block.k0..][..block.kc]);
+        for (q, dst) in panel.chunks_exact_mut(H).enumerate() {
+            for (d, row) in dst.iter_mut().zip(&rows) {
+                *d = row[q];
+            }
+        }
+        i += H;
+    }
+    i
+}
+
+/// [`pack_rows`] for A given as Aᵀ (each k's entries side by side), k by
+/// k: each k's run over the group is read once, whole, and dealt to the
+/// panels (R entries moved as one array). Panel by panel, each panel would
+/// come back to every k's cache lines, which the other k's, 8 KiB apart in
+/// ∂L/∂V's Fᵀ, evict from L1 in between.
+#[inline(always)]
+fn pack_transposed<T: Element, const R: usize>(
+    p: &Problem<'_, T>,
+    block: &Block,
+    group: Range<usize>,
+    packed: &mut [T],
+) {
+    debug_assert_eq!(p.a_strides.0, 1, "A is row-major or given as Aᵀ");
+    let (kc, full) = (block.kc, group.len() / R * R);
+    // The panels after the R-row ones: (first row in the group, height).
+    let mut tail = Vec::new();
+    let mut first = full;
+    for h in [4, 2, 1] {
+        while first + h <= group.len() {
+            tail.push((first, h));
+            first += h;
+        }
+    }
+    for q in 0..kc {
+        let run = &p.a[(block.k0 + q) * p.a_strides.1 + group.start..][..group.len()];
+        for j in 0..full / R {
+            let rows: [T; R] = run[j * R..][..R].try_into().expect("R entries");
+            let panel: &mut [T; R] = (&mut packed[j * R * kc + q * R..][..R]).try_into().expect("R entries");
+            *panel = rows;
+        }
+        for &(o, h) in &tail {
+            packed[o * kc + q * h..][..h].copy_from_slice(&run[o..o + h]);
+        }
+    }
+}
+
+/// The cache lines of the next row group's A (the same k-block's next
+/// group, or the next k-block's first), prefetched into L2 a few after
+/// each register block of this group's sweep, so that packing the next
+/// group reads L2 instead of memory while this one computes. Packing A
+/// costs a pass over it; not overlapped with the FMAs, it took a fifth of
+/// ∂L/∂V's product (docs/performance.md, "Narrow products read A in place").
+pub(super) struct Lookahead<T> {
+    base: *const T,
+    /// Runs of A the next group packs (each k's entries where A is given
+    /// as Aᵀ, each row's otherwise): how many, how far apart, and lines each.
+    runs: usize,
+    run_stride: usize,
+    lines_per_run: usize,
+    /// Lines prefetched after each register block, and the next one's index.
+    per_call: usize,
+    next: std::cell::Cell<usize>,
+}
+
+impl<T> Lookahead<T> {
+    /// Entries of T per 64-byte cache line.
+    const PER_LINE: usize = 64 / std::mem::size_of::<T>();
+
+    /// Nothing to prefetch.
+    pub(super) fn none() -> Self {
+        Self { base: std::ptr::null(), runs: 0, run_stride: 0, lines_per_run: 1, per_call: 0, next: 0.into() }
+    }
+
+    /// The group after rows g.. of the k-block from k0, spread over `calls`
+    /// register blocks.
+    pub(super) fn after(p: &Problem<'_, T>, k0: usize, g: usize, calls: usize) -> Self {
+        let (next_k0, next_g) = if g + MC < p.rows.end { (k0, g + MC) } else { (k0 + KC, p.rows.start) };
+        if next_k0 >= p.k {
+            return Self::none();
+        }
+        let (rows, kc) = ((next_g + MC).min(p.rows.end) - next_g, KC.min(p.k - next_k0));
+        let (s_row, s_col) = p.a_strides;
+        let (runs, run_stride, run_len) = if s_col == 1 { (rows, s_row, kc) } else { (kc, s_col, rows) };
+        let lines_per_run = run_len.div_ceil(Self::PER_LINE) + 1;
+        Self {
+            base: p.a.as_ptr().wrapping_add(next_g * s_row + next_k0 * s_col),
+            runs,
+            run_stride,
+            lines_per_run,
+            per_call: (runs * lines_per_run).div_ceil(calls.max(1)),
+            next: 0.into(),
+        }
+    }
+
+    /// Prefetch the next few lines.
+    #[inline(always)]
+    pub(super) fn step(&self) {
+        let (start, total) = (self.next.get(), self.runs * self.lines_per_run);
+        let end = (start + self.per_call).min(total);
+        for t in start..end {
+            let (run, line) = (t / self.lines_per_run, t % self.lines_per_run);
+            let address = self.base.wrapping_add(run * self.run_stride + line * Self::PER_LINE);
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a prefetch is a hint; it never faults, whatever the address.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(address as *const i8)
+            };
+            #[cfg(not(target_arch = "x86_64"))]
+            let _ = address;
+        }
+        self.next.set(end);
+    }
+}
