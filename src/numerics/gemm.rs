@@ -85,6 +85,7 @@ fn product_rows<T: Element>(
 ) -> Vec<T> {
     let a_end = (rows.end.max(1) - 1) * a_strides.0 + (k.max(1) - 1) * a_strides.1;
     assert!((rows.is_empty() || k == 0 || a.len() > a_end) && b.len() == k * n, "matmul: operand sizes do not match");
+    assert!(a_strides.0 == 1 || a_strides.1 == 1, "matmul: A is row-major or given as Aᵀ");
     let mut c = vec![T::default(); rows.len() * n];
     if !rows.is_empty() && n > 0 && k > 0 {
         T::product(KernelPath::current(), &Problem { a, a_strides, b, k, n, rows, lower }, &mut c);
@@ -150,7 +151,8 @@ struct RowPanel<T> {
 /// rows are packed once ([`pack_panel`]); each group of [`MC`] rows of A
 /// is packed into row panels ([`pack_rows`], kept in L2) unless A is read
 /// in place ([`IN_PLACE_BLOCKS`]), and each column block (kept in L1) is
-/// swept by the group's panels of R rows (then 4, 2, 1 for the remainder).
+/// swept by the group's panels of R rows (then 4, 2, 1 for the remainder)
+/// while the next group's A is prefetched ([`Lookahead`]).
 /// Column blocks are K's NB wide; the columns left take H's narrower
 /// blocks where fewer columns are padded so ([`column_blocks`]). Where the
 /// blocks overrun n, B (as it is packed) and C are padded with zero
@@ -174,8 +176,10 @@ fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T
                 (RowSource::InPlace(p), Lookahead::none())
             } else {
                 pack_rows::<T, R>(p, &block, group.clone(), &mut packed_a);
+                // A lower triangle skips blocks: its calls are not counted.
                 let calls = blocks.len() * group.len().div_ceil(R);
-                (RowSource::Packed(&packed_a), Lookahead::after(p, k0, g, calls))
+                let ahead = if p.lower { Lookahead::none() } else { Lookahead::after(p, k0, g, calls) };
+                (RowSource::Packed(&packed_a), ahead)
             };
             for &(j, width) in blocks.iter().filter(|&&(j, _)| !p.lower || j < group.end) {
                 let b = &packed_b[j * block.kc..];
@@ -430,6 +434,51 @@ mod tests {
                 lower::<f64>(path, n, 50);
             }
         }
+    }
+
+    /// Packing A given as Aᵀ (k by k) lays out the panels exactly as
+    /// packing the row-major A does, for every register-block height, group
+    /// length (remainders included), k-block length and first row.
+    #[test]
+    fn transposed_packing_matches_row_major_packing() {
+        fn check<const R: usize>() {
+            for (len, kc, start) in
+                (1..=2 * R + 3).flat_map(|l| [1, 3, 8].map(|kc| (l, kc))).flat_map(|(l, kc)| [(l, kc, 0), (l, kc, 5)])
+            {
+                let (m, k) = (start + len + 2, 2 * kc + 1);
+                let a = random::<f32>(m * k, (len * kc) as u64);
+                let a_t = super::super::transpose(&a, m, k);
+                let (block, rows) = (Block { k0: 1, kc, ldc: 0, first: false }, start..start + len);
+                let row_major = Problem { a: &a, a_strides: (k, 1), b: &[], k, n: 0, rows: rows.clone(), lower: false };
+                let given_t = Problem { a: &a_t, a_strides: (1, m), b: &[], k, n: 0, rows: rows.clone(), lower: false };
+                let (mut from_rows, mut from_t) = (Vec::new(), Vec::new());
+                pack::pack_rows::<f32, R>(&row_major, &block, rows.clone(), &mut from_rows);
+                pack::pack_rows::<f32, R>(&given_t, &block, rows, &mut from_t);
+                assert_eq!(from_t, from_rows, "R {R}, {len} rows from {start}, kc {kc}");
+            }
+        }
+        check::<4>();
+        check::<6>();
+        check::<8>();
+        check::<12>();
+    }
+
+    /// The group the prefetch reads ahead is the one `drive` packs next:
+    /// across row groups, across k-blocks, and none after the last.
+    #[test]
+    fn the_next_group_is_the_one_drive_packs_next() {
+        let (k, rows) = (400, 3..200);
+        let a = vec![0.0f32; rows.end * k];
+        let p = Problem { a: &a, a_strides: (k, 1), b: &[], k, n: 0, rows: rows.clone(), lower: false };
+        let order: Vec<(usize, Range<usize>)> = (0..k)
+            .step_by(KC)
+            .flat_map(|k0| rows.clone().step_by(MC).map(move |g| (k0, g..(g + MC).min(200))))
+            .collect();
+        for pair in order.windows(2) {
+            assert_eq!(pack::next_group(&p, pair[0].0, pair[0].1.start), Some(pair[1].clone()));
+        }
+        let (k0, last) = order.last().expect("groups").clone();
+        assert_eq!(pack::next_group(&p, k0, last.start), None);
     }
 
     /// Split rows and the lower-triangle variant give the same entries.

@@ -25,7 +25,7 @@ pub(super) fn pack_panel<T: Element>(b: &[T], n: usize, block: &Block, blocks: &
 
 /// Copy rows `group` of A, entries k0..k0+kc, into `packed` as consecutive
 /// row panels, R rows each while they fit, then 4, 2 and 1 (the heights
-/// [`drive`] sweeps with): the panel of h rows starting at row i sits at
+/// [`super::drive`] sweeps with): the panel of h rows starting at row i sits at
 /// (i − group.start)·kc and holds entry (i + r, k0 + q) at q·h + r, so a
 /// register block reads its A entries in order.
 #[inline(always)]
@@ -84,15 +84,13 @@ fn pack_transposed<T: Element, const R: usize>(
     group: Range<usize>,
     packed: &mut [T],
 ) {
-    debug_assert_eq!(p.a_strides.0, 1, "A is row-major or given as Aᵀ");
     let (kc, full) = (block.kc, group.len() / R * R);
-    // The panels after the R-row ones: (first row in the group, height).
-    let mut tail = Vec::new();
-    let mut first = full;
+    // The panels after the R-row ones: (first row in the group, height);
+    // at most 4 + 4 + 2 + 1 rows for R = 12.
+    let (mut tail, mut count, mut first) = ([(0, 0); 4], 0, full);
     for h in [4, 2, 1] {
         while first + h <= group.len() {
-            tail.push((first, h));
-            first += h;
+            (tail[count], count, first) = ((first, h), count + 1, first + h);
         }
     }
     for q in 0..kc {
@@ -102,10 +100,17 @@ fn pack_transposed<T: Element, const R: usize>(
             let panel: &mut [T; R] = (&mut packed[j * R * kc + q * R..][..R]).try_into().expect("R entries");
             *panel = rows;
         }
-        for &(o, h) in &tail {
+        for &(o, h) in &tail[..count] {
             packed[o * kc + q * h..][..h].copy_from_slice(&run[o..o + h]);
         }
     }
+}
+
+/// The row group [`super::drive`] packs after rows g.. of the k-block
+/// from k0: (its k-block's first k, its rows), or none after the last.
+pub(super) fn next_group<T>(p: &Problem<'_, T>, k0: usize, g: usize) -> Option<(usize, Range<usize>)> {
+    let (next_k0, next_g) = if g + MC < p.rows.end { (k0, g + MC) } else { (k0 + KC, p.rows.start) };
+    (next_k0 < p.k).then(|| (next_k0, next_g..(next_g + MC).min(p.rows.end)))
 }
 
 /// The cache lines of the next row group's A (the same k-block's next
@@ -138,11 +143,8 @@ impl<T> Lookahead<T> {
     /// The group after rows g.. of the k-block from k0, spread over `calls`
     /// register blocks.
     pub(super) fn after(p: &Problem<'_, T>, k0: usize, g: usize, calls: usize) -> Self {
-        let (next_k0, next_g) = if g + MC < p.rows.end { (k0, g + MC) } else { (k0 + KC, p.rows.start) };
-        if next_k0 >= p.k {
-            return Self::none();
-        }
-        let (rows, kc) = ((next_g + MC).min(p.rows.end) - next_g, KC.min(p.k - next_k0));
+        let Some((next_k0, next)) = next_group(p, k0, g) else { return Self::none() };
+        let (next_g, rows, kc) = (next.start, next.len(), KC.min(p.k - next_k0));
         let (s_row, s_col) = p.a_strides;
         let (runs, run_stride, run_len) = if s_col == 1 { (rows, s_row, kc) } else { (kc, s_col, rows) };
         let lines_per_run = run_len.div_ceil(Self::PER_LINE) + 1;
@@ -165,7 +167,8 @@ impl<T> Lookahead<T> {
             let (run, line) = (t / self.lines_per_run, t % self.lines_per_run);
             let address = self.base.wrapping_add(run * self.run_stride + line * Self::PER_LINE);
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: a prefetch is a hint; it never faults, whatever the address.
+            // SAFETY: SSE is part of the x86-64 baseline, and a prefetch
+            // is a hint that accepts any address.
             unsafe {
                 std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(address as *const i8)
             };
