@@ -176,10 +176,8 @@ fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T
                 (RowSource::InPlace(p), Lookahead::none())
             } else {
                 pack_rows::<T, R>(p, &block, group.clone(), &mut packed_a);
-                // A lower triangle skips blocks: its calls are not counted.
                 let calls = blocks.len() * group.len().div_ceil(R);
-                let ahead = if p.lower { Lookahead::none() } else { Lookahead::after(p, k0, g, calls) };
-                (RowSource::Packed(&packed_a), ahead)
+                (RowSource::Packed(&packed_a), Lookahead::after(p, k0, g, calls))
             };
             for &(j, width) in blocks.iter().filter(|&&(j, _)| !p.lower || j < group.end) {
                 let b = &packed_b[j * block.kc..];

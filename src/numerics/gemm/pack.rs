@@ -141,9 +141,11 @@ impl<T> Lookahead<T> {
     }
 
     /// The group after rows g.. of the k-block from k0, spread over `calls`
-    /// register blocks.
+    /// register blocks; none for a lower triangle, which skips blocks, so
+    /// that its calls are not known in advance.
     pub(super) fn after(p: &Problem<'_, T>, k0: usize, g: usize, calls: usize) -> Self {
-        let Some((next_k0, next)) = next_group(p, k0, g) else { return Self::none() };
+        let next = next_group(p, k0, g).filter(|_| !p.lower);
+        let Some((next_k0, next)) = next else { return Self::none() };
         let (next_g, rows, kc) = (next.start, next.len(), KC.min(p.k - next_k0));
         let (s_row, s_col) = p.a_strides;
         let (runs, run_stride, run_len) = if s_col == 1 { (rows, s_row, kc) } else { (kc, s_col, rows) };
