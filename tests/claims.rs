@@ -153,7 +153,7 @@ fn the_paper_s_own_pytorch_runs_judged_beside_lockin_s() {
     let judged = lockin::claims::imported::judge(&claims, Tier::Quick, Backend::default(), &imported, &lockin_run);
     let value = |id: &str, quantity: &str| {
         let j = judged.iter().find(|j| j.id == id).unwrap();
-        j.result.as_ref().unwrap().checks.iter().find(|c| c.quantity == quantity).unwrap().measured
+        j.result.as_ref().unwrap().checks.iter().find(|c| c.quantity == quantity).unwrap().measured.as_f64()
     };
     // The README of the logs: fire epochs 173, 173, 174; train accuracy 1 at 31, 33, 23.
     assert_eq!(value("C02", "fire_epoch_median"), 173.0);
@@ -171,9 +171,13 @@ fn the_paper_s_own_pytorch_runs_judged_beside_lockin_s() {
                             format!(
                                 "{}: pytorch {} {:?}, lockin {}",
                                 c.quantity,
-                                rounded(c.measured),
+                                rounded(c.measured.as_f64()),
                                 c.state,
-                                lockin.map_or("—".into(), |l| format!("{} {:?}", rounded(l.measured), l.state))
+                                lockin.map_or("—".into(), |l| format!(
+                                    "{} {:?}",
+                                    rounded(l.measured.as_f64()),
+                                    l.state
+                                ))
                             )
                         })
                         .collect();

@@ -515,6 +515,10 @@ fn an_observation_keeps_its_warnings() {
     );
     std::fs::write(claims.path().join("O1-x.yaml"), text).unwrap();
     let results = verify(&options(claims.path(), cache.path(), Backend::default())).unwrap();
-    let warning = results[0].measurement.warnings.get("fire_epoch");
-    assert!(warning.is_some_and(|w| w.contains("the first epoch looked at")), "{:?}", results[0].measurement.warnings);
+    let warning = results[0].measurement.warnings.iter().find(|w| w.bears_on.iter().any(|q| q == "fire_epoch"));
+    assert!(
+        warning.is_some_and(|w| w.message.contains("the first epoch looked at")),
+        "{:?}",
+        results[0].measurement.warnings
+    );
 }

@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 
 use super::expectation::{CheckState, Expectation};
-use super::grade::{self, Grade, Reading, Unit};
+use super::grade::{self, Figure, Grade, Reading, Unit};
 use super::tolerance::Tolerance;
 use super::value::Value;
 
@@ -21,13 +21,9 @@ pub struct CheckResult {
     /// The tolerance (`{"abs": 5}` in JSON).
     #[serde(with = "serde_yaml::with::singleton_map")]
     pub tolerance: Tolerance,
-    /// The measured value (null = undefined, or known only by bounds).
-    #[serde(with = "crate::nullable")]
-    pub measured: f64,
-    /// The bounds of a value known only by them (a censored event, or a
-    /// statistic over one; docs/claims.md, "Censored events").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bounds: Option<Value>,
+    /// The measured value: a number, bounds (a censored event, or a
+    /// statistic over one; docs/claims.md, "Censored events"), or undefined.
+    pub measured: Value,
     /// The value of the quantity a bound names (`{below: base.x}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bound: Option<Value>,
@@ -74,7 +70,8 @@ impl CheckResult {
     /// allow holds, fails when none does, and is undefined otherwise; its
     /// margin and miss are then those of the nearest end (docs/claims.md,
     /// "Censored events").
-    pub fn judge(e: &Expectation, value: &dyn Fn(&str) -> Value) -> Self {
+    /// `figure` says whether the quantity counts seeds (never `near`).
+    pub fn judge(e: &Expectation, value: &dyn Fn(&str) -> Value, figure: Figure) -> Self {
         let measured = value(&e.quantity);
         let bound = e.tolerance.reference().map(value);
         let (state, at, tolerance) = state_of(measured, &e.tolerance, bound, e.paper);
@@ -83,29 +80,28 @@ impl CheckResult {
             quantity: e.quantity.clone(),
             paper: e.paper,
             tolerance: e.tolerance.clone(),
-            measured: measured.as_f64(),
-            bounds: measured.is_bounded().then_some(measured),
+            measured,
             bound,
             holds: state == CheckState::Holds,
             state,
             recorded: e.recorded,
             margin: tolerance.margin(at, e.paper),
             miss,
-            grade: grade::grade(state == CheckState::Holds, miss, &tolerance),
+            grade: grade::grade(state == CheckState::Holds, miss, &tolerance, e.unit, figure),
             unit: e.unit,
             reading: e.reading,
         }
     }
 
-    /// The measured value, with its bounds where it has only those.
+    /// The measured value.
     pub fn value(&self) -> Value {
-        self.bounds.unwrap_or(Value::exact(self.measured))
+        self.measured
     }
 
     /// Whether nothing was measured for this check: its state is undefined
     /// and its value has not even bounds (docs/claims.md, "Verdicts").
     pub fn measured_nothing(&self) -> bool {
-        self.state == CheckState::Undefined && self.bounds.is_none()
+        self.state == CheckState::Undefined && !self.measured.is_bounded()
     }
 
     /// The tolerance as written, with the value of a quantity it names:

@@ -239,12 +239,46 @@ pub struct Expectation {
     pub reading: Reading,
 }
 
-/// A given `unit:` is one printed unit: a number > 0.
+/// A given `unit:` is one printed unit: a number > 0, on a tolerance that
+/// counts its miss in units (a `factor` counts decades); a `rel` tolerance
+/// needs a paper figure other than 0 (it would be ±0); and a figure is a
+/// number as the paper prints it (docs/claims.md, "Grades").
 fn check_unit(e: &RawExpectation) -> Result<(), Problem> {
-    match e.unit.filter(|u| !(u.is_finite() && *u > 0.0)) {
-        Some(unit) => problem("unit", format!("`{}`: one printed unit must be a number > 0, got {unit}", e.quantity)),
+    if let Some(unit) = e.unit.filter(|u| !(u.is_finite() && *u > 0.0)) {
+        return problem("unit", format!("`{}`: one printed unit must be a number > 0, got {unit}", e.quantity));
+    }
+    let tolerances = [e.tolerance.at(Tier::Quick), e.tolerance.at(Tier::Paper)];
+    if e.unit.is_some() && tolerances.iter().any(|t| t.needs_decades()) {
+        return problem(
+            "unit",
+            format!("`{}`: a `factor` tolerance counts its miss in decades; drop `unit:`", e.quantity),
+        );
+    }
+    let figures: Vec<f64> = match &e.paper {
+        Some(PaperValue::One(p)) => vec![*p],
+        Some(PaperValue::PerPoint(values)) => values.iter().flatten().copied().collect(),
+        None => Vec::new(),
+    };
+    if tolerances.iter().any(|t| matches!(t, Tolerance::Rel(_))) && figures.contains(&0.0) {
+        return problem("tolerance", format!("`{}`: `rel` of a paper figure 0 is ±0; use `abs`", e.quantity));
+    }
+    let bounds = tolerances.iter().flat_map(|t| t.written_numbers());
+    match figures.into_iter().chain(bounds).find(|x| !printable(*x)) {
+        Some(x) => problem(
+            "paper",
+            format!("`{}`: {x} has more digits than a printed figure; write it as the paper prints it", e.quantity),
+        ),
         None => Ok(()),
     }
+}
+
+/// Whether `x` is a figure as a paper prints it: at most 15 significant
+/// digits in its shortest form, so its last digit is one the text shows
+/// (0.30000000000000004 is not; 0.3 is).
+fn printable(x: f64) -> bool {
+    let text = format!("{:e}", x.abs());
+    let mantissa = text.split_once('e').map_or(text.as_str(), |(m, _)| m);
+    mantissa.chars().filter(char::is_ascii_digit).count() <= 15
 }
 
 /// The check `e` for `quantity` at `tier`: its tolerance there, and the
@@ -256,7 +290,7 @@ fn expectation(
     recorded: CheckState,
     tier: Tier,
 ) -> Expectation {
-    let unit = Unit::of(e.tolerance.at(Tier::Paper), paper, e.unit);
+    let unit = Unit::of(e.tolerance.at(Tier::Paper), paper, e.unit, e.reading);
     Expectation { quantity, paper, tolerance: e.tolerance.at(tier).clone(), recorded, unit, reading: e.reading }
 }
 

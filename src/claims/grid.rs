@@ -235,16 +235,25 @@ fn measures_of(
 /// Expand `grid[*]` in a `conditions:` list; drop the measure if a point it names does not run at this tier.
 fn pooled(mut m: MeasureSpec, grids: &[Grid], absent: &dyn Fn(&str) -> bool) -> Result<Option<MeasureSpec>, Problem> {
     if let Some(conditions) = m.pooled_conditions_mut() {
-        let mut expanded = Vec::new();
+        let (mut written, mut running) = (Vec::new(), Vec::new());
         for c in conditions.iter() {
             match reference(c, grids) {
                 Reference::Pooled(g) => {
-                    expanded.extend(g.points.iter().map(|p| point_condition(&g.name, p)).filter(|c| !absent(c)))
+                    let points: Vec<String> = g.points.iter().map(|p| point_condition(&g.name, p)).collect();
+                    running.extend(points.iter().filter(|c| !absent(c)).cloned());
+                    written.extend(points);
                 }
-                _ => expanded.push(c.clone()),
+                _ => {
+                    written.push(c.clone());
+                    running.push(c.clone());
+                }
             }
         }
-        *conditions = expanded;
+        let some_absent = written.len() != running.len();
+        *conditions = running;
+        if some_absent {
+            m.keep_written(written);
+        }
     }
     if let Some(c) = m.conditions().iter().find(|c| matches!(reference(c, grids), Reference::Pooled(_))) {
         return problem("measures", format!("`{c}` pools a grid's points; only a `conditions:` list can pool"));

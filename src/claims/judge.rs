@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 pub use super::check::CheckResult;
+use super::expectation::Expectation;
+use super::grade::Figure;
 use super::load::{Claim, LoadError};
 use super::measure::Measurement;
 use super::schema::{ClaimKind, Outcome};
@@ -83,8 +85,13 @@ impl ClaimResult {
     pub fn judge(&mut self, claim: &Claim, measurement: Measurement) {
         let value = |q: &str| measurement.value(q);
         let expanded = claim.at(self.tier);
-        self.checks = expanded.expect.iter().map(|e| CheckResult::judge(e, &value)).collect();
-        self.requires = expanded.requires.iter().map(|e| CheckResult::judge(e, &value)).collect();
+        let counts: Vec<String> = expanded.measures.iter().flat_map(|m| m.seed_counts()).collect();
+        let judge = |e: &Expectation| {
+            let figure = if counts.contains(&e.quantity) { Figure::SeedCount } else { Figure::Printed };
+            CheckResult::judge(e, &value, figure)
+        };
+        self.checks = expanded.expect.iter().map(judge).collect();
+        self.requires = expanded.requires.iter().map(judge).collect();
         self.reproduced = Some(self.checks.iter().all(|c| c.holds));
         self.verdict = match (claim.is_open(), self.checks.iter().all(CheckResult::as_recorded)) {
             (true, _) => Verdict::Open,
@@ -115,15 +122,10 @@ impl ClaimResult {
     }
 
     /// Keep the measure warnings that bear on a quantity a check or a
-    /// precondition reads: the event itself (`fire_epoch` for
-    /// `fire_epoch_median`), or its measure's label (`lr.a` for `lr.ci_high`).
+    /// precondition reads (each warning names the quantities it bears on).
     fn keep_warnings_of_used_quantities(&mut self) {
         let used: Vec<&str> = self.checks.iter().chain(&self.requires).map(|c| c.quantity.as_str()).collect();
-        let bears = |key: &str| {
-            let label = key.rsplit_once('.').map(|(l, _)| format!("{l}."));
-            used.iter().any(|q| q.starts_with(key) || label.as_deref().is_some_and(|l| q.starts_with(l)))
-        };
-        self.measurement.warnings.retain(|key, _| bears(key));
+        self.measurement.warnings.retain(|w| w.bears_on.iter().any(|q| used.contains(&q.as_str())));
     }
 
     /// The result of a file that did not load.

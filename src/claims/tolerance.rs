@@ -97,6 +97,17 @@ impl Tolerance {
         }
     }
 
+    /// Every number the form was written with (its bound, range, width).
+    pub fn written_numbers(&self) -> Vec<f64> {
+        match *self {
+            Tolerance::Abs(x) | Tolerance::Rel(x) | Tolerance::Factor(x) | Tolerance::Equals(x) => vec![x],
+            Tolerance::Range([lo, hi]) => vec![lo, hi],
+            Tolerance::AtLeast(_) | Tolerance::AtMost(_) | Tolerance::Above(_) | Tolerance::Below(_) => {
+                self.bound_value().into_iter().collect()
+            }
+        }
+    }
+
     /// The quantity the bound names, if it names one.
     pub fn reference(&self) -> Option<&str> {
         match self.bound() {

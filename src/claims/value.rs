@@ -1,17 +1,25 @@
-//! What a quantity measures: a number, or only bounds on it
-//! (docs/claims.md, "Censored events"). An event that does not happen
-//! within a run is censored: it happens, if ever, at the epoch after the
-//! run's last or later, so its epoch lies in [E, ∞). Statistics over seeds
-//! carry such bounds through: a median of three seeds of which two never
-//! fired is "≥ E", and a difference of a fired epoch and a censored one is
-//! "≤ t − E". A value whose bounds are both infinite, or NaN, is undefined.
+//! What a quantity measures: a number, bounds on it, or nothing (docs/claims.md,
+//! "Censored events"; docs/methods.md, "Statistics"). This is the one
+//! representation of a measured value: every quantity and every per-seed
+//! value of a measurement is a [`Value`], and "undefined" has one meaning,
+//! "any number at all" (the bounds −∞ and +∞). There is no NaN inside a
+//! `Value`: [`Value::exact`] of NaN is undefined.
+//!
+//! An event that does not happen within a run is censored: it happens, if
+//! ever, at the epoch after the run's last or later, so its epoch lies in
+//! [E, ∞). Statistics over seeds carry such bounds through: a median of
+//! three seeds of which two never fired is "≥ E", and a difference of a
+//! fired epoch and a censored one is "≤ t − E". A statistic of values with
+//! bounds is the set of answers every completion of those bounds can give,
+//! so it is exact only when every completion gives the same answer.
 
 use serde::{Deserialize, Serialize};
 
 use crate::format::num;
+use crate::probes::stats::interpolate;
 
 /// A value known to lie in [lo, hi]: exact when lo = hi, censored when one
-/// end is infinite, undefined when either end is NaN or both are infinite.
+/// end is infinite, undefined when both are. Neither end is ever NaN.
 /// In JSON an unbounded end is `null`: `{"lo": 300, "hi": null}` is "≥ 300".
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Value {
@@ -36,15 +44,22 @@ fn null_is_infinity<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Er
 }
 
 impl Value {
-    /// A known number (NaN: undefined).
+    /// A known number; NaN (a probe with no value) is undefined.
     pub fn exact(x: f64) -> Self {
-        Self { lo: x, hi: x }
+        if x.is_nan() { Self::undefined() } else { Self { lo: x, hi: x } }
+    }
+
+    /// Bounds [lo, hi]; a NaN end is unbounded on its side.
+    pub fn between(lo: f64, hi: f64) -> Self {
+        let lo = if lo.is_nan() { f64::NEG_INFINITY } else { lo };
+        let hi = if hi.is_nan() { f64::INFINITY } else { hi };
+        Self { lo, hi }
     }
 
     /// An event that did not happen by epoch `first_unseen − 1`: it happens
     /// at `first_unseen` or later, if ever.
     pub fn at_least(first_unseen: f64) -> Self {
-        Self { lo: first_unseen, hi: f64::INFINITY }
+        Self::between(first_unseen, f64::INFINITY)
     }
 
     /// Nothing known: any number at all.
@@ -52,9 +67,9 @@ impl Value {
         Self { lo: f64::NEG_INFINITY, hi: f64::INFINITY }
     }
 
-    /// The number, when the value is exact and defined.
+    /// The number, when the value is exact.
     pub fn number(self) -> Option<f64> {
-        (self.lo == self.hi && !self.lo.is_nan()).then_some(self.lo)
+        (self.lo == self.hi).then_some(self.lo)
     }
 
     /// Whether the value is known only by bounds (a censored event or a
@@ -65,59 +80,72 @@ impl Value {
 
     /// Whether nothing is known of the value.
     pub fn is_undefined(self) -> bool {
-        self.lo.is_nan() || self.hi.is_nan() || (self.lo == f64::NEG_INFINITY && self.hi == f64::INFINITY)
+        self.lo == f64::NEG_INFINITY && self.hi == f64::INFINITY
     }
 
     /// The value as one number: itself when exact, NaN otherwise (what a
-    /// reader of numbers only sees).
+    /// reader of numbers only sees: a figure's point, a table's cell).
     pub fn as_f64(self) -> f64 {
         self.number().unwrap_or(f64::NAN)
     }
 
     /// self − other: every difference the two ranges allow.
     pub fn minus(self, other: Value) -> Value {
-        let (lo, hi) = (self.lo - other.hi, self.hi - other.lo);
-        match (lo.is_nan(), hi.is_nan()) {
-            (false, false) => Value { lo, hi },
-            _ if self.lo.is_nan() || other.lo.is_nan() => Value::exact(f64::NAN),
-            _ => Value::undefined(),
-        }
+        Value::between(self.lo - other.hi, self.hi - other.lo)
     }
 
     /// "173", "≥ 300", "≤ −12", "in [3, 7]"; "undefined" when nothing is
-    /// known, and "—" for NaN.
+    /// known.
     pub fn describe(self) -> String {
-        match (self.number(), self.is_undefined()) {
-            (Some(x), _) => num(x),
-            (None, _) if self.lo.is_nan() => num(f64::NAN),
-            (None, true) => "undefined".into(),
-            (None, false) if self.hi == f64::INFINITY => format!("≥ {}", num(self.lo)),
-            (None, false) if self.lo == f64::NEG_INFINITY => format!("≤ {}", num(self.hi)),
-            (None, false) => format!("in [{}, {}]", num(self.lo), num(self.hi)),
+        match self.number() {
+            Some(x) => num(x),
+            None if self.is_undefined() => "undefined".into(),
+            None if self.hi == f64::INFINITY => format!("≥ {}", num(self.lo)),
+            None if self.lo == f64::NEG_INFINITY => format!("≤ {}", num(self.hi)),
+            None => format!("in [{}, {}]", num(self.lo), num(self.hi)),
         }
     }
+}
+
+/// One seed's value: the paper's seed it was measured on, and the value.
+/// Statistics that pair two conditions join on `seed`, never on position.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeedValue {
+    /// The seed of the run (`seed:` in a claim, `lockin run --seed`).
+    pub seed: u64,
+    /// Its value.
+    #[serde(flatten)]
+    pub value: Value,
+}
+
+/// The values of `seeds` as exact numbers (NaN: undefined), in order.
+pub fn by_seed(seeds: &[u64], values: &[f64]) -> Vec<SeedValue> {
+    seeds.iter().zip(values).map(|(&seed, &x)| SeedValue { seed, value: Value::exact(x) }).collect()
+}
+
+/// The values alone, in order.
+pub fn values_of(per_seed: &[SeedValue]) -> Vec<Value> {
+    per_seed.iter().map(|s| s.value).collect()
 }
 
 /// The q-quantile of `values` with numpy's linear interpolation, over every
 /// value (none is dropped): the quantile of the lower ends bounds it from
 /// below and that of the upper ends from above, because a quantile never
-/// falls when one of its inputs rises. Undefined when `values` is empty or
-/// one of them is NaN.
+/// falls when one of its inputs rises. So an undefined value takes part as
+/// "any number", and the result is exact only when every number it may be
+/// gives the same quantile. Undefined when `values` is empty.
 pub fn quantile(values: &[Value], q: f64) -> Value {
-    if values.is_empty() || values.iter().any(|v| v.lo.is_nan() || v.hi.is_nan()) {
+    if values.is_empty() {
         return Value::undefined();
     }
     let of = |end: fn(&Value) -> f64| {
         let mut sorted: Vec<f64> = values.iter().map(end).collect();
         sorted.sort_by(f64::total_cmp);
-        let position = q * (sorted.len() - 1) as f64;
-        let (a, b) = (position.floor() as usize, position.ceil() as usize);
-        let frac = position - a as f64;
-        if frac == 0.0 { sorted[a] } else { sorted[a] + (sorted[b] - sorted[a]) * frac }
+        interpolate(&sorted, q)
     };
-    let (lo, hi) = (of(|v| v.lo), of(|v| v.hi));
-    // ∞ − ∞ inside an interpolation between two unbounded ends.
-    Value { lo: if lo.is_nan() { f64::NEG_INFINITY } else { lo }, hi: if hi.is_nan() { f64::INFINITY } else { hi } }
+    // ∞ − ∞ inside an interpolation between two unbounded ends is NaN:
+    // unbounded on that side.
+    Value::between(of(|v| v.lo), of(|v| v.hi))
 }
 
 #[cfg(test)]

@@ -105,7 +105,7 @@ pub fn fragility(opts: &VerifyOptions, n: u32, baseline: &[ClaimResult]) -> anyh
                 let check = r.checks.get(i).filter(|c| c.quantity == f.quantity);
                 f.of += 1;
                 f.flips += usize::from(check.is_none_or(|c| c.state != f.state));
-                f.perturbed.push(check.map_or(f64::NAN, |c| c.measured));
+                f.perturbed.push(check.map_or(f64::NAN, |c| c.measured.as_f64()));
             }
         }
     }

@@ -1,18 +1,28 @@
 //! Statistics as numpy computes them (docs/methods.md, "Statistics").
 
-/// The q-quantile (q ∈ [0, 1]) with numpy's default linear interpolation:
-/// position q·(n−1) in the sorted values. NaNs are ignored (`nanpercentile`);
-/// NaN when nothing is left.
+/// The q-quantile (q ∈ [0, 1]) of values within one run (the epochs of a
+/// window, the pairs of a checkpoint) with numpy's default linear
+/// interpolation. NaNs are ignored (`nanpercentile`: an epoch or pair with
+/// no defined value); NaN when nothing is left. Statistics over seeds are
+/// never taken here: they use `claims::value::quantile`, where an
+/// undefined seed is any number (docs/methods.md, "Statistics").
 pub fn quantile(values: &[f64], q: f64) -> f64 {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
     if sorted.is_empty() {
         return f64::NAN;
     }
     sorted.sort_by(f64::total_cmp);
+    interpolate(&sorted, q)
+}
+
+/// numpy's linear interpolation, the one implementation both quantiles
+/// share: the value at position q·(n − 1) of `sorted` (ascending, not
+/// empty), between the two order statistics around it.
+pub fn interpolate(sorted: &[f64], q: f64) -> f64 {
     let position = q * (sorted.len() - 1) as f64;
     let (lo, hi) = (position.floor() as usize, position.ceil() as usize);
     let frac = position - lo as f64;
-    sorted[lo] + (sorted[hi] - sorted[lo]) * frac
+    if frac == 0.0 { sorted[lo] } else { sorted[lo] + (sorted[hi] - sorted[lo]) * frac }
 }
 
 /// NaN-ignoring median (numpy `nanmedian`).

@@ -310,8 +310,9 @@ fn fit_scatters(results: &[ClaimResult], claims: &[Claim]) -> Vec<(String, Chart
             let points: Vec<(f64, f64)> = xs
                 .iter()
                 .zip(ys)
+                .map(|(x, y)| (x.value.as_f64(), y.value.as_f64()))
                 .filter(|(x, y)| x.is_finite() && y.is_finite())
-                .flat_map(|(x, y)| [(*x, *y), (*x, f64::NAN)])
+                .flat_map(|(x, y)| [(x, y), (x, f64::NAN)])
                 .collect();
             let x_range =
                 points.iter().map(|p| p.0).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
@@ -323,7 +324,8 @@ fn fit_scatters(results: &[ClaimResult], claims: &[Claim]) -> Vec<(String, Chart
                 band: Vec::new(),
                 markers: false,
             };
-            let (slope, intercept) = (q.get(&name("fit_slope")).copied(), q.get(&name("fit_intercept")).copied());
+            let number = |n: &str| q.get(&name(n)).and_then(|v| v.number());
+            let (slope, intercept) = (number("fit_slope"), number("fit_intercept"));
             let mut lines = vec![Line { label: "runs".into(), color: GROK, points, band: Vec::new(), markers: true }];
             if let (Some(s), Some(i)) = (slope, intercept) {
                 lines.push(line(format!("measured: {s:.3} t − {:.1}", -i), CONTROL, s, i));
@@ -369,7 +371,7 @@ fn theorem6_panels(results: &[ClaimResult], claims: &[Claim]) -> Vec<Chart> {
                 continue;
             }
             let q = &result.measurement.quantities;
-            let get = |name: String| q.get(&name).copied().unwrap_or(f64::NAN);
+            let get = |name: String| q.get(&name).map_or(f64::NAN, |v| v.as_f64());
             let series = |field: &str, label: &str, color| Line {
                 label: label.into(),
                 color,

@@ -7,6 +7,7 @@ use crate::claims::experiment::TierSeeds;
 use crate::claims::judge::{ClaimResult, Verdict};
 use crate::claims::load::Claim;
 use crate::claims::results::summary_line;
+use crate::claims::value::SeedValue;
 use crate::format::num;
 
 /// Text safe inside a Markdown table cell.
@@ -237,13 +238,8 @@ fn claim_section(md: &mut String, r: &ClaimResult, claims: &[Claim]) {
         .per_seed
         .iter()
         .map(|(k, v)| {
-            let bounds = r.measurement.per_seed_bounds.get(k);
-            let shown = |(i, x): (usize, &f64)| match bounds.and_then(|b| b.get(&i)) {
-                Some(b) => b.describe(),
-                None if x.is_nan() => "—".into(),
-                None => num(*x),
-            };
-            format!("{k}: {}", v.iter().enumerate().map(shown).collect::<Vec<_>>().join(", "))
+            let shown = |s: &SeedValue| format!("seed {} {}", s.seed, s.value.describe());
+            format!("{k}: {}", v.iter().map(shown).collect::<Vec<_>>().join(", "))
         })
         .collect();
     if !per_seed.is_empty() {
@@ -272,8 +268,8 @@ fn notes(md: &mut String, r: &ClaimResult) {
     if let Some(why) = &r.ill_posed {
         let _ = writeln!(md, "\nIll-posed: {why}");
     }
-    for warning in r.measurement.warnings.values() {
-        let _ = writeln!(md, "\nWarning: {warning}");
+    for warning in &r.measurement.warnings {
+        let _ = writeln!(md, "\nWarning: {}", warning.message);
     }
 }
 

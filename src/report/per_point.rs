@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::claims::value::Value;
+
 use plotters::chart::SeriesLabelPosition;
 
 use super::chart::{CONTROL, Chart, FIFTH, FOURTH, GROK, Line, THIRD};
@@ -112,9 +114,9 @@ pub fn grid_charts(results: &[ClaimResult]) -> Vec<(String, String, Chart)> {
             }
             let half = match c.unit {
                 crate::claims::grade::Unit::Step(step) => step / 2.0,
-                crate::claims::grade::Unit::Decade => f64::NAN,
+                crate::claims::grade::Unit::Decade | crate::claims::grade::Unit::Unprinted => f64::NAN,
             };
-            rows.entry(key).or_default().push((point.to_string(), c.measured, paper, half));
+            rows.entry(key).or_default().push((point.to_string(), c.measured.as_f64(), paper, half));
         }
         for key in order {
             let mut points = rows.remove(&key).unwrap_or_default();
@@ -133,18 +135,18 @@ pub fn grid_charts(results: &[ClaimResult]) -> Vec<(String, String, Chart)> {
 /// but not checked (the paper prints no figure there): measured only, the
 /// paper's value NaN.
 fn unchecked_points(
-    quantities: &BTreeMap<String, f64>,
+    quantities: &BTreeMap<String, Value>,
     label: &str,
     name: &str,
     checked: &[PointValues],
 ) -> Vec<PointValues> {
     quantities
         .iter()
-        .filter_map(|(quantity, value)| match grid_parts(quantity) {
-            Some((l, point, n))
+        .filter_map(|(quantity, value)| match (grid_parts(quantity), value.number()) {
+            (Some((l, point, n)), Some(value))
                 if l == label && n == name && value.is_finite() && !checked.iter().any(|c| c.0 == point) =>
             {
-                Some((point.to_string(), *value, f64::NAN, f64::NAN))
+                Some((point.to_string(), value, f64::NAN, f64::NAN))
             }
             _ => None,
         })
@@ -167,8 +169,7 @@ fn grid_chart(r: &ClaimResult, label: &str, name: &str, points: &[PointValues]) 
     let quartile = |point: &str, which: &str| {
         name.strip_suffix("_median")
             .and_then(|stem| q.get(&format!("{label}[{point}].{stem}_{which}")))
-            .copied()
-            .unwrap_or(f64::NAN)
+            .map_or(f64::NAN, |v| v.as_f64())
     };
     let values: Vec<f64> = points.iter().flat_map(|p| [p.1, p.2]).filter(|v| v.is_finite()).collect();
     let positive = values.iter().all(|v| *v > 0.0);
@@ -310,10 +311,11 @@ mod tests {
     #[test]
     fn the_measured_line_runs_through_every_point_in_axis_order() {
         let checked = vec![("5e-4".to_string(), 357.0, 451.0, 0.5), ("5e-5".to_string(), -66.0, -32.0, 0.5)];
-        let quantities: BTreeMap<String, f64> = [("1e-4", 25.0), ("2e-4", 72.0), ("5e-5", -66.0), ("5e-4", 357.0)]
+        let quantities: BTreeMap<String, Value> = [("1e-4", 25.0), ("2e-4", 72.0), ("5e-5", -66.0), ("5e-4", 357.0)]
             .map(|(point, v)| (format!("eta[{point}].lag"), v))
             .into_iter()
             .chain([("other[1e-4].lag".to_string(), 1.0), ("eta[1e-4].lead".to_string(), 2.0)])
+            .map(|(name, v)| (name, Value::exact(v)))
             .collect();
         let mut points = checked.clone();
         points.extend(unchecked_points(&quantities, "eta", "lag", &checked));

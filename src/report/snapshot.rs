@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::markdown::figures;
 use crate::claims::judge::{ClaimResult, Verdict};
+use crate::claims::value::Value;
 use crate::claims::{CheckState, Grade, Reading, Tier};
 use crate::format::num;
 
@@ -73,6 +74,15 @@ fn three_significant(x: f64) -> String {
     if x.is_nan() { "undefined".into() } else { format!("{x:.2e}") }
 }
 
+/// A value as a snapshot records it: a number [`rounded`], bounds as
+/// "≥ 301", or "undefined".
+pub fn shown(v: Value) -> String {
+    match v.number() {
+        Some(x) => rounded(x),
+        None => v.describe(),
+    }
+}
+
 /// Whole numbers (epochs, ranks, counts) exactly; the rest to 3 significant digits.
 pub fn rounded(x: f64) -> String {
     if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e9 { num(x) } else { three_significant(x) }
@@ -95,7 +105,7 @@ impl Snapshot {
                     quantity: c.quantity.clone(),
                     paper: c.paper.map(num),
                     tolerance: c.tolerance.describe(),
-                    measured: if c.value().lo.is_nan() { "undefined".into() } else { c.value().describe() },
+                    measured: c.value().describe(),
                     margin: three_significant(c.margin),
                     miss: three_significant(c.miss),
                     grade: c.grade,
@@ -104,23 +114,12 @@ impl Snapshot {
                     recorded: c.recorded,
                 })
                 .collect(),
-            quantities: r
-                .measurement
-                .quantities
-                .iter()
-                .map(|(k, v)| (k.clone(), r.measurement.bounds.get(k).map_or_else(|| rounded(*v), |b| b.describe())))
-                .collect(),
+            quantities: r.measurement.quantities.iter().map(|(k, v)| (k.clone(), shown(*v))).collect(),
             per_seed: r
                 .measurement
                 .per_seed
                 .iter()
-                .map(|(k, v)| {
-                    let bounds = r.measurement.per_seed_bounds.get(k);
-                    let shown = |(i, x): (usize, &f64)| {
-                        bounds.and_then(|b| b.get(&i)).map_or_else(|| rounded(*x), |b| b.describe())
-                    };
-                    (k.clone(), v.iter().enumerate().map(shown).collect())
-                })
+                .map(|(k, v)| (k.clone(), v.iter().map(|s| shown(s.value)).collect()))
                 .collect(),
         }
     }

@@ -245,8 +245,8 @@ fn print_errors(results: &[ClaimResult], problems: &[String]) {
         if let Some(why) = &r.ill_posed {
             say!("{} ill-posed: {why}", r.id);
         }
-        for warning in r.measurement.warnings.values() {
-            say!("{} warning: {warning}", r.id);
+        for warning in &r.measurement.warnings {
+            say!("{} warning: {}", r.id, warning.message);
         }
     }
     for p in problems {

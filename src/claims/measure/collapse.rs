@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{EventCount, Inputs, Kind, Measurement, WithoutEvent, event_at};
+use super::{EventCount, Inputs, Kind, Measurement, WithoutEvent, event_at, seeds_of};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 
@@ -53,10 +53,15 @@ impl Kind for Collapse {
         COLLAPSED.names()
     }
 
+    fn seed_counts(&self) -> Vec<String> {
+        COLLAPSED.counts()
+    }
+
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
         out.count(
             &COLLAPSED,
+            &seeds_of(&runs),
             runs.iter().map(|r| event_at(r.summary.collapsed_at, r.metrics.rows.len())).collect(),
             self.without_event,
         );
@@ -92,18 +97,18 @@ mod tests {
             without_event: WithoutEvent::Censored,
         });
         let m = measure(&spec, vec![run(400, 20, 50, 200), collapsed, run(400, 20, 50, 200)]);
-        assert_eq!((m.quantities["wide.collapsed"], m.quantities["wide.seeds"]), (1.0, 3.0));
-        assert_eq!(m.quantities["wide.collapsed_fraction"], 1.0 / 3.0);
+        assert_eq!((m.number("wide.collapsed"), m.number("wide.seeds")), (1.0, 3.0));
+        assert_eq!(m.number("wide.collapsed_fraction"), 1.0 / 3.0);
         // Two of three never collapsed within their 401 epochs: the median
         // and maximum are "≥ 401", the minimum is known.
         assert_eq!(m.value("wide.collapsed_epoch_median").describe(), "≥ 401");
         assert_eq!(m.value("wide.collapsed_epoch_min").number(), Some(154.0));
-        assert!(m.per_seed["wide.collapsed_epoch"][0].is_nan());
+        assert!(m.per_seed_numbers("wide.collapsed_epoch")[0].is_nan());
         assert_names(&spec, &m);
         let dropped = MeasureSpec::Collapse(Collapse { without_event: WithoutEvent::Dropped, ..collapse_of(&spec) });
         let m = measure(&dropped, vec![run(400, 20, 50, 200), collapsed_run(), run(400, 20, 50, 200)]);
-        assert_eq!(m.quantities["wide.collapsed_epoch_median"], 154.0, "over the seeds that collapsed");
-        assert!(m.quantities["wide.collapsed_epoch_min"].is_nan() && m.bounds.is_empty());
+        assert_eq!(m.number("wide.collapsed_epoch_median"), 154.0, "over the seeds that collapsed");
+        assert!(m.number("wide.collapsed_epoch_min").is_nan());
     }
 
     #[test]

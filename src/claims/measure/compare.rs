@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::shift::Shift;
+use super::shift::{NoInterval, Shift, null};
 use super::{Event, Inputs, Kind, Measurement, check_detector, event_at, past_the_end, unknown_series};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::claims::tier::Tier;
-use crate::claims::value::Value;
+use crate::claims::value::{SeedValue, Value, values_of};
 use crate::probes::detector::{DetectorParams, detect};
 use crate::runs::{Run, series_names};
 use crate::train::LevelLog;
@@ -57,6 +57,11 @@ impl PerSeed {
                 Value::exact(run.series(&at.series).expect("validated").get(at.epoch).copied().unwrap_or(f64::NAN))
             }
         }
+    }
+
+    /// The values of the runs of `condition`, each with its seed.
+    pub(super) fn per_seed(&self, inputs: &Inputs, condition: &str) -> anyhow::Result<Vec<SeedValue>> {
+        Ok((inputs.runs)(condition)?.iter().map(|r| SeedValue { seed: r.spec.seed, value: self.of(r) }).collect())
     }
 
     /// The first epoch at which the event can be seen, for an event (a
@@ -109,17 +114,35 @@ impl PerSeed {
 /// The names a [`Shift`] is reported under, after `prefix`.
 pub const SHIFT_NAMES: [&str; 6] = ["pairs", "median_difference", "ci_low", "ci_high", "confidence", "p_a_below_b"];
 
-/// Report `shift` under `prefix` + [`SHIFT_NAMES`], with a warning when
-/// too few seeds leave its interval undefined.
-pub fn report_shift(out: &mut Measurement, prefix: &str, shift: &Shift, level: f64) {
+/// The names an unpaired [`Shift`] adds: the Brunner–Munzel interval for
+/// P(A < B).
+pub const UNPAIRED_NAMES: [&str; 2] = ["p_a_below_b_ci_low", "p_a_below_b_ci_high"];
+
+/// The names a shift is reported under, after `prefix`.
+pub fn shift_names(prefix: &str, paired: bool) -> Vec<String> {
+    let unpaired: &[&str] = if paired { &[] } else { &UNPAIRED_NAMES };
+    SHIFT_NAMES.iter().chain(unpaired).map(|n| format!("{prefix}{n}")).collect()
+}
+
+/// Report `shift` under `prefix` + [`shift_names`], with a warning where
+/// too few seeds leave its interval undefined, where seeds could not be
+/// paired, or where the Brunner–Munzel interval cannot be had; each
+/// warning bears on the quantities it concerns.
+pub fn report_shift(out: &mut Measurement, prefix: &str, shift: &Shift, sides: [usize; 2], level: f64) {
+    let interval: Vec<String> = ["ci_low", "ci_high", "confidence"].iter().map(|n| format!("{prefix}{n}")).collect();
     if shift.confidence.is_nan() && shift.pairs > 0 {
+        out.warn(too_few_seeds(prefix, shift.p_interval.is_none(), sides, level), interval.clone());
+    }
+    let unmatched = &shift.unmatched;
+    if !unmatched.only_a.is_empty() || !unmatched.only_b.is_empty() {
         let message = format!(
-            "`{prefix}ci_low` and `{prefix}ci_high` are undefined: {} differences cannot give a {} % interval \
-             (a paired one needs 6 seeds at 95 %, 5 at 90 %; an unpaired one 4 and 4 at 95 %): add seeds or lower `confidence`",
-            shift.pairs,
-            crate::format::num(100.0 * level)
+            "`{prefix}pairs`: seeds {} of `a` have no value in `b`, and seeds {} of `b` none in `a`: the pairing \
+             uses the {} seeds both have",
+            seed_list(&unmatched.only_a),
+            seed_list(&unmatched.only_b),
+            shift.pairs
         );
-        out.warnings.insert(format!("{prefix}ci_low"), message);
+        out.warn(message, shift_names(prefix, true));
     }
     let values = [
         Value::exact(shift.pairs as f64),
@@ -132,6 +155,58 @@ pub fn report_shift(out: &mut Measurement, prefix: &str, shift: &Shift, level: f
     for (name, value) in SHIFT_NAMES.iter().zip(values) {
         out.set_value(format!("{prefix}{name}"), value);
     }
+    if let Some(p) = shift.p_interval {
+        report_brunner_munzel(out, prefix, p);
+    }
+}
+
+/// The Brunner–Munzel interval for P(A < B) under `prefix`, or a warning
+/// saying why there is none.
+fn report_brunner_munzel(out: &mut Measurement, prefix: &str, p: Result<(f64, f64), NoInterval>) {
+    let names: Vec<String> = UNPAIRED_NAMES.iter().map(|n| format!("{prefix}{n}")).collect();
+    let (low, high) = match p {
+        Ok((low, high)) => (Value::exact(low), Value::exact(high)),
+        Err(why) => {
+            let reason = match why {
+                NoInterval::TooFewSeeds => "it needs 2 seeds a side at least",
+                NoInterval::Undecided => "the bounds of a censored seed leave a comparison of a with b open",
+                NoInterval::Separated => {
+                    "every a lies on one side of every b, so its variance estimate is 0; the exact \
+                     Mann–Whitney interval of the shift still speaks"
+                }
+            };
+            out.warn(format!("`{}` has no Brunner–Munzel interval: {reason}", names[0]), names.clone());
+            (Value::undefined(), Value::undefined())
+        }
+    };
+    out.set_value(&names[0], low);
+    out.set_value(&names[1], high);
+}
+
+/// "3, 7" ("none" for no seeds).
+fn seed_list(seeds: &[u64]) -> String {
+    if seeds.is_empty() { "none".into() } else { seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ") }
+}
+
+/// Why an interval of `sides` seeds (paired: the pairs and the pairs) is
+/// undefined at `level`, and how many seeds would reach it.
+fn too_few_seeds(prefix: &str, paired: bool, [a, b]: [usize; 2], level: f64) -> String {
+    let percent = crate::format::num(100.0 * level);
+    let advice = if paired {
+        format!("{} paired seeds reach {percent} %", null::paired_seeds_needed(level))
+    } else {
+        match (null::unpaired_seeds_needed(a, level), null::unpaired_seeds_needed(b, level)) {
+            (Some(for_a), Some(for_b)) => {
+                format!("with {a} seeds in `a`, `b` needs {for_a}; with {b} in `b`, `a` needs {for_b}")
+            }
+            _ => "one seed on a side never reaches it".into(),
+        }
+    };
+    let seeds = if paired { format!("{a} paired seeds") } else { format!("{a} and {b} seeds") };
+    format!(
+        "`{prefix}ci_low` and `{prefix}ci_high` are undefined: {seeds} cannot give a {percent} % interval ({advice}): \
+         add seeds or lower `confidence:`"
+    )
 }
 
 /// The shift of a per-seed value between conditions `a` and `b`.
@@ -237,23 +312,28 @@ impl Kind for Compare {
     }
 
     fn quantity_names(&self) -> Vec<String> {
-        SHIFT_NAMES.iter().map(|n| n.to_string()).collect()
+        shift_names("", self.paired)
+    }
+
+    fn seed_counts(&self) -> Vec<String> {
+        ["pairs", "p_a_below_b"].map(String::from).to_vec()
     }
 
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
-        let values = |c: &str| -> anyhow::Result<Vec<Value>> {
-            Ok((inputs.runs)(c)?.iter().map(|r| self.value.of(r)).collect())
-        };
-        let (a, b) = (values(&self.a)?, values(&self.b)?);
+        let (a, b) = (self.value.per_seed(inputs, &self.a)?, self.value.per_seed(inputs, &self.b)?);
         if let Some(first) = self.value.first_epoch() {
-            out.warn_if_at_start("a", &a, first);
-            out.warn_if_at_start("b", &b, first);
+            out.warn_if_at_start("a", &values_of(&a), first, self.quantity_names());
+            out.warn_if_at_start("b", &values_of(&b), first, self.quantity_names());
         }
-        let shift =
-            if self.paired { Shift::paired(&a, &b, self.confidence) } else { Shift::unpaired(&a, &b, self.confidence) };
-        report_shift(out, "", &shift, self.confidence);
-        out.set_per_seed("a", &a);
-        out.set_per_seed("b", &b);
+        let shift = if self.paired {
+            Shift::paired(&a, &b, self.confidence)?
+        } else {
+            Shift::unpaired(&values_of(&a), &values_of(&b), self.confidence)
+        };
+        let sides = if self.paired { [shift.pairs; 2] } else { [a.len(), b.len()] };
+        report_shift(out, "", &shift, sides, self.confidence);
+        out.per_seed.insert("a".into(), a);
+        out.per_seed.insert("b".into(), b);
         Ok(())
     }
 }
@@ -261,7 +341,7 @@ impl Kind for Compare {
 #[cfg(test)]
 mod tests {
     use super::super::MeasureSpec;
-    use super::super::tests::{assert_names, run, sign_rule};
+    use super::super::tests::{assert_names, run, sign_rule, with_seeds};
     use super::*;
 
     /// Six seeds a condition: `fast` reaches test accuracy 0.99 at 149-154,
@@ -272,12 +352,13 @@ mod tests {
             "{kind: compare, label: lr, a: fast, b: base, value: {event: {series: test_acc, threshold: 0.99}}}",
         )
         .unwrap();
-        let fast: Vec<Run> = (0..6).map(|s| run(400, 20, 50 + s, 200)).collect();
-        let base: Vec<Run> = (0..6).map(|s| run(400, 20, if s < 2 { 500 } else { 300 + s % 2 }, 200)).collect();
+        let fast: Vec<Run> = with_seeds((0..6).map(|s| run(400, 20, 50 + s, 200)).collect());
+        let base: Vec<Run> =
+            with_seeds((0..6).map(|s| run(400, 20, if s < 2 { 500 } else { 300 + s % 2 }, 200)).collect());
         let runs = |c: &str| Ok(if c == "fast" { fast.clone() } else { base.clone() });
         let m = spec.measure(&runs, &|_, e, p| Ok(sign_rule(0.8, e, p))).unwrap();
-        assert_eq!(m.quantities["lr.pairs"], 6.0);
-        assert!((m.quantities["lr.confidence"] - 0.96875).abs() < 1e-12);
+        assert_eq!(m.number("lr.pairs"), 6.0);
+        assert!((m.number("lr.confidence") - 0.96875).abs() < 1e-12);
         // Differences: two "≤ 149 − 401" or lower, four of −248 or −246:
         // the interval [d₍₁₎, d₍₆₎] is "≤ −252" to −246, all below 0.
         assert_eq!(m.value("lr.ci_high"), Value::exact(-246.0));
@@ -294,14 +375,18 @@ mod tests {
             "{kind: compare, label: c, a: x, b: y, value: {event: {series: train_acc, threshold: 0.0}}}",
         )
         .unwrap();
-        let runs: Vec<Run> = (0..3).map(|_| run(100, 20, 10, 50)).collect();
+        let runs: Vec<Run> = with_seeds((0..3).map(|_| run(100, 20, 10, 50)).collect());
         let m = spec.measure(&|_| Ok(runs.clone()), &|_, e, p| Ok(sign_rule(0.8, e, p))).unwrap();
         assert!(
-            m.warnings["c.a"].contains("is epoch 0, the first epoch looked at, in 3 of 3 seeds"),
+            m.warning("c.a").contains("is epoch 0, the first epoch looked at, in 3 of 3 seeds"),
             "{:?}",
             m.warnings
         );
-        assert!(m.warnings["c.ci_low"].contains("3 differences cannot give a 95 % interval"), "{:?}", m.warnings);
+        assert!(
+            m.warning("c.ci_low").contains("3 paired seeds cannot give a 95 % interval (6 paired seeds reach 95 %)"),
+            "{:?}",
+            m.warnings
+        );
         assert!(m.value("c.ci_high").is_undefined());
     }
 

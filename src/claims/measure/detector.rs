@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{FIRED, Inputs, Kind, Measurement, WithoutEvent, check_detector, event_at};
+use super::{FIRED, Inputs, Kind, Measurement, WithoutEvent, check_detector, event_at, seeds_of};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::claims::value::Value;
@@ -56,19 +56,23 @@ impl Kind for Detector {
         names
     }
 
+    fn seed_counts(&self) -> Vec<String> {
+        FIRED.counts()
+    }
+
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
         let detections: Vec<_> = runs.iter().map(|r| detect(&r.metrics.w_gap23(), &self.detector)).collect();
         let fire: Vec<Value> = runs.iter().zip(&detections).map(|(r, d)| fire_value(d, r.metrics.rows.len())).collect();
         let max_slopes: Vec<f64> = detections.iter().map(|d| d.max_slope).collect();
+        let seeds = seeds_of(&runs);
         out.set("max_slope_max", max_slopes.iter().copied().fold(f64::NAN, f64::max));
-        out.warn_if_at_start("fire_epoch", &fire, self.detector.min_epoch);
-        out.count(&FIRED, fire, self.without_event);
+        let mut bears_on = FIRED.names();
+        bears_on.push("fire_epoch_iqr_width".into());
+        out.warn_if_at_start("fire_epoch", &fire, self.detector.min_epoch, bears_on);
+        out.count(&FIRED, &seeds, fire, self.without_event);
         out.set_value("fire_epoch_iqr_width", out.value("fire_epoch_q75").minus(out.value("fire_epoch_q25")));
-        if max_slopes.iter().any(|s| s.is_nan()) {
-            out.undefine_counts(&FIRED);
-        }
-        out.per_seed.insert("max_slope".into(), max_slopes);
+        out.set_per_seed_numbers("max_slope", &seeds, &max_slopes);
         Ok(())
     }
 }
@@ -90,22 +94,22 @@ mod tests {
             without_event: WithoutEvent::Censored,
         });
         let m = measure(&spec, vec![run(400, 20, 50, 200), run(400, 20, 50, 250), run(400, 20, 50, 500)]);
-        assert_eq!((m.quantities["grok.fired"], m.quantities["grok.seeds"]), (2.0, 3.0));
-        assert_eq!(m.quantities["grok.fired_fraction"], 2.0 / 3.0);
-        assert_eq!(m.per_seed["grok.fire_epoch"][..2], [200.0, 250.0]);
-        assert!(m.per_seed["grok.fire_epoch"][2].is_nan());
+        assert_eq!((m.number("grok.fired"), m.number("grok.seeds")), (2.0, 3.0));
+        assert_eq!(m.number("grok.fired_fraction"), 2.0 / 3.0);
+        assert_eq!(m.per_seed_numbers("grok.fire_epoch")[..2], [200.0, 250.0]);
+        assert!(m.per_seed_numbers("grok.fire_epoch")[2].is_nan());
         // The third seed never fired within its 401 epochs: it takes part
         // censored, so the median is the second seed's epoch.
-        assert_eq!(m.quantities["grok.fire_epoch_median"], 250.0);
+        assert_eq!(m.number("grok.fire_epoch_median"), 250.0);
         assert_eq!(m.value("grok.fire_epoch_iqr_width").describe(), "≥ 100.5");
         assert_eq!(m.value("grok.fire_epoch_max").describe(), "≥ 401");
-        assert!((m.quantities["grok.max_slope_max"] - 500f64.ln() / 25.0).abs() < 1e-12);
+        assert!((m.number("grok.max_slope_max") - 500f64.ln() / 25.0).abs() < 1e-12);
         assert_names(&spec, &m);
         let MeasureSpec::Detector(censored) = spec else { unreachable!() };
         let dropped = MeasureSpec::Detector(Detector { without_event: WithoutEvent::Dropped, ..censored });
         let m = measure(&dropped, vec![run(400, 20, 50, 200), run(400, 20, 50, 250), run(400, 20, 50, 500)]);
-        assert_eq!(m.quantities["grok.fire_epoch_median"], 225.0, "numpy's nanmedian of 200 and 250");
-        assert_eq!(m.quantities["grok.fire_epoch_iqr_width"], 25.0);
-        assert!(m.quantities["grok.fire_epoch_max"].is_nan());
+        assert_eq!(m.number("grok.fire_epoch_median"), 225.0, "numpy's nanmedian of 200 and 250");
+        assert_eq!(m.number("grok.fire_epoch_iqr_width"), 25.0);
+        assert!(m.number("grok.fire_epoch_max").is_nan());
     }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{EventCount, Inputs, Kind, Measurement, WithoutEvent, event_at};
+use super::{EventCount, Inputs, Kind, Measurement, WithoutEvent, event_at, seeds_of};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 
@@ -53,10 +53,15 @@ impl Kind for Divergence {
         DIVERGED.names()
     }
 
+    fn seed_counts(&self) -> Vec<String> {
+        DIVERGED.counts()
+    }
+
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
         out.count(
             &DIVERGED,
+            &seeds_of(&runs),
             runs.iter().map(|r| event_at(r.summary.diverged_at, r.metrics.rows.len())).collect(),
             self.without_event,
         );
@@ -87,15 +92,12 @@ mod tests {
             without_event: WithoutEvent::Censored,
         });
         let m = measure(&spec, runs.clone());
-        assert_eq!(
-            (m.quantities["diverged"], m.quantities["seeds"], m.quantities["diverged_fraction"]),
-            (1.0, 2.0, 0.5)
-        );
+        assert_eq!((m.number("diverged"), m.number("seeds"), m.number("diverged_fraction")), (1.0, 2.0, 0.5));
         // Of two seeds, one diverged at 120 and one never did within 401
         // epochs: the median lies between.
         assert_eq!(m.value("diverged_epoch_median").describe(), "≥ 260.5");
         assert_eq!(m.value("diverged_epoch_min").number(), Some(120.0));
-        assert!(m.per_seed["diverged_epoch"][0].is_nan());
+        assert!(m.per_seed_numbers("diverged_epoch")[0].is_nan());
         assert_names(&spec, &m);
         let milestones = MeasureSpec::Milestones(Milestones {
             label: None,
@@ -104,15 +106,15 @@ mod tests {
             without_event: WithoutEvent::Censored,
         });
         let m = measure(&milestones, runs.clone());
-        assert_eq!(m.per_seed["test_acc_99"][..1], [149.0]);
-        assert!(m.per_seed["test_acc_99"][1].is_nan(), "the diverged run stopped before test accuracy 0.99");
+        assert_eq!(m.per_seed_numbers("test_acc_99")[..1], [149.0]);
+        assert!(m.per_seed_numbers("test_acc_99")[1].is_nan(), "the diverged run stopped before test accuracy 0.99");
         let detector = MeasureSpec::Detector(Detector {
             label: None,
             condition: "sweep".into(),
             detector: Default::default(),
             without_event: WithoutEvent::Censored,
         });
-        assert_eq!(measure(&detector, runs).quantities["fired"], 1.0);
+        assert_eq!(measure(&detector, runs).number("fired"), 1.0);
     }
 
     #[test]

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Inputs, Kind, Measurement, late, window_inside, window_not_empty, window_suffix};
+use super::{Inputs, Kind, Measurement, late, seeds_of, share, window_inside, window_not_empty, window_suffix};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
+use crate::claims::value::{by_seed, values_of};
 use crate::probes::rank::{EpochWindow, RankParams, effective_rank};
-use crate::probes::stats::median;
 
 fn tau() -> f64 {
     10.0
@@ -70,26 +70,29 @@ impl Kind for EffectiveRank {
         names
     }
 
+    fn seed_counts(&self) -> Vec<String> {
+        let w = window_suffix(&self.window);
+        (0..=self.k_max).map(|k| format!("rank_fraction_{k}{w}")).collect()
+    }
+
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let w = window_suffix(&self.window);
         let params = RankParams { tau: self.tau, k_max: self.k_max, window: self.window };
-        let ranks: Vec<_> =
-            (inputs.runs)(&self.condition)?.iter().map(|r| effective_rank(&r.metrics.w_sigma(), &params)).collect();
+        let runs = (inputs.runs)(&self.condition)?;
+        let seeds = seeds_of(&runs);
+        let ranks: Vec<_> = runs.iter().map(|r| effective_rank(&r.metrics.w_sigma(), &params)).collect();
         // A seed's rank is defined only when every q_k it compares (k ≤
         // k_max) is: an undefined q cannot stand for "no gap".
         let rank_of = |r: &crate::probes::rank::EffectiveRank| {
             if r.ratio_medians[..self.k_max].iter().any(|q| q.is_nan()) { f64::NAN } else { r.rank as f64 }
         };
-        let per_seed: Vec<f64> = ranks.iter().map(rank_of).collect();
-        let all_defined = per_seed.iter().all(|r| !r.is_nan());
+        let per_seed = by_seed(&seeds, &ranks.iter().map(rank_of).collect::<Vec<_>>());
         for k in 0..=self.k_max {
-            let share = per_seed.iter().filter(|&&r| r == k as f64).count() as f64 / per_seed.len() as f64;
-            out.set(format!("rank_fraction_{k}{w}"), if all_defined { share } else { f64::NAN });
+            out.set_value(format!("rank_fraction_{k}{w}"), share(&values_of(&per_seed), |r| r == k as f64));
         }
         for k in 0..4 {
             let q: Vec<f64> = ranks.iter().map(|r| r.ratio_medians[k]).collect();
-            out.set(format!("q{}_median{w}", k + 1), median(&q));
-            out.per_seed.insert(format!("q{}{w}", k + 1), q);
+            out.median_over_seeds(&format!("q{}_median{w}", k + 1), &format!("q{}{w}", k + 1), &seeds, &q);
         }
         out.per_seed.insert(format!("rank{w}"), per_seed);
         Ok(())
@@ -115,11 +118,11 @@ mod tests {
             window: late(),
         });
         let m = measure(&spec, vec![run(400, 20, 50, 150), run(400, 20, 50, 180), run(400, 20, 50, 500)]);
-        assert_eq!(m.quantities["rank_fraction_0"], 0.0);
-        assert_eq!((m.quantities["rank_fraction_1"], m.quantities["rank_fraction_2"]), (1.0 / 3.0, 2.0 / 3.0));
-        assert_eq!(m.per_seed["rank"], vec![2.0, 2.0, 1.0]);
-        assert_eq!((m.quantities["q1_median"], m.quantities["q2_median"]), (300.0, 1000.0));
-        assert!(m.quantities["q3_median"].is_nan() && m.quantities["q4_median"].is_nan());
+        assert_eq!(m.number("rank_fraction_0"), 0.0);
+        assert_eq!((m.number("rank_fraction_1"), m.number("rank_fraction_2")), (1.0 / 3.0, 2.0 / 3.0));
+        assert_eq!(m.per_seed_numbers("rank"), vec![2.0, 2.0, 1.0]);
+        assert_eq!((m.number("q1_median"), m.number("q2_median")), (300.0, 1000.0));
+        assert!(m.number("q3_median").is_nan() && m.number("q4_median").is_nan());
         assert_names(&spec, &m);
     }
 }

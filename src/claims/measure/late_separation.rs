@@ -8,11 +8,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Inputs, Kind, Measurement, late, summary_names, window_inside, window_not_empty, window_suffix};
+use super::{
+    Inputs, Kind, Measurement, late, ratio, seeds_of, summary_names, window_inside, window_not_empty, window_suffix,
+};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
+use crate::claims::value::{Value, by_seed, values_of};
 use crate::probes::rank::{EpochWindow, window_median};
-use crate::probes::stats::median;
 
 /// The two conditions' roles, the prefixes of their quantities.
 const ROLES: [&str; 2] = ["numerator", "denominator"];
@@ -64,16 +66,17 @@ impl Kind for LateSeparation {
 
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let w = window_suffix(&self.window);
-        let mut median_of = |role: &str, condition: &str| -> anyhow::Result<f64> {
-            let medians: Vec<f64> =
-                (inputs.runs)(condition)?.iter().map(|r| window_median(&r.metrics.w_gap23(), self.window)).collect();
-            out.summary(&medians, |s| format!("{role}_{s}{w}"));
-            out.per_seed.insert(format!("{role}_late_gap23{w}"), medians.clone());
-            Ok(median(&medians))
+        let mut median_of = |role: &str, condition: &str| -> anyhow::Result<Value> {
+            let runs = (inputs.runs)(condition)?;
+            let medians: Vec<f64> = runs.iter().map(|r| window_median(&r.metrics.w_gap23(), self.window)).collect();
+            let per_seed = by_seed(&seeds_of(&runs), &medians);
+            out.summary(&values_of(&per_seed), |s| format!("{role}_{s}{w}"));
+            out.per_seed.insert(format!("{role}_late_gap23{w}"), per_seed);
+            Ok(out.value(&format!("{role}_median{w}")))
         };
         let [numerator, denominator] = ROLES;
-        let separation = median_of(numerator, &self.numerator)? / median_of(denominator, &self.denominator)?;
-        out.set(format!("separation{w}"), separation);
+        let separation = ratio(median_of(numerator, &self.numerator)?, median_of(denominator, &self.denominator)?);
+        out.set_value(format!("separation{w}"), separation);
         Ok(())
     }
 }
@@ -102,14 +105,14 @@ mod tests {
         };
         let late = spec([200, 400]);
         let m = late.measure(&runs, &|_, _, _| unreachable!()).unwrap();
-        assert_eq!((m.quantities["numerator_median"], m.quantities["denominator_q75"]), (1000.0, 2.0));
-        assert_eq!(m.quantities["separation"], 500.0);
-        assert_eq!(m.per_seed["numerator_late_gap23"], vec![1000.0, 1000.0]);
+        assert_eq!((m.number("numerator_median"), m.number("denominator_q75")), (1000.0, 2.0));
+        assert_eq!(m.number("separation"), 500.0);
+        assert_eq!(m.per_seed_numbers("numerator_late_gap23"), vec![1000.0, 1000.0]);
         assert_names(&late, &m);
         // Before the jump nothing separates; the window names the quantities.
         let early = spec([0, 100]);
         let m = early.measure(&runs, &|_, _, _| unreachable!()).unwrap();
-        assert_eq!(m.quantities["separation_w0_100"], 1.0);
+        assert_eq!(m.number("separation_w0_100"), 1.0);
         assert_names(&early, &m);
     }
 }

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Event, Inputs, Kind, Measurement, summary_names, unknown_series};
+use super::{Event, Inputs, Kind, Measurement, seeds_of, summary_names, unknown_series};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::claims::value::Value;
-use crate::probes::stats::median;
+use crate::claims::value::quantile;
 use crate::runs::series_names;
 use crate::train::LevelLog;
 
@@ -89,10 +89,16 @@ impl Kind for Lead {
         names
     }
 
+    fn seed_counts(&self) -> Vec<String> {
+        ["pairs", "positive_fraction"].map(String::from).to_vec()
+    }
+
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
-        let mut events: Vec<(f64, f64)> = Vec::new();
+        let (mut events, mut seeds): (Vec<(f64, f64)>, Vec<u64>) = (Vec::new(), Vec::new());
         for condition in &self.conditions {
-            events.extend((inputs.runs)(condition)?.iter().map(|r| (self.from.epoch(r), self.to.epoch(r))));
+            let runs = (inputs.runs)(condition)?;
+            events.extend(runs.iter().map(|r| (self.from.epoch(r), self.to.epoch(r))));
+            seeds.extend(seeds_of(&runs));
         }
         let both: Vec<(f64, f64)> = events.iter().copied().filter(|(a, b)| !a.is_nan() && !b.is_nan()).collect();
         let leads: Vec<f64> = both.iter().map(|(a, b)| b - a).collect();
@@ -100,21 +106,30 @@ impl Kind for Lead {
         out.set("positive_fraction", leads.iter().filter(|l| **l > 0.0).count() as f64 / leads.len() as f64);
         out.set("lead_min", leads.iter().copied().fold(f64::NAN, f64::min));
         out.set("lead_max", leads.iter().copied().fold(f64::NAN, f64::max));
-        out.summary(&leads, |s| format!("lead_{s}"));
+        out.summary(&exact(&leads), |s| format!("lead_{s}"));
         let (firsts, seconds): (Vec<f64>, Vec<f64>) = events.iter().copied().unzip();
         for (name, at) in [("from_epoch", &firsts), ("to_epoch", &seconds)] {
-            out.warn_if_at_start(name, &at.iter().map(|e| Value::exact(*e)).collect::<Vec<_>>(), 0);
+            out.warn_if_at_start(name, &exact(at), 0, self.quantity_names());
         }
-        out.set("lead_of_medians", median(&seconds) - median(&firsts));
+        // Each median over the seeds that had its event, as the paper's
+        // scripts take them (docs/methods.md, "Lead").
+        let median_of_events =
+            |at: &[f64]| quantile(&exact(&at.iter().copied().filter(|e| !e.is_nan()).collect::<Vec<_>>()), 0.5);
+        out.set_value("lead_of_medians", median_of_events(&seconds).minus(median_of_events(&firsts)));
         let (x, y): (Vec<f64>, Vec<f64>) = both.iter().map(|(a, b)| (*b, *a)).unzip();
         let (slope, intercept, r2) = if both.len() >= 2 { linear_fit(&x, &y) } else { (f64::NAN, f64::NAN, f64::NAN) };
         out.set("fit_slope", slope);
         out.set("fit_intercept", intercept);
         out.set("fit_r2", r2);
-        out.per_seed.insert("from_epoch".into(), firsts);
-        out.per_seed.insert("to_epoch".into(), seconds);
+        out.set_per_seed_numbers("from_epoch", &seeds, &firsts);
+        out.set_per_seed_numbers("to_epoch", &seeds, &seconds);
         Ok(())
     }
+}
+
+/// Numbers as exact values (NaN: undefined).
+fn exact(numbers: &[f64]) -> Vec<Value> {
+    numbers.iter().copied().map(Value::exact).collect()
 }
 
 /// Least-squares line y = slope · x + intercept and its R² (numpy's
@@ -157,11 +172,11 @@ mod tests {
             to: Event { series: "test_acc".into(), threshold: 0.5 },
         });
         let m = measure(&spec, runs);
-        assert_eq!(m.quantities["pairs"], 2.0); // seed 3 never reaches 0.5
-        assert_eq!(m.quantities["lead_median"], 45.0); // 30 and 60
-        assert_eq!(m.quantities["positive_fraction"], 1.0);
-        assert_eq!(m.quantities["lead_of_medians"], 75.0 - 30.0);
-        assert_eq!(m.quantities["fit_slope"], 0.0); // t_from is 30 whatever t_to
+        assert_eq!(m.number("pairs"), 2.0); // seed 3 never reaches 0.5
+        assert_eq!(m.number("lead_median"), 45.0); // 30 and 60
+        assert_eq!(m.number("positive_fraction"), 1.0);
+        assert_eq!(m.number("lead_of_medians"), 75.0 - 30.0);
+        assert_eq!(m.number("fit_slope"), 0.0); // t_from is 30 whatever t_to
         assert_names(&spec, &m);
     }
 }

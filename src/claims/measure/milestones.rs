@@ -10,10 +10,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::detector::fire_value;
-use super::{Inputs, Kind, Measurement, WithoutEvent, check_detector, event_at, event_summary_names};
+use super::{
+    Inputs, Kind, Measurement, WithoutEvent, check_detector, event_at, event_summary_names, fraction, reached, seeds_of,
+};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
-use crate::claims::value::Value;
+use crate::claims::value::{Value, quantile};
 use crate::probes::detector::{DetectorParams, detect};
 
 /// The per-seed events, by quantity prefix.
@@ -30,6 +32,25 @@ const MILESTONES: [&str; 7] = [
 /// The milestones that are differences of two epochs, not epochs: an event
 /// "at the start" means nothing for them.
 const DIFFERENCES: [&str; 2] = ["fire_after_test_acc_99", "test_acc_rise"];
+
+/// The quantities computed from milestone `name`, which a warning about
+/// it bears on: its statistics and those of the milestones and lag derived
+/// from it.
+fn bearing_on(name: &str) -> Vec<String> {
+    let derived: &[&str] = match name {
+        "fire" => &["fire_after_test_acc_99", LAG_OF_MEDIANS],
+        "test_acc_half" => &["test_acc_rise", LAG_OF_MEDIANS, "test_acc_half_median_curve"],
+        "test_acc_99" => &["fire_after_test_acc_99", "test_acc_rise", "test_acc_99_median_curve"],
+        _ => &[],
+    };
+    let mut names = vec![name.to_string()];
+    for m in std::iter::once(&name).chain(derived) {
+        names.extend(event_summary_names(|s| format!("{m}_{s}")));
+        names.push(format!("{m}_reached_fraction"));
+        names.push(m.to_string());
+    }
+    names
+}
 
 /// The first epoch at which `test_acc` reaches halfway from its baseline
 /// (the median over epochs 0-4) to its peak over the run: the relative
@@ -57,7 +78,8 @@ const CURVE: [(&str, f64); 2] = [("test_acc_half", 0.5), ("test_acc_99", 0.99)];
 /// None when it never does.
 fn median_curve_crossing(curves: &[Vec<f64>], threshold: f64) -> Option<usize> {
     let epochs = curves.iter().map(Vec::len).min().unwrap_or(0);
-    (0..epochs).find(|&t| crate::probes::stats::median(&curves.iter().map(|c| c[t]).collect::<Vec<_>>()) >= threshold)
+    let median_at = |t: usize| quantile(&curves.iter().map(|c| Value::exact(c[t])).collect::<Vec<_>>(), 0.5);
+    (0..epochs).find(|&t| median_at(t).lo >= threshold)
 }
 
 /// Accuracy milestones per seed (first epoch with train accuracy 1, test
@@ -104,6 +126,10 @@ impl Kind for Milestones {
             .collect()
     }
 
+    fn seed_counts(&self) -> Vec<String> {
+        MILESTONES.iter().map(|m| format!("{m}_reached_fraction")).collect()
+    }
+
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
         let mut events: [Vec<Value>; 7] = Default::default();
@@ -120,16 +146,16 @@ impl Kind for Milestones {
                 series.push(value);
             }
         }
+        let seeds = seeds_of(&runs);
         for (name, values) in MILESTONES.iter().zip(events) {
             if !DIFFERENCES.contains(name) {
                 // The detector looks from its minimum epoch on.
                 let start = if *name == "fire" { self.detector.min_epoch } else { 0 };
-                out.warn_if_at_start(name, &values, start);
+                out.warn_if_at_start(name, &values, start, bearing_on(name));
             }
             out.event_summary(&values, self.without_event, |s| format!("{name}_{s}"));
-            let reached = values.iter().filter(|v| v.number().is_some()).count();
-            out.set(format!("{name}_reached_fraction"), reached as f64 / values.len() as f64);
-            out.set_per_seed(name, &values);
+            out.set_value(format!("{name}_reached_fraction"), fraction(reached(&values), values.len()));
+            out.set_per_seed(name, &seeds, &values);
         }
         let lag = out.value("fire_median").minus(out.value("test_acc_half_median"));
         out.set_value(LAG_OF_MEDIANS, lag);
@@ -163,24 +189,24 @@ mod tests {
         // test acc ≥ 0.5 at start + 50, ≥ 0.99 at start + 99; the detector
         // fires at the gap23 jump (200), so the lag is 200 − (start + 99).
         let m = measure(&spec, vec![run(400, 24, 50, 200), run(400, 26, 60, 200), run(400, 25, 500, 200)]);
-        assert_eq!(m.per_seed["g.train_acc_1"], vec![24.0, 26.0, 25.0]);
-        assert_eq!(m.quantities["g.train_acc_1_median"], 25.0);
+        assert_eq!(m.per_seed_numbers("g.train_acc_1"), vec![24.0, 26.0, 25.0]);
+        assert_eq!(m.number("g.train_acc_1_median"), 25.0);
         // Seed 3 never reaches test accuracy 0.5 within its 401 epochs: it
         // takes part censored (≥ 401), so the median is 110 (of 100, 110).
-        assert_eq!(m.quantities["g.test_acc_half_median"], 110.0);
-        assert!((m.quantities["g.test_acc_half_reached_fraction"] - 2.0 / 3.0).abs() < 1e-12);
-        assert_eq!(m.per_seed["g.fire_after_test_acc_99"][..2], [51.0, 41.0]);
-        assert!(m.per_seed["g.fire_after_test_acc_99"][2].is_nan());
+        assert_eq!(m.number("g.test_acc_half_median"), 110.0);
+        assert!((m.number("g.test_acc_half_reached_fraction") - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(m.per_seed_numbers("g.fire_after_test_acc_99")[..2], [51.0, 41.0]);
+        assert!(m.per_seed_numbers("g.fire_after_test_acc_99")[2].is_nan());
         // Its detector fired at 200, before a test-≥-0.99 epoch of 401 or
         // later: its lag is ≤ −201, so the median lag is known (41) and the
         // minimum only bounded.
-        assert_eq!(m.quantities["g.fire_after_test_acc_99_median"], 41.0);
+        assert_eq!(m.number("g.fire_after_test_acc_99_median"), 41.0);
         assert_eq!(m.value("g.fire_after_test_acc_99_min").describe(), "≤ -201");
         // The rise from 0.5 to 0.99 takes 49 epochs in each seed that rose
         // (start + 50 to start + 99); seed 3 never started it, so its rise is
         // undefined, and the median of 49, 49 and any value is 49.
-        assert_eq!(m.per_seed["g.test_acc_rise"][..2], [49.0, 49.0]);
-        assert_eq!(m.quantities["g.test_acc_rise_median"], 49.0);
+        assert_eq!(m.per_seed_numbers("g.test_acc_rise")[..2], [49.0, 49.0]);
+        assert_eq!(m.number("g.test_acc_rise_median"), 49.0);
         assert_names(&spec, &m);
     }
 
@@ -198,7 +224,7 @@ mod tests {
         let m = measure(&spec, vec![run(400, 24, 50, 200), run(400, 26, 60, 200)]);
         assert!(m.value("g.fire_median").is_undefined(), "{:?}", m.value("g.fire_median"));
         assert!(m.value("g.lockin_lag_of_medians").is_undefined());
-        assert_eq!(m.quantities["g.test_acc_rise_median"], 49.0, "the accuracy milestones stand");
+        assert_eq!(m.number("g.test_acc_rise_median"), 49.0, "the accuracy milestones stand");
     }
 
     /// The median curve's crossing differs from the median of crossings.

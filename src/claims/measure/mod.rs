@@ -31,10 +31,9 @@ use serde::{Deserialize, Serialize};
 
 use super::experiment::{Experiment, MAX_NAME};
 use super::problem::Problem;
-use super::value::{self as censored, Value};
+use super::value::{self as censored, SeedValue, Value, by_seed};
 use crate::probes::detector::DetectorParams;
 use crate::probes::rank::EpochWindow;
-use crate::probes::stats::Summary;
 use crate::probes::theorem6;
 use crate::runs::{Run, is_level_series, series_names};
 use crate::train::LevelLog;
@@ -123,6 +122,10 @@ trait Kind {
         None
     }
 
+    /// Keep the list of conditions as written, grid points this tier does
+    /// not run included (a kind that names quantities by them).
+    fn keep_written(&mut self, _written: Vec<String>) {}
+
     /// Checkpoint epochs the runs of `condition` must save for this measure.
     fn checkpoints(&self, _condition: &str) -> Vec<usize> {
         Vec::new()
@@ -147,6 +150,13 @@ trait Kind {
     /// Every quantity name [`Kind::measure`] produces, in a fixed order
     /// (validation reports the first name two measures share).
     fn quantity_names(&self) -> Vec<String>;
+
+    /// The quantities that are counts or fractions of seeds (or of pairs
+    /// of seeds): a difference in one is never near (docs/claims.md,
+    /// "Grades").
+    fn seed_counts(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Compute the quantities into `out`.
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()>;
@@ -175,6 +185,12 @@ impl MeasureSpec {
     /// points (`Kind::pooled_conditions_mut`).
     pub fn pooled_conditions_mut(&mut self) -> Option<&mut Vec<String>> {
         self.kind_mut().pooled_conditions_mut()
+    }
+
+    /// Keep the conditions list as written, before the points a tier does
+    /// not run were dropped (`Kind::keep_written`).
+    pub fn keep_written(&mut self, written: Vec<String>) {
+        self.kind_mut().keep_written(written);
     }
 
     /// Set the label (grid expansion: `LABEL[point]`).
@@ -213,6 +229,11 @@ impl MeasureSpec {
             return None;
         }
         self.kind().level_needs(e)
+    }
+
+    /// The quantity names of this measure that count seeds (`Kind::seed_counts`).
+    pub fn seed_counts(&self) -> Vec<String> {
+        self.kind().seed_counts().iter().map(|n| self.labelled(n)).collect()
     }
 
     /// Every quantity name this measure produces.
@@ -272,107 +293,116 @@ impl MeasureSpec {
     ) -> anyhow::Result<Measurement> {
         let mut out = Measurement::default();
         self.kind().measure(&Inputs { runs, sign_rule }, &mut out)?;
+        let labelled_message = |w: Warning| {
+            let message = w
+                .bears_on
+                .iter()
+                .fold(w.message, |m, q| m.replace(&format!("`{q}`"), &format!("`{}`", self.labelled(q))));
+            Warning { message, bears_on: w.bears_on.iter().map(|q| self.labelled(q)).collect() }
+        };
         Ok(Measurement {
             quantities: out.quantities.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
-            bounds: out.bounds.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
             per_seed: out.per_seed.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
-            per_seed_bounds: out.per_seed_bounds.into_iter().map(|(k, v)| (self.labelled(&k), v)).collect(),
-            warnings: out
-                .warnings
-                .into_iter()
-                .map(|(k, v)| (self.labelled(&k), v.replace(&format!("`{k}`"), &format!("`{}`", self.labelled(&k)))))
-                .collect(),
+            warnings: out.warnings.into_iter().map(labelled_message).collect(),
         })
     }
 }
 
-/// The values a measure produced: named quantities and per-seed series.
+/// The values a measure produced: named quantities, the per-seed values
+/// behind them, and its warnings. Every value is a [`Value`] (a number,
+/// bounds, or undefined; docs/claims.md, "Censored events"), stored once.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
-    /// Named scalar quantities (NaN = undefined, `null` in JSON; also NaN
-    /// where the value is known only by bounds, in `bounds`).
-    #[serde(with = "crate::nullable::map")]
-    pub quantities: BTreeMap<String, f64>,
-    /// The quantities known only by bounds: a censored event's statistics
-    /// (docs/claims.md, "Censored events").
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub bounds: BTreeMap<String, Value>,
-    /// Per-seed values behind them, in seed order (for reports).
-    #[serde(with = "crate::nullable::map_of_series")]
-    pub per_seed: BTreeMap<String, Vec<f64>>,
-    /// The per-seed values known only by bounds (a seed in which an event
-    /// did not happen), by series and seed index; NaN in `per_seed`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub per_seed_bounds: BTreeMap<String, BTreeMap<usize, Value>>,
-    /// Warnings by quantity: an event that happens at the first epoch
-    /// looked at, so that its epoch says nothing about training
-    /// (docs/claims.md, "Preconditions").
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub warnings: BTreeMap<String, String>,
+    /// Named scalar quantities.
+    pub quantities: BTreeMap<String, Value>,
+    /// Per-seed values behind them, each with its seed, in the order the
+    /// runs were read (seed order of the experiment).
+    pub per_seed: BTreeMap<String, Vec<SeedValue>>,
+    /// Warnings, each naming the quantities it bears on (an event at the
+    /// first epoch looked at, too few seeds for an interval, a seed one side
+    /// of a pairing lacks; docs/claims.md, "Preconditions").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+}
+
+/// A warning of a measure and the quantities it bears on: a claim shows it
+/// when one of its checks or preconditions reads one of them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Warning {
+    /// What is wrong, in the reader's words.
+    pub message: String,
+    /// The quantity names (labelled) it bears on.
+    pub bears_on: Vec<String>,
 }
 
 impl Measurement {
     fn set(&mut self, name: impl Into<String>, value: f64) {
-        self.quantities.insert(name.into(), value);
+        self.set_value(name, Value::exact(value));
     }
 
     /// Set a quantity that may be known only by bounds.
     fn set_value(&mut self, name: impl Into<String>, value: Value) {
-        let name = name.into();
-        if value.is_bounded() {
-            self.bounds.insert(name.clone(), value);
-        }
-        self.set(name, value.as_f64());
+        self.quantities.insert(name.into(), value);
     }
 
     /// Quantity `name`: its number, its bounds, or undefined when the
     /// measures did not produce it.
     pub fn value(&self, name: &str) -> Value {
-        match self.bounds.get(name) {
-            Some(bounds) => *bounds,
-            None => Value::exact(self.quantities.get(name).copied().unwrap_or(f64::NAN)),
-        }
+        self.quantities.get(name).copied().unwrap_or_else(Value::undefined)
     }
 
-    /// Add `other`'s quantities and per-seed values.
+    /// Add `other`'s quantities, per-seed values and warnings.
     fn extend(&mut self, other: Measurement) {
         self.quantities.extend(other.quantities);
-        self.bounds.extend(other.bounds);
         self.per_seed.extend(other.per_seed);
-        self.per_seed_bounds.extend(other.per_seed_bounds);
         self.warnings.extend(other.warnings);
     }
 
-    /// Per-seed values that may be known only by bounds.
-    fn set_per_seed(&mut self, name: &str, values: &[Value]) {
-        self.per_seed.insert(name.to_string(), values.iter().map(|v| v.as_f64()).collect());
-        let bounded: BTreeMap<usize, Value> =
-            values.iter().enumerate().filter(|(_, v)| v.is_bounded()).map(|(i, v)| (i, *v)).collect();
-        if !bounded.is_empty() {
-            self.per_seed_bounds.insert(name.to_string(), bounded);
-        }
+    /// Per-seed values of the runs of `seeds`, in that order.
+    fn set_per_seed(&mut self, name: &str, seeds: &[u64], values: &[Value]) {
+        let per_seed = seeds.iter().zip(values).map(|(&seed, &value)| SeedValue { seed, value }).collect();
+        self.per_seed.insert(name.to_string(), per_seed);
+    }
+
+    /// Per-seed numbers of the runs of `seeds` (NaN: undefined).
+    fn set_per_seed_numbers(&mut self, name: &str, seeds: &[u64], values: &[f64]) {
+        self.per_seed.insert(name.to_string(), by_seed(seeds, values));
+    }
+
+    /// The per-seed numbers `values` of the runs of `seeds` under
+    /// `per_seed`, and their median over seeds under `median`.
+    fn median_over_seeds(&mut self, median: &str, per_seed: &str, seeds: &[u64], values: &[f64]) {
+        let values = by_seed(seeds, values);
+        self.set_value(median, censored::quantile(&censored::values_of(&values), 0.5));
+        self.per_seed.insert(per_seed.to_string(), values);
+    }
+
+    /// Warn of `message`, bearing on the quantities `bears_on`.
+    fn warn(&mut self, message: String, bears_on: Vec<String>) {
+        self.warnings.push(Warning { message, bears_on });
     }
 
     /// Warn when event `name` happens at `first`, the first epoch looked
     /// at, in some seed: it was there before anything was seen to change.
-    fn warn_if_at_start(&mut self, name: &str, at: &[Value], first: usize) {
+    /// The warning bears on `bears_on`, the quantities computed from it.
+    fn warn_if_at_start(&mut self, name: &str, at: &[Value], first: usize, bears_on: Vec<String>) {
         let seeds = at.iter().filter(|v| v.number() == Some(first as f64)).count();
         if seeds > 0 {
+            let bears_on = std::iter::once(name.to_string()).chain(bears_on).collect();
             let message = format!(
                 "`{name}` is epoch {first}, the first epoch looked at, in {seeds} of {} seeds: the event was \
                  already there, so its epoch says nothing about training (a `requires:` precondition can rule this out)",
                 at.len()
             );
-            self.warnings.insert(name.to_string(), message);
+            self.warn(message, bears_on);
         }
     }
 
-    /// Median and quartiles of `values`, named by `name("median")` etc.
-    /// (see [`summary_names`]).
-    fn summary(&mut self, values: &[f64], name: impl Fn(&str) -> String) {
-        let s = Summary::of(values);
-        for (stat, v) in STATS.into_iter().zip([s.median, s.q25, s.q75]) {
-            self.set(name(stat), v);
+    /// Median and quartiles over seeds of `values`, named by
+    /// `name("median")` etc. (see [`summary_names`]).
+    fn summary(&mut self, values: &[Value], name: impl Fn(&str) -> String) {
+        for (stat, q) in STATS.into_iter().zip([0.5, 0.25, 0.75]) {
+            self.set_value(name(stat), censored::quantile(values, q));
         }
     }
 
@@ -390,34 +420,63 @@ impl Measurement {
             }
             return;
         }
-        let happened: Vec<f64> = values.iter().map(|v| v.as_f64()).collect();
+        let happened: Vec<Value> = values.iter().copied().filter(|v| v.number().is_some()).collect();
         self.summary(&happened, &name);
-        let every = !happened.is_empty() && happened.iter().all(|v| !v.is_nan());
-        let extreme = |pick: fn(f64, f64) -> f64| {
-            if every { happened.iter().copied().reduce(pick).unwrap_or(f64::NAN) } else { f64::NAN }
-        };
-        self.set(name("min"), extreme(f64::min));
-        self.set(name("max"), extreme(f64::max));
+        let every = !values.is_empty() && happened.len() == values.len();
+        for (stat, q) in [("min", 0.0), ("max", 1.0)] {
+            self.set_value(name(stat), if every { censored::quantile(values, q) } else { Value::undefined() });
+        }
     }
 
-    /// Mark the counts of `names` undefined (the event could not be
-    /// looked for in some seed).
-    fn undefine_counts(&mut self, names: &EventCount) {
-        self.set(names.count, f64::NAN);
-        self.set(format!("{}_fraction", names.count), f64::NAN);
-    }
-
-    /// An event per seed (its epoch, or censored where it did not happen):
-    /// how many seeds had it, of how many, the fraction and its epochs'
-    /// statistics, under the names of `names`.
-    fn count(&mut self, names: &EventCount, at: Vec<Value>, without: WithoutEvent) {
-        let happened = at.iter().filter(|e| e.number().is_some()).count();
-        self.set(names.count, happened as f64);
+    /// An event per seed of the runs of `seeds` (its epoch, censored where
+    /// it did not happen, undefined where it could not be looked for): how
+    /// many seeds had it, of how many, the fraction and its epochs'
+    /// statistics, under the names of `names`. A seed where the event could
+    /// not be looked for may or may not have had it: the count is then the
+    /// bounds both answers give.
+    fn count(&mut self, names: &EventCount, seeds: &[u64], at: Vec<Value>, without: WithoutEvent) {
+        let had = reached(&at);
+        self.set_value(names.count, had);
         self.set("seeds", at.len() as f64);
-        self.set(format!("{}_fraction", names.count), happened as f64 / at.len() as f64);
+        self.set_value(format!("{}_fraction", names.count), fraction(had, at.len()));
         self.event_summary(&at, without, |s| format!("{}_{s}", names.epoch));
-        self.set_per_seed(names.epoch, &at);
+        self.set_per_seed(names.epoch, seeds, &at);
     }
+}
+
+/// The share of `values` for which `holds` is true: exactly those whose
+/// number it holds for, plus, as an upper bound, the undefined ones (a seed
+/// with no value may or may not count). Undefined of no values.
+fn share(values: &[Value], holds: impl Fn(f64) -> bool) -> Value {
+    let yes = values.iter().filter(|v| v.number().is_some_and(&holds)).count() as f64;
+    let unknown = values.iter().filter(|v| v.number().is_none()).count() as f64;
+    fraction(Value::between(yes, yes + unknown), values.len())
+}
+
+/// `numerator / denominator` for exact values; undefined otherwise.
+fn ratio(numerator: Value, denominator: Value) -> Value {
+    match (numerator.number(), denominator.number()) {
+        (Some(a), Some(b)) => Value::exact(a / b),
+        _ => Value::undefined(),
+    }
+}
+
+/// How many of `at` had their event: exactly those with an epoch, plus, as
+/// an upper bound, those where it could not be looked for (undefined).
+fn reached(at: &[Value]) -> Value {
+    let had = at.iter().filter(|e| e.number().is_some()).count() as f64;
+    let unknown = at.iter().filter(|e| e.is_undefined()).count() as f64;
+    Value::between(had, had + unknown)
+}
+
+/// `count` of `n` as a fraction, bounds divided through (undefined of none).
+fn fraction(count: Value, n: usize) -> Value {
+    if n == 0 { Value::undefined() } else { Value::between(count.lo / n as f64, count.hi / n as f64) }
+}
+
+/// The seeds of `runs`, in order.
+fn seeds_of(runs: &[Run]) -> Vec<u64> {
+    runs.iter().map(|r| r.spec.seed).collect()
 }
 
 /// What an event's statistics do with a seed in which the event did not
@@ -465,6 +524,11 @@ struct EventCount {
 }
 
 impl EventCount {
+    /// The names that count seeds: the count, `seeds` and the fraction.
+    fn counts(&self) -> Vec<String> {
+        vec![self.count.to_string(), "seeds".into(), format!("{}_fraction", self.count)]
+    }
+
     /// The quantity names [`Measurement::count`] produces.
     fn names(&self) -> Vec<String> {
         let mut names = vec![self.count.to_string(), "seeds".into(), format!("{}_fraction", self.count)];

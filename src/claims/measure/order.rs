@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::compare::{PerSeed, SHIFT_NAMES, check_distinct, check_level, check_pairing, level, report_shift};
+use super::compare::{PerSeed, check_distinct, check_level, check_pairing, level, report_shift, shift_names};
 use super::shift::Shift;
 use super::{Inputs, Kind, Measurement};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
-use crate::claims::value::{Value, quantile};
+use crate::claims::value::{SeedValue, Value, quantile, values_of};
 use crate::train::LevelLog;
 
 /// Which way the medians must run along the conditions.
@@ -48,6 +48,11 @@ pub struct Order {
     /// The level of each step's interval (default 0.95).
     #[serde(default = "level")]
     pub confidence: f64,
+    /// Every point of `conditions` as written, those a tier does not run
+    /// included (set by grid expansion; empty: `conditions`). Steps are
+    /// named by these points, so a step has one name at both tiers.
+    #[serde(skip)]
+    pub written: Vec<String>,
 }
 
 fn strict() -> bool {
@@ -68,16 +73,16 @@ fn in_order(previous: Value, next: Value, order: Direction, strict: bool) -> Val
     let surely = if strict { low.hi < high.lo } else { low.hi <= high.lo };
     let surely_not = if strict { low.lo >= high.hi } else { low.lo > high.hi };
     match (low.is_undefined() || high.is_undefined(), surely, surely_not) {
-        (true, ..) => Value { lo: 0.0, hi: 1.0 },
+        (true, ..) => Value::between(0.0, 1.0),
         (false, true, _) => Value::exact(1.0),
         (false, _, true) => Value::exact(0.0),
-        _ => Value { lo: 0.0, hi: 1.0 },
+        _ => Value::between(0.0, 1.0),
     }
 }
 
 /// The sum of values, bounds added.
 fn sum(values: &[Value]) -> Value {
-    values.iter().fold(Value::exact(0.0), |acc, v| Value { lo: acc.lo + v.lo, hi: acc.hi + v.hi })
+    values.iter().fold(Value::exact(0.0), |acc, v| Value::between(acc.lo + v.lo, acc.hi + v.hi))
 }
 
 impl Kind for Order {
@@ -107,47 +112,114 @@ impl Kind for Order {
     fn quantity_names(&self) -> Vec<String> {
         let mut names: Vec<String> =
             ["steps", "ordered", "steps_in_order", "max_ci_high", "min_ci_low"].map(String::from).to_vec();
-        for step in 1..self.conditions.len() {
-            names.extend(SHIFT_NAMES.iter().map(|n| format!("step{step}_{n}")));
+        names.extend(self.points().iter().map(|p| format!("median[{}]", point_of(p))));
+        for [from, to] in self.steps() {
+            names.extend(shift_names(&step_prefix(from, to), self.paired));
+        }
+        names
+    }
+
+    fn keep_written(&mut self, written: Vec<String>) {
+        self.written = written;
+    }
+
+    fn seed_counts(&self) -> Vec<String> {
+        let mut names = vec!["steps".to_string(), "steps_in_order".into(), "ordered".into()];
+        for [from, to] in self.steps() {
+            names.extend(["pairs", "p_a_below_b"].map(|n| format!("{}{n}", step_prefix(from, to))));
         }
         names
     }
 
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
-        let mut values = Vec::new();
+        let mut values = BTreeMap::new();
         for c in &self.conditions {
-            values.push((inputs.runs)(c)?.iter().map(|r| self.value.of(r)).collect::<Vec<Value>>());
+            values.insert(c.as_str(), self.value.per_seed(inputs, c)?);
         }
         if let Some(first) = self.value.first_epoch() {
-            for (c, v) in self.conditions.iter().zip(&values) {
-                out.warn_if_at_start(c, v, first);
+            for (c, v) in &values {
+                out.warn_if_at_start(c, &values_of(v), first, self.quantity_names());
             }
         }
-        let medians: Vec<Value> = values.iter().map(|v| quantile(v, 0.5)).collect();
+        let medians: Vec<Value> =
+            self.conditions.iter().map(|c| quantile(&values_of(&values[c.as_str()]), 0.5)).collect();
         let steps: Vec<Value> = medians.windows(2).map(|m| in_order(m[0], m[1], self.order, self.strict)).collect();
-        let ordered = if steps.iter().all(|s| s.number() == Some(1.0)) {
-            Value::exact(1.0)
-        } else if steps.iter().any(|s| s.number() == Some(0.0)) {
-            Value::exact(0.0)
-        } else {
-            Value { lo: 0.0, hi: 1.0 }
-        };
         out.set("steps", steps.len() as f64);
-        out.set_value("ordered", ordered);
+        out.set_value("ordered", all_in_order(&steps));
         out.set_value("steps_in_order", sum(&steps));
         let mut shifts = Vec::new();
-        for (step, pair) in values.windows(2).enumerate() {
-            // Step k compares point k + 1 (a) with point k (b).
-            let (a, b) = (&pair[1], &pair[0]);
-            let shift =
-                if self.paired { Shift::paired(a, b, self.confidence) } else { Shift::unpaired(a, b, self.confidence) };
-            report_shift(out, &format!("step{}_", step + 1), &shift, self.confidence);
-            shifts.push(shift);
+        for [from, to] in self.steps() {
+            // A step compares its second point (a) with its first (b); a
+            // point this tier does not run leaves the step undefined.
+            let prefix = step_prefix(from, to);
+            match (values.get(to), values.get(from)) {
+                (Some(a), Some(b)) => {
+                    let shift = self.shift(a, b)?;
+                    let sides = if self.paired { [shift.pairs; 2] } else { [a.len(), b.len()] };
+                    report_shift(out, &prefix, &shift, sides, self.confidence);
+                    shifts.push(shift);
+                }
+                _ => {
+                    for name in shift_names(&prefix, self.paired) {
+                        out.set_value(name, Value::undefined());
+                    }
+                }
+            }
         }
         out.set_value("max_ci_high", quantile(&shifts.iter().map(|s| s.ci_high).collect::<Vec<_>>(), 1.0));
         out.set_value("min_ci_low", quantile(&shifts.iter().map(|s| s.ci_low).collect::<Vec<_>>(), 0.0));
-        out.set_per_seed("median", &medians);
+        for point in self.points() {
+            let median = values.get(point.as_str()).map_or(Value::undefined(), |v| quantile(&values_of(v), 0.5));
+            out.set_value(format!("median[{}]", point_of(point)), median);
+        }
         Ok(())
+    }
+}
+
+impl Order {
+    /// The points as written (with those this tier does not run).
+    fn points(&self) -> &[String] {
+        if self.written.is_empty() { &self.conditions } else { &self.written }
+    }
+
+    /// The steps as pairs of consecutive points as written.
+    fn steps(&self) -> Vec<[&str; 2]> {
+        self.points().windows(2).map(|w| [w[0].as_str(), w[1].as_str()]).collect()
+    }
+
+    /// The shift of `a` against `b`, paired or not.
+    fn shift(&self, a: &[SeedValue], b: &[SeedValue]) -> anyhow::Result<Shift> {
+        Ok(if self.paired {
+            Shift::paired(a, b, self.confidence)?
+        } else {
+            Shift::unpaired(&values_of(a), &values_of(b), self.confidence)
+        })
+    }
+}
+
+/// 1 when every step is in order, 0 when one surely is not, [0, 1] else.
+fn all_in_order(steps: &[Value]) -> Value {
+    if steps.iter().all(|s| s.number() == Some(1.0)) {
+        Value::exact(1.0)
+    } else if steps.iter().any(|s| s.number() == Some(0.0)) {
+        Value::exact(0.0)
+    } else {
+        Value::between(0.0, 1.0)
+    }
+}
+
+/// A step's name prefix, by its two points: `step[1e-5→5e-5]_` for the
+/// grid points `eta[1e-5]` and `eta[5e-5]`, `step[fast→base]_` for plain
+/// conditions.
+fn step_prefix(from: &str, to: &str) -> String {
+    format!("step[{}→{}]_", point_of(from), point_of(to))
+}
+
+/// The point of a grid-point condition `grid[point]`, or the name itself.
+fn point_of(condition: &str) -> &str {
+    match condition.strip_suffix(']').and_then(|c| c.split_once('[')) {
+        Some((_, point)) => point,
+        None => condition,
     }
 }
 

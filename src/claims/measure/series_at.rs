@@ -8,10 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Inputs, Kind, Measurement, unknown_series};
+use super::{Inputs, Kind, Measurement, seeds_of, unknown_series};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
-use crate::probes::stats::median;
 use crate::runs::{is_level_series, series_names};
 use crate::train::LevelLog;
 
@@ -89,19 +88,17 @@ impl Kind for SeriesAt {
 
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
+        let seeds = seeds_of(&runs);
         for name in &self.series {
             let columns: Vec<Vec<f64>> = runs.iter().map(|r| r.series(name).expect("validated")).collect();
             let values_at =
                 |e: usize| -> Vec<f64> { columns.iter().map(|c| c.get(e).copied().unwrap_or(f64::NAN)).collect() };
             for &e in &self.epochs {
-                let values = values_at(e);
-                out.set(at(name, e), median(&values));
-                out.per_seed.insert(format!("{name}_e{e}"), values);
+                out.median_over_seeds(&at(name, e), &format!("{name}_e{e}"), &seeds, &values_at(e));
             }
             for &[a, b] in &self.ratios {
                 let values: Vec<f64> = values_at(a).iter().zip(values_at(b)).map(|(x, y)| x / y).collect();
-                out.set(ratio(name, [a, b]), median(&values));
-                out.per_seed.insert(ratio(name, [a, b]), values);
+                out.median_over_seeds(&ratio(name, [a, b]), &ratio(name, [a, b]), &seeds, &values);
             }
         }
         Ok(())
@@ -124,10 +121,10 @@ mod tests {
             ratios: vec![[300, 10]],
         });
         let m = measure(&spec, vec![run(300, 20, 100, 200), run(300, 20, 150, 200), run(300, 20, 0, 200)]);
-        assert_eq!(m.quantities["w_sigma1_median_e10"], 10.0);
-        assert_eq!(m.per_seed["test_acc_e300"], vec![1.0, 1.0, 1.0]);
-        assert_eq!(m.quantities["test_acc_median_e10"], 0.0); // seeds: 0, 0, 0.1
-        assert_eq!(m.quantities["w_sigma1_ratio_e300_e10"], 30.0);
+        assert_eq!(m.number("w_sigma1_median_e10"), 10.0);
+        assert_eq!(m.per_seed_numbers("test_acc_e300"), vec![1.0, 1.0, 1.0]);
+        assert_eq!(m.number("test_acc_median_e10"), 0.0); // seeds: 0, 0, 0.1
+        assert_eq!(m.number("w_sigma1_ratio_e300_e10"), 30.0);
         assert_names(&spec, &m);
     }
 

@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Inputs, Kind, Measurement, STATS};
+use super::{Inputs, Kind, Measurement, STATS, seeds_of};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
+use crate::claims::value::{by_seed, quantile, values_of};
 use crate::probes::theorem6;
 use crate::runs::Run;
 
@@ -119,7 +120,7 @@ impl Kind for SignRule {
         self.at_checkpoints(&(inputs.runs)(&self.condition)?, inputs, out)?;
         if let Some(level) = self.crossing {
             let medians: Vec<f64> =
-                self.epochs.iter().map(|e| out.quantities[&format!("published_median_e{e}")]).collect();
+                self.epochs.iter().map(|e| out.value(&format!("published_median_e{e}")).as_f64()).collect();
             let (at, after) = crossing_of(&self.epochs, &medians, level);
             out.set("published_crossing_epoch", at);
             out.set("published_crossing_after", after);
@@ -137,17 +138,18 @@ impl SignRule {
         for &e in epochs {
             all.push(runs.iter().map(|r| (inputs.sign_rule)(r, e, self.pairs)).collect::<anyhow::Result<Vec<_>>>()?);
         }
+        let seeds = seeds_of(runs);
         for (field, get) in FIELDS {
             for (i, &e) in epochs.iter().enumerate() {
-                let values: Vec<f64> = all[i].iter().map(get).collect();
-                out.summary(&values, |s| format!("{field}_{s}_e{e}"));
-                out.set(format!("{field}_min_e{e}"), values.iter().copied().fold(f64::NAN, f64::min));
+                let values = by_seed(&seeds, &all[i].iter().map(get).collect::<Vec<f64>>());
+                out.summary(&values_of(&values), |s| format!("{field}_{s}_e{e}"));
+                out.set_value(format!("{field}_min_e{e}"), quantile(&values_of(&values), 0.0));
                 out.per_seed.insert(format!("{field}_e{e}"), values);
             }
         }
-        let q = &out.quantities;
-        let min_over = |field: &str| epochs.iter().map(|e| q[&format!("{field}_min_e{e}")]).fold(f64::NAN, f64::min);
-        let published = |e: &usize| q[&format!("published_median_e{e}")];
+        let q = |name: &String| out.value(name).as_f64();
+        let min_over = |field: &str| epochs.iter().map(|e| q(&format!("{field}_min_e{e}"))).fold(f64::NAN, f64::min);
+        let published = |e: &usize| q(&format!("published_median_e{e}"));
         let derived = [
             ("exact_min", min_over("exact")),
             ("full_projector_min", min_over("full_projector")),
@@ -156,14 +158,14 @@ impl SignRule {
                 "published_iqr_width_max",
                 epochs
                     .iter()
-                    .map(|e| q[&format!("published_q75_e{e}")] - q[&format!("published_q25_e{e}")])
+                    .map(|e| q(&format!("published_q75_e{e}")) - q(&format!("published_q25_e{e}")))
                     .fold(f64::NAN, f64::max),
             ),
             (
                 "published_repulsion_max_gap",
                 epochs
                     .iter()
-                    .map(|e| (published(e) - q[&format!("repulsion_median_e{e}")]).abs())
+                    .map(|e| (published(e) - q(&format!("repulsion_median_e{e}"))).abs())
                     .fold(f64::NAN, f64::max),
             ),
         ];
@@ -172,7 +174,7 @@ impl SignRule {
             .map(|e| {
                 (
                     format!("published_iqr_width_e{e}"),
-                    q[&format!("published_q75_e{e}")] - q[&format!("published_q25_e{e}")],
+                    q(&format!("published_q75_e{e}")) - q(&format!("published_q25_e{e}")),
                 )
             })
             .collect();
@@ -232,15 +234,15 @@ mod tests {
             Ok(sign_rule(0.80 + 0.02 * seed as f64, e, p))
         };
         let m = spec.measure(&|_| Ok(runs.clone()), &by_seed).unwrap();
-        let close = |name: &str, value: f64| assert!((m.quantities[name] - value).abs() < 1e-12, "{name}");
+        let close = |name: &str, value: f64| assert!((m.number(name) - value).abs() < 1e-12, "{name}");
         close("published_median_e50", 0.825);
         close("published_min_e50", 0.805);
         close("published_iqr_width_e100", 0.02);
         close("published_rise", 0.025);
         close("published_repulsion_max_gap", 0.01);
-        assert_eq!((m.quantities["exact_min"], m.quantities["full_projector_min"]), (1.0, 1.0));
-        assert_eq!((m.quantities["published_crossing_epoch"], m.quantities["published_crossing_after"]), (100.0, 50.0));
-        assert_eq!(m.per_seed["repulsion_e300"].len(), 3);
+        assert_eq!((m.number("exact_min"), m.number("full_projector_min")), (1.0, 1.0));
+        assert_eq!((m.number("published_crossing_epoch"), m.number("published_crossing_after")), (100.0, 50.0));
+        assert_eq!(m.per_seed_numbers("repulsion_e300").len(), 3);
         assert_names(&spec, &m);
     }
 

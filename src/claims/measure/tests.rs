@@ -55,7 +55,7 @@ pub(super) fn sign_rule(base: f64, epoch: usize, pairs: usize) -> theorem6::Sign
 /// `spec` measured on `runs` (every condition), with [`sign_rule`] at
 /// base 0.8 for every run.
 pub(super) fn measure(spec: &MeasureSpec, runs: Vec<Run>) -> Measurement {
-    spec.measure(&|_| Ok(runs.clone()), &|_, e, p| Ok(sign_rule(0.8, e, p))).unwrap()
+    spec.measure(&|_| Ok(with_seeds(runs.clone())), &|_, e, p| Ok(sign_rule(0.8, e, p))).unwrap()
 }
 
 /// `spec`'s quantity names are exactly those in `m`.
@@ -144,4 +144,31 @@ fn a_measure_of_an_unknown_experiment_is_rejected() {
     let Problem { field, message } = spec.validate(&experiments).unwrap_err();
     assert_eq!(field, "ctl");
     assert!(message.contains("not in experiments (grok)"), "{message}");
+}
+
+/// `runs` with seeds 0, 1, 2, ... in order (hand-made runs all have seed 0).
+pub(super) fn with_seeds(mut runs: Vec<Run>) -> Vec<Run> {
+    for (seed, r) in runs.iter_mut().enumerate() {
+        r.spec.seed = seed as u64;
+    }
+    runs
+}
+
+impl Measurement {
+    /// Quantity `name` as one number (NaN: bounds or undefined).
+    pub(crate) fn number(&self, name: &str) -> f64 {
+        self.value(name).as_f64()
+    }
+
+    /// The per-seed values of `name` as numbers, in order (NaN: bounds or
+    /// undefined).
+    pub(crate) fn per_seed_numbers(&self, name: &str) -> Vec<f64> {
+        self.per_seed[name].iter().map(|s| s.value.as_f64()).collect()
+    }
+
+    /// The messages of the warnings that bear on `quantity`, one a line.
+    pub(crate) fn warning(&self, quantity: &str) -> String {
+        let bearing = self.warnings.iter().filter(|w| w.bears_on.iter().any(|q| q == quantity));
+        bearing.map(|w| w.message.as_str()).collect::<Vec<_>>().join("\n")
+    }
 }

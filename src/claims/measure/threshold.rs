@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Event, FIRED, Inputs, Kind, Measurement, WithoutEvent, event_at, unknown_series};
+use super::{Event, FIRED, Inputs, Kind, Measurement, WithoutEvent, event_at, seeds_of, unknown_series};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
 use crate::runs::{Run, is_level_series, series_names};
@@ -96,6 +96,10 @@ impl Kind for Threshold {
         names
     }
 
+    fn seed_counts(&self) -> Vec<String> {
+        FIRED.counts()
+    }
+
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
         let event = self.event();
@@ -115,8 +119,8 @@ impl Kind for Threshold {
             ));
         }
         out.set("max_value", peaks.into_iter().fold(f64::NAN, f64::max));
-        out.warn_if_at_start("fire_epoch", &fires, self.from);
-        out.count(&FIRED, fires, self.without_event);
+        out.warn_if_at_start("fire_epoch", &fires, self.from, FIRED.names());
+        out.count(&FIRED, &seeds_of(&runs), fires, self.without_event);
         Ok(())
     }
 }
@@ -143,9 +147,9 @@ mod tests {
         // Test accuracy ≥ 0.5 at start + 50.
         let spec = threshold("test_acc", 0.5);
         let m = measure(&spec, vec![run(200, 20, 10, 150), run(200, 20, 40, 150), run(200, 20, 500, 150)]);
-        assert_eq!(m.per_seed["fire_epoch"][..2], [60.0, 90.0]);
-        assert_eq!((m.quantities["fired"], m.quantities["fired_fraction"]), (2.0, 2.0 / 3.0));
-        assert_eq!(m.quantities["max_value"], 1.0);
+        assert_eq!(m.per_seed_numbers("fire_epoch")[..2], [60.0, 90.0]);
+        assert_eq!((m.number("fired"), m.number("fired_fraction")), (2.0, 2.0 / 3.0));
+        assert_eq!(m.number("max_value"), 1.0);
         assert_names(&spec, &m);
     }
 
@@ -155,7 +159,7 @@ mod tests {
         let MeasureSpec::Threshold(mut spec) = threshold("test_acc", 0.5) else { unreachable!() };
         spec.from = 70;
         let m = measure(&MeasureSpec::Threshold(spec), vec![run(200, 20, 10, 150), run(200, 20, 40, 150)]);
-        assert_eq!(m.per_seed["fire_epoch"], [70.0, 90.0], "seed 0 crossed at 60, before `from`");
+        assert_eq!(m.per_seed_numbers("fire_epoch"), [70.0, 90.0], "seed 0 crossed at 60, before `from`");
     }
 
     /// ρ's peak is read up to its first crossing, so a run whose cached log
@@ -176,11 +180,11 @@ mod tests {
         let spec = threshold("rho", 0.075);
         let stopped = measure(&spec, vec![with_log(&[0.06, 0.07, 0.076])]);
         let longer = measure(&spec, vec![with_log(&[0.06, 0.07, 0.076, 0.09, 0.08])]);
-        assert_eq!(stopped.quantities["max_value"], 0.076);
+        assert_eq!(stopped.number("max_value"), 0.076);
         assert_eq!(longer.quantities, stopped.quantities);
         // A series that never crosses: its whole log.
         let never = measure(&spec, vec![with_log(&[0.06, 0.07, 0.065])]);
-        assert_eq!(never.quantities["max_value"], 0.07);
+        assert_eq!(never.number("max_value"), 0.07);
     }
 
     /// `rho` logs until the level is reached, `rho_paper` throughout, a
