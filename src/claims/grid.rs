@@ -385,6 +385,28 @@ expect:
         assert_eq!(quick.expect.len(), 4);
     }
 
+    /// An ordering over a grid whose middle point runs no quick seeds names
+    /// its steps by their points, the same at both tiers: `step[1e-5→5e-5]`
+    /// is never the step from 1e-5 to 5e-4 (it was `step1` at both).
+    #[test]
+    fn an_orderings_steps_have_one_name_at_both_tiers() {
+        let ordered = ETA
+            .replace(r#""5e-4": {eta: 5.0e-4, seeds: {quick: 0}}"#, r#""5e-4": {eta: 5.0e-4}"#)
+            .replace(r#""5e-5": {eta: 5.0e-5}"#, r#""5e-5": {eta: 5.0e-5, seeds: {quick: 0}}"#)
+            + "  - {quantity: by_eta.ordered, tolerance: {equals: 1}}\n";
+        let ordered = ordered.replace(
+            "measures:\n",
+            "measures:\n  - {kind: order, label: by_eta, conditions: [\"eta[*]\"], value: {detector: {}}, order: decreasing}\n",
+        );
+        let (e, m, x) = claim(&ordered);
+        let [quick, paper] = [Tier::Quick, Tier::Paper].map(|t| expand(&e, &m, [&x, &[]], t).unwrap());
+        let names = |t: &Expanded| t.measures[0].quantity_names();
+        assert_eq!(names(&quick), names(&paper));
+        assert!(names(&quick).contains(&"by_eta.step[1e-5→5e-5]_ci_high".to_string()), "{:?}", names(&quick));
+        assert!(!names(&quick).iter().any(|n| n.contains("step[1e-5→5e-4]")));
+        assert_eq!(quick.measures[0].conditions(), ["eta[1e-5]", "eta[5e-4]"], "the quick tier runs two points");
+    }
+
     /// A point's `{quick: 0}` over a base given as one list keeps the list at the paper tier.
     #[test]
     fn a_point_can_leave_a_listed_seed_set_out_of_the_quick_tier() {

@@ -54,11 +54,11 @@ pub(super) fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], Pro
             "an `observation` checks nothing: drop `expect`, or make the claim a `hypothesis`".into(),
         );
     }
-    validate_tier(&paper, observation)?;
+    validate_tier(&paper, observation, Tier::Paper)?;
     if (quick.expect.is_empty() && !observation) || quick.measures.is_empty() {
         return fail("expect", "nothing is checked at the quick tier: give some grid point quick seeds".into());
     }
-    validate_tier(&quick, observation)?;
+    validate_tier(&quick, observation, Tier::Quick)?;
     for (tier, expanded) in [(Tier::Quick, &quick), (Tier::Paper, &paper)] {
         if let Some(outcome) = raw.outcome {
             check_outcome(outcome.at(tier), tier, expanded)?;
@@ -151,8 +151,9 @@ fn check_experiments(experiments: &BTreeMap<String, Experiment>) -> Result<(), P
     Ok(())
 }
 
-/// Measures, quantities and checks of one tier's expansion.
-fn validate_tier(claim: &Expanded, observation: bool) -> Result<(), Problem> {
+/// Measures, quantities and checks of one tier's expansion, and enough
+/// seeds at `tier` for every interval a check reads.
+fn validate_tier(claim: &Expanded, observation: bool, tier: Tier) -> Result<(), Problem> {
     let quantities = validate_measures(claim)?;
     if claim.expect.is_empty() && !observation {
         return fail("expect", "at least one expectation is needed (or say `kind: observation` to only look)".into());
@@ -160,6 +161,10 @@ fn validate_tier(claim: &Expanded, observation: bool) -> Result<(), Problem> {
     let known: HashSet<&str> = quantities.iter().map(String::as_str).collect();
     for e in claim.expect.iter().chain(&claim.requires) {
         validate_check(e, &quantities, &known)?;
+    }
+    let read: Vec<String> = claim.expect.iter().chain(&claim.requires).map(|e| e.quantity.clone()).collect();
+    for m in &claim.measures {
+        m.check_seeds(&claim.experiments, &read, tier)?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! its exact confidence interval, and the probability that A is below B
 //! (docs/claims.md, "Comparisons with statistics"; [`super::shift`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -253,9 +253,13 @@ pub fn check_level(confidence: f64) -> Result<(), Problem> {
 /// where they run (a grid point left out of the quick tier runs none there).
 pub fn check_pairing(conditions: &[&str], experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
     for tier in [Tier::Quick, Tier::Paper] {
-        let running: Vec<(&str, &[u64])> =
-            conditions.iter().map(|c| (*c, experiments[*c].seeds.at(tier))).filter(|(_, s)| !s.is_empty()).collect();
+        let running: Vec<(&str, BTreeSet<u64>)> = conditions
+            .iter()
+            .map(|c| (*c, experiments[*c].seeds.at(tier).iter().copied().collect::<BTreeSet<u64>>()))
+            .filter(|(_, s)| !s.is_empty())
+            .collect();
         if let Some((other, _)) = running.iter().find(|(_, s)| *s != running[0].1) {
+            // The same seeds in another order pair as well: pairs join on the seed.
             return Err(Problem::new(
                 "paired".into(),
                 format!(
@@ -268,6 +272,33 @@ pub fn check_pairing(conditions: &[&str], experiments: &BTreeMap<String, Experim
         }
     }
     Ok(())
+}
+
+/// The interval quantities of a shift under `prefix` that need enough seeds.
+pub fn interval_names(prefix: &str) -> [String; 3] {
+    ["ci_low", "ci_high", "confidence"].map(|n| format!("{prefix}{n}"))
+}
+
+/// Whether a shift's interval, read by a check (`read`, unlabelled names;
+/// `names` the interval's), can be had from `a` and `b` (seed counts) at
+/// `level`; the error says how many seeds would reach it (docs/claims.md,
+/// "Comparisons with statistics").
+pub fn check_interval_seeds(
+    names: &[String],
+    read: &[&str],
+    [a, b]: [usize; 2],
+    paired: bool,
+    level: f64,
+    tier: Tier,
+) -> Result<(), Problem> {
+    let Some(checked) = read.iter().find(|q| names.iter().any(|n| n == *q)) else { return Ok(()) };
+    let reaches = if paired { null::paired(a, level).is_some() } else { null::unpaired(a, b, &[], level).is_some() };
+    if reaches || a == 0 || b == 0 {
+        return Ok(());
+    }
+    let advice = too_few_seeds("", paired, [a, b], level);
+    let why = advice.split_once(": ").map_or(advice.as_str(), |(_, why)| why);
+    Err(Problem::new("confidence".into(), format!("`{checked}` at the {} tier: {why}", tier.name())))
 }
 
 /// Each condition once: listed twice it would be compared with itself.
@@ -317,6 +348,17 @@ impl Kind for Compare {
 
     fn seed_counts(&self) -> Vec<String> {
         ["pairs", "p_a_below_b"].map(String::from).to_vec()
+    }
+
+    fn check_seeds(
+        &self,
+        experiments: &BTreeMap<String, Experiment>,
+        read: &[&str],
+        tier: Tier,
+    ) -> Result<(), Problem> {
+        let seeds = |c: &str| experiments.get(c).map_or(0, |e| e.seeds.at(tier).len());
+        let sides = [seeds(&self.a), seeds(&self.b)];
+        check_interval_seeds(&interval_names(""), read, sides, self.paired, self.confidence, tier)
     }
 
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
@@ -388,6 +430,42 @@ mod tests {
             m.warnings
         );
         assert!(m.value("c.ci_high").is_undefined());
+    }
+
+    /// The same seeds in another order pair (on the seed), and an
+    /// interval a check reads is refused at load when the seeds at a tier
+    /// cannot reach its level, saying how many would.
+    #[test]
+    fn seeds_are_checked_at_load_as_sets_and_for_the_level() {
+        let experiments: BTreeMap<String, Experiment> = serde_yaml::from_str(
+            "a: {activation: sqr, eta: 0, epochs: 400, seeds: [0, 1, 2, 3, 4]}\n\
+             b: {activation: sqr, eta: 0, epochs: 400, seeds: [4, 3, 2, 1, 0]}",
+        )
+        .unwrap();
+        let spec: MeasureSpec =
+            serde_yaml::from_str("{kind: compare, label: lr, a: a, b: b, value: {detector: {}}}").unwrap();
+        assert!(spec.validate(&experiments).is_ok(), "reversed lists pair");
+        let read = |q: &str| vec![q.to_string()];
+        let error = spec.check_seeds(&experiments, &read("lr.ci_high"), Tier::Quick).unwrap_err();
+        assert_eq!(error.field, "confidence");
+        assert!(
+            error.message.contains(
+                "`ci_high` at the quick tier: 5 paired seeds cannot give a 95 % interval (6 paired seeds reach 95 %)"
+            ),
+            "{}",
+            error.message
+        );
+        assert!(spec.check_seeds(&experiments, &read("lr.p_a_below_b"), Tier::Quick).is_ok(), "no interval read");
+        let unpaired: MeasureSpec = serde_yaml::from_str(
+            "{kind: compare, label: lr, a: a, b: b, value: {detector: {}}, paired: false, confidence: 0.995}",
+        )
+        .unwrap();
+        let error = unpaired.check_seeds(&experiments, &read("lr.ci_low"), Tier::Paper).unwrap_err();
+        assert!(
+            error.message.contains("5 and 5 seeds cannot give a 99.5 % interval (with 5 seeds in `a`, `b` needs 6"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use super::experiment::{Experiment, MAX_NAME};
 use super::problem::Problem;
+use super::tier::Tier;
 use super::value::{self as censored, SeedValue, Value, by_seed};
 use crate::probes::detector::DetectorParams;
 use crate::probes::rank::EpochWindow;
@@ -151,6 +152,17 @@ trait Kind {
     /// (validation reports the first name two measures share).
     fn quantity_names(&self) -> Vec<String>;
 
+    /// Whether the seeds `experiments` run at `tier` can give what the
+    /// checks read (`read`, unlabelled): an interval at its level.
+    fn check_seeds(
+        &self,
+        _experiments: &BTreeMap<String, Experiment>,
+        _read: &[&str],
+        _tier: Tier,
+    ) -> Result<(), Problem> {
+        Ok(())
+    }
+
     /// The quantities that are counts or fractions of seeds (or of pairs
     /// of seeds): a difference in one is never near (docs/claims.md,
     /// "Grades").
@@ -229,6 +241,24 @@ impl MeasureSpec {
             return None;
         }
         self.kind().level_needs(e)
+    }
+
+    /// Whether the seeds at `tier` can give every interval a check reads
+    /// (`read`: the claim's checked quantities; `Kind::check_seeds`).
+    pub fn check_seeds(
+        &self,
+        experiments: &BTreeMap<String, Experiment>,
+        read: &[String],
+        tier: Tier,
+    ) -> Result<(), Problem> {
+        let own: Vec<&str> = read
+            .iter()
+            .filter_map(|q| match self.label() {
+                Some(label) => q.strip_prefix(label).and_then(|q| q.strip_prefix('.')),
+                None => Some(q.as_str()),
+            })
+            .collect();
+        self.kind().check_seeds(experiments, &own, tier)
     }
 
     /// The quantity names of this measure that count seeds (`Kind::seed_counts`).

@@ -7,11 +7,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::compare::{PerSeed, check_distinct, check_level, check_pairing, level, report_shift, shift_names};
+use super::compare::{
+    PerSeed, check_distinct, check_interval_seeds, check_level, check_pairing, interval_names, level, report_shift,
+    shift_names,
+};
 use super::shift::Shift;
 use super::{Inputs, Kind, Measurement};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
+use crate::claims::tier::Tier;
 use crate::claims::value::{SeedValue, Value, quantile, values_of};
 use crate::train::LevelLog;
 
@@ -117,6 +121,21 @@ impl Kind for Order {
             names.extend(shift_names(&step_prefix(from, to), self.paired));
         }
         names
+    }
+
+    fn check_seeds(
+        &self,
+        experiments: &BTreeMap<String, Experiment>,
+        read: &[&str],
+        tier: Tier,
+    ) -> Result<(), Problem> {
+        let seeds = |c: &str| experiments.get(c).map_or(0, |e| e.seeds.at(tier).len());
+        for [from, to] in self.steps() {
+            let mut names = interval_names(&step_prefix(from, to)).to_vec();
+            names.extend(["max_ci_high", "min_ci_low"].map(String::from));
+            check_interval_seeds(&names, read, [seeds(to), seeds(from)], self.paired, self.confidence, tier)?;
+        }
+        Ok(())
     }
 
     fn keep_written(&mut self, written: Vec<String>) {
@@ -225,7 +244,35 @@ fn point_of(condition: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use super::super::MeasureSpec;
+    use super::super::tests::{run, sign_rule, with_seeds};
     use super::*;
+
+    /// The quick tier of a three-point ordering whose middle point it does
+    /// not run: both steps touch the absent point and are undefined; the
+    /// order is judged on the medians of the points run.
+    #[test]
+    fn a_step_through_an_absent_point_is_undefined() {
+        let spec: MeasureSpec = serde_yaml::from_str(
+            "{kind: order, label: o, conditions: [\"g[a]\", \"g[c]\"], value: {detector: {}}, order: increasing}",
+        )
+        .unwrap();
+        let MeasureSpec::Order(mut order) = spec else { unreachable!() };
+        order.keep_written(["g[a]", "g[b]", "g[c]"].map(String::from).to_vec());
+        let spec = MeasureSpec::Order(order);
+        let runs = |c: &str| {
+            let jump = if c == "g[a]" { 150 } else { 250 };
+            Ok(with_seeds((0..6).map(|s| run(400, 20, 50, jump + s)).collect()))
+        };
+        let m = spec.measure(&runs, &|_, e, p| Ok(sign_rule(0.8, e, p))).unwrap();
+        for step in ["o.step[a→b]_ci_high", "o.step[b→c]_median_difference"] {
+            assert!(m.value(step).is_undefined(), "{step}: {:?}", m.value(step));
+        }
+        assert!(m.value("o.median[b]").is_undefined());
+        assert_eq!((m.number("o.median[a]"), m.number("o.median[c]")), (152.5, 252.5));
+        assert_eq!(m.number("o.ordered"), 1.0);
+        assert_eq!(m.value("o.max_ci_high"), Value::undefined(), "no step was measured");
+    }
 
     #[test]
     fn steps_are_in_order_where_the_bounds_say_so() {
