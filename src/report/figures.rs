@@ -304,16 +304,7 @@ fn fit_scatters(results: &[ClaimResult], claims: &[Claim]) -> Vec<(String, Chart
             let (Some(paper_slope), Some(paper_intercept)) = (paper("fit_slope"), paper("fit_intercept")) else {
                 continue;
             };
-            let seeds = &result.measurement.per_seed;
-            let (Some(xs), Some(ys)) = (seeds.get(&name("to_epoch")), seeds.get(&name("from_epoch"))) else { continue };
-            // A NaN between points keeps the markers unconnected.
-            let points: Vec<(f64, f64)> = xs
-                .iter()
-                .zip(ys)
-                .map(|(x, y)| (x.value.as_f64(), y.value.as_f64()))
-                .filter(|(x, y)| x.is_finite() && y.is_finite())
-                .flat_map(|(x, y)| [(x, y), (x, f64::NAN)])
-                .collect();
+            let Some(points) = scatter(result, &name("to_epoch"), &name("from_epoch")) else { continue };
             let x_range =
                 points.iter().map(|p| p.0).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
             let q = &result.measurement.quantities;
@@ -353,6 +344,21 @@ fn fit_scatters(results: &[ClaimResult], claims: &[Claim]) -> Vec<(String, Chart
         }
     }
     charts
+}
+
+/// The per-seed pairs (x, y) of two per-seed lists of `result`, each
+/// followed by a NaN point that keeps the markers unconnected; None when
+/// either list is missing.
+fn scatter(result: &ClaimResult, x: &str, y: &str) -> Option<Vec<(f64, f64)>> {
+    let seeds = &result.measurement.per_seed;
+    let (xs, ys) = (seeds.get(x)?, seeds.get(y)?);
+    let points = xs
+        .iter()
+        .zip(ys)
+        .map(|(x, y)| (x.value.as_f64(), y.value.as_f64()))
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .flat_map(|(x, y)| [(x, y), (x, f64::NAN)]);
+    Some(points.collect())
 }
 
 /// One panel per activation from the first sign-rule claim measuring it.

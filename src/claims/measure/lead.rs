@@ -112,7 +112,7 @@ impl Kind for Lead {
             out.warn_if_at_start(name, &exact(at), 0, self.quantity_names());
         }
         // Each median over the seeds that had its event, as the paper's
-        // scripts take them (docs/methods.md, "Lead").
+        // scripts take them (docs/methods.md, "Threshold events and leads").
         let median_of_events =
             |at: &[f64]| quantile(&exact(&at.iter().copied().filter(|e| !e.is_nan()).collect::<Vec<_>>()), 0.5);
         out.set_value("lead_of_medians", median_of_events(&seconds).minus(median_of_events(&firsts)));
