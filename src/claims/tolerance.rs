@@ -80,7 +80,11 @@ impl Tolerance {
     fn bound(&self) -> Option<&Bound> {
         match self {
             Tolerance::AtLeast(b) | Tolerance::AtMost(b) | Tolerance::Above(b) | Tolerance::Below(b) => Some(b),
-            _ => None,
+            Tolerance::Abs(_)
+            | Tolerance::Rel(_)
+            | Tolerance::Factor(_)
+            | Tolerance::Range(_)
+            | Tolerance::Equals(_) => None,
         }
     }
 
@@ -93,7 +97,7 @@ impl Tolerance {
     pub fn bound_value(&self) -> Option<f64> {
         match self.bound() {
             Some(Bound::Value(x)) => Some(*x),
-            _ => None,
+            Some(Bound::Quantity(_)) | None => None,
         }
     }
 
@@ -112,7 +116,7 @@ impl Tolerance {
     pub fn reference(&self) -> Option<&str> {
         match self.bound() {
             Some(Bound::Quantity(name)) => Some(name),
-            _ => None,
+            Some(Bound::Value(_)) | None => None,
         }
     }
 
@@ -154,7 +158,15 @@ impl Tolerance {
                 Some(format!("range [{lo}, {hi}] needs finite lo ≤ hi"))
             }
             Tolerance::Equals(x) if !finite(x) => Some(format!("bound must be finite, got {x}")),
-            _ => None,
+            Tolerance::Abs(_)
+            | Tolerance::Rel(_)
+            | Tolerance::Factor(_)
+            | Tolerance::Range(_)
+            | Tolerance::Equals(_)
+            | Tolerance::AtLeast(_)
+            | Tolerance::AtMost(_)
+            | Tolerance::Above(_)
+            | Tolerance::Below(_) => None,
         }
     }
 
@@ -172,7 +184,12 @@ impl Tolerance {
         match *self {
             Tolerance::Equals(x) => measured == x,
             Tolerance::Above(_) | Tolerance::Below(_) => margin > 0.0,
-            _ => margin >= 0.0,
+            Tolerance::Abs(_)
+            | Tolerance::Rel(_)
+            | Tolerance::Factor(_)
+            | Tolerance::Range(_)
+            | Tolerance::AtLeast(_)
+            | Tolerance::AtMost(_) => margin >= 0.0,
         }
     }
 

@@ -10,7 +10,6 @@ use crate::claims::value::Value;
 use plotters::chart::SeriesLabelPosition;
 
 use super::chart::{CONTROL, Chart, FIFTH, FOURTH, GROK, Line, THIRD};
-use crate::claims::MeasureSpec;
 use crate::claims::judge::ClaimResult;
 use crate::claims::load::Claim;
 use crate::probes::stats::Summary;
@@ -205,16 +204,6 @@ fn grid_chart(r: &ClaimResult, label: &str, name: &str, points: &[PointValues]) 
     }
 }
 
-/// The ρ threshold a measure reads, if it reads one.
-fn rho_threshold(m: &MeasureSpec) -> Option<f64> {
-    match m {
-        MeasureSpec::Threshold(t) if t.series == "rho" => Some(t.threshold),
-        MeasureSpec::Lead(l) if l.from.series == "rho" => Some(l.from.threshold),
-        MeasureSpec::Lead(l) if l.to.series == "rho" => Some(l.to.threshold),
-        _ => None,
-    }
-}
-
 /// The median over seeds at each epoch until the last seed's log ends, a
 /// seed whose log has ended counting at its last logged value: a run's ρ
 /// log ends once ρ has crossed its threshold, so the curve runs past the
@@ -247,10 +236,9 @@ pub fn rho_charts(
         let mut conditions: Vec<&str> = Vec::new();
         let mut thresholds: Vec<f64> = Vec::new();
         for m in &expanded.measures {
-            if let Some(t) = rho_threshold(m) {
-                if !thresholds.contains(&t) {
-                    thresholds.push(t);
-                }
+            let read = m.rho_thresholds();
+            if !read.is_empty() {
+                thresholds.extend(read.into_iter().filter(|t| !thresholds.contains(t)).collect::<Vec<_>>());
                 conditions.extend(m.conditions().into_iter().filter(|c| !conditions.contains(c)).collect::<Vec<_>>());
             }
         }

@@ -75,6 +75,14 @@ impl PerSeed {
         }
     }
 
+    /// The threshold of ρ this value reads, if it reads one.
+    pub fn rho_threshold(&self) -> Option<f64> {
+        match self {
+            PerSeed::Event(e) => e.rho_threshold(),
+            PerSeed::Detector(_) | PerSeed::At(_) => None,
+        }
+    }
+
     /// The series a run must have logged.
     pub fn needs(&self) -> Vec<String> {
         match self {
@@ -359,6 +367,10 @@ impl Kind for Compare {
         let seeds = |c: &str| experiments.get(c).map_or(0, |e| e.seeds.at(tier).len());
         let sides = [seeds(&self.a), seeds(&self.b)];
         check_interval_seeds(&interval_names(""), read, sides, self.paired, self.confidence, tier)
+    }
+
+    fn rho_thresholds(&self) -> Vec<f64> {
+        self.value.rho_threshold().into_iter().collect()
     }
 
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {

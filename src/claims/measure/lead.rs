@@ -93,6 +93,10 @@ impl Kind for Lead {
         ["pairs", "positive_fraction"].map(String::from).to_vec()
     }
 
+    fn rho_thresholds(&self) -> Vec<f64> {
+        [&self.from, &self.to].into_iter().filter_map(Event::rho_threshold).collect()
+    }
+
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let (mut events, mut seeds): (Vec<(f64, f64)>, Vec<u64>) = (Vec::new(), Vec::new());
         for condition in &self.conditions {

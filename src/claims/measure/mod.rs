@@ -167,6 +167,12 @@ trait Kind {
         Ok(())
     }
 
+    /// The thresholds of ρ (`series: rho`) this measure reads, for the
+    /// lines the report's ρ figures draw.
+    fn rho_thresholds(&self) -> Vec<f64> {
+        Vec::new()
+    }
+
     /// The quantities that are counts or fractions of seeds (or of pairs
     /// of seeds): a difference in one is never near (docs/claims.md,
     /// "Grades").
@@ -263,6 +269,11 @@ impl MeasureSpec {
             })
             .collect();
         self.kind().check_seeds(experiments, &own, tier)
+    }
+
+    /// The thresholds of ρ this measure reads (`Kind::rho_thresholds`).
+    pub fn rho_thresholds(&self) -> Vec<f64> {
+        self.kind().rho_thresholds()
     }
 
     /// The quantity names of this measure that count seeds (`Kind::seed_counts`).
@@ -420,6 +431,11 @@ pub struct Event {
 }
 
 impl Event {
+    /// Its threshold, where its series is ρ.
+    fn rho_threshold(&self) -> Option<f64> {
+        (self.series == "rho").then_some(self.threshold)
+    }
+
     /// The first epoch of `run` at which the event happens, or NaN.
     fn epoch(&self, run: &Run) -> f64 {
         self.epoch_in(&run.series(&self.series).expect("validated"))

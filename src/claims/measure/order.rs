@@ -150,6 +150,10 @@ impl Kind for Order {
         names
     }
 
+    fn rho_thresholds(&self) -> Vec<f64> {
+        self.value.rho_threshold().into_iter().collect()
+    }
+
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let mut values = BTreeMap::new();
         for c in &self.conditions {

@@ -100,6 +100,10 @@ impl Kind for Threshold {
         FIRED.counts()
     }
 
+    fn rho_thresholds(&self) -> Vec<f64> {
+        self.event().rho_threshold().into_iter().collect()
+    }
+
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
         let event = self.event();
