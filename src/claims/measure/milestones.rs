@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::detector::fire_value;
 use super::{
-    Inputs, Kind, Measurement, WithoutEvent, check_detector, event_at, event_summary_names, fraction, reached, seeds_of,
+    Inputs, Kind, Measurement, WithoutEvent, check_detector, event_at, event_summary_names, fraction, seeds_of,
 };
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
@@ -50,6 +50,26 @@ fn bearing_on(name: &str) -> Vec<String> {
         names.push(m.to_string());
     }
     names
+}
+
+/// Whether an event at `epoch` happened: 1 (an epoch), 0 (censored: not
+/// by the run's end), or [0, 1] (undefined: it could not be looked for).
+fn did_happen(epoch: Value) -> Value {
+    match (epoch.number(), epoch.is_undefined()) {
+        (Some(_), _) => Value::exact(1.0),
+        (None, true) => Value::between(0.0, 1.0),
+        (None, false) => Value::exact(0.0),
+    }
+}
+
+/// Both of two events happened (each 1, 0 or [0, 1]).
+fn both(a: Value, b: Value) -> Value {
+    Value::between(a.lo.min(b.lo), a.hi.min(b.hi))
+}
+
+/// The sum of values, bounds added.
+fn sum(values: &[Value]) -> Value {
+    values.iter().fold(Value::exact(0.0), |acc, v| Value::between(acc.lo + v.lo, acc.hi + v.hi))
 }
 
 /// The first epoch at which `test_acc` reaches halfway from its baseline
@@ -133,6 +153,7 @@ impl Kind for Milestones {
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
         let mut events: [Vec<Value>; 7] = Default::default();
+        let mut happened: [Vec<Value>; 7] = Default::default();
         for run in &runs {
             let looked_at = run.metrics.rows.len();
             let at = |e: Option<usize>| event_at(e, looked_at);
@@ -142,19 +163,24 @@ impl Kind for Milestones {
             let relative = at(relative_half_crossing(&run.metrics.test_acc()));
             let row =
                 [fire, at(m.train_acc_1), test_half, test_99, fire.minus(test_99), relative, test_99.minus(test_half)];
-            for (series, value) in events.iter_mut().zip(row) {
+            // Whether each milestone happened (1, 0, or [0, 1] where it could
+            // not be looked for); a difference happened when both its events did.
+            let did = row.map(did_happen);
+            let reached = [did[0], did[1], did[2], did[3], both(did[0], did[3]), did[5], both(did[3], did[2])];
+            for ((series, value), (seen, did)) in events.iter_mut().zip(row).zip(happened.iter_mut().zip(reached)) {
                 series.push(value);
+                seen.push(did);
             }
         }
         let seeds = seeds_of(&runs);
-        for (name, values) in MILESTONES.iter().zip(events) {
+        for ((name, values), did) in MILESTONES.iter().zip(events).zip(happened) {
             if !DIFFERENCES.contains(name) {
                 // The detector looks from its minimum epoch on.
                 let start = if *name == "fire" { self.detector.min_epoch } else { 0 };
                 out.warn_if_at_start(name, &values, start, bearing_on(name));
             }
             out.event_summary(&values, self.without_event, |s| format!("{name}_{s}"));
-            out.set_value(format!("{name}_reached_fraction"), fraction(reached(&values), values.len()));
+            out.set_value(format!("{name}_reached_fraction"), fraction(sum(&did), did.len()));
             out.set_per_seed(name, &seeds, &values);
         }
         let lag = out.value("fire_median").minus(out.value("test_acc_half_median"));
