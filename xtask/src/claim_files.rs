@@ -101,10 +101,15 @@ pub fn new_claim(id: &str, dir: &Path, template: Template) -> anyhow::Result<Exi
 pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
     use lockin::report::{readme, snapshot};
     let root = lockin::project::root();
-    let claims: Vec<_> = lockin::claims::load_dir(&root.join("claims"))?.into_iter().filter_map(Result::ok).collect();
-    let (quick, paper) = (snapshot::read_all(&root, Tier::Quick)?, snapshot::read_all(&root, Tier::Paper)?);
+    let loaded = lockin::claims::load_dir(&root.join("claims"))?;
+    let ids: Vec<&str> = loaded
+        .iter()
+        .filter_map(|c| c.as_ref().map_or(c.as_ref().err()?.id.as_deref(), |c| Some(c.raw.id.as_str())))
+        .collect();
+    let (quick, paper) = (snapshots(&root, Tier::Quick, &ids)?, snapshots(&root, Tier::Paper, &ids)?);
+    let claims: Vec<_> = loaded.into_iter().filter_map(Result::ok).collect();
     let path = root.join("README.md");
-    let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let text = lockin::files::read_regular(&path, 16 << 20)?;
     let fragile = lockin::report::recorded_fragility(&root, Tier::Paper);
     let recorded = readme::Recorded { quick: &quick, paper: &paper, claims: &claims, fragile: &fragile };
     let generated = readme::generate(&text, &recorded)?;
@@ -130,7 +135,7 @@ pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(1));
     }
-    lockin::files::write_atomic(&path, generated.as_bytes())?;
+    lockin::files::replace_checked(&path, text.as_bytes(), generated.as_bytes())?;
     out!(
         "{}: results of {} claims (quick tier {}, paper tier {}) rewritten",
         path.display(),
@@ -139,4 +144,22 @@ pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
         paper.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The snapshots of `tier` by claim id; one whose claim is not among `ids`
+/// (an orphan: its claim was removed or renamed) is an error naming it.
+fn snapshots(
+    root: &Path,
+    tier: Tier,
+    ids: &[&str],
+) -> anyhow::Result<std::collections::BTreeMap<String, lockin::report::snapshot::Snapshot>> {
+    let files = lockin::report::snapshot::read_files(root, tier)?;
+    if let Some((id, (_, path))) = files.iter().find(|(id, _)| !ids.contains(&id.as_str())) {
+        bail!(
+            "{}: a snapshot of {id}, which no claim file in {} has: remove it, or restore its claim",
+            path.display(),
+            root.join("claims").display()
+        );
+    }
+    Ok(files.into_iter().map(|(id, (snapshot, _))| (id, snapshot)).collect())
 }

@@ -11,7 +11,7 @@ use lockin::cache::Cache;
 use lockin::claims::judge::Verdict;
 use lockin::claims::record::{Observed, observed_states, rewrite};
 use lockin::claims::verify::{VerifyOptions, verify};
-use lockin::claims::{Tier, load, load_dir};
+use lockin::claims::{Tier, load_dir};
 use lockin::out;
 
 /// What `record` judges, and where.
@@ -36,7 +36,13 @@ pub struct RecordArgs {
 /// rewrite its file with the states observed.
 pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
     let dir = args.claims_dir.unwrap_or_else(lockin::claims::default_dir);
-    let claim = find(&dir, &args.id)?;
+    let found = find(&dir, &args.id)?;
+    // The text judged is the text edited: read once, before judging, and
+    // replaced only if the file still holds it (an edit made while the
+    // claim trains is never overwritten, nor judged under the old text).
+    let text = lockin::files::read_regular(&found.path, lockin::claims::load::MAX_CLAIM_BYTES)?;
+    let claim = lockin::claims::load::parse(&found.path, &text)
+        .map_err(|e| anyhow::anyhow!("{} changed while it was read: {e}", found.path.display()))?;
     let tiers = args.tier.map_or(vec![Tier::Quick, Tier::Paper], |t| vec![t]);
     let mut observed = Vec::new();
     for tier in tiers {
@@ -51,6 +57,7 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
             jobs: lockin::jobs::default_jobs(),
         };
         let result = verify(&options)?.into_iter().next().context("the claim was not judged")?;
+        ensure_judged_as_read(&claim, &result)?;
         out!("{}", lockin::report::table(std::slice::from_ref(&result)));
         if matches!(result.verdict, Verdict::Error | Verdict::Skipped) {
             bail!(
@@ -66,10 +73,9 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
         warn_of_changes(&claim, &result);
         observed.push(Observed { tier, states: observed_states(&claim, &result)?, result });
     }
-    let text = std::fs::read_to_string(&claim.path)?;
     let edited = rewrite(&text, &claim, &observed)?;
     check_edit(&claim.path, &edited, &observed)?;
-    lockin::files::write_atomic(&claim.path, edited.as_bytes())?;
+    lockin::files::replace_checked(&claim.path, text.as_bytes(), edited.as_bytes())?;
     let judged: Vec<&str> = observed.iter().map(|o| o.tier.name()).collect();
     out!("recorded {}'s states at the {} tier into {}", args.id, judged.join(" and "), claim.path.display());
     if observed.len() == 1 {
@@ -122,18 +128,24 @@ fn warn_of_changes(claim: &lockin::claims::Claim, result: &lockin::claims::Claim
     }
 }
 
+/// The claim `verify` judged (it loads the directory again) must be the
+/// one read: a file edited in between is refused, naming it.
+fn ensure_judged_as_read(claim: &lockin::claims::Claim, result: &lockin::claims::ClaimResult) -> anyhow::Result<()> {
+    let judged = result.claim.as_deref().map(|c| &c.raw);
+    anyhow::ensure!(
+        judged.is_none_or(|raw| raw == &claim.raw),
+        "{}: changed while it was judged (edited meanwhile?); nothing is recorded: run again",
+        claim.path.display()
+    );
+    Ok(())
+}
+
 /// The edited file must load, no longer be open, and record at each tier
-/// judged what each check did: checked in a scratch copy before the file
-/// is replaced.
+/// judged what each check did: parsed in memory before the file is
+/// replaced (no scratch file anywhere).
 fn check_edit(path: &std::path::Path, edited: &str, observed: &[Observed]) -> anyhow::Result<()> {
-    let scratch = std::env::temp_dir().join(format!("lockin-record-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)?;
-    let copy = scratch.join(path.file_name().context("a claim file name")?);
-    std::fs::write(&copy, edited)?;
-    let loaded = load(&copy);
-    std::fs::remove_dir_all(&scratch)?;
-    let claim =
-        loaded.map_err(|e| anyhow::anyhow!("the recorded file would not load, so it is left as it was: {e}"))?;
+    let claim = lockin::claims::load::parse(path, edited)
+        .map_err(|e| anyhow::anyhow!("the recorded file would not load, so it is left as it was: {e}"))?;
     anyhow::ensure!(!claim.is_open(), "the recorded file is still an open hypothesis; left as it was");
     for o in observed {
         let expected = &claim.at(o.tier).expect;
