@@ -90,6 +90,67 @@ pub fn publish_dir(staging: &Path, dir: &Path, aside: &Path) -> anyhow::Result<(
     Ok(())
 }
 
+/// The lock file that owns the staging directory `dir`: `DIR.lock` beside it.
+fn owner_lock(dir: &Path) -> PathBuf {
+    let mut name = dir.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// Own the staging directory `dir` (before creating it): an exclusive
+/// flock on the new file `DIR.lock`, held while the returned file is open.
+/// A process id names no owner across PID namespaces or hosts; a lock held
+/// by a live process does, and the kernel drops it when the process dies.
+pub fn own_staging(dir: &Path) -> anyhow::Result<File> {
+    let path = owner_lock(dir);
+    if let Some(parent) = path.parent() {
+        create_dir(parent)?;
+    }
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.lock().with_context(|| format!("locking {}", path.display()))?;
+    Ok(file)
+}
+
+/// Remove the staging directory `dir` (if still there) and its lock file,
+/// then let go of the lock.
+pub fn release_staging(dir: &Path, lock: File) {
+    let _ = fs::remove_dir_all(dir);
+    let _ = fs::remove_file(owner_lock(dir));
+    drop(lock);
+}
+
+/// Remove what writers that are gone left in the staging directory
+/// `staging`: a directory whose lock file ([`own_staging`]) nobody holds,
+/// and one without a lock file (a directory moved aside by
+/// [`publish_dir`]) once its owner is known to be gone ([`owner_is_gone`])
+/// or it is older than `ttl`. Errors are ignored (another process may be
+/// cleaning too).
+pub fn sweep_staging(staging: &Path, ttl: std::time::Duration) {
+    let Ok(entries) = fs::read_dir(staging) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(dir) = name.strip_suffix(".lock") {
+            let free = File::open(&path).ok().filter(|f| f.try_lock().is_ok());
+            if let Some(lock) = free {
+                release_staging(&staging.join(dir), lock);
+            }
+            continue;
+        }
+        if owner_lock(&path).exists() {
+            continue; // decided by its lock
+        }
+        let old = entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|age| age > ttl));
+        if owner_is_gone(&name) || old {
+            let _ = fs::remove_dir_all(&path);
+        }
+    }
+}
+
 /// A sibling of `path` named `.NAME~TAG~HOST-PID-…`, for staging a
 /// directory beside where it will be published.
 pub fn staging_beside(path: &Path, tag: &str) -> PathBuf {
@@ -427,6 +488,26 @@ mod tests {
         fs::write(&big, "x".repeat(100)).unwrap();
         assert!(read_regular(&big, 99).unwrap_err().to_string().contains("larger than 99 bytes"));
         assert_eq!(read_regular(&big, 100).unwrap().len(), 100);
+    }
+
+    /// B14: staging was owned by host and pid, so a process in another
+    /// PID namespace removed a live one. A held lock owns it now.
+    #[test]
+    fn staging_is_owned_by_a_held_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let staging = dir.path().join("staging");
+        let live = staging.join(format!("run~{}~4194305~0~00", host_name())); // a pid this namespace lacks
+        let lock = own_staging(&live).unwrap();
+        create_dir(&live).unwrap();
+        let dead = staging.join(format!("other~{}", unique_suffix()));
+        let dead_lock = own_staging(&dead).unwrap();
+        create_dir(&dead).unwrap();
+        drop(dead_lock); // its process died
+        sweep_staging(&staging, std::time::Duration::from_secs(3600));
+        assert!(live.exists(), "a live staging directory was removed");
+        assert!(!dead.exists() && !owner_lock(&dead).exists(), "an abandoned one is left");
+        release_staging(&live, lock);
+        assert_eq!(fs::read_dir(&staging).unwrap().count(), 0);
     }
 
     #[test]

@@ -78,7 +78,13 @@ pub fn new_claim(id: &str, dir: &Path, template: Template) -> anyhow::Result<Exi
         bail!("claim id {id} is taken by {} (ids are compared without regard to case)", dir.join(name).display());
     }
     let path = dir.join(format!("{id}-new-claim.yaml"));
-    std::fs::write(&path, template.text().replace("ID", id)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    // Never over a file of the user's (create_new), even one made meanwhile.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, template.text().replace("ID", id).as_bytes()))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     out!("wrote {}: edit it (and rename it ID-slug.yaml), then", path.display());
     let own = dir.canonicalize().ok() == lockin::claims::default_dir().canonicalize().ok();
     let dir_flag = if own { String::new() } else { format!(" --claims-dir {}", dir.display()) };
@@ -99,12 +105,15 @@ pub fn new_claim(id: &str, dir: &Path, template: Template) -> anyhow::Result<Exi
 /// tiers' committed snapshots (`snapshots/`, `snapshots/paper/`). With
 /// `check`, nothing is written: exit 1 when the README differs.
 pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
-    use lockin::report::{readme, snapshot};
-    let root = lockin::project::root();
+    use lockin::report::readme;
+    let root = lockin::project::writable_root("the README", "run `cargo xtask readme` inside the checkout")?;
     let loaded = lockin::claims::load_dir(&root.join("claims"))?;
     let ids: Vec<&str> = loaded
         .iter()
-        .filter_map(|c| c.as_ref().map_or(c.as_ref().err()?.id.as_deref(), |c| Some(c.raw.id.as_str())))
+        .filter_map(|c| match c {
+            Ok(c) => Some(c.raw.id.as_str()),
+            Err(e) => e.id.as_deref(), // a broken claim still owns its snapshots
+        })
         .collect();
     let (quick, paper) = (snapshots(&root, Tier::Quick, &ids)?, snapshots(&root, Tier::Paper, &ids)?);
     let claims: Vec<_> = loaded.into_iter().filter_map(Result::ok).collect();

@@ -35,7 +35,12 @@ pub struct RecordArgs {
 /// Judge claim `args.id` at each tier asked (training what it needs) and
 /// rewrite its file with the states observed.
 pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
-    let dir = args.claims_dir.unwrap_or_else(lockin::claims::default_dir);
+    let dir = match args.claims_dir {
+        Some(dir) => dir,
+        None => {
+            lockin::project::writable_root("a claim file", "name its directory with --claims-dir DIR")?.join("claims")
+        }
+    };
     let found = find(&dir, &args.id)?;
     // The text judged is the text edited: read once, before judging, and
     // replaced only if the file still holds it (an edit made while the
@@ -51,7 +56,7 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
             tier,
             backend: Backend::default(),
             select: vec![args.id.clone()],
-            cache: Cache::new(args.cache.clone().unwrap_or_else(Cache::default_root)),
+            cache: Cache::at_or_default(args.cache.clone())?,
             fresh: false,
             quiet: false,
             jobs: lockin::jobs::default_jobs(),
