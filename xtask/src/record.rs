@@ -89,8 +89,13 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
             args.id
         );
     }
-    if edited.contains("Say here what this means.") {
-        out!("a check does not hold: edit the `finding:` stub to say what was measured instead, and why");
+    let authors = claim.raw.finding.as_deref().filter(|f| !lockin::claims::record::is_stub(f));
+    if authors.is_some() {
+        out!("the `finding:` is yours and was left as it is: check that it still says what was measured");
+    } else if edited.contains("Say here what this means.") {
+        out!(
+            "a check does not hold: replace the whole `finding:` stub (its last sentence included) with what was measured instead, and why"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

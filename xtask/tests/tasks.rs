@@ -305,6 +305,35 @@ fn an_open_hypothesis_is_judged_then_recorded_into_a_guarded_claim() {
     assert!(file.contains("tolerance: {above: 0}, recorded: holds}") && !file.contains("finding:"), "{file}");
 }
 
+/// B2: a stub edited as `record` asks, keeping its first words, was
+/// replaced by a fresh stub on the next record. B1: a line added under it
+/// moved into the key before. The author's finding is kept, byte for byte.
+#[test]
+fn record_never_replaces_the_authors_finding() {
+    let hypothesis = format!(
+        "id: H3\nkind: hypothesis\ntitle: t\nsource: test\nstatement: t\npaper: \"-\"\nexperiments:\n  grok: {TINY}\n\
+         measures:\n  - {{kind: detector, condition: grok, detector: {{lag: 5, min_epoch: 10}}}}\nexpect:\n\
+         - {{quantity: seeds, tolerance: {{above: 5}}}}\n"
+    );
+    let dir = workdir(&[("H3-x.yaml", hypothesis)]);
+    let path = dir.path().join("claims/H3-x.yaml");
+    let record = || xtask(dir.path(), &["record", "H3", "--claims-dir", "claims", "--cache", "cache"]);
+    assert_eq!(record().status.code(), Some(0));
+    let stubbed = std::fs::read_to_string(&path).unwrap();
+    let stub_line = stubbed.lines().find(|l| l.contains("Say here what this means.")).unwrap().to_string();
+    for mine in [
+        stub_line.replace("Say here what this means.", "One seed cannot be more than five."),
+        format!("{stub_line}\n  One seed cannot be more than five."),
+    ] {
+        let edited = stubbed.replace(&stub_line, &mine);
+        std::fs::write(&path, &edited).unwrap();
+        let again = record();
+        assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+        assert!(text(&again).contains("is yours and was left as it is"), "{}", text(&again));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), edited, "the author's finding was changed");
+    }
+}
+
 /// `record` refuses a claim whose precondition does not hold: its answer
 /// would be recorded for a question the runs did not pose.
 #[test]
