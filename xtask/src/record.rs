@@ -81,12 +81,18 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
     let edited = rewrite(&text, &claim, &observed)?;
     check_edit(&claim.path, &edited, &observed)?;
     lockin::files::replace_checked(&claim.path, text.as_bytes(), edited.as_bytes())?;
+    say_what_next(&args.id, &claim, &observed, &edited);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What was recorded, and what is left to the author.
+fn say_what_next(id: &str, claim: &lockin::claims::Claim, observed: &[Observed], edited: &str) {
     let judged: Vec<&str> = observed.iter().map(|o| o.tier.name()).collect();
-    out!("recorded {}'s states at the {} tier into {}", args.id, judged.join(" and "), claim.path.display());
+    out!("recorded {}'s states at the {} tier into {}", id, judged.join(" and "), claim.path.display());
     if observed.len() == 1 {
         out!(
             "the other tier was not judged: its states were kept, or taken to be the same (`record {} --tier ...` judges it)",
-            args.id
+            id
         );
     }
     let authors = claim.raw.finding.as_deref().filter(|f| !lockin::claims::record::is_stub(f));
@@ -97,7 +103,6 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
             "a check does not hold: replace the whole `finding:` stub (its last sentence included) with what was measured instead, and why"
         );
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The claim `id` of `dir`, or why it cannot be had (its load error).

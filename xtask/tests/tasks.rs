@@ -195,6 +195,25 @@ const FULL_STDOUT_VERIFY: [&str; 11] = [
     "report",
 ];
 
+/// B13: two snapshot files of one id gave the README row of whichever
+/// `read_dir` listed last. Both, and a snapshot whose claim is gone, are
+/// errors naming the files.
+#[test]
+fn duplicate_and_orphan_snapshots_are_errors() {
+    let dir = checkout_copy();
+    let paper = dir.path().join("snapshots/paper");
+    std::fs::copy(paper.join("C01.snap"), paper.join("C01-old.snap")).unwrap();
+    let out = xtask_in_copy(dir.path(), &["readme", "--check"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("C01.snap") && text(&out).contains("C01-old.snap"), "{}", text(&out));
+    std::fs::remove_file(paper.join("C01-old.snap")).unwrap();
+    let orphan = std::fs::read_to_string(paper.join("C01.snap")).unwrap().replacen("id: C01", "id: C99", 1);
+    std::fs::write(paper.join("C99.snap"), orphan).unwrap();
+    let out = xtask_in_copy(dir.path(), &["readme"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("C99.snap") && text(&out).contains("no claim file"), "{}", text(&out));
+}
+
 /// A full stdout (`> /dev/full`) panicked with a backtrace and exit 101; it
 /// ends with one error line and the documented status 3, the results
 /// written. A full stderr does not stop the work either.
