@@ -171,7 +171,7 @@ pub fn replace_checked(path: &Path, read: &[u8], bytes: &[u8]) -> anyhow::Result
     replace(path, Some(read), bytes)
 }
 
-/// Replace `path` with `bytes` (docs/claims.md, "Writes"): a uniquely named
+/// Replace `path` with `bytes` (docs/claims.md, "How every file is written"): a uniquely named
 /// temporary file beside it, flushed, given the replaced file's mode, owner
 /// and group, then renamed over it, under an exclusive lock on the replaced
 /// file that every lockin writer takes. Readers see the old file or the

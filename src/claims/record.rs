@@ -140,7 +140,7 @@ pub fn rewrite(text: &str, claim: &Claim, observed: &[Observed]) -> anyhow::Resu
 
 /// `text` with the `recorded:` of check `i` set to `values[i]`, and the
 /// `finding` stub set to `stub` (none: removed). `record` owns only its
-/// own tokens and lines (docs/claims.md, "What record writes"): the value
+/// own tokens and lines (docs/claims.md, "What `record` writes"): the value
 /// after each check's `recorded:` (or the key added to a check that has
 /// none, as a token before a flow map's `}` or a line of its own), and a
 /// `finding` it wrote that still reads as its stub. Every other byte,

@@ -337,7 +337,15 @@ fn record_never_replaces_the_authors_finding() {
     let dir = workdir(&[("H3-x.yaml", hypothesis)]);
     let path = dir.path().join("claims/H3-x.yaml");
     let record = || xtask(dir.path(), &["record", "H3", "--claims-dir", "claims", "--cache", "cache"]);
-    assert_eq!(record().status.code(), Some(0));
+    // B7: record checked its edit in `$TMPDIR/lockin-record-PID`, a
+    // predictable name; it uses no scratch space at all now.
+    let no_tmp = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(dir.path())
+        .env("TMPDIR", dir.path().join("claims/H3-x.yaml/not-a-directory"))
+        .args(["record", "H3", "--claims-dir", "claims", "--cache", "cache"])
+        .output()
+        .unwrap();
+    assert_eq!(no_tmp.status.code(), Some(0), "{}", text(&no_tmp));
     let stubbed = std::fs::read_to_string(&path).unwrap();
     let stub_line = stubbed.lines().find(|l| l.contains("Say here what this means.")).unwrap().to_string();
     for mine in [
