@@ -89,8 +89,8 @@ fn guard_snapshots(opts: &VerifyOptions, results: &mut [ClaimResult], accept: bo
     use lockin::report::snapshot::{self, Snapshot};
     let root = lockin::project::root();
     let own = opts.claims_dir.canonicalize().ok() == root.join("claims").canonicalize().ok();
-    // Snapshots are written only into the current checkout.
-    let own = own && lockin::project::current_root().is_some_and(|c| c.canonicalize().ok() == root.canonicalize().ok());
+    // Compared wherever they are; written only into the current checkout.
+    let writable = lockin::project::current_root().is_some_and(|c| c.canonicalize().ok() == root.canonicalize().ok());
     if !own || opts.backend != lockin::backend::Backend::default() {
         return Ok(());
     }
@@ -117,6 +117,9 @@ fn guard_snapshots(opts: &VerifyOptions, results: &mut [ClaimResult], accept: bo
                     path.display(),
                     lines.join(" | ")
                 ));
+            }
+            _ if opts.tier == Tier::Paper && !writable => {
+                say!("{}: not written (not inside this checkout; run inside it to record snapshots)", path.display());
             }
             _ if opts.tier == Tier::Paper => {
                 std::fs::create_dir_all(&dir)?;
