@@ -151,6 +151,27 @@ pub fn sweep_staging(staging: &Path, ttl: std::time::Duration) {
     }
 }
 
+/// Remove the siblings of `path` staged with `tag` ([`staging_beside`])
+/// by writers that are gone: one whose lock ([`own_staging`]) nobody
+/// holds, or one without a lock whose owner is known to be gone.
+pub fn sweep_beside(path: &Path, tag: &str) {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let prefix = format!(".{name}~{tag}~");
+    let Ok(entries) = fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&prefix) else { continue };
+        if let Some(dir) = file.strip_suffix(".lock") {
+            if let Some(lock) = File::open(entry.path()).ok().filter(|f| f.try_lock().is_ok()) {
+                release_staging(&parent.join(dir), lock);
+            }
+        } else if !owner_lock(&entry.path()).exists() && owner_is_gone(rest) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// A sibling of `path` named `.NAME~TAG~HOST-PID-…`, for staging a
 /// directory beside where it will be published.
 pub fn staging_beside(path: &Path, tag: &str) -> PathBuf {
@@ -508,6 +529,17 @@ mod tests {
         assert!(!dead.exists() && !owner_lock(&dead).exists(), "an abandoned one is left");
         release_staging(&live, lock);
         assert_eq!(fs::read_dir(&staging).unwrap().count(), 0);
+        // The same for `lockin run --out`'s partial directories.
+        let out = dir.path().join("out");
+        let (live, dead) = (staging_beside(&out, "partial"), staging_beside(&out, "partial"));
+        let (lock, dead_lock) = (own_staging(&live).unwrap(), own_staging(&dead).unwrap());
+        create_dir(&live).unwrap();
+        create_dir(&dead).unwrap();
+        drop(dead_lock);
+        sweep_beside(&out, "partial");
+        assert!(live.exists() && !dead.exists());
+        release_staging(&live, lock);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "only staging/ is left");
     }
 
     #[test]
