@@ -12,11 +12,11 @@
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::files::{create_dir, owner_is_gone, unique_suffix};
+use crate::files::{create_dir, unique_suffix};
 use crate::metrics::EpochRow;
 use crate::runs::{CODE_VERSION, Run, fnv1a64, train_windows_into};
 use crate::say;
@@ -119,12 +119,24 @@ impl Cache {
     }
 
     /// `$LOCKIN_CACHE` (set and not empty; a relative path is the caller's),
-    /// else `target/lockin/cache` in the checkout.
-    pub fn default_root() -> PathBuf {
-        std::env::var_os("LOCKIN_CACHE")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| crate::project::output_dir().join("cache"))
+    /// else `target/lockin/cache` in the current checkout (outside one, an
+    /// error: [`crate::project::writable_root`]).
+    pub fn default_root() -> anyhow::Result<PathBuf> {
+        match std::env::var_os("LOCKIN_CACHE").filter(|v| !v.is_empty()) {
+            Some(dir) => Ok(PathBuf::from(dir)),
+            None => {
+                Ok(crate::project::output_dir("the run cache", "name it with --cache DIR or $LOCKIN_CACHE")?
+                    .join("cache"))
+            }
+        }
+    }
+
+    /// `explicit` if given, else [`Cache::default_root`].
+    pub fn at_or_default(explicit: Option<PathBuf>) -> anyhow::Result<Self> {
+        Ok(Self::new(match explicit {
+            Some(dir) => dir,
+            None => Self::default_root()?,
+        }))
     }
 
     /// Its root directory.
@@ -255,6 +267,8 @@ impl Cache {
                 (self.root.join("staging").join(format!("{}~{}", cache_key(spec), unique_suffix())), spec.window)
             })
             .collect();
+        let owned: Vec<File> =
+            staged.iter().map(|(dir, _)| crate::files::own_staging(dir)).collect::<anyhow::Result<_>>()?;
         let placed = train_windows_into(&staged, &union, &union.seeded_start(), None, on_row).and_then(|runs| {
             for ((run, spec), old) in runs.iter().zip(todo).zip(&cached) {
                 match old {
@@ -265,10 +279,8 @@ impl Cache {
             }
             Ok(())
         });
-        for (dir, _) in &staged {
-            if dir.exists() {
-                let _ = fs::remove_dir_all(dir);
-            }
+        for ((dir, _), lock) in staged.iter().zip(owned) {
+            crate::files::release_staging(dir, lock);
         }
         placed.with_context(|| format!("training {}", trajectory.label()))
     }
@@ -342,21 +354,11 @@ impl Cache {
         Ok((Run::load(dir)?, true))
     }
 
-    /// Remove staging left by killed processes: this host's whose process is
-    /// gone, and any other's older than a week. Errors are ignored (another
-    /// process may be cleaning too).
+    /// Remove staging left by killed processes ([`crate::files::sweep_staging`]):
+    /// a staging directory whose lock nobody holds; a directory moved aside
+    /// once its owner is known gone or a week old.
     pub fn clean_staging(&self) {
-        let Ok(entries) = fs::read_dir(self.root.join("staging")) else { return };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let old = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| SystemTime::now().duration_since(t).unwrap_or_default() > FOREIGN_STAGING_TTL);
-            if owner_is_gone(&name) || old {
-                let _ = fs::remove_dir_all(entry.path());
-            }
-        }
+        crate::files::sweep_staging(&self.root.join("staging"), FOREIGN_STAGING_TTL);
     }
 }
 

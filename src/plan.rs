@@ -90,11 +90,39 @@ pub fn entry(path: &Path, index: usize) -> anyhow::Result<PlanEntry> {
     if let Err(problem) = entry.spec.validate() {
         bail!("{at}: spec.{}: {}", problem.field, problem.message);
     }
+    check_other_windows(&entry).map_err(|why| anyhow::anyhow!("{at}: other_windows: {why}"))?;
     let key = cache_key(&entry.spec);
     if key != entry.key {
         bail!("{at}: key: the plan says {}, this build computes {key} (written by another version?)", entry.key);
     }
     Ok(entry)
+}
+
+/// Most windows one planned run logs besides its own.
+pub const MAX_OTHER_WINDOWS: usize = 64;
+
+/// The other windows of a plan line, which its key does not cover: each a
+/// window the spec could have (1..=epochs), none twice nor the spec's own,
+/// at most [`MAX_OTHER_WINDOWS`], and all of them within the memory limit.
+fn check_other_windows(entry: &PlanEntry) -> Result<(), String> {
+    let others = &entry.other_windows;
+    if others.len() > MAX_OTHER_WINDOWS {
+        return Err(format!("{} windows; at most {MAX_OTHER_WINDOWS}", others.len()));
+    }
+    for (i, &window) in others.iter().enumerate() {
+        let spec = TrainSpec { window, ..entry.spec.clone() };
+        spec.validate().map_err(|p| format!("{window}: {}", p.message))?;
+        if window == entry.spec.window || others[..i].contains(&window) {
+            return Err(format!("{window} is asked for twice"));
+        }
+    }
+    let mut windows = vec![entry.spec.window];
+    windows.extend(others);
+    let bytes = crate::train::limits::peak_bytes(&entry.spec, &windows);
+    if bytes > 2.0 * crate::train::limits::MAX_ACTIVATION_BYTES {
+        return Err(format!("the windows would hold ~{:.0} GiB", bytes / (1u64 << 30) as f64));
+    }
+    Ok(())
 }
 
 /// What [`train_entry`] did.
@@ -144,6 +172,23 @@ mod tests {
         assert!(format!("{:#}", entry(&path, 0).unwrap_err()).contains("spec.modulus"));
         std::fs::write(&path, "{not json\n").unwrap();
         assert!(format!("{:#}", entry(&path, 0).unwrap_err()).contains(":1: not a plan entry"));
+    }
+
+    /// B15: `"other_windows":[0]` panicked the trainer and `[4000000000]`
+    /// asked for 96 GB: the key does not cover the field, so it is checked.
+    #[test]
+    fn other_windows_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.jsonl");
+        write(&path, &[Trajectory { spec: spec(0), windows: vec![3, 2] }]).unwrap();
+        assert_eq!(entry(&path, 0).unwrap().other_windows, [2]);
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (bad, why) in [("[0]", "0: "), ("[4000000000]", "4000000000: "), ("[3]", "twice"), ("[2,2]", "twice")] {
+            std::fs::write(&path, text.replacen("\"other_windows\":[2]", &format!("\"other_windows\":{bad}"), 1))
+                .unwrap();
+            let err = format!("{:#}", entry(&path, 0).unwrap_err());
+            assert!(err.contains(":1: other_windows: ") && err.contains(why), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -28,7 +28,7 @@ fn runner() -> &'static Runner {
     static RUNNER: OnceLock<Runner> = OnceLock::new();
     RUNNER.get_or_init(|| {
         let mut runner = Runner::new(
-            Cache::new(Cache::default_root()),
+            Cache::new(Cache::default_root().expect("a checkout")),
             Tier::Quick,
             Backend::default(),
             Box::new(|_| Box::new(|_| {})),

@@ -230,9 +230,9 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
     let label = format!("{} eta={} seed={}", spec.activation.name(), spec.eta, spec.seed);
     // Trained beside --out and renamed into place: a killed or failed run
     // (a full disk, a closed pipe) leaves no partial --out behind.
-    let name = args.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
-    sweep_partials(&args.out, &name);
+    lockin::files::sweep_beside(&args.out, "partial");
     let partial = lockin::files::staging_beside(&args.out, "partial");
+    let owned = lockin::files::own_staging(&partial)?; // what the sweep of another run respects
     let trained = train_into(
         &partial,
         &spec,
@@ -241,9 +241,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         &mut *epoch_reporter(label, spec.epochs, args.quiet),
     )
     .and_then(|_| lockin::files::publish_dir(&partial, &args.out, &lockin::files::staging_beside(&args.out, "aside")));
-    if trained.is_err() && partial.exists() {
-        let _ = std::fs::remove_dir_all(&partial);
-    }
+    lockin::files::release_staging(&partial, owned);
     trained?;
     let run = Run::load(&args.out)?;
     print_summary(&run);
@@ -326,20 +324,6 @@ fn print_summary(run: &Run) {
         t.slowest_epoch,
         t.slowest_ratio()
     );
-}
-
-/// Remove `.NAME~partial~…` siblings of `out` left by killed runs of this
-/// host (their process is gone).
-fn sweep_partials(out: &std::path::Path, name: &str) {
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let Ok(entries) = std::fs::read_dir(parent) else { return };
-    let prefix = format!(".{name}~partial~");
-    for entry in entries.flatten() {
-        let file = entry.file_name().to_string_lossy().into_owned();
-        if file.strip_prefix(&prefix).is_some_and(lockin::files::owner_is_gone) {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
 }
 
 /// `lockin run`'s exit status when the run diverged or collapsed: it is

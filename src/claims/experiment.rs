@@ -37,7 +37,7 @@ impl TierSeeds {
 
     /// "seeds 0..4", "seed 7" or "seeds 100, 104, 107".
     pub fn describe(seeds: &[u64]) -> String {
-        let run = seeds.windows(2).all(|w| w[1] == w[0] + 1);
+        let run = seeds.windows(2).all(|w| w[0].checked_add(1) == Some(w[1]));
         match seeds {
             [] => "no seeds".into(),
             [one] => format!("seed {one}"),
@@ -249,6 +249,9 @@ mod tests {
         assert_eq!(TierSeeds::describe(&[0, 1, 2, 3, 4]), "seeds 0..4");
         assert_eq!(TierSeeds::describe(&[100, 104]), "seeds 100, 104");
         assert_eq!(TierSeeds::describe(&[7]), "seed 7");
+        // B8: `rng: chacha` takes 64-bit seeds; the last one panicked the report.
+        assert_eq!(TierSeeds::describe(&[u64::MAX, 0]), "seeds 18446744073709551615, 0");
+        assert_eq!(TierSeeds::describe(&[u64::MAX - 1, u64::MAX]), "seeds 18446744073709551614..18446744073709551615");
     }
 
     #[test]

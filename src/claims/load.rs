@@ -150,8 +150,25 @@ fn unquoted_named_bound(line: &str) -> Option<String> {
     })
 }
 
-/// Parse and validate one claim file.
+/// The largest claim file read (the largest in claims/ is under 7 kB): a
+/// file past it is refused, not read into memory.
+pub const MAX_CLAIM_BYTES: u64 = 1 << 20;
+
+/// Parse and validate one claim file: a regular file (a link to one is
+/// followed) of at most [`MAX_CLAIM_BYTES`].
 pub fn load(path: &Path) -> Result<Claim, LoadError> {
+    let error =
+        |message: String| LoadError { path: path.to_path_buf(), line: None, message, id: None, more: Vec::new() };
+    if path.extension().is_some_and(|x| x == "yml") {
+        return Err(error("claim files end in .yaml, not .yml: rename it".into()));
+    }
+    let text = crate::files::read_regular(path, MAX_CLAIM_BYTES).map_err(|e| error(format!("cannot read: {e:#}")))?;
+    parse(path, &text)
+}
+
+/// Parse and validate `text` as the claim file `path` (which is not read):
+/// how `record` checks the file it would write before writing it.
+pub fn parse(path: &Path, text: &str) -> Result<Claim, LoadError> {
     let error = |line, message: String, id: Option<String>| LoadError {
         path: path.to_path_buf(),
         line,
@@ -159,11 +176,7 @@ pub fn load(path: &Path) -> Result<Claim, LoadError> {
         id,
         more: Vec::new(),
     };
-    if path.extension().is_some_and(|x| x == "yml") {
-        return Err(error(None, "claim files end in .yaml, not .yml: rename it".into(), None));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| error(None, format!("cannot read: {e}"), None))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string(); // a byte-order mark is not YAML
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text).to_string(); // a byte-order mark is not YAML
     let mut top = top_level_problems(&text).into_iter();
     if let Some((line, message)) = top.next() {
         let id = text.lines().find_map(|l| l.strip_prefix("id:")).map(|s| s.trim().to_string());

@@ -194,13 +194,43 @@ pub fn row<'a>(readme: &'a str, id: &str) -> Option<Vec<&'a str>> {
 
 /// `readme` with the text between `begin` and `end` replaced by `body`.
 pub fn splice(readme: &str, begin: &str, end: &str, body: &str) -> anyhow::Result<String> {
-    let start = readme.find(begin).ok_or_else(|| anyhow::anyhow!("README.md has no line `{begin}`"))?;
-    let stop = readme[start..].find(end).ok_or_else(|| anyhow::anyhow!("README.md has no line `{end}`"))? + start;
-    Ok(format!("{}{begin}\n{body}{}", &readme[..start], &readme[stop..]))
+    let once = |marker: &str| match readme.match_indices(marker).map(|(at, _)| at).collect::<Vec<_>>()[..] {
+        [at] => Ok(at),
+        [] => Err(anyhow::anyhow!("README.md has no line `{marker}`")),
+        _ => Err(anyhow::anyhow!("README.md has the line `{marker}` more than once; keep one")),
+    };
+    let (start, stop) = (once(begin)?, once(end)?);
+    anyhow::ensure!(start < stop, "README.md has `{end}` before `{begin}`; put them in order");
+    // The README's own line endings, for the lines generated too.
+    let eol = if readme[start..].split('\n').next().is_some_and(|l| l.ends_with('\r')) { "\r\n" } else { "\n" };
+    let body = if eol == "\n" { body.to_string() } else { body.replace('\n', eol) };
+    Ok(format!("{}{begin}{eol}{body}{}", &readme[..start], &readme[stop..]))
 }
 
 /// The README with its table and its list of misses generated from `recorded`.
 pub fn generate(readme: &str, recorded: &Recorded) -> anyhow::Result<String> {
     let readme = splice(readme, BEGIN, END, &table(recorded))?;
     splice(&readme, BEGIN_MISSES, END_MISSES, &misses(recorded))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The generated lines take the README's own line endings (so `readme
+    /// --check` compares like with like), and markers out of order or
+    /// twice are errors, not a guess at which to use.
+    #[test]
+    fn splices_keep_line_endings_and_check_their_markers() {
+        let crlf = format!("intro\r\n{BEGIN}\r\nold\r\n{END}\r\nend\r\n");
+        let spliced = splice(&crlf, BEGIN, END, "| a |\n| b |\n").unwrap();
+        assert_eq!(spliced, format!("intro\r\n{BEGIN}\r\n| a |\r\n| b |\r\n{END}\r\nend\r\n"));
+        assert_eq!(splice(&spliced, BEGIN, END, "| a |\n| b |\n").unwrap(), spliced, "a second run changes nothing");
+        let lf = format!("{BEGIN}\nold\n{END}\n");
+        assert_eq!(splice(&lf, BEGIN, END, "x\n").unwrap(), format!("{BEGIN}\nx\n{END}\n"));
+        let reversed = format!("{END}\n{BEGIN}\n");
+        assert!(splice(&reversed, BEGIN, END, "x\n").unwrap_err().to_string().contains("put them in order"));
+        let twice = format!("{BEGIN}\n{END}\n{BEGIN}\n{END}\n");
+        assert!(splice(&twice, BEGIN, END, "x\n").unwrap_err().to_string().contains("more than once"));
+    }
 }

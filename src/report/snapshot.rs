@@ -164,16 +164,29 @@ pub fn dir(root: &Path, tier: Tier) -> PathBuf {
 }
 
 /// Every snapshot of a tier under `root`, by claim id (none if the
-/// directory is missing).
+/// directory is missing); two files of one id are an error naming both.
 pub fn read_all(root: &Path, tier: Tier) -> anyhow::Result<BTreeMap<String, Snapshot>> {
+    Ok(read_files(root, tier)?.into_iter().map(|(id, (snapshot, _))| (id, snapshot)).collect())
+}
+
+/// [`read_all`] with each snapshot's file.
+pub fn read_files(root: &Path, tier: Tier) -> anyhow::Result<BTreeMap<String, (Snapshot, PathBuf)>> {
     let Ok(entries) = std::fs::read_dir(dir(root, tier)) else { return Ok(BTreeMap::new()) };
-    let mut out = BTreeMap::new();
-    for entry in entries {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "snap") {
-            let snapshot = Snapshot::read(&path)?;
-            out.insert(snapshot.id.clone(), snapshot);
+    let mut paths: Vec<PathBuf> = entries.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    paths.retain(|p| p.extension().is_some_and(|e| e == "snap"));
+    paths.sort(); // one answer whatever order the directory lists them in
+    let (mut out, mut seen) = (BTreeMap::new(), BTreeMap::new());
+    for path in paths {
+        let snapshot = Snapshot::read(&path)?;
+        if let Some(first) = seen.insert(snapshot.id.clone(), path.clone()) {
+            anyhow::bail!(
+                "{} and {} are both snapshots of {}: remove one",
+                first.display(),
+                path.display(),
+                snapshot.id
+            );
         }
+        out.insert(snapshot.id.clone(), (snapshot, path));
     }
     Ok(out)
 }

@@ -78,7 +78,13 @@ pub fn new_claim(id: &str, dir: &Path, template: Template) -> anyhow::Result<Exi
         bail!("claim id {id} is taken by {} (ids are compared without regard to case)", dir.join(name).display());
     }
     let path = dir.join(format!("{id}-new-claim.yaml"));
-    std::fs::write(&path, template.text().replace("ID", id)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    // Never over a file of the user's (create_new), even one made meanwhile.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, template.text().replace("ID", id).as_bytes()))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     out!("wrote {}: edit it (and rename it ID-slug.yaml), then", path.display());
     let own = dir.canonicalize().ok() == lockin::claims::default_dir().canonicalize().ok();
     let dir_flag = if own { String::new() } else { format!(" --claims-dir {}", dir.display()) };
@@ -99,12 +105,20 @@ pub fn new_claim(id: &str, dir: &Path, template: Template) -> anyhow::Result<Exi
 /// tiers' committed snapshots (`snapshots/`, `snapshots/paper/`). With
 /// `check`, nothing is written: exit 1 when the README differs.
 pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
-    use lockin::report::{readme, snapshot};
-    let root = lockin::project::root();
-    let claims: Vec<_> = lockin::claims::load_dir(&root.join("claims"))?.into_iter().filter_map(Result::ok).collect();
-    let (quick, paper) = (snapshot::read_all(&root, Tier::Quick)?, snapshot::read_all(&root, Tier::Paper)?);
+    use lockin::report::readme;
+    let root = lockin::project::writable_root("the README", "run `cargo xtask readme` inside the checkout")?;
+    let loaded = lockin::claims::load_dir(&root.join("claims"))?;
+    let ids: Vec<&str> = loaded
+        .iter()
+        .filter_map(|c| match c {
+            Ok(c) => Some(c.raw.id.as_str()),
+            Err(e) => e.id.as_deref(), // a broken claim still owns its snapshots
+        })
+        .collect();
+    let (quick, paper) = (snapshots(&root, Tier::Quick, &ids)?, snapshots(&root, Tier::Paper, &ids)?);
+    let claims: Vec<_> = loaded.into_iter().filter_map(Result::ok).collect();
     let path = root.join("README.md");
-    let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let text = lockin::files::read_regular(&path, 16 << 20)?;
     let fragile = lockin::report::recorded_fragility(&root, Tier::Paper);
     let recorded = readme::Recorded { quick: &quick, paper: &paper, claims: &claims, fragile: &fragile };
     let generated = readme::generate(&text, &recorded)?;
@@ -130,7 +144,7 @@ pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(1));
     }
-    lockin::files::write_atomic(&path, generated.as_bytes())?;
+    lockin::files::replace_checked(&path, text.as_bytes(), generated.as_bytes())?;
     out!(
         "{}: results of {} claims (quick tier {}, paper tier {}) rewritten",
         path.display(),
@@ -139,4 +153,22 @@ pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
         paper.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The snapshots of `tier` by claim id; one whose claim is not among `ids`
+/// (an orphan: its claim was removed or renamed) is an error naming it.
+fn snapshots(
+    root: &Path,
+    tier: Tier,
+    ids: &[&str],
+) -> anyhow::Result<std::collections::BTreeMap<String, lockin::report::snapshot::Snapshot>> {
+    let files = lockin::report::snapshot::read_files(root, tier)?;
+    if let Some((id, (_, path))) = files.iter().find(|(id, _)| !ids.contains(&id.as_str())) {
+        bail!(
+            "{}: a snapshot of {id}, which no claim file in {} has: remove it, or restore its claim",
+            path.display(),
+            root.join("claims").display()
+        );
+    }
+    Ok(files.into_iter().map(|(id, (snapshot, _))| (id, snapshot)).collect())
 }

@@ -65,17 +65,19 @@ struct Selection {
 }
 
 impl Selection {
-    fn options(self, fresh: bool, quiet: bool) -> VerifyOptions {
-        VerifyOptions {
+    /// The options, or an error where a default path cannot be used
+    /// (outside a checkout, the cache must be named).
+    fn options(self, fresh: bool, quiet: bool) -> anyhow::Result<VerifyOptions> {
+        Ok(VerifyOptions {
             claims_dir: self.claims_dir.unwrap_or_else(lockin::claims::default_dir),
             tier: self.tier,
             backend: self.backend,
             select: self.claims,
-            cache: Cache::new(self.cache.unwrap_or_else(Cache::default_root)),
+            cache: Cache::at_or_default(self.cache)?,
             fresh,
             quiet,
             jobs: self.jobs.map_or_else(lockin::jobs::default_jobs, |n| n as usize),
-        }
+        })
     }
 }
 
@@ -210,20 +212,29 @@ fn main() -> ExitCode {
     let outcome = match cli.task {
         Task::VerifyClaims { selection, fresh, results, report, cache_only, runs, perturb, accept } => {
             let extra = verify::Extra { runs, perturb, accept };
-            verify::verify_claims(selection.options(fresh, false), results, report, cache_only, extra)
+            (selection.options(fresh, false))
+                .and_then(|opts| verify::verify_claims(opts, results, report, cache_only, extra))
         }
-        Task::Report { selection, out } => verify::report(selection.options(false, true), out),
-        Task::Plan { file, selection, rate } => plan::write_plan(&selection.options(false, true), &file, rate),
+        Task::Report { selection, out } => selection.options(false, true).and_then(|opts| verify::report(opts, out)),
+        Task::Plan { file, selection, rate } => {
+            selection.options(false, true).and_then(|opts| plan::write_plan(&opts, &file, rate))
+        }
         Task::TrainPlanned { file, index, cache } => {
-            plan::train_planned(&Cache::new(cache.unwrap_or_else(Cache::default_root)), &file, index)
+            Cache::at_or_default(cache).and_then(|cache| plan::train_planned(&cache, &file, index))
         }
         Task::Bench(args) => bench::run(args),
         Task::Readme { check } => claim_files::readme(check),
         Task::ListClaims { claims_dir } => claim_files::list(&claims_dir.unwrap_or_else(lockin::claims::default_dir)),
         Task::Record(args) => record::record(args),
-        Task::NewClaim { id, claims_dir, kind } => {
-            claim_files::new_claim(&id, &claims_dir.unwrap_or_else(lockin::claims::default_dir), kind)
-        }
+        Task::NewClaim { id, claims_dir, kind } => claims_dir
+            .map_or_else(
+                || {
+                    Ok(lockin::project::writable_root("a claim file", "name its directory with --claims-dir DIR")?
+                        .join("claims"))
+                },
+                Ok,
+            )
+            .and_then(|dir| claim_files::new_claim(&id, &dir, kind)),
     };
     let work = outcome.unwrap_or_else(|e| {
         say!("error: {e:#}");

@@ -11,7 +11,7 @@ use lockin::cache::Cache;
 use lockin::claims::judge::Verdict;
 use lockin::claims::record::{Observed, observed_states, rewrite};
 use lockin::claims::verify::{VerifyOptions, verify};
-use lockin::claims::{Tier, load, load_dir};
+use lockin::claims::{Tier, load_dir};
 use lockin::out;
 
 /// What `record` judges, and where.
@@ -35,8 +35,19 @@ pub struct RecordArgs {
 /// Judge claim `args.id` at each tier asked (training what it needs) and
 /// rewrite its file with the states observed.
 pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
-    let dir = args.claims_dir.unwrap_or_else(lockin::claims::default_dir);
-    let claim = find(&dir, &args.id)?;
+    let dir = match args.claims_dir {
+        Some(dir) => dir,
+        None => {
+            lockin::project::writable_root("a claim file", "name its directory with --claims-dir DIR")?.join("claims")
+        }
+    };
+    let found = find(&dir, &args.id)?;
+    // The text judged is the text edited: read once, before judging, and
+    // replaced only if the file still holds it (an edit made while the
+    // claim trains is never overwritten, nor judged under the old text).
+    let text = lockin::files::read_regular(&found.path, lockin::claims::load::MAX_CLAIM_BYTES)?;
+    let claim = lockin::claims::load::parse(&found.path, &text)
+        .map_err(|e| anyhow::anyhow!("{} changed while it was read: {e}", found.path.display()))?;
     let tiers = args.tier.map_or(vec![Tier::Quick, Tier::Paper], |t| vec![t]);
     let mut observed = Vec::new();
     for tier in tiers {
@@ -45,12 +56,13 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
             tier,
             backend: Backend::default(),
             select: vec![args.id.clone()],
-            cache: Cache::new(args.cache.clone().unwrap_or_else(Cache::default_root)),
+            cache: Cache::at_or_default(args.cache.clone())?,
             fresh: false,
             quiet: false,
             jobs: lockin::jobs::default_jobs(),
         };
         let result = verify(&options)?.into_iter().next().context("the claim was not judged")?;
+        ensure_judged_as_read(&claim, &result)?;
         out!("{}", lockin::report::table(std::slice::from_ref(&result)));
         if matches!(result.verdict, Verdict::Error | Verdict::Skipped) {
             bail!(
@@ -66,22 +78,31 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
         warn_of_changes(&claim, &result);
         observed.push(Observed { tier, states: observed_states(&claim, &result)?, result });
     }
-    let text = std::fs::read_to_string(&claim.path)?;
     let edited = rewrite(&text, &claim, &observed)?;
     check_edit(&claim.path, &edited, &observed)?;
-    lockin::files::write_atomic(&claim.path, edited.as_bytes())?;
+    lockin::files::replace_checked(&claim.path, text.as_bytes(), edited.as_bytes())?;
+    say_what_next(&args.id, &claim, &observed, &edited);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What was recorded, and what is left to the author.
+fn say_what_next(id: &str, claim: &lockin::claims::Claim, observed: &[Observed], edited: &str) {
     let judged: Vec<&str> = observed.iter().map(|o| o.tier.name()).collect();
-    out!("recorded {}'s states at the {} tier into {}", args.id, judged.join(" and "), claim.path.display());
+    out!("recorded {}'s states at the {} tier into {}", id, judged.join(" and "), claim.path.display());
     if observed.len() == 1 {
         out!(
             "the other tier was not judged: its states were kept, or taken to be the same (`record {} --tier ...` judges it)",
-            args.id
+            id
         );
     }
-    if edited.contains("Say here what this means.") {
-        out!("a check does not hold: edit the `finding:` stub to say what was measured instead, and why");
+    let authors = claim.raw.finding.as_deref().filter(|f| !lockin::claims::record::is_stub(f));
+    if authors.is_some() {
+        out!("the `finding:` is yours and was left as it is: check that it still says what was measured");
+    } else if edited.contains("Say here what this means.") {
+        out!(
+            "a check does not hold: replace the whole `finding:` stub (its last sentence included) with what was measured instead, and why"
+        );
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The claim `id` of `dir`, or why it cannot be had (its load error).
@@ -122,18 +143,24 @@ fn warn_of_changes(claim: &lockin::claims::Claim, result: &lockin::claims::Claim
     }
 }
 
+/// The claim `verify` judged (it loads the directory again) must be the
+/// one read: a file edited in between is refused, naming it.
+fn ensure_judged_as_read(claim: &lockin::claims::Claim, result: &lockin::claims::ClaimResult) -> anyhow::Result<()> {
+    let judged = result.claim.as_deref().map(|c| &c.raw);
+    anyhow::ensure!(
+        judged.is_none_or(|raw| raw == &claim.raw),
+        "{}: changed while it was judged (edited meanwhile?); nothing is recorded: run again",
+        claim.path.display()
+    );
+    Ok(())
+}
+
 /// The edited file must load, no longer be open, and record at each tier
-/// judged what each check did: checked in a scratch copy before the file
-/// is replaced.
+/// judged what each check did: parsed in memory before the file is
+/// replaced (no scratch file anywhere).
 fn check_edit(path: &std::path::Path, edited: &str, observed: &[Observed]) -> anyhow::Result<()> {
-    let scratch = std::env::temp_dir().join(format!("lockin-record-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)?;
-    let copy = scratch.join(path.file_name().context("a claim file name")?);
-    std::fs::write(&copy, edited)?;
-    let loaded = load(&copy);
-    std::fs::remove_dir_all(&scratch)?;
-    let claim =
-        loaded.map_err(|e| anyhow::anyhow!("the recorded file would not load, so it is left as it was: {e}"))?;
+    let claim = lockin::claims::load::parse(path, edited)
+        .map_err(|e| anyhow::anyhow!("the recorded file would not load, so it is left as it was: {e}"))?;
     anyhow::ensure!(!claim.is_open(), "the recorded file is still an open hypothesis; left as it was");
     for o in observed {
         let expected = &claim.at(o.tier).expect;

@@ -15,12 +15,19 @@ use lockin::{out, say};
 use super::exit_code;
 
 /// Where `verify-claims` writes a tier's results by default.
-pub fn results_path(tier: lockin::claims::Tier) -> PathBuf {
-    lockin::project::output_dir().join(format!("results-{}.json", tier.name()))
+pub fn results_path(tier: lockin::claims::Tier) -> anyhow::Result<PathBuf> {
+    Ok(lockin::project::output_dir("the results", "name them with --results FILE")?
+        .join(format!("results-{}.json", tier.name())))
 }
 
-fn default_report() -> PathBuf {
-    lockin::project::output_dir().join("report")
+fn default_report() -> anyhow::Result<PathBuf> {
+    Ok(lockin::project::output_dir("the report", "name its directory with --report DIR (`report`: --out DIR)")?
+        .join("report"))
+}
+
+/// `path` if given, else `default()`.
+fn or_default(path: Option<PathBuf>, default: impl FnOnce() -> anyhow::Result<PathBuf>) -> anyhow::Result<PathBuf> {
+    path.map_or_else(default, Ok)
 }
 
 /// `verify-claims`: train what is missing (unless `cache_only`), judge,
@@ -35,8 +42,8 @@ pub fn verify_claims(
     // Read first: a bad --runs directory fails before anything is trained.
     let imported = extra.runs.as_deref().map(imported_runs).transpose()?;
     // Checked before anything trains.
-    let results = results.unwrap_or_else(|| results_path(opts.tier));
-    let report = report.unwrap_or_else(default_report);
+    let results = or_default(results, || results_path(opts.tier))?;
+    let report = or_default(report, default_report)?;
     for (flag, path) in [("--results", &results), ("--report", &report)] {
         let guarded = [("the claims directory", opts.claims_dir.as_path()), ("the run cache", opts.cache.root())];
         if let Some((what, dir)) = guarded.iter().find(|(_, dir)| inside(path, dir)) {
@@ -82,6 +89,8 @@ fn guard_snapshots(opts: &VerifyOptions, results: &mut [ClaimResult], accept: bo
     use lockin::report::snapshot::{self, Snapshot};
     let root = lockin::project::root();
     let own = opts.claims_dir.canonicalize().ok() == root.join("claims").canonicalize().ok();
+    // Compared wherever they are; written only into the current checkout.
+    let writable = lockin::project::current_root().is_some_and(|c| c.canonicalize().ok() == root.canonicalize().ok());
     if !own || opts.backend != lockin::backend::Backend::default() {
         return Ok(());
     }
@@ -108,6 +117,9 @@ fn guard_snapshots(opts: &VerifyOptions, results: &mut [ClaimResult], accept: bo
                     path.display(),
                     lines.join(" | ")
                 ));
+            }
+            _ if opts.tier == Tier::Paper && !writable => {
+                say!("{}: not written (not inside this checkout; run inside it to record snapshots)", path.display());
             }
             _ if opts.tier == Tier::Paper => {
                 std::fs::create_dir_all(&dir)?;
@@ -208,7 +220,7 @@ fn inside(path: &Path, dir: &Path) -> bool {
 
 /// `report`: the report from the cache alone.
 pub fn report(opts: VerifyOptions, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let out = out.unwrap_or_else(default_report);
+    let out = or_default(out, default_report)?;
     if !opts.cache.root().is_dir() {
         bail!("--cache {}: no such directory (run `cargo xtask verify-claims` first)", opts.cache.root().display());
     }

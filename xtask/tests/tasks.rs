@@ -71,7 +71,7 @@ fn exit_status_tells_a_failed_claim_from_a_broken_one() {
 fn results_are_never_written_into_the_claims() {
     let dir = workdir(&[("T1-x.yaml", claim("T1", "{equals: 1}"))]);
     let args = ["verify-claims", "--tier", "quick", "--claims-dir", "claims", "--cache", "cache"];
-    let out = xtask(dir.path(), &[&args[..], &["--results", "claims/T1-x.yaml"]].concat());
+    let out = xtask(dir.path(), &[&args[..], &["--results", "claims/T1-x.yaml", "--report", "report"]].concat());
     assert_eq!(out.status.code(), Some(2), "a bad command line: {}", text(&out));
     assert!(text(&out).contains("inside the claims directory"), "{}", text(&out));
     assert!(std::fs::read_to_string(dir.path().join("claims/T1-x.yaml")).unwrap().starts_with("id: T1"));
@@ -178,6 +178,42 @@ fn readme_check_guards_both_tiers() {
     assert!(text(&check).contains("175"), "{}", text(&check));
 }
 
+/// The verification of [`a_full_stdout_is_an_error_not_a_panic`]: it named
+/// no report, so the report of its toy claim replaced the user's in the
+/// checkout's target/lockin/report.
+const FULL_STDOUT_VERIFY: [&str; 11] = [
+    "verify-claims",
+    "--tier",
+    "quick",
+    "--claims-dir",
+    "claims",
+    "--cache",
+    "cache",
+    "--results",
+    "r.json",
+    "--report",
+    "report",
+];
+
+/// B13: two snapshot files of one id gave the README row of whichever
+/// `read_dir` listed last. Both, and a snapshot whose claim is gone, are
+/// errors naming the files.
+#[test]
+fn duplicate_and_orphan_snapshots_are_errors() {
+    let dir = checkout_copy();
+    let paper = dir.path().join("snapshots/paper");
+    std::fs::copy(paper.join("C01.snap"), paper.join("C01-old.snap")).unwrap();
+    let out = xtask_in_copy(dir.path(), &["readme", "--check"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("C01.snap") && text(&out).contains("C01-old.snap"), "{}", text(&out));
+    std::fs::remove_file(paper.join("C01-old.snap")).unwrap();
+    let orphan = std::fs::read_to_string(paper.join("C01.snap")).unwrap().replacen("id: C01", "id: C99", 1);
+    std::fs::write(paper.join("C99.snap"), orphan).unwrap();
+    let out = xtask_in_copy(dir.path(), &["readme"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("C99.snap") && text(&out).contains("no claim file"), "{}", text(&out));
+}
+
 /// A full stdout (`> /dev/full`) panicked with a backtrace and exit 101; it
 /// ends with one error line and the documented status 3, the results
 /// written. A full stderr does not stop the work either.
@@ -193,8 +229,7 @@ fn a_full_stdout_is_an_error_not_a_panic() {
         .unwrap();
     assert_eq!(list.status.code(), Some(3), "{}", text(&list));
     assert!(!text(&list).contains("panicked") && text(&list).contains("No space left"), "{}", text(&list));
-    let args =
-        ["verify-claims", "--tier", "quick", "--claims-dir", "claims", "--cache", "cache", "--results", "r.json"];
+    let args = FULL_STDOUT_VERIFY;
     let verify =
         Command::new(env!("CARGO_BIN_EXE_xtask")).current_dir(dir.path()).args(args).stdout(full()).output().unwrap();
     assert_eq!(verify.status.code(), Some(3), "{}", text(&verify));
@@ -289,6 +324,43 @@ fn an_open_hypothesis_is_judged_then_recorded_into_a_guarded_claim() {
     assert!(file.contains("tolerance: {above: 0}, recorded: holds}") && !file.contains("finding:"), "{file}");
 }
 
+/// B2: a stub edited as `record` asks, keeping its first words, was
+/// replaced by a fresh stub on the next record. B1: a line added under it
+/// moved into the key before. The author's finding is kept, byte for byte.
+#[test]
+fn record_never_replaces_the_authors_finding() {
+    let hypothesis = format!(
+        "id: H3\nkind: hypothesis\ntitle: t\nsource: test\nstatement: t\npaper: \"-\"\nexperiments:\n  grok: {TINY}\n\
+         measures:\n  - {{kind: detector, condition: grok, detector: {{lag: 5, min_epoch: 10}}}}\nexpect:\n\
+         - {{quantity: seeds, tolerance: {{above: 5}}}}\n"
+    );
+    let dir = workdir(&[("H3-x.yaml", hypothesis)]);
+    let path = dir.path().join("claims/H3-x.yaml");
+    let record = || xtask(dir.path(), &["record", "H3", "--claims-dir", "claims", "--cache", "cache"]);
+    // B7: record checked its edit in `$TMPDIR/lockin-record-PID`, a
+    // predictable name; it uses no scratch space at all now.
+    let no_tmp = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(dir.path())
+        .env("TMPDIR", dir.path().join("claims/H3-x.yaml/not-a-directory"))
+        .args(["record", "H3", "--claims-dir", "claims", "--cache", "cache"])
+        .output()
+        .unwrap();
+    assert_eq!(no_tmp.status.code(), Some(0), "{}", text(&no_tmp));
+    let stubbed = std::fs::read_to_string(&path).unwrap();
+    let stub_line = stubbed.lines().find(|l| l.contains("Say here what this means.")).unwrap().to_string();
+    for mine in [
+        stub_line.replace("Say here what this means.", "One seed cannot be more than five."),
+        format!("{stub_line}\n  One seed cannot be more than five."),
+    ] {
+        let edited = stubbed.replace(&stub_line, &mine);
+        std::fs::write(&path, &edited).unwrap();
+        let again = record();
+        assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+        assert!(text(&again).contains("is yours and was left as it is"), "{}", text(&again));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), edited, "the author's finding was changed");
+    }
+}
+
 /// `record` refuses a claim whose precondition does not hold: its answer
 /// would be recorded for a question the runs did not pose.
 #[test]
@@ -320,8 +392,89 @@ fn outside_a_checkout_xtask_names_the_one_it_uses() {
         .output()
         .unwrap();
     assert!(
-        text(&out).contains("note: not inside a lockin checkout; using the one this was built from"),
+        text(&out).contains("note: not inside a lockin checkout; reading the claims of the one this was built from"),
         "{}",
         text(&out)
     );
+}
+
+/// Every file under `dir`, with its bytes, for comparing a tree before and after.
+fn tree(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(tree(&path));
+        } else {
+            out.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `cargo test` overwrote the user's report: an invocation that named no
+/// `--report`, run outside a checkout, wrote into the checkout xtask was
+/// built from. The suite's xtask invocations run here against a copy of
+/// the binary inside a stand-in build checkout whose target/lockin (a
+/// sentinel report and results), claims and README must come out
+/// unchanged; the defaults that would write there are refused instead.
+#[test]
+fn the_suites_invocations_never_write_into_the_build_checkout() {
+    let build = tempfile::tempdir().unwrap();
+    let (root, work) = (build.path().join("checkout"), workdir(&[("T1-x.yaml", claim("T1", "{equals: 1}"))]));
+    for dir in ["claims", "target/debug", "target/lockin/report", "snapshots/paper"] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    std::fs::write(root.join("Cargo.toml"), "[package]\n").unwrap();
+    std::fs::write(root.join("README.md"), "the user's README\n").unwrap();
+    std::fs::write(root.join("claims/T1-x.yaml"), claim("T1", "{equals: 1}")).unwrap();
+    std::fs::write(root.join("target/lockin/report/REPORT.md"), "the user's report\n").unwrap();
+    std::fs::write(root.join("target/lockin/results-quick.json"), "the user's results\n").unwrap();
+    let binary = root.join("target/debug/xtask");
+    std::fs::copy(env!("CARGO_BIN_EXE_xtask"), &binary).unwrap();
+    let before = tree(&root);
+    let common = ["--claims-dir", "claims", "--cache", "cache"];
+    let verify = ["verify-claims", "--tier", "quick"];
+    let suite: Vec<Vec<&str>> = vec![
+        FULL_STDOUT_VERIFY.to_vec(),
+        [&FULL_STDOUT_VERIFY[..9], &["--report", "rep2"]].concat(),
+        [&verify[..], &common, &["--results", "r.json", "--report", "report"]].concat(),
+        [&verify[..], &common, &["--results", "r.json"]].concat(), // no --report: refused
+        [&verify[..], &common].concat(),                           // no --results: refused
+        [&verify[..], &["--claims-dir", "claims"]].concat(),       // no --cache: refused
+        [&verify[..], &common, &["--results", "r.json", "--report", "report", "--accept"]].concat(),
+        vec!["report", "--tier", "quick", "--claims-dir", "claims", "--cache", "cache"],
+        vec!["plan", "p.jsonl", "--claims-dir", "claims", "--cache", "cache"],
+        vec!["train-planned", "p.jsonl", "--index", "0"],
+        vec!["record", "T1", "--cache", "cache"],
+        vec!["new-claim", "T9"],
+        vec!["readme"],
+        vec!["list-claims"],
+        // The build checkout's own claims, read by default: their paper
+        // snapshots are compared, never written there.
+        vec![
+            "verify-claims",
+            "--tier",
+            "paper",
+            "--cache",
+            "cache",
+            "--results",
+            "r.json",
+            "--report",
+            "rep3",
+            "--accept",
+        ],
+    ];
+    for args in &suite {
+        let out = Command::new(&binary).current_dir(work.path()).env_remove("CARGO_MANIFEST_DIR").args(args).output();
+        let out = out.unwrap();
+        let said = text(&out);
+        assert!(!said.contains("panicked"), "{args:?}: {said}");
+        if out.status.code() == Some(3) && !said.contains("No space left") {
+            assert!(said.contains("not inside a lockin checkout") || said.contains("--"), "{args:?}: {said}");
+        }
+    }
+    assert_eq!(tree(&root), before, "an xtask invocation wrote into the build checkout");
+    assert!(work.path().join("report/REPORT.md").exists(), "the named report is written");
 }
