@@ -176,7 +176,11 @@ fn missed_check(c: &super::snapshot::Check) -> String {
     let paper = c.paper.as_deref().map_or(format!(" ({})", c.tolerance), |p| format!(" against {p}"));
     let unit = if c.tolerance.starts_with("×/÷") { "decades" } else { "printed units" };
     let unit = if c.miss.parse::<f64>() == Ok(1.0) { unit.trim_end_matches('s') } else { unit };
-    let miss = if c.miss == "undefined" { String::new() } else { format!(", {} {unit}", value(&c.miss)) };
+    let miss = match (c.miss.as_str(), c.miss_in.as_deref()) {
+        ("undefined", _) => String::new(),
+        (miss, Some(_)) => format!(", {} beyond the bound", value(miss)),
+        (miss, None) => format!(", {} {unit}", value(miss)),
+    };
     let lockin = if c.reading == Reading::Lockin { ", lockin's reading" } else { "" };
     let grade = format!("{:?}", c.grade).to_lowercase();
     format!("{} {}{paper} ({grade}{miss}{lockin})", c.quantity, value(&c.measured))

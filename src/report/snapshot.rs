@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::markdown::figures;
+use crate::claims::grade::Unit;
 use crate::claims::judge::{ClaimResult, Verdict};
 use crate::claims::value::Value;
 use crate::claims::{CheckState, Grade, Reading, Tier};
@@ -61,6 +62,10 @@ pub struct Check {
     pub miss: String,
     /// exact, near or far.
     pub grade: Grade,
+    /// `quantity` where no printed figure stands behind the check (a bound
+    /// lockin wrote): its miss is in the quantity's own units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miss_in: Option<String>,
     /// lockin's reading, where it is one.
     #[serde(default, skip_serializing_if = "Reading::is_paper")]
     pub reading: Reading,
@@ -109,6 +114,7 @@ impl Snapshot {
                     margin: three_significant(c.margin),
                     miss: three_significant(c.miss),
                     grade: c.grade,
+                    miss_in: (c.unit == Unit::Unprinted).then(|| "quantity".to_string()),
                     reading: c.reading,
                     state: c.state,
                     recorded: c.recorded,
