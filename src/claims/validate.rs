@@ -162,7 +162,12 @@ fn validate_tier(claim: &Expanded, observation: bool, tier: Tier) -> Result<(), 
     for e in claim.expect.iter().chain(&claim.requires) {
         validate_check(e, &quantities, &known)?;
     }
-    let read: Vec<String> = claim.expect.iter().chain(&claim.requires).map(|e| e.quantity.clone()).collect();
+    let read: Vec<String> = claim
+        .expect
+        .iter()
+        .chain(&claim.requires)
+        .flat_map(|e| std::iter::once(e.quantity.clone()).chain(e.tolerance.reference().map(String::from)))
+        .collect();
     for m in &claim.measures {
         m.check_seeds(&claim.experiments, &read, tier)?;
     }

@@ -20,27 +20,62 @@ use crate::probes::stats::interpolate;
 
 /// A value known to lie in [lo, hi]: exact when lo = hi, censored when one
 /// end is infinite, undefined when both are. Neither end is ever NaN.
-/// In JSON an unbounded end is `null`: `{"lo": 300, "hi": null}` is "≥ 300".
+/// In JSON an unbounded end is `null`: `{"lo": 300, "hi": null}` is "≥ 300"
+/// (an infinite value itself, on its own side, is `"inf"` or `"-inf"`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Value {
     /// The least the value can be (−∞: no lower bound).
-    #[serde(serialize_with = "finite_or_null", deserialize_with = "null_is_minus_infinity")]
+    #[serde(serialize_with = "lower_end", deserialize_with = "read_lower_end")]
     pub lo: f64,
     /// The most the value can be (+∞: no upper bound).
-    #[serde(serialize_with = "finite_or_null", deserialize_with = "null_is_infinity")]
+    #[serde(serialize_with = "upper_end", deserialize_with = "read_upper_end")]
     pub hi: f64,
 }
 
-fn finite_or_null<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
-    x.is_finite().then_some(*x).serialize(s)
+/// One end in JSON: a number, `null` for no bound on its side, or the
+/// text of an infinity on the other side.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum End {
+    Number(f64),
+    Infinity(String),
 }
 
-fn null_is_minus_infinity<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NEG_INFINITY))
+fn write_end<S: serde::Serializer>(x: f64, unbounded: f64, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        x if x == unbounded => None::<End>.serialize(s),
+        x if x.is_finite() => Some(End::Number(x)).serialize(s),
+        x => Some(End::Infinity(if x > 0.0 { "inf" } else { "-inf" }.into())).serialize(s),
+    }
 }
 
-fn null_is_infinity<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
+fn read_end<'de, D: serde::Deserializer<'de>>(d: D, unbounded: f64) -> Result<f64, D::Error> {
+    use serde::de::Error;
+    match Option::<End>::deserialize(d)? {
+        None => Ok(unbounded),
+        Some(End::Number(x)) => Ok(x),
+        Some(End::Infinity(text)) => match text.as_str() {
+            "inf" => Ok(f64::INFINITY),
+            "-inf" => Ok(f64::NEG_INFINITY),
+            other => Err(D::Error::custom(format!("`{other}` is not a number, null, \"inf\" or \"-inf\""))),
+        },
+    }
+}
+
+fn lower_end<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    write_end(*x, f64::NEG_INFINITY, s)
+}
+
+fn upper_end<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    write_end(*x, f64::INFINITY, s)
+}
+
+fn read_lower_end<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    read_end(d, f64::NEG_INFINITY)
+}
+
+fn read_upper_end<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    read_end(d, f64::INFINITY)
 }
 
 impl Value {
@@ -174,6 +209,18 @@ mod tests {
         let unknown = [Value::exact(5.0), Value::exact(6.0), Value::undefined()];
         assert_eq!(quantile(&unknown, 0.5).describe(), "in [5, 6]", "a seed not looked at is any value");
         assert!(quantile(&[], 0.5).is_undefined());
+    }
+
+    /// Every kind of value reads back from JSON as it was written, an
+    /// infinite value (q_k = σ_k / 0) included.
+    #[test]
+    fn values_round_trip_through_json() {
+        for v in [Value::exact(3.5), Value::at_least(301.0), Value::undefined(), Value::exact(f64::INFINITY)] {
+            let text = serde_json::to_string(&v).unwrap();
+            assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v, "{text}");
+        }
+        assert_eq!(serde_json::to_string(&Value::at_least(301.0)).unwrap(), r#"{"lo":301.0,"hi":null}"#);
+        assert_eq!(quantile(&[Value::exact(f64::INFINITY); 2], 0.5), Value::exact(f64::INFINITY));
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub fn interpolate(sorted: &[f64], q: f64) -> f64 {
     let position = q * (sorted.len() - 1) as f64;
     let (lo, hi) = (position.floor() as usize, position.ceil() as usize);
     let frac = position - lo as f64;
-    if frac == 0.0 { sorted[lo] } else { sorted[lo] + (sorted[hi] - sorted[lo]) * frac }
+    // Equal neighbours (two infinities too) need no interpolation.
+    if frac == 0.0 || sorted[lo] == sorted[hi] { sorted[lo] } else { sorted[lo] + (sorted[hi] - sorted[lo]) * frac }
 }
 
 /// NaN-ignoring median (numpy `nanmedian`).

@@ -135,9 +135,17 @@ pub fn shift_names(prefix: &str, paired: bool) -> Vec<String> {
 /// Report `shift` under `prefix` + [`shift_names`], with a warning where
 /// too few seeds leave its interval undefined, where seeds could not be
 /// paired, or where the Brunner–Munzel interval cannot be had; each
-/// warning bears on the quantities it concerns.
-pub fn report_shift(out: &mut Measurement, prefix: &str, shift: &Shift, sides: [usize; 2], level: f64) {
-    let interval: Vec<String> = ["ci_low", "ci_high", "confidence"].iter().map(|n| format!("{prefix}{n}")).collect();
+/// warning bears on the quantities it concerns, and on `also` (quantities
+/// the caller computes from this shift).
+pub fn report_shift(
+    out: &mut Measurement,
+    prefix: &str,
+    shift: &Shift,
+    (sides, also): ([usize; 2], &[String]),
+    level: f64,
+) {
+    let mut interval: Vec<String> = interval_names(prefix).to_vec();
+    interval.extend_from_slice(also);
     if shift.confidence.is_nan() && shift.pairs > 0 {
         out.warn(too_few_seeds(prefix, shift.p_interval.is_none(), sides, level), interval.clone());
     }
@@ -150,7 +158,7 @@ pub fn report_shift(out: &mut Measurement, prefix: &str, shift: &Shift, sides: [
             seed_list(&unmatched.only_b),
             shift.pairs
         );
-        out.warn(message, shift_names(prefix, true));
+        out.warn(message, shift_names(prefix, true).into_iter().chain(also.iter().cloned()).collect());
     }
     let values = [
         Value::exact(shift.pairs as f64),
@@ -385,7 +393,7 @@ impl Kind for Compare {
             Shift::unpaired(&values_of(&a), &values_of(&b), self.confidence)
         };
         let sides = if self.paired { [shift.pairs; 2] } else { [a.len(), b.len()] };
-        report_shift(out, "", &shift, sides, self.confidence);
+        report_shift(out, "", &shift, (sides, &[]), self.confidence);
         out.per_seed.insert("a".into(), a);
         out.per_seed.insert("b".into(), b);
         Ok(())

@@ -151,15 +151,19 @@ impl Measurement {
 /// number it holds for, plus, as an upper bound, the undefined ones (a seed
 /// with no value may or may not count). Undefined of no values.
 pub(super) fn share(values: &[Value], holds: impl Fn(f64) -> bool) -> Value {
-    let yes = values.iter().filter(|v| v.number().is_some_and(&holds)).count() as f64;
-    let unknown = values.iter().filter(|v| v.number().is_none()).count() as f64;
-    fraction(Value::between(yes, yes + unknown), values.len())
+    let yes = values.iter().filter(|v| v.number().is_some_and(&holds)).count();
+    let unknown = values.iter().filter(|v| v.number().is_none()).count();
+    fraction(count_of(yes, unknown, values.len()), values.len())
 }
 
-/// `numerator / denominator` for exact values; undefined otherwise.
+/// `numerator / denominator`: exact for exact values, bounds where both
+/// are bounded and positive, undefined otherwise.
 pub(super) fn ratio(numerator: Value, denominator: Value) -> Value {
     match (numerator.number(), denominator.number()) {
         (Some(a), Some(b)) => Value::exact(a / b),
+        _ if numerator.lo > 0.0 && denominator.lo > 0.0 => {
+            Value::between(numerator.lo / denominator.hi, numerator.hi / denominator.lo)
+        }
         _ => Value::undefined(),
     }
 }
@@ -167,14 +171,23 @@ pub(super) fn ratio(numerator: Value, denominator: Value) -> Value {
 /// How many of `at` had their event: exactly those with an epoch, plus, as
 /// an upper bound, those where it could not be looked for (undefined).
 pub(super) fn reached(at: &[Value]) -> Value {
-    let had = at.iter().filter(|e| e.number().is_some()).count() as f64;
-    let unknown = at.iter().filter(|e| e.is_undefined()).count() as f64;
-    Value::between(had, had + unknown)
+    let had = at.iter().filter(|e| e.number().is_some()).count();
+    count_of(had, at.iter().filter(|e| e.is_undefined()).count(), at.len())
+}
+
+/// A count of `known` seeds and up to `unknown` more, of `n`: undefined
+/// when no seed could be looked at (nothing was measured).
+pub(super) fn count_of(known: usize, unknown: usize, n: usize) -> Value {
+    if n > 0 && unknown == n { Value::undefined() } else { Value::between(known as f64, (known + unknown) as f64) }
 }
 
 /// `count` of `n` as a fraction, bounds divided through (undefined of none).
 pub(super) fn fraction(count: Value, n: usize) -> Value {
-    if n == 0 { Value::undefined() } else { Value::between(count.lo / n as f64, count.hi / n as f64) }
+    if n == 0 || count.is_undefined() {
+        Value::undefined()
+    } else {
+        Value::between(count.lo / n as f64, count.hi / n as f64)
+    }
 }
 
 /// The seeds of `runs`, in order.

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::detector::fire_value;
 use super::{
-    Inputs, Kind, Measurement, WithoutEvent, check_detector, event_at, event_summary_names, fraction, seeds_of,
+    Inputs, Kind, Measurement, WithoutEvent, check_detector, count_of, event_at, event_summary_names, fraction,
+    seeds_of,
 };
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
@@ -67,11 +68,6 @@ fn both(a: Value, b: Value) -> Value {
     Value::between(a.lo.min(b.lo), a.hi.min(b.hi))
 }
 
-/// The sum of values, bounds added.
-fn sum(values: &[Value]) -> Value {
-    values.iter().fold(Value::exact(0.0), |acc, v| Value::between(acc.lo + v.lo, acc.hi + v.hi))
-}
-
 /// The first epoch at which `test_acc` reaches halfway from its baseline
 /// (the median over epochs 0-4) to its peak over the run: the relative
 /// threshold of the notes' `analysis.py` (docs/methods.md, "Milestones").
@@ -95,11 +91,20 @@ const CURVE: [(&str, f64); 2] = [("test_acc_half", 0.5), ("test_acc_99", 0.99)];
 /// The first epoch at which the median over runs of the test accuracy
 /// reaches `threshold` (the crossing of the median curve, as the notes plot
 /// it; docs/methods.md, "Milestones"), over the epochs every run logged.
-/// None when it never does.
-fn median_curve_crossing(curves: &[Vec<f64>], threshold: f64) -> Option<usize> {
+/// Censored (≥ the epochs looked at) when it never does; bounds where an
+/// undefined value leaves a median open: from the first epoch whose median
+/// may reach it to the first whose median surely does.
+fn median_curve_crossing(curves: &[Vec<f64>], threshold: f64) -> Value {
     let epochs = curves.iter().map(Vec::len).min().unwrap_or(0);
-    let median_at = |t: usize| quantile(&curves.iter().map(|c| Value::exact(c[t])).collect::<Vec<_>>(), 0.5);
-    (0..epochs).find(|&t| median_at(t).lo >= threshold)
+    let medians: Vec<Value> =
+        (0..epochs).map(|t| quantile(&curves.iter().map(|c| Value::exact(c[t])).collect::<Vec<_>>(), 0.5)).collect();
+    let earliest = medians.iter().position(|m| m.hi >= threshold);
+    let surely = medians.iter().position(|m| m.lo >= threshold);
+    match (earliest, surely) {
+        (Some(a), Some(b)) => Value::between(a as f64, b as f64),
+        (Some(a), None) => Value::at_least(a as f64),
+        (None, _) => Value::at_least(epochs as f64),
+    }
 }
 
 /// Accuracy milestones per seed (first epoch with train accuracy 1, test
@@ -180,15 +185,16 @@ impl Kind for Milestones {
                 out.warn_if_at_start(name, &values, start, bearing_on(name));
             }
             out.event_summary(&values, self.without_event, |s| format!("{name}_{s}"));
-            out.set_value(format!("{name}_reached_fraction"), fraction(sum(&did), did.len()));
+            let (yes, unknown) =
+                (did.iter().filter(|d| d.lo == 1.0).count(), did.iter().filter(|d| d.lo != d.hi).count());
+            out.set_value(format!("{name}_reached_fraction"), fraction(count_of(yes, unknown, did.len()), did.len()));
             out.set_per_seed(name, &seeds, &values);
         }
         let lag = out.value("fire_median").minus(out.value("test_acc_half_median"));
         out.set_value(LAG_OF_MEDIANS, lag);
         let curves: Vec<Vec<f64>> = runs.iter().map(|r| r.metrics.test_acc()).collect();
-        let looked_at = curves.iter().map(Vec::len).min().unwrap_or(0);
         for (name, threshold) in CURVE {
-            let crossing = event_at(median_curve_crossing(&curves, threshold), looked_at);
+            let crossing = median_curve_crossing(&curves, threshold);
             match self.without_event {
                 WithoutEvent::Censored => out.set_value(format!("{name}_median_curve"), crossing),
                 WithoutEvent::Dropped => out.set(format!("{name}_median_curve"), crossing.as_f64()),
@@ -257,9 +263,11 @@ mod tests {
     #[test]
     fn the_median_curve_crosses_where_the_middle_run_does_per_epoch() {
         let curves = vec![vec![0.0, 0.6, 0.6, 1.0], vec![0.0, 0.0, 0.6, 1.0], vec![0.6, 0.6, 0.0, 1.0]];
-        assert_eq!(median_curve_crossing(&curves, 0.5), Some(1));
-        assert_eq!(median_curve_crossing(&curves, 0.99), Some(3));
-        assert_eq!(median_curve_crossing(&curves, 2.0), None);
+        assert_eq!(median_curve_crossing(&curves, 0.5), Value::exact(1.0));
+        assert_eq!(median_curve_crossing(&curves, 0.99), Value::exact(3.0));
+        assert_eq!(median_curve_crossing(&curves, 2.0), Value::at_least(4.0));
+        let open = vec![vec![0.0, 0.6, 1.0], vec![0.0, f64::NAN, 1.0], vec![0.0, 0.0, 1.0]];
+        assert_eq!(median_curve_crossing(&open, 0.5), Value::between(1.0, 2.0), "an undefined seed at epoch 1");
     }
 
     /// D16: halfway from the baseline (median of epochs 0-4) to the peak.

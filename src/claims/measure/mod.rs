@@ -42,7 +42,7 @@ use crate::runs::{Run, is_level_series, series_names};
 use crate::train::LevelLog;
 pub use lead::linear_fit;
 pub use measurement::{Measurement, Warning};
-use measurement::{fraction, ratio, seeds_of, share};
+use measurement::{count_of, fraction, ratio, seeds_of, share};
 
 /// The measure kinds, from one list: each line gives a kind's variant, its
 /// module and struct, and its YAML name, and generates the variant of

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{Inputs, Kind, Measurement, STATS, seeds_of};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
-use crate::claims::value::{by_seed, quantile, values_of};
+use crate::claims::value::{Value, by_seed, quantile, values_of};
 use crate::probes::theorem6;
 use crate::runs::Run;
 
@@ -119,11 +119,11 @@ impl Kind for SignRule {
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         self.at_checkpoints(&(inputs.runs)(&self.condition)?, inputs, out)?;
         if let Some(level) = self.crossing {
-            let medians: Vec<f64> =
-                self.epochs.iter().map(|e| out.value(&format!("published_median_e{e}")).as_f64()).collect();
+            let medians: Vec<Value> =
+                self.epochs.iter().map(|e| out.value(&format!("published_median_e{e}"))).collect();
             let (at, after) = crossing_of(&self.epochs, &medians, level);
-            out.set("published_crossing_epoch", at);
-            out.set("published_crossing_after", after);
+            out.set_value("published_crossing_epoch", at);
+            out.set_value("published_crossing_after", after);
         }
         Ok(())
     }
@@ -147,54 +147,53 @@ impl SignRule {
                 out.per_seed.insert(format!("{field}_e{e}"), values);
             }
         }
-        let q = |name: &String| out.value(name).as_f64();
-        let min_over = |field: &str| epochs.iter().map(|e| q(&format!("{field}_min_e{e}"))).fold(f64::NAN, f64::min);
-        let published = |e: &usize| q(&format!("published_median_e{e}"));
-        let derived = [
-            ("exact_min", min_over("exact")),
-            ("full_projector_min", min_over("full_projector")),
-            ("published_rise", published(epochs.last().expect("validated")) - published(&epochs[0])),
+        let q = |name: String| out.value(&name);
+        let min_over =
+            |field: &str| quantile(&epochs.iter().map(|e| q(format!("{field}_min_e{e}"))).collect::<Vec<_>>(), 0.0);
+        let published = |e: &usize| q(format!("published_median_e{e}"));
+        let width = |e: &usize| q(format!("published_q75_e{e}")).minus(q(format!("published_q25_e{e}")));
+        let max_over = |values: Vec<Value>| quantile(&values, 1.0);
+        let mut derived = vec![
+            ("exact_min".to_string(), min_over("exact")),
+            ("full_projector_min".into(), min_over("full_projector")),
+            ("published_rise".into(), published(epochs.last().expect("validated")).minus(published(&epochs[0]))),
+            ("published_iqr_width_max".into(), max_over(epochs.iter().map(width).collect())),
             (
-                "published_iqr_width_max",
-                epochs
-                    .iter()
-                    .map(|e| q(&format!("published_q75_e{e}")) - q(&format!("published_q25_e{e}")))
-                    .fold(f64::NAN, f64::max),
-            ),
-            (
-                "published_repulsion_max_gap",
-                epochs
-                    .iter()
-                    .map(|e| (published(e) - q(&format!("repulsion_median_e{e}"))).abs())
-                    .fold(f64::NAN, f64::max),
+                "published_repulsion_max_gap".into(),
+                max_over(
+                    epochs.iter().map(|e| magnitude(published(e).minus(q(format!("repulsion_median_e{e}"))))).collect(),
+                ),
             ),
         ];
-        let widths: Vec<(String, f64)> = epochs
-            .iter()
-            .map(|e| {
-                (
-                    format!("published_iqr_width_e{e}"),
-                    q(&format!("published_q75_e{e}")) - q(&format!("published_q25_e{e}")),
-                )
-            })
-            .collect();
+        derived.extend(epochs.iter().map(|e| (format!("published_iqr_width_e{e}"), width(e))));
         for (name, value) in derived {
-            out.set(name, value);
-        }
-        for (name, value) in widths {
-            out.set(name, value);
+            out.set_value(name, value);
         }
         Ok(())
     }
 }
 
-/// The first checkpoint whose value reaches `level`, and the checkpoint
-/// before it: the crossing is bracketed to (after, at]. NaN where undefined.
-fn crossing_of(epochs: &[usize], values: &[f64], level: f64) -> (f64, f64) {
-    match values.iter().position(|&v| v >= level) {
-        Some(i) => (epochs[i] as f64, if i == 0 { f64::NAN } else { epochs[i - 1] as f64 }),
-        None => (f64::NAN, f64::NAN),
+/// |v|: its bounds' magnitudes (0 inside when they straddle 0).
+fn magnitude(v: Value) -> Value {
+    match (v.lo >= 0.0, v.hi <= 0.0) {
+        (true, _) => v,
+        (_, true) => Value::between(-v.hi, -v.lo),
+        _ => Value::between(0.0, (-v.lo).max(v.hi)),
     }
+}
+
+/// The first checkpoint whose value reaches `level`, and the checkpoint
+/// before it: the crossing is bracketed to (after, at]. Undefined where it
+/// never does, or where a value before the first that surely reaches it
+/// may reach it too (its bounds straddle `level`).
+fn crossing_of(epochs: &[usize], values: &[Value], level: f64) -> (Value, Value) {
+    let undefined = (Value::undefined(), Value::undefined());
+    let Some(i) = values.iter().position(|v| v.hi >= level) else { return undefined };
+    if values[i].lo < level {
+        return undefined;
+    }
+    let after = if i == 0 { Value::undefined() } else { Value::exact(epochs[i - 1] as f64) };
+    (Value::exact(epochs[i] as f64), after)
 }
 
 #[cfg(test)]
@@ -206,12 +205,16 @@ mod tests {
     #[test]
     fn crossing_is_bracketed_by_checkpoints() {
         let epochs = [50, 100, 175, 250, 300];
-        let (at, after) = crossing_of(&epochs, &[0.865, 0.895, 0.955, 0.97, 0.985], 0.95);
-        assert_eq!((at, after), (175.0, 100.0));
-        assert!(crossing_of(&epochs, &[0.9; 5], 0.95).0.is_nan());
-        let (at, after) = crossing_of(&epochs, &[0.99; 5], 0.95);
-        assert_eq!(at, 50.0);
-        assert!(after.is_nan());
+        let exact = |v: &[f64]| v.iter().copied().map(Value::exact).collect::<Vec<_>>();
+        let (at, after) = crossing_of(&epochs, &exact(&[0.865, 0.895, 0.955, 0.97, 0.985]), 0.95);
+        assert_eq!((at, after), (Value::exact(175.0), Value::exact(100.0)));
+        assert!(crossing_of(&epochs, &exact(&[0.9; 5]), 0.95).0.is_undefined());
+        let open =
+            [Value::exact(0.9), Value::between(0.9, 0.96), Value::exact(0.97), Value::exact(0.98), Value::exact(0.99)];
+        assert!(crossing_of(&epochs, &open, 0.95).0.is_undefined(), "the second checkpoint may have crossed");
+        let (at, after) = crossing_of(&epochs, &exact(&[0.99; 5]), 0.95);
+        assert_eq!(at, Value::exact(50.0));
+        assert!(after.is_undefined());
     }
 
     /// Three seeds whose published sign-match is 0.80, 0.82 and 0.84 plus

@@ -7,8 +7,8 @@ use super::distributions::{normal_cdf, quantile_of};
 
 /// The most differences n·m the unpaired interval reads from the exact
 /// Mann–Whitney null; past it, the normal approximation with continuity
-/// correction. The exact table's rows then hold at most n·m·min(n, m) + 2
-/// numbers (1.3 MB at 100 × 100), and C(n + m, n) stays far inside f64.
+/// correction. The exact table's two rows then hold at most n·m·min(n, m)
+/// numbers (8 MB at 100 × 100), and C(n + m, n) stays far inside f64.
 pub const EXACT_MANN_WHITNEY: usize = 10_000;
 
 /// The interval's order index: the 1-based k of [x₍ₖ₎, x₍ₙ₊₁₋ₖ₎], and the
@@ -107,6 +107,9 @@ fn mann_whitney_normal(n: usize, m: usize, ties: &[usize], level: f64) -> Option
     let (nf, mf, total) = (n as f64, m as f64, (n + m) as f64);
     let tied: f64 = ties.iter().map(|&t| (t as f64).powi(3) - t as f64).sum();
     let sd = (nf * mf / 12.0 * (total + 1.0 - tied / (total * (total - 1.0)))).sqrt();
+    if !(sd > 0.0) {
+        return None; // every value tied: no spread to place an interval in
+    }
     let mean = nf * mf / 2.0;
     let tail = |k: usize| normal_cdf((k as f64 - 1.0 + 0.5 - mean) / sd);
     let z = quantile_of(normal_cdf, (1.0 - level) / 2.0);
@@ -117,15 +120,24 @@ fn mann_whitney_normal(n: usize, m: usize, ties: &[usize], level: f64) -> Option
     (k >= 1).then(|| OrderIndex { k, level: 1.0 - 2.0 * tail(k) })
 }
 
-/// The fewest paired seeds whose sign-test interval reaches `level`.
+/// The fewest paired seeds whose sign-test interval reaches `level`: an
+/// interval exists when its widest, [d₍₁₎, d₍ₙ₎], does, at level 1 − 2·2⁻ⁿ.
 pub fn paired_seeds_needed(level: f64) -> usize {
-    (1..).find(|&n| paired(n, level).is_some()).expect("some n reaches any level below 1")
+    (1..).find(|&n| 2.0 * 0.5f64.powi(n as i32) <= 1.0 - level + 1e-12).expect("some n reaches any level below 1")
 }
 
 /// With `n` seeds on one side, the fewest seeds the other side needs for
-/// an unpaired interval at `level` (None: more than 10 000).
+/// an unpaired interval at `level` (None: more than 10 000): the widest
+/// interval [D₍₁₎, D₍ₙₘ₎] has level 1 − 2/C(n + m, n).
 pub fn unpaired_seeds_needed(n: usize, level: f64) -> Option<usize> {
-    (1..=EXACT_MANN_WHITNEY).find(|&m| unpaired(n, m, &[], level).is_some())
+    let mut arrangements = 1.0; // C(n + m, n) at m = 0
+    for m in 1..=EXACT_MANN_WHITNEY {
+        arrangements = arrangements * (n + m) as f64 / m as f64;
+        if 2.0 / arrangements <= 1.0 - level + 1e-12 {
+            return Some(m);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -212,6 +224,12 @@ mod tests {
         assert_eq!(unpaired_seeds_needed(3, 0.95), Some(5));
         assert_eq!(unpaired_seeds_needed(4, 0.95), Some(4));
         assert_eq!(unpaired_seeds_needed(1, 0.95), Some(39), "P(U = 0) = 1/40: 2.5 % a tail");
+        assert_eq!(unpaired_seeds_needed(1, 0.9999), None, "past 10 000, at once");
+        for (n, level) in [(2, 0.95), (3, 0.99), (5, 0.9)] {
+            let m = unpaired_seeds_needed(n, level).unwrap();
+            assert!(unpaired(n, m, &[], level).is_some() && unpaired(n, m - 1, &[], level).is_none(), "{n} {level}");
+        }
+        assert_eq!(paired_seeds_needed(0.99), 8);
     }
 
     /// Past the exact table the normal approximation takes over: at 100 ×
