@@ -85,7 +85,7 @@ pub fn new_claim(id: &str, dir: &Path, template: Template) -> anyhow::Result<Exi
         .open(&path)
         .and_then(|mut f| std::io::Write::write_all(&mut f, template.text().replace("ID", id).as_bytes()))
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    out!("wrote {}: edit it (and rename it ID-slug.yaml), then", path.display());
+    out!("wrote {}: edit it (and rename it {id}-slug.yaml, a slug of your own after `{id}-`), then", path.display());
     let own = dir.canonicalize().ok() == lockin::claims::default_dir().canonicalize().ok();
     let dir_flag = if own { String::new() } else { format!(" --claims-dir {}", dir.display()) };
     if template == Template::Hypothesis {

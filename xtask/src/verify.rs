@@ -94,6 +94,12 @@ fn guard_snapshots(opts: &VerifyOptions, results: &mut [ClaimResult], accept: bo
     if !own || opts.backend != lockin::backend::Backend::default() {
         return Ok(());
     }
+    if accept && opts.tier == Tier::Quick {
+        say!(
+            "--accept records the paper tier's snapshots; nothing accepted: the quick tier's are `cargo test`'s \
+             (`INSTA_UPDATE=always cargo test --test claims` re-records them)"
+        );
+    }
     let dir = snapshot::dir(&root, opts.tier);
     for r in results.iter_mut().filter(|r| matches!(r.verdict, Verdict::Pass | Verdict::Fail)) {
         let path = dir.join(format!("{}.snap", r.id));

@@ -107,7 +107,7 @@ fn mann_whitney_normal(n: usize, m: usize, ties: &[usize], level: f64) -> Option
     let (nf, mf, total) = (n as f64, m as f64, (n + m) as f64);
     let tied: f64 = ties.iter().map(|&t| (t as f64).powi(3) - t as f64).sum();
     let sd = (nf * mf / 12.0 * (total + 1.0 - tied / (total * (total - 1.0)))).sqrt();
-    if !(sd > 0.0) {
+    if sd.is_nan() || sd <= 0.0 {
         return None; // every value tied: no spread to place an interval in
     }
     let mean = nf * mf / 2.0;
