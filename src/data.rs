@@ -16,8 +16,7 @@ use crate::task::Task;
 /// round-half-to-even (docs/methods.md, "Setup"): 2016 for M = 71, p = 0.4;
 /// 840 for M = 41, p = 0.5 (840.5 rounds to even).
 pub fn n_train(modulus: usize, train_fraction: f64) -> usize {
-    let m = modulus as f64;
-    (train_fraction * m * m).round_ties_even() as usize
+    Task::Add.n_train(modulus, train_fraction)
 }
 
 /// The operands `(a, b)` of pair index `i`.

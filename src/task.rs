@@ -5,7 +5,7 @@
 //! A task is a pure labelling `label(a, b, M) -> Option<usize>`; `None`
 //! means the pair is not in the task's dataset (division's b = 0, which has
 //! no inverse). The split is a seeded permutation of the task's pairs
-//! ([`crate::data::Split`]); for `add`, `sub` and `mul` these are all M²
+//! (`Split`, in the data module); for `add`, `sub` and `mul` these are all M²
 //! pairs in index order, so the same seed splits the same pairs bit for
 //! bit as the paper's addition runs.
 
@@ -87,17 +87,14 @@ impl Task {
         }
     }
 
-    /// Training pairs for fraction p: round(p·M·M) as the paper's script
-    /// computes it ([`crate::data::n_train`]) for the tasks over all M²
-    /// pairs; round(p·M·(M−1)), left to right in f64, half to even, for `div`.
+    /// Training pairs for fraction p, left to right in f64 and rounded half
+    /// to even as the paper's script computes `int(round(p * M * M))`
+    /// (docs/methods.md, "Setup"): round(p·M·M) for the tasks over all M²
+    /// pairs, round(p·M·(M−1)) for `div` ("Tasks").
     pub fn n_train(self, modulus: usize, train_fraction: f64) -> usize {
-        match self {
-            Task::Div => {
-                let m = modulus as f64;
-                (train_fraction * m * (m - 1.0)).round_ties_even() as usize
-            }
-            _ => crate::data::n_train(modulus, train_fraction),
-        }
+        let m = modulus as f64;
+        let second = if self == Task::Div { m - 1.0 } else { m };
+        (train_fraction * m * second).round_ties_even() as usize
     }
 
     /// Whether M suits the task: `div` needs M prime (every b ≠ 0 then has
