@@ -134,8 +134,8 @@ pub fn time_level(spec: &TrainSpec, reps: usize) -> f64 {
 /// The FLOP count of one epoch (docs/methods.md, "Cost"): the output layer's forward and two
 /// backward products on the n training pairs, and the forward on the test pairs.
 pub fn epoch_flops(spec: &TrainSpec) -> f64 {
-    let total = (spec.modulus * spec.modulus) as f64;
-    let n = crate::data::n_train(spec.modulus, spec.train_fraction) as f64;
+    let total = spec.pair_count() as f64;
+    let n = spec.n_train() as f64;
     2.0 * spec.width as f64 * spec.modulus as f64 * (3.0 * n + (total - n))
 }
 

@@ -33,7 +33,8 @@ pub fn cache_key(spec: &TrainSpec) -> String {
     let identity = run_identity(spec);
     let scheme = crate::numerics::scheme_of(spec.backend, spec.ieee_subnormals);
     let text = serde_json::to_string(&(CODE_VERSION, scheme, identity)).expect("spec serialises");
-    let tag = format!("{}-{}-eta{:e}-s{}", spec.activation.name(), spec.backend.name(), spec.eta, spec.seed);
+    let task = if spec.task.is_add() { String::new() } else { format!("{}-", spec.task) };
+    let tag = format!("{task}{}-{}-eta{:e}-s{}", spec.activation.name(), spec.backend.name(), spec.eta, spec.seed);
     format!("{tag}-{:016x}", fnv1a64(text.as_bytes()))
 }
 
@@ -450,6 +451,7 @@ mod tests {
         let base = tiny();
         let TrainSpec {
             modulus: _,
+            task: _,
             width: _,
             train_fraction: _,
             activation: _,
@@ -469,6 +471,8 @@ mod tests {
         } = base.clone();
         let identity = [
             TrainSpec { modulus: 7, ..base.clone() },
+            TrainSpec { task: crate::task::Task::Mul, ..base.clone() },
+            TrainSpec { task: crate::task::Task::Sub, ..base.clone() },
             TrainSpec { width: 16, ..base.clone() },
             TrainSpec { train_fraction: 0.5, ..base.clone() },
             TrainSpec { activation: Activation::Relu, ..base.clone() },

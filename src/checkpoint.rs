@@ -8,7 +8,9 @@
 //! | `train_idx` | I64 | `[n]` | optional: training pair indices i = a·M + b |
 //! | `test_idx` | I64 | [M² − n] | optional (with `train_idx`): the rest |
 //!
-//! The shapes fix M and K; the indices, when present, must partition the M² pairs.
+//! The shapes fix M and K; the indices, when present, must partition the
+//! task's pairs (the M² pairs, or the M·(M−1) with b ≠ 0 for `div`;
+//! docs/methods.md, "Tasks"), which label them.
 
 use std::path::Path;
 
@@ -17,6 +19,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 use crate::data::{Split, check_partition};
 use crate::model::Weights;
+use crate::task::Task;
 
 /// The contents of a weights file.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,15 +60,16 @@ pub fn to_bytes(modulus: usize, width: usize, weights: &Weights, split: Option<&
     Ok(safetensors::serialize(tensors, None)?)
 }
 
-/// Parse weights-file bytes read from `path` (named in errors).
-pub fn from_bytes(path: &Path, bytes: &[u8]) -> anyhow::Result<WeightsFile> {
-    parse(bytes).with_context(|| format!("{}: not a valid lockin weights file", path.display()))
+/// Parse weights-file bytes read from `path` (named in errors); a split
+/// is one of `task`'s pairs, labelled by it.
+pub fn from_bytes(path: &Path, bytes: &[u8], task: Task) -> anyhow::Result<WeightsFile> {
+    parse(bytes, task).with_context(|| format!("{}: not a valid lockin weights file", path.display()))
 }
 
-/// Read and validate a weights file; errors name the file and the tensor.
-pub fn read(path: &Path) -> anyhow::Result<WeightsFile> {
+/// Read and validate a weights file for a run of `task`; errors name the file and the tensor.
+pub fn read(path: &Path, task: Task) -> anyhow::Result<WeightsFile> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    from_bytes(path, &bytes)
+    from_bytes(path, &bytes, task)
 }
 
 fn tensor<'a>(file: &'a SafeTensors<'a>, name: &str, dtype: Dtype, rank: usize) -> anyhow::Result<TensorView<'a>> {
@@ -75,7 +79,7 @@ fn tensor<'a>(file: &'a SafeTensors<'a>, name: &str, dtype: Dtype, rank: usize) 
     Ok(view)
 }
 
-fn parse(bytes: &[u8]) -> anyhow::Result<WeightsFile> {
+fn parse(bytes: &[u8], task: Task) -> anyhow::Result<WeightsFile> {
     let file = SafeTensors::deserialize(bytes)?;
     let v = tensor(&file, "V", Dtype::F32, 2)?;
     let (modulus, width) = (v.shape()[0], v.shape()[1]);
@@ -104,8 +108,8 @@ fn parse(bytes: &[u8]) -> anyhow::Result<WeightsFile> {
                     .collect()
             };
             let (train, test) = (indices("train_idx")?, indices("test_idx")?);
-            check_partition(modulus, &train, &test).map_err(anyhow::Error::msg)?;
-            Some(Split::from_indices(modulus, train, test))
+            check_partition(task, modulus, &train, &test).map_err(anyhow::Error::msg)?;
+            Some(Split::from_task_indices(task, modulus, train, test))
         }
         _ => bail!("`train_idx` and `test_idx` come together: the file has only one of them"),
     };
@@ -129,12 +133,12 @@ mod tests {
         let (weights, split) = sample();
         let path = dir.path().join("a.safetensors");
         std::fs::write(&path, to_bytes(5, 8, &weights, Some(&split)).unwrap()).unwrap();
-        let back = read(&path).unwrap();
+        let back = read(&path, Task::Add).unwrap();
         assert_eq!((back.modulus, back.width), (5, 8));
         assert_eq!(back.weights, weights);
         assert_eq!(back.split.unwrap(), split);
         std::fs::write(&path, to_bytes(5, 8, &weights, None).unwrap()).unwrap();
-        assert!(read(&path).unwrap().split.is_none());
+        assert!(read(&path, Task::Add).unwrap().split.is_none());
     }
 
     fn error_of(tensors: Vec<(&str, Dtype, Vec<usize>, Vec<u8>)>) -> String {
@@ -143,7 +147,7 @@ mod tests {
         let views: Vec<_> =
             tensors.iter().map(|(n, d, s, b)| (n.to_string(), TensorView::new(*d, s.clone(), b).unwrap())).collect();
         std::fs::write(&path, safetensors::serialize(views, None).unwrap()).unwrap();
-        format!("{:#}", read(&path).unwrap_err())
+        format!("{:#}", read(&path, Task::Add).unwrap_err())
     }
 
     #[test]

@@ -26,5 +26,6 @@ pub mod report;
 pub mod runs;
 pub mod seeding;
 pub mod summary;
+pub mod task;
 pub mod theorem6_store;
 pub mod train;

@@ -16,6 +16,7 @@ use rstest::rstest;
 #[case::tiny_fraction(&["--train-fraction", "1e-300"], "1.000e-300 of 5041 pairs gives 0 training")]
 #[case::zero_width(&["--width", "0"], "--width: must be in 1..=65536, got 0")]
 #[case::nan_lr(&["--lr", "nan"], "--lr: must be a finite number > 0, got NaN")]
+#[case::div_needs_a_prime_modulus(&["--task", "div", "--modulus", "6"], "--task: task div needs a prime modulus (every b ≠ 0 invertible mod M), got M = 6")]
 #[case::checkpoint_past_end(&["--epochs", "10", "--window", "5", "--checkpoints", "11"], "--checkpoints: epoch 11 is past the last epoch 10")]
 fn bad_specs_are_refused_with_the_field(#[case] args: &[&str], #[case] message: &str) {
     let dir = tempfile::tempdir().unwrap();
@@ -118,4 +119,42 @@ fn a_dangling_out_link_is_refused_before_training() {
     let text = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(3), "{text}");
     assert!(text.contains("symbolic link to nothing") && !text.contains("epoch 5"), "{text}");
+}
+
+/// `lockin run --task mul` (and `div`) trains a tiny run whose split is
+/// labelled by the task, recorded in spec.json; div's split leaves out
+/// b = 0 (docs/methods.md, "Tasks").
+#[test]
+fn a_run_of_another_task_is_labelled_by_it() {
+    use lockin::task::Task;
+    let dir = tempfile::tempdir().unwrap();
+    // round(0.5 · 49) = 24 (half to even); round(0.5 · 7 · 6) = 21.
+    for (task, name, pairs, n) in [(Task::Mul, "mul", 49, 24), (Task::Div, "DIV", 42, 21)] {
+        let out = dir.path().join(name);
+        let output = Command::new(env!("CARGO_BIN_EXE_lockin"))
+            .args(["run", "--quiet", "--task", name, "--modulus", "7", "--width", "16", "--epochs", "4"])
+            .args(["--window", "2", "--train-fraction", "0.5", "--lr", "0.01", "--checkpoints", "4", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+        assert!(stdout.contains(&format!("task            {task} (M = 7, {pairs} pairs)")), "{stdout}");
+        let run = lockin::runs::Run::load(&out).unwrap();
+        assert_eq!(run.spec.task, task);
+        let spec_json = std::fs::read_to_string(out.join("spec.json")).unwrap();
+        assert!(spec_json.contains(&format!("\"task\": \"{task}\"")), "{spec_json}");
+        let split = run.checkpoint(4).unwrap().split.unwrap();
+        assert_eq!((split.train.len(), split.train.len() + split.test.len()), (n, pairs));
+        for set in [&split.train, &split.test] {
+            for k in 0..set.len() {
+                let (a, b) = (set.a[k], set.b[k]);
+                let want = match task {
+                    Task::Mul => (a * b) % 7,
+                    _ => (0..7).find(|q| (q * b) % 7 == a).unwrap(),
+                };
+                assert_eq!(set.labels[k], want, "{task}: ({a}, {b})");
+            }
+        }
+    }
 }

@@ -522,3 +522,26 @@ fn an_observation_keeps_its_warnings() {
         results[0].measurement.warnings
     );
 }
+
+/// `task` is an experiment field (docs/claims.md, "Experiments"): a
+/// built-in loads, an unknown one is named with the built-ins, and `div`
+/// refuses a modulus that is not prime, at the field's line.
+#[test]
+fn a_task_is_an_experiment_field_and_div_needs_a_prime_modulus() {
+    use lockin::claims::tier::Tier;
+    use lockin::task::Task;
+    let with_task = |id: &str, task: &str, modulus: &str| {
+        let experiment = TINY.replace("modulus: 5", &format!("modulus: {modulus}, task: {task}"));
+        claim(id, &experiment, DETECTOR, "seeds")
+    };
+    let mul = load(&write_temp("T1-x.yaml", &with_task("T1", "mul", "6"))).unwrap();
+    let experiment = &mul.at(Tier::Quick).experiments["grok"];
+    assert_eq!(experiment.task, Task::Mul);
+    assert_eq!(experiment.train_spec(0, Vec::new(), Backend::default()).task, Task::Mul);
+    let e = load_error("T2-x.yaml", &with_task("T2", "pow", "5"));
+    assert!(e.contains("T2-x.yaml:8: task: experiment `grok`: unknown task `pow`"), "{e}");
+    assert!(e.contains("add, sub, mul, div"), "{e}");
+    let e = load_error("T3-x.yaml", &with_task("T3", "div", "6"));
+    assert!(e.contains("T3-x.yaml:8: task: experiment `grok`: task div needs a prime modulus"), "{e}");
+    assert!(load(&write_temp("T4-x.yaml", &with_task("T4", "div", "7"))).is_ok());
+}

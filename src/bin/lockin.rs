@@ -153,10 +153,14 @@ struct RunArgs {
     /// M, the modulus.
     #[arg(long, default_value_t = TrainSpec::default().modulus)]
     modulus: usize,
+    /// The task (docs/methods.md, "Tasks"): add ((a + b) mod M, the paper's), sub, mul, or div
+    /// (a · b⁻¹ mod M, M prime; pairs with b = 0 left out).
+    #[arg(long, value_enum, default_value = "add", ignore_case = true)]
+    task: lockin::task::Task,
     /// K, the hidden width.
     #[arg(long, default_value_t = TrainSpec::default().width)]
     width: usize,
-    /// Fraction of the M² pairs used for training.
+    /// Fraction of the task's pairs used for training (of the M² pairs; M·(M−1) for div).
     #[arg(long, default_value_t = TrainSpec::default().train_fraction)]
     train_fraction: f64,
     /// Epochs at which to save θ_e (comma-separated).
@@ -227,7 +231,10 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         Some(path) => start_from_file(&spec, path)?,
         None => spec.seeded_start(),
     };
-    let label = format!("{} eta={} seed={}", spec.activation.name(), spec.eta, spec.seed);
+    let mut label = format!("{} eta={} seed={}", spec.activation.name(), spec.eta, spec.seed);
+    if !spec.task.is_add() {
+        label = format!("{} {label}", spec.task);
+    }
     // Trained beside --out and renamed into place: a killed or failed run
     // (a full disk, a closed pipe) leaves no partial --out behind.
     lockin::files::sweep_beside(&args.out, "partial");
@@ -253,6 +260,7 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
 fn spec_of(args: &RunArgs) -> anyhow::Result<TrainSpec> {
     let spec = TrainSpec {
         modulus: args.modulus,
+        task: args.task,
         width: args.width,
         train_fraction: args.train_fraction,
         activation: args.activation,
@@ -293,6 +301,9 @@ fn print_summary(run: &Run) {
         say!("COLLAPSED: every output below the targets' f32 resolution at epoch {epoch}; {then}");
     }
     out!("run directory   {}", run.dir.display());
+    if !run.spec.task.is_add() {
+        out!("task            {} (M = {}, {} pairs)", run.spec.task, run.spec.modulus, run.spec.pair_count());
+    }
     out!("{}", numerics_line(&run.spec));
     out!("fire epoch      {}", s.detection.fire_epoch.map_or("never fired".into(), |e| e.to_string()));
     out!(

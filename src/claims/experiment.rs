@@ -140,6 +140,10 @@ pub struct Experiment {
     /// M (default 71).
     #[serde(default = "defaults::modulus")]
     pub modulus: usize,
+    /// The task (docs/methods.md, "Tasks"; default `add`, Tian's modular
+    /// addition): `add`, `sub`, `mul` or `div` (M prime).
+    #[serde(default, skip_serializing_if = "crate::task::Task::is_add")]
+    pub task: crate::task::Task,
     /// K (default 2048).
     #[serde(default = "defaults::width")]
     pub width: usize,
@@ -190,6 +194,7 @@ impl Experiment {
     pub fn train_spec(&self, seed: u64, checkpoints: Vec<usize>, backend: Backend) -> TrainSpec {
         TrainSpec {
             modulus: self.modulus,
+            task: self.task,
             width: self.width,
             train_fraction: self.train_fraction,
             activation: self.activation,

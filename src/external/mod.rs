@@ -328,7 +328,7 @@ impl ImportedRun {
     /// goes on.
     pub fn serving(&self, spec: &TrainSpec) -> Option<Run> {
         let mine = &self.run.spec;
-        let pairs = |s: &TrainSpec| crate::data::n_train(s.modulus, s.train_fraction);
+        let pairs = |s: &TrainSpec| s.n_train();
         // The same run as lockin's identity says, except what a run made
         // elsewhere cannot share: its backend, arithmetic and Gram are the
         // other framework's, and its split is given as a count of pairs.

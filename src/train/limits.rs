@@ -6,7 +6,6 @@
 //! before anything is allocated.
 
 use super::TrainSpec;
-use crate::data::n_train;
 
 /// Largest modulus: M² pairs and M output classes.
 pub const MAX_MODULUS: usize = 1024;
@@ -44,8 +43,8 @@ fn refuse(field: &'static str, message: String) -> Result<(), SpecError> {
 /// forward (2·n_test·K·M).
 pub fn epoch_flop(spec: &TrainSpec) -> f64 {
     let (m, k) = (spec.modulus as f64, spec.width as f64);
-    let n = n_train(spec.modulus, spec.train_fraction) as f64;
-    let n_test = m * m - n;
+    let n = spec.n_train() as f64;
+    let n_test = spec.pair_count() as f64 - n;
     6.0 * n * k * m + 2.0 * n_test * k * m
 }
 
@@ -59,8 +58,8 @@ pub fn run_flop(spec: &TrainSpec) -> f64 {
 /// arrays over the larger of the two pair sets) and, per window, the
 /// rolling Grams' Wn f64 copies of the W and V updates (2M·K each).
 pub fn peak_bytes(spec: &TrainSpec, windows: &[usize]) -> f64 {
-    let pairs = spec.modulus * spec.modulus;
-    let n = crate::data::n_train(spec.modulus, spec.train_fraction);
+    let pairs = spec.pair_count();
+    let n = spec.n_train();
     let activations = 6.0 * (n.max(pairs - n) * spec.width) as f64 * 4.0;
     let update = (3 * spec.modulus * spec.width) as f64 * 8.0;
     activations + windows.iter().map(|&w| w as f64 * update).sum::<f64>()
@@ -102,6 +101,9 @@ impl TrainSpec {
         if !(2..=MAX_MODULUS).contains(&self.modulus) {
             return refuse("modulus", format!("must be in 2..={MAX_MODULUS}, got {}", self.modulus));
         }
+        if let Err(message) = self.task.check_modulus(self.modulus) {
+            return refuse("task", message);
+        }
         if !(1..=MAX_WIDTH).contains(&self.width) {
             return refuse("width", format!("must be in 1..={MAX_WIDTH}, got {}", self.width));
         }
@@ -109,8 +111,8 @@ impl TrainSpec {
             let got = crate::format::num(self.train_fraction);
             return refuse("train_fraction", format!("must be strictly between 0 and 1, got {got}"));
         }
-        let pairs = self.modulus * self.modulus;
-        let n = n_train(self.modulus, self.train_fraction);
+        let pairs = self.pair_count();
+        let n = self.n_train();
         if n == 0 || n == pairs {
             return refuse(
                 "train_fraction",
@@ -150,8 +152,8 @@ impl TrainSpec {
 
     /// Memory per epoch and the whole run's FLOP within the limits.
     fn validate_cost(&self) -> Result<(), SpecError> {
-        let pairs = self.modulus * self.modulus;
-        let n = n_train(self.modulus, self.train_fraction);
+        let pairs = self.pair_count();
+        let n = self.n_train();
         let bytes = 6.0 * (n.max(pairs - n) * self.width) as f64 * 4.0;
         if bytes > MAX_ACTIVATION_BYTES {
             return refuse(
@@ -211,6 +213,12 @@ mod tests {
         assert_eq!(field_of(TrainSpec { lr: 0.0, ..d() }), "lr");
         assert_eq!(field_of(TrainSpec { eta: -1.0, ..d() }), "eta");
         assert_eq!(field_of(TrainSpec { eta: 1e30, ..d() }), "eta"); // froze training silently
+        let div = |modulus| TrainSpec { task: crate::task::Task::Div, modulus, ..d() };
+        assert_eq!(field_of(div(72)), "task"); // b = 2 has no inverse mod 72
+        assert!(
+            div(71).validate().is_ok()
+                && TrainSpec { task: crate::task::Task::Mul, modulus: 72, ..d() }.validate().is_ok()
+        );
         let tiny = TrainSpec { train_fraction: 1e-300, ..d() }.validate().unwrap_err().to_string();
         assert!(tiny.len() < 120, "no 300-digit echo: {tiny}");
         assert_eq!(field_of(TrainSpec { epochs: 0, ..d() }), "epochs");

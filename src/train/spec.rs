@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use super::Start;
 use crate::backend::Backend;
-use crate::data::{Split, n_train};
+use crate::data::Split;
 use crate::model::{Activation, ModelShape, Weights};
 use crate::probes::spectrum::GramPrecision;
 use crate::seeding::RngScheme;
+use crate::task::Task;
 
 /// Every hyperparameter of one training run (docs/methods.md, "Setup"); [`Default`] is the paper's x², η = 2e-4 run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -17,9 +18,13 @@ use crate::seeding::RngScheme;
 pub struct TrainSpec {
     /// M.
     pub modulus: usize,
+    /// Which operation labels the pairs (docs/methods.md, "Tasks"); left
+    /// out of the JSON for `add`, so addition runs keep their cache keys.
+    #[serde(default, skip_serializing_if = "Task::is_add")]
+    pub task: Task,
     /// K.
     pub width: usize,
-    /// Fraction of the M² pairs used for training (n = floor(fraction · M²)).
+    /// Fraction of the task's pairs used for training ([`TrainSpec::n_train`]).
     pub train_fraction: f64,
     /// σ.
     pub activation: Activation,
@@ -84,6 +89,7 @@ impl Default for TrainSpec {
     fn default() -> Self {
         Self {
             modulus: 71,
+            task: Task::Add,
             width: 2048,
             train_fraction: 0.4,
             activation: Activation::Sqr,
@@ -110,10 +116,20 @@ impl TrainSpec {
         ModelShape { modulus: self.modulus, width: self.width, activation: self.activation }
     }
 
+    /// Number of the task's pairs: M², or M·(M−1) for `div`.
+    pub fn pair_count(&self) -> usize {
+        self.task.pair_count(self.modulus)
+    }
+
+    /// Number of training pairs: round(p·M·M) as the paper's script computes
+    /// it, round(p·M·(M−1)) for `div` (docs/methods.md, "Setup", "Tasks").
+    pub fn n_train(&self) -> usize {
+        self.task.n_train(self.modulus, self.train_fraction)
+    }
+
     /// The split and θ_0 that the seed gives under the run's scheme.
     pub fn seeded_start(&self) -> Start {
-        let n = n_train(self.modulus, self.train_fraction);
-        let split = Split::seeded(self.modulus, n, self.seed, self.rng);
+        let split = Split::seeded_task(self.task, self.modulus, self.n_train(), self.seed, self.rng);
         let mut weights = Weights::seeded(&self.shape(), self.seed, self.rng);
         if let Some(k) = self.perturb {
             perturb(&mut weights, self.seed, k);
