@@ -128,7 +128,7 @@ fn inverse(b: usize, m: usize) -> Option<usize> {
 
 /// Whether n is prime (trial division; M ≤ 1024).
 pub fn is_prime(n: usize) -> bool {
-    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d))
 }
 
 #[cfg(test)]
