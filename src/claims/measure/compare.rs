@@ -317,6 +317,11 @@ pub fn check_interval_seeds(
     Err(Problem::new("confidence".into(), format!("`{checked}` at the {} tier: {why}", tier.name())))
 }
 
+/// How many seeds `condition` runs at `tier` (0 where it does not run).
+pub fn seed_count(experiments: &BTreeMap<String, Experiment>, condition: &str, tier: Tier) -> usize {
+    experiments.get(condition).map_or(0, |e| e.seeds.at(tier).len())
+}
+
 /// Each condition once: listed twice it would be compared with itself.
 pub fn check_distinct(conditions: &[&str]) -> Result<(), Problem> {
     match conditions.iter().enumerate().find(|(i, c)| conditions[..*i].contains(c)) {
@@ -372,8 +377,7 @@ impl Kind for Compare {
         read: &[&str],
         tier: Tier,
     ) -> Result<(), Problem> {
-        let seeds = |c: &str| experiments.get(c).map_or(0, |e| e.seeds.at(tier).len());
-        let sides = [seeds(&self.a), seeds(&self.b)];
+        let sides = [seed_count(experiments, &self.a, tier), seed_count(experiments, &self.b, tier)];
         check_interval_seeds(&interval_names(""), read, sides, self.paired, self.confidence, tier)
     }
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::compare::{
     PerSeed, check_distinct, check_interval_seeds, check_level, check_pairing, interval_names, level, report_shift,
-    shift_names,
+    seed_count, shift_names,
 };
 use super::shift::Shift;
 use super::{Inputs, Kind, Measurement};
@@ -129,7 +129,7 @@ impl Kind for Order {
         read: &[&str],
         tier: Tier,
     ) -> Result<(), Problem> {
-        let seeds = |c: &str| experiments.get(c).map_or(0, |e| e.seeds.at(tier).len());
+        let seeds = |c: &str| seed_count(experiments, c, tier);
         for [from, to] in self.steps() {
             let mut names = interval_names(&self.step_prefix(from, to)).to_vec();
             names.extend(["max_ci_high", "min_ci_low"].map(String::from));
