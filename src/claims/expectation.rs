@@ -77,6 +77,11 @@ pub struct RawExpectation {
     /// of "≈" is lockin's choice, not the paper's.
     #[serde(default, skip_serializing_if = "Reading::is_paper")]
     pub reading: Reading,
+    /// Why the tolerance is what it is, where the tolerance rule alone does
+    /// not say (docs/claims.md, "The tolerance rule"); docs/tolerances.md
+    /// quotes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
 /// What a check does: its value is inside the tolerance, outside it, or

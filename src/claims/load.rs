@@ -84,10 +84,13 @@ impl LoadError {
 const REQUIRED: [&str; 7] = ["id", "title", "source", "statement", "paper", "experiments", "measures"];
 
 /// Every top-level field a claim may have.
-const KNOWN: [&str; 12] = [
+const KNOWN: [&str; 15] = [
     "id",
     "title",
     "source",
+    "statements",
+    "counted_with",
+    "headline",
     "kind",
     "statement",
     "paper",

@@ -15,6 +15,7 @@ pub mod experiment;
 pub mod grade;
 pub mod grid;
 pub mod imported;
+pub mod inventory;
 pub mod judge;
 pub mod load;
 pub mod measure;

@@ -112,6 +112,19 @@ pub struct RawClaim {
     /// Where the statement comes from (the paper's section and statement ids P01–P58, with the
     /// docs/methods.md section that defines what is measured; or "harness finding").
     pub source: String,
+    /// The ids of the paper's statements this claim checks, from the claim
+    /// directory's inventory (docs/claims.md, "Statements"): `P19`, `N03`,
+    /// `D4`. Verdicts are counted by statement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<String>,
+    /// The claim this one is a subset of: its checks are counted with that
+    /// claim's, not as a claim of their own (docs/claims.md, "Statements").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counted_with: Option<String>,
+    /// The check (its quantity as written) that carries the paper's headline
+    /// figure, for the README's table; default the first check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
     /// `paper` (default), `identity` or `harness-finding`.
     #[serde(default)]
     pub kind: ClaimKind,

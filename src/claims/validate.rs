@@ -32,6 +32,7 @@ pub(super) fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], Pro
     if raw.experiments.is_empty() {
         return fail("experiments", "at least one experiment is needed".into());
     }
+    check_statements(raw)?;
     for m in &raw.measures {
         m.check_label()?;
     }
@@ -75,6 +76,39 @@ pub(super) fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], Pro
         }
     }
     Ok([quick, paper])
+}
+
+/// `statements`, `counted_with` and `headline` (docs/claims.md,
+/// "Statements"): ids of the form `P19`, `N3` or `D4`, each once; another
+/// claim's id; a quantity the claim checks.
+fn check_statements(raw: &RawClaim) -> Result<(), Problem> {
+    let mut seen = HashSet::new();
+    for id in &raw.statements {
+        let digits = id.get(1..).unwrap_or("");
+        let well_formed =
+            id.starts_with(['P', 'N', 'D']) && !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
+        if !well_formed {
+            return fail(
+                "statements",
+                format!("`{id}` is not a statement id: write P19 (the paper), N3 (its notes) or D4 (a disagreement)"),
+            );
+        }
+        if !seen.insert(id) {
+            return fail("statements", format!("`{id}` is named twice"));
+        }
+    }
+    if let Some(other) = &raw.counted_with {
+        check_id(other).or_else(|message| fail("counted_with", message))?;
+        if *other == raw.id {
+            return fail("counted_with", "a claim is not counted with itself: name the claim it is a subset of".into());
+        }
+    }
+    match &raw.headline {
+        Some(q) if !raw.expect.iter().any(|e| e.quantity == *q) => {
+            fail("headline", format!("`{q}` is not the quantity of one of this claim's checks (`expect`)"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The outcome the checks' recorded states sum up to at one tier.

@@ -3,12 +3,17 @@
 //! the run cache alone (README, "The two commands"; docs/methods.md, "The cache").
 
 pub mod chart;
+pub mod coverage;
+pub mod evidence;
 pub mod figures;
 pub mod markdown;
 pub mod overview;
 pub mod per_point;
 pub mod readme;
+pub mod recorded;
+pub mod results_table;
 pub mod snapshot;
+pub mod tolerances;
 
 use std::path::Path;
 

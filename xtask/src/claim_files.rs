@@ -101,13 +101,34 @@ pub fn new_claim(id: &str, dir: &Path, template: Template) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-/// `readme`: the README's results table and its list of misses from both
-/// tiers' committed snapshots (`snapshots/`, `snapshots/paper/`). With
-/// `check`, nothing is written: exit 1 when the README differs.
+/// `readme`: the README's results (its table, its list of misses and its
+/// evidence) from both tiers' committed snapshots (`snapshots/`,
+/// `snapshots/paper/`) and the claim files, and docs/tolerances.md and
+/// docs/coverage.md from the claim files and their inventory. With `check`,
+/// nothing is written: exit 1 when any file differs.
 pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
-    use lockin::report::readme;
     let root = lockin::project::writable_root("the README", "run `cargo xtask readme` inside the checkout")?;
-    let loaded = lockin::claims::load_dir(&root.join("claims"))?;
+    let generated = generated_files(&root)?;
+    let mut stale = 0;
+    for (path, text, wanted) in &generated {
+        if text == wanted {
+            out!("{}: matches what the snapshots and claim files give", path.display());
+        } else if check {
+            stale += 1;
+            show_difference(path, text, wanted);
+        } else {
+            lockin::files::replace_checked(path, text.as_bytes(), wanted.as_bytes())?;
+            out!("{}: rewritten from the snapshots and claim files", path.display());
+        }
+    }
+    Ok(if stale > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Each generated file: its path, its text now and the text it should have.
+fn generated_files(root: &Path) -> anyhow::Result<Vec<(std::path::PathBuf, String, String)>> {
+    use lockin::report::readme;
+    let dir = root.join("claims");
+    let loaded = lockin::claims::load_dir(&dir)?;
     let ids: Vec<&str> = loaded
         .iter()
         .filter_map(|c| match c {
@@ -115,44 +136,41 @@ pub fn readme(check: bool) -> anyhow::Result<ExitCode> {
             Err(e) => e.id.as_deref(), // a broken claim still owns its snapshots
         })
         .collect();
-    let (quick, paper) = (snapshots(&root, Tier::Quick, &ids)?, snapshots(&root, Tier::Paper, &ids)?);
+    let (quick, paper) = (snapshots(root, Tier::Quick, &ids)?, snapshots(root, Tier::Paper, &ids)?);
     let claims: Vec<_> = loaded.into_iter().filter_map(Result::ok).collect();
-    let path = root.join("README.md");
-    let text = lockin::files::read_regular(&path, 16 << 20)?;
-    let fragile = lockin::report::recorded_fragility(&root, Tier::Paper);
-    let recorded = readme::Recorded { quick: &quick, paper: &paper, claims: &claims, fragile: &fragile };
-    let generated = readme::generate(&text, &recorded)?;
-    if check {
-        if generated == text {
-            out!(
-                "{}: results match the snapshots of both tiers ({} quick, {} paper)",
-                path.display(),
-                quick.len(),
-                paper.len()
-            );
-            return Ok(ExitCode::SUCCESS);
-        }
-        let stale = text.lines().filter(|l| !generated.lines().any(|g| g == *l));
-        let expected = generated.lines().filter(|g| !text.lines().any(|l| l == *g));
-        say!("{}: the results differ from the committed snapshots; run `cargo xtask readme`. Lines:", path.display());
-        let short = |l: &str| l.chars().take(240).collect::<String>();
-        for line in stale.take(10) {
-            say!("- {}", short(line));
-        }
-        for line in expected.take(10) {
-            say!("+ {}", short(line));
-        }
-        return Ok(ExitCode::from(1));
+    let fragile = lockin::report::recorded_fragility(root, Tier::Paper);
+    let recorded =
+        lockin::report::recorded::Recorded { quick: &quick, paper: &paper, claims: &claims, fragile: &fragile };
+    let read = |name: &str| -> anyhow::Result<(std::path::PathBuf, String)> {
+        let path = root.join(name);
+        let text = if path.exists() { lockin::files::read_regular(&path, 16 << 20)? } else { String::new() };
+        Ok((path, text))
+    };
+    let mut files = Vec::new();
+    let (path, text) = read("README.md")?;
+    let wanted = readme::generate(&text, &recorded)?;
+    files.push((path, text, wanted));
+    let (path, text) = read("docs/tolerances.md")?;
+    files.push((path, text, lockin::report::tolerances::document(&claims)?));
+    if let Some(inventory) = lockin::claims::inventory::Inventory::load(&dir)? {
+        let (path, text) = read("docs/coverage.md")?;
+        files.push((path, text, lockin::report::coverage::document(&inventory, &claims)?));
     }
-    lockin::files::replace_checked(&path, text.as_bytes(), generated.as_bytes())?;
-    out!(
-        "{}: results of {} claims (quick tier {}, paper tier {}) rewritten",
-        path.display(),
-        quick.len().max(paper.len()),
-        quick.len(),
-        paper.len()
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok(files)
+}
+
+/// The lines `text` has and `wanted` lacks (-), and the reverse (+), ten each.
+fn show_difference(path: &Path, text: &str, wanted: &str) {
+    let stale = text.lines().filter(|l| !wanted.lines().any(|g| g == *l));
+    let expected = wanted.lines().filter(|g| !text.lines().any(|l| l == *g));
+    say!("{}: differs from what the snapshots and claim files give; run `cargo xtask readme`. Lines:", path.display());
+    let short = |l: &str| l.chars().take(240).collect::<String>();
+    for line in stale.take(10) {
+        say!("- {}", short(line));
+    }
+    for line in expected.take(10) {
+        say!("+ {}", short(line));
+    }
 }
 
 /// The snapshots of `tier` by claim id; one whose claim is not among `ids`
