@@ -159,17 +159,25 @@ fn generated_files(root: &Path) -> anyhow::Result<Vec<(std::path::PathBuf, Strin
     Ok(files)
 }
 
-/// The lines `text` has and `wanted` lacks (-), and the reverse (+), ten each.
+/// The lines `text` has and `wanted` lacks (-), and the reverse (+), ten
+/// each; a pair that differs is shown from just before its first difference.
 fn show_difference(path: &Path, text: &str, wanted: &str) {
-    let stale = text.lines().filter(|l| !wanted.lines().any(|g| g == *l));
-    let expected = wanted.lines().filter(|g| !text.lines().any(|l| l == *g));
+    let stale: Vec<&str> = text.lines().filter(|l| !wanted.lines().any(|g| g == *l)).collect();
+    let expected: Vec<&str> = wanted.lines().filter(|g| !text.lines().any(|l| l == *g)).collect();
     say!("{}: differs from what the snapshots and claim files give; run `cargo xtask readme`. Lines:", path.display());
-    let short = |l: &str| l.chars().take(240).collect::<String>();
-    for line in stale.take(10) {
-        say!("- {}", short(line));
+    let from = |a: &str, b: &str| {
+        let same = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+        same.saturating_sub(60)
+    };
+    let short = |l: &str, skip: usize| {
+        let shown: String = l.chars().skip(skip).take(240).collect();
+        if skip > 0 { format!("…{shown}") } else { shown }
+    };
+    for (i, line) in stale.iter().take(10).enumerate() {
+        say!("- {}", short(line, expected.get(i).map_or(0, |e| from(line, e))));
     }
-    for line in expected.take(10) {
-        say!("+ {}", short(line));
+    for (i, line) in expected.iter().take(10).enumerate() {
+        say!("+ {}", short(line, stale.get(i).map_or(0, |s| from(s, line))));
     }
 }
 
