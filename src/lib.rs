@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod claims;
 pub mod console;
 pub mod data;
+pub mod estimate;
 pub mod external;
 pub mod files;
 pub mod format;

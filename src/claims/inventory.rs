@@ -175,3 +175,44 @@ fn located(path: &PathBuf, e: &serde_yaml::Error) -> anyhow::Error {
         None => anyhow::anyhow!("{}: {e}", path.display()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inventory(yaml: &str) -> Inventory {
+        serde_yaml::from_str(yaml).expect("a well-formed inventory")
+    }
+
+    /// The inventory and the claim files are checked against each other:
+    /// a statement no claim names must say why, a named one must not, a
+    /// figure needs its checks or a reason, and a check must name a
+    /// quantity its claim file checks.
+    #[test]
+    fn the_inventory_and_the_claims_name_the_same_things() {
+        let c01 = crate::claims::load::load(&crate::claims::default_dir().join("C01-x2-detector-fires.yaml"))
+            .expect("C01 loads");
+        let claims = [c01];
+        let good = inventory(
+            "paper: p\nstatements:\n  - {id: P18, where: s, text: t, kind: figure, figures: [{printed: '15/15', \
+             checks: ['C01: fired_fraction']}]}\n  - {id: N33, where: s, text: t, kind: figure}\n  - {id: N46, \
+             where: s, text: t, kind: figure}\n",
+        );
+        assert_eq!(good.problems(&claims), Vec::<String>::new());
+        let bad = inventory(
+            "paper: p\nstatements:\n  - {id: P18, where: s, text: t, kind: figure, unchecked: why, figures: \
+             [{printed: '15/15', checks: ['C01: fire_rate']}, {printed: '3'}]}\n  - {id: P99, where: s, text: t, \
+             kind: method}\n",
+        );
+        let problems = bad.problems(&claims).join("\n");
+        for expected in [
+            "P18: claims name it, so it has no `unchecked`",
+            "`C01: fire_rate` is not `CLAIM: quantity`",
+            "P18, figure \"3\": give its `checks` or why it is `unchecked`",
+            "P99: no claim names it",
+            "C01: statements: `N33` is not in",
+        ] {
+            assert!(problems.contains(expected), "missing {expected:?} in:\n{problems}");
+        }
+    }
+}

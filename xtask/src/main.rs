@@ -131,11 +131,10 @@ enum Task {
         file: PathBuf,
         #[command(flatten)]
         selection: Selection,
-        /// Also model the plan's wall time against the number of cores,
-        /// at this rate of one run training in two lanes (GFLOP/s, as
-        /// measured; docs/performance.md, "Wall time against cores").
-        #[arg(long, value_name = "GFLOPS")]
-        rate: Option<f64>,
+        /// Measure this machine again for the wall-time estimate, even
+        /// where its calibration is cached (docs/methods.md, "Cost").
+        #[arg(long)]
+        recalibrate: bool,
     },
     /// Train run I of a plan file into the cache (a Slurm array task).
     TrainPlanned {
@@ -216,8 +215,8 @@ fn main() -> ExitCode {
                 .and_then(|opts| verify::verify_claims(opts, results, report, cache_only, extra))
         }
         Task::Report { selection, out } => selection.options(false, true).and_then(|opts| verify::report(opts, out)),
-        Task::Plan { file, selection, rate } => {
-            selection.options(false, true).and_then(|opts| plan::write_plan(&opts, &file, rate))
+        Task::Plan { file, selection, recalibrate } => {
+            selection.options(false, true).and_then(|opts| plan::write_plan(&opts, &file, recalibrate))
         }
         Task::TrainPlanned { file, index, cache } => {
             Cache::at_or_default(cache).and_then(|cache| plan::train_planned(&cache, &file, index))

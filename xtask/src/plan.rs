@@ -8,10 +8,12 @@ use lockin::cache::Cache;
 use lockin::claims::verify::{VerifyOptions, missing_runs};
 use lockin::{out, say};
 
-/// `plan FILE`: write the missing runs of the selected claims. Claim files
-/// that do not load, or a selection that matches nothing, are errors: a
-/// cluster would otherwise judge claims nobody planned for.
-pub fn write_plan(opts: &VerifyOptions, path: &Path, rate: Option<f64>) -> anyhow::Result<ExitCode> {
+/// `plan FILE`: write the missing runs of the selected claims, with their
+/// FLOP (ρ's included) and the wall time they take on this machine, from its
+/// cached calibration (docs/methods.md, "Cost"). Claim files that do not
+/// load, or a selection that matches nothing, are errors: a cluster would
+/// otherwise judge claims nobody planned for.
+pub fn write_plan(opts: &VerifyOptions, path: &Path, recalibrate: bool) -> anyhow::Result<ExitCode> {
     let planned = missing_runs(opts)?;
     if !planned.broken.is_empty() {
         for e in &planned.broken {
@@ -24,32 +26,61 @@ pub fn write_plan(opts: &VerifyOptions, path: &Path, rate: Option<f64>) -> anyho
     }
     let entries = lockin::plan::write(path, &planned.runs)?;
     let flop = entries.iter().fold(0.0, |total, e| total + e.flop); // an empty sum is 0, not −0
-    let largest = entries.iter().map(|e| e.flop).fold(0.0, f64::max);
+    let rho: f64 = entries
+        .iter()
+        .map(|e| lockin::estimate::rho_evaluations(&e.spec).1 as f64 * lockin::estimate::rho_flop(&e.spec))
+        .sum();
     let runs: usize = entries.iter().map(|e| 1 + e.other_windows.len()).sum();
     out!(
-        "{}: {} trajectories to train ({runs} runs) for {} claims ({:.2e} FLOP in all, the largest {:.2e}); \
+        "{}: {} trajectories to train ({runs} runs) for {} claims ({:.2e} FLOP of epochs, ρ up to {:.2e} more); \
          train trajectory I with `cargo xtask train-planned {} --index I`",
         path.display(),
         entries.len(),
         planned.claims,
         flop,
-        largest,
+        rho,
         path.display()
     );
-    if let Some(gflops) = rate {
-        print_core_model(&entries.iter().map(|e| e.flop / (gflops * 1e9)).collect::<Vec<_>>());
+    if !entries.is_empty() {
+        print_estimate(&entries, opts.jobs, recalibrate)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The plan's wall time against the machine's cores, for runs taking
-/// `seconds` each (docs/performance.md, "Wall time against cores"): one
-/// run per two cores (`--jobs`), the longest first, each to the job that
-/// frees first. The longest run is the critical path: past the cores at
-/// which it alone sets the wall time, more cores do not help.
+/// The plan's wall time here with `jobs` at once, as a range (ρ stopping
+/// at its threshold at once, or never), then against more cores.
+fn print_estimate(entries: &[lockin::plan::PlanEntry], jobs: usize, recalibrate: bool) -> anyhow::Result<()> {
+    use lockin::estimate::Calibration;
+    let dir = lockin::project::output_dir("the calibration", "run `cargo xtask plan` inside the checkout")?;
+    if recalibrate {
+        std::fs::remove_file(dir.join("calibration.json")).ok();
+    }
+    let calibration = Calibration::load_or_measure(&dir)?;
+    let (least, most): (Vec<f64>, Vec<f64>) = entries.iter().map(|e| calibration.run_seconds(&e.spec)).unzip();
+    let minutes = |seconds: &[f64], jobs| lockin::jobs::makespan(seconds, jobs) / 60.0;
+    out!(
+        "estimated wall time here with --jobs {jobs}: {:.1}-{:.1} min of training (ρ stopping at its threshold at \
+         once, or never); judging not included. Calibration ({}): {:.2} ms per epoch plus {:.1} GFLOP/s, ρ at \
+         {:.1} GFLOP/s",
+        minutes(&least, jobs),
+        minutes(&most, jobs),
+        calibration.machine,
+        calibration.epoch_overhead_s * 1e3,
+        1e-9 / calibration.epoch_s_per_flop.max(f64::MIN_POSITIVE),
+        1e-9 / calibration.rho_s_per_flop.max(f64::MIN_POSITIVE),
+    );
+    print_core_model(&most);
+    Ok(())
+}
+
+/// The plan's wall time against the machine's cores, for runs taking (at
+/// most) `seconds` each (docs/performance.md, "Wall time against cores"):
+/// one run per two cores (`--jobs`), the longest first, each to the job
+/// that frees first. The longest run is the critical path: past the cores
+/// at which it alone sets the wall time, more cores do not help.
 fn print_core_model(seconds: &[f64]) {
     let longest = seconds.iter().copied().fold(0.0, f64::max);
-    out!("cores  jobs  wall time (model)");
+    out!("cores  jobs  wall time (model, ρ never stopping)");
     for cores in [2, 4, 8, 16, 32, 64, 128] {
         let jobs = cores / 2;
         let wall = lockin::jobs::makespan(seconds, jobs);
