@@ -37,7 +37,8 @@ pub struct BenchArgs {
 
 /// The benchmark table, then the tiers' wall times if asked.
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    table(&args.backends, args.reps, args.epochs, &args.moduli, args.train_fraction);
+    let peak = table(&args.backends, args.reps, args.epochs, &args.moduli, args.train_fraction);
+    limit(peak)?;
     if let (Some(claim), Some(&backend)) = (args.tiers, args.backends.first()) {
         tiers(backend, &claim)?;
     }
@@ -78,7 +79,7 @@ const COLUMNS: [&str; 18] = [
 
 /// Print the benchmark table (the floor: docs/methods.md, "Cost", FLOPs at the GEMM rates
 /// measured in the same run).
-fn table(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], train_fraction: f64) {
+fn table(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], train_fraction: f64) -> Peak {
     use lockin::bench::{epoch_flops, gemm_gflops, time_level};
     use lockin::model::Activation;
     use lockin::train::TrainSpec;
@@ -116,6 +117,50 @@ fn table(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
     out!(" epoch's FLOPs at the one-lane GEMM rate; floor2 at the two-lane rate; %peak = the two-lane epoch's");
     out!(" FLOP rate as a percentage of two cores' FMA peak;");
     out!(" ρ = one level-metric evaluation on the training pairs, ms.)");
+    peak
+}
+
+/// The physical limit: the paper tier's planned FLOP (epochs, and ρ at
+/// most) at two cores' FMA peak, beside its wall time projected by this
+/// machine's calibration (docs/methods.md, "Cost").
+fn limit(peak: Peak) -> anyhow::Result<()> {
+    use lockin::estimate::{Calibration, rho_evaluations, rho_flop};
+    let opts = VerifyOptions {
+        claims_dir: lockin::claims::default_dir(),
+        tier: Tier::Paper,
+        backend: Backend::Flex,
+        select: Vec::new(),
+        cache: Cache::new(std::env::temp_dir().join(format!("lockin-bench-empty-{}", std::process::id()))),
+        fresh: false,
+        quiet: true,
+        jobs: lockin::jobs::default_jobs(),
+    };
+    let runs = lockin::claims::verify::missing_runs(&opts)?.runs;
+    let epochs: f64 = runs.iter().map(|t| lockin::train::limits::run_flop(&t.spec)).sum();
+    let rho: f64 = runs.iter().map(|t| rho_evaluations(&t.spec).1 as f64 * rho_flop(&t.spec)).sum();
+    let at_peak = |flop: f64| flop / (peak.two * 1e9) / 60.0;
+    out!(
+        "paper tier: {} trajectories, {epochs:.2e} FLOP of epochs (ρ at most {rho:.2e} more); at two cores' FMA \
+         peak ({:.1} GFLOP/s) the epochs take {:.1} min, with all of ρ {:.1} min",
+        runs.len(),
+        peak.two,
+        at_peak(epochs),
+        at_peak(epochs + rho)
+    );
+    let dir = lockin::project::output_dir("the calibration", "run `cargo xtask bench` inside the checkout")?;
+    let calibration = Calibration::load_or_measure(&dir)?;
+    let (least, most): (Vec<f64>, Vec<f64>) = runs.iter().map(|t| calibration.run_seconds(&t.spec)).unzip();
+    let minutes = |s: &[f64]| lockin::jobs::makespan(s, opts.jobs) / 60.0;
+    out!(
+        "paper tier projected here (--jobs {}, calibration): {:.1}-{:.1} min of training, {:.1}-{:.1}× the epochs \
+         at peak",
+        opts.jobs,
+        minutes(&least),
+        minutes(&most),
+        minutes(&least) / at_peak(epochs),
+        minutes(&most) / at_peak(epochs)
+    );
+    Ok(())
 }
 
 /// One row of the table: `spec` timed `reps` times over `epochs` epochs,
