@@ -14,6 +14,7 @@ pub mod expectation;
 pub mod experiment;
 pub mod grade;
 pub mod grid;
+pub mod hints;
 pub mod imported;
 pub mod inventory;
 pub mod judge;

@@ -128,6 +128,11 @@ pub fn missing_runs(opts: &VerifyOptions) -> anyhow::Result<Missing> {
     let selected = selector(&opts.select)?;
     let (loaded, runner, plan) = prepare(opts, false, &selected, None)?;
     let claims = loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)).count();
+    for claim in loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)) {
+        for hint in super::hints::premise_hints(&claim.raw) {
+            crate::say!("{}: hint: {hint}", claim.path.display());
+        }
+    }
     // A broken file counts when it is selected (its id, or its file name's,
     // matches the selection): an unrelated broken file does not stop a plan.
     let stem =
@@ -191,6 +196,11 @@ fn evaluate(opts: &VerifyOptions, train: bool, perturb: Option<u32>) -> anyhow::
     let selected = selector(&opts.select)?;
     let (loaded, runner, plan) = prepare(opts, train, &selected, perturb)?;
     let claims = loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)).count();
+    for claim in loaded.iter().filter_map(|c| c.as_ref().ok()).filter(|c| selected(&c.raw.id)) {
+        for hint in super::hints::premise_hints(&claim.raw) {
+            crate::say!("{}: hint: {hint}", claim.path.display());
+        }
+    }
     // A backend this build lacks trains nothing: its claims are `Skipped`.
     // `--fresh` retrains every planned run, each replacing its cached copy
     // only once complete.
