@@ -7,7 +7,7 @@
 //! other lacks.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 
@@ -169,7 +169,7 @@ fn figure_problems(statement: &str, f: &PrintedFigure, checks: &BTreeMap<&str, B
 }
 
 /// A YAML error with the file and line.
-fn located(path: &PathBuf, e: &serde_yaml::Error) -> anyhow::Error {
+fn located(path: &Path, e: &serde_yaml::Error) -> anyhow::Error {
     match e.location() {
         Some(at) => anyhow::anyhow!("{}:{}: {e}", path.display(), at.line()),
         None => anyhow::anyhow!("{}: {e}", path.display()),

@@ -37,7 +37,7 @@ pub fn rule_reason(t: &Tolerance) -> Option<&'static str> {
     let power_of_ten = |x: f64| x > 0.0 && ((x.log10() - x.log10().round()).abs() < 1e-9);
     match *t {
         Tolerance::Abs(x) if power_of_ten(2.0 * x) => Some("printed digit"),
-        Tolerance::Abs(x) if x == 0.0 => Some("exact"),
+        Tolerance::Abs(0.0) => Some("exact"),
         Tolerance::Equals(_) => Some("exact"),
         Tolerance::Factor(x) if (x - 3.16).abs() < 1e-9 => Some("order of magnitude"),
         _ => None,
