@@ -79,18 +79,20 @@ pub(super) fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], Pro
 }
 
 /// `statements`, `counted_with` and `headline` (docs/claims.md,
-/// "Statements"): ids of the form `P19`, `N3` or `D4`, each once; another
+/// "Statements"): ids of capital letters and digits (`P19`, `N3`, `D4`),
+/// each once; another
 /// claim's id; a quantity the claim checks.
 fn check_statements(raw: &RawClaim) -> Result<(), Problem> {
     let mut seen = HashSet::new();
     for id in &raw.statements {
-        let digits = id.get(1..).unwrap_or("");
-        let well_formed =
-            id.starts_with(['P', 'N', 'D']) && !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
-        if !well_formed {
+        let letters = id.chars().take_while(|c| c.is_ascii_uppercase()).count();
+        let digits = &id[letters..];
+        if letters == 0 || digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
             return fail(
                 "statements",
-                format!("`{id}` is not a statement id: write P19 (the paper), N3 (its notes) or D4 (a disagreement)"),
+                format!(
+                    "`{id}` is not a statement id: capital letters then digits, as P19 (the paper), N3 (its notes) or D4 (a disagreement)"
+                ),
             );
         }
         if !seen.insert(id) {
