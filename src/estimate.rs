@@ -68,8 +68,10 @@ pub fn rho_evaluations(spec: &TrainSpec) -> (usize, usize) {
 
 impl Calibration {
     /// The cached calibration in `dir` if it is this machine's, else a new
-    /// one (about two seconds), written there.
-    pub fn load_or_measure(dir: &Path) -> anyhow::Result<Calibration> {
+    /// one (about two seconds), written there; with no `dir` (outside a
+    /// checkout), measured and not kept.
+    pub fn load_or_measure(dir: Option<&Path>) -> anyhow::Result<Calibration> {
+        let Some(dir) = dir else { return Ok(Calibration::measure()) };
         let path = dir.join("calibration.json");
         let cached = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Calibration>(&b).ok());
         if let Some(c) = cached.filter(|c| c.machine == machine()) {

@@ -51,11 +51,12 @@ pub fn write_plan(opts: &VerifyOptions, path: &Path, recalibrate: bool) -> anyho
 /// at its threshold at once, or never), then against more cores.
 fn print_estimate(entries: &[lockin::plan::PlanEntry], jobs: usize, recalibrate: bool) -> anyhow::Result<()> {
     use lockin::estimate::Calibration;
-    let dir = lockin::project::output_dir("the calibration", "run `cargo xtask plan` inside the checkout")?;
-    if recalibrate {
+    // Outside a checkout the calibration is measured and not kept.
+    let dir = lockin::project::output_dir("the calibration", "").ok();
+    if let (true, Some(dir)) = (recalibrate, &dir) {
         std::fs::remove_file(dir.join("calibration.json")).ok();
     }
-    let calibration = Calibration::load_or_measure(&dir)?;
+    let calibration = Calibration::load_or_measure(dir.as_deref())?;
     let (least, most): (Vec<f64>, Vec<f64>) = entries.iter().map(|e| calibration.run_seconds(&e.spec)).unzip();
     let minutes = |seconds: &[f64], jobs| lockin::jobs::makespan(seconds, jobs) / 60.0;
     out!(

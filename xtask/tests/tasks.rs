@@ -170,12 +170,34 @@ fn readme_check_guards_both_tiers() {
     assert!(changed.is_empty(), "readme dropped or changed rows: {changed:?}");
     let snap = dir.path().join("snapshots/paper/C02.snap");
     let text_before = std::fs::read_to_string(&snap).unwrap();
-    let edited = text_before.replacen("fire_epoch_median 174", "fire_epoch_median 175", 1);
+    let edited = text_before.replacen("measured: '174'", "measured: '175'", 1);
     assert_ne!(edited, text_before, "C02's paper snapshot changed; update this test");
     std::fs::write(&snap, edited).unwrap();
     let check = xtask_in_copy(dir.path(), &["readme", "--check"]);
     assert_eq!(check.status.code(), Some(1), "{}", text(&check));
     assert!(text(&check).contains("175"), "{}", text(&check));
+}
+
+/// The README's evidence and docs/tolerances.md are the claim files' own
+/// words: a finding or a tolerance's reason edited in a claim file, and not
+/// regenerated, fails `readme --check`, naming the file that is stale.
+#[test]
+fn readme_check_guards_findings_and_tolerance_reasons() {
+    let dir = checkout_copy();
+    let claim = dir.path().join("claims/C43-eta-inverse-scaling.yaml");
+    let original = std::fs::read_to_string(&claim).unwrap();
+    for (from, to, stale) in [
+        ("6.3 times the epochs", "6.4 times the epochs", "README.md"),
+        ("predicting 1740", "predicting 1750", "tolerances.md"),
+    ] {
+        let edited = original.replacen(from, to, 1);
+        assert_ne!(edited, original, "C43 changed; update this test");
+        std::fs::write(&claim, &edited).unwrap();
+        let check = xtask_in_copy(dir.path(), &["readme", "--check"]);
+        assert_eq!(check.status.code(), Some(1), "{}", text(&check));
+        let out = text(&check);
+        assert!(out.contains(&format!("{stale}: differs")) && out.contains(to), "{out}");
+    }
 }
 
 /// The verification of [`a_full_stdout_is_an_error_not_a_panic`]: it named
