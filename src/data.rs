@@ -138,7 +138,7 @@ mod tests {
         let split = Split::seeded(71, n, 0, RngScheme::Torch);
         assert_eq!(split.train.len(), 2016);
         assert_eq!(split.test.len(), 3025);
-        check_partition(Task::Add, 71, &split.train.pairs, &split.test.pairs).unwrap();
+        check_partition(&Task::Add, 71, &split.train.pairs, &split.test.pairs).unwrap();
     }
 
     #[test]
@@ -175,17 +175,17 @@ mod tests {
 
     #[test]
     fn partition_errors_name_the_problem() {
-        assert!(check_partition(Task::Add, 2, &[0, 1], &[2, 3]).is_ok());
-        assert!(check_partition(Task::Add, 2, &[0, 1], &[2, 2]).unwrap_err().contains("twice"));
-        assert!(check_partition(Task::Add, 2, &[0, 1], &[2, 4]).unwrap_err().contains("outside"));
-        assert!(check_partition(Task::Add, 2, &[0, 1], &[2]).unwrap_err().contains("neither"));
+        assert!(check_partition(&Task::Add, 2, &[0, 1], &[2, 3]).is_ok());
+        assert!(check_partition(&Task::Add, 2, &[0, 1], &[2, 2]).unwrap_err().contains("twice"));
+        assert!(check_partition(&Task::Add, 2, &[0, 1], &[2, 4]).unwrap_err().contains("outside"));
+        assert!(check_partition(&Task::Add, 2, &[0, 1], &[2]).unwrap_err().contains("neither"));
     }
 
     #[test]
     fn tasks_over_all_pairs_split_them_as_addition_does() {
         let add = Split::seeded(7, 20, 3, RngScheme::Torch);
         for task in [Task::Sub, Task::Mul] {
-            let split = Split::seeded_task(task, 7, 20, 3, RngScheme::Torch);
+            let split = Split::seeded_task(&task, 7, 20, 3, RngScheme::Torch);
             assert_eq!((&split.train.pairs, &split.test.pairs), (&add.train.pairs, &add.test.pairs), "{task}");
             for set in [&split.train, &split.test] {
                 for k in 0..set.len() {
@@ -193,7 +193,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(Split::seeded_task(Task::Add, 7, 20, 3, RngScheme::Torch), add);
+        assert_eq!(Split::seeded_task(&Task::Add, 7, 20, 3, RngScheme::Torch), add);
     }
 
     /// Division leaves out b = 0: the split is a permutation of the
@@ -203,9 +203,9 @@ mod tests {
         let n = Task::Div.n_train(7, 0.5);
         assert_eq!(n, 21);
         for scheme in [RngScheme::Torch, RngScheme::Chacha] {
-            let split = Split::seeded_task(Task::Div, 7, n, 4, scheme);
+            let split = Split::seeded_task(&Task::Div, 7, n, 4, scheme);
             assert_eq!((split.train.len(), split.test.len()), (21, 21));
-            check_partition(Task::Div, 7, &split.train.pairs, &split.test.pairs).unwrap();
+            check_partition(&Task::Div, 7, &split.train.pairs, &split.test.pairs).unwrap();
             for set in [&split.train, &split.test] {
                 assert!(set.b.iter().all(|&b| b != 0));
                 for k in 0..set.len() {
@@ -214,7 +214,7 @@ mod tests {
             }
         }
         let full = Split::seeded(7, 21, 4, RngScheme::Torch);
-        let err = check_partition(Task::Div, 7, &full.train.pairs, &full.test.pairs).unwrap_err();
+        let err = check_partition(&Task::Div, 7, &full.train.pairs, &full.test.pairs).unwrap_err();
         assert!(err.contains("is not a pair of task div"), "{err}");
     }
 }

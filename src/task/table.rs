@@ -59,48 +59,49 @@ impl Structure {
     }
 }
 
+/// The first row that is not a square table's of elements 0..n−1: its
+/// index and what is wrong, after "row a".
+fn problem(rows: &[Vec<usize>]) -> Option<(usize, String)> {
+    let n = rows.len();
+    rows.iter().enumerate().find_map(|(a, row)| {
+        if row.len() != n {
+            return Some((a, format!(" has {} entries; a table of {n} rows is square", row.len())));
+        }
+        let (b, v) = row.iter().enumerate().find(|(_, v)| **v >= n)?;
+        Some((a, format!(", column {b}: entry {v} is not an element 0..{}", n - 1)))
+    })
+}
+
 impl Table {
     /// A table from its rows; the error says which row or entry is wrong.
     pub fn from_rows(name: &str, rows: &[Vec<usize>]) -> Result<Table, String> {
-        let n = rows.len();
-        if n < 2 {
-            return Err(format!("a table has at least 2 rows, this one {n}"));
+        match problem(rows) {
+            Some((a, message)) => Err(format!("row {a}{message}")),
+            None if rows.len() < 2 => Err(format!("a table has at least 2 rows, this one {}", rows.len())),
+            None => Ok(Table { name: name.to_string(), entries: rows.concat() }),
         }
-        for (a, row) in rows.iter().enumerate() {
-            if row.len() != n {
-                return Err(format!("row {a} has {} entries; a table of {n} rows is square", row.len()));
-            }
-            if let Some((b, v)) = row.iter().enumerate().find(|(_, v)| **v >= n) {
-                return Err(format!("row {a}, column {b}: entry {v} is not an element 0..{}", n - 1));
-            }
-        }
-        Ok(Table { name: name.to_string(), entries: rows.concat() })
     }
 
     /// Parse a table file's text (the format in the module doc); errors
     /// name the line.
     pub fn parse(name: &str, text: &str) -> Result<Table, String> {
         let mut rows = Vec::new();
+        let mut lines = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or("");
             let words = line.split(|c: char| c == ',' || c.is_whitespace()).filter(|w| !w.is_empty());
-            let row: Result<Vec<usize>, String> = words
+            let row: Vec<usize> = words
                 .map(|w| w.parse().map_err(|_| format!("line {}: `{w}` is not a whole number ≥ 0", i + 1)))
-                .collect();
-            let row = row?;
+                .collect::<Result<_, _>>()?;
             if !row.is_empty() {
-                rows.push((i + 1, row));
+                rows.push(row);
+                lines.push(i + 1);
             }
         }
-        let lines: Vec<usize> = rows.iter().map(|(line, _)| *line).collect();
-        let rows: Vec<Vec<usize>> = rows.into_iter().map(|(_, row)| row).collect();
-        Table::from_rows(name, &rows).map_err(|e| match e.strip_prefix("row ").and_then(|r| r.split_once(' ')) {
-            Some((a, rest)) => match a.trim_end_matches(',').parse::<usize>() {
-                Ok(a) => format!("line {}: row {a} {rest}", lines[a]),
-                Err(_) => e,
-            },
-            None => e,
-        })
+        if let Some((a, message)) = problem(&rows) {
+            return Err(format!("line {}: row {a}{message}", lines[a]));
+        }
+        Table::from_rows(name, &rows)
     }
 
     /// Read a table file; errors name the file and line.
@@ -156,8 +157,8 @@ mod tests {
         let mut perms: Vec<Vec<usize>> = vec![vec![]];
         for _ in 0..k {
             perms = perms
-                .into_iter()
-                .flat_map(|p| (0..k).filter(|i| !p.contains(i)).map(move |i| [p.clone(), vec![i]].concat()))
+                .iter()
+                .flat_map(|p| (0..k).filter(|i| !p.contains(i)).map(|i| [p.clone(), vec![i]].concat()).collect::<Vec<_>>())
                 .collect();
         }
         let index = |p: &Vec<usize>| perms.iter().position(|q| q == p).unwrap();

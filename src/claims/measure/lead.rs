@@ -58,12 +58,11 @@ impl Kind for Lead {
         }
         match [from, to].into_iter().find(|e| !series_names().contains(&e.series.as_str())) {
             Some(e) => Err(unknown_series(&e.series)),
-            None if from.check(last).and(to.check(last)).is_err() => from.check(last).and(to.check(last)),
             None if from == to => Err(Problem::new(
                 "to".into(),
                 format!("is `from` again ({} ≥ {}): the lead of an event over itself is 0", to.series, to.threshold),
             )),
-            None => Ok(()),
+            None => from.check(last).and(to.check(last)),
         }
     }
 

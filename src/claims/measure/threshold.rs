@@ -188,7 +188,7 @@ mod tests {
     }
 
     /// A ρ log from epoch 0, for the relative-threshold tests.
-    fn rho_run(values: &[f64]) -> Run {
+    fn rho_run(values: &[f64]) -> crate::runs::Run {
         use crate::probes::level::Level;
         use crate::train::LevelRow;
         let mut r = run(20, 5, 0, 15);
@@ -207,7 +207,7 @@ mod tests {
             let MeasureSpec::Threshold(t) = self::threshold("rho", threshold) else { unreachable!() };
             MeasureSpec::Threshold(Threshold { relative_to, from, ..t })
         };
-        let fire = |s: &MeasureSpec, runs: Vec<Run>| measure(s, runs).per_seed_numbers("fire_epoch");
+        let fire = |s: &MeasureSpec, runs: Vec<crate::runs::Run>| measure(s, runs).per_seed_numbers("fire_epoch");
         assert_eq!(fire(&spec(0.075, None, 0), vec![rho_run(&rho)]), [0.0]);
         assert_eq!(fire(&spec(1.2, Some(RelativeTo::Start), 0), vec![rho_run(&rho)]), [2.0]);
         assert_eq!(fire(&spec(1.2, Some(RelativeTo::Start), 4), vec![rho_run(&rho)]), [6.0]);
