@@ -97,7 +97,7 @@ impl Task {
         let text = text.trim();
         if let Some((kind, rest)) = text.split_once(':') {
             return match kind.trim().to_ascii_lowercase().as_str() {
-                "poly" => Poly::parse(rest).map(Task::Poly).map_err(|e| format!("task `{text}`: {e}")),
+                "poly" => Poly::parse(rest.trim()).map(Task::Poly).map_err(|e| format!("task `{text}`: {e}")),
                 "table" => Table::read(std::path::Path::new(rest.trim())).map(Task::Table),
                 _ => Err(format!("unknown task `{text}`: {}", Self::ACCEPTED)),
             };
