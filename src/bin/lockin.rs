@@ -303,7 +303,12 @@ fn print_summary(run: &Run) {
     }
     out!("run directory   {}", run.dir.display());
     if !run.spec.task.is_add() {
-        out!("task            {} (M = {}, {} pairs)", run.spec.task.describe(), run.spec.modulus, run.spec.pair_count());
+        out!(
+            "task            {} (M = {}, {} pairs)",
+            run.spec.task.describe(),
+            run.spec.modulus,
+            run.spec.pair_count()
+        );
     }
     out!("{}", numerics_line(&run.spec));
     out!("fire epoch      {}", s.detection.fire_epoch.map_or("never fired".into(), |e| e.to_string()));

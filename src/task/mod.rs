@@ -121,8 +121,12 @@ impl Task {
     pub fn key_tag(&self) -> String {
         match self {
             Task::Table(t) => {
-                let safe: String =
-                    t.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).take(32).collect();
+                let safe: String = t
+                    .name
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+                    .take(32)
+                    .collect();
                 format!("table-{safe}")
             }
             other => other.name().to_string(),
@@ -359,7 +363,10 @@ mod tests {
         assert_eq!(s3.describe(), "table:s3 (order 6, a non-abelian group)");
         assert_eq!(s3.order(), Some(6));
         assert!(s3.check_modulus(6).is_ok());
-        assert_eq!(s3.check_modulus(71).unwrap_err(), "task table:s3 is a table of order 6, so M is 6 (the number of classes), not 71");
+        assert_eq!(
+            s3.check_modulus(71).unwrap_err(),
+            "task table:s3 is a table of order 6, so M is 6 (the number of classes), not 71"
+        );
         // Non-abelian: some (a, b) and (b, a) differ.
         assert!((0..6).any(|a| (0..6).any(|b| s3.label(a, b, 6) != s3.label(b, a, 6))));
         assert_eq!(s3.pairs(6), (0..36).collect::<Vec<_>>());

@@ -292,10 +292,16 @@ mod tests {
     #[test]
     fn errors_name_the_position() {
         let err = |s: &str| Poly::parse(s).unwrap_err();
-        assert_eq!(err("x + * y"), "at character 5 of the polynomial: expected a number, a variable (a, b, x, y) or `(`, found `*`");
+        assert_eq!(
+            err("x + * y"),
+            "at character 5 of the polynomial: expected a number, a variable (a, b, x, y) or `(`, found `*`"
+        );
         assert_eq!(err("(x + y"), "at character 7 of the polynomial: expected `)`");
         assert_eq!(err("x^y"), "at character 3 of the polynomial: expected a whole-number exponent after `^`");
-        assert_eq!(err("x + z"), "at character 5 of the polynomial: expected a number, a variable (a, b, x, y) or `(`, found `z`");
+        assert_eq!(
+            err("x + z"),
+            "at character 5 of the polynomial: expected a number, a variable (a, b, x, y) or `(`, found `z`"
+        );
         assert_eq!(err("x)"), "at character 2 of the polynomial: unexpected `)` after a complete expression");
         assert!(err("x^9999999").contains("exponent 9999999 is above"));
         assert!(err("99999999999999999999").contains("does not fit in 64 bits"));

@@ -131,7 +131,8 @@ impl Table {
     pub fn structure(&self) -> Structure {
         let n = self.order();
         let all = || (0..n).flat_map(move |a| (0..n).map(move |b| (a, b)));
-        let associative = all().all(|(a, b)| (0..n).all(|c| self.get(self.get(a, b), c) == self.get(a, self.get(b, c))));
+        let associative =
+            all().all(|(a, b)| (0..n).all(|c| self.get(self.get(a, b), c) == self.get(a, self.get(b, c))));
         let identity = (0..n).find(|&e| (0..n).all(|a| self.get(e, a) == a && self.get(a, e) == a));
         let inverses =
             identity.is_some_and(|e| (0..n).all(|a| (0..n).any(|b| self.get(a, b) == e && self.get(b, a) == e)));
@@ -158,7 +159,9 @@ mod tests {
         for _ in 0..k {
             perms = perms
                 .iter()
-                .flat_map(|p| (0..k).filter(|i| !p.contains(i)).map(|i| [p.clone(), vec![i]].concat()).collect::<Vec<_>>())
+                .flat_map(|p| {
+                    (0..k).filter(|i| !p.contains(i)).map(|i| [p.clone(), vec![i]].concat()).collect::<Vec<_>>()
+                })
                 .collect();
         }
         let index = |p: &Vec<usize>| perms.iter().position(|q| q == p).unwrap();
@@ -171,9 +174,11 @@ mod tests {
     #[test]
     fn example_tables_are_the_groups_they_name() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/tables");
-        for (file, rows, commutative) in
-            [("z5xz5.txt", product_of_cyclic(5, 5), true), ("s3.txt", symmetric(3), false), ("s4.txt", symmetric(4), false)]
-        {
+        for (file, rows, commutative) in [
+            ("z5xz5.txt", product_of_cyclic(5, 5), true),
+            ("s3.txt", symmetric(3), false),
+            ("s4.txt", symmetric(4), false),
+        ] {
             let table = Table::read(&dir.join(file)).unwrap();
             assert_eq!(table.rows(), rows, "{file}");
             let s = table.structure();

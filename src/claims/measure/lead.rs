@@ -42,7 +42,8 @@ impl Kind for Lead {
 
     fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         let (from, to) = (&self.from, &self.to);
-        let last = self.conditions.iter().filter_map(|c| experiments.get(c)).map(|e| e.epochs).min().unwrap_or(usize::MAX);
+        let last =
+            self.conditions.iter().filter_map(|c| experiments.get(c)).map(|e| e.epochs).min().unwrap_or(usize::MAX);
         if self.conditions.is_empty() {
             return Err(Problem::new("conditions".into(), "at least one experiment is needed".into()));
         }

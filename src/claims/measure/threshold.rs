@@ -192,8 +192,11 @@ mod tests {
         use crate::probes::level::Level;
         use crate::train::LevelRow;
         let mut r = run(20, 5, 0, 15);
-        r.levels =
-            values.iter().enumerate().map(|(epoch, &v)| LevelRow { epoch, level: Level { rho_code: v, rho_paper: v } }).collect();
+        r.levels = values
+            .iter()
+            .enumerate()
+            .map(|(epoch, &v)| LevelRow { epoch, level: Level { rho_code: v, rho_paper: v } })
+            .collect();
         r
     }
 
