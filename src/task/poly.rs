@@ -279,7 +279,10 @@ mod tests {
         assert_eq!(Poly::parse("x^0").unwrap().eval(4, 0, 1), 0, "mod 1 everything is 0");
         // Exact where f64 or u64 would overflow: 2^64 mod 71 and a 20-digit constant.
         assert_eq!(Poly::parse("2^64").unwrap().eval(0, 0, 71), (0..64).fold(1, |acc, _| acc * 2 % 71));
-        assert_eq!(Poly::parse("18446744073709551615 * x").unwrap().eval(2, 0, 71), (u64::MAX % 71 * 2 % 71) as usize);
+        assert_eq!(
+            Poly::parse("18446744073709551615 * x").unwrap().eval(2, 0, 71),
+            (u64::MAX as u128 * 2 % 71) as usize
+        );
         // Each label agrees with the naive evaluation in i128.
         let q = Poly::parse("3x^3 - 2xy + (y - 5)^2").unwrap();
         for (a, b) in [(0, 0), (1, 70), (70, 70), (35, 12)] {
