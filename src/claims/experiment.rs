@@ -306,4 +306,20 @@ mod tests {
         assert!(seeds("five").unwrap_err().contains("a map of counts per tier"));
         assert!(seeds("{quick: 3, paper: 1.5}").unwrap_err().contains("paper: a count is"));
     }
+
+    /// `rho_throughout` asks for ρ at every epoch, without a stop, and is
+    /// written only when set.
+    #[test]
+    fn rho_throughout_logs_the_whole_run() {
+        let e = |extra: &str| -> Experiment {
+            serde_yaml::from_str(&format!("{{activation: sqr, eta: 0, epochs: 300, seeds: [1]{extra}}}")).unwrap()
+        };
+        let whole = crate::train::LevelLog { until: 300, stop_above: None, every: 1 };
+        assert_eq!(e(", rho_throughout: true").level_log(), Some(whole));
+        assert_eq!(e("").level_log(), None);
+        assert!(!serde_json::to_string(&e("")).unwrap().contains("rho_throughout"));
+        // Merged with a measure's stop at a crossing, the whole log wins.
+        let stop = crate::train::LevelLog { stop_above: Some(0.075), ..whole };
+        assert_eq!(crate::train::LevelLog::union(e(", rho_throughout: true").level_log(), Some(stop)), Some(whole));
+    }
 }
