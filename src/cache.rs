@@ -33,7 +33,7 @@ pub fn cache_key(spec: &TrainSpec) -> String {
     let identity = run_identity(spec);
     let scheme = crate::numerics::scheme_of(spec.backend, spec.ieee_subnormals);
     let text = serde_json::to_string(&(CODE_VERSION, scheme, identity)).expect("spec serialises");
-    let task = if spec.task.is_add() { String::new() } else { format!("{}-", spec.task) };
+    let task = if spec.task.is_add() { String::new() } else { format!("{}-", spec.task.key_tag()) };
     let tag = format!("{task}{}-{}-eta{:e}-s{}", spec.activation.name(), spec.backend.name(), spec.eta, spec.seed);
     format!("{tag}-{:016x}", fnv1a64(text.as_bytes()))
 }

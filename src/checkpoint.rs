@@ -62,12 +62,12 @@ pub fn to_bytes(modulus: usize, width: usize, weights: &Weights, split: Option<&
 
 /// Parse weights-file bytes read from `path` (named in errors); a split
 /// is one of `task`'s pairs, labelled by it.
-pub fn from_bytes(path: &Path, bytes: &[u8], task: Task) -> anyhow::Result<WeightsFile> {
+pub fn from_bytes(path: &Path, bytes: &[u8], task: &Task) -> anyhow::Result<WeightsFile> {
     parse(bytes, task).with_context(|| format!("{}: not a valid lockin weights file", path.display()))
 }
 
 /// Read and validate a weights file for a run of `task`; errors name the file and the tensor.
-pub fn read(path: &Path, task: Task) -> anyhow::Result<WeightsFile> {
+pub fn read(path: &Path, task: &Task) -> anyhow::Result<WeightsFile> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     from_bytes(path, &bytes, task)
 }
@@ -79,7 +79,7 @@ fn tensor<'a>(file: &'a SafeTensors<'a>, name: &str, dtype: Dtype, rank: usize) 
     Ok(view)
 }
 
-fn parse(bytes: &[u8], task: Task) -> anyhow::Result<WeightsFile> {
+fn parse(bytes: &[u8], task: &Task) -> anyhow::Result<WeightsFile> {
     let file = SafeTensors::deserialize(bytes)?;
     let v = tensor(&file, "V", Dtype::F32, 2)?;
     let (modulus, width) = (v.shape()[0], v.shape()[1]);
@@ -133,12 +133,12 @@ mod tests {
         let (weights, split) = sample();
         let path = dir.path().join("a.safetensors");
         std::fs::write(&path, to_bytes(5, 8, &weights, Some(&split)).unwrap()).unwrap();
-        let back = read(&path, Task::Add).unwrap();
+        let back = read(&path, &Task::Add).unwrap();
         assert_eq!((back.modulus, back.width), (5, 8));
         assert_eq!(back.weights, weights);
         assert_eq!(back.split.unwrap(), split);
         std::fs::write(&path, to_bytes(5, 8, &weights, None).unwrap()).unwrap();
-        assert!(read(&path, Task::Add).unwrap().split.is_none());
+        assert!(read(&path, &Task::Add).unwrap().split.is_none());
     }
 
     fn error_of(tensors: Vec<(&str, Dtype, Vec<usize>, Vec<u8>)>) -> String {
@@ -147,7 +147,7 @@ mod tests {
         let views: Vec<_> =
             tensors.iter().map(|(n, d, s, b)| (n.to_string(), TensorView::new(*d, s.clone(), b).unwrap())).collect();
         std::fs::write(&path, safetensors::serialize(views, None).unwrap()).unwrap();
-        format!("{:#}", read(&path, Task::Add).unwrap_err())
+        format!("{:#}", read(&path, &Task::Add).unwrap_err())
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub struct PairSet {
 
 impl PairSet {
     /// The caller checked that every pair is in the task ([`check_partition`]).
-    fn new(task: Task, modulus: usize, pairs: Vec<usize>) -> Self {
+    fn new(task: &Task, modulus: usize, pairs: Vec<usize>) -> Self {
         let a: Vec<usize> = pairs.iter().map(|&i| pair(modulus, i).0).collect();
         let b: Vec<usize> = pairs.iter().map(|&i| pair(modulus, i).1).collect();
         let labels = a.iter().zip(&b).map(|(&a, &b)| task.label(a, b, modulus).expect("pair in the task")).collect();
@@ -74,12 +74,12 @@ impl Split {
     /// The seeded split of modular addition: a permutation of the M² pairs
     /// from `scheme`, the first `n_train` of it training.
     pub fn seeded(modulus: usize, n_train: usize, seed: u64, scheme: RngScheme) -> Self {
-        Self::seeded_task(Task::Add, modulus, n_train, seed, scheme)
+        Self::seeded_task(&Task::Add, modulus, n_train, seed, scheme)
     }
 
     /// The seeded split of `task`: a permutation of its pairs' positions
     /// from `scheme`, mapped to the pairs; the first `n_train` training.
-    pub fn seeded_task(task: Task, modulus: usize, n_train: usize, seed: u64, scheme: RngScheme) -> Self {
+    pub fn seeded_task(task: &Task, modulus: usize, n_train: usize, seed: u64, scheme: RngScheme) -> Self {
         let pairs = task.pairs(modulus);
         let order = scheme.permutation(pairs.len(), seed);
         let mut order: Vec<usize> = order.into_iter().map(|j| pairs[j]).collect();
@@ -90,21 +90,21 @@ impl Split {
     /// A split of modular addition from explicit pair indices (e.g.
     /// imported from PyTorch). The caller validates that they partition the M² pairs.
     pub fn from_indices(modulus: usize, train: Vec<usize>, test: Vec<usize>) -> Self {
-        Self::from_task_indices(Task::Add, modulus, train, test)
+        Self::from_task_indices(&Task::Add, modulus, train, test)
     }
 
     /// A split of `task` from explicit pair indices; the caller validates
     /// that they partition the task's pairs ([`check_partition`]).
-    pub fn from_task_indices(task: Task, modulus: usize, train: Vec<usize>, test: Vec<usize>) -> Self {
+    pub fn from_task_indices(task: &Task, modulus: usize, train: Vec<usize>, test: Vec<usize>) -> Self {
         let (train, test) = (PairSet::new(task, modulus, train), PairSet::new(task, modulus, test));
-        Self { modulus, task, train, test }
+        Self { modulus, task: task.clone(), train, test }
     }
 }
 
 /// Check that `train` and `test` together hold every pair index of the
 /// task (all of `0..M²`, or those with b ≠ 0 for `div`) exactly once; the
 /// error says what is wrong.
-pub fn check_partition(task: Task, modulus: usize, train: &[usize], test: &[usize]) -> Result<(), String> {
+pub fn check_partition(task: &Task, modulus: usize, train: &[usize], test: &[usize]) -> Result<(), String> {
     let total = modulus * modulus;
     let mut seen = vec![false; total];
     for (name, set) in [("train_idx", train), ("test_idx", test)] {
@@ -138,7 +138,7 @@ mod tests {
         let split = Split::seeded(71, n, 0, RngScheme::Torch);
         assert_eq!(split.train.len(), 2016);
         assert_eq!(split.test.len(), 3025);
-        check_partition(Task::Add, 71, &split.train.pairs, &split.test.pairs).unwrap();
+        check_partition(&Task::Add, 71, &split.train.pairs, &split.test.pairs).unwrap();
     }
 
     #[test]
@@ -175,17 +175,17 @@ mod tests {
 
     #[test]
     fn partition_errors_name_the_problem() {
-        assert!(check_partition(Task::Add, 2, &[0, 1], &[2, 3]).is_ok());
-        assert!(check_partition(Task::Add, 2, &[0, 1], &[2, 2]).unwrap_err().contains("twice"));
-        assert!(check_partition(Task::Add, 2, &[0, 1], &[2, 4]).unwrap_err().contains("outside"));
-        assert!(check_partition(Task::Add, 2, &[0, 1], &[2]).unwrap_err().contains("neither"));
+        assert!(check_partition(&Task::Add, 2, &[0, 1], &[2, 3]).is_ok());
+        assert!(check_partition(&Task::Add, 2, &[0, 1], &[2, 2]).unwrap_err().contains("twice"));
+        assert!(check_partition(&Task::Add, 2, &[0, 1], &[2, 4]).unwrap_err().contains("outside"));
+        assert!(check_partition(&Task::Add, 2, &[0, 1], &[2]).unwrap_err().contains("neither"));
     }
 
     #[test]
     fn tasks_over_all_pairs_split_them_as_addition_does() {
         let add = Split::seeded(7, 20, 3, RngScheme::Torch);
         for task in [Task::Sub, Task::Mul] {
-            let split = Split::seeded_task(task, 7, 20, 3, RngScheme::Torch);
+            let split = Split::seeded_task(&task, 7, 20, 3, RngScheme::Torch);
             assert_eq!((&split.train.pairs, &split.test.pairs), (&add.train.pairs, &add.test.pairs), "{task}");
             for set in [&split.train, &split.test] {
                 for k in 0..set.len() {
@@ -193,7 +193,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(Split::seeded_task(Task::Add, 7, 20, 3, RngScheme::Torch), add);
+        assert_eq!(Split::seeded_task(&Task::Add, 7, 20, 3, RngScheme::Torch), add);
     }
 
     /// Division leaves out b = 0: the split is a permutation of the
@@ -203,9 +203,9 @@ mod tests {
         let n = Task::Div.n_train(7, 0.5);
         assert_eq!(n, 21);
         for scheme in [RngScheme::Torch, RngScheme::Chacha] {
-            let split = Split::seeded_task(Task::Div, 7, n, 4, scheme);
+            let split = Split::seeded_task(&Task::Div, 7, n, 4, scheme);
             assert_eq!((split.train.len(), split.test.len()), (21, 21));
-            check_partition(Task::Div, 7, &split.train.pairs, &split.test.pairs).unwrap();
+            check_partition(&Task::Div, 7, &split.train.pairs, &split.test.pairs).unwrap();
             for set in [&split.train, &split.test] {
                 assert!(set.b.iter().all(|&b| b != 0));
                 for k in 0..set.len() {
@@ -214,7 +214,7 @@ mod tests {
             }
         }
         let full = Split::seeded(7, 21, 4, RngScheme::Torch);
-        let err = check_partition(Task::Div, 7, &full.train.pairs, &full.test.pairs).unwrap_err();
+        let err = check_partition(&Task::Div, 7, &full.train.pairs, &full.test.pairs).unwrap_err();
         assert!(err.contains("is not a pair of task div"), "{err}");
     }
 }

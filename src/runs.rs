@@ -238,7 +238,7 @@ impl Run {
     /// The weights and split saved at `epoch`, checked against the manifest.
     pub fn checkpoint(&self, epoch: usize) -> anyhow::Result<checkpoint::WeightsFile> {
         let bytes = self.verify_checkpoint(epoch)?;
-        checkpoint::from_bytes(&self.dir.join(checkpoint_name(epoch)), &bytes, self.spec.task)
+        checkpoint::from_bytes(&self.dir.join(checkpoint_name(epoch)), &bytes, &self.spec.task)
     }
 
     /// The checkpoint file's bytes at `epoch`, if they hash to the manifest.
@@ -374,7 +374,7 @@ fn write_run(
 /// θ_0 for `lockin run --init-from`: weights (and the split, if present) from
 /// the file, checked against the spec's M and K; otherwise the seeded split.
 pub fn start_from_file(spec: &TrainSpec, path: &Path) -> anyhow::Result<Start> {
-    let file = checkpoint::read(path, spec.task)?;
+    let file = checkpoint::read(path, &spec.task)?;
     if (file.modulus, file.width) != (spec.modulus, spec.width) {
         bail!(
             "{}: weights are for M = {}, K = {}, but the run has M = {}, K = {}",

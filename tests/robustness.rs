@@ -545,3 +545,34 @@ fn a_task_is_an_experiment_field_and_div_needs_a_prime_modulus() {
     assert!(e.contains("T3-x.yaml:8: task: experiment `grok`: task div needs a prime modulus"), "{e}");
     assert!(load(&write_temp("T4-x.yaml", &with_task("T4", "div", "7"))).is_ok());
 }
+
+/// A polynomial task loads in its normalised form, a bad one is named at
+/// its character; a table is read beside the claim file, fixes M to its
+/// order, and a `modulus` that differs is refused (docs/methods.md, "Tasks").
+#[test]
+fn polynomial_and_table_tasks_in_a_claim_file() {
+    use lockin::claims::tier::Tier;
+    let with_task = |id: &str, task: &str, modulus: &str| {
+        claim(id, &TINY.replace("modulus: 5", &format!("{modulus}task: \"{task}\"")), DETECTOR, "seeds")
+    };
+    let poly = load(&write_temp("P1-x.yaml", &with_task("P1", "poly: a^2 + ab + b^2", "modulus: 7, "))).unwrap();
+    assert_eq!(poly.at(Tier::Quick).experiments["grok"].task.to_string(), "poly:x^2+x*y+y^2");
+    let e = load_error("P2-x.yaml", &with_task("P2", "poly: x^2 +", "modulus: 7, "));
+    assert!(e.contains("P2-x.yaml:8: task: experiment `grok`: task `poly: x^2 +`: at character 6"), "{e}");
+    // Z3 beside the claim file, in a folder of its own.
+    let path = write_temp("T5-x.yaml", &with_task("T5", "table: tables/z3.txt", ""));
+    let dir = path.parent().unwrap();
+    std::fs::create_dir(dir.join("tables")).unwrap();
+    std::fs::write(dir.join("tables/z3.txt"), "0 1 2\n1 2 0\n2 0 1\n").unwrap();
+    let table = load(&path).unwrap();
+    let grok = &table.at(Tier::Quick).experiments["grok"];
+    assert_eq!((grok.task.to_string(), grok.modulus), ("table:z3".to_string(), 3), "M is the table's order");
+    let spec = grok.train_spec(0, Vec::new(), Backend::default());
+    assert_eq!(spec.validate().map_err(|e| e.message), Ok(()));
+    let wrong = path.with_file_name("T6-x.yaml");
+    std::fs::write(&wrong, with_task("T6", "table: tables/z3.txt", "modulus: 5, ")).unwrap();
+    let e = load(&wrong).unwrap_err().to_string();
+    assert!(e.contains("task table:z3 is a table of order 3, so M is 3 (the number of classes), not 5"), "{e}");
+    let e = load_error("T7-x.yaml", &with_task("T7", "table: missing.txt", ""));
+    assert!(e.contains("T7-x.yaml:8: task: experiment `grok`:") && e.contains("missing.txt"), "{e}");
+}

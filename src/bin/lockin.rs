@@ -150,12 +150,13 @@ struct RunArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = TrainSpec::default().lr)]
     lr: f64,
-    /// M, the modulus.
-    #[arg(long, default_value_t = TrainSpec::default().modulus)]
-    modulus: usize,
-    /// The task (docs/methods.md, "Tasks"): add ((a + b) mod M, the paper's), sub, mul, or div
-    /// (a · b⁻¹ mod M, M prime; pairs with b = 0 left out).
-    #[arg(long, value_enum, default_value = "add", ignore_case = true)]
+    /// M, the modulus [default: 71; a table's order with --task table:FILE].
+    #[arg(long)]
+    modulus: Option<usize>,
+    /// The task (docs/methods.md, "Tasks"): add ((a + b) mod M, the paper's), sub, mul, div
+    /// (a · b⁻¹ mod M, M prime; pairs with b = 0 left out), poly:EXPR (a polynomial in a and b
+    /// mod M, e.g. poly:x^2+x*y+y^2) or table:FILE (a Cayley table; M is its order).
+    #[arg(long, default_value = "add", value_parser = lockin::task::Task::parse)]
     task: lockin::task::Task,
     /// K, the hidden width.
     #[arg(long, default_value_t = TrainSpec::default().width)]
@@ -259,8 +260,8 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
 /// The run the flags ask for, validated (an error names the flag).
 fn spec_of(args: &RunArgs) -> anyhow::Result<TrainSpec> {
     let spec = TrainSpec {
-        modulus: args.modulus,
-        task: args.task,
+        modulus: args.modulus.or(args.task.order()).unwrap_or(TrainSpec::default().modulus),
+        task: args.task.clone(),
         width: args.width,
         train_fraction: args.train_fraction,
         activation: args.activation,
@@ -302,7 +303,12 @@ fn print_summary(run: &Run) {
     }
     out!("run directory   {}", run.dir.display());
     if !run.spec.task.is_add() {
-        out!("task            {} (M = {}, {} pairs)", run.spec.task, run.spec.modulus, run.spec.pair_count());
+        out!(
+            "task            {} (M = {}, {} pairs)",
+            run.spec.task.describe(),
+            run.spec.modulus,
+            run.spec.pair_count()
+        );
     }
     out!("{}", numerics_line(&run.spec));
     out!("fire epoch      {}", s.detection.fire_epoch.map_or("never fired".into(), |e| e.to_string()));

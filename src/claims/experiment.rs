@@ -141,7 +141,9 @@ pub struct Experiment {
     #[serde(default = "defaults::modulus")]
     pub modulus: usize,
     /// The task (docs/methods.md, "Tasks"; default `add`, Tian's modular
-    /// addition): `add`, `sub`, `mul` or `div` (M prime).
+    /// addition): `add`, `sub`, `mul`, `div` (M prime), `poly:EXPR` or
+    /// `table:FILE` (relative to the claim file, [`tables_beside`]; M is
+    /// the table's order unless `modulus` says otherwise, which is refused).
     #[serde(default, skip_serializing_if = "crate::task::Task::is_add")]
     pub task: crate::task::Task,
     /// K (default 2048).
@@ -166,6 +168,10 @@ pub struct Experiment {
     /// computes it (docs/methods.md, "Update spectrum").
     #[serde(default)]
     pub gram: crate::probes::spectrum::GramPrecision,
+    /// Log ρ at every epoch of the run, not only up to the crossings the
+    /// measures read (default false; docs/methods.md, "Level metric ρ").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rho_throughout: bool,
 }
 
 /// Unset experiment fields take the paper's values, from [`TrainSpec::default`].
@@ -190,11 +196,16 @@ mod defaults {
 }
 
 impl Experiment {
+    /// The ρ log `rho_throughout` asks for: every epoch, no stop.
+    pub fn level_log(&self) -> Option<crate::train::LevelLog> {
+        self.rho_throughout.then_some(crate::train::LevelLog { until: self.epochs, stop_above: None, every: 1 })
+    }
+
     /// The train spec of seed `seed` of this experiment.
     pub fn train_spec(&self, seed: u64, checkpoints: Vec<usize>, backend: Backend) -> TrainSpec {
         TrainSpec {
             modulus: self.modulus,
-            task: self.task,
+            task: self.task.clone(),
             width: self.width,
             train_fraction: self.train_fraction,
             activation: self.activation,
@@ -214,6 +225,31 @@ impl Experiment {
             perturb: None,
         }
     }
+}
+
+/// The experiments of a claim file in `dir` with each `task: table:FILE`
+/// (a grid point's too) made relative to `dir` (docs/methods.md, "Tasks").
+pub fn tables_beside(
+    experiments: &std::collections::BTreeMap<String, serde_yaml::Mapping>,
+    dir: &std::path::Path,
+) -> std::collections::BTreeMap<String, serde_yaml::Mapping> {
+    use serde_yaml::Value;
+    fn resolve(fields: &mut serde_yaml::Mapping, dir: &std::path::Path) {
+        if let Some(Value::String(task)) = fields.get_mut("task")
+            && let Some((kind, file)) = task.split_once(':')
+            && kind.trim().eq_ignore_ascii_case("table")
+        {
+            *task = format!("table:{}", dir.join(file.trim()).display());
+        }
+        if let Some(Value::Mapping(points)) = fields.get_mut("grid") {
+            for point in points.values_mut().filter_map(Value::as_mapping_mut) {
+                resolve(point, dir);
+            }
+        }
+    }
+    let mut experiments = experiments.clone();
+    experiments.values_mut().for_each(|fields| resolve(fields, dir));
+    experiments
 }
 
 /// Longest experiment, grid, point or label name: names reach file names
@@ -269,5 +305,21 @@ mod tests {
         assert!(seeds("[1, -2]").unwrap_err().contains("a seed is a whole number ≥ 0, got -2"));
         assert!(seeds("five").unwrap_err().contains("a map of counts per tier"));
         assert!(seeds("{quick: 3, paper: 1.5}").unwrap_err().contains("paper: a count is"));
+    }
+
+    /// `rho_throughout` asks for ρ at every epoch, without a stop, and is
+    /// written only when set.
+    #[test]
+    fn rho_throughout_logs_the_whole_run() {
+        let e = |extra: &str| -> Experiment {
+            serde_yaml::from_str(&format!("{{activation: sqr, eta: 0, epochs: 300, seeds: [1]{extra}}}")).unwrap()
+        };
+        let whole = crate::train::LevelLog { until: 300, stop_above: None, every: 1 };
+        assert_eq!(e(", rho_throughout: true").level_log(), Some(whole));
+        assert_eq!(e("").level_log(), None);
+        assert!(!serde_json::to_string(&e("")).unwrap().contains("rho_throughout"));
+        // Merged with a measure's stop at a crossing, the whole log wins.
+        let stop = crate::train::LevelLog { stop_above: Some(0.075), ..whole };
+        assert_eq!(crate::train::LevelLog::union(e(", rho_throughout: true").level_log(), Some(stop)), Some(whole));
     }
 }

@@ -145,7 +145,7 @@ fn merge_seeds(base: Option<&Value>, point: Value) -> Value {
 /// alone was wrong (a wrong type: serde names the value, not the field).
 fn typed(name: &str, value: Value) -> Result<Experiment, Problem> {
     let parse = |v: Value| serde_yaml::from_value::<Experiment>(v).map_err(|e| e.to_string());
-    parse(value.clone()).map_err(|message| {
+    let mut experiment = parse(value.clone()).map_err(|message| {
         let named = ["unknown field", "missing field", "duplicate field"].iter().any(|p| message.starts_with(p));
         let culprit = value.as_mapping().and_then(|fields| {
             fields.keys().find_map(|key| {
@@ -165,7 +165,14 @@ fn typed(name: &str, value: Value) -> Result<Experiment, Problem> {
         // The loader puts the field first ("seeds: experiment `g`: ...").
         let message = message.strip_prefix(&format!("{field}: ")).unwrap_or(&message).to_string();
         Problem::new(field.clone(), format!("experiment `{name}`: {message}"))
-    })
+    })?;
+    // A table fixes M, its order (docs/methods.md, "Tasks"); a `modulus` written is checked against it.
+    if let Some(order) = experiment.task.order()
+        && !value.as_mapping().is_some_and(|fields| fields.contains_key("modulus"))
+    {
+        experiment.modulus = order;
+    }
+    Ok(experiment)
 }
 
 /// How a measure refers to a condition.

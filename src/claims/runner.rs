@@ -35,7 +35,7 @@ pub fn claim_specs(claim: &Claim, tier: Tier, backend: Backend) -> BTreeMap<Stri
             let mut checkpoints: Vec<usize> = measures.iter().flat_map(|m| m.checkpoints(name)).collect();
             checkpoints.sort_unstable();
             checkpoints.dedup();
-            let level = measures.iter().map(|m| m.level_needs(name, e)).fold(None, LevelLog::union);
+            let level = measures.iter().map(|m| m.level_needs(name, e)).fold(e.level_log(), LevelLog::union);
             let spec = |s| TrainSpec { level, ..e.train_spec(s, checkpoints.clone(), backend) };
             (name.clone(), e.seeds.at(tier).iter().copied().map(spec).collect())
         })

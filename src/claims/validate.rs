@@ -42,8 +42,9 @@ pub(super) fn validate(raw: &RawClaim, path: &Path) -> Result<[Expanded; 2], Pro
             format!("`{}`: a precondition has no recorded state: it must hold, or the claim is ill-posed", e.quantity),
         );
     }
-    let paper = grid::expand(&raw.experiments, &raw.measures, [&raw.expect, &raw.requires], Tier::Paper)?;
-    let quick = grid::expand(&raw.experiments, &raw.measures, [&raw.expect, &raw.requires], Tier::Quick)?;
+    let experiments = super::experiment::tables_beside(&raw.experiments, path.parent().unwrap_or(Path::new("")));
+    let paper = grid::expand(&experiments, &raw.measures, [&raw.expect, &raw.requires], Tier::Paper)?;
+    let quick = grid::expand(&experiments, &raw.measures, [&raw.expect, &raw.requires], Tier::Quick)?;
     check_experiments(&paper.experiments)?;
     if raw.title.contains('\n') || raw.title.trim().is_empty() {
         return fail("title", "one line of text".into());

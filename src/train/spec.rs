@@ -129,7 +129,7 @@ impl TrainSpec {
 
     /// The split and θ_0 that the seed gives under the run's scheme.
     pub fn seeded_start(&self) -> Start {
-        let split = Split::seeded_task(self.task, self.modulus, self.n_train(), self.seed, self.rng);
+        let split = Split::seeded_task(&self.task, self.modulus, self.n_train(), self.seed, self.rng);
         let mut weights = Weights::seeded(&self.shape(), self.seed, self.rng);
         if let Some(k) = self.perturb {
             perturb(&mut weights, self.seed, k);

@@ -69,7 +69,7 @@ impl PerSeed {
     /// `min_epoch`.
     pub fn first_epoch(&self) -> Option<usize> {
         match self {
-            PerSeed::Event(_) => Some(0),
+            PerSeed::Event(e) => Some(e.from),
             PerSeed::Detector(params) => Some(params.min_epoch),
             PerSeed::At(_) => None,
         }
@@ -109,9 +109,7 @@ impl PerSeed {
             return Err(unknown_series(s));
         }
         match self {
-            PerSeed::Event(e) if !e.threshold.is_finite() => {
-                Err(Problem::new("threshold".into(), "must be a finite number".into()))
-            }
+            PerSeed::Event(e) => e.check(last),
             PerSeed::Detector(params) => check_detector(params, last),
             PerSeed::At(at) if at.epoch > last => past_the_end("value", format!("epoch {}", at.epoch), last),
             _ => Ok(()),

@@ -40,8 +40,10 @@ impl Kind for Lead {
         LevelLog::union(self.from.level_log(e), self.to.level_log(e))
     }
 
-    fn validate(&self, _experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
+    fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         let (from, to) = (&self.from, &self.to);
+        let last =
+            self.conditions.iter().filter_map(|c| experiments.get(c)).map(|e| e.epochs).min().unwrap_or(usize::MAX);
         if self.conditions.is_empty() {
             return Err(Problem::new("conditions".into(), "at least one experiment is needed".into()));
         }
@@ -57,14 +59,11 @@ impl Kind for Lead {
         }
         match [from, to].into_iter().find(|e| !series_names().contains(&e.series.as_str())) {
             Some(e) => Err(unknown_series(&e.series)),
-            None if !(from.threshold.is_finite() && to.threshold.is_finite()) => {
-                Err(Problem::new("threshold".into(), "must be a finite number".into()))
-            }
             None if from == to => Err(Problem::new(
                 "to".into(),
                 format!("is `from` again ({} ≥ {}): the lead of an event over itself is 0", to.series, to.threshold),
             )),
-            None => Ok(()),
+            None => from.check(last).and(to.check(last)),
         }
     }
 
@@ -172,8 +171,8 @@ mod tests {
         let spec = MeasureSpec::Lead(Lead {
             label: None,
             conditions: vec!["grok".into()],
-            from: Event { series: "w_sigma1".into(), threshold: 30.0 },
-            to: Event { series: "test_acc".into(), threshold: 0.5 },
+            from: Event::new("w_sigma1", 30.0),
+            to: Event::new("test_acc", 0.5),
         });
         let m = measure(&spec, runs);
         assert_eq!(m.number("pairs"), 2.0); // seed 3 never reaches 0.5

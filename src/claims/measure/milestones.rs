@@ -70,14 +70,11 @@ fn both(a: Value, b: Value) -> Value {
 
 /// The first epoch at which `test_acc` reaches halfway from its baseline
 /// (the median over epochs 0-4) to its peak over the run: the relative
-/// threshold of the notes' `analysis.py` (docs/methods.md, "Milestones").
-/// None when the log is empty.
+/// threshold of the notes' `analysis.py` (docs/methods.md, "Milestones"),
+/// `relative_to: start_to_peak` of an event. None when the log is empty.
 fn relative_half_crossing(test_acc: &[f64]) -> Option<usize> {
-    let start: Vec<f64> = test_acc.iter().take(5).copied().filter(|v| v.is_finite()).collect();
-    let base = if start.is_empty() { 0.0 } else { crate::probes::stats::median(&start) };
-    let peak = test_acc.iter().copied().filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
-    let threshold = base + 0.5 * (peak - base);
-    test_acc.iter().position(|v| *v >= threshold)
+    let level = super::relative::RelativeTo::StartToPeak.level(0.5, test_acc);
+    test_acc.iter().position(|v| *v >= level)
 }
 
 /// The median fire epoch minus the median test-≥-0.5 epoch: the η table's

@@ -20,6 +20,7 @@ pub mod late_separation;
 pub mod lead;
 pub mod milestones;
 pub mod order;
+pub mod relative;
 pub mod series_at;
 pub mod shift;
 pub mod sign_rule;
@@ -420,20 +421,53 @@ fn event_at(e: Option<usize>, looked_at: usize) -> Value {
     e.map_or(Value::at_least(looked_at as f64), |e| Value::exact(e as f64))
 }
 
-/// A series first reaching a level.
+/// A series first reaching a level (docs/methods.md, "Threshold events and leads").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Event {
     /// Series name.
     pub series: String,
-    /// The level (reached when the value is ≥ it).
+    /// The level (reached when the value is ≥ it); with `relative_to`, a
+    /// factor or fraction ([`relative::RelativeTo`]).
     pub threshold: f64,
+    /// What `threshold` is relative to (default: nothing, it is the level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relative_to: Option<relative::RelativeTo>,
+    /// The first epoch looked at (default 0): the first crossing at an epoch ≥ it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub from: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Event {
-    /// Its threshold, where its series is ρ.
+    /// An absolute level reached from epoch 0 on.
+    pub fn new(series: &str, threshold: f64) -> Event {
+        Event { series: series.into(), threshold, relative_to: None, from: 0 }
+    }
+
+    /// Its threshold, where its series is ρ and the threshold absolute
+    /// (the level drawn in the report's ρ figures).
     fn rho_threshold(&self) -> Option<f64> {
-        (self.series == "rho").then_some(self.threshold)
+        (self.series == "rho" && self.relative_to.is_none()).then_some(self.threshold)
+    }
+
+    /// The absolute level over a run's series `values` (from epoch 0).
+    fn level(&self, values: &[f64]) -> f64 {
+        self.relative_to.map_or(self.threshold, |r| r.level(self.threshold, values))
+    }
+
+    /// `threshold` finite, and `from` inside runs of `last` epochs.
+    fn check(&self, last: usize) -> Result<(), Problem> {
+        if !self.threshold.is_finite() {
+            return Err(Problem::new("threshold".into(), "must be a finite number".into()));
+        }
+        if self.from > last {
+            return past_the_end("from", format!("epoch {}", self.from), last);
+        }
+        Ok(())
     }
 
     /// The first epoch of `run` at which the event happens, or NaN.
@@ -441,16 +475,21 @@ impl Event {
         self.epoch_in(&run.series(&self.series).expect("validated"))
     }
 
-    /// The first index of `values` at which the event happens, or NaN.
+    /// The first epoch ≥ `from` at which the event happens in `values`
+    /// (a run's series from epoch 0), or NaN.
     fn epoch_in(&self, values: &[f64]) -> f64 {
-        first_at_least(values, self.threshold)
+        let level = self.level(values);
+        let after = values.get(self.from..).unwrap_or(&[]);
+        self.from as f64 + first_at_least(after, level)
     }
 
     /// The level-metric log the runs of `e` need to see the event, if its
-    /// series is a level metric. Only `rho` stops the log early; `rho_paper`
-    /// is then logged throughout.
+    /// series is a level metric. `rho` at an absolute level from epoch 0
+    /// stops the log at its crossing; relative to the run, or from a later
+    /// epoch, and `rho_paper`, are logged throughout (docs/methods.md,
+    /// "Level metric ρ").
     fn level_log(&self, e: &Experiment) -> Option<LevelLog> {
-        let stop_above = (self.series == "rho").then_some(self.threshold);
+        let stop_above = (self.from == 0).then(|| self.rho_threshold()).flatten();
         is_level_series(&self.series).then_some(LevelLog { until: e.epochs, stop_above, every: 1 })
     }
 }

@@ -132,7 +132,7 @@ fn yaml_format_is_the_kinds_fields_beside_kind() {
         "{kind: lead, conditions: [a], from: {series: rho, threshold: 0.1, x: 1}, to: {series: rho, threshold: 0.2}}",
     )
     .unwrap_err();
-    assert_eq!(error.to_string(), "unknown field `x`, expected `series` or `threshold`");
+    assert_eq!(error.to_string(), "unknown field `x`, expected one of `series`, `threshold`, `relative_to`, `from`");
 }
 
 /// Every kind's checks start with the shared one: each condition exists.

@@ -1,5 +1,5 @@
 //! `kind: threshold`: the first epoch (from 0, or from `from`) at which a series reaches a
-//! level, per seed of one condition, and the series' largest value
+//! level (absolute, or relative to the run: `relative_to`), per seed of one condition, and the series' largest value
 //! (docs/methods.md, "Threshold events and leads"): with `rho` and 0.075,
 //! the paper's level-metric detector. Quantities: docs/claims.md, "Measure
 //! kinds and their quantities".
@@ -8,10 +8,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::relative::RelativeTo;
 use super::{Event, FIRED, Inputs, Kind, Measurement, WithoutEvent, event_at, seeds_of, unknown_series};
 use crate::claims::Problem;
 use crate::claims::experiment::Experiment;
-use crate::runs::{Run, is_level_series, series_names};
+use crate::claims::value::Value;
+use crate::runs::series_names;
 use crate::train::LevelLog;
 
 /// First epoch (from 0) at which a series reaches a threshold, per seed:
@@ -27,12 +29,16 @@ pub struct Threshold {
     pub condition: String,
     /// Series name (a `metrics.csv` column, `rho` or `rho_paper`).
     pub series: String,
-    /// The level.
+    /// The level; with `relative_to`, a factor or fraction.
     pub threshold: f64,
+    /// What `threshold` is relative to (default: nothing, it is the level):
+    /// `start` or `start_to_peak` ([`RelativeTo`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relative_to: Option<RelativeTo>,
     /// The first epoch looked at (default 0), for both the crossing and the
     /// peak: `from: 100` leaves out an initial transient, as the slope
-    /// detector's own start does (docs/methods.md, "Slope detector").
-    /// Only for `metrics.csv` series (ρ's log may stop at its crossing).
+    /// detector's own start does (docs/methods.md, "Slope detector"). On
+    /// `rho`, `from` (or `relative_to`) logs ρ over the whole run.
     #[serde(default)]
     pub from: usize,
     /// What the event's statistics do with a seed without it (default
@@ -44,14 +50,18 @@ pub struct Threshold {
 impl Threshold {
     /// The series reaching the level.
     fn event(&self) -> Event {
-        Event { series: self.series.clone(), threshold: self.threshold }
+        Event { series: self.series.clone(), threshold: self.threshold, relative_to: self.relative_to, from: self.from }
     }
 
-    /// The series of `run` from epoch `from` on.
-    fn looked_at(&self, run: &Run) -> Vec<f64> {
-        let mut values = run.series(&self.series).expect("validated");
-        values.drain(..self.from.min(values.len()));
-        values
+    /// The event's epoch in `values` (a run's series), exact or censored,
+    /// and the series' peak from `from` on: up to the crossing for `rho`,
+    /// whose log may stop there, so that every cache gives the same peak.
+    fn fire_and_peak(&self, values: &[f64]) -> (Value, f64) {
+        let crossing = self.event().epoch_in(values);
+        let crossing = (!crossing.is_nan()).then_some(crossing as usize);
+        let end = crossing.filter(|_| self.series == "rho").map_or(values.len(), |i| i + 1);
+        let peak = values.get(self.from..end).unwrap_or(&[]).iter().copied().fold(f64::NAN, f64::max);
+        (event_at(crossing, values.len().max(self.from)), peak)
     }
 }
 
@@ -66,24 +76,7 @@ impl Kind for Threshold {
         if !series_names().contains(&self.series.as_str()) {
             return Err(unknown_series(&self.series));
         }
-        if !self.threshold.is_finite() {
-            return Err(Problem::new("threshold".into(), "must be a finite number".into()));
-        }
-        if self.from > 0 && is_level_series(&self.series) {
-            return Err(Problem::new(
-                "from".into(),
-                format!("applies to `metrics.csv` series; the log of `{}` may stop at its crossing", self.series),
-            ));
-        }
-        if let Some(e) = experiments.get(&self.condition)
-            && self.from > e.epochs
-        {
-            return Err(Problem::new(
-                "from".into(),
-                format!("{} is past the run's last epoch, {}", self.from, e.epochs),
-            ));
-        }
-        Ok(())
+        self.event().check(experiments.get(&self.condition).map_or(usize::MAX, |e| e.epochs))
     }
 
     fn needs(&self) -> Vec<String> {
@@ -106,22 +99,11 @@ impl Kind for Threshold {
 
     fn measure(&self, inputs: &Inputs, out: &mut Measurement) -> anyhow::Result<()> {
         let runs = (inputs.runs)(&self.condition)?;
-        let event = self.event();
         // ρ's log may end just after its first crossing (docs/methods.md, "Level
         // metric ρ"), so its peak is taken up to that crossing, whatever a cached
         // run logged beyond it: the same value from any cache.
-        let (mut peaks, mut fires) = (Vec::new(), Vec::new());
-        for r in runs.iter() {
-            let values = self.looked_at(r);
-            let crossing = values.iter().position(|&v| v >= self.threshold);
-            let end = crossing.filter(|_| self.series == "rho").map_or(values.len(), |i| i + 1);
-            peaks.push(values[..end].iter().copied().fold(f64::NAN, f64::max));
-            let crossing = event.epoch_in(&values);
-            fires.push(event_at(
-                (!crossing.is_nan()).then_some(self.from + crossing as usize),
-                self.from + values.len(),
-            ));
-        }
+        let (fires, peaks): (Vec<Value>, Vec<f64>) =
+            runs.iter().map(|r| self.fire_and_peak(&r.series(&self.series).expect("validated"))).unzip();
         out.set("max_value", peaks.into_iter().fold(f64::NAN, f64::max));
         out.warn_if_at_start("fire_epoch", &fires, self.from, FIRED.names());
         out.count(&FIRED, &seeds_of(&runs), fires, self.without_event);
@@ -141,6 +123,7 @@ mod tests {
             condition: "grok".into(),
             series: series.into(),
             threshold,
+            relative_to: None,
             from: 0,
             without_event: WithoutEvent::Censored,
         })
@@ -202,5 +185,66 @@ mod tests {
         assert_eq!(needs("rho_paper"), Some(LevelLog { until: 400, stop_above: None, every: 1 }));
         assert_eq!(needs("test_acc"), None);
         assert_eq!(threshold("rho", 0.075).level_needs("control", &e), None);
+    }
+
+    /// A ρ log from epoch 0, for the relative-threshold tests.
+    fn rho_run(values: &[f64]) -> crate::runs::Run {
+        use crate::probes::level::Level;
+        use crate::train::LevelRow;
+        let mut r = run(20, 5, 0, 15);
+        r.levels = values
+            .iter()
+            .enumerate()
+            .map(|(epoch, &v)| LevelRow { epoch, level: Level { rho_code: v, rho_paper: v } })
+            .collect();
+        r
+    }
+
+    /// ρ at K = 512: 0.108 at epoch 0, an early bump, then the rise. A
+    /// threshold of 1.2 × ρ(0) = 0.1296 catches the bump at epoch 2;
+    /// `from: 4` the rise at 6; an absolute 0.075 fires at epoch 0.
+    #[test]
+    fn relative_and_from_thresholds_on_rho() {
+        let rho = [0.108, 0.12, 0.135, 0.11, 0.105, 0.12, 0.14, 0.2];
+        let spec = |threshold: f64, relative_to, from| {
+            let MeasureSpec::Threshold(t) = self::threshold("rho", threshold) else { unreachable!() };
+            MeasureSpec::Threshold(Threshold { relative_to, from, ..t })
+        };
+        let fire = |s: &MeasureSpec, runs: Vec<crate::runs::Run>| measure(s, runs).per_seed_numbers("fire_epoch");
+        assert_eq!(fire(&spec(0.075, None, 0), vec![rho_run(&rho)]), [0.0]);
+        assert_eq!(fire(&spec(1.2, Some(RelativeTo::Start), 0), vec![rho_run(&rho)]), [2.0]);
+        assert_eq!(fire(&spec(1.2, Some(RelativeTo::Start), 4), vec![rho_run(&rho)]), [6.0]);
+        // Each run's own start: a run starting at 0.05 reaches 1.2 × 0.05 at once.
+        assert_eq!(fire(&spec(1.2, Some(RelativeTo::Start), 0), vec![rho_run(&[0.05, 0.061])]), [1.0]);
+        // Never: censored after the log; the peak is the whole log's, from `from`.
+        let never = measure(&spec(3.0, Some(RelativeTo::Start), 3), vec![rho_run(&rho)]);
+        assert_eq!((never.number("fired"), never.number("max_value")), (0.0, 0.2));
+        // Relative or from a later epoch, ρ is logged through the run, not to a crossing.
+        let e: Experiment =
+            serde_yaml::from_str("{activation: sqr, eta: 2.0e-4, epochs: 400, seeds: {paper: 1, quick: 1}}").unwrap();
+        let whole = Some(LevelLog { until: 400, stop_above: None, every: 1 });
+        assert_eq!(spec(1.2, Some(RelativeTo::Start), 0).level_needs("grok", &e), whole);
+        assert_eq!(spec(0.13, None, 20).level_needs("grok", &e), whole);
+        assert_eq!(spec(1.2, Some(RelativeTo::Start), 0).rho_thresholds(), Vec::<f64>::new());
+    }
+
+    /// D16's relative "test accuracy ≥ 0.5": halfway from the baseline to the peak.
+    #[test]
+    fn start_to_peak_is_the_notes_relative_test_threshold() {
+        let MeasureSpec::Threshold(t) = threshold("test_acc", 0.5) else { unreachable!() };
+        let spec = MeasureSpec::Threshold(Threshold { relative_to: Some(RelativeTo::StartToPeak), ..t });
+        // run(200, 20, 0, 150): test accuracy 0.01·t, so the baseline (epochs 0-4) is 0.02,
+        // the peak 1, and the level 0.51: reached at 51, where 0.5 is at 50.
+        let absolute = measure(&threshold("test_acc", 0.5), vec![run(200, 20, 0, 150)]);
+        let relative = measure(&spec, vec![run(200, 20, 0, 150)]);
+        assert_eq!(absolute.per_seed_numbers("fire_epoch"), [50.0]);
+        assert_eq!(relative.per_seed_numbers("fire_epoch"), [51.0]);
+        let parsed: MeasureSpec = serde_yaml::from_str(
+            "{kind: threshold, condition: grok, series: test_acc, threshold: 0.5, relative_to: start_to_peak}",
+        )
+        .unwrap();
+        assert_eq!(parsed, spec);
+        let bad = "{kind: threshold, condition: grok, series: rho, threshold: 1.2, relative_to: end}";
+        assert!(serde_yaml::from_str::<MeasureSpec>(bad).unwrap_err().to_string().contains("start_to_peak"));
     }
 }
