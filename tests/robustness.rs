@@ -545,3 +545,30 @@ fn a_task_is_an_experiment_field_and_div_needs_a_prime_modulus() {
     assert!(e.contains("T3-x.yaml:8: task: experiment `grok`: task div needs a prime modulus"), "{e}");
     assert!(load(&write_temp("T4-x.yaml", &with_task("T4", "div", "7"))).is_ok());
 }
+
+/// `optimizer`, `momentum`, `loss` and `label_noise` are experiment fields
+/// (docs/claims.md, "Experiments"): they reach the run's spec, and a bad
+/// one is named with its field at its line.
+#[test]
+fn the_optimiser_loss_and_label_noise_are_experiment_fields() {
+    use lockin::claims::tier::Tier;
+    use lockin::train::{loss::Loss, optimizer::Optimizer};
+    let with = |id: &str, fields: &str| {
+        claim(id, &TINY.replace("modulus: 5", &format!("modulus: 5, {fields}")), DETECTOR, "seeds")
+    };
+    let fields = "optimizer: sgd, momentum: 0.9, loss: cross_entropy, label_noise: 0.25";
+    let loaded = load(&write_temp("O1-x.yaml", &with("O1", fields))).unwrap();
+    let spec = loaded.at(Tier::Quick).experiments["grok"].train_spec(0, Vec::new(), Backend::default());
+    let got = (spec.optimizer, spec.momentum, spec.loss, spec.label_noise);
+    assert_eq!(got, (Optimizer::Sgd, 0.9, Loss::CrossEntropy, 0.25));
+    for (id, fields, says) in [
+        ("O2", "optimizer: lion", "optimizer: experiment `grok`: unknown variant `lion`, expected one of"),
+        ("O3", "momentum: 0.9", "momentum: adam has no momentum (only sgd does)"),
+        ("O4", "label_noise: 1.5", "label_noise: a fraction of the training pairs in [0, 1), got 1.5"),
+        ("O5", "loss: hinge", "loss: experiment `grok`: unknown variant `hinge`, expected `mse` or `cross_entropy`"),
+        ("O6", "rng: external", "rng: external: the seeds of a run made elsewhere"),
+    ] {
+        let e = load_error(&format!("{id}-x.yaml"), &with(id, fields));
+        assert!(e.contains(&format!("{id}-x.yaml:8")) && e.contains(says), "{fields}: {e}");
+    }
+}

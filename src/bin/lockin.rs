@@ -12,7 +12,10 @@ use lockin::progress::epoch_reporter;
 use lockin::runs::{Run, start_from_file, train_into};
 use lockin::seeding::RngScheme;
 use lockin::theorem6_store::sign_rule_of_checkpoint;
+use lockin::task::Task;
 use lockin::train::TrainSpec;
+use lockin::train::loss::Loss;
+use lockin::train::optimizer::Optimizer;
 use lockin::{out, say};
 
 /// Every epoch allocates tensors of 16–25 MB; glibc's malloc returns such
@@ -94,6 +97,44 @@ struct ImportArgs {
     /// Window Wn of the update spectrum.
     #[arg(long)]
     window: Option<usize>,
+    /// The task the run learned (docs/methods.md, "Tasks"; default add).
+    #[arg(long, value_enum, ignore_case = true)]
+    task: Option<Task>,
+    /// Whose generator drew the split and θ_0: torch (the paper's seeds, the
+    /// default), chacha (lockin's), or external (any other, e.g. numpy's:
+    /// then seed s is no claim's seed s).
+    #[arg(long, value_enum, ignore_case = true)]
+    seeding: Option<Seeding>,
+    /// The optimiser (default adam, the paper's).
+    #[arg(long, value_enum, ignore_case = true)]
+    optimizer: Option<Optimizer>,
+    /// SGD's momentum μ.
+    #[arg(long)]
+    momentum: Option<f64>,
+    /// The loss (default mse, the paper's).
+    #[arg(long, value_enum, ignore_case = true)]
+    loss: Option<Loss>,
+    /// Fraction of the training labels replaced (default 0).
+    #[arg(long)]
+    label_noise: Option<f64>,
+}
+
+/// `lockin import --seeding`: the run schemes and `external`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Seeding {
+    Torch,
+    Chacha,
+    External,
+}
+
+impl Seeding {
+    fn scheme(self) -> RngScheme {
+        match self {
+            Seeding::Torch => RngScheme::Torch,
+            Seeding::Chacha => RngScheme::Chacha,
+            Seeding::External => RngScheme::External,
+        }
+    }
 }
 
 fn import(args: ImportArgs) -> anyhow::Result<()> {
@@ -106,6 +147,12 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         n_train: args.n_train,
         lr: args.lr,
         window: args.window,
+        task: args.task,
+        rng: args.seeding.map(Seeding::scheme),
+        optimizer: args.optimizer,
+        momentum: args.momentum,
+        loss: args.loss,
+        label_noise: args.label_noise,
     };
     let run = lockin::external::import(
         &args.log,
@@ -122,7 +169,11 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
     if !p.ignored.is_empty() {
         out!("not read        {}", p.ignored.join(", "));
     }
-    out!("rows            0..={}", run.run.spec.epochs);
+    let spec = &run.run.spec;
+    out!("rows            0..={}", spec.epochs);
+    out!("task            {} (M = {}, n = {})", spec.task, spec.modulus, spec.n_train());
+    out!("seeding         {}", spec.rng.name());
+    out!("training        {}", training_of(spec));
     Ok(())
 }
 
@@ -157,6 +208,20 @@ struct RunArgs {
     /// (a · b⁻¹ mod M, M prime; pairs with b = 0 left out).
     #[arg(long, value_enum, default_value = "add", ignore_case = true)]
     task: lockin::task::Task,
+    /// The optimiser (docs/methods.md, "Optimisers"): adam (PyTorch's Adam, weight decay
+    /// coupled; the paper's), adamw (decoupled decay) or sgd (with --momentum).
+    #[arg(long, value_enum, default_value = "adam", ignore_case = true)]
+    optimizer: Optimizer,
+    /// SGD's momentum μ (PyTorch's default 0; only with --optimizer sgd).
+    #[arg(long, default_value_t = 0.0)]
+    momentum: f64,
+    /// The loss (docs/methods.md, "Losses"): mse (Tian's centred MSE, the paper's) or cross_entropy.
+    #[arg(long, value_enum, default_value = "mse", ignore_case = true)]
+    loss: Loss,
+    /// Fraction of the training pairs trained on a wrong label, drawn from the seed
+    /// (docs/methods.md, "Label noise"); test labels stay true.
+    #[arg(long, default_value_t = 0.0)]
+    label_noise: f64,
     /// K, the hidden width.
     #[arg(long, default_value_t = TrainSpec::default().width)]
     width: usize,
@@ -197,6 +262,24 @@ struct RunArgs {
     quiet: bool,
 }
 
+/// Whether a run trains as the paper does: Adam, the centred MSE, true labels.
+fn paper_training(spec: &TrainSpec) -> bool {
+    spec.optimizer.is_adam() && spec.loss.is_mse() && spec.label_noise == 0.0
+}
+
+/// "sgd (momentum 0.9), cross_entropy, label noise 0.1".
+fn training_of(spec: &TrainSpec) -> String {
+    let mut parts = vec![match spec.optimizer {
+        Optimizer::Sgd => format!("sgd (momentum {})", spec.momentum),
+        other => other.name().to_string(),
+    }];
+    parts.push(spec.loss.name().to_string());
+    if spec.label_noise != 0.0 {
+        parts.push(format!("label noise {}", spec.label_noise));
+    }
+    parts.join(", ")
+}
+
 /// Which numerics scheme and kernel path computed a run's numbers.
 fn numerics_line(spec: &TrainSpec) -> String {
     let scheme = lockin::numerics::scheme_of(spec.backend, spec.ieee_subnormals);
@@ -235,6 +318,9 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
     if !spec.task.is_add() {
         label = format!("{} {label}", spec.task);
     }
+    if !paper_training(&spec) {
+        label = format!("{label} {}", training_of(&spec));
+    }
     // Trained beside --out and renamed into place: a killed or failed run
     // (a full disk, a closed pipe) leaves no partial --out behind.
     lockin::files::sweep_beside(&args.out, "partial");
@@ -266,6 +352,10 @@ fn spec_of(args: &RunArgs) -> anyhow::Result<TrainSpec> {
         activation: args.activation,
         lr: args.lr,
         eta: args.eta,
+        optimizer: args.optimizer,
+        momentum: args.momentum,
+        loss: args.loss,
+        label_noise: args.label_noise,
         epochs: args.epochs,
         window: args.window,
         seed: args.seed,
@@ -303,6 +393,9 @@ fn print_summary(run: &Run) {
     out!("run directory   {}", run.dir.display());
     if !run.spec.task.is_add() {
         out!("task            {} (M = {}, {} pairs)", run.spec.task, run.spec.modulus, run.spec.pair_count());
+    }
+    if !paper_training(&run.spec) {
+        out!("training        {}", training_of(&run.spec));
     }
     out!("{}", numerics_line(&run.spec));
     out!("fire epoch      {}", s.detection.fire_epoch.map_or("never fired".into(), |e| e.to_string()));

@@ -76,6 +76,15 @@ fn judge_one(claim: &Claim, tier: Tier, backend: Backend, imported: &[ImportedRu
             .filter_map(|s| imported.iter().find_map(|i| i.serving(s).map(|run| (s.clone(), (i, run)))))
             .unzip();
         if matched.is_empty() {
+            // A run of these conditions that learned something else is refused by name.
+            let other = specs.iter().find_map(|s| imported.iter().find_map(|i| i.objective_mismatch(s).map(|why| (i, why))));
+            if let Some((run, why)) = other {
+                return not(format!(
+                    "the imported run {} is not a run of `{condition}`: {why} (a run of one task, optimiser, loss, \
+                     label noise or seeding never serves a claim about another)",
+                    run.run.dir.display()
+                ));
+            }
             let seeds: Vec<u64> = specs.iter().map(|s| s.seed).collect();
             let seeds = super::experiment::TierSeeds::describe(&seeds);
             return not(format!("no imported run of `{condition}` (its conditions and {seeds})"));

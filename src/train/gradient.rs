@@ -12,6 +12,7 @@
 
 use burn::tensor::{IndexingUpdateOp, Tensor, TensorData};
 
+use super::loss::Loss;
 use crate::metrics::Evaluation;
 use crate::model::{DeviceBatch, Forward, ModelShape, Passes, TwoLayer, host_floats};
 use crate::numerics::{dot, matmul, matmul_tn, transpose};
@@ -87,9 +88,9 @@ fn row_blocks(n: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
     (0..n).step_by(BLOCK_ROWS).map(move |start| start..(start + BLOCK_ROWS).min(n))
 }
 
-/// ∂L/∂o = (2/n) R.
-pub fn output_gradient(residual: Tensor<2>, batch: &DeviceBatch) -> Tensor<2> {
-    residual * (2.0 / batch.len as f64)
+/// ∂L/∂o = (2/n) R for the MSE, (1/n) R for cross-entropy (docs/methods.md, "Losses").
+pub fn output_gradient(loss: Loss, residual: Tensor<2>, batch: &DeviceBatch) -> Tensor<2> {
+    residual * (loss.gradient_scale() / batch.len as f64)
 }
 
 /// ∂L/∂V = (∂L/∂o)ᵀ F.
@@ -160,8 +161,8 @@ fn scatter_hidden_gradient(
 }
 
 /// The analytic gradient of the loss at `model`, given its forward pass and residual.
-pub fn gradients(model: &TwoLayer, batch: &DeviceBatch, forward: Forward, residual: Tensor<2>) -> Gradients {
-    let d_output = output_gradient(residual, batch);
+pub fn gradients(model: &TwoLayer, batch: &DeviceBatch, loss: Loss, forward: Forward, residual: Tensor<2>) -> Gradients {
+    let d_output = output_gradient(loss, residual, batch);
     let v = v_gradient(model.passes, d_output.clone(), forward.features);
     Gradients { w_t: w_t_gradient(model, batch, d_output), v }
 }
@@ -196,7 +197,7 @@ mod tests {
         let eval = evaluate(&forward.output, &r, &batch);
         assert_relative_eq!(eval.loss, 4.5, epsilon = 1e-6);
         assert_eq!(eval.accuracy, 0.0);
-        let grads = gradients(&model, &batch, forward, r);
+        let grads = gradients(&model, &batch, Loss::Mse, forward, r);
         // dL/do = 2R = (3, -3); dV = dO fᵀ = (3, -3); dF = dOᵀ V = 4.5 + 1.5 = 6;
         // dH = 2h · 6 = 12, added to W[:, a=1] and W[:, M+b=2].
         assert_eq!(floats(grads.v), vec![3.0, -3.0]);
@@ -219,7 +220,7 @@ mod tests {
         let tape = loss.backward();
         let auto_w = floats(model.w_t.val().grad(&tape).unwrap());
         let auto_v = floats(model.v.val().grad(&tape).unwrap());
-        let analytic = gradients(&model, &batch, forward, r);
+        let analytic = gradients(&model, &batch, Loss::Mse, forward, r);
         for (a, b) in floats(analytic.w_t).iter().zip(&auto_w) {
             assert_relative_eq!(a, b, epsilon = 1e-6, max_relative = 1e-4);
         }
@@ -254,7 +255,7 @@ mod tests {
                     }
                 };
                 let residuals = floats(r.clone());
-                let grads = gradients(&model, &batch, forward, r);
+                let grads = gradients(&model, &batch, Loss::Mse, forward, r);
                 [features, output, residuals, floats(grads.w_t), floats(grads.v)]
             };
             let burn = run(Passes::Burn, Backend::Flex);

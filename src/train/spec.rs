@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::Start;
+use super::loss::Loss;
+use super::optimizer::Optimizer;
 use crate::backend::Backend;
 use crate::data::Split;
 use crate::model::{Activation, ModelShape, Weights};
@@ -30,8 +32,24 @@ pub struct TrainSpec {
     pub activation: Activation,
     /// Adam learning rate.
     pub lr: f64,
-    /// Weight decay η (coupled L2).
+    /// Weight decay η (coupled L2 for Adam and SGD, decoupled for AdamW).
     pub eta: f64,
+    /// The optimiser (docs/methods.md, "Optimisers"); left out of the JSON
+    /// for the paper's Adam, so Adam runs keep their cache keys.
+    #[serde(default, skip_serializing_if = "Optimizer::is_adam")]
+    pub optimizer: Optimizer,
+    /// SGD's momentum μ (docs/methods.md, "Optimisers"); 0 for the other
+    /// optimisers, and left out of the JSON when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub momentum: f64,
+    /// The loss (docs/methods.md, "Losses"); left out of the JSON for the
+    /// paper's centred MSE.
+    #[serde(default, skip_serializing_if = "Loss::is_mse")]
+    pub loss: Loss,
+    /// Fraction of the training pairs trained on a wrong label
+    /// (docs/methods.md, "Label noise"); left out of the JSON when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub label_noise: f64,
     /// E, the number of full-batch steps.
     pub epochs: usize,
     /// Wn, the rolling window of updates.
@@ -68,6 +86,11 @@ pub struct TrainSpec {
     pub perturb: Option<u32>,
 }
 
+/// Whether an optional number is at its default 0 (and so left out of the JSON).
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
 /// Entries of θ_0 moved by one unit in the last place in a perturbation.
 pub const PERTURBED_ENTRIES: usize = 4;
 
@@ -95,6 +118,10 @@ impl Default for TrainSpec {
             activation: Activation::Sqr,
             lr: 1e-3,
             eta: 2e-4,
+            optimizer: Optimizer::Adam,
+            momentum: 0.0,
+            loss: Loss::Mse,
+            label_noise: 0.0,
             epochs: 400,
             window: 20,
             seed: 0,
