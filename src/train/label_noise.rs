@@ -81,6 +81,21 @@ mod tests {
         assert_ne!(a.labels, with_label_noise(&clean, 0.25, 8, 11).labels);
     }
 
+    /// A run with label noise trains on other labels and is tested on the
+    /// true ones: at θ_0 its test row is the clean run's bit for bit, its
+    /// train row is not; and the weights then differ.
+    #[test]
+    fn noise_changes_the_training_labels_only() {
+        use crate::train::{TrainSpec, train};
+        let clean = TrainSpec { modulus: 11, width: 32, epochs: 5, window: 2, ..TrainSpec::default() };
+        let noisy = TrainSpec { label_noise: 0.5, ..clean.clone() };
+        let (a, b) = (train(&clean, &clean.seeded_start(), &mut |_| {}), train(&noisy, &noisy.seeded_start(), &mut |_| {}));
+        let (a0, b0) = (a.metrics.rows[0], b.metrics.rows[0]);
+        assert_eq!((a0.test.loss, a0.test.accuracy), (b0.test.loss, b0.test.accuracy));
+        assert_ne!(a0.train.loss, b0.train.loss);
+        assert_ne!(a.metrics.rows[5].test.loss, b.metrics.rows[5].test.loss, "trained on other labels");
+    }
+
     /// Over many pairs the replaced labels are spread over the other classes.
     #[test]
     fn replacements_are_spread_over_the_other_classes() {

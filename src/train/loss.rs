@@ -165,6 +165,6 @@ mod tests {
         let (r, evaluation) = Loss::Mse.residual_and_evaluation(&output, &labels, 3);
         assert_eq!(r, residual_host(&output, &labels, 3));
         assert_eq!(evaluation, evaluate_host(&output, &r, &labels, 3));
-        assert_eq!(Loss::Mse.evaluation_from(&Loss::Mse.loss_terms(&output, &labels, 3), 1, 2), evaluation);
+        assert_eq!(Loss::Mse.evaluation_from(&Loss::Mse.loss_terms(&output, &labels, 3), 0, 2), evaluation);
     }
 }

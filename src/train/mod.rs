@@ -462,13 +462,18 @@ mod tests {
 
     /// The two-lane epoch logs, bit for bit, what the phases give one after
     /// another: on a test set of one block, and on one of three (M = 31,
-    /// p = 0.3: 673 test pairs, the last block partly filled).
+    /// p = 0.3: 673 test pairs, the last block partly filled); with AdamW
+    /// and cross-entropy, and with SGD and label noise.
     #[test]
     fn two_lanes_match_sequential_phases() {
         let three_blocks = TrainSpec { modulus: 31, train_fraction: 0.3, epochs: 12, ..tiny() };
-        for (activation, base) in
-            [Activation::Sqr, Activation::Relu].into_iter().flat_map(|a| [(a, tiny()), (a, three_blocks.clone())])
-        {
+        let objectives = [
+            TrainSpec { optimizer: optimizer::Optimizer::Adamw, loss: Loss::CrossEntropy, ..three_blocks.clone() },
+            TrainSpec { optimizer: optimizer::Optimizer::Sgd, momentum: 0.9, label_noise: 0.3, ..tiny() },
+        ];
+        let activations = [Activation::Sqr, Activation::Relu].into_iter();
+        let cases = activations.flat_map(|a| [(a, tiny()), (a, three_blocks.clone())]);
+        for (activation, base) in cases.chain(objectives.map(|spec| (Activation::Sqr, spec))) {
             let spec = TrainSpec { activation, ..base };
             let start = spec.seeded_start();
             let mut trainer = Trainer::new(&spec, &start);
