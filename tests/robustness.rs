@@ -563,10 +563,14 @@ fn the_optimiser_loss_and_label_noise_are_experiment_fields() {
     assert_eq!(got, (Optimizer::Sgd, 0.9, Loss::CrossEntropy, 0.25));
     for (id, fields, says) in [
         ("O2", "optimizer: lion", "optimizer: experiment `grok`: unknown variant `lion`, expected one of"),
-        ("O3", "momentum: 0.9", "momentum: adam has no momentum (only sgd does)"),
-        ("O4", "label_noise: 1.5", "label_noise: a fraction of the training pairs in [0, 1), got 1.5"),
+        ("O3", "momentum: 0.9", "momentum: experiment `grok`: adam has no momentum (only sgd does)"),
+        (
+            "O4",
+            "label_noise: 1.5",
+            "label_noise: experiment `grok`: a fraction of the training pairs in [0, 1), got 1.5",
+        ),
         ("O5", "loss: hinge", "loss: experiment `grok`: unknown variant `hinge`, expected `mse` or `cross_entropy`"),
-        ("O6", "rng: external", "rng: external: the seeds of a run made elsewhere"),
+        ("O6", "rng: external", "rng: experiment `grok`: external: the seeds of a run made elsewhere"),
     ] {
         let e = load_error(&format!("{id}-x.yaml"), &with(id, fields));
         assert!(e.contains(&format!("{id}-x.yaml:8")) && e.contains(says), "{fields}: {e}");

@@ -89,7 +89,8 @@ mod tests {
         use crate::train::{TrainSpec, train};
         let clean = TrainSpec { modulus: 11, width: 32, epochs: 5, window: 2, ..TrainSpec::default() };
         let noisy = TrainSpec { label_noise: 0.5, ..clean.clone() };
-        let (a, b) = (train(&clean, &clean.seeded_start(), &mut |_| {}), train(&noisy, &noisy.seeded_start(), &mut |_| {}));
+        let (a, b) =
+            (train(&clean, &clean.seeded_start(), &mut |_| {}), train(&noisy, &noisy.seeded_start(), &mut |_| {}));
         let (a0, b0) = (a.metrics.rows[0], b.metrics.rows[0]);
         assert_eq!((a0.test.loss, a0.test.accuracy), (b0.test.loss, b0.test.accuracy));
         assert_ne!(a0.train.loss, b0.train.loss);

@@ -101,7 +101,10 @@ impl TrainSpec {
             return refuse("momentum", format!("must be in [0, 1), got {}", self.momentum));
         }
         if !(0.0..1.0).contains(&self.label_noise) {
-            return refuse("label_noise", format!("a fraction of the training pairs in [0, 1), got {}", self.label_noise));
+            return refuse(
+                "label_noise",
+                format!("a fraction of the training pairs in [0, 1), got {}", self.label_noise),
+            );
         }
         Ok(())
     }

@@ -84,7 +84,7 @@ struct Optimizer {
 impl Optimizer {
     /// One optimiser step from the forward pass at θ_t: `model` becomes θ_{t+1}.
     fn step(&mut self, model: &mut TwoLayer, batch: &DeviceBatch, loss: Loss, train: TrainForward) {
-        let grads = gradients(model, batch, loss, train.forward, train.residual);
+        let grads = gradients(model, batch, loss.gradient_scale(), train.forward, train.residual);
         self.steps += 1;
         let w_t = self.config.step(self.steps, model.w_t.val(), grads.w_t, &mut self.w);
         let v = self.config.step(self.steps, model.v.val(), grads.v, &mut self.v);
@@ -248,7 +248,8 @@ impl Trainer {
             let forward = forward_on(model, train_batch, loss);
             let train = forward.evaluation;
             *max_output = forward.max_output;
-            let d_output = (!last && train.loss.is_finite()).then(|| output_gradient(loss, forward.residual, train_batch));
+            let d_output = (!last && train.loss.is_finite())
+                .then(|| output_gradient(loss.gradient_scale(), forward.residual, train_batch));
             let to_lane_b = d_output.clone().map(|d| (d, forward.forward.features));
             // Fails only where lane B has panicked: the join below re-raises its panic.
             let _ = send_residual.send(to_lane_b);
