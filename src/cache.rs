@@ -38,12 +38,10 @@ pub fn cache_key(spec: &TrainSpec) -> String {
     format!("{tag}-{:016x}", fnv1a64(text.as_bytes()))
 }
 
-/// What makes a run the same run, whatever its length and extra logs (a
-/// longer run serves a shorter request as its prefix; checkpoints and the
-/// level log are added to a trajectory): the spec without its epochs,
-/// checkpoints and level log. The cache key, the trajectory key and
-/// imported runs' matching derive from it (docs/methods.md, "One
-/// trajectory, many requests").
+/// What makes a run the same run, whatever its length and extra logs (a longer run serves a shorter request as
+/// its prefix; checkpoints and the level log are added to a trajectory): the spec without its epochs, checkpoints
+/// and level log. The cache key, the trajectory key and imported runs' matching derive from it (docs/methods.md,
+/// "One trajectory, many requests").
 pub fn run_identity(spec: &TrainSpec) -> TrainSpec {
     TrainSpec { checkpoints: Vec::new(), level: None, epochs: 0, ..spec.clone() }
 }
@@ -482,11 +480,6 @@ mod tests {
             TrainSpec { activation: Activation::Relu, ..base.clone() },
             TrainSpec { lr: 2e-3, ..base.clone() },
             TrainSpec { eta: 1e-4, ..base.clone() },
-            TrainSpec { optimizer: crate::train::optimizer::Optimizer::Adamw, ..base.clone() },
-            TrainSpec { optimizer: crate::train::optimizer::Optimizer::Sgd, ..base.clone() },
-            TrainSpec { optimizer: crate::train::optimizer::Optimizer::Sgd, momentum: 0.9, ..base.clone() },
-            TrainSpec { loss: crate::train::loss::Loss::CrossEntropy, ..base.clone() },
-            TrainSpec { label_noise: 0.1, ..base.clone() },
             TrainSpec { seed: 9, ..base.clone() },
             TrainSpec { rng: crate::seeding::RngScheme::Chacha, ..base.clone() },
             TrainSpec { backend: crate::backend::Backend::Ndarray, ..base.clone() },

@@ -226,3 +226,38 @@ impl LevelLog {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::{cache_key, trajectory_key};
+
+    /// The optimiser, SGD's momentum, the loss and the label noise are each
+    /// part of a run's identity (its trajectory key), written into its JSON
+    /// only away from the default, and read back.
+    #[test]
+    fn objectives_are_part_of_the_identity() {
+        let base = TrainSpec { modulus: 7, width: 16, epochs: 5, window: 2, ..TrainSpec::default() };
+        let sgd = TrainSpec { optimizer: Optimizer::Sgd, ..base.clone() };
+        let others = [
+            TrainSpec { optimizer: Optimizer::Adamw, ..base.clone() },
+            sgd.clone(),
+            TrainSpec { momentum: 0.9, ..sgd },
+            TrainSpec { loss: Loss::CrossEntropy, ..base.clone() },
+            TrainSpec { label_noise: 0.1, ..base.clone() },
+        ];
+        let mut keys: Vec<String> = others.iter().map(trajectory_key).collect();
+        keys.push(trajectory_key(&base));
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), 6, "six runs, six keys");
+        for spec in &others {
+            let json = serde_json::to_string(spec).unwrap();
+            assert_eq!(serde_json::from_str::<TrainSpec>(&json).unwrap(), *spec);
+            assert_ne!(cache_key(spec), cache_key(&base), "{json}");
+        }
+        let json = serde_json::to_string(&others[2]).unwrap();
+        assert!(json.contains(r#""optimizer":"sgd","momentum":0.9"#) && !json.contains("loss"), "{json}");
+        assert!(serde_json::to_string(&others[3]).unwrap().contains(r#""loss":"cross_entropy""#));
+    }
+}
