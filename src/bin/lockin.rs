@@ -91,7 +91,7 @@ struct ImportArgs {
     /// Training pairs.
     #[arg(long)]
     n_train: Option<usize>,
-    /// Adam's learning rate.
+    /// The optimiser's learning rate.
     #[arg(long)]
     lr: Option<f64>,
     /// Window Wn of the update spectrum.
@@ -183,7 +183,7 @@ struct RunArgs {
     /// σ: sqr (x², the paper's), relu, or the paper script's other choices gelu, silu, relusqr (any case).
     #[arg(long, value_enum, default_value = "sqr", ignore_case = true)]
     activation: Activation,
-    /// Weight decay η (coupled L2; not the learning rate).
+    /// Weight decay η (coupled L2 for adam and sgd, decoupled for adamw; not the learning rate).
     #[arg(long, default_value_t = TrainSpec::default().eta)]
     eta: f64,
     /// Seed of the split and the init.
@@ -198,7 +198,7 @@ struct RunArgs {
     /// Wn, the rolling window of updates.
     #[arg(long, default_value_t = TrainSpec::default().window)]
     window: usize,
-    /// Adam learning rate.
+    /// The optimiser's learning rate.
     #[arg(long, default_value_t = TrainSpec::default().lr)]
     lr: f64,
     /// M, the modulus.

@@ -151,7 +151,7 @@ pub struct Experiment {
     /// Wn (default 20).
     #[serde(default = "defaults::window")]
     pub window: usize,
-    /// Adam learning rate (default 1e-3).
+    /// The optimiser's learning rate (default 1e-3).
     #[serde(default = "defaults::lr")]
     pub lr: f64,
     /// M (default 71).

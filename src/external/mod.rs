@@ -86,7 +86,7 @@ pub struct Conditions {
     pub width: Option<usize>,
     /// Training pairs.
     pub n_train: Option<usize>,
-    /// Adam's learning rate.
+    /// The optimiser's learning rate.
     pub lr: Option<f64>,
     /// Window Wn.
     pub window: Option<usize>,

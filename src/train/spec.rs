@@ -30,7 +30,7 @@ pub struct TrainSpec {
     pub train_fraction: f64,
     /// σ.
     pub activation: Activation,
-    /// Adam learning rate.
+    /// The optimiser's learning rate.
     pub lr: f64,
     /// Weight decay η (coupled L2 for Adam and SGD, decoupled for AdamW).
     pub eta: f64,
