@@ -38,12 +38,10 @@ pub fn cache_key(spec: &TrainSpec) -> String {
     format!("{tag}-{:016x}", fnv1a64(text.as_bytes()))
 }
 
-/// What makes a run the same run, whatever its length and extra logs (a
-/// longer run serves a shorter request as its prefix; checkpoints and the
-/// level log are added to a trajectory): the spec without its epochs,
-/// checkpoints and level log. The cache key, the trajectory key and
-/// imported runs' matching derive from it (docs/methods.md, "One
-/// trajectory, many requests").
+/// What makes a run the same run, whatever its length and extra logs (a longer run serves a shorter request as
+/// its prefix; checkpoints and the level log are added to a trajectory): the spec without its epochs, checkpoints
+/// and level log. The cache key, the trajectory key and imported runs' matching derive from it (docs/methods.md,
+/// "One trajectory, many requests").
 pub fn run_identity(spec: &TrainSpec) -> TrainSpec {
     TrainSpec { checkpoints: Vec::new(), level: None, epochs: 0, ..spec.clone() }
 }
@@ -457,6 +455,10 @@ mod tests {
             activation: _,
             lr: _,
             eta: _,
+            optimizer: _,
+            momentum: _,
+            loss: _,
+            label_noise: _,
             epochs: _,
             window: _,
             seed: _,

@@ -143,6 +143,7 @@ fn the_paper_s_own_pytorch_runs_judged_beside_lockin_s() {
                 n_train: Some(2016),
                 lr: Some(1e-3),
                 window: Some(20),
+                ..Default::default()
             };
             let out = dir.path().join(cells[0].trim_end_matches(".csv"));
             lockin::external::import(&root.join(cells[0]), None, given, "PyTorch 2.15", "CPU", &out).unwrap()

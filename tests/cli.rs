@@ -17,6 +17,9 @@ use rstest::rstest;
 #[case::zero_width(&["--width", "0"], "--width: must be in 1..=65536, got 0")]
 #[case::nan_lr(&["--lr", "nan"], "--lr: must be a finite number > 0, got NaN")]
 #[case::div_needs_a_prime_modulus(&["--task", "div", "--modulus", "6"], "--task: task div needs a prime modulus (every b ≠ 0 invertible mod M), got M = 6")]
+#[case::momentum_without_sgd(&["--momentum", "0.9"], "--momentum: adam has no momentum (only sgd does), got 0.9")]
+#[case::momentum_of_one(&["--optimizer", "sgd", "--momentum", "1"], "--momentum: must be in [0, 1), got 1")]
+#[case::label_noise_of_one(&["--label-noise", "1"], "--label-noise: a fraction of the training pairs in [0, 1), got 1")]
 #[case::checkpoint_past_end(&["--epochs", "10", "--window", "5", "--checkpoints", "11"], "--checkpoints: epoch 11 is past the last epoch 10")]
 fn bad_specs_are_refused_with_the_field(#[case] args: &[&str], #[case] message: &str) {
     let dir = tempfile::tempdir().unwrap();

@@ -209,7 +209,7 @@ fn claims_are_judged_on_imported_runs_and_name_what_they_lack() {
     let opts = options(d, cache.path(), Backend::default());
     let ours = verify(&opts).unwrap();
     let imports = tempfile::tempdir().unwrap();
-    let mut imported = Vec::new();
+    let (mut imported, mut as_mul) = (Vec::new(), Vec::new());
     for run in std::fs::read_dir(cache.path().join("runs")).unwrap() {
         let run = lockin::runs::Run::load(&run.unwrap().path()).unwrap();
         // Keep three columns, as another implementation might log them.
@@ -231,7 +231,16 @@ fn claims_are_judged_on_imported_runs_and_name_what_they_lack() {
             n_train: Some(lockin::data::n_train(s.modulus, s.train_fraction)),
             lr: Some(s.lr),
             window: Some(s.window),
+            ..Default::default()
         };
+        // The same log said to be multiplication's, from numpy's seeds.
+        let mul = lockin::external::Conditions {
+            task: Some(lockin::task::Task::Mul),
+            rng: Some(lockin::seeding::RngScheme::External),
+            ..conditions.clone()
+        };
+        let out = imports.path().join(format!("mul{}", s.seed));
+        as_mul.push(lockin::external::import(&log, None, mul, "numpy", "cpu", &out).unwrap());
         let out = imports.path().join(format!("run{}", s.seed));
         imported.push(lockin::external::import(&log, None, conditions, "test", "cpu", &out).unwrap());
     }
@@ -248,6 +257,11 @@ fn claims_are_judged_on_imported_runs_and_name_what_they_lack() {
     assert_eq!(judged[0].lockin.as_ref().unwrap().checks[0].measured, ours[0].checks[0].measured);
     let table = lockin::report::side_by_side(&judged);
     assert!(table.contains("I2  not judged: needs `w_sigma1`"), "{table}");
+    // A run of one task never serves a claim about another, and says so (#46).
+    let judged = lockin::claims::imported::judge(&loaded, Tier::Quick, Backend::default(), &as_mul, &lockin_run);
+    assert!(judged[0].result.is_none());
+    let note = &judged[0].note;
+    assert!(note.contains("is not a run of `grok`: task mul, not add; seeding external, not torch"), "{note}");
 }
 
 /// Every file a verification writes into `cache`'s runs, by name, but the

@@ -576,3 +576,34 @@ fn polynomial_and_table_tasks_in_a_claim_file() {
     let e = load_error("T7-x.yaml", &with_task("T7", "table: missing.txt", ""));
     assert!(e.contains("T7-x.yaml:8: task: experiment `grok`:") && e.contains("missing.txt"), "{e}");
 }
+
+/// `optimizer`, `momentum`, `loss` and `label_noise` are experiment fields
+/// (docs/claims.md, "Experiments"): they reach the run's spec, and a bad
+/// one is named with its field at its line.
+#[test]
+fn the_optimiser_loss_and_label_noise_are_experiment_fields() {
+    use lockin::claims::tier::Tier;
+    use lockin::train::{loss::Loss, optimizer::Optimizer};
+    let with = |id: &str, fields: &str| {
+        claim(id, &TINY.replace("modulus: 5", &format!("modulus: 5, {fields}")), DETECTOR, "seeds")
+    };
+    let fields = "optimizer: sgd, momentum: 0.9, loss: cross_entropy, label_noise: 0.25";
+    let loaded = load(&write_temp("O1-x.yaml", &with("O1", fields))).unwrap();
+    let spec = loaded.at(Tier::Quick).experiments["grok"].train_spec(0, Vec::new(), Backend::default());
+    let got = (spec.optimizer, spec.momentum, spec.loss, spec.label_noise);
+    assert_eq!(got, (Optimizer::Sgd, 0.9, Loss::CrossEntropy, 0.25));
+    for (id, fields, says) in [
+        ("O2", "optimizer: lion", "optimizer: experiment `grok`: unknown variant `lion`, expected one of"),
+        ("O3", "momentum: 0.9", "momentum: experiment `grok`: adam has no momentum (only sgd does)"),
+        (
+            "O4",
+            "label_noise: 1.5",
+            "label_noise: experiment `grok`: a fraction of the training pairs in [0, 1), got 1.5",
+        ),
+        ("O5", "loss: hinge", "loss: experiment `grok`: unknown variant `hinge`, expected `mse` or `cross_entropy`"),
+        ("O6", "rng: external", "rng: experiment `grok`: external: the seeds of a run made elsewhere"),
+    ] {
+        let e = load_error(&format!("{id}-x.yaml"), &with(id, fields));
+        assert!(e.contains(&format!("{id}-x.yaml:8")) && e.contains(says), "{fields}: {e}");
+    }
+}

@@ -3,7 +3,9 @@
 # of both activations (M = 23, K = 256, 50 epochs, ρ every epoch, Theorem 6
 # at epochs 25 and 50), and one whose weights decay into the subnormal range
 # (x², η = 0.05, lr = 0.1, 600 epochs through its collapse: flushing them to
-# zero changes its log, which the script checks), made natively and then
+# zero changes its log, which the script checks), and one tiny run (M = 11,
+# K = 64, 30 epochs) each of AdamW, SGD with momentum, cross-entropy and
+# label noise, made natively and then
 #   - on each kernel path this CPU runs (LOCKIN_KERNELS=avx512/avx2/scalar),
 #   - under Debian's qemu-user as a CPU without AVX-512 (-cpu Haswell) and
 #     one without AVX/FMA (-cpu Nehalem, where FMA is done in software),
@@ -51,6 +53,17 @@ variant() {
   env "$@" "$bin" run --modulus 23 --width 256 --epochs 600 --window 10 --eta 0.05 --lr 0.1 --through-collapse \
     --quiet --out "$out/decay" >/dev/null 2>&1 || true
   rm "$out/decay/summary.json" "$out/decay/DONE"
+  # One tiny run of each other optimiser, of cross-entropy and of label noise
+  # (docs/methods.md, "Optimisers", "Losses", "Label noise").
+  local training run
+  for training in "adamw:--optimizer adamw --eta 0.5" "sgd:--optimizer sgd --momentum 0.9 --lr 0.05" \
+    "cross-entropy:--loss cross_entropy" "label-noise:--label-noise 0.2"; do
+    run=$out/${training%%:*}
+    # shellcheck disable=SC2086  # the flags split into words
+    env "$@" "$bin" run --modulus 11 --width 64 --epochs 30 --window 5 ${training#*:} --quiet --out "$run" \
+      >/dev/null 2> >(quiet_qemu >&2)
+    rm "$run/summary.json" "$run/DONE"
+  done
 }
 
 variant native

@@ -11,8 +11,11 @@ use lockin::model::Activation;
 use lockin::progress::epoch_reporter;
 use lockin::runs::{Run, start_from_file, train_into};
 use lockin::seeding::RngScheme;
+use lockin::task::Task;
 use lockin::theorem6_store::sign_rule_of_checkpoint;
 use lockin::train::TrainSpec;
+use lockin::train::loss::Loss;
+use lockin::train::optimizer::Optimizer;
 use lockin::{out, say};
 
 /// Every epoch allocates tensors of 16–25 MB; glibc's malloc returns such
@@ -88,12 +91,51 @@ struct ImportArgs {
     /// Training pairs.
     #[arg(long)]
     n_train: Option<usize>,
-    /// Adam's learning rate.
+    /// The optimiser's learning rate.
     #[arg(long)]
     lr: Option<f64>,
     /// Window Wn of the update spectrum.
     #[arg(long)]
     window: Option<usize>,
+    /// The task the run learned (docs/methods.md, "Tasks"; default add): a
+    /// built-in name, `poly:EXPR` or `table:FILE`.
+    #[arg(long, value_parser = Task::parse)]
+    task: Option<Task>,
+    /// Whose generator drew the split and θ_0: torch (the paper's seeds, the
+    /// default), chacha (lockin's), or external (any other, e.g. numpy's:
+    /// then seed s is no claim's seed s).
+    #[arg(long, value_enum, ignore_case = true)]
+    seeding: Option<Seeding>,
+    /// The optimiser (default adam, the paper's).
+    #[arg(long, value_enum, ignore_case = true)]
+    optimizer: Option<Optimizer>,
+    /// SGD's momentum μ.
+    #[arg(long)]
+    momentum: Option<f64>,
+    /// The loss (default mse, the paper's).
+    #[arg(long, value_enum, ignore_case = true)]
+    loss: Option<Loss>,
+    /// Fraction of the training labels replaced (default 0).
+    #[arg(long)]
+    label_noise: Option<f64>,
+}
+
+/// `lockin import --seeding`: the run schemes and `external`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Seeding {
+    Torch,
+    Chacha,
+    External,
+}
+
+impl Seeding {
+    fn scheme(self) -> RngScheme {
+        match self {
+            Seeding::Torch => RngScheme::Torch,
+            Seeding::Chacha => RngScheme::Chacha,
+            Seeding::External => RngScheme::External,
+        }
+    }
 }
 
 fn import(args: ImportArgs) -> anyhow::Result<()> {
@@ -106,6 +148,12 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         n_train: args.n_train,
         lr: args.lr,
         window: args.window,
+        task: args.task,
+        rng: args.seeding.map(Seeding::scheme),
+        optimizer: args.optimizer,
+        momentum: args.momentum,
+        loss: args.loss,
+        label_noise: args.label_noise,
     };
     let run = lockin::external::import(
         &args.log,
@@ -122,7 +170,11 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
     if !p.ignored.is_empty() {
         out!("not read        {}", p.ignored.join(", "));
     }
-    out!("rows            0..={}", run.run.spec.epochs);
+    let spec = &run.run.spec;
+    out!("rows            0..={}", spec.epochs);
+    out!("task            {} (M = {}, n = {})", spec.task, spec.modulus, spec.n_train());
+    out!("seeding         {}", spec.rng.name());
+    out!("training        {}", training_of(spec));
     Ok(())
 }
 
@@ -132,7 +184,7 @@ struct RunArgs {
     /// σ: sqr (x², the paper's), relu, or the paper script's other choices gelu, silu, relusqr (any case).
     #[arg(long, value_enum, default_value = "sqr", ignore_case = true)]
     activation: Activation,
-    /// Weight decay η (coupled L2; not the learning rate).
+    /// Weight decay η (coupled L2 for adam and sgd, decoupled for adamw; not the learning rate).
     #[arg(long, default_value_t = TrainSpec::default().eta)]
     eta: f64,
     /// Seed of the split and the init.
@@ -147,7 +199,7 @@ struct RunArgs {
     /// Wn, the rolling window of updates.
     #[arg(long, default_value_t = TrainSpec::default().window)]
     window: usize,
-    /// Adam learning rate.
+    /// The optimiser's learning rate.
     #[arg(long, default_value_t = TrainSpec::default().lr)]
     lr: f64,
     /// M, the modulus [default: 71; a table's order with --task table:FILE].
@@ -158,6 +210,20 @@ struct RunArgs {
     /// mod M, e.g. poly:x^2+x*y+y^2) or table:FILE (a Cayley table; M is its order).
     #[arg(long, default_value = "add", value_parser = lockin::task::Task::parse)]
     task: lockin::task::Task,
+    /// The optimiser (docs/methods.md, "Optimisers"): adam (PyTorch's Adam, weight decay
+    /// coupled; the paper's), adamw (decoupled decay) or sgd (with --momentum).
+    #[arg(long, value_enum, default_value = "adam", ignore_case = true)]
+    optimizer: Optimizer,
+    /// SGD's momentum μ (PyTorch's default 0; only with --optimizer sgd).
+    #[arg(long, default_value_t = 0.0)]
+    momentum: f64,
+    /// The loss (docs/methods.md, "Losses"): mse (Tian's centred MSE, the paper's) or cross_entropy.
+    #[arg(long, value_enum, default_value = "mse", ignore_case = true)]
+    loss: Loss,
+    /// Fraction of the training pairs trained on a wrong label, drawn from the seed
+    /// (docs/methods.md, "Label noise"); test labels stay true.
+    #[arg(long, default_value_t = 0.0)]
+    label_noise: f64,
     /// K, the hidden width.
     #[arg(long, default_value_t = TrainSpec::default().width)]
     width: usize,
@@ -198,6 +264,24 @@ struct RunArgs {
     quiet: bool,
 }
 
+/// Whether a run trains as the paper does: Adam, the centred MSE, true labels.
+fn paper_training(spec: &TrainSpec) -> bool {
+    spec.optimizer.is_adam() && spec.loss.is_mse() && spec.label_noise == 0.0
+}
+
+/// "sgd (momentum 0.9), cross_entropy, label noise 0.1".
+fn training_of(spec: &TrainSpec) -> String {
+    let mut parts = vec![match spec.optimizer {
+        Optimizer::Sgd => format!("sgd (momentum {})", spec.momentum),
+        other => other.name().to_string(),
+    }];
+    parts.push(spec.loss.name().to_string());
+    if spec.label_noise != 0.0 {
+        parts.push(format!("label noise {}", spec.label_noise));
+    }
+    parts.join(", ")
+}
+
 /// Which numerics scheme and kernel path computed a run's numbers.
 fn numerics_line(spec: &TrainSpec) -> String {
     let scheme = lockin::numerics::scheme_of(spec.backend, spec.ieee_subnormals);
@@ -236,6 +320,9 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
     if !spec.task.is_add() {
         label = format!("{} {label}", spec.task);
     }
+    if !paper_training(&spec) {
+        label = format!("{label} {}", training_of(&spec));
+    }
     // Trained beside --out and renamed into place: a killed or failed run
     // (a full disk, a closed pipe) leaves no partial --out behind.
     lockin::files::sweep_beside(&args.out, "partial");
@@ -267,6 +354,10 @@ fn spec_of(args: &RunArgs) -> anyhow::Result<TrainSpec> {
         activation: args.activation,
         lr: args.lr,
         eta: args.eta,
+        optimizer: args.optimizer,
+        momentum: args.momentum,
+        loss: args.loss,
+        label_noise: args.label_noise,
         epochs: args.epochs,
         window: args.window,
         seed: args.seed,
@@ -309,6 +400,9 @@ fn print_summary(run: &Run) {
             run.spec.modulus,
             run.spec.pair_count()
         );
+    }
+    if !paper_training(&run.spec) {
+        out!("training        {}", training_of(&run.spec));
     }
     out!("{}", numerics_line(&run.spec));
     out!("fire epoch      {}", s.detection.fire_epoch.map_or("never fired".into(), |e| e.to_string()));

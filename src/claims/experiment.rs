@@ -7,6 +7,8 @@ use crate::backend::Backend;
 use crate::model::Activation;
 use crate::seeding::RngScheme;
 use crate::train::TrainSpec;
+use crate::train::loss::Loss;
+use crate::train::optimizer::Optimizer;
 
 /// Most seeds an experiment may ask for at one tier.
 pub const MAX_SEEDS: usize = 1000;
@@ -127,6 +129,21 @@ pub struct Experiment {
     pub activation: Activation,
     /// Weight decay η.
     pub eta: f64,
+    /// The optimiser (docs/methods.md, "Optimisers"; default `adam`, the
+    /// paper's): `adam`, `adamw` or `sgd`.
+    #[serde(default, skip_serializing_if = "Optimizer::is_adam")]
+    pub optimizer: Optimizer,
+    /// SGD's momentum μ (default 0, PyTorch's); only with `optimizer: sgd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub momentum: Option<f64>,
+    /// The loss (docs/methods.md, "Losses"; default `mse`, the paper's
+    /// centred MSE): `mse` or `cross_entropy`.
+    #[serde(default, skip_serializing_if = "Loss::is_mse")]
+    pub loss: Loss,
+    /// Fraction of the training labels replaced by another class
+    /// (docs/methods.md, "Label noise"; default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_noise: Option<f64>,
     /// E.
     pub epochs: usize,
     /// Seeds per tier (docs/claims.md, "Seed sets").
@@ -134,7 +151,7 @@ pub struct Experiment {
     /// Wn (default 20).
     #[serde(default = "defaults::window")]
     pub window: usize,
-    /// Adam learning rate (default 1e-3).
+    /// The optimiser's learning rate (default 1e-3).
     #[serde(default = "defaults::lr")]
     pub lr: f64,
     /// M (default 71).
@@ -211,6 +228,10 @@ impl Experiment {
             activation: self.activation,
             lr: self.lr,
             eta: self.eta,
+            optimizer: self.optimizer,
+            momentum: self.momentum.unwrap_or(0.0),
+            loss: self.loss,
+            label_noise: self.label_noise.unwrap_or(0.0),
             epochs: self.epochs,
             window: self.window,
             seed,

@@ -76,6 +76,9 @@ fn judge_one(claim: &Claim, tier: Tier, backend: Backend, imported: &[ImportedRu
             .filter_map(|s| imported.iter().find_map(|i| i.serving(s).map(|run| (s.clone(), (i, run)))))
             .unzip();
         if matched.is_empty() {
+            if let Some(note) = other_objective(condition, specs, imported) {
+                return not(note);
+            }
             let seeds: Vec<u64> = specs.iter().map(|s| s.seed).collect();
             let seeds = super::experiment::TierSeeds::describe(&seeds);
             return not(format!("no imported run of `{condition}` (its conditions and {seeds})"));
@@ -114,6 +117,20 @@ fn judge_one(claim: &Claim, tier: Tier, backend: Backend, imported: &[ImportedRu
         note: format!("judged on {}", notes.join("; ")),
         files,
     }
+}
+
+/// Where an imported run matches `condition`'s runs in all but what it
+/// learned or how (task, optimiser, loss, label noise, seeding), why it is
+/// refused: a run of one task never serves a claim about another.
+fn other_objective(condition: &str, specs: &[TrainSpec], imported: &[ImportedRun]) -> Option<String> {
+    let other = specs.iter().find_map(|s| imported.iter().find_map(|i| i.objective_mismatch(s).map(|why| (i, why))));
+    other.map(|(run, why)| {
+        format!(
+            "the imported run {} is not a run of `{condition}`: {why} (a run of one task, optimiser, loss, label \
+             noise or seeding never serves a claim about another)",
+            run.run.dir.display()
+        )
+    })
 }
 
 /// `claim` judged on the runs `runs` gives per condition (no checkpoints).

@@ -21,6 +21,9 @@ use crate::model::Activation;
 use crate::runs::{Run, hash_hex};
 use crate::seeding::RngScheme;
 use crate::summary::RunSummary;
+use crate::task::Task;
+use crate::train::loss::Loss;
+use crate::train::optimizer::Optimizer;
 use crate::train::{TrainOutput, TrainSpec};
 
 /// Where an imported run came from.
@@ -83,10 +86,23 @@ pub struct Conditions {
     pub width: Option<usize>,
     /// Training pairs.
     pub n_train: Option<usize>,
-    /// Adam's learning rate.
+    /// The optimiser's learning rate.
     pub lr: Option<f64>,
     /// Window Wn.
     pub window: Option<usize>,
+    /// The task (default `add`; docs/methods.md, "Tasks").
+    pub task: Option<Task>,
+    /// Whose generator drew the split and θ_0 (default `torch`, the paper's
+    /// script; `external` for any other).
+    pub rng: Option<RngScheme>,
+    /// The optimiser (default `adam`).
+    pub optimizer: Option<Optimizer>,
+    /// SGD's momentum (default 0).
+    pub momentum: Option<f64>,
+    /// The loss (default `mse`).
+    pub loss: Option<Loss>,
+    /// The fraction of training labels replaced (default 0).
+    pub label_noise: Option<f64>,
 }
 
 impl Conditions {
@@ -132,6 +148,7 @@ impl Conditions {
             n_train: either(self.n_train, size("n_train")?, "n-train")?,
             lr: either(self.lr, number("lr")?, "lr")?,
             window: either(self.window, size("window")?, "window")?,
+            ..self
         })
     }
 
@@ -140,17 +157,23 @@ impl Conditions {
         let missing = |what: &str| anyhow::anyhow!("the log's {what} is not known: give --{what} (or a config.json)");
         let modulus = self.modulus.ok_or_else(|| missing("modulus"))?;
         let n_train = self.n_train.ok_or_else(|| missing("n-train"))?;
+        let task = self.task.clone().unwrap_or_default();
         let spec = TrainSpec {
             modulus,
+            train_fraction: n_train as f64 / task.pair_count(modulus) as f64,
+            task,
             width: self.width.ok_or_else(|| missing("width"))?,
-            train_fraction: n_train as f64 / (modulus * modulus) as f64,
             activation: self.activation.ok_or_else(|| missing("activation"))?,
             lr: self.lr.ok_or_else(|| missing("lr"))?,
             eta: self.eta.ok_or_else(|| missing("eta"))?,
             epochs,
             window: self.window.ok_or_else(|| missing("window"))?,
             seed: self.seed.ok_or_else(|| missing("seed"))?,
-            rng: RngScheme::Torch,
+            rng: self.rng.unwrap_or(RngScheme::Torch),
+            optimizer: self.optimizer.unwrap_or_default(),
+            momentum: self.momentum.unwrap_or(0.0),
+            loss: self.loss.unwrap_or_default(),
+            label_noise: self.label_noise.unwrap_or(0.0),
             ..TrainSpec::default()
         };
         spec.validate_described().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -327,26 +350,61 @@ impl ImportedRun {
     /// pairs) for at least E epochs: row t does not depend on how long a run
     /// goes on.
     pub fn serving(&self, spec: &TrainSpec) -> Option<Run> {
+        serves(&self.run.spec, spec).then(|| self.run.prefix(spec.epochs))
+    }
+
+    /// Why this run does not serve `spec` although it was trained under its
+    /// conditions: it learned another task, or by another optimiser, loss or
+    /// label noise, or from another generator's seeds ("task mul, not add").
+    /// `None` where it serves `spec` or differs elsewhere too.
+    pub fn objective_mismatch(&self, spec: &TrainSpec) -> Option<String> {
         let mine = &self.run.spec;
-        let pairs = |s: &TrainSpec| s.n_train();
-        // The same run as lockin's identity says, except what a run made
-        // elsewhere cannot share: its backend, arithmetic and Gram are the
-        // other framework's, and its split is given as a count of pairs.
-        let theirs = TrainSpec {
-            backend: spec.backend,
-            ieee_subnormals: spec.ieee_subnormals,
-            gram: spec.gram,
-            train_fraction: spec.train_fraction,
+        let as_spec = TrainSpec {
+            task: spec.task.clone(),
+            rng: spec.rng,
+            optimizer: spec.optimizer,
+            momentum: spec.momentum,
+            loss: spec.loss,
+            label_noise: spec.label_noise,
             ..mine.clone()
         };
-        let same = crate::cache::run_identity(&theirs) == crate::cache::run_identity(spec)
-            && pairs(mine) == pairs(spec)
-            && mine.epochs >= spec.epochs;
-        same.then(|| self.run.prefix(spec.epochs))
+        if serves(mine, spec) || !serves(&as_spec, spec) {
+            return None;
+        }
+        let fields = [
+            ("task", mine.task.to_string(), spec.task.to_string()),
+            ("seeding", mine.rng.name().to_string(), spec.rng.name().to_string()),
+            ("optimizer", mine.optimizer.to_string(), spec.optimizer.to_string()),
+            ("momentum", mine.momentum.to_string(), spec.momentum.to_string()),
+            ("loss", mine.loss.to_string(), spec.loss.to_string()),
+            ("label noise", mine.label_noise.to_string(), spec.label_noise.to_string()),
+        ];
+        let differ: Vec<String> =
+            fields.iter().filter(|(_, a, b)| a != b).map(|(name, a, b)| format!("{name} {a}, not {b}")).collect();
+        Some(differ.join("; "))
     }
 
     /// What this run has for a measure to read: its columns.
     pub fn has(&self, need: &str) -> bool {
         self.provenance.columns.iter().any(|c| c == need)
     }
+}
+
+/// Whether a run made elsewhere under `mine` serves a request for `spec`:
+/// the same run as lockin's identity says, for at least its epochs.
+fn serves(mine: &TrainSpec, spec: &TrainSpec) -> bool {
+    let pairs = |s: &TrainSpec| s.n_train();
+    // The same run as lockin's identity says, except what a run made
+    // elsewhere cannot share: its backend, arithmetic and Gram are the
+    // other framework's, and its split is given as a count of pairs.
+    let theirs = TrainSpec {
+        backend: spec.backend,
+        ieee_subnormals: spec.ieee_subnormals,
+        gram: spec.gram,
+        train_fraction: spec.train_fraction,
+        ..mine.clone()
+    };
+    crate::cache::run_identity(&theirs) == crate::cache::run_identity(spec)
+        && pairs(mine) == pairs(spec)
+        && mine.epochs >= spec.epochs
 }

@@ -15,7 +15,37 @@ fn conditions() -> Conditions {
         n_train: Some(15),
         lr: Some(1e-3),
         window: Some(2),
+        ..Conditions::default()
     }
+}
+
+/// An import records its task and seeding (`--task`, `--seeding`); a run of
+/// one task serves no request of another, and the difference is named (#46).
+#[test]
+fn an_import_records_its_task_and_seeding() {
+    use crate::task::Task;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.csv");
+    std::fs::write(&log, CSV).unwrap();
+    let mul = Conditions { task: Some(Task::Mul), rng: Some(RngScheme::External), ..conditions() };
+    let run = import(&log, None, mul, "numpy trainer", "cpu", &dir.path().join("mul")).unwrap();
+    let json = std::fs::read_to_string(dir.path().join("mul/imported.json")).unwrap();
+    assert!(json.contains(r#""task": "mul""#) && json.contains(r#""rng": "external""#), "{json}");
+    let add = TrainSpec { task: Task::Add, rng: RngScheme::Torch, epochs: 1, ..run.run.spec.clone() };
+    assert!(run.serving(&add).is_none());
+    assert_eq!(run.objective_mismatch(&add).unwrap(), "task mul, not add; seeding external, not torch");
+    let mul_torch = TrainSpec { task: Task::Mul, ..add.clone() };
+    assert_eq!(run.objective_mismatch(&mul_torch).unwrap(), "seeding external, not torch");
+    assert!(run.objective_mismatch(&TrainSpec { seed: 9, ..add.clone() }).is_none(), "another seed is another run");
+    let torch_mul = Conditions { task: Some(Task::Mul), ..conditions() };
+    let run = import(&log, None, torch_mul, "numpy trainer", "cpu", &dir.path().join("mul-torch")).unwrap();
+    assert!(run.serving(&mul_torch).is_some() && run.objective_mismatch(&mul_torch).is_none());
+    let adamw = TrainSpec { optimizer: Optimizer::Adamw, ..mul_torch };
+    assert_eq!(run.objective_mismatch(&adamw).unwrap(), "optimizer adam, not adamw");
+    // Division's fraction is of its M·(M − 1) pairs: 15 of 20 at M = 5.
+    let div = Conditions { task: Some(Task::Div), ..conditions() };
+    let run = import(&log, None, div, "numpy trainer", "cpu", &dir.path().join("div")).unwrap();
+    assert_eq!((run.run.spec.n_train(), run.run.spec.train_fraction), (15, 0.75));
 }
 
 #[test]

@@ -7,11 +7,19 @@
 //!   the same θ_0 as `tian_eigengap.py --seed s`.
 //! - [`RngScheme::Chacha`] is lockin's own ChaCha8 scheme ([`chacha`]): as
 //!   many seeds, but not the paper's runs.
+//! - [`RngScheme::External`] names the randomness of a run made elsewhere
+//!   by another generator (numpy's, say; `lockin import --seeding
+//!   external`): its seed s is neither scheme's seed s, and lockin can draw
+//!   nothing from it, so it trains no run.
 
 pub mod chacha;
 pub mod torch;
 
 use serde::{Deserialize, Serialize};
+
+/// Why a spec with external seeding is never trained (`TrainSpec::validate` refuses it first).
+pub const EXTERNAL_DRAWS_NOTHING: &str =
+    "external: the seeds of a run made elsewhere by another generator; lockin cannot draw them (use torch or chacha)";
 
 /// The seeding scheme of a run; part of its cache key.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
@@ -22,6 +30,10 @@ pub enum RngScheme {
     Torch,
     /// ChaCha8, stream 0 for the split and stream 1 for the init.
     Chacha,
+    /// Another generator's draws (an imported run's; docs/methods.md, "Runs
+    /// made elsewhere"): recorded, never drawn from.
+    #[value(skip)]
+    External,
 }
 
 impl RngScheme {
@@ -30,6 +42,7 @@ impl RngScheme {
         match self {
             RngScheme::Torch => "torch",
             RngScheme::Chacha => "chacha",
+            RngScheme::External => "external",
         }
     }
 
@@ -38,6 +51,7 @@ impl RngScheme {
         match self {
             RngScheme::Torch => torch::randperm(n, seed),
             RngScheme::Chacha => chacha::permutation(n, seed),
+            RngScheme::External => panic!("{}", EXTERNAL_DRAWS_NOTHING),
         }
     }
 
@@ -47,6 +61,7 @@ impl RngScheme {
         match self {
             RngScheme::Torch => torch::linear_weights(modulus, width, seed),
             RngScheme::Chacha => chacha::linear_weights(modulus, width, seed),
+            RngScheme::External => panic!("{}", EXTERNAL_DRAWS_NOTHING),
         }
     }
 }

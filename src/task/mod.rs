@@ -321,6 +321,9 @@ mod tests {
         assert!(serde_json::to_string(&mul).unwrap().contains(r#""task":"mul""#));
         let back: TrainSpec = serde_json::from_str(&serde_json::to_string(&mul).unwrap()).unwrap();
         assert_eq!(back, mul);
+        // Nor do the optimiser, loss and label noise appear at their defaults.
+        let json = serde_json::to_string(&d).unwrap();
+        assert!(["optimizer", "momentum", "loss", "label_noise"].iter().all(|f| !json.contains(f)), "{json}");
     }
 
     /// A polynomial's and a table's runs: keyed by the normalised

@@ -44,6 +44,16 @@ impl Moments {
     pub fn zeros_like(param: &Tensor<2>) -> Self {
         Self { m: param.zeros_like(), v: param.zeros_like() }
     }
+
+    /// The first moment m (SGD keeps its momentum buffer here).
+    pub fn first(&self) -> Tensor<2> {
+        self.m.clone()
+    }
+
+    /// Replace the first moment.
+    pub fn set_first(&mut self, m: Tensor<2>) {
+        self.m = m;
+    }
 }
 
 impl AdamConfig {

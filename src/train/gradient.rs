@@ -87,9 +87,10 @@ fn row_blocks(n: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
     (0..n).step_by(BLOCK_ROWS).map(move |start| start..(start + BLOCK_ROWS).min(n))
 }
 
-/// ∂L/∂o = (2/n) R.
-pub fn output_gradient(residual: Tensor<2>, batch: &DeviceBatch) -> Tensor<2> {
-    residual * (2.0 / batch.len as f64)
+/// ∂L/∂o = (scale/n) R: scale 2 for the MSE, 1 for cross-entropy
+/// (`Loss::gradient_scale`; docs/methods.md, "Losses").
+pub fn output_gradient(scale: f64, residual: Tensor<2>, batch: &DeviceBatch) -> Tensor<2> {
+    residual * (scale / batch.len as f64)
 }
 
 /// ∂L/∂V = (∂L/∂o)ᵀ F.
@@ -159,9 +160,16 @@ fn scatter_hidden_gradient(
     }
 }
 
-/// The analytic gradient of the loss at `model`, given its forward pass and residual.
-pub fn gradients(model: &TwoLayer, batch: &DeviceBatch, forward: Forward, residual: Tensor<2>) -> Gradients {
-    let d_output = output_gradient(residual, batch);
+/// The analytic gradient of the loss at `model`, given its forward pass,
+/// its residual and the loss's scale ([`output_gradient`]).
+pub fn gradients(
+    model: &TwoLayer,
+    batch: &DeviceBatch,
+    scale: f64,
+    forward: Forward,
+    residual: Tensor<2>,
+) -> Gradients {
+    let d_output = output_gradient(scale, residual, batch);
     let v = v_gradient(model.passes, d_output.clone(), forward.features);
     Gradients { w_t: w_t_gradient(model, batch, d_output), v }
 }
@@ -196,7 +204,7 @@ mod tests {
         let eval = evaluate(&forward.output, &r, &batch);
         assert_relative_eq!(eval.loss, 4.5, epsilon = 1e-6);
         assert_eq!(eval.accuracy, 0.0);
-        let grads = gradients(&model, &batch, forward, r);
+        let grads = gradients(&model, &batch, 2.0, forward, r);
         // dL/do = 2R = (3, -3); dV = dO fᵀ = (3, -3); dF = dOᵀ V = 4.5 + 1.5 = 6;
         // dH = 2h · 6 = 12, added to W[:, a=1] and W[:, M+b=2].
         assert_eq!(floats(grads.v), vec![3.0, -3.0]);
@@ -219,7 +227,7 @@ mod tests {
         let tape = loss.backward();
         let auto_w = floats(model.w_t.val().grad(&tape).unwrap());
         let auto_v = floats(model.v.val().grad(&tape).unwrap());
-        let analytic = gradients(&model, &batch, forward, r);
+        let analytic = gradients(&model, &batch, 2.0, forward, r);
         for (a, b) in floats(analytic.w_t).iter().zip(&auto_w) {
             assert_relative_eq!(a, b, epsilon = 1e-6, max_relative = 1e-4);
         }
@@ -254,7 +262,7 @@ mod tests {
                     }
                 };
                 let residuals = floats(r.clone());
-                let grads = gradients(&model, &batch, forward, r);
+                let grads = gradients(&model, &batch, 2.0, forward, r);
                 [features, output, residuals, floats(grads.w_t), floats(grads.v)]
             };
             let burn = run(Passes::Burn, Backend::Flex);

@@ -74,6 +74,9 @@ impl TrainSpec {
     /// Check every field; the first problem found is returned.
     pub fn validate(&self) -> Result<(), SpecError> {
         self.validate_described()?;
+        if self.rng == crate::seeding::RngScheme::External {
+            return refuse("rng", crate::seeding::EXTERNAL_DRAWS_NOTHING.to_string());
+        }
         self.validate_cost()
     }
 
@@ -82,7 +85,28 @@ impl TrainSpec {
     /// (an import trains nothing).
     pub fn validate_described(&self) -> Result<(), SpecError> {
         self.validate_task()?;
-        self.validate_schedule()
+        self.validate_schedule()?;
+        self.validate_objective()
+    }
+
+    /// The optimiser's momentum and the label noise (docs/methods.md,
+    /// "Optimisers", "Label noise").
+    fn validate_objective(&self) -> Result<(), SpecError> {
+        use super::optimizer::Optimizer;
+        if self.momentum != 0.0 && self.optimizer != Optimizer::Sgd {
+            let message = format!("{} has no momentum (only sgd does), got {}", self.optimizer, self.momentum);
+            return refuse("momentum", message);
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return refuse("momentum", format!("must be in [0, 1), got {}", self.momentum));
+        }
+        if !(0.0..1.0).contains(&self.label_noise) {
+            return refuse(
+                "label_noise",
+                format!("a fraction of the training pairs in [0, 1), got {}", self.label_noise),
+            );
+        }
+        Ok(())
     }
 
     /// M, K and the split: both sets of pairs non-empty.
@@ -222,6 +246,18 @@ mod tests {
         let tiny = TrainSpec { train_fraction: 1e-300, ..d() }.validate().unwrap_err().to_string();
         assert!(tiny.len() < 120, "no 300-digit echo: {tiny}");
         assert_eq!(field_of(TrainSpec { epochs: 0, ..d() }), "epochs");
+        let sgd = |momentum| TrainSpec { optimizer: super::super::optimizer::Optimizer::Sgd, momentum, ..d() };
+        assert!(sgd(0.9).validate().is_ok() && sgd(0.0).validate().is_ok());
+        assert_eq!(field_of(sgd(1.0)), "momentum");
+        assert_eq!(field_of(sgd(f64::NAN)), "momentum");
+        let adam_momentum = TrainSpec { momentum: 0.9, ..d() }.validate().unwrap_err().to_string();
+        assert_eq!(adam_momentum, "momentum: adam has no momentum (only sgd does), got 0.9");
+        assert_eq!(field_of(TrainSpec { label_noise: 1.0, ..d() }), "label_noise");
+        assert_eq!(field_of(TrainSpec { label_noise: -0.1, ..d() }), "label_noise");
+        assert!(TrainSpec { label_noise: 0.2, ..d() }.validate().is_ok());
+        let external = TrainSpec { rng: crate::seeding::RngScheme::External, ..d() };
+        assert_eq!(field_of(external.clone()), "rng");
+        assert!(external.validate_described().is_ok(), "an import may record it");
         assert_eq!(field_of(TrainSpec { window: 0, ..d() }), "window");
         assert_eq!(field_of(TrainSpec { window: 401, ..d() }), "window");
         assert_eq!(field_of(TrainSpec { checkpoints: vec![401], ..d() }), "checkpoints");

@@ -11,7 +11,10 @@
 
 pub mod adam;
 pub mod gradient;
+mod label_noise;
 pub mod limits;
+pub mod loss;
+pub mod optimizer;
 mod output;
 mod spec;
 mod test_pass;
@@ -28,10 +31,10 @@ use crate::model::{DeviceBatch, Passes, TwoLayer, Weights};
 use crate::numerics::transpose;
 use crate::probes::level;
 use crate::probes::spectrum::RollingGram;
-use adam::{AdamConfig, Moments};
-use gradient::{
-    evaluate, evaluate_host, gradients, output_gradient, residual, residual_host, v_gradient, w_t_gradient,
-};
+use adam::Moments;
+use gradient::{evaluate, gradients, output_gradient, residual, v_gradient, w_t_gradient};
+use loss::Loss;
+use optimizer::StepRule;
 use test_pass::TestPass;
 
 /// The training state between epochs. [`train`] drives it one
@@ -70,18 +73,18 @@ pub fn collapse_floor(modulus: usize) -> f64 {
     ((level.next_up() - level) / 2.0) as f64
 }
 
-/// Adam's moments for both parameters and the step count t.
+/// The optimiser's rule, its state for both parameters and the step count t.
 struct Optimizer {
-    config: AdamConfig,
+    config: StepRule,
     w: Moments,
     v: Moments,
     steps: u32,
 }
 
 impl Optimizer {
-    /// One Adam step from the forward pass at θ_t: `model` becomes θ_{t+1}.
-    fn step(&mut self, model: &mut TwoLayer, batch: &DeviceBatch, train: TrainForward) {
-        let grads = gradients(model, batch, train.forward, train.residual);
+    /// One optimiser step from the forward pass at θ_t: `model` becomes θ_{t+1}.
+    fn step(&mut self, model: &mut TwoLayer, batch: &DeviceBatch, loss: Loss, train: TrainForward) {
+        let grads = gradients(model, batch, loss.gradient_scale(), train.forward, train.residual);
         self.steps += 1;
         let w_t = self.config.step(self.steps, model.w_t.val(), grads.w_t, &mut self.w);
         let v = self.config.step(self.steps, model.v.val(), grads.v, &mut self.v);
@@ -134,21 +137,26 @@ impl UpdateLog {
 }
 
 /// Forward pass of `model` on a set of pairs, with its residual and metrics
-/// (on the host in canonical arithmetic with [`Passes::Host`]).
-fn forward_on(model: &TwoLayer, batch: &DeviceBatch) -> TrainForward {
-    if model.passes == Passes::Burn {
+/// under `loss` (on the host in canonical arithmetic with [`Passes::Host`],
+/// and for cross-entropy on the host after burn's forward pass).
+fn forward_on(model: &TwoLayer, batch: &DeviceBatch, loss: Loss) -> TrainForward {
+    if model.passes == Passes::Burn && loss.is_mse() {
         let forward = model.forward(batch);
         let residual = residual(forward.output.clone(), batch.targets.clone());
         let evaluation = evaluate(&forward.output, &residual, batch);
         let max_output = forward.output.clone().abs().max().into_scalar::<f64>();
         return TrainForward { forward, residual, evaluation, max_output };
     }
-    let (features, output) = model.forward_host(batch);
+    let (features, output) = match model.passes {
+        Passes::Host => model.forward_host(batch),
+        Passes::Burn => {
+            let forward = model.forward(batch);
+            (crate::model::host_floats(forward.features), crate::model::host_floats(forward.output))
+        }
+    };
     let shape = model.shape();
     let (n, m, k) = (batch.len, shape.modulus, shape.width);
-    let labels = &batch.pairs.labels;
-    let r = residual_host(&output, labels, m);
-    let evaluation = evaluate_host(&output, &r, labels, m);
+    let (r, evaluation) = loss.residual_and_evaluation(&output, &batch.pairs.labels, m);
     let max_output = output.iter().fold(0.0f32, |top, o| top.max(o.abs())) as f64;
     let device = batch.targets.device();
     let tensor =
@@ -158,8 +166,8 @@ fn forward_on(model: &TwoLayer, batch: &DeviceBatch) -> TrainForward {
 }
 
 /// Loss and accuracy of `model` on a set of pairs.
-fn evaluate_on(model: &TwoLayer, batch: &DeviceBatch) -> crate::metrics::Evaluation {
-    forward_on(model, batch).evaluation
+fn evaluate_on(model: &TwoLayer, batch: &DeviceBatch, loss: Loss) -> crate::metrics::Evaluation {
+    forward_on(model, batch, loss).evaluation
 }
 
 impl Trainer {
@@ -173,12 +181,15 @@ impl Trainer {
         };
         let w_prev = start.weights.w_transposed(&shape);
         let v_prev = start.weights.v.clone();
+        // Label noise changes the training labels only ("Label noise").
+        let train = label_noise::with_label_noise(&start.split.train, spec.label_noise, spec.seed, spec.modulus);
+        let rule = StepRule { optimizer: spec.optimizer, lr: spec.lr, weight_decay: spec.eta, momentum: spec.momentum };
         Self {
             spec: spec.clone(),
-            train_batch: DeviceBatch::new(&start.split.train, spec.modulus, &device),
+            train_batch: DeviceBatch::new(&train, spec.modulus, &device),
             test_batch: DeviceBatch::new(&start.split.test, spec.modulus, &device),
             optimizer: Optimizer {
-                config: AdamConfig { lr: spec.lr, weight_decay: spec.eta, ..AdamConfig::default() },
+                config: rule,
                 w: Moments::zeros_like(&model.w_t.val()),
                 v: Moments::zeros_like(&model.v.val()),
                 steps: 0,
@@ -214,10 +225,11 @@ impl Trainer {
         let epoch = self.optimizer.steps as usize;
         let theta = self.model.clone();
         let pending = std::mem::take(&mut self.unrecorded);
+        let loss = self.spec.loss;
         let Self { model, train_batch, test_batch, optimizer, updates, unrecorded, max_output, .. } = self;
         let Optimizer { config, w: w_moments, v: v_moments, steps } = optimizer;
         let (config, t, theta, test_batch) = (*config, *steps + 1, &theta, &*test_batch);
-        let shared_test = (theta.passes == Passes::Host).then(|| TestPass::new(theta, &test_batch.pairs));
+        let shared_test = (theta.passes == Passes::Host).then(|| TestPass::new(theta, &test_batch.pairs, loss));
         let shared = shared_test.as_ref();
         std::thread::scope(|lanes| {
             // Made inside the scope, so that a panic of lane A drops the
@@ -231,12 +243,13 @@ impl Trainer {
                         config.step(t, theta.v.val(), v_gradient(theta.passes, d_output, features), v_moments)
                     })
                 };
-                lane_b(theta, test_batch, shared, residual_from_lane_a, v_step)
+                lane_b(theta, (test_batch, loss), shared, residual_from_lane_a, v_step)
             });
-            let forward = forward_on(model, train_batch);
+            let forward = forward_on(model, train_batch, loss);
             let train = forward.evaluation;
             *max_output = forward.max_output;
-            let d_output = (!last && train.loss.is_finite()).then(|| output_gradient(forward.residual, train_batch));
+            let d_output = (!last && train.loss.is_finite())
+                .then(|| output_gradient(loss.gradient_scale(), forward.residual, train_batch));
             let to_lane_b = d_output.clone().map(|d| (d, forward.forward.features));
             // Fails only where lane B has panicked: the join below re-raises its panic.
             let _ = send_residual.send(to_lane_b);
@@ -269,17 +282,17 @@ impl Trainer {
 
     /// Phase of an epoch: the forward pass on the training pairs at the current θ.
     pub fn forward_train(&self) -> TrainForward {
-        forward_on(&self.model, &self.train_batch)
+        forward_on(&self.model, &self.train_batch, self.spec.loss)
     }
 
     /// Phase of an epoch: loss and accuracy of the current θ on the test pairs.
     pub fn evaluate_test(&self) -> crate::metrics::Evaluation {
-        evaluate_on(&self.model, &self.test_batch)
+        evaluate_on(&self.model, &self.test_batch, self.spec.loss)
     }
 
-    /// Phase of an epoch: the backward pass and Adam step from `train`.
+    /// Phase of an epoch: the backward pass and optimiser step from `train`.
     pub fn step(&mut self, train: TrainForward) {
-        self.optimizer.step(&mut self.model, &self.train_batch, train);
+        self.optimizer.step(&mut self.model, &self.train_batch, self.spec.loss, train);
         self.unrecorded = true;
     }
 
@@ -300,13 +313,13 @@ type LaneMessage = Option<(Tensor<2>, Tensor<2>)>;
 /// test blocks left. Returns the test evaluation where it made it alone.
 fn lane_b(
     theta: &TwoLayer,
-    test_batch: &DeviceBatch,
+    (test_batch, loss): (&DeviceBatch, Loss),
     shared: Option<&TestPass>,
     from_lane_a: std::sync::mpsc::Receiver<LaneMessage>,
     mut v_step: impl FnMut(Option<LaneMessage>) -> Option<Tensor<2>>,
 ) -> (Option<crate::metrics::Evaluation>, Option<Tensor<2>>) {
     let Some(pass) = shared else {
-        let test = evaluate_on(theta, test_batch);
+        let test = evaluate_on(theta, test_batch, loss);
         return (Some(test), v_step(from_lane_a.recv().ok()));
     };
     let step = loop {
@@ -450,13 +463,18 @@ mod tests {
 
     /// The two-lane epoch logs, bit for bit, what the phases give one after
     /// another: on a test set of one block, and on one of three (M = 31,
-    /// p = 0.3: 673 test pairs, the last block partly filled).
+    /// p = 0.3: 673 test pairs, the last block partly filled); with AdamW
+    /// and cross-entropy, and with SGD and label noise.
     #[test]
     fn two_lanes_match_sequential_phases() {
         let three_blocks = TrainSpec { modulus: 31, train_fraction: 0.3, epochs: 12, ..tiny() };
-        for (activation, base) in
-            [Activation::Sqr, Activation::Relu].into_iter().flat_map(|a| [(a, tiny()), (a, three_blocks.clone())])
-        {
+        let objectives = [
+            TrainSpec { optimizer: optimizer::Optimizer::Adamw, loss: Loss::CrossEntropy, ..three_blocks.clone() },
+            TrainSpec { optimizer: optimizer::Optimizer::Sgd, momentum: 0.9, label_noise: 0.3, ..tiny() },
+        ];
+        let activations = [Activation::Sqr, Activation::Relu].into_iter();
+        let cases = activations.flat_map(|a| [(a, tiny()), (a, three_blocks.clone())]);
+        for (activation, base) in cases.chain(objectives.map(|spec| (Activation::Sqr, spec))) {
             let spec = TrainSpec { activation, ..base };
             let start = spec.seeded_start();
             let mut trainer = Trainer::new(&spec, &start);

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::Start;
+use super::loss::Loss;
+use super::optimizer::Optimizer;
 use crate::backend::Backend;
 use crate::data::Split;
 use crate::model::{Activation, ModelShape, Weights};
@@ -28,10 +30,26 @@ pub struct TrainSpec {
     pub train_fraction: f64,
     /// σ.
     pub activation: Activation,
-    /// Adam learning rate.
+    /// The optimiser's learning rate.
     pub lr: f64,
-    /// Weight decay η (coupled L2).
+    /// Weight decay η (coupled L2 for Adam and SGD, decoupled for AdamW).
     pub eta: f64,
+    /// The optimiser (docs/methods.md, "Optimisers"); left out of the JSON
+    /// for the paper's Adam, so Adam runs keep their cache keys.
+    #[serde(default, skip_serializing_if = "Optimizer::is_adam")]
+    pub optimizer: Optimizer,
+    /// SGD's momentum μ (docs/methods.md, "Optimisers"); 0 for the other
+    /// optimisers, and left out of the JSON when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub momentum: f64,
+    /// The loss (docs/methods.md, "Losses"); left out of the JSON for the
+    /// paper's centred MSE.
+    #[serde(default, skip_serializing_if = "Loss::is_mse")]
+    pub loss: Loss,
+    /// Fraction of the training pairs trained on a wrong label
+    /// (docs/methods.md, "Label noise"); left out of the JSON when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub label_noise: f64,
     /// E, the number of full-batch steps.
     pub epochs: usize,
     /// Wn, the rolling window of updates.
@@ -68,6 +86,11 @@ pub struct TrainSpec {
     pub perturb: Option<u32>,
 }
 
+/// Whether an optional number is at its default 0 (and so left out of the JSON).
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
 /// Entries of θ_0 moved by one unit in the last place in a perturbation.
 pub const PERTURBED_ENTRIES: usize = 4;
 
@@ -95,6 +118,10 @@ impl Default for TrainSpec {
             activation: Activation::Sqr,
             lr: 1e-3,
             eta: 2e-4,
+            optimizer: Optimizer::Adam,
+            momentum: 0.0,
+            loss: Loss::Mse,
+            label_noise: 0.0,
             epochs: 400,
             window: 20,
             seed: 0,
@@ -197,5 +224,40 @@ impl LevelLog {
             }
             (a, b) => a.or(b),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::{cache_key, trajectory_key};
+
+    /// The optimiser, SGD's momentum, the loss and the label noise are each
+    /// part of a run's identity (its trajectory key), written into its JSON
+    /// only away from the default, and read back.
+    #[test]
+    fn objectives_are_part_of_the_identity() {
+        let base = TrainSpec { modulus: 7, width: 16, epochs: 5, window: 2, ..TrainSpec::default() };
+        let sgd = TrainSpec { optimizer: Optimizer::Sgd, ..base.clone() };
+        let others = [
+            TrainSpec { optimizer: Optimizer::Adamw, ..base.clone() },
+            sgd.clone(),
+            TrainSpec { momentum: 0.9, ..sgd },
+            TrainSpec { loss: Loss::CrossEntropy, ..base.clone() },
+            TrainSpec { label_noise: 0.1, ..base.clone() },
+        ];
+        let mut keys: Vec<String> = others.iter().map(trajectory_key).collect();
+        keys.push(trajectory_key(&base));
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), 6, "six runs, six keys");
+        for spec in &others {
+            let json = serde_json::to_string(spec).unwrap();
+            assert_eq!(serde_json::from_str::<TrainSpec>(&json).unwrap(), *spec);
+            assert_ne!(cache_key(spec), cache_key(&base), "{json}");
+        }
+        let json = serde_json::to_string(&others[2]).unwrap();
+        assert!(json.contains(r#""optimizer":"sgd","momentum":0.9"#) && !json.contains("loss"), "{json}");
+        assert!(serde_json::to_string(&others[3]).unwrap().contains(r#""loss":"cross_entropy""#));
     }
 }

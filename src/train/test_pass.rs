@@ -6,9 +6,10 @@
 //! training pair), so one lane alone would leave the other idle.
 //!
 //! A block's rows are the same chains whichever lane computes them (the
-//! canonical product is row by row), and the loss is the canonical dot
-//! product of the whole residual in pair order, so the evaluation has the
-//! bits of [`super::gradient::evaluate_host`] on the whole set.
+//! canonical product is row by row), and the loss is the canonical f64 sum
+//! of the whole set's loss terms in pair order (⟨R, R⟩ for the MSE, the ℓ
+//! of each pair for cross-entropy), so the evaluation has the bits of
+//! [`Loss::residual_and_evaluation`] on the whole set.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,16 +19,18 @@ use crate::metrics::Evaluation;
 use crate::model::{ModelShape, TwoLayer};
 use crate::numerics::matmul;
 
-use super::gradient::{correct_predictions, evaluation_from, residual_host};
+use super::gradient::correct_predictions;
+use super::loss::Loss;
 
 /// Test pairs per block: a multiple of every register block's rows (6, 8,
 /// 12) and of the product's row group, and [n, K] features of ≈ 2 MB at
 /// K = 2048. It sets the speed only, never a bit.
 const BLOCK_ROWS: usize = 288;
 
-/// A computed block: its residual and its number of correct predictions.
+/// A computed block: its loss terms ([`Loss::loss_terms`]: the residual
+/// for the MSE) and its number of correct predictions.
 struct BlockResult {
-    residual: Vec<f32>,
+    terms: Vec<f32>,
     correct: usize,
 }
 
@@ -37,6 +40,7 @@ pub struct TestPass<'a> {
     w_t: Vec<f32>,
     v_t: Vec<f32>,
     pairs: &'a PairSet,
+    loss: Loss,
     next_block: AtomicUsize,
     /// Each block's result, once a lane has computed it.
     done: Vec<OnceLock<BlockResult>>,
@@ -44,7 +48,7 @@ pub struct TestPass<'a> {
 
 impl<'a> TestPass<'a> {
     /// The test pass of `theta` on `pairs`, no block taken yet.
-    pub fn new(theta: &TwoLayer, pairs: &'a PairSet) -> Self {
+    pub fn new(theta: &TwoLayer, pairs: &'a PairSet, loss: Loss) -> Self {
         let (w_t, v_t) = theta.host_w_t_and_v_t();
         let blocks = pairs.len().div_ceil(BLOCK_ROWS);
         Self {
@@ -52,6 +56,7 @@ impl<'a> TestPass<'a> {
             w_t,
             v_t,
             pairs,
+            loss,
             next_block: AtomicUsize::new(0),
             done: (0..blocks).map(|_| OnceLock::new()).collect(),
         }
@@ -71,7 +76,7 @@ impl<'a> TestPass<'a> {
         let output = matmul(&features, &self.v_t, rows.len(), k, m);
         let labels = &self.pairs.labels[rows];
         let result = BlockResult {
-            residual: residual_host(&output, labels, m),
+            terms: self.loss.loss_terms(&output, labels, m),
             correct: correct_predictions(&output, labels, m),
         };
         assert!(self.done[block].set(result).is_ok(), "each block is taken once");
@@ -85,12 +90,12 @@ impl<'a> TestPass<'a> {
 
     /// Loss and accuracy over the whole test set, once every block is done.
     pub fn evaluation(&self) -> Evaluation {
-        let mut residual = Vec::with_capacity(self.pairs.len() * self.shape.modulus);
+        let mut terms = Vec::with_capacity(self.pairs.len() * self.shape.modulus);
         let mut correct = 0;
         for block in self.done.iter().map(|b| b.get().expect("every block is done")) {
-            residual.extend_from_slice(&block.residual);
+            terms.extend_from_slice(&block.terms);
             correct += block.correct;
         }
-        evaluation_from(&residual, correct, self.pairs.len())
+        self.loss.evaluation_from(&terms, correct, self.pairs.len())
     }
 }
