@@ -150,15 +150,30 @@ impl TrainSpec {
         Ok(())
     }
 
+    /// η in [0, 1] for coupled decay (larger freezes Adam); for AdamW's
+    /// decoupled decay, any η ≥ 0 with lr·η < 1, so that each step's decay
+    /// factor 1 − lr·η stays positive (docs/methods.md, "Limits").
+    fn validate_eta(&self) -> Result<(), SpecError> {
+        let got = crate::format::num(self.eta);
+        let decoupled = self.optimizer == super::optimizer::Optimizer::Adamw;
+        if decoupled && !(self.eta.is_finite() && self.eta >= 0.0 && self.lr * self.eta < 1.0) {
+            return refuse(
+                "eta",
+                format!("must be ≥ 0 with lr·η < 1 for adamw (its decay factor 1 − lr·η), got {got}"),
+            );
+        }
+        if !decoupled && !(self.eta.is_finite() && (0.0..=MAX_ETA).contains(&self.eta)) {
+            return refuse("eta", format!("must be in [0, {MAX_ETA}] (larger freezes Adam), got {got}"));
+        }
+        Ok(())
+    }
+
     /// The optimiser, the epochs, and what is logged or kept within them.
     fn validate_schedule(&self) -> Result<(), SpecError> {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return refuse("lr", format!("must be a finite number > 0, got {}", self.lr));
         }
-        if !(self.eta.is_finite() && (0.0..=MAX_ETA).contains(&self.eta)) {
-            let got = crate::format::num(self.eta);
-            return refuse("eta", format!("must be in [0, {MAX_ETA}] (larger freezes Adam), got {got}"));
-        }
+        self.validate_eta()?;
         if !(1..=MAX_EPOCHS).contains(&self.epochs) {
             return refuse("epochs", format!("must be in 1..={MAX_EPOCHS}, got {}", self.epochs));
         }
@@ -264,5 +279,15 @@ mod tests {
         assert_eq!(field_of(TrainSpec { epochs: 999_999, width: 16_384, ..d() }), "epochs"); // cost
         let msg = TrainSpec { window: 0, ..d() }.validate().unwrap_err().to_string();
         assert_eq!(msg, "window: must be in 1..=epochs (400), got 0");
+    }
+
+    /// AdamW's decoupled decay takes any η with lr·η < 1; coupled decay stays within [0, 1].
+    #[test]
+    fn adamw_takes_a_large_decay_while_its_factor_stays_positive() {
+        use super::super::optimizer::Optimizer;
+        let adamw = |eta, lr| TrainSpec { optimizer: Optimizer::Adamw, eta, lr, ..TrainSpec::default() };
+        assert_eq!(adamw(5.0, 5e-3).validate().map_err(|e| e.field), Ok(()));
+        assert_eq!(adamw(5.0, 0.2).validate().map_err(|e| e.field), Err("eta"));
+        assert_eq!(TrainSpec { eta: 5.0, ..TrainSpec::default() }.validate().map_err(|e| e.field), Err("eta"));
     }
 }
