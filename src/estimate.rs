@@ -1,7 +1,8 @@
 //! Wall-time estimates for a plan of runs (docs/methods.md, "Cost"): a
 //! short calibration on this machine, cached, gives a two-lane epoch's
-//! fixed overhead, its seconds per FLOP, and the level metric ρ's seconds
-//! per FLOP; a run costs its epochs and its ρ evaluations at those rates,
+//! fixed overhead, its seconds per FLOP of the products, its seconds per
+//! byte of the rolling update windows it streams, and the level metric ρ's
+//! seconds per FLOP; a run costs its epochs and its ρ evaluations at those rates,
 //! and the plan's wall time is the runs' makespan over the jobs that train
 //! them at once. ρ stops at its threshold when a claim asks it to, which no
 //! plan knows in advance, so a run's time is a range: ρ stopping at once,
@@ -24,14 +25,20 @@ pub struct Calibration {
     pub epoch_overhead_s: f64,
     /// Seconds per FLOP of an epoch's products (two lanes).
     pub epoch_s_per_flop: f64,
+    /// Seconds per byte of the update windows an epoch streams (W f64
+    /// updates of all 3·M·K weights per window): what dominates wide runs
+    /// on few pairs.
+    pub window_s_per_byte: f64,
     /// Seconds per FLOP of one ρ evaluation.
     pub rho_s_per_flop: f64,
 }
 
-/// The calibration's two sizes: one where the fixed overhead dominates, one
-/// at paper scale.
-const SMALL: (usize, usize) = (23, 256);
-const PAPER: (usize, usize) = (71, 2048);
+/// The calibration's three sizes (M, K, train fraction): one where the
+/// fixed overhead dominates, one at paper scale, and one wide on few pairs,
+/// where the update windows dominate.
+const SMALL: (usize, usize, f64) = (23, 256, 0.4);
+const PAPER: (usize, usize, f64) = (71, 2048, 0.4);
+const WIDE: (usize, usize, f64) = (23, 5000, 0.5);
 
 /// "Intel(R) Xeon(R) ..., 2 cores, code 4": what a calibration is valid for.
 pub fn machine() -> String {
@@ -52,6 +59,13 @@ pub fn machine() -> String {
 pub fn rho_flop(spec: &TrainSpec) -> f64 {
     let (n, k) = (spec.n_train() as f64, spec.width as f64);
     n.min(k) * n.min(k) * n.max(k)
+}
+
+/// Bytes of update windows an epoch streams: each window of W epochs holds
+/// W f64 updates of the 3·M·K weights.
+pub fn window_bytes(spec: &TrainSpec, windows: &[usize]) -> f64 {
+    let weights = 3.0 * (spec.modulus * spec.width) as f64;
+    windows.iter().map(|&w| w as f64 * weights * 8.0).sum()
 }
 
 /// How many ρ evaluations a run makes: at least (it stops at its first
@@ -83,30 +97,54 @@ impl Calibration {
         Ok(c)
     }
 
-    /// Time a small and a paper-scale epoch and one paper-scale ρ.
+    /// Time epochs at the three sizes and one paper-scale ρ, and solve for
+    /// the fixed cost, the product rate and the window rate.
     pub fn measure() -> Calibration {
-        let spec = |(modulus, width)| TrainSpec { modulus, width, ..TrainSpec::default() };
-        let (small, paper) = (spec(SMALL), spec(PAPER));
-        let seconds = |s: &TrainSpec| crate::bench::time_phases(s, 2, 8).epoch / 1e3;
-        let (t_small, t_paper) = (seconds(&small), seconds(&paper));
-        let (f_small, f_paper) = (epoch_flop(&small), epoch_flop(&paper));
-        let per_flop = ((t_paper - t_small) / (f_paper - f_small)).max(0.0);
+        let spec =
+            |(modulus, width, train_fraction)| TrainSpec { modulus, width, train_fraction, ..TrainSpec::default() };
+        let sizes = [spec(SMALL), spec(PAPER), spec(WIDE)];
+        let rows = sizes.each_ref().map(|s| [1.0, epoch_flop(s), window_bytes(s, &[s.window])]);
+        let seconds = sizes.each_ref().map(|s| crate::bench::time_phases(s, 2, 8).epoch / 1e3);
+        let [overhead, per_flop, per_byte] = solve3(rows, seconds).map(|x| x.max(0.0));
         Calibration {
             machine: machine(),
-            epoch_overhead_s: (t_small - per_flop * f_small).max(0.0),
+            epoch_overhead_s: overhead,
             epoch_s_per_flop: per_flop,
-            rho_s_per_flop: crate::bench::time_level(&paper, 3) / 1e3 / rho_flop(&paper),
+            window_s_per_byte: per_byte,
+            rho_s_per_flop: crate::bench::time_level(&sizes[1], 3) / 1e3 / rho_flop(&sizes[1]),
         }
     }
 
-    /// Seconds to train `spec`: (ρ stopping at once, ρ never stopping).
-    pub fn run_seconds(&self, spec: &TrainSpec) -> (f64, f64) {
+    /// Seconds to train `spec` logging `windows`: (ρ stopping at once, ρ
+    /// never stopping).
+    pub fn run_seconds(&self, spec: &TrainSpec, windows: &[usize]) -> (f64, f64) {
         let epochs = (spec.epochs + 1) as f64;
-        let training = epochs * (self.epoch_overhead_s + self.epoch_s_per_flop * epoch_flop(spec));
+        let epoch = self.epoch_overhead_s
+            + self.epoch_s_per_flop * epoch_flop(spec)
+            + self.window_s_per_byte * window_bytes(spec, windows);
         let (least, most) = rho_evaluations(spec);
         let rho = self.rho_s_per_flop * rho_flop(spec);
-        (training + least as f64 * rho, training + most as f64 * rho)
+        (epochs * epoch + least as f64 * rho, epochs * epoch + most as f64 * rho)
     }
+}
+
+/// x with rows · x = t, by Cramer's rule (zeros where the rows are singular).
+fn solve3(rows: [[f64; 3]; 3], t: [f64; 3]) -> [f64; 3] {
+    let det = |m: [[f64; 3]; 3]| {
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    };
+    let d = det(rows);
+    if d == 0.0 || !d.is_finite() {
+        return [0.0; 3];
+    }
+    [0, 1, 2].map(|col| {
+        let mut m = rows;
+        for (row, value) in m.iter_mut().zip(t) {
+            row[col] = value;
+        }
+        det(m) / d
+    })
 }
 
 #[cfg(test)]
@@ -122,20 +160,34 @@ mod tests {
             machine: String::new(),
             epoch_overhead_s: 1e-3,
             epoch_s_per_flop: 1e-11,
+            window_s_per_byte: 1e-10,
             rho_s_per_flop: 1e-11,
         };
         let base = TrainSpec { epochs: 99, ..TrainSpec::default() };
-        let (lo, hi) = c.run_seconds(&base);
+        let w = [base.window];
+        let (lo, hi) = c.run_seconds(&base, &w);
         assert_eq!(lo, hi);
-        approx::assert_relative_eq!(lo, 100.0 * (1e-3 + 1e-11 * epoch_flop(&base)), max_relative = 1e-12);
+        let epoch = 1e-3 + 1e-11 * epoch_flop(&base) + 1e-10 * window_bytes(&base, &w);
+        approx::assert_relative_eq!(lo, 100.0 * epoch, max_relative = 1e-12);
         let logged = TrainSpec { level: Some(LevelLog { until: 99, stop_above: None, every: 1 }), ..base.clone() };
         approx::assert_relative_eq!(
-            c.run_seconds(&logged).0 - lo,
+            c.run_seconds(&logged, &w).0 - lo,
             100.0 * 1e-11 * rho_flop(&base),
             max_relative = 1e-9
         );
         let stopping = TrainSpec { level: Some(LevelLog { until: 99, stop_above: Some(0.075), every: 1 }), ..base };
-        let (least, most) = c.run_seconds(&stopping);
-        assert!(least < most && most == c.run_seconds(&logged).1);
+        let (least, most) = c.run_seconds(&stopping, &w);
+        assert!(least < most && most == c.run_seconds(&logged, &w).1);
+    }
+
+    /// Cramer's rule recovers a known solution.
+    #[test]
+    fn three_sizes_give_three_rates() {
+        let rows = [[1.0, 2.0, 3.0], [1.0, 5.0, 1.0], [1.0, 1.0, 9.0]];
+        let x = [0.5, 2.0, 0.25];
+        let t = rows.map(|r| r[0] * x[0] + r[1] * x[1] + r[2] * x[2]);
+        for (got, want) in solve3(rows, t).iter().zip(x) {
+            approx::assert_relative_eq!(*got, want, max_relative = 1e-12);
+        }
     }
 }

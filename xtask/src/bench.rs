@@ -149,7 +149,7 @@ fn limit(peak: Peak) -> anyhow::Result<()> {
     );
     let dir = lockin::project::output_dir("the calibration", "").ok();
     let calibration = Calibration::load_or_measure(dir.as_deref())?;
-    let (least, most): (Vec<f64>, Vec<f64>) = runs.iter().map(|t| calibration.run_seconds(&t.spec)).unzip();
+    let (least, most): (Vec<f64>, Vec<f64>) = runs.iter().map(|t| calibration.run_seconds(&t.spec, &t.windows)).unzip();
     let minutes = |s: &[f64]| lockin::jobs::makespan(s, opts.jobs) / 60.0;
     out!(
         "paper tier projected here (--jobs {}, calibration): {:.1}-{:.1} min of training, {:.1}-{:.1}× the epochs \

@@ -57,17 +57,19 @@ fn print_estimate(entries: &[lockin::plan::PlanEntry], jobs: usize, recalibrate:
         std::fs::remove_file(dir.join("calibration.json")).ok();
     }
     let calibration = Calibration::load_or_measure(dir.as_deref())?;
-    let (least, most): (Vec<f64>, Vec<f64>) = entries.iter().map(|e| calibration.run_seconds(&e.spec)).unzip();
+    let (least, most): (Vec<f64>, Vec<f64>) =
+        entries.iter().map(|e| calibration.run_seconds(&e.spec, &e.trajectory().windows)).unzip();
     let minutes = |seconds: &[f64], jobs| lockin::jobs::makespan(seconds, jobs) / 60.0;
     out!(
         "estimated wall time here with --jobs {jobs}: {:.1}-{:.1} min of training (ρ stopping at its threshold at \
-         once, or never); judging not included. Calibration ({}): {:.2} ms per epoch plus {:.1} GFLOP/s, ρ at \
-         {:.1} GFLOP/s",
+         once, or never); judging not included. Calibration ({}): {:.2} ms per epoch plus {:.1} GFLOP/s and \
+         {:.1} GB/s of update windows, ρ at {:.1} GFLOP/s",
         minutes(&least, jobs),
         minutes(&most, jobs),
         calibration.machine,
         calibration.epoch_overhead_s * 1e3,
         1e-9 / calibration.epoch_s_per_flop.max(f64::MIN_POSITIVE),
+        1e-9 / calibration.window_s_per_byte.max(f64::MIN_POSITIVE),
         1e-9 / calibration.rho_s_per_flop.max(f64::MIN_POSITIVE),
     );
     print_core_model(&most);
