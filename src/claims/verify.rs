@@ -10,7 +10,7 @@ use super::load::{Claim, LoadError, load_dir};
 use super::runner::Runner;
 use super::tier::Tier;
 use crate::backend::Backend;
-use crate::cache::{Cache, Trajectory, cache_key};
+use crate::cache::{Cache, Trajectory, run_name};
 use crate::progress::{PlanProgress, epoch_reporter};
 use crate::say;
 use crate::train::limits::{peak_bytes, run_flop};
@@ -158,7 +158,7 @@ fn prepare(
         opts.cache.clone(),
         opts.tier,
         opts.backend,
-        Box::new(move |spec| epoch_reporter(cache_key(spec), spec.epochs, quiet)),
+        Box::new(move |spec| epoch_reporter(run_name(spec), spec.epochs, quiet)),
     );
     if !train {
         runner = runner.cache_only();
