@@ -416,7 +416,8 @@ mod tests {
 
     #[test]
     fn run_names_tell_a_grid_apart_and_keep_the_key_hash() {
-        let spec = TrainSpec { modulus: 31, width: 512, train_fraction: 0.5, eta: 1e-3, seed: 105, ..Default::default() };
+        let spec =
+            TrainSpec { modulus: 31, width: 512, train_fraction: 0.5, eta: 1e-3, seed: 105, ..Default::default() };
         let name = run_name(&spec);
         assert!(name.starts_with("sqr-add-M31-K512-p0.5-eta1e-3-s105-flex-"), "{name}");
         let key = cache_key(&spec);

@@ -107,7 +107,8 @@ impl Chart {
         // A title's second line (the claim and conditions drawn) in smaller type.
         let (title, conditions) = self.title.split_once('\n').unwrap_or((&self.title, ""));
         let area = area.titled(title, ("sans-serif", 18)).map_err(err)?;
-        let area = if conditions.is_empty() { area } else { area.titled(conditions, ("sans-serif", 13)).map_err(err)? };
+        let area =
+            if conditions.is_empty() { area } else { area.titled(conditions, ("sans-serif", 13)).map_err(err)? };
         let mut chart = ChartBuilder::on(&area)
             .margin(12)
             .x_label_area_size(40)

@@ -111,7 +111,9 @@ mod tests {
     /// A p-grid's points read alike when only σ, η, M, K and lr are named.
     #[test]
     fn every_field_that_differs_is_named_the_training_fraction_first() {
-        let e = experiment("{activation: sqr, eta: 2.0e-4, epochs: 250, seeds: [100, 101], width: 256, modulus: 23, train_fraction: 0.3}");
+        let e = experiment(
+            "{activation: sqr, eta: 2.0e-4, epochs: 250, seeds: [100, 101], width: 256, modulus: 23, train_fraction: 0.3}",
+        );
         assert_eq!(
             differing(&e),
             [("p", "0.3"), ("M", "23"), ("K", "256")].map(|(a, b)| (a.to_string(), b.to_string())).to_vec()

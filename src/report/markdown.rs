@@ -154,8 +154,7 @@ fn summary_row(md: &mut String, r: &ClaimResult) {
         .iter()
         .map(|c| {
             let differs = if c.as_recorded() || super::nothing_recorded(r) { "" } else { " (differs from its record)" };
-            let mark = super::marked(r, c);
-            let mark = mark.split_once(' ').map_or("", |(_, m)| m);
+            let mark = super::state_mark(c.state);
             format!("{} = {} {mark}{differs}", c.quantity, with_iqr(r, &c.quantity))
         })
         .collect();
@@ -356,8 +355,14 @@ expect:
     #[test]
     fn a_grid_of_ones_own_reads_point_by_point_and_an_open_hypothesis_as_open() {
         let (_, md) = report_of(false, &Imported::default());
-        assert!(md.contains("`p[0.3]`: σ = sqr, η = 0.0002, 250 epochs, seeds 100–102, p = 0.3, M = 23, K = 256"), "{md}");
-        assert!(md.contains("`p[0.7]`: σ = sqr, η = 0.0002, 250 epochs, seeds 100–102, p = 0.7, M = 23, K = 256"), "{md}");
+        assert!(
+            md.contains("`p[0.3]`: σ = sqr, η = 0.0002, 250 epochs, seeds 100–102, p = 0.3, M = 23, K = 256"),
+            "{md}"
+        );
+        assert!(
+            md.contains("`p[0.7]`: σ = sqr, η = 0.0002, 250 epochs, seeds 100–102, p = 0.7, M = 23, K = 256"),
+            "{md}"
+        );
         assert!(md.contains("`sqr-add-M23-K256-p0.7-eta2e-4-s102-flex-"), "run names name M, K, p and the seed: {md}");
         assert!(md.contains("## Open hypotheses") && !md.contains("## Not judged"), "{md}");
         assert!(!md.contains("recorded") && !md.contains("Paper: -") && md.contains("| quantity | figure |"), "{md}");

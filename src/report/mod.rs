@@ -183,14 +183,18 @@ pub fn marked(r: &ClaimResult, c: &CheckResult) -> String {
     format!("{}{differs}", value_and_state(c))
 }
 
-/// A check's measured value and its state: ✓ holds, ✗ fails, ? undefined.
+/// A check's measured value and its state ([`state_mark`]).
 fn value_and_state(c: &CheckResult) -> String {
-    let mark = match c.state {
+    format!("{} {}", c.value().describe(), state_mark(c.state))
+}
+
+/// A check's state: ✓ holds, ✗ fails, ? undefined.
+pub fn state_mark(state: CheckState) -> &'static str {
+    match state {
         CheckState::Holds => "✓",
         CheckState::Fails => "✗",
         CheckState::Undefined => "?",
-    };
-    format!("{} {mark}", c.value().describe())
+    }
 }
 
 /// A check's margin: how far inside (+) or outside (−) its tolerance.

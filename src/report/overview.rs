@@ -41,7 +41,7 @@ const WIDTH: u32 = 980;
 const LEFT: u32 = 330;
 const CLAIM_ROW: u32 = 16;
 const CHECK_ROW: u32 = 14;
-const HEADING: u32 = 22;
+const HEADING: u32 = 34;
 const AXIS: u32 = 28;
 /// The first panel's caption, key and axis description.
 const TOP: u32 = 50;
@@ -110,8 +110,7 @@ fn layout(results: &[ClaimResult], fragile: &Fragile) -> (Vec<Row>, Vec<Panel>) 
     let mut claims = Vec::new();
     let mut panels = Vec::new();
     for r in ordered {
-        let rows: Vec<Row> =
-            r.checks.iter().map(|c| check_row(r, c, truncated(&c.quantity, 46), fragile)).collect();
+        let rows: Vec<Row> = r.checks.iter().map(|c| check_row(r, c, truncated(&c.quantity, 46), fragile)).collect();
         let status = super::status(r);
         if let Some(c) = worst(r) {
             let mut row = check_row(r, c, format!("{:<5} {}", r.id, truncated(&status, 40)), fragile);
@@ -169,8 +168,24 @@ fn key<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> anyhow::Result<()> 
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("{e:?}");
     let caption = "Every claim at its worst check, then each claim's checks: miss in units of the last printed digit";
     area.draw(&Text::new(caption, (8, 6), ("sans-serif", TITLE).into_font())).map_err(err)?;
-    let key = "● exact (green band: inside)   ● near (amber band: ≤ 1.5 units)   ● far   ○ lockin's reading   ■ a count of seeds   ◎ fragile under one-ulp perturbation";
-    area.draw(&Text::new(key, (8, 28), ("sans-serif", TEXT).into_font())).map_err(err)?;
+    let grey = RGBColor(60, 60, 60);
+    let entries = [
+        ("●", colour(Grade::Exact), "exact (green band: inside)"),
+        ("●", colour(Grade::Near), "near (amber band: ≤ 1.5 units)"),
+        ("●", colour(Grade::Far), "far"),
+        ("○", grey, "lockin's reading"),
+        ("■", grey, "a count of seeds"),
+        ("◎", grey, "fragile under one-ulp perturbation"),
+    ];
+    let mut x = 8;
+    for (symbol, colour, words) in entries {
+        let symbol_style = ("sans-serif", TEXT).into_font().color(&colour);
+        area.draw(&Text::new(symbol, (x, 28), symbol_style.clone())).map_err(err)?;
+        x += area.estimate_text_size(symbol, &symbol_style).map_err(err)?.0 as i32 + 4;
+        let style: TextStyle = ("sans-serif", TEXT).into_font().into();
+        area.draw(&Text::new(words, (x, 28), style.clone())).map_err(err)?;
+        x += area.estimate_text_size(words, &style).map_err(err)?.0 as i32 + 18;
+    }
     Ok(())
 }
 
@@ -187,8 +202,12 @@ fn strip<DB: DrawingBackend>(
     let n = rows.len().max(1) as f64;
     let top = if heading.is_some() { HEADING } else { TOP };
     if let Some(text) = heading {
-        area.draw(&Text::new(text, (8, 4), ("sans-serif", TEXT + 1).into_font().style(FontStyle::Bold)))
-            .map_err(err)?;
+        area.draw(&Text::new(
+            text,
+            (8, HEADING as i32 - 18),
+            ("sans-serif", TEXT + 1).into_font().style(FontStyle::Bold),
+        ))
+        .map_err(err)?;
     }
     let mut chart = ChartBuilder::on(area)
         .margin_top(top)
@@ -228,7 +247,10 @@ fn strip<DB: DrawingBackend>(
 /// hollow for lockin's reading, ringed when fragile, "undefined" beside an
 /// undefined one.
 fn marker<DB: DrawingBackend>(
-    chart: &ChartContext<DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
+    chart: &ChartContext<
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
     area: &DrawingArea<DB, Shift>,
     row: &Row,
     y: f64,

@@ -161,7 +161,8 @@ fn unchecked_points(
 fn grid_conditions(r: &ClaimResult, label: &str) -> String {
     let Some(claim) = r.claim.as_deref() else { return String::new() };
     let experiments = &claim.at(r.tier).experiments;
-    let points: Vec<_> = experiments.iter().filter(|(n, _)| n.starts_with(&format!("{label}["))).map(|(_, e)| e).collect();
+    let points: Vec<_> =
+        experiments.iter().filter(|(n, _)| n.starts_with(&format!("{label}["))).map(|(_, e)| e).collect();
     let drawn = if points.is_empty() { experiments.values().collect() } else { points };
     super::conditions::shared(&drawn)
 }
@@ -196,7 +197,7 @@ fn grid_chart(r: &ClaimResult, label: &str, name: &str, points: &[PointValues]) 
     }
     let points = along_axis(&mut layout, points);
     let colors = [GROK, CONTROL, THIRD, FOURTH, FIFTH];
-    let lines = series
+    let mut lines: Vec<Line> = series
         .iter()
         .zip(colors.iter().cycle())
         .flat_map(|(s, color)| {
@@ -205,17 +206,51 @@ fn grid_chart(r: &ClaimResult, label: &str, name: &str, points: &[PointValues]) 
             series_lines(s, *color, &own, &quartile)
         })
         .collect();
+    let placed: Vec<(f64, &str)> = layout.at.iter().zip(&points).map(|((_, x), p)| (*x, p.0.as_str())).collect();
+    let bounded = bounded_line(q, label, name, &placed);
+    // A bound drawn at the left edge needs the upper left clear.
+    let legend = if series.len() > 1 || bounded.is_some() {
+        SeriesLabelPosition::UpperRight
+    } else {
+        SeriesLabelPosition::UpperLeft
+    };
+    lines.extend(bounded);
     Chart {
         title: format!("{}: {name} per grid point of `{label}`\n{}", r.id, grid_conditions(r, label)),
         x_label: layout.x_label,
         y_label: if positive && span > 100.0 { format!("{name} (log scale)") } else { name.to_string() },
         log_y: positive && span > 100.0,
         // Epochs fall as p grows: the upper right is clear for several series.
-        legend: if series.len() > 1 { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::UpperLeft },
+        legend,
         lines,
         vlines: Vec::new(),
         hlines: Vec::new(),
     }
+}
+
+/// The points (x, point) whose value is known only by a bound (a censored
+/// event, "≥ 301": no seed had it within the run), drawn at that bound and
+/// named in the legend, so that no point is left out unsaid.
+fn bounded_line(q: &BTreeMap<String, Value>, label: &str, name: &str, placed: &[(f64, &str)]) -> Option<Line> {
+    let bounded: Vec<(f64, f64, String)> = placed
+        .iter()
+        .filter_map(|(x, point)| {
+            let value = q.get(&format!("{label}[{point}].{name}")).filter(|v| v.is_bounded())?;
+            let bound = [value.lo, value.hi].into_iter().find(|b| b.is_finite())?;
+            Some((*x, bound, format!("{point}: {}", value.describe())))
+        })
+        .collect();
+    (!bounded.is_empty()).then(|| Line {
+        label: format!(
+            "known by a bound only, drawn at it ({})",
+            bounded.iter().map(|b| b.2.as_str()).collect::<Vec<_>>().join("; ")
+        ),
+        color: plotters::style::RGBColor(90, 90, 90),
+        // NaN between points: markers only.
+        points: bounded.iter().flat_map(|b| [(b.0, b.1), (b.0, f64::NAN)]).collect(),
+        band: Vec::new(),
+        markers: true,
+    })
 }
 
 /// The median over seeds at each epoch until the last seed's log ends, a

@@ -8,8 +8,8 @@ use lockin::claims::judge::Verdict;
 use lockin::claims::results::{summary_line, write_results};
 use lockin::claims::verify::{VerifyOptions, from_cache, verify};
 use lockin::claims::{ClaimResult, Tier};
-use lockin::report::table;
 use lockin::report::elsewhere::Imported;
+use lockin::report::table;
 use lockin::report::write_report;
 use lockin::{out, say};
 
