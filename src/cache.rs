@@ -38,28 +38,6 @@ pub fn cache_key(spec: &TrainSpec) -> String {
     format!("{tag}-{:016x}", fnv1a64(text.as_bytes()))
 }
 
-/// A run's name for people (progress lines, the report): what sets it
-/// apart in a grid of one's own (σ, the task, M, K, p, η and the seed),
-/// the backend, and its cache key's hash, by which its directory
-/// `runs/KEY` is found: `sqr-add-M31-K512-p0.5-eta1e-3-s105-flex-0123456789abcdef`.
-/// The cache key itself keeps its form, so that existing caches serve
-/// (docs/methods.md, "The cache").
-pub fn run_name(spec: &TrainSpec) -> String {
-    let key = cache_key(spec);
-    let hash = key.rsplit('-').next().unwrap_or_default();
-    format!(
-        "{}-{}-M{}-K{}-p{}-eta{:e}-s{}-{}-{hash}",
-        spec.activation.name(),
-        spec.task,
-        spec.modulus,
-        spec.width,
-        spec.train_fraction,
-        spec.eta,
-        spec.seed,
-        spec.backend.name()
-    )
-}
-
 /// What makes a run the same run, whatever its length and extra logs (a
 /// longer run serves a shorter request as its prefix; checkpoints and the
 /// level log are added to a trajectory): the spec without its epochs,
@@ -108,10 +86,9 @@ impl Trajectory {
         self.windows.iter().map(|&window| TrainSpec { window, ..self.spec.clone() }).collect()
     }
 
-    /// A name for progress lines: the first window's run name
-    /// ([`run_name`]), and the others.
+    /// A name for progress lines: the first window's key, and the others.
     pub fn label(&self) -> String {
-        let key = run_name(&self.spec);
+        let key = cache_key(&self.spec);
         match &self.windows[1..] {
             [] => key,
             others => format!("{key} (and windows {others:?})"),
@@ -207,13 +184,6 @@ impl Cache {
         Ok(run)
     }
 
-    /// The cached run of `spec`'s trajectory and window with every epoch it
-    /// was trained for, which may be more than `spec` asks (a figure draws
-    /// a run as far as it goes); None where there is none.
-    pub fn whole(&self, spec: &TrainSpec) -> Option<Run> {
-        self.same_run(spec).ok()
-    }
-
     /// The complete run under `spec`'s key, if it is `spec`'s trajectory
     /// and window (whatever its epochs, checkpoints and level log).
     fn same_run(&self, spec: &TrainSpec) -> anyhow::Result<Run> {
@@ -254,7 +224,7 @@ impl Cache {
                 Err(why) => {
                     if self.run_dir(spec).exists() {
                         let what = if self.same_run(spec).is_ok() { "extending" } else { "retraining" };
-                        say!("lockin: {what} {}: {why:#}", run_name(spec));
+                        say!("lockin: {what} {}: {why:#}", cache_key(spec));
                     }
                     true
                 }
@@ -413,17 +383,6 @@ mod tests {
     }
 
     use crate::runs::tiny_spec as tiny;
-
-    #[test]
-    fn run_names_tell_a_grid_apart_and_keep_the_key_hash() {
-        let spec =
-            TrainSpec { modulus: 31, width: 512, train_fraction: 0.5, eta: 1e-3, seed: 105, ..Default::default() };
-        let name = run_name(&spec);
-        assert!(name.starts_with("sqr-add-M31-K512-p0.5-eta1e-3-s105-flex-"), "{name}");
-        let key = cache_key(&spec);
-        assert_eq!(name.rsplit('-').next(), key.rsplit('-').next(), "{name} and {key} share the hash");
-        assert_ne!(run_name(&TrainSpec { train_fraction: 0.3, ..spec.clone() }), name);
-    }
 
     #[test]
     fn key_ignores_checkpoints_but_not_hyperparameters() {

@@ -10,8 +10,9 @@ use super::load::{Claim, LoadError, load_dir};
 use super::runner::Runner;
 use super::tier::Tier;
 use crate::backend::Backend;
-use crate::cache::{Cache, Trajectory, run_name};
+use crate::cache::{Cache, Trajectory};
 use crate::progress::{PlanProgress, epoch_reporter};
+use crate::run_name::{run_name, trajectory_name};
 use crate::say;
 use crate::train::limits::{peak_bytes, run_flop};
 
@@ -247,7 +248,7 @@ fn train_all(runner: &Runner, missing: &[&Trajectory], opts: &VerifyOptions) {
         if let Err(e) = runner.train(trajectory, opts.fresh) {
             say!("{e:#}");
         }
-        progress.finished(&trajectory.label(), flop);
+        progress.finished(&trajectory_name(trajectory), flop);
     });
 }
 

@@ -81,3 +81,28 @@ fn judgement_note(judgement: &Judgement) -> String {
         None => format!("not judged: {}", judgement.note),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--runs` judgements were printed, never in REPORT.md.
+    #[test]
+    fn judgements_on_runs_made_elsewhere_are_in_the_report() {
+        let (_, result) = crate::report::markdown::tests::judged_grid(true);
+        let mut md = String::new();
+        section(&mut md, &Imported::default());
+        assert!(md.is_empty(), "none imported, no section");
+        let judgement = Judgement {
+            id: "H7".into(),
+            result: Some(result.clone()),
+            lockin: Some(result),
+            note: "judged on `p[0.7]` on seeds 100 of 3".into(),
+            files: vec!["log.csv".into()],
+        };
+        section(&mut md, &Imported { provenance: Vec::new(), judged: vec![judgement] });
+        assert!(md.contains("## Runs made elsewhere"), "{md}");
+        assert!(md.contains("| H7 | p[0.7].test_acc_99_max |  | 180 ✓ | 180 ✓ | < 250 | yes |"), "{md}");
+        assert!(md.contains("- H7: judged on `p[0.7]` on seeds 100 of 3"), "{md}");
+    }
+}

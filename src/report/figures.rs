@@ -95,7 +95,11 @@ fn source(claim: &Claim, tier: Tier, condition: &str) -> String {
 /// trained for: a run trained longer for another claim serves a figure to
 /// its end, and the curves of one condition end together.
 fn whole_runs(cache: &Cache, specs: &[TrainSpec]) -> Vec<Run> {
-    let runs: Vec<Run> = specs.iter().filter_map(|s| cache.whole(s)).collect();
+    let whole = |spec: &TrainSpec| {
+        let run = Run::load(&cache.run_dir(spec)).ok()?;
+        (crate::cache::run_identity(&run.spec) == crate::cache::run_identity(spec)).then_some(run)
+    };
+    let runs: Vec<Run> = specs.iter().filter_map(whole).collect();
     let common = runs.iter().map(|r| r.spec.epochs).min().unwrap_or(0);
     runs.iter().map(|r| r.prefix(common)).collect()
 }

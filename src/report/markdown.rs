@@ -111,8 +111,6 @@ pub struct Page<'a> {
     pub claims: &'a [Claim],
     /// The backend of their runs (their names say it).
     pub backend: crate::backend::Backend,
-    /// The claims judged on runs made elsewhere (`--runs`).
-    pub imported: &'a super::elsewhere::Imported,
     /// The lines under the title.
     pub header: &'a str,
 }
@@ -143,7 +141,6 @@ pub fn render(results: &[ClaimResult], figures: &[(String, String)], page: Page)
         }
         claim_section(&mut md, r, page);
     }
-    super::elsewhere::section(&mut md, page.imported);
     md
 }
 
@@ -282,7 +279,7 @@ fn runs(md: &mut String, claim: &Claim, r: &ClaimResult, backend: crate::backend
     let lines: Vec<String> = specs
         .iter()
         .map(|(condition, specs)| {
-            let names: Vec<String> = specs.iter().map(|s| format!("`{}`", crate::cache::run_name(s))).collect();
+            let names: Vec<String> = specs.iter().map(|s| format!("`{}`", crate::run_name::run_name(s))).collect();
             format!("- `{condition}`: {}", names.join(", "))
         })
         .collect();
@@ -304,12 +301,11 @@ fn notes(md: &mut String, r: &ClaimResult) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::{Page, cell, render, statement_ids};
     use crate::claims::judge::ClaimResult;
     use crate::claims::value::Value;
     use crate::claims::{Claim, Tier};
-    use crate::report::elsewhere::Imported;
 
     /// A p-grid of one's own at M = 23, K = 256.
     const GRID: &str = r#"id: H7
@@ -335,18 +331,23 @@ expect:
   - {quantity: "p[0.7].test_acc_99_max", tolerance: {below: 250}}
 "#;
 
-    /// The claim (as written, or with its check recorded) judged on a
-    /// made-up measurement, and its report.
-    fn report_of(recorded: bool, imported: &Imported) -> (ClaimResult, String) {
+    /// A p-grid of one's own (as written, or with its check recorded)
+    /// judged on a made-up measurement.
+    pub(crate) fn judged_grid(recorded: bool) -> (Claim, ClaimResult) {
         let text = if recorded { GRID.replace("below: 250}", "below: 250}, recorded: holds") } else { GRID.into() };
         let claim: Claim = crate::claims::load::parse(std::path::Path::new("H7-grid.yaml"), &text).unwrap();
         let mut result = ClaimResult::new(&claim, Tier::Quick);
         let mut measurement = crate::claims::Measurement::default();
         measurement.quantities.insert("p[0.7].test_acc_99_max".into(), Value::exact(180.0));
         result.judge(&claim, measurement);
-        let page = Page { claims: std::slice::from_ref(&claim), backend: Default::default(), imported, header: "" };
-        let md = render(std::slice::from_ref(&result), &[], page);
-        (result, md)
+        (claim, result)
+    }
+
+    /// The report of [`judged_grid`].
+    fn report_of(recorded: bool) -> String {
+        let (claim, result) = judged_grid(recorded);
+        let page = Page { claims: std::slice::from_ref(&claim), backend: Default::default(), header: "" };
+        render(std::slice::from_ref(&result), &[], page)
     }
 
     /// A p-grid's points read as one condition when the Experiments line
@@ -354,7 +355,7 @@ expect:
     /// Holds" and sat under "Not judged".
     #[test]
     fn a_grid_of_ones_own_reads_point_by_point_and_an_open_hypothesis_as_open() {
-        let (_, md) = report_of(false, &Imported::default());
+        let md = report_of(false);
         assert!(
             md.contains("`p[0.3]`: σ = sqr, η = 0.0002, 250 epochs, seeds 100–102, p = 0.3, M = 23, K = 256"),
             "{md}"
@@ -366,27 +367,9 @@ expect:
         assert!(md.contains("`sqr-add-M23-K256-p0.7-eta2e-4-s102-flex-"), "run names name M, K, p and the seed: {md}");
         assert!(md.contains("## Open hypotheses") && !md.contains("## Not judged"), "{md}");
         assert!(!md.contains("recorded") && !md.contains("Paper: -") && md.contains("| quantity | figure |"), "{md}");
-        let (_, md) = report_of(true, &Imported::default());
+        let md = report_of(true);
         assert!(md.contains("## Identities, harness findings, hypotheses and observations"), "{md}");
         assert!(md.contains("| state | recorded |") && md.contains("| Holds | Holds |"), "{md}");
-    }
-
-    /// `--runs` judgements were printed, never in REPORT.md.
-    #[test]
-    fn judgements_on_runs_made_elsewhere_are_in_the_report() {
-        let (result, md) = report_of(true, &Imported::default());
-        assert!(!md.contains("Runs made elsewhere"), "none imported, no section");
-        let judgement = crate::claims::imported::Judgement {
-            id: "H7".into(),
-            result: Some(result.clone()),
-            lockin: Some(result),
-            note: "judged on `p[0.7]` on seeds 100 of 3".into(),
-            files: vec!["log.csv".into()],
-        };
-        let (_, md) = report_of(true, &Imported { provenance: Vec::new(), judged: vec![judgement] });
-        assert!(md.contains("## Runs made elsewhere"), "{md}");
-        assert!(md.contains("| H7 | p[0.7].test_acc_99_max |  | 180 ✓ | 180 ✓ | < 250 | yes |"), "{md}");
-        assert!(md.contains("- H7: judged on `p[0.7]` on seeds 100 of 3"), "{md}");
     }
 
     #[test]

@@ -377,8 +377,8 @@ pub fn write_report(
         opts.backend.name(),
         opts.cache.root().display()
     );
-    let page = markdown::Page { claims: &claims, backend: opts.backend, imported, header: &header };
-    write_files(dir, results, &conditions, page)
+    let page = markdown::Page { claims: &claims, backend: opts.backend, header: &header };
+    write_files(dir, results, &conditions, page, imported)
 }
 
 /// Write `REPORT.md`, `results.json` and `figures/` into `dir` from
@@ -388,6 +388,7 @@ fn write_files(
     results: &[ClaimResult],
     conditions: &figures::Conditions,
     page: markdown::Page,
+    imported: &elsewhere::Imported,
 ) -> anyhow::Result<Report> {
     crate::files::create_dir(dir)?;
     let claims = page.claims;
@@ -412,7 +413,8 @@ fn write_files(
         header.push_str(&format!("\n\n**Not written:** {p}"));
     }
     crate::claims::results::write_results(&dir.join("results.json"), results)?;
-    let markdown = markdown::render(results, &written.figures, markdown::Page { header: &header, ..page });
+    let mut markdown = markdown::render(results, &written.figures, markdown::Page { header: &header, ..page });
+    elsewhere::section(&mut markdown, imported);
     crate::files::write_atomic(&dir.join("REPORT.md"), markdown.as_bytes())?;
     Ok(Report { figures: written.figures, problems })
 }

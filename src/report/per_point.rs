@@ -208,6 +208,17 @@ fn grid_chart(r: &ClaimResult, label: &str, name: &str, points: &[PointValues]) 
         .collect();
     let placed: Vec<(f64, &str)> = layout.at.iter().zip(&points).map(|((_, x), p)| (*x, p.0.as_str())).collect();
     let bounded = bounded_line(q, label, name, &placed);
+    // Points with neither a value nor a bound (not run at this tier, or undefined) are named.
+    let unmeasured: Vec<&str> = placed
+        .iter()
+        .filter(|(_, point)| {
+            q.get(&format!("{label}[{point}].{name}")).is_none_or(|v| !v.is_bounded() && v.number().is_none())
+        })
+        .map(|(_, point)| *point)
+        .collect();
+    if !unmeasured.is_empty() {
+        layout.x_label = format!("{} · no measured value at {}", layout.x_label, unmeasured.join(", "));
+    }
     // A bound drawn at the left edge needs the upper left clear.
     let legend = if series.len() > 1 || bounded.is_some() {
         SeriesLabelPosition::UpperRight
