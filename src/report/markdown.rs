@@ -357,11 +357,11 @@ expect:
     fn a_grid_of_ones_own_reads_point_by_point_and_an_open_hypothesis_as_open() {
         let md = report_of(false);
         assert!(
-            md.contains("`p[0.3]`: σ = sqr, η = 0.0002, 250 epochs, seeds 100–102, p = 0.3, M = 23, K = 256"),
+            md.contains("`p[0.3]`: σ = sqr, η = 0.0002, 250 epochs, seeds 100..102, p = 0.3, M = 23, K = 256"),
             "{md}"
         );
         assert!(
-            md.contains("`p[0.7]`: σ = sqr, η = 0.0002, 250 epochs, seeds 100–102, p = 0.7, M = 23, K = 256"),
+            md.contains("`p[0.7]`: σ = sqr, η = 0.0002, 250 epochs, seeds 100..102, p = 0.7, M = 23, K = 256"),
             "{md}"
         );
         assert!(md.contains("`sqr-add-M23-K256-p0.7-eta2e-4-s102-flex-"), "run names name M, K, p and the seed: {md}");
