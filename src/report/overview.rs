@@ -341,7 +341,11 @@ mod tests {
                 .collect();
             // Written in points (pixels / 1.24): 12 px type is 9.68; the old labels were 1.6.
             assert!(!sizes.is_empty() && sizes.iter().all(|s| *s >= 9.5), "{sizes:?}");
-            assert!(svg.contains("H1    refuted") && svg.contains("H1 — t (refuted)"), "{svg}");
+            for r in &results {
+                let status = crate::report::status(r);
+                assert!(svg.contains(&format!("{:<5} {status}", r.id)), "a row per claim: {svg}");
+                assert!(svg.contains(&format!("{} — t ({status})", r.id)), "a panel per claim: {svg}");
+            }
         }
     }
 
