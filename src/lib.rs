@@ -24,6 +24,7 @@ pub mod probes;
 pub mod progress;
 pub mod project;
 pub mod report;
+pub mod run_name;
 pub mod runs;
 pub mod seeding;
 pub mod summary;

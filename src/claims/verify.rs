@@ -10,8 +10,9 @@ use super::load::{Claim, LoadError, load_dir};
 use super::runner::Runner;
 use super::tier::Tier;
 use crate::backend::Backend;
-use crate::cache::{Cache, Trajectory, cache_key};
+use crate::cache::{Cache, Trajectory};
 use crate::progress::{PlanProgress, epoch_reporter};
+use crate::run_name::{run_name, trajectory_name};
 use crate::say;
 use crate::train::limits::{peak_bytes, run_flop};
 
@@ -163,7 +164,7 @@ fn prepare(
         opts.cache.clone(),
         opts.tier,
         opts.backend,
-        Box::new(move |spec| epoch_reporter(cache_key(spec), spec.epochs, quiet)),
+        Box::new(move |spec| epoch_reporter(run_name(spec), spec.epochs, quiet)),
     );
     if !train {
         runner = runner.cache_only();
@@ -257,7 +258,7 @@ fn train_all(runner: &Runner, missing: &[&Trajectory], opts: &VerifyOptions) {
         if let Err(e) = runner.train(trajectory, opts.fresh) {
             say!("{e:#}");
         }
-        progress.finished(&trajectory.label(), flop);
+        progress.finished(&trajectory_name(trajectory), flop);
     });
 }
 

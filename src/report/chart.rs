@@ -22,7 +22,8 @@ pub struct Line {
 
 /// A chart: title, axes, series and reference lines.
 pub struct Chart {
-    /// Title above the plot.
+    /// Title above the plot; a second line (after `\n`) names the claim
+    /// and the conditions drawn.
     pub title: String,
     /// x-axis label, with units.
     pub x_label: String,
@@ -103,8 +104,12 @@ impl Chart {
     {
         let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing {}: {e:?}", self.title);
         let ((x0, x1), (y0, y1)) = self.ranges();
-        let mut chart = ChartBuilder::on(area)
-            .caption(&self.title, ("sans-serif", 18))
+        // A title's second line (the claim and conditions drawn) in smaller type.
+        let (title, conditions) = self.title.split_once('\n').unwrap_or((&self.title, ""));
+        let area = area.titled(title, ("sans-serif", 18)).map_err(err)?;
+        let area =
+            if conditions.is_empty() { area } else { area.titled(conditions, ("sans-serif", 13)).map_err(err)? };
+        let mut chart = ChartBuilder::on(&area)
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(60)
@@ -117,6 +122,8 @@ impl Chart {
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
             .y_label_formatter(&y_fmt)
+            .label_style(("sans-serif", 12))
+            .axis_desc_style(("sans-serif", 13))
             .x_label_formatter(&|v| x_number(*v, x1 - x0))
             .light_line_style(WHITE.mix(0.0))
             .draw()

@@ -30,26 +30,34 @@ pub struct Conditions {
     pub relu_control: Vec<Run>,
     /// The η of the x² and the ReLU grok runs drawn (their labels say it).
     pub grok_eta: [f64; 2],
+    /// Where each of the four comes from, for the figures' titles: the
+    /// claim, its condition and what differs from the paper's setup
+    /// ("H7 `p[0.3]` (p = 0.3, M = 23, K = 256)").
+    pub sources: [String; 4],
     /// The cached runs of each (claim id, condition) a claim reads ρ on.
     pub level_runs: BTreeMap<(String, String), Vec<Run>>,
 }
+
+/// One of the four: its specs and where they come from.
+type Drawn = (Vec<TrainSpec>, String);
 
 impl Conditions {
     /// For each (σ, η > 0 or not), the claims' experiment at the paper's
     /// headline η (2e-4, or 0 for controls) with the most seeds at `tier`
     /// (another η only where none is at the headline's), with the runs of
-    /// it that are in the cache.
+    /// it that are in the cache, each as far as all of them were trained
+    /// ([`whole_runs`]).
     pub fn from_cache(claims: &[Claim], tier: Tier, backend: crate::backend::Backend, cache: &Cache) -> Self {
         let lookup = |specs: &[TrainSpec]| -> Vec<Run> {
             specs.iter().filter_map(|s| cache.lookup(&TrainSpec { checkpoints: Vec::new(), ..s.clone() })).collect()
         };
-        let mut best: [Vec<TrainSpec>; 4] = Default::default();
+        let mut best: [Drawn; 4] = Default::default();
         let mut level_runs = BTreeMap::new();
         for claim in claims {
             for (condition, specs) in crate::claims::runner::claim_specs(claim, tier, backend) {
                 let Some(first) = specs.first() else { continue };
                 if first.level.is_some() {
-                    level_runs.insert((claim.raw.id.clone(), condition), lookup(&specs));
+                    level_runs.insert((claim.raw.id.clone(), condition.clone()), lookup(&specs));
                 }
                 // The report's figures compare the paper's two activations.
                 let slot = match (first.activation, first.eta > 0.0) {
@@ -60,16 +68,40 @@ impl Conditions {
                     _ => continue,
                 };
                 let rank = |s: &[TrainSpec]| s.first().map(|f| (headline(f.eta), s.len()));
-                if rank(&specs) > rank(&best[slot]) {
-                    best[slot] = specs;
+                if rank(&specs) > rank(&best[slot].0) {
+                    let source = source(claim, tier, &condition);
+                    best[slot] = (specs, source);
                 }
             }
         }
         let eta = |specs: &[TrainSpec]| specs.first().map_or(f64::NAN, |s| s.eta);
-        let grok_eta = [eta(&best[0]), eta(&best[2])];
-        let [a, b, c, d] = best.map(|specs| lookup(&specs));
-        Self { sqr_grok: a, sqr_control: b, relu_grok: c, relu_control: d, grok_eta, level_runs }
+        let grok_eta = [eta(&best[0].0), eta(&best[2].0)];
+        let sources = best.clone().map(|(_, source)| source);
+        let [a, b, c, d] = best.map(|(specs, _)| whole_runs(cache, &specs));
+        Self { sqr_grok: a, sqr_control: b, relu_grok: c, relu_control: d, grok_eta, sources, level_runs }
     }
+}
+
+/// "H7 `p[0.3]` (p = 0.3, M = 23, K = 256)": a condition of a claim, with
+/// what differs from the paper's setup.
+fn source(claim: &Claim, tier: Tier, condition: &str) -> String {
+    let differing = claim.at(tier).experiments.get(condition).map(super::conditions::differing).unwrap_or_default();
+    let named: Vec<String> = differing.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    let setup = if named.is_empty() { "the paper's setup".to_string() } else { named.join(", ") };
+    format!("{} `{condition}` ({setup})", claim.raw.id)
+}
+
+/// The cached runs of `specs`, each with every epoch all of them were
+/// trained for: a run trained longer for another claim serves a figure to
+/// its end, and the curves of one condition end together.
+fn whole_runs(cache: &Cache, specs: &[TrainSpec]) -> Vec<Run> {
+    let whole = |spec: &TrainSpec| {
+        let run = Run::load(&cache.run_dir(spec)).ok()?;
+        (crate::cache::run_identity(&run.spec) == crate::cache::run_identity(spec)).then_some(run)
+    };
+    let runs: Vec<Run> = specs.iter().filter_map(whole).collect();
+    let common = runs.iter().map(|r| r.spec.epochs).min().unwrap_or(0);
+    runs.iter().map(|r| r.prefix(common)).collect()
 }
 
 /// The paper's headline weight decay for grok runs, 2e-4 (and 0 for controls).
@@ -101,7 +133,8 @@ fn line(
             band.push((t as f64, s.q25, s.q75));
         }
     }
-    Line { label: format!("{label} (n={})", runs.len()), color, points, band, markers: false }
+    let end = len.saturating_sub(1);
+    Line { label: format!("{label} (n={}, to epoch {end})", runs.len()), color, points, band, markers: false }
 }
 
 /// The figures written, and those that could not be.
@@ -154,24 +187,28 @@ fn write_headline(out: &mut Written, conditions: &Conditions) {
         return;
     }
     let grok_label = eta_label(conditions.grok_eta[0]);
-    out.write(None, "gap23", &[gap23_chart(grok, control, &grok_label)], "(a) σ2/σ3 of the rolling W-update Gram, median and IQR over seeds, x² grok vs control; the vertical line is the median fire epoch.".into());
+    let [grok_source, control_source, _, _] = &conditions.sources;
+    let drawn = format!("{grok_source} vs {control_source}");
+    let of = format!("x² grok ({grok_source}) vs control ({control_source})");
+    let ends = "Each curve runs as far as all its runs were trained (its legend says to which epoch): a run trained longer for another claim is drawn to its end.";
+    out.write(None, "gap23", &[gap23_chart(grok, control, &grok_label, &drawn)], format!("(a) σ2/σ3 of the rolling W-update Gram, median and IQR over seeds, {of}; the vertical line is the median fire epoch. {ends}"));
     out.write(
         None,
         "accuracy",
-        &[accuracy_chart(grok, control, &grok_label)],
-        "(b) Train and test accuracy, median (and IQR for test) over seeds, x² grok vs control.".into(),
+        &[accuracy_chart(grok, control, &grok_label, &drawn)],
+        format!("(b) Train and test accuracy, median (and IQR for test) over seeds, {of}. {ends}"),
     );
-    out.write(None, "slope", &[slope_chart(grok, control)], "(e) The slope s(t) of ln gap23 over 25 epochs with the firing threshold 0.04 (fires at the first t ≥ 100 above it).".into());
+    out.write(None, "slope", &[slope_chart(grok, control, &drawn)], format!("(e) The slope s(t) of ln gap23 over 25 epochs with the firing threshold 0.04 (fires at the first t ≥ 100 above it), {of}. {ends}"));
 }
 
 /// gap23 of grok and control, with the grok runs' median fire epoch.
-fn gap23_chart(grok: &[Run], control: &[Run], grok_label: &str) -> Chart {
+fn gap23_chart(grok: &[Run], control: &[Run], grok_label: &str, drawn: &str) -> Chart {
     let fires: Vec<f64> = grok
         .iter()
         .filter_map(|r| detect(&r.metrics.w_gap23(), &DetectorParams::default()).fire_epoch.map(|e| e as f64))
         .collect();
     let mut gap = Chart {
-        title: "σ2/σ3 of the W-update window (x²)".into(),
+        title: format!("σ2/σ3 of the W-update window (x²)\n{drawn}"),
         x_label: "epoch".into(),
         y_label: "gap23 = σ2/σ3 (log scale)".into(),
         log_y: true,
@@ -190,18 +227,19 @@ fn gap23_chart(grok: &[Run], control: &[Run], grok_label: &str) -> Chart {
 }
 
 /// Train and test accuracy of grok and control.
-fn accuracy_chart(grok: &[Run], control: &[Run], grok_label: &str) -> Chart {
+fn accuracy_chart(grok: &[Run], control: &[Run], grok_label: &str, drawn: &str) -> Chart {
     Chart {
-        title: "Accuracy (x²)".into(),
+        title: format!("Accuracy (x²)\n{drawn}"),
         x_label: "epoch".into(),
         y_label: "accuracy (fraction of pairs)".into(),
         log_y: false,
         legend: SeriesLabelPosition::LowerRight,
+        // Test over train: a test curve at 1 stays in sight, not under train's.
         lines: vec![
-            line(format!("test, grok {grok_label}"), GROK, grok, Metrics::test_acc, true),
-            line("test, control".into(), CONTROL, control, Metrics::test_acc, true),
             line("train, grok".into(), FIFTH, grok, Metrics::train_acc, false),
             line("train, control".into(), THIRD, control, Metrics::train_acc, false),
+            line(format!("test, grok {grok_label}"), GROK, grok, Metrics::test_acc, true),
+            line("test, control".into(), CONTROL, control, Metrics::test_acc, true),
         ],
         vlines: Vec::new(),
         hlines: Vec::new(),
@@ -209,11 +247,11 @@ fn accuracy_chart(grok: &[Run], control: &[Run], grok_label: &str) -> Chart {
 }
 
 /// The slope detector's s(t) of grok and control, with its threshold.
-fn slope_chart(grok: &[Run], control: &[Run]) -> Chart {
+fn slope_chart(grok: &[Run], control: &[Run], drawn: &str) -> Chart {
     let params = DetectorParams::default();
     let slope = |m: &Metrics| slopes(&m.w_gap23(), &params);
     Chart {
-        title: "Slope detector s(t) (x²)".into(),
+        title: format!("Slope detector s(t) (x²)\n{drawn}"),
         x_label: "epoch".into(),
         y_label: "s(t) = Δ ln gap23 / 25 epochs (1/epoch)".into(),
         log_y: false,
@@ -246,11 +284,11 @@ fn write_spectra(out: &mut Written, conditions: &Conditions) {
     if !conditions.sqr_grok.is_empty() && !conditions.relu_grok.is_empty() {
         let panels = [
             spectrum_panel(
-                &format!("Rank structure, x² ({})", eta_label(conditions.grok_eta[0])),
+                &format!("Rank structure, x² ({})\n{}", eta_label(conditions.grok_eta[0]), conditions.sources[0]),
                 &conditions.sqr_grok,
             ),
             spectrum_panel(
-                &format!("Rank structure, ReLU ({})", eta_label(conditions.grok_eta[1])),
+                &format!("Rank structure, ReLU ({})\n{}", eta_label(conditions.grok_eta[1]), conditions.sources[2]),
                 &conditions.relu_grok,
             ),
         ];
@@ -267,20 +305,24 @@ pub fn write_all(dir: &Path, conditions: &Conditions, results: &[ClaimResult], c
     write_spectra(&mut out, conditions);
 
     for (id, chart) in fit_scatters(results, claims) {
-        let caption =
-            format!("({id}) Per-seed event epochs with the fitted line and the paper's, for the claim's linear fit.");
+        let caption = format!(
+            "({id}: {}) Per-seed event epochs with the fitted line and the paper's, for the claim's linear fit.",
+            claim_title(results, &id)
+        );
         out.write(Some(&id), &format!("fit-{id}"), &[chart], caption);
     }
 
     for (id, pattern, chart) in super::per_point::grid_charts(results) {
         let stem = format!("grid-{id}-{}", pattern.replace("[*].", "-"));
-        out.write(Some(&id), &stem, &[chart], format!("({id}) `{pattern}` at every grid point: measured (median over seeds, with IQR bars where the measure gives them) beside the paper's figure, whose bar is ± half a unit of its last printed digit; a line per modulus M over p for the scaling sweep, η on a log10 axis."));
+        let title = claim_title(results, &id);
+        out.write(Some(&id), &stem, &[chart], format!("({id}: {title}) `{pattern}` at every grid point: measured (median over seeds, with IQR bars where the measure gives them), beside the paper's figure where it prints one, whose bar is ± half a unit of its last printed digit; a line per modulus M over p for the scaling sweep, η on a log10 axis."));
     }
     let level_runs = |claim: &Claim, condition: &str| {
         conditions.level_runs.get(&(claim.raw.id.clone(), condition.to_string())).cloned().unwrap_or_default()
     };
     for (id, chart) in super::per_point::rho_charts(claims, results, &level_runs) {
-        out.write(Some(&id), &format!("rho-{id}"), &[chart], format!("({id}) The level metric ρ (the paper's code), median over seeds of each condition the claim reads it on (the first six), while every seed is logged: a run's log ends once ρ has crossed the claim's threshold."));
+        let title = claim_title(results, &id);
+        out.write(Some(&id), &format!("rho-{id}"), &[chart], format!("({id}: {title}) The level metric ρ (the paper's code), median over seeds of each condition the claim reads it on (the first six), while every seed is logged: a run's log ends once ρ has crossed the claim's threshold."));
     }
 
     let panels = theorem6_panels(results, claims);
@@ -288,6 +330,11 @@ pub fn write_all(dir: &Path, conditions: &Conditions, results: &[ClaimResult], c
         out.write(None, "theorem6", &panels, "(d) Theorem 6 at checkpoints, median and IQR over seeds: the published sign-match (B_pub with 1/η²), the exact rule (an identity, 1.000) and the repulsion fraction (pairs with S > 0 and B < 0).".into());
     }
     out
+}
+
+/// The title of claim `id` among `results`, for a figure's caption.
+fn claim_title(results: &[ClaimResult], id: &str) -> String {
+    results.iter().find(|r| r.id == id).map_or_else(String::new, |r| r.title.clone())
 }
 
 /// For each claim that checks a `lead` measure's linear fit: its per-seed

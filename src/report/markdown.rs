@@ -3,8 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{status, verdict_word};
-use crate::claims::experiment::TierSeeds;
-use crate::claims::judge::{ClaimResult, Verdict};
+use crate::claims::judge::ClaimResult;
 use crate::claims::load::Claim;
 use crate::claims::results::summary_line;
 use crate::claims::value::SeedValue;
@@ -49,27 +48,17 @@ pub fn figures(result: &ClaimResult) -> String {
         .join("; ")
 }
 
+/// The claim's conditions at the result's tier, each with every field that
+/// differs from the paper's setup ([`super::conditions::describe`]).
 fn experiments(claim: &Claim, result: &ClaimResult) -> String {
     let tier = result.tier;
-    claim
+    let named: Vec<String> = claim
         .at(tier)
         .experiments
         .iter()
-        .map(|(name, e)| {
-            format!(
-                "`{name}`: σ = {}, η = {}, {} epochs, {}, M = {}, K = {}, Wn = {}, lr = {}",
-                e.activation.name(),
-                e.eta,
-                e.epochs,
-                TierSeeds::describe(e.seeds.at(tier)),
-                e.modulus,
-                e.width,
-                e.window,
-                e.lr
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+        .map(|(name, e)| format!("`{name}`: {}", super::conditions::describe(e, tier)))
+        .collect();
+    named.join("; ")
 }
 
 /// Statement ids (`P12`, and ranges `P04-P09`) named in a source text.
@@ -115,9 +104,21 @@ fn statement_index(results: &[ClaimResult]) -> std::collections::BTreeMap<u32, V
     index
 }
 
+/// What a report is rendered with besides the results and figures.
+#[derive(Clone, Copy)]
+pub struct Page<'a> {
+    /// The judged claims.
+    pub claims: &'a [Claim],
+    /// The backend of their runs (their names say it).
+    pub backend: crate::backend::Backend,
+    /// The lines under the title.
+    pub header: &'a str,
+}
+
 /// The whole report.
-pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, String)], header: &str) -> String {
+pub fn render(results: &[ClaimResult], figures: &[(String, String)], page: Page) -> String {
     let mut md = String::new();
+    let header = page.header;
     let _ = writeln!(md, "# lockin verification report\n\n{header}\n\n**{}**\n", summary_line(results));
     if let Some((file, caption)) = figures.iter().find(|(f, _)| f == super::overview::FILE) {
         let _ = writeln!(md, "![{caption}](figures/{file})\n\n{caption}\n");
@@ -138,7 +139,7 @@ pub fn render(results: &[ClaimResult], claims: &[Claim], figures: &[(String, Str
             group = super::group_name(r);
             let _ = writeln!(md, "\n## {group}\n");
         }
-        claim_section(&mut md, r, claims);
+        claim_section(&mut md, r, page);
     }
     md
 }
@@ -149,9 +150,8 @@ fn summary_row(md: &mut String, r: &ClaimResult) {
         .checks
         .iter()
         .map(|c| {
-            let differs = if c.as_recorded() || r.verdict == Verdict::Open { "" } else { " (differs from its record)" };
-            let mark = super::marked(r, c);
-            let mark = mark.split_once(' ').map_or("", |(_, m)| m);
+            let differs = if c.as_recorded() || super::nothing_recorded(r) { "" } else { " (differs from its record)" };
+            let mark = super::state_mark(c.state);
             format!("{} = {} {mark}{differs}", c.quantity, with_iqr(r, &c.quantity))
         })
         .collect();
@@ -190,19 +190,25 @@ fn statements_and_figures(md: &mut String, results: &[ClaimResult], figures: &[(
     }
 }
 
-/// A claim's checks: paper, measured, tolerance, margin, miss and grade, state and record.
+/// A claim's checks: paper, measured, tolerance, margin, miss and grade,
+/// state and record. An open hypothesis has no record, so no such column;
+/// a question of one's own has a figure, not the paper's.
 fn checks_table(md: &mut String, r: &ClaimResult) {
     if r.checks.is_empty() {
         return;
     }
+    let recorded = !super::nothing_recorded(r);
+    let figure = if super::of_the_paper(r) { "paper" } else { "figure" };
+    let (extra, rule) = if recorded { (" recorded |", "---|") } else { ("", "") };
     let _ = writeln!(
         md,
-        "| quantity | paper | measured | tolerance | margin | miss, grade | state | recorded |\n|---|---|---|---|---|---|---|---|"
+        "| quantity | {figure} | measured | tolerance | margin | miss, grade | state |{extra}\n|---|---|---|---|---|---|---|{rule}"
     );
     for c in &r.checks {
+        let record = if recorded { format!(" {:?} |", c.recorded) } else { String::new() };
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {:?} | {:?} |",
+            "| {} | {} | {} | {} | {} | {} | {:?} |{record}",
             c.quantity,
             c.paper.map(num).unwrap_or_default(),
             with_iqr(r, &c.quantity),
@@ -210,21 +216,23 @@ fn checks_table(md: &mut String, r: &ClaimResult) {
             super::margin(c),
             super::graded(c),
             c.state,
-            c.recorded
         );
     }
 }
 
 /// A claim's section: its statement, experiments, measures, checks with
 /// their grades, per-seed values, verdict and finding.
-fn claim_section(md: &mut String, r: &ClaimResult, claims: &[Claim]) {
+fn claim_section(md: &mut String, r: &ClaimResult, page: Page) {
     let _ = writeln!(md, "\n### {} — {}\n", r.id, r.title);
-    let Some(claim) = claims.iter().find(|c| c.raw.id == r.id) else {
+    let Some(claim) = page.claims.iter().find(|c| c.raw.id == r.id) else {
         let _ = writeln!(md, "**{}**: {}\n", verdict_word(r.verdict), r.error.clone().unwrap_or_default());
         return;
     };
     let _ = writeln!(md, "> {}\n\nSource: {} · file `{}`\n", r.statement.trim(), r.source, r.path);
-    let _ = writeln!(md, "Paper: {}\n\nExperiments: {}\n", r.paper, experiments(claim, r));
+    if super::of_the_paper(r) {
+        let _ = writeln!(md, "Paper: {}\n", r.paper);
+    }
+    let _ = writeln!(md, "Experiments: {}\n", experiments(claim, r));
     let measures: Vec<String> = claim
         .at(r.tier)
         .measures
@@ -232,6 +240,7 @@ fn claim_section(md: &mut String, r: &ClaimResult, claims: &[Claim]) {
         .map(|m| format!("`{}`", serde_json::to_string(m).unwrap_or_default()))
         .collect();
     let _ = writeln!(md, "Measures: {}\n", measures.join(", "));
+    runs(md, claim, r, page.backend);
     checks_table(md, r);
     let per_seed: Vec<String> = r
         .measurement
@@ -259,6 +268,24 @@ fn claim_section(md: &mut String, r: &ClaimResult, claims: &[Claim]) {
     notes(md, r);
 }
 
+/// The claim's runs by condition, each by its name (σ, task, M, K, p, η,
+/// seed, backend and the hash of its cache key: `runs/KEY` in the cache).
+fn runs(md: &mut String, claim: &Claim, r: &ClaimResult, backend: crate::backend::Backend) {
+    let specs = crate::claims::runner::claim_specs(claim, r.tier, backend);
+    let count: usize = specs.values().map(Vec::len).sum();
+    if count == 0 {
+        return;
+    }
+    let lines: Vec<String> = specs
+        .iter()
+        .map(|(condition, specs)| {
+            let names: Vec<String> = specs.iter().map(|s| format!("`{}`", crate::run_name::run_name(s))).collect();
+            format!("- `{condition}`: {}", names.join(", "))
+        })
+        .collect();
+    let _ = writeln!(md, "<details><summary>Runs ({count})</summary>\n\n{}\n\n</details>\n", lines.join("\n"));
+}
+
 /// A claim's preconditions, why it is ill-posed, and its warnings.
 fn notes(md: &mut String, r: &ClaimResult) {
     if !r.requires.is_empty() {
@@ -274,8 +301,76 @@ fn notes(md: &mut String, r: &ClaimResult) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{cell, statement_ids};
+pub(crate) mod tests {
+    use super::{Page, cell, render, statement_ids};
+    use crate::claims::judge::ClaimResult;
+    use crate::claims::value::Value;
+    use crate::claims::{Claim, Tier};
+
+    /// A p-grid of one's own at M = 23, K = 256.
+    const GRID: &str = r#"id: H7
+kind: hypothesis
+title: More data, earlier test accuracy 0.99
+source: "a question of one's own"
+statement: test accuracy 0.99 comes earlier as p grows
+paper: "-"
+experiments:
+  p:
+    activation: sqr
+    eta: 2.0e-4
+    epochs: 250
+    modulus: 23
+    width: 256
+    seeds: {quick: 3, paper: 3, from: 100}
+    grid:
+      "0.3": {train_fraction: 0.3}
+      "0.7": {train_fraction: 0.7}
+measures:
+  - {kind: milestones, condition: p}
+expect:
+  - {quantity: "p[0.7].test_acc_99_max", tolerance: {below: 250}}
+"#;
+
+    /// A p-grid of one's own (as written, or with its check recorded)
+    /// judged on a made-up measurement.
+    pub(crate) fn judged_grid(recorded: bool) -> (Claim, ClaimResult) {
+        let text = if recorded { GRID.replace("below: 250}", "below: 250}, recorded: holds") } else { GRID.into() };
+        let claim: Claim = crate::claims::load::parse(std::path::Path::new("H7-grid.yaml"), &text).unwrap();
+        let mut result = ClaimResult::new(&claim, Tier::Quick);
+        let mut measurement = crate::claims::Measurement::default();
+        measurement.quantities.insert("p[0.7].test_acc_99_max".into(), Value::exact(180.0));
+        result.judge(&claim, measurement);
+        (claim, result)
+    }
+
+    /// The report of [`judged_grid`].
+    fn report_of(recorded: bool) -> String {
+        let (claim, result) = judged_grid(recorded);
+        let page = Page { claims: std::slice::from_ref(&claim), backend: Default::default(), header: "" };
+        render(std::slice::from_ref(&result), &[], page)
+    }
+
+    /// A p-grid's points read as one condition when the Experiments line
+    /// named only σ, η, M, K and lr; an open hypothesis showed "recorded:
+    /// Holds" and sat under "Not judged".
+    #[test]
+    fn a_grid_of_ones_own_reads_point_by_point_and_an_open_hypothesis_as_open() {
+        let md = report_of(false);
+        assert!(
+            md.contains("`p[0.3]`: σ = sqr, η = 0.0002, 250 epochs, seeds 100..102, p = 0.3, M = 23, K = 256"),
+            "{md}"
+        );
+        assert!(
+            md.contains("`p[0.7]`: σ = sqr, η = 0.0002, 250 epochs, seeds 100..102, p = 0.7, M = 23, K = 256"),
+            "{md}"
+        );
+        assert!(md.contains("`sqr-add-M23-K256-p0.7-eta2e-4-s102-flex-"), "run names name M, K, p and the seed: {md}");
+        assert!(md.contains("## Open hypotheses") && !md.contains("## Not judged"), "{md}");
+        assert!(!md.contains("recorded") && !md.contains("Paper: -") && md.contains("| quantity | figure |"), "{md}");
+        let md = report_of(true);
+        assert!(md.contains("## Identities, harness findings, hypotheses and observations"), "{md}");
+        assert!(md.contains("| state | recorded |") && md.contains("| Holds | Holds |"), "{md}");
+    }
 
     #[test]
     fn statement_ids_and_ranges_are_read_from_sources() {

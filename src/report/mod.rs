@@ -3,7 +3,9 @@
 //! the run cache alone (README, "The two commands"; docs/methods.md, "The cache").
 
 pub mod chart;
+pub mod conditions;
 pub mod coverage;
+pub mod elsewhere;
 pub mod evidence;
 pub mod figures;
 pub mod markdown;
@@ -120,8 +122,9 @@ pub fn recorded_fragility(
 
 /// Where a claim stands for a reader: far misses first, then verdicts
 /// that rest on lockin's reading, then near misses, then what reproduces,
-/// then what is apart from the paper (identities, findings, hypotheses,
-/// observations) and what could not be judged.
+/// then what is apart from the paper (identities, findings, recorded
+/// hypotheses, observations), open hypotheses (judged, nothing recorded),
+/// and what could not be judged.
 pub fn reader_order(r: &ClaimResult) -> (u8, String) {
     let rank = match (claim_grade(r), decided_by_lockin(r)) {
         (Some(Grade::Far), false) => 0,
@@ -129,7 +132,8 @@ pub fn reader_order(r: &ClaimResult) -> (u8, String) {
         (Some(Grade::Near), false) => 2,
         (Some(Grade::Exact), false) => 3,
         (None, _) if matches!(r.verdict, Verdict::Pass | Verdict::Fail) => 4,
-        (None, _) => 5,
+        (None, _) if r.verdict == Verdict::Open => 5,
+        (None, _) => 6,
     };
     (rank, r.id.clone())
 }
@@ -142,6 +146,7 @@ pub fn group_name(r: &ClaimResult) -> &'static str {
         "Near misses",
         "Reproduced",
         "Identities, harness findings, hypotheses and observations",
+        "Open hypotheses",
         "Not judged",
     ][reader_order(r).0 as usize]
 }
@@ -161,23 +166,40 @@ pub fn decided_by_lockin(r: &ClaimResult) -> bool {
     claim_grade(r).is_some_and(|g| rests_on_lockin(g, r.checks.iter().filter(|c| c.grade == g).map(|c| c.reading)))
 }
 
+/// Whether nothing is recorded for the claim's checks: an open hypothesis
+/// (docs/claims.md, "Open hypotheses"), whose checks have no record to
+/// show or to differ from.
+pub fn nothing_recorded(r: &ClaimResult) -> bool {
+    r.verdict == Verdict::Open || r.recorded_outcome.is_none()
+}
+
+/// Whether the claim speaks of the paper: a hypothesis or an observation
+/// of one's own has no paper figure, and its grades no paper's units.
+pub fn of_the_paper(r: &ClaimResult) -> bool {
+    !matches!(r.kind, ClaimKind::Hypothesis | ClaimKind::Observation)
+}
+
 /// A check's measured value with its state: ✓ holds, ✗ fails, ? undefined,
 /// and what was recorded where it differs (an open hypothesis records
 /// nothing, so nothing differs).
 pub fn marked(r: &ClaimResult, c: &CheckResult) -> String {
-    let differs = c.as_recorded() || r.verdict == Verdict::Open || r.recorded_outcome.is_none();
+    let differs = c.as_recorded() || nothing_recorded(r);
     let differs = if differs { String::new() } else { format!(" (recorded: {:?})", c.recorded).to_lowercase() };
     format!("{}{differs}", value_and_state(c))
 }
 
-/// A check's measured value and its state: ✓ holds, ✗ fails, ? undefined.
+/// A check's measured value and its state ([`state_mark`]).
 fn value_and_state(c: &CheckResult) -> String {
-    let mark = match c.state {
+    format!("{} {}", c.value().describe(), state_mark(c.state))
+}
+
+/// A check's state: ✓ holds, ✗ fails, ? undefined.
+pub fn state_mark(state: CheckState) -> &'static str {
+    match state {
         CheckState::Holds => "✓",
         CheckState::Fails => "✗",
         CheckState::Undefined => "?",
-    };
-    format!("{} {mark}", c.value().describe())
+    }
 }
 
 /// A check's margin: how far inside (+) or outside (−) its tolerance.
@@ -344,10 +366,12 @@ fn truncate(s: &str, max: usize) -> String {
 
 /// Write the report directory (REPORT.md, results.json, figures/) for
 /// `results`, drawing the figures from the cached runs of the claims they
-/// judged (each result carries its claim: nothing is loaded again).
+/// judged (each result carries its claim: nothing is loaded again), with
+/// the judgements on runs made elsewhere (`--runs`; empty without it).
 pub fn write_report(
     opts: &crate::claims::verify::VerifyOptions,
     results: &[ClaimResult],
+    imported: &elsewhere::Imported,
     dir: &std::path::Path,
 ) -> anyhow::Result<Report> {
     let claims: Vec<_> = results.iter().filter_map(|r| r.claim.as_deref().cloned()).collect();
@@ -358,7 +382,8 @@ pub fn write_report(
         opts.backend.name(),
         opts.cache.root().display()
     );
-    write_files(dir, results, &claims, &conditions, &header)
+    let page = markdown::Page { claims: &claims, backend: opts.backend, header: &header };
+    write_files(dir, results, &conditions, page, imported)
 }
 
 /// Write `REPORT.md`, `results.json` and `figures/` into `dir` from
@@ -366,11 +391,12 @@ pub fn write_report(
 fn write_files(
     dir: &Path,
     results: &[ClaimResult],
-    claims: &[crate::claims::Claim],
     conditions: &figures::Conditions,
-    header: &str,
+    page: markdown::Page,
+    imported: &elsewhere::Imported,
 ) -> anyhow::Result<Report> {
     crate::files::create_dir(dir)?;
+    let claims = page.claims;
     let mut written = figures::write_all(&dir.join("figures"), conditions, results, claims);
     let fragile = match results.first() {
         Some(r) if own_claims(claims) => recorded_fragility(&crate::project::root(), r.tier),
@@ -387,12 +413,13 @@ fn write_files(
         .into_iter()
         .map(|(claim, failure)| claim.map_or(failure.clone(), |id| format!("{id}: {failure}")))
         .collect();
-    let mut header = header.to_string();
+    let mut header = page.header.to_string();
     for p in &problems {
         header.push_str(&format!("\n\n**Not written:** {p}"));
     }
     crate::claims::results::write_results(&dir.join("results.json"), results)?;
-    let markdown = markdown::render(results, claims, &written.figures, &header);
+    let mut markdown = markdown::render(results, &written.figures, markdown::Page { header: &header, ..page });
+    elsewhere::section(&mut markdown, imported);
     crate::files::write_atomic(&dir.join("REPORT.md"), markdown.as_bytes())?;
     Ok(Report { figures: written.figures, problems })
 }

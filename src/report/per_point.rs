@@ -95,18 +95,21 @@ fn series_lines(
     [measured, paper]
 }
 
-/// Per claim, one chart per `LABEL[*].name` checked at two or more points
-/// against the paper: measured at every grid point the measure reports it
-/// for (with IQR bars over seeds where the measure gives them) and the
-/// paper's figure where it prints one, each grid point on its own axes
-/// ([`layout`]). Returns (claim id, quantity pattern, chart).
+/// Per claim, one chart per `LABEL[*].name` checked at two or more points:
+/// measured at every grid point the measure reports it for (with IQR bars
+/// over seeds where the measure gives them) and the paper's figure where
+/// it prints one, each grid point on its own axes ([`layout`]), titled
+/// with the claim and the conditions its points share. Returns (claim id,
+/// quantity pattern, chart).
 pub fn grid_charts(results: &[ClaimResult]) -> Vec<(String, String, Chart)> {
     let mut charts = Vec::new();
     for r in results {
         let mut rows: BTreeMap<(String, String), Vec<PointValues>> = BTreeMap::new();
         let mut order: Vec<(String, String)> = Vec::new();
         for c in &r.checks {
-            let (Some((label, point, name)), Some(paper)) = (grid_parts(&c.quantity), c.paper) else { continue };
+            // A check with no figure beside it (a question of one's own) is drawn measured only.
+            let Some((label, point, name)) = grid_parts(&c.quantity) else { continue };
+            let paper = c.paper.unwrap_or(f64::NAN);
             let key = (label.to_string(), name.to_string());
             if !order.contains(&key) {
                 order.push(key.clone());
@@ -152,6 +155,18 @@ fn unchecked_points(
         .collect()
 }
 
+/// What the points of grid `label` share ("σ = sqr, η = 0.0002, M = 23,
+/// K = 256"), from the claim's experiments `label[POINT]` (all of its
+/// experiments where the label is not the grid's name).
+fn grid_conditions(r: &ClaimResult, label: &str) -> String {
+    let Some(claim) = r.claim.as_deref() else { return String::new() };
+    let experiments = &claim.at(r.tier).experiments;
+    let points: Vec<_> =
+        experiments.iter().filter(|(n, _)| n.starts_with(&format!("{label}["))).map(|(_, e)| e).collect();
+    let drawn = if points.is_empty() { experiments.values().collect() } else { points };
+    super::conditions::shared(&drawn)
+}
+
 /// `points` and their places in `layout` in the order of their x, so that
 /// each series' line runs along its axis whatever order the points came in.
 fn along_axis<'a>(layout: &mut Layout, points: &'a [PointValues]) -> Vec<&'a PointValues> {
@@ -182,7 +197,7 @@ fn grid_chart(r: &ClaimResult, label: &str, name: &str, points: &[PointValues]) 
     }
     let points = along_axis(&mut layout, points);
     let colors = [GROK, CONTROL, THIRD, FOURTH, FIFTH];
-    let lines = series
+    let mut lines: Vec<Line> = series
         .iter()
         .zip(colors.iter().cycle())
         .flat_map(|(s, color)| {
@@ -191,17 +206,62 @@ fn grid_chart(r: &ClaimResult, label: &str, name: &str, points: &[PointValues]) 
             series_lines(s, *color, &own, &quartile)
         })
         .collect();
+    let placed: Vec<(f64, &str)> = layout.at.iter().zip(&points).map(|((_, x), p)| (*x, p.0.as_str())).collect();
+    let bounded = bounded_line(q, label, name, &placed);
+    // Points with neither a value nor a bound (not run at this tier, or undefined) are named.
+    let unmeasured: Vec<&str> = placed
+        .iter()
+        .filter(|(_, point)| {
+            q.get(&format!("{label}[{point}].{name}")).is_none_or(|v| !v.is_bounded() && v.number().is_none())
+        })
+        .map(|(_, point)| *point)
+        .collect();
+    if !unmeasured.is_empty() {
+        layout.x_label = format!("{} · no measured value at {}", layout.x_label, unmeasured.join(", "));
+    }
+    // A bound drawn at the left edge needs the upper left clear.
+    let legend = if series.len() > 1 || bounded.is_some() {
+        SeriesLabelPosition::UpperRight
+    } else {
+        SeriesLabelPosition::UpperLeft
+    };
+    lines.extend(bounded);
     Chart {
-        title: format!("{} per grid point ({})", name, r.id),
+        title: format!("{}: {name} per grid point of `{label}`\n{}", r.id, grid_conditions(r, label)),
         x_label: layout.x_label,
         y_label: if positive && span > 100.0 { format!("{name} (log scale)") } else { name.to_string() },
         log_y: positive && span > 100.0,
         // Epochs fall as p grows: the upper right is clear for several series.
-        legend: if series.len() > 1 { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::UpperLeft },
+        legend,
         lines,
         vlines: Vec::new(),
         hlines: Vec::new(),
     }
+}
+
+/// The points (x, point) whose value is known only by a bound (a censored
+/// event, "≥ 301": no seed had it within the run), drawn at that bound and
+/// named in the legend, so that no point is left out unsaid.
+fn bounded_line(q: &BTreeMap<String, Value>, label: &str, name: &str, placed: &[(f64, &str)]) -> Option<Line> {
+    let bounded: Vec<(f64, f64, String)> = placed
+        .iter()
+        .filter_map(|(x, point)| {
+            let value = q.get(&format!("{label}[{point}].{name}")).filter(|v| v.is_bounded())?;
+            let bound = [value.lo, value.hi].into_iter().find(|b| b.is_finite())?;
+            Some((*x, bound, format!("{point}: {}", value.describe())))
+        })
+        .collect();
+    (!bounded.is_empty()).then(|| Line {
+        label: format!(
+            "known by a bound only, drawn at it ({})",
+            bounded.iter().map(|b| b.2.as_str()).collect::<Vec<_>>().join("; ")
+        ),
+        color: plotters::style::RGBColor(90, 90, 90),
+        // NaN between points: markers only.
+        points: bounded.iter().flat_map(|b| [(b.0, b.1), (b.0, f64::NAN)]).collect(),
+        band: Vec::new(),
+        markers: true,
+    })
 }
 
 /// The median over seeds at each epoch until the last seed's log ends, a
@@ -264,7 +324,10 @@ pub fn rho_charts(
             continue;
         }
         let chart = Chart {
-            title: format!("Level metric ρ ({})", claim.raw.id),
+            title: format!("{}: level metric ρ\n{}", claim.raw.id, {
+                let drawn: Vec<_> = conditions.iter().filter_map(|c| expanded.experiments.get(*c)).collect();
+                super::conditions::shared(&drawn)
+            }),
             x_label: "epoch".into(),
             y_label: "ρ, the paper's code (raw F Fᵀ)".into(),
             log_y: false,

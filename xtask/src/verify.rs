@@ -8,6 +8,7 @@ use lockin::claims::judge::Verdict;
 use lockin::claims::results::{summary_line, write_results};
 use lockin::claims::verify::{VerifyOptions, from_cache, verify};
 use lockin::claims::{ClaimResult, Tier};
+use lockin::report::elsewhere::Imported;
 use lockin::report::table;
 use lockin::report::write_report;
 use lockin::{out, say};
@@ -57,15 +58,20 @@ pub fn verify_claims(
         bail!("no claim in {} matches {:?}", opts.claims_dir.display(), opts.select);
     }
     guard_snapshots(&opts, &mut outcome, extra.accept)?;
+    // Judged before the report, which shows them.
+    let elsewhere = match &imported {
+        Some(imported) => judge_imported(&opts, &outcome, imported, &results, cache_only)?,
+        None => Imported::default(),
+    };
     // Results first: a closed output pipe ends the process at the table.
     write_file(&results, || write_results(&results, &outcome))?;
-    let reported = write_file(&report, || write_report(&opts, &outcome, &report))?;
+    let reported = write_file(&report, || write_report(&opts, &outcome, &elsewhere, &report))?;
     lockin::console::print_text(&table(&outcome));
     print_errors(&outcome, &reported.problems);
     out!("results: {}  report: {}", results.display(), report.join("REPORT.md").display());
     out!("{}", summary_line(&outcome));
-    if let Some(imported) = imported {
-        judge_imported(&opts, &outcome, &imported, &results, cache_only)?;
+    if imported.is_some() {
+        print_imported(&elsewhere, &sibling(&results, "imported"));
     }
     if let Some(n) = extra.perturb {
         let fragility = lockin::claims::verify::fragility(&opts, n, &outcome)?;
@@ -176,15 +182,15 @@ fn sibling(results: &Path, what: &str) -> PathBuf {
     results.with_file_name(format!("{stem}-{what}.json"))
 }
 
-/// The selected claims on the imported runs, beside lockin's results:
-/// printed, and written to RESULTS-imported.json.
+/// The selected claims on the imported runs, beside lockin's results,
+/// written to RESULTS-imported.json (and printed by [`print_imported`]).
 fn judge_imported(
     opts: &VerifyOptions,
     verified: &[ClaimResult],
     imported: &[lockin::external::ImportedRun],
     results: &Path,
     cache_only: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Imported> {
     let claims: Vec<_> = verified.iter().filter_map(|r| r.claim.as_deref().cloned()).collect();
     let runner =
         lockin::claims::Runner::new(opts.cache.clone(), opts.tier, opts.backend, Box::new(|_| Box::new(|_| {})));
@@ -193,14 +199,22 @@ fn judge_imported(
     let lockin_run = |spec: &lockin::train::TrainSpec| runner.run_of(spec);
     let judged = lockin::claims::imported::judge(&claims, opts.tier, opts.backend, imported, &lockin_run);
     let path = sibling(results, "imported");
-    let provenance: Vec<_> = imported.iter().map(|i| &i.provenance).collect();
+    let provenance: Vec<_> = imported.iter().map(|i| i.provenance.clone()).collect();
     let json = serde_json::json!({ "imported_runs": provenance, "claims": judged });
     write_file(&path, || lockin::files::write_atomic(&path, serde_json::to_string_pretty(&json)?.as_bytes()))?;
-    let served = judged.iter().filter(|j| j.result.is_some()).count();
-    out!("\nOn the {} imported runs ({served} of {} claims could be judged on them):", imported.len(), judged.len());
-    lockin::console::print_text(&lockin::report::side_by_side(&judged));
+    Ok(Imported { provenance, judged })
+}
+
+/// The judgements on imported runs, after lockin's table.
+fn print_imported(imported: &Imported, path: &Path) {
+    let served = imported.judged.iter().filter(|j| j.result.is_some()).count();
+    out!(
+        "\nOn the {} imported runs ({served} of {} claims could be judged on them):",
+        imported.provenance.len(),
+        imported.judged.len()
+    );
+    lockin::console::print_text(&lockin::report::side_by_side(&imported.judged));
     out!("imported: {}", path.display());
-    Ok(())
 }
 
 /// Whether `path` (which may not exist yet) is `dir` or inside it.
@@ -234,7 +248,7 @@ pub fn report(opts: VerifyOptions, out: Option<PathBuf>) -> anyhow::Result<ExitC
     if results.is_empty() {
         bail!("no claim in {} matches {:?}", opts.claims_dir.display(), opts.select);
     }
-    let reported = write_file(&out, || write_report(&opts, &results, &out))?;
+    let reported = write_file(&out, || write_report(&opts, &results, &Imported::default(), &out))?;
     print_errors(&results, &reported.problems);
     out!(
         "{}: {} claims, {} figures; {}",
