@@ -155,14 +155,15 @@ impl TrainSpec {
     /// factor 1 − lr·η stays positive (docs/methods.md, "Limits").
     fn validate_eta(&self) -> Result<(), SpecError> {
         let got = crate::format::num(self.eta);
-        let decoupled = self.optimizer == super::optimizer::Optimizer::Adamw;
-        if decoupled && !(self.eta.is_finite() && self.eta >= 0.0 && self.lr * self.eta < 1.0) {
-            return refuse(
-                "eta",
-                format!("must be ≥ 0 with lr·η < 1 for adamw (its decay factor 1 − lr·η), got {got}"),
-            );
-        }
-        if !decoupled && !(self.eta.is_finite() && (0.0..=MAX_ETA).contains(&self.eta)) {
+        let finite = self.eta.is_finite() && self.eta >= 0.0;
+        if self.optimizer == super::optimizer::Optimizer::Adamw {
+            if !(finite && self.lr * self.eta < 1.0) {
+                return refuse(
+                    "eta",
+                    format!("must be ≥ 0 with lr·η < 1 for adamw (its decay factor 1 − lr·η), got {got}"),
+                );
+            }
+        } else if !(finite && self.eta <= MAX_ETA) {
             return refuse("eta", format!("must be in [0, {MAX_ETA}] (larger freezes Adam), got {got}"));
         }
         Ok(())
