@@ -200,7 +200,7 @@ fn the_paper_s_own_pytorch_runs_judged_beside_lockin_s() {
 fn the_example_questions_load_as_open_hypotheses() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/questions");
     let claims = load_dir(&dir).unwrap();
-    assert_eq!(claims.len(), 7);
+    assert_eq!(claims.len(), 8);
     for claim in claims {
         let claim = claim.unwrap_or_else(|e| panic!("{e}"));
         assert!(claim.is_open(), "{} is meant to be open", claim.raw.id);
