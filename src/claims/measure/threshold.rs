@@ -153,17 +153,7 @@ mod tests {
     /// goes on past it gives the same `max_value` as one whose log stopped there.
     #[test]
     fn rho_peak_does_not_depend_on_how_far_the_log_goes() {
-        use crate::probes::level::Level;
-        use crate::train::LevelRow;
-        let with_log = |values: &[f64]| {
-            let mut r = run(20, 5, 0, 15);
-            r.levels = values
-                .iter()
-                .enumerate()
-                .map(|(epoch, &v)| LevelRow { epoch, level: Level { rho_code: v, rho_paper: v } })
-                .collect();
-            r
-        };
+        let with_log = rho_run;
         let spec = threshold("rho", 0.075);
         let stopped = measure(&spec, vec![with_log(&[0.06, 0.07, 0.076])]);
         let longer = measure(&spec, vec![with_log(&[0.06, 0.07, 0.076, 0.09, 0.08])]);
