@@ -3,6 +3,7 @@
 //! (cited by section throughout), the claim files in `docs/claims.md`; usage is
 //! in the README.
 
+pub mod allocator;
 pub mod backend;
 pub mod bench;
 pub mod cache;

@@ -163,15 +163,13 @@ impl ModelShape {
 
     /// [`ModelShape::features`] of the pairs (a_i, b_i).
     pub fn features_of(&self, w_t: &[f32], a: &[usize], b: &[usize]) -> Vec<f32> {
-        let (m, k) = (self.modulus, self.width);
-        let mut f = vec![0.0; a.len() * k];
-        for ((row, &a), &b) in f.chunks_exact_mut(k).zip(a).zip(b) {
-            let (row_a, row_b) = (&w_t[a * k..][..k], &w_t[(m + b) * k..][..k]);
-            for ((out, &x), &y) in row.iter_mut().zip(row_a).zip(row_b) {
-                *out = self.activation.apply_f32(x + y);
-            }
+        let shape = (self.modulus, self.width);
+        // σ fixed per loop, so that the compiler vectorises x² and ReLU.
+        match self.activation {
+            Activation::Sqr => features_with(w_t, shape, (a, b), &|h| Activation::Sqr.apply_f32(h)),
+            Activation::Relu => features_with(w_t, shape, (a, b), &|h| Activation::Relu.apply_f32(h)),
+            other => features_with(w_t, shape, (a, b), &|h| other.apply_f32(h)),
         }
-        f
     }
 
     /// F on `pairs`, n×K in f64, from f32 weights in the paper's layout (W
@@ -183,6 +181,18 @@ impl ModelShape {
             self.activation.apply_f64(h)
         })
     }
+}
+
+/// [`ModelShape::features_of`] for the (M, K) shape and σ given, written
+/// row by row without first zeroing the buffer.
+#[inline(always)]
+fn features_with(w_t: &[f32], (m, k): (usize, usize), (a, b): (&[usize], &[usize]), sigma: &impl Fn(f32) -> f32) -> Vec<f32> {
+    let mut f = Vec::with_capacity(a.len() * k);
+    for (&a, &b) in a.iter().zip(b) {
+        let (row_a, row_b) = (&w_t[a * k..][..k], &w_t[(m + b) * k..][..k]);
+        f.extend(row_a.iter().zip(row_b).map(|(&x, &y)| sigma(x + y)));
+    }
+    f
 }
 
 /// Weights on the CPU in the paper's layouts: `w` is W [K, 2M] and `v` is

@@ -18,7 +18,7 @@ use rstest::rstest;
 
 /// Every epoch allocates tensors of 16–25 MB; glibc's malloc returns such
 /// blocks to the OS and page-faults them back in each time. mimalloc keeps
-/// them (README, "Speed"). Set by each binary, not by the library.
+/// them ([`lockin::allocator`]). Set by each binary, not by the library.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -27,6 +27,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn runner() -> &'static Runner {
     static RUNNER: OnceLock<Runner> = OnceLock::new();
     RUNNER.get_or_init(|| {
+        lockin::allocator::keep_freed_pages();
         let mut runner = Runner::new(
             Cache::new(Cache::default_root().expect("a checkout")),
             Tier::Quick,

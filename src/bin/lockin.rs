@@ -20,7 +20,7 @@ use lockin::{out, say};
 
 /// Every epoch allocates tensors of 16–25 MB; glibc's malloc returns such
 /// blocks to the OS and page-faults them back in each time. mimalloc keeps
-/// them (README, "Speed"). Set by each binary, not by the library.
+/// them ([`lockin::allocator`]). Set by each binary, not by the library.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -496,6 +496,7 @@ fn theorem6(dir: PathBuf, epochs: Vec<usize>, pairs: usize) -> anyhow::Result<()
 
 /// Errors are the user's to read: the message and its causes, no backtrace.
 fn main() -> std::process::ExitCode {
+    lockin::allocator::keep_freed_pages();
     lockin::console::end_cleanly_on_output_errors(i32::from(ERROR));
     let cli: Cli = lockin::console::parse(ERROR);
     let outcome = match cli.command {

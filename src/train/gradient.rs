@@ -13,7 +13,7 @@
 use burn::tensor::{IndexingUpdateOp, Tensor, TensorData};
 
 use crate::metrics::Evaluation;
-use crate::model::{DeviceBatch, Forward, ModelShape, Passes, TwoLayer, host_floats};
+use crate::model::{Activation, DeviceBatch, Forward, ModelShape, Passes, TwoLayer, host_floats};
 use crate::numerics::{dot, matmul, matmul_tn, transpose};
 
 /// R = ō − y, [n, M].
@@ -146,14 +146,32 @@ fn scatter_hidden_gradient(
     d_features: &[f32],
     grad: &mut [f32],
 ) {
-    let (m, k) = (shape.modulus, shape.width);
+    let (mk, pairs) = ((shape.modulus, shape.width), (a, b));
+    // σ′ fixed per loop, so that the compiler vectorises x² and ReLU.
+    match shape.activation {
+        Activation::Sqr => scatter_with(w_t, mk, pairs, d_features, grad, &|h, d| Activation::Sqr.backward_f32(h, d)),
+        Activation::Relu => scatter_with(w_t, mk, pairs, d_features, grad, &|h, d| Activation::Relu.backward_f32(h, d)),
+        other => scatter_with(w_t, mk, pairs, d_features, grad, &|h, d| other.backward_f32(h, d)),
+    }
+}
+
+/// [`scatter_hidden_gradient`] for the (M, K) shape and σ′ given.
+#[inline(always)]
+fn scatter_with(
+    w_t: &[f32],
+    (m, k): (usize, usize),
+    (a, b): (&[usize], &[usize]),
+    d_features: &[f32],
+    grad: &mut [f32],
+    backward: &impl Fn(f32, f32) -> f32,
+) {
     for ((d_row, &a), &b) in d_features.chunks_exact(k).zip(a).zip(b) {
         let (rows_a, rows_b) = grad.split_at_mut(m * k);
         let (grad_a, grad_b) = (&mut rows_a[a * k..][..k], &mut rows_b[b * k..][..k]);
         let (w_a, w_b) = (&w_t[a * k..][..k], &w_t[(m + b) * k..][..k]);
         let rows = grad_a.iter_mut().zip(grad_b.iter_mut()).zip(w_a.iter().zip(w_b)).zip(d_row);
         for (((g_a, g_b), (&x, &y)), &d) in rows {
-            let d_hidden = shape.activation.backward_f32(x + y, d);
+            let d_hidden = backward(x + y, d);
             *g_a += d_hidden;
             *g_b += d_hidden;
         }

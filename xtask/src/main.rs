@@ -24,7 +24,7 @@ use lockin::say;
 
 /// Every epoch allocates tensors of 16–25 MB; glibc's malloc returns such
 /// blocks to the OS and page-faults them back in each time. mimalloc keeps
-/// them (README, "Speed"). Set by each binary, not by the library.
+/// them ([`lockin::allocator`]). Set by each binary, not by the library.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -203,6 +203,7 @@ fn exit_code(results: &[lockin::claims::ClaimResult]) -> ExitCode {
 
 /// Errors are the user's to read: the message and its causes, no backtrace.
 fn main() -> ExitCode {
+    lockin::allocator::keep_freed_pages();
     lockin::console::end_cleanly_on_output_errors(i32::from(status::ERROR));
     let cli: Cli = lockin::console::parse(status::ERROR);
     if let Some(note) = lockin::project::fallback_note() {
