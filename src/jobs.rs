@@ -12,6 +12,39 @@ pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1))
 }
 
+/// Runs training in this process now ([`Training`]).
+static TRAINING: AtomicUsize = AtomicUsize::new(0);
+
+/// One run training, counted while it lives: an epoch takes a second lane
+/// only while fewer runs train than the machine has cores
+/// ([`second_lane_free`]).
+pub struct Training(());
+
+impl Training {
+    /// Count one more run training until the guard drops.
+    pub fn start() -> Self {
+        TRAINING.fetch_add(1, Ordering::Relaxed);
+        Self(())
+    }
+}
+
+impl Drop for Training {
+    fn drop(&mut self) {
+        TRAINING.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Whether an epoch should run in two lanes: while the runs training in
+/// this process leave a core idle. Where every core has a run, each runs in
+/// one lane: two runs side by side, one lane each, beat one two-lane run
+/// (docs/performance.md, "Lanes by load"). Either way the epoch's bits
+/// are the same (`train::tests::two_lanes_match_sequential_phases`).
+pub fn second_lane_free() -> bool {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |c| c.get()));
+    TRAINING.load(Ordering::Relaxed) < cores
+}
+
 /// `jobs` cut to what the machine's available memory holds when each job
 /// needs up to `bytes_per_job` (twice that kept free, for the rest of the
 /// process and the system); `jobs` itself where the memory cannot be read.

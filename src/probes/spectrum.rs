@@ -3,7 +3,7 @@
 //! The window holds the last `min(Wn, t)` updates Δ_s = vec(θ_s − θ_{s−1}),
 //! each the exact f64 difference of two f32 parameter snapshots. Their Gram
 //! DᵀD (w × w) is kept in f64 and updated incrementally: a new update costs
-//! one row of w canonical dot products. σ_k is the k-th largest eigenvalue
+//! one row of w canonical dot products, made in one pass over the window. σ_k is the k-th largest eigenvalue
 //! of that Gram, by the cyclic Jacobi method (docs/methods.md, "Numerics scheme").
 //! With [`GramPrecision::F32`] the updates are f32 differences and the Gram
 //! is accumulated in f32, as the paper's code computes it (`D.t() @ D` on
@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::numerics::eigen::symmetric_eigenvalues;
-use crate::numerics::{dot, dot_f32};
+use crate::numerics::dots;
 
 /// Number of logged eigenvalues σ_1..σ_5.
 pub const LOGGED: usize = 5;
@@ -105,18 +105,21 @@ impl RollingGram {
     pub fn push_difference(&mut self, after: &[f32], before: &[f32]) {
         let slot = self.next;
         self.filled = (self.filled + 1).min(self.window);
+        let filled = self.filled;
         let row: Vec<f64> = match &mut self.slots {
             Slots::F64(slots) => {
                 for ((d, &a), &b) in slots[slot].iter_mut().zip(after).zip(before) {
                     *d = a as f64 - b as f64;
                 }
-                (0..self.filled).map(|other| dot(&slots[slot], &slots[other])).collect()
+                let others: Vec<&[f64]> = slots[..filled].iter().map(Vec::as_slice).collect();
+                dots(&slots[slot], &others)
             }
             Slots::F32(slots) => {
                 for ((d, &a), &b) in slots[slot].iter_mut().zip(after).zip(before) {
                     *d = a - b;
                 }
-                (0..self.filled).map(|other| dot_f32(&slots[slot], &slots[other]) as f64).collect()
+                let others: Vec<&[f32]> = slots[..filled].iter().map(Vec::as_slice).collect();
+                dots(&slots[slot], &others).into_iter().map(f64::from).collect()
             }
         };
         for (other, dot) in row.into_iter().enumerate() {

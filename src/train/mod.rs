@@ -211,7 +211,8 @@ impl Trainer {
     /// finite) the step to θ_{t+1}.
     ///
     /// The work runs in two lanes of about equal cost, because one lane
-    /// leaves the second core idle (README, "Speed"). Lane A: the training
+    /// leaves the second core idle (README, "Speed"), unless every core
+    /// already has a run ([`crate::jobs::second_lane_free`]). Lane A: the training
     /// forward pass, the window update from θ_t, ∂L/∂Wᵀ and its Adam step.
     /// Lane B: ∂L/∂V (from the residual that lane A sends) and its Adam
     /// step. The test pass at θ_t is shared: with host passes each lane
@@ -222,6 +223,11 @@ impl Trainer {
     /// operations as in sequence, so the log is bit-identical to a sequential
     /// epoch (`tests::two_lanes_match_sequential_phases`).
     pub fn epoch(&mut self, last: bool) -> EpochRow {
+        if crate::jobs::second_lane_free() { self.epoch_in_two_lanes(last) } else { self.epoch_in_one_lane(last) }
+    }
+
+    /// [`Trainer::epoch`] in two lanes.
+    fn epoch_in_two_lanes(&mut self, last: bool) -> EpochRow {
         let epoch = self.optimizer.steps as usize;
         let theta = self.model.clone();
         let pending = std::mem::take(&mut self.unrecorded);
@@ -272,6 +278,29 @@ impl Trainer {
             }
             EpochRow { epoch, train, test, w, v }
         })
+    }
+
+    /// [`Trainer::epoch`] with its phases one after another in this thread,
+    /// for when every core already has a run ([`crate::jobs::second_lane_free`]):
+    /// the same values by the same operations, so the same row and step.
+    fn epoch_in_one_lane(&mut self, last: bool) -> EpochRow {
+        let epoch = self.optimizer.steps as usize;
+        self.record_updates();
+        let forward = self.forward_train();
+        let test = match self.model.passes {
+            Passes::Host => {
+                let pass = TestPass::new(&self.model, &self.test_batch.pairs, self.spec.loss);
+                pass.finish();
+                pass.evaluation()
+            }
+            Passes::Burn => self.evaluate_test(),
+        };
+        self.max_output = forward.max_output;
+        let (train, w, v) = (forward.evaluation, self.updates.w_window.row(), self.updates.v_window.row());
+        if !last && train.loss.is_finite() {
+            self.step(forward);
+        }
+        EpochRow { epoch, train, test, w, v }
     }
 
     /// θ_t of the row the last [`Trainer::epoch`] returned, in the paper's layouts.
@@ -354,6 +383,7 @@ pub fn train_windows(
     on_row: &mut dyn FnMut(&EpochRow),
 ) -> TrainOutput {
     let _flushing = (!spec.ieee_subnormals).then(crate::numerics::FlushSubnormals::on);
+    let _counted = crate::jobs::Training::start();
     let mut trainer = Trainer::new(spec, start);
     trainer.updates.open_windows(others, spec.gram);
     let mut output = TrainOutput {
@@ -461,8 +491,8 @@ mod tests {
         assert_eq!(a.metrics.to_csv(), b.metrics.to_csv()); // bit-identical (NaN-safe)
     }
 
-    /// The two-lane epoch logs, bit for bit, what the phases give one after
-    /// another: on a test set of one block, and on one of three (M = 31,
+    /// The two-lane and one-lane epochs log, bit for bit, what the phases
+    /// give one after another: on a test set of one block, and on one of three (M = 31,
     /// p = 0.3: 673 test pairs, the last block partly filled); with AdamW
     /// and cross-entropy, and with SGD and label noise.
     #[test]
@@ -489,8 +519,14 @@ mod tests {
                     trainer.record_updates();
                 }
             }
+            let sequential = Metrics { rows }.to_csv();
+            for lanes in [Trainer::epoch_in_two_lanes, Trainer::epoch_in_one_lane] {
+                let mut trainer = Trainer::new(&spec, &start);
+                let rows = (0..=spec.epochs).map(|epoch| lanes(&mut trainer, epoch == spec.epochs)).collect();
+                assert_eq!(Metrics { rows }.to_csv(), sequential);
+            }
             let two_lanes = train(&spec, &start, &mut |_| {});
-            assert_eq!(two_lanes.metrics.to_csv(), Metrics { rows }.to_csv());
+            assert_eq!(two_lanes.metrics.to_csv(), sequential);
             assert_eq!(two_lanes.checkpoints[1].weights, trainer_weights_at(&spec, &start, 10));
         }
     }
