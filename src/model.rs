@@ -186,7 +186,12 @@ impl ModelShape {
 /// [`ModelShape::features_of`] for the (M, K) shape and σ given, written
 /// row by row without first zeroing the buffer.
 #[inline(always)]
-fn features_with(w_t: &[f32], (m, k): (usize, usize), (a, b): (&[usize], &[usize]), sigma: &impl Fn(f32) -> f32) -> Vec<f32> {
+fn features_with(
+    w_t: &[f32],
+    (m, k): (usize, usize),
+    (a, b): (&[usize], &[usize]),
+    sigma: &impl Fn(f32) -> f32,
+) -> Vec<f32> {
     let mut f = Vec::with_capacity(a.len() * k);
     for (&a, &b) in a.iter().zip(b) {
         let (row_a, row_b) = (&w_t[a * k..][..k], &w_t[(m + b) * k..][..k]);

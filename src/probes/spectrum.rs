@@ -11,8 +11,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::numerics::eigen::symmetric_eigenvalues;
 use crate::numerics::dots;
+use crate::numerics::eigen::symmetric_eigenvalues;
 
 /// Number of logged eigenvalues σ_1..σ_5.
 pub const LOGGED: usize = 5;
