@@ -269,16 +269,28 @@ impl<S: LaneSum> Lanes<S> {
     }
 }
 
-/// Row-major transpose of a `rows × cols` matrix.
+/// Row-major transpose of a `rows × cols` matrix, in tiles of
+/// [`TILE`] × [`TILE`] so that both the rows read and the rows written stay
+/// in L1 (ρ transposes the 16.5 MB features at M = 71: 7 % of a run's time
+/// with ρ every epoch, row by row).
 pub fn transpose<T: Copy + Default>(x: &[T], rows: usize, cols: usize) -> Vec<T> {
+    assert_eq!(x.len(), rows * cols, "transpose: {rows} × {cols} entries");
     let mut out = vec![T::default(); x.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            out[c * rows + r] = x[r * cols + c];
+    for r0 in (0..rows).step_by(TILE) {
+        for c0 in (0..cols).step_by(TILE) {
+            for r in r0..(r0 + TILE).min(rows) {
+                let row = &x[r * cols..][c0..(c0 + TILE).min(cols)];
+                for (c, &v) in (c0..).zip(row) {
+                    out[c * rows + r] = v;
+                }
+            }
         }
     }
     out
 }
+
+/// Rows and columns per tile of [`transpose`].
+const TILE: usize = 32;
 
 #[cfg(test)]
 mod tests {
@@ -312,6 +324,11 @@ mod tests {
         let x: Vec<f32> = (0..6).map(|i| i as f32).collect();
         assert_eq!(transpose(&x, 2, 3), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
         assert_eq!(transpose(&transpose(&x, 2, 3), 3, 2), x);
+        // Several tiles, each side cut short by the edge.
+        let (rows, cols) = (70, 45);
+        let x: Vec<usize> = (0..rows * cols).collect();
+        let t = transpose(&x, rows, cols);
+        assert!((0..rows).all(|r| (0..cols).all(|c| t[c * rows + r] == x[r * cols + c])));
     }
 
     #[test]
