@@ -17,13 +17,17 @@ macro_rules! kernel {
 
             #[inline(always)]
             unsafe fn micro<const RB: usize>(a: RowPanel<$t>, b: *const $t, block: &Block, c: *mut $t) {
+                /// With `PACKED`, A's rows are adjacent (a packed panel:
+                /// `a.row` = 1), which lets the compiler address each row's
+                /// entry at a fixed offset instead of by a chain of adds.
                 #[target_feature(enable = $feature)]
-                unsafe fn body<const RB: usize, const NV: usize>(
+                unsafe fn body<const RB: usize, const NV: usize, const PACKED: bool>(
                     a: RowPanel<$t>,
                     b: *const $t,
                     block: &Block,
                     c: *mut $t,
                 ) {
+                    let a_row = if PACKED { 1 } else { a.row };
                     let ldc = block.ldc;
                     let mut acc = [[$zero(); NV]; RB];
                     if !block.first {
@@ -43,7 +47,7 @@ macro_rules! kernel {
                         }
                         for r in 0..RB {
                             // SAFETY: the caller's contract.
-                            let x = $set1(unsafe { *a_k.wrapping_add(r * a.row) });
+                            let x = $set1(unsafe { *a_k.wrapping_add(r * a_row) });
                             for v in 0..NV {
                                 acc[r][v] = $fmadd(x, bv[v], acc[r][v]);
                             }
@@ -59,7 +63,9 @@ macro_rules! kernel {
                     }
                 }
                 // SAFETY: the caller's contract (the CPU has the features).
-                unsafe { body::<RB, NV>(a, b, block, c) }
+                unsafe {
+                    if a.row == 1 { body::<RB, NV, true>(a, b, block, c) } else { body::<RB, NV, false>(a, b, block, c) }
+                }
             }
         }
 
