@@ -372,7 +372,8 @@ mod tests {
     fn every_path_gives_the_reference_bits() {
         // k = 1; m > MC (a second row group); wide, narrow and padded tails;
         // A read in place (n ≤ IN_PLACE_BLOCKS column blocks) and packed
-        // (300 columns).
+        // (300 columns); AVX-512 f32's 64-wide blocks with a padded (300)
+        // and a 32-wide (288) tail.
         let shapes = [
             (29, 200, 300),
             (103, 200, 300),
@@ -385,6 +386,7 @@ mod tests {
             (9, 257, 16),
             (101, 70, 45),
             (101, 200, 12),
+            (13, 200, 288),
         ];
         for path in KernelPath::ALL.into_iter().filter(|p| p.supported()) {
             for (s, &(m, k, n)) in shapes.iter().enumerate() {
@@ -427,7 +429,7 @@ mod tests {
             }
         }
         for path in KernelPath::ALL.into_iter().filter(|p| p.supported()) {
-            for n in [45, 71, 110, 300] {
+            for n in [45, 71, 110, 288, 300] {
                 lower::<f32>(path, n, 50);
                 lower::<f64>(path, n, 50);
             }

@@ -83,7 +83,8 @@ macro_rules! kernel {
 // Each path: its wide block (vectors of columns × rows: at most 24
 // accumulators of AVX-512's 32 registers, 12 of AVX2's 16) and its narrow
 // block for the columns left. AVX-512 f32 takes 32 columns and leaves 71's last 7 to an
-// AVX2 block of 8 (72 columns computed; 96 with 32-wide blocks alone).
+// AVX2 block of 8 (72 columns computed; 96 with 32-wide blocks alone);
+// wide f32 products take `avx512_f32`'s 64-column blocks.
 kernel!(
     Avx512F32,
     f32,
@@ -97,8 +98,32 @@ kernel!(
     2,
     Avx2F32<1>,
     12,
-    avx512_f32
+    avx512_f32_narrow
 );
+
+/// Columns from which an AVX-512 f32 product takes [`avx512_f32`]'s wide
+/// blocks.
+const WIDE_COLUMNS: usize = 256;
+
+/// The AVX-512 f32 product: 12 × 32 blocks (24 accumulators) for narrow
+/// products (n = 41, 71, 127: the forward and test products, ∂L/∂V), and
+/// 6 × 64 blocks (24 accumulators, half the broadcasts of A per FMA) with
+/// 32-wide blocks for the columns left for wide ones (ρ's Gram, ∂L/∂F):
+/// measured on the Intel kind, the Gram 59 → 64–65 % of one core's peak
+/// and ∂L/∂F 58–61 → 63–65 %, while 6 × 64 cut ∂L/∂V from 48 to 40 %
+/// (docs/performance.md, "Blocks by width"). The blocking changes no chain.
+///
+/// # Safety
+/// The CPU supports AVX-512F and FMA.
+#[target_feature(enable = "avx512f,fma")]
+pub(super) unsafe fn avx512_f32(p: &Problem<'_, f32>, c: &mut [f32]) {
+    if p.n >= WIDE_COLUMNS {
+        drive::<f32, Avx512F32<4>, Avx512F32<2>, 6>(p, c)
+    } else {
+        // SAFETY: the caller's contract.
+        unsafe { avx512_f32_narrow(p, c) }
+    }
+}
 kernel!(
     Avx512F64,
     f64,
