@@ -41,13 +41,15 @@ pub trait Element: Copy + Default + PartialEq + Send + Sync + std::fmt::Debug + 
 }
 
 /// One product: rows `rows` of A·B, where A has `k` columns (at
-/// `a_strides`) and B is k×n (row-major). With `lower`, only the entries
-/// j ≤ i are wanted (others may be computed or left 0).
+/// `a_strides`) and B is k×n (row-major, or given as Bᵀ, n×k row-major,
+/// with `b_transposed`). With `lower`, only the entries j ≤ i are wanted
+/// (others may be computed or left 0).
 pub struct Problem<'a, T> {
     a: &'a [T],
     /// Distance in `a` between rows, and between columns, of A.
     a_strides: (usize, usize),
     b: &'a [T],
+    b_transposed: bool,
     k: usize,
     n: usize,
     rows: Range<usize>,
@@ -56,7 +58,7 @@ pub struct Problem<'a, T> {
 
 /// C = A·B for A m×k and B k×n, row-major; C is m×n row-major.
 pub fn matmul<T: Element>(a: &[T], b: &[T], m: usize, k: usize, n: usize) -> Vec<T> {
-    product_rows(a, (k, 1), b, k, n, 0..m, false)
+    product_rows(Problem { a, a_strides: (k, 1), b, b_transposed: false, k, n, rows: 0..m, lower: false })
 }
 
 /// C = Aᵀ·B for A k×m and B k×n, row-major; C is m×n row-major. The same
@@ -64,31 +66,40 @@ pub fn matmul<T: Element>(a: &[T], b: &[T], m: usize, k: usize, n: usize) -> Vec
 /// forming Aᵀ: for a tall A and a narrow B, such as Fᵀ·∂L/∂o.
 pub fn matmul_tn<T: Element>(a: &[T], b: &[T], m: usize, k: usize, n: usize) -> Vec<T> {
     assert_eq!(a.len(), k * m, "matmul_tn: A is k × m");
-    product_rows(a, (1, m), b, k, n, 0..m, false)
+    product_rows(Problem { a, a_strides: (1, m), b, b_transposed: false, k, n, rows: 0..m, lower: false })
 }
 
-/// Rows `rows` of X·Xᵀ for X with `k` columns, given `xt` = Xᵀ (k×n,
-/// n = rows of X), entries j ≤ i only (the rest 0 or computed): row-major
-/// [rows.len(), n].
-pub fn lower_gram_rows<T: Element>(x: &[T], xt: &[T], k: usize, n: usize, rows: Range<usize>) -> Vec<T> {
-    product_rows(x, (k, 1), xt, k, n, rows, true)
+/// Which Gram of a row-major r×c matrix X [`lower_gram_rows`] makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gram {
+    /// X·Xᵀ (r×r): the products of X's rows.
+    OfRows,
+    /// Xᵀ·X (c×c): the products of X's columns.
+    OfColumns,
 }
 
-fn product_rows<T: Element>(
-    a: &[T],
-    a_strides: (usize, usize),
-    b: &[T],
-    k: usize,
-    n: usize,
-    rows: Range<usize>,
-    lower: bool,
-) -> Vec<T> {
-    let a_end = (rows.end.max(1) - 1) * a_strides.0 + (k.max(1) - 1) * a_strides.1;
-    assert!((rows.is_empty() || k == 0 || a.len() > a_end) && b.len() == k * n, "matmul: operand sizes do not match");
-    assert!(a_strides.0 == 1 || a_strides.1 == 1, "matmul: A is row-major or given as Aᵀ");
+/// Rows `rows` of the Gram `of` X (r×c, row-major), entries j ≤ i only
+/// (the rest 0 or computed): row-major [rows.len(), side], side r or c.
+/// Either transposed operand is read from X itself, as it is packed: no
+/// transpose of X is formed.
+pub fn lower_gram_rows<T: Element>(x: &[T], (r, c): (usize, usize), of: Gram, rows: Range<usize>) -> Vec<T> {
+    assert_eq!(x.len(), r * c, "lower_gram_rows: X is {r} × {c}");
+    let problem = match of {
+        Gram::OfRows => Problem { a: x, a_strides: (c, 1), b: x, b_transposed: true, k: c, n: r, rows, lower: true },
+        Gram::OfColumns => Problem { a: x, a_strides: (1, c), b: x, b_transposed: false, k: r, n: c, rows, lower: true },
+    };
+    product_rows(problem)
+}
+
+fn product_rows<T: Element>(p: Problem<'_, T>) -> Vec<T> {
+    let (rows, k, n) = (&p.rows, p.k, p.n);
+    let a_end = (rows.end.max(1) - 1) * p.a_strides.0 + (k.max(1) - 1) * p.a_strides.1;
+    let a_fits = rows.is_empty() || k == 0 || p.a.len() > a_end;
+    assert!(a_fits && p.b.len() == k * n, "matmul: operand sizes do not match");
+    assert!(p.a_strides.0 == 1 || p.a_strides.1 == 1, "matmul: A is row-major or given as Aᵀ");
     let mut c = vec![T::default(); rows.len() * n];
     if !rows.is_empty() && n > 0 && k > 0 {
-        T::product(KernelPath::current(), &Problem { a, a_strides, b, k, n, rows, lower }, &mut c);
+        T::product(KernelPath::current(), &p, &mut c);
     }
     c
 }
@@ -169,7 +180,7 @@ fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T
     let in_place = p.a_strides.1 == 1 && blocks.len() <= IN_PLACE_BLOCKS;
     for k0 in (0..k).step_by(KC) {
         let block = Block { k0, kc: KC.min(k - k0), ldc: padded, first: k0 == 0 };
-        pack_panel(p.b, n, &block, &blocks, &mut packed_b);
+        pack_panel(p, &block, &blocks, &mut packed_b);
         for g in p.rows.clone().step_by(MC) {
             let group = g..(g + MC).min(p.rows.end);
             let (a, ahead) = if in_place {
@@ -357,11 +368,11 @@ mod tests {
     fn bits_equal<T: Element + From<f32>>(path: KernelPath, m: usize, k: usize, n: usize, seed: u64) {
         let (a, b) = (random::<T>(m * k, seed), random::<T>(k * n, seed + 1));
         let mut c = vec![T::default(); m * n];
-        T::product(path, &Problem { a: &a, a_strides: (k, 1), b: &b, k, n, rows: 0..m, lower: false }, &mut c);
+        T::product(path, &Problem { a: &a, a_strides: (k, 1), b: &b, b_transposed: false, k, n, rows: 0..m, lower: false }, &mut c);
         assert_eq!(c, reference(&a, &b, m, k, n), "{path:?} {m}×{k}×{n}");
         let a_t = super::super::transpose(&a, m, k);
         let mut c_tn = vec![T::default(); m * n];
-        let tn = Problem { a: &a_t, a_strides: (1, m), b: &b, k, n, rows: 0..m, lower: false };
+        let tn = Problem { a: &a_t, a_strides: (1, m), b: &b, b_transposed: false, k, n, rows: 0..m, lower: false };
         T::product(path, &tn, &mut c_tn);
         assert_eq!(c_tn, c, "{path:?} {m}×{k}×{n}, Aᵀ given");
     }
@@ -421,11 +432,17 @@ mod tests {
             let xt = super::super::transpose(&x, n, k);
             let full = reference(&x, &xt, n, k, n);
             let rows = 3..n;
-            let mut c = vec![T::default(); rows.len() * n];
-            let p = Problem { a: &x, a_strides: (k, 1), b: &xt, k, n, rows: rows.clone(), lower: true };
-            T::product(path, &p, &mut c);
-            for i in rows {
-                assert_eq!(&c[(i - 3) * n..][..=i], &full[i * n..][..=i], "{path:?} n {n}, row {i}");
+            // X Xᵀ with Xᵀ given, and read from X; the same Gram as XᵀX of Xᵀ.
+            let given = Problem { a: &x, a_strides: (k, 1), b: &xt, b_transposed: false, k, n, rows: 3..n, lower: true };
+            let read = Problem { a: &x, a_strides: (k, 1), b: &x, b_transposed: true, k, n, rows: 3..n, lower: true };
+            let columns = Problem { a: &xt, a_strides: (1, n), b: &xt, b_transposed: false, k, n, rows: 3..n, lower: true };
+            for p in [given, read, columns] {
+                let mut c = vec![T::default(); rows.len() * n];
+                T::product(path, &p, &mut c);
+                for i in rows.clone() {
+                    let how = (p.b_transposed, p.a_strides);
+                    assert_eq!(&c[(i - 3) * n..][..=i], &full[i * n..][..=i], "{path:?} n {n}, row {i}, {how:?}");
+                }
             }
         }
         for path in KernelPath::ALL.into_iter().filter(|p| p.supported()) {
@@ -449,8 +466,8 @@ mod tests {
                 let a = random::<f32>(m * k, (len * kc) as u64);
                 let a_t = super::super::transpose(&a, m, k);
                 let (block, rows) = (Block { k0: 1, kc, ldc: 0, first: false }, start..start + len);
-                let row_major = Problem { a: &a, a_strides: (k, 1), b: &[], k, n: 0, rows: rows.clone(), lower: false };
-                let given_t = Problem { a: &a_t, a_strides: (1, m), b: &[], k, n: 0, rows: rows.clone(), lower: false };
+                let row_major = Problem { a: &a, a_strides: (k, 1), b: &[], b_transposed: false, k, n: 0, rows: rows.clone(), lower: false };
+                let given_t = Problem { a: &a_t, a_strides: (1, m), b: &[], b_transposed: false, k, n: 0, rows: rows.clone(), lower: false };
                 let (mut from_rows, mut from_t) = (Vec::new(), Vec::new());
                 pack::pack_rows::<f32, R>(&row_major, &block, rows.clone(), &mut from_rows);
                 pack::pack_rows::<f32, R>(&given_t, &block, rows, &mut from_t);
@@ -469,7 +486,7 @@ mod tests {
     fn the_next_group_is_the_one_drive_packs_next() {
         let (k, rows) = (400, 3..200);
         let a = vec![0.0f32; rows.end * k];
-        let p = Problem { a: &a, a_strides: (k, 1), b: &[], k, n: 0, rows: rows.clone(), lower: false };
+        let p = Problem { a: &a, a_strides: (k, 1), b: &[], b_transposed: false, k, n: 0, rows: rows.clone(), lower: false };
         let order: Vec<(usize, Range<usize>)> = (0..k)
             .step_by(KC)
             .flat_map(|k0| rows.clone().step_by(MC).map(move |g| (k0, g..(g + MC).min(200))))
@@ -488,11 +505,13 @@ mod tests {
         let x = random::<f32>(n * k, 8);
         let xt = super::super::transpose(&x, n, k);
         let full = matmul(&x, &xt, n, k, n);
-        let top = lower_gram_rows(&x, &xt, k, n, 0..20);
-        let bottom = lower_gram_rows(&x, &xt, k, n, 20..45);
-        for i in 0..n {
-            let row = if i < 20 { &top[i * n..][..n] } else { &bottom[(i - 20) * n..][..n] };
-            assert_eq!(&row[..=i], &full[i * n..][..=i], "row {i}");
+        for (x, shape, of) in [(&x, (n, k), Gram::OfRows), (&xt, (k, n), Gram::OfColumns)] {
+            let top = lower_gram_rows(x, shape, of, 0..20);
+            let bottom = lower_gram_rows(x, shape, of, 20..45);
+            for i in 0..n {
+                let row = if i < 20 { &top[i * n..][..n] } else { &bottom[(i - 20) * n..][..n] };
+                assert_eq!(&row[..=i], &full[i * n..][..=i], "row {i}, {of:?}");
+            }
         }
     }
 }

@@ -18,7 +18,7 @@
 //! two threads in a fixed way. The diagonal, the row sums and c are f64 sums
 //! over F (O(nK)). Their precision is discussed in docs/methods.md.
 
-use crate::numerics::dot;
+use crate::numerics::{Gram, dot};
 
 /// ρ at one θ by both definitions.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -32,8 +32,8 @@ pub struct Level {
 /// ρ of the features F (n×K, f32, row-major: one row of `width` per pair).
 pub fn level(f: &[f32], width: usize) -> Level {
     let n = f.len() / width;
-    let f_t = crate::numerics::transpose(f, n, width);
-    let squares = if n <= width { gram_squares(f, &f_t, n, width) } else { gram_squares(&f_t, f, width, n) };
+    // The smaller of the two Grams: F Fᵀ (n×n) or FᵀF (K×K).
+    let squares = gram_squares(f, (n, width), if n <= width { Gram::OfRows } else { Gram::OfColumns });
     let mut column_sums = vec![0.0f64; width];
     for row in f.chunks_exact(width) {
         for (sum, &x) in column_sums.iter_mut().zip(row) {
@@ -73,15 +73,17 @@ fn from_moments(g: &Moments) -> Level {
     Level { rho_code: root(code) / norm, rho_paper: root(paper) / norm }
 }
 
-/// ‖X Xᵀ‖_F² for X (r×c, row-major) given also Xᵀ: the lower triangle of
-/// X Xᵀ in f32 by the canonical product, squares summed in f64 row by row
+/// ‖G‖_F² for G the Gram `of` F (`shape` = (n, K), row-major), r×r: its
+/// lower triangle in f32 by the canonical product (no transpose of F
+/// formed), squares summed in f64 row by row
 /// (g_ii² + 2·Σ_{j<i} g_ij², j ascending). Rows [0, r₁) and [r₁, r) go to two
 /// threads (r₁ = r/√2 halves the work), and their sums are added in that
 /// order: the split is fixed, and no entry depends on it.
-fn gram_squares(x: &[f32], x_t: &[f32], r: usize, c: usize) -> f64 {
+fn gram_squares(f: &[f32], shape: (usize, usize), of: Gram) -> f64 {
+    let r = if of == Gram::OfRows { shape.0 } else { shape.1 };
     let r1 = ((r as f64) / 2f64.sqrt()).round() as usize;
     let rows_squares = |rows: std::ops::Range<usize>| {
-        let g = crate::numerics::lower_gram_rows(x, x_t, c, r, rows.clone());
+        let g = crate::numerics::lower_gram_rows(f, shape, of, rows.clone());
         rows.zip(g.chunks_exact(r))
             .map(|(i, row)| {
                 let below: f64 = row[..i].iter().map(|&v| v as f64 * v as f64).sum();

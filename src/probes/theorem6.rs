@@ -99,8 +99,7 @@ fn product(lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) -> Mat<f64> {
 /// X Xᵀ for X (r×c): the lower triangle by the canonical product, mirrored.
 fn gram_of_rows(x: MatRef<'_, f64>) -> Mat<f64> {
     let (r, c) = (x.nrows(), x.ncols());
-    let xt = row_major(x.transpose());
-    let lower = crate::numerics::lower_gram_rows(&row_major(x), &xt, c, r, 0..r);
+    let lower = crate::numerics::lower_gram_rows(&row_major(x), (r, c), crate::numerics::Gram::OfRows, 0..r);
     Mat::from_fn(r, r, |i, j| if j <= i { lower[i * r + j] } else { lower[j * r + i] })
 }
 

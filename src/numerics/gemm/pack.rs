@@ -9,16 +9,31 @@ use super::{Block, Element, KC, MC, Problem};
 
 /// Copy rows k0..k0+kc of B (k×n) into `packed`, one kc × width block of
 /// columns after another (the block from column j at j·kc), zero beyond
-/// column n: a register block then reads its B entries in order.
+/// column n: a register block then reads its B entries in order. B given
+/// as Bᵀ is read a row of Bᵀ (a column of the block) at a time.
 #[inline(always)]
-pub(super) fn pack_panel<T: Element>(b: &[T], n: usize, block: &Block, blocks: &[(usize, usize)], packed: &mut Vec<T>) {
+pub(super) fn pack_panel<T: Element>(
+    p: &Problem<'_, T>,
+    block: &Block,
+    blocks: &[(usize, usize)],
+    packed: &mut Vec<T>,
+) {
+    let (b, k, n) = (p.b, p.k, p.n);
     packed.clear();
     packed.resize(block.kc * block.ldc, T::default());
     for &(j, width) in blocks {
         let filled = width.min(n - j);
         let chunk = &mut packed[j * block.kc..][..block.kc * width];
-        for (dst, src) in chunk.chunks_exact_mut(width).zip(b[block.k0 * n + j..].chunks(n)) {
-            dst[..filled].copy_from_slice(&src[..filled]);
+        if p.b_transposed {
+            for (col, b_row) in b[j * k..].chunks(k).take(filled).enumerate() {
+                for (dst, &entry) in chunk[col..].iter_mut().step_by(width).zip(&b_row[block.k0..][..block.kc]) {
+                    *dst = entry;
+                }
+            }
+        } else {
+            for (dst, src) in chunk.chunks_exact_mut(width).zip(b[block.k0 * n + j..].chunks(n)) {
+                dst[..filled].copy_from_slice(&src[..filled]);
+            }
         }
     }
 }
