@@ -12,6 +12,15 @@ pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1))
 }
 
+/// Claims judged at once when `jobs` runs train at once: judging a claim
+/// (its Theorem-6 algebra above all) is one thread's work, and a training
+/// job keeps two cores busy (its two lanes), so judging takes two threads
+/// per job, up to the machine's cores. The verdicts do not depend on it.
+pub fn judging_jobs(jobs: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    (2 * jobs).min(cores).max(1)
+}
+
 /// Runs training in this process now ([`Training`]).
 static TRAINING: AtomicUsize = AtomicUsize::new(0);
 

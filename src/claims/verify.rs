@@ -210,7 +210,7 @@ fn evaluate(opts: &VerifyOptions, train: bool, perturb: Option<u32>) -> anyhow::
     let cached = if train { plan.len() - missing.len() } else { plan.iter().filter(|s| runner.is_cached(s)).count() };
     announce(opts, claims, &plan, cached, missing.len());
     train_all(&runner, &missing, opts);
-    let judged = crate::jobs::each(&loaded, opts.jobs, |entry| match entry {
+    let judged = crate::jobs::each(&loaded, crate::jobs::judging_jobs(opts.jobs), |entry| match entry {
         Ok(claim) if selected(&claim.raw.id) => Some(runner.evaluate(claim)),
         Ok(_) => None,
         Err(e) if e.id.as_deref().is_none_or(&selected) || file_id(&e.path).is_some_and(&selected) => {
