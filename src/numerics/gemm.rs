@@ -86,7 +86,9 @@ pub fn lower_gram_rows<T: Element>(x: &[T], (r, c): (usize, usize), of: Gram, ro
     assert_eq!(x.len(), r * c, "lower_gram_rows: X is {r} × {c}");
     let problem = match of {
         Gram::OfRows => Problem { a: x, a_strides: (c, 1), b: x, b_transposed: true, k: c, n: r, rows, lower: true },
-        Gram::OfColumns => Problem { a: x, a_strides: (1, c), b: x, b_transposed: false, k: r, n: c, rows, lower: true },
+        Gram::OfColumns => {
+            Problem { a: x, a_strides: (1, c), b: x, b_transposed: false, k: r, n: c, rows, lower: true }
+        }
     };
     product_rows(problem)
 }
@@ -368,7 +370,11 @@ mod tests {
     fn bits_equal<T: Element + From<f32>>(path: KernelPath, m: usize, k: usize, n: usize, seed: u64) {
         let (a, b) = (random::<T>(m * k, seed), random::<T>(k * n, seed + 1));
         let mut c = vec![T::default(); m * n];
-        T::product(path, &Problem { a: &a, a_strides: (k, 1), b: &b, b_transposed: false, k, n, rows: 0..m, lower: false }, &mut c);
+        T::product(
+            path,
+            &Problem { a: &a, a_strides: (k, 1), b: &b, b_transposed: false, k, n, rows: 0..m, lower: false },
+            &mut c,
+        );
         assert_eq!(c, reference(&a, &b, m, k, n), "{path:?} {m}×{k}×{n}");
         let a_t = super::super::transpose(&a, m, k);
         let mut c_tn = vec![T::default(); m * n];
@@ -433,9 +439,11 @@ mod tests {
             let full = reference(&x, &xt, n, k, n);
             let rows = 3..n;
             // X Xᵀ with Xᵀ given, and read from X; the same Gram as XᵀX of Xᵀ.
-            let given = Problem { a: &x, a_strides: (k, 1), b: &xt, b_transposed: false, k, n, rows: 3..n, lower: true };
+            let given =
+                Problem { a: &x, a_strides: (k, 1), b: &xt, b_transposed: false, k, n, rows: 3..n, lower: true };
             let read = Problem { a: &x, a_strides: (k, 1), b: &x, b_transposed: true, k, n, rows: 3..n, lower: true };
-            let columns = Problem { a: &xt, a_strides: (1, n), b: &xt, b_transposed: false, k, n, rows: 3..n, lower: true };
+            let columns =
+                Problem { a: &xt, a_strides: (1, n), b: &xt, b_transposed: false, k, n, rows: 3..n, lower: true };
             for p in [given, read, columns] {
                 let mut c = vec![T::default(); rows.len() * n];
                 T::product(path, &p, &mut c);
@@ -466,8 +474,26 @@ mod tests {
                 let a = random::<f32>(m * k, (len * kc) as u64);
                 let a_t = super::super::transpose(&a, m, k);
                 let (block, rows) = (Block { k0: 1, kc, ldc: 0, first: false }, start..start + len);
-                let row_major = Problem { a: &a, a_strides: (k, 1), b: &[], b_transposed: false, k, n: 0, rows: rows.clone(), lower: false };
-                let given_t = Problem { a: &a_t, a_strides: (1, m), b: &[], b_transposed: false, k, n: 0, rows: rows.clone(), lower: false };
+                let row_major = Problem {
+                    a: &a,
+                    a_strides: (k, 1),
+                    b: &[],
+                    b_transposed: false,
+                    k,
+                    n: 0,
+                    rows: rows.clone(),
+                    lower: false,
+                };
+                let given_t = Problem {
+                    a: &a_t,
+                    a_strides: (1, m),
+                    b: &[],
+                    b_transposed: false,
+                    k,
+                    n: 0,
+                    rows: rows.clone(),
+                    lower: false,
+                };
                 let (mut from_rows, mut from_t) = (Vec::new(), Vec::new());
                 pack::pack_rows::<f32, R>(&row_major, &block, rows.clone(), &mut from_rows);
                 pack::pack_rows::<f32, R>(&given_t, &block, rows, &mut from_t);
@@ -486,7 +512,16 @@ mod tests {
     fn the_next_group_is_the_one_drive_packs_next() {
         let (k, rows) = (400, 3..200);
         let a = vec![0.0f32; rows.end * k];
-        let p = Problem { a: &a, a_strides: (k, 1), b: &[], b_transposed: false, k, n: 0, rows: rows.clone(), lower: false };
+        let p = Problem {
+            a: &a,
+            a_strides: (k, 1),
+            b: &[],
+            b_transposed: false,
+            k,
+            n: 0,
+            rows: rows.clone(),
+            lower: false,
+        };
         let order: Vec<(usize, Range<usize>)> = (0..k)
             .step_by(KC)
             .flat_map(|k0| rows.clone().step_by(MC).map(move |g| (k0, g..(g + MC).min(200))))

@@ -64,7 +64,11 @@ macro_rules! kernel {
                 }
                 // SAFETY: the caller's contract (the CPU has the features).
                 unsafe {
-                    if a.row == 1 { body::<RB, NV, true>(a, b, block, c) } else { body::<RB, NV, false>(a, b, block, c) }
+                    if a.row == 1 {
+                        body::<RB, NV, true>(a, b, block, c)
+                    } else {
+                        body::<RB, NV, false>(a, b, block, c)
+                    }
                 }
             }
         }
