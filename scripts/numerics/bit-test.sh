@@ -14,13 +14,17 @@
 #   - on one CPU (taskset -c 0),
 #   - with other cache sizes in /sys (a private mount namespace, where root),
 # and every output file compared byte for byte with the native run.
-# Usage: scripts/numerics/bit-test.sh [LOCKIN_BINARY]   (default: builds target/debug/lockin)
+# Usage: scripts/numerics/bit-test.sh [LOCKIN_BINARY]   (default: builds target/debug/lockin
+# with every target, as `cargo test` builds it, so that after `cargo test` nothing is built again)
 # Installs qemu-user where missing (Debian). Exits 1 if any file differs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${1:-}
 if [[ -z $bin ]]; then
-  cargo build --quiet --bin lockin
+  # All targets: `cargo test` resolves the crates' features with the
+  # dev-dependencies, and a `cargo build --bin lockin` without them would
+  # build every crate again (about 6 minutes of CI on 2 cores).
+  cargo build --quiet --all-targets
   bin=target/debug/lockin
 fi
 bin=$(realpath "$bin")

@@ -19,7 +19,8 @@ check() { # check NAME COMMAND...
 }
 
 "$here/local-cluster.sh" start
-(cd "$root" && cargo build --quiet -p xtask)
+# All targets, as `cargo test` builds them (scripts/numerics/bit-test.sh says why).
+(cd "$root" && cargo build --quiet --all-targets)
 xtask=$root/target/debug/xtask
 claims=(--claims-dir "$here/test-claims" --tier quick)
 
