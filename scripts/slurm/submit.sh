@@ -23,7 +23,10 @@ mkdir -p "$out" "$cache"
 # shellcheck disable=SC2206 # word splitting of the extra options is intended
 extra=(${LOCKIN_SBATCH_ARGS:-})
 
-(cd "$root" && cargo build --quiet -p xtask ${LOCKIN_FEATURES:+--features "$LOCKIN_FEATURES"})
+# All targets, as `cargo test` builds them: one build serves the tests and
+# the cluster (a build of xtask alone resolves the crates' features without
+# the dev-dependencies, and so builds every crate again).
+(cd "$root" && cargo build --quiet --all-targets ${LOCKIN_FEATURES:+--features "$LOCKIN_FEATURES"})
 export LOCKIN_XTASK=$root/target/debug/xtask LOCKIN_PLAN=$out/plan.jsonl LOCKIN_CACHE=$cache
 
 "$LOCKIN_XTASK" plan "$LOCKIN_PLAN" --cache "$cache" "$@"

@@ -19,7 +19,7 @@ check() { # check NAME COMMAND...
 }
 
 "$here/local-cluster.sh" start
-# All targets, as `cargo test` builds them (scripts/numerics/bit-test.sh says why).
+# All targets, as `cargo test` and submit.sh build them (submit.sh says why).
 (cd "$root" && cargo build --quiet --all-targets)
 xtask=$root/target/debug/xtask
 claims=(--claims-dir "$here/test-claims" --tier quick)
