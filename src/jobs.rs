@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// The default number of runs trained at once: one per two cores, since
 /// each run trains in two lanes (docs/methods.md, "Training").
 pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1))
+    (cores() / 2).max(1)
 }
 
 /// Claims judged at once when `jobs` runs train at once: judging a claim
@@ -17,8 +17,7 @@ pub fn default_jobs() -> usize {
 /// job keeps two cores busy (its two lanes), so judging takes two threads
 /// per job, up to the machine's cores. The verdicts do not depend on it.
 pub fn judging_jobs(jobs: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    (2 * jobs).min(cores).max(1)
+    (2 * jobs).min(cores()).max(1)
 }
 
 /// Runs training in this process now ([`Training`]).
@@ -49,9 +48,13 @@ impl Drop for Training {
 /// (docs/performance.md, "Lanes by load"). Either way the epoch's bits
 /// are the same (`train::tests::two_lanes_match_sequential_phases`).
 pub fn second_lane_free() -> bool {
+    TRAINING.load(Ordering::Relaxed) < cores()
+}
+
+/// The cores this process may use (read once: an epoch asks each time).
+fn cores() -> usize {
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |c| c.get()));
-    TRAINING.load(Ordering::Relaxed) < cores
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |c| c.get()))
 }
 
 /// `jobs` cut to what the machine's available memory holds when each job

@@ -461,6 +461,11 @@ mod tests {
         }
     }
 
+    /// A product with no B, for the tests of A's packing and prefetch.
+    fn packing_only(a: &[f32], a_strides: (usize, usize), k: usize, rows: Range<usize>) -> Problem<'_, f32> {
+        Problem { a, a_strides, b: &[], b_transposed: false, k, n: 0, rows, lower: false }
+    }
+
     /// Packing A given as Aᵀ (k by k) lays out the panels exactly as
     /// packing the row-major A does, for every register-block height, group
     /// length (remainders included), k-block length and first row.
@@ -474,26 +479,8 @@ mod tests {
                 let a = random::<f32>(m * k, (len * kc) as u64);
                 let a_t = super::super::transpose(&a, m, k);
                 let (block, rows) = (Block { k0: 1, kc, ldc: 0, first: false }, start..start + len);
-                let row_major = Problem {
-                    a: &a,
-                    a_strides: (k, 1),
-                    b: &[],
-                    b_transposed: false,
-                    k,
-                    n: 0,
-                    rows: rows.clone(),
-                    lower: false,
-                };
-                let given_t = Problem {
-                    a: &a_t,
-                    a_strides: (1, m),
-                    b: &[],
-                    b_transposed: false,
-                    k,
-                    n: 0,
-                    rows: rows.clone(),
-                    lower: false,
-                };
+                let row_major = packing_only(&a, (k, 1), k, rows.clone());
+                let given_t = packing_only(&a_t, (1, m), k, rows.clone());
                 let (mut from_rows, mut from_t) = (Vec::new(), Vec::new());
                 pack::pack_rows::<f32, R>(&row_major, &block, rows.clone(), &mut from_rows);
                 pack::pack_rows::<f32, R>(&given_t, &block, rows, &mut from_t);
@@ -512,16 +499,7 @@ mod tests {
     fn the_next_group_is_the_one_drive_packs_next() {
         let (k, rows) = (400, 3..200);
         let a = vec![0.0f32; rows.end * k];
-        let p = Problem {
-            a: &a,
-            a_strides: (k, 1),
-            b: &[],
-            b_transposed: false,
-            k,
-            n: 0,
-            rows: rows.clone(),
-            lower: false,
-        };
+        let p = packing_only(&a, (k, 1), k, rows.clone());
         let order: Vec<(usize, Range<usize>)> = (0..k)
             .step_by(KC)
             .flat_map(|k0| rows.clone().step_by(MC).map(move |g| (k0, g..(g + MC).min(200))))
