@@ -20,6 +20,11 @@ mod x86;
 
 /// Entries of k per block: the partial sums go back to C between blocks.
 const KC: usize = 192;
+/// Entries of k per block where A is read in place: each row of A is then
+/// read in runs of 4 KiB rather than 768 bytes, which the hardware
+/// prefetchers follow (measured:
+/// docs/performance.md, "Longer k-blocks in place").
+const KC_IN_PLACE: usize = 1024;
 /// Rows of A per group: MC × KC entries stay in L2 while the column blocks
 /// sweep them (a multiple of every register block's rows: 6, 8, 12).
 const MC: usize = 96;
@@ -160,7 +165,8 @@ struct RowPanel<T> {
     step: usize,
 }
 
-/// The blocked loops (GotoBLAS's order): for each k-block of [`KC`], B's
+/// The blocked loops (GotoBLAS's order): for each k-block of [`KC`]
+/// ([`KC_IN_PLACE`] where A is read in place), B's
 /// rows are packed once ([`pack_panel`]); each group of [`MC`] rows of A
 /// is packed into row panels ([`pack_rows`], kept in L2) unless A is read
 /// in place ([`IN_PLACE_BLOCKS`]), and each column block (kept in L1) is
@@ -180,8 +186,9 @@ fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T
     let out: &mut [T] = if padded == n { c } else { &mut c_padded };
     let (mut packed_b, mut packed_a) = (Vec::new(), Vec::new());
     let in_place = p.a_strides.1 == 1 && blocks.len() <= IN_PLACE_BLOCKS;
-    for k0 in (0..k).step_by(KC) {
-        let block = Block { k0, kc: KC.min(k - k0), ldc: padded, first: k0 == 0 };
+    let kc_max = if in_place { KC_IN_PLACE } else { KC };
+    for k0 in (0..k).step_by(kc_max) {
+        let block = Block { k0, kc: kc_max.min(k - k0), ldc: padded, first: k0 == 0 };
         pack_panel(p, &block, &blocks, &mut packed_b);
         for g in p.rows.clone().step_by(MC) {
             let group = g..(g + MC).min(p.rows.end);
@@ -293,6 +300,13 @@ impl<T: Element> Panels<'_, T> {
                 let a = self.a.panel::<RB>(i, self.group.start, self.block);
                 let offset = (i - self.first_row) * self.block.ldc + self.j;
                 debug_assert!(offset + (RB - 1) * self.block.ldc + K::NB <= out.len());
+                if !self.block.first && i + 2 * RB <= self.group.end {
+                    prefetch_tile::<T, RB>(
+                        out[offset..].as_ptr().wrapping_add(RB * self.block.ldc),
+                        self.block.ldc,
+                        K::NB,
+                    );
+                }
                 // SAFETY: the panel `a` reaches RB rows of kc entries (in
                 // the packed group, or in A within the bound that
                 // `product_rows` asserts); the packed
@@ -305,6 +319,20 @@ impl<T: Element> Panels<'_, T> {
             i += RB;
         }
         i
+    }
+}
+
+/// Prefetch into L1 the RB rows (ldc apart) of `width` entries from `tile`:
+/// the partial sums the next register block reloads. A product whose C
+/// outgrows L2 (ρ's 16 MB Gram, swept once per k-block) otherwise waits on
+/// every block's reload (docs/performance.md, "C ahead of its block").
+#[inline(always)]
+fn prefetch_tile<T, const RB: usize>(tile: *const T, ldc: usize, width: usize) {
+    let per_line = 64 / std::mem::size_of::<T>();
+    for r in 0..RB {
+        for line in (0..width).step_by(per_line) {
+            pack::prefetch::<T>(tile.wrapping_add(r * ldc + line), pack::Level::L1);
+        }
     }
 }
 
@@ -384,7 +412,8 @@ mod tests {
     }
 
     /// Every path this CPU runs, on shapes with row, column and k remainders
-    /// (k > KC continues the chain across blocks), gives the reference bits.
+    /// (k > KC, and k > KC_IN_PLACE with A read in place, continue the
+    /// chain across blocks), gives the reference bits.
     #[test]
     fn every_path_gives_the_reference_bits() {
         // k = 1; m > MC (a second row group); wide, narrow and padded tails;
@@ -399,6 +428,7 @@ mod tests {
             (7, 1, 5),
             (19, 1, 71),
             (19, 300, 71),
+            (19, 1100, 71),
             (13, 600, 33),
             (9, 257, 16),
             (101, 70, 45),

@@ -188,16 +188,33 @@ impl<T> Lookahead<T> {
         let end = (start + self.per_call).min(total);
         for t in start..end {
             let (run, line) = (t / self.lines_per_run, t % self.lines_per_run);
-            let address = self.base.wrapping_add(run * self.run_stride + line * Self::PER_LINE);
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: SSE is part of the x86-64 baseline, and a prefetch
-            // is a hint that accepts any address.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(address as *const i8)
-            };
-            #[cfg(not(target_arch = "x86_64"))]
-            let _ = address;
+            prefetch(self.base.wrapping_add(run * self.run_stride + line * Self::PER_LINE), Level::L2);
         }
         self.next.set(end);
     }
+}
+
+/// The cache level a [`prefetch`] fills.
+#[derive(Clone, Copy)]
+pub(super) enum Level {
+    L1,
+    L2,
+}
+
+/// Ask the CPU to bring the cache line of `address` into `level` (a hint:
+/// nothing elsewhere than on x86-64).
+#[inline(always)]
+pub(super) fn prefetch<T>(address: *const T, level: Level) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE is part of the x86-64 baseline, and a prefetch is a hint
+    // that accepts any address.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _MM_HINT_T1, _mm_prefetch};
+        match level {
+            Level::L1 => _mm_prefetch::<_MM_HINT_T0>(address as *const i8),
+            Level::L2 => _mm_prefetch::<_MM_HINT_T1>(address as *const i8),
+        }
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (address, level);
 }
