@@ -52,7 +52,7 @@ pub fn second_lane_free() -> bool {
 }
 
 /// The cores this process may use (read once: an epoch asks each time).
-fn cores() -> usize {
+pub fn cores() -> usize {
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |c| c.get()))
 }

@@ -24,6 +24,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// One runner for all cases, planned over every claim file so that runs
 /// shared by several claims are trained once, with all their checkpoints.
+/// Where every case runs, the first case to ask trains every planned run
+/// the cache lacks, one run per core, the costliest first (as `cargo xtask
+/// verify-claims --jobs` with the core count does), while the others wait;
+/// the cases then judge from the cache. Trained case by case in file order
+/// instead, the costliest runs started last and ended alone. Where a filter
+/// selects cases (`cargo test C02`), each trains only what it needs.
 fn runner() -> &'static Runner {
     static RUNNER: OnceLock<Runner> = OnceLock::new();
     RUNNER.get_or_init(|| {
@@ -35,9 +41,31 @@ fn runner() -> &'static Runner {
             Box::new(|_| Box::new(|_| {})),
         );
         let claims: Vec<_> = load_dir(&default_dir()).expect("claims/").into_iter().filter_map(Result::ok).collect();
-        runner.plan(&claims);
+        let plan = runner.plan(&claims);
+        if runs_every_case() {
+            let missing: Vec<_> = plan.iter().filter(|t| !runner.is_cached(t)).collect();
+            runner.train_costliest_first(&missing, lockin::jobs::cores(), false, true);
+        }
         runner
     })
+}
+
+/// Whether the test harness was given no name filter and no `--skip`
+/// (`cargo test`, `cargo test --test claims`): its arguments other than
+/// options and their values.
+fn runs_every_case() -> bool {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--skip" | "--exact" => return false,
+            "--test-threads" | "--format" | "--color" | "--logfile" | "--shuffle-seed" | "-Z" => {
+                args.next();
+            }
+            option if option.starts_with('-') => {}
+            _filter => return false,
+        }
+    }
+    true
 }
 
 fn snapshot_settings(claim_path: &Path, statement: &str) -> insta::Settings {

@@ -13,7 +13,11 @@ use super::tier::Tier;
 use crate::backend::Backend;
 use crate::cache::{Cache, Trajectory, cache_key, trajectory_key};
 use crate::metrics::EpochRow;
+use crate::progress::PlanProgress;
+use crate::run_name::trajectory_name;
 use crate::runs::Run;
+use crate::say;
+use crate::train::limits::{peak_bytes, run_flop};
 use crate::train::{LevelLog, TrainSpec};
 
 /// The runs of each experiment of a claim at a tier, with the checkpoints its measures need.
@@ -152,6 +156,28 @@ impl Runner {
             let why = if fresh { format!("retraining (--fresh) failed: {e:#}") } else { format!("{e:#}") };
             self.failed.lock().expect("no panics while held").insert(key, why);
         })
+    }
+
+    /// Train `missing`, `jobs` at a time, the costliest first (so that the
+    /// longest run does not start last), again where `fresh`
+    /// ([`Runner::train`]); progress unless `quiet`. A failure is reported
+    /// by the claims that need the run.
+    pub fn train_costliest_first(&self, missing: &[&Trajectory], jobs: usize, fresh: bool, quiet: bool) {
+        let mut order: Vec<(f64, &Trajectory)> = missing.iter().map(|t| (run_flop(&t.spec), *t)).collect();
+        order.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let total: f64 = order.iter().map(|(flop, _)| flop).sum();
+        let largest = order.iter().map(|(_, t)| peak_bytes(&t.spec, &t.windows)).fold(0.0, f64::max);
+        let fitting = crate::jobs::within_memory(jobs, largest);
+        if fitting < jobs && !quiet {
+            say!("{fitting} jobs at once, not {jobs}: the largest run holds {:.1} GB", largest / 1e9);
+        }
+        let progress = PlanProgress::new(order.len(), total, quiet);
+        crate::jobs::each(&order, fitting, |&(flop, trajectory)| {
+            if let Err(e) = self.train(trajectory, fresh) {
+                say!("{e:#}");
+            }
+            progress.finished(&trajectory_name(trajectory), flop);
+        });
     }
 
     /// The run of `spec`, training its planned trajectory if needed.

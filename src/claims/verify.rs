@@ -11,10 +11,9 @@ use super::runner::Runner;
 use super::tier::Tier;
 use crate::backend::Backend;
 use crate::cache::{Cache, Trajectory};
-use crate::progress::{PlanProgress, epoch_reporter};
-use crate::run_name::{run_name, trajectory_name};
+use crate::progress::epoch_reporter;
+use crate::run_name::run_name;
 use crate::say;
-use crate::train::limits::{peak_bytes, run_flop};
 
 /// What to verify, and how.
 #[derive(Clone, Debug)]
@@ -209,7 +208,7 @@ fn evaluate(opts: &VerifyOptions, train: bool, perturb: Option<u32>) -> anyhow::
     let missing: Vec<_> = plan.iter().filter(|s| trains && (opts.fresh || !runner.is_cached(s))).collect();
     let cached = if train { plan.len() - missing.len() } else { plan.iter().filter(|s| runner.is_cached(s)).count() };
     announce(opts, claims, &plan, cached, missing.len());
-    train_all(&runner, &missing, opts);
+    runner.train_costliest_first(&missing, opts.jobs, opts.fresh, opts.quiet);
     let judged = crate::jobs::each(&loaded, crate::jobs::judging_jobs(opts.jobs), |entry| match entry {
         Ok(claim) if selected(&claim.raw.id) => Some(runner.evaluate(claim)),
         Ok(_) => None,
@@ -239,27 +238,6 @@ fn announce(opts: &VerifyOptions, claims: usize, plan: &[Trajectory], cached: us
             );
         }
     }
-}
-
-/// Train `missing`, `opts.jobs` at a time, the costliest first (so that the
-/// longest run does not start last). A failure is reported by the claims
-/// that need the run.
-fn train_all(runner: &Runner, missing: &[&Trajectory], opts: &VerifyOptions) {
-    let mut order: Vec<(f64, &Trajectory)> = missing.iter().map(|t| (run_flop(&t.spec), *t)).collect();
-    order.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let total: f64 = order.iter().map(|(flop, _)| flop).sum();
-    let largest = order.iter().map(|(_, t)| peak_bytes(&t.spec, &t.windows)).fold(0.0, f64::max);
-    let jobs = crate::jobs::within_memory(opts.jobs, largest);
-    if jobs < opts.jobs && !opts.quiet {
-        say!("{jobs} jobs at once, not {}: the largest run holds {:.1} GB", opts.jobs, largest / 1e9);
-    }
-    let progress = PlanProgress::new(order.len(), total, opts.quiet);
-    crate::jobs::each(&order, jobs, |&(flop, trajectory)| {
-        if let Err(e) = runner.train(trajectory, opts.fresh) {
-            say!("{e:#}");
-        }
-        progress.finished(&trajectory_name(trajectory), flop);
-    });
 }
 
 /// The id a claim file's name gives: its first `-`-separated segment.
