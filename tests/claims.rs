@@ -54,10 +54,10 @@ fn runner() -> &'static Runner {
 /// (`cargo test`, `cargo test --test claims`): its arguments other than
 /// options and their values.
 fn runs_every_case() -> bool {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args_os().skip(1);
     while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--skip" | "--exact" => return false,
+        match arg.to_string_lossy().as_ref() {
+            skip if skip == "--skip" || skip.starts_with("--skip=") => return false,
             "--test-threads" | "--format" | "--color" | "--logfile" | "--shuffle-seed" | "-Z" => {
                 args.next();
             }

@@ -167,6 +167,22 @@ mod tests {
         );
     }
 
+    /// A pivot that fails in a later block of rows is reported as row by
+    /// row reports it: the same row and the same value.
+    #[test]
+    fn a_later_block_s_failed_pivot_is_the_same_pivot() {
+        let n = ROWS + 9;
+        let pivot = ROWS + 4;
+        // The identity, except that row `pivot` repeats row 2 (so its pivot is 0).
+        let mut a: Vec<f64> = (0..n * n).map(|x| if x / n == x % n { 1.0 } else { 0.0 }).collect();
+        a[pivot * n + pivot] = 1.0;
+        a[pivot * n + 2] = 1.0;
+        a[2 * n + pivot] = 1.0;
+        let err = Cholesky::factor(&a, n).unwrap_err();
+        assert_eq!(err.pivot, pivot);
+        assert_eq!(err.value.to_bits(), 0.0f64.to_bits());
+    }
+
     #[test]
     fn refuses_what_is_not_positive_definite() {
         let err = Cholesky::factor(&[1.0, 2.0, 2.0, 1.0], 2).unwrap_err();

@@ -21,12 +21,12 @@ mod x86;
 /// Entries of k per block: the partial sums go back to C between blocks.
 const KC: usize = 192;
 /// Entries of k per block where A is read in place: each row of A is then
-/// read in runs of 4 KiB rather than 768 bytes, which the hardware
-/// prefetchers follow (measured:
+/// read in runs of 1024 entries (4 KiB of f32) rather than 192, which the
+/// hardware prefetchers follow (measured:
 /// docs/performance.md, "Longer k-blocks in place").
 const KC_IN_PLACE: usize = 1024;
-/// Rows of A per group: MC × KC entries stay in L2 while the column blocks
-/// sweep them (a multiple of every register block's rows: 6, 8, 12).
+/// Rows of A per group: MC × KC entries of a packed A stay in L2 while the
+/// column blocks sweep them (a multiple of every register block's rows: 6, 8, 12).
 const MC: usize = 96;
 
 /// Column blocks up to which a row-major A is read in place rather than
@@ -169,8 +169,8 @@ struct RowPanel<T> {
 /// ([`KC_IN_PLACE`] where A is read in place), B's
 /// rows are packed once ([`pack_panel`]); each group of [`MC`] rows of A
 /// is packed into row panels ([`pack_rows`], kept in L2) unless A is read
-/// in place ([`IN_PLACE_BLOCKS`]), and each column block (kept in L1) is
-/// swept by the group's panels of R rows (then 4, 2, 1 for the remainder)
+/// in place ([`IN_PLACE_BLOCKS`]), and each column block (kept in L1 at
+/// KC; in L2 at KC_IN_PLACE) is swept by the group's panels of R rows (then 4, 2, 1 for the remainder)
 /// while the next group's A is prefetched ([`Lookahead`]).
 /// Column blocks are K's NB wide; the columns left take H's narrower
 /// blocks where fewer columns are padded so ([`column_blocks`]). Where the

@@ -129,6 +129,8 @@ fn pack_transposed<T: Element, const R: usize>(
 
 /// The row group [`super::drive`] packs after rows g.. of the k-block
 /// from k0: (its k-block's first k, its rows), or none after the last.
+/// Only a packed A is looked ahead, and a packed A always takes k-blocks
+/// of [`KC`].
 pub(super) fn next_group<T>(p: &Problem<'_, T>, k0: usize, g: usize) -> Option<(usize, Range<usize>)> {
     let (next_k0, next_g) = if g + MC < p.rows.end { (k0, g + MC) } else { (k0 + KC, p.rows.start) };
     (next_k0 < p.k).then(|| (next_k0, next_g..(next_g + MC).min(p.rows.end)))
