@@ -84,18 +84,19 @@ pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes
     }
 }
 
-/// Two runs of `spec` side by side, each in one lane (its phases in
-/// sequence, one thread per run): the wall time of `epochs` epochs of both,
-/// after `warmup`, divided by the 2·`epochs` epochs trained, i.e. the cost
-/// of one epoch when runs share the machine this way. The alternative to
-/// two lanes for small models.
-pub fn time_side_by_side(spec: &TrainSpec, warmup: usize, epochs: usize) -> f64 {
-    let _flushing = crate::numerics::FlushSubnormals::on(); // inherited by both runs' threads
+/// `runs` runs of `spec` side by side, each in one lane (its phases in
+/// sequence, one thread per run): the wall time of `epochs` epochs of all,
+/// after `warmup`, divided by the `runs`·`epochs` epochs trained, i.e. the
+/// cost of one epoch when runs share the machine this way. The
+/// alternative to two lanes per run (docs/performance.md, "Lanes by
+/// measurement").
+pub fn time_side_by_side(spec: &TrainSpec, runs: usize, warmup: usize, epochs: usize) -> f64 {
+    let _flushing = crate::numerics::FlushSubnormals::on(); // inherited by the runs' threads
     let start = spec.seeded_start();
-    let mut runs = [Trainer::new(spec, &start), Trainer::new(spec, &start)];
-    let mut train_both = |count: usize| {
+    let mut trainers: Vec<Trainer> = (0..runs.max(1)).map(|_| Trainer::new(spec, &start)).collect();
+    let mut train_all = |count: usize| {
         std::thread::scope(|scope| {
-            for trainer in runs.iter_mut() {
+            for trainer in trainers.iter_mut() {
                 scope.spawn(move || {
                     for _ in 0..count {
                         let forward = trainer.forward_train();
@@ -107,10 +108,10 @@ pub fn time_side_by_side(spec: &TrainSpec, warmup: usize, epochs: usize) -> f64 
             }
         })
     };
-    train_both(warmup);
+    train_all(warmup);
     let t = Instant::now();
-    train_both(epochs);
-    ms_since(t) / (2 * epochs) as f64
+    train_all(epochs);
+    ms_since(t) / (runs.max(1) * epochs) as f64
 }
 
 /// Median milliseconds of one level-metric evaluation (docs/methods.md,

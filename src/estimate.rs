@@ -1,19 +1,59 @@
 //! Wall-time estimates for a plan of runs (docs/methods.md, "Cost"): a
-//! short calibration on this machine, cached, gives a two-lane epoch's
-//! fixed overhead, its seconds per FLOP of the products, its seconds per
-//! byte of the rolling update windows it streams, and the level metric ρ's
-//! seconds per FLOP; a run costs its epochs and its ρ evaluations at those rates,
-//! and the plan's wall time is the runs' makespan over the jobs that train
-//! them at once. ρ stops at its threshold when a claim asks it to, which no
-//! plan knows in advance, so a run's time is a range: ρ stopping at once,
-//! and ρ running to its last epoch.
+//! short calibration on this machine, cached, gives an epoch's fixed
+//! overhead, its seconds per FLOP of the products and its seconds per byte
+//! of the rolling update windows it streams, both for a run alone in two
+//! lanes and for runs side by side in one lane each ([`Sharing`]), and the
+//! level metric ρ's seconds per FLOP; a run costs its epochs and its ρ
+//! evaluations at those rates, and the plan's wall time is the runs'
+//! makespan over the jobs that train them at once. ρ stops at its
+//! threshold when a claim asks it to, which no plan knows in advance, so a
+//! run's time is a range: ρ stopping at once, and ρ running to its last
+//! epoch. The same estimate picks how many runs train at once where the
+//! user does not ([`Calibration::best_jobs`]).
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cache::Trajectory;
+use crate::jobs::{cores, makespan};
 use crate::train::TrainSpec;
 use crate::train::limits::epoch_flop;
+
+/// How the runs training at once share the cores (docs/performance.md,
+/// "Lanes by measurement"). Either way each run's bits are the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sharing {
+    /// One run per two cores, each epoch in two lanes.
+    TwoLanes,
+    /// One run per core, each in one lane while every core has a run
+    /// (`jobs::second_lane_free`; the last runs left take two).
+    SideBySide,
+}
+
+impl Sharing {
+    /// The runs trained at once under this sharing on this machine.
+    pub fn jobs(self) -> usize {
+        match self {
+            Sharing::TwoLanes => (cores() / 2).max(1),
+            Sharing::SideBySide => cores(),
+        }
+    }
+
+    /// The sharing that `jobs` runs at once give: two lanes each while
+    /// they leave two cores per run.
+    pub fn of_jobs(jobs: usize) -> Sharing {
+        if 2 * jobs <= cores() { Sharing::TwoLanes } else { Sharing::SideBySide }
+    }
+
+    /// "two lanes each" or "one lane each": for the messages that name the choice.
+    pub fn lanes(self) -> &'static str {
+        match self {
+            Sharing::TwoLanes => "two lanes each",
+            Sharing::SideBySide => "one lane each",
+        }
+    }
+}
 
 /// The calibration of this machine, as cached.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,7 +69,11 @@ pub struct Calibration {
     /// updates of all 3·M·K weights per window): what dominates wide runs
     /// on few pairs.
     pub window_s_per_byte: f64,
-    /// Seconds per FLOP of one ρ evaluation.
+    /// A paper-scale epoch's wall time when as many runs as cores train
+    /// side by side, one lane each, over its time alone in two lanes:
+    /// below the cores per two-lane run (2), side by side trains more.
+    pub side_by_side_ratio: f64,
+    /// Seconds per FLOP of one ρ evaluation (its two threads on two idle cores).
     pub rho_s_per_flop: f64,
 }
 
@@ -97,8 +141,9 @@ impl Calibration {
         Ok(c)
     }
 
-    /// Time epochs at the three sizes and one paper-scale ρ, and solve for
-    /// the fixed cost, the product rate and the window rate.
+    /// Time two-lane epochs at the three sizes, paper-scale runs side by
+    /// side, and one paper-scale ρ; solve for the fixed
+    /// cost, the product rate and the window rate.
     pub fn measure() -> Calibration {
         let spec =
             |(modulus, width, train_fraction)| TrainSpec { modulus, width, train_fraction, ..TrainSpec::default() };
@@ -111,21 +156,66 @@ impl Calibration {
             epoch_overhead_s: overhead,
             epoch_s_per_flop: per_flop,
             window_s_per_byte: per_byte,
+            side_by_side_ratio: side_by_side_ratio(&sizes[1]),
             rho_s_per_flop: crate::bench::time_level(&sizes[1], 3) / 1e3 / rho_flop(&sizes[1]),
         }
     }
 
-    /// Seconds to train `spec` logging `windows`: (ρ stopping at once, ρ
-    /// never stopping).
-    pub fn run_seconds(&self, spec: &TrainSpec, windows: &[usize]) -> (f64, f64) {
-        let epochs = (spec.epochs + 1) as f64;
+    /// Seconds to train `spec` logging `windows` under `sharing`: (ρ
+    /// stopping at once, ρ never stopping). Side by side, each epoch takes
+    /// [`Calibration::side_by_side_ratio`] times its two-lane time, and
+    /// ρ's two threads share a core's worth of the machine: twice their
+    /// time alone.
+    pub fn run_seconds(&self, spec: &TrainSpec, windows: &[usize], sharing: Sharing) -> (f64, f64) {
+        let (slowdown, rho_slowdown) = match sharing {
+            Sharing::TwoLanes => (1.0, 1.0),
+            Sharing::SideBySide => (self.side_by_side_ratio, cores().min(2) as f64),
+        };
         let epoch = self.epoch_overhead_s
             + self.epoch_s_per_flop * epoch_flop(spec)
             + self.window_s_per_byte * window_bytes(spec, windows);
+        let epochs = (spec.epochs + 1) as f64 * slowdown * epoch;
         let (least, most) = rho_evaluations(spec);
-        let rho = self.rho_s_per_flop * rho_flop(spec);
-        (epochs * epoch + least as f64 * rho, epochs * epoch + most as f64 * rho)
+        let rho = rho_slowdown * self.rho_s_per_flop * rho_flop(spec);
+        (epochs + least as f64 * rho, epochs + most as f64 * rho)
     }
+
+    /// The wall seconds of training `runs` with `jobs` at once, the
+    /// costliest first: (ρ stopping at once, ρ never stopping).
+    pub fn plan_seconds(&self, runs: &[&Trajectory], jobs: usize) -> (f64, f64) {
+        let sharing = Sharing::of_jobs(jobs);
+        let (least, most): (Vec<f64>, Vec<f64>) =
+            runs.iter().map(|t| self.run_seconds(&t.spec, &t.windows, sharing)).unzip();
+        (makespan(&least, jobs), makespan(&most, jobs))
+    }
+
+    /// How many of `runs` to train at once where the user does not say:
+    /// one per core or one per two cores, whichever this calibration
+    /// projects to finish first (the middle of each range; a tie keeps
+    /// two lanes, which hold half the memory).
+    pub fn best_jobs(&self, runs: &[&Trajectory]) -> usize {
+        let middle = |jobs| {
+            let (least, most) = self.plan_seconds(runs, jobs);
+            (least + most) / 2.0
+        };
+        let (two_lanes, side_by_side) = (Sharing::TwoLanes.jobs(), Sharing::SideBySide.jobs());
+        if middle(side_by_side) < middle(two_lanes) { side_by_side } else { two_lanes }
+    }
+}
+
+/// [`Calibration::side_by_side_ratio`] at `spec`: the median of three
+/// ratios, each of `cores` runs side by side (wall time per epoch of one)
+/// against a two-lane epoch timed just before, so that both see the same
+/// load on a shared machine.
+fn side_by_side_ratio(spec: &TrainSpec) -> f64 {
+    let ratios: Vec<f64> = (0..3)
+        .map(|_| {
+            let alone = crate::bench::time_phases(spec, 2, 8).epoch;
+            // time_side_by_side divides the wall time by every run's epochs: one run's epoch is `cores` of those.
+            crate::bench::time_side_by_side(spec, cores(), 2, 8) * cores() as f64 / alone
+        })
+        .collect();
+    crate::probes::stats::median(&ratios)
 }
 
 /// x with rows · x = t, by Cramer's rule (zeros where the rows are singular).
@@ -154,30 +244,55 @@ mod tests {
 
     /// A run's time grows with its epochs and ρ's evaluations, and a ρ
     /// that stops at its threshold makes a range, one that does not a point.
-    #[test]
-    fn a_runs_time_counts_its_epochs_and_its_rho() {
-        let c = Calibration {
+    /// A calibration whose runs side by side take `side_by_side_ratio`
+    /// times a two-lane epoch.
+    fn calibration(side_by_side_ratio: f64) -> Calibration {
+        Calibration {
             machine: String::new(),
             epoch_overhead_s: 1e-3,
             epoch_s_per_flop: 1e-11,
             window_s_per_byte: 1e-10,
+            side_by_side_ratio,
             rho_s_per_flop: 1e-11,
-        };
+        }
+    }
+
+    #[test]
+    fn a_runs_time_counts_its_epochs_and_its_rho() {
+        let c = calibration(1.5);
         let base = TrainSpec { epochs: 99, ..TrainSpec::default() };
         let w = [base.window];
-        let (lo, hi) = c.run_seconds(&base, &w);
+        let (lo, hi) = c.run_seconds(&base, &w, Sharing::TwoLanes);
         assert_eq!(lo, hi);
         let epoch = 1e-3 + 1e-11 * epoch_flop(&base) + 1e-10 * window_bytes(&base, &w);
         approx::assert_relative_eq!(lo, 100.0 * epoch, max_relative = 1e-12);
+        let side = c.run_seconds(&base, &w, Sharing::SideBySide).0;
+        approx::assert_relative_eq!(side, 1.5 * lo, max_relative = 1e-12);
         let logged = TrainSpec { level: Some(LevelLog { until: 99, stop_above: None, every: 1 }), ..base.clone() };
         approx::assert_relative_eq!(
-            c.run_seconds(&logged, &w).0 - lo,
+            c.run_seconds(&logged, &w, Sharing::TwoLanes).0 - lo,
             100.0 * 1e-11 * rho_flop(&base),
             max_relative = 1e-9
         );
         let stopping = TrainSpec { level: Some(LevelLog { until: 99, stop_above: Some(0.075), every: 1 }), ..base };
-        let (least, most) = c.run_seconds(&stopping, &w);
-        assert!(least < most && most == c.run_seconds(&logged, &w).1);
+        let (least, most) = c.run_seconds(&stopping, &w, Sharing::TwoLanes);
+        assert!(least < most && most == c.run_seconds(&logged, &w, Sharing::TwoLanes).1);
+    }
+
+    /// Runs side by side are chosen where their epochs, shared among
+    /// every core, beat a two-lane epoch on two, and not where they lose.
+    #[test]
+    fn the_faster_sharing_sets_the_jobs() {
+        let runs: Vec<Trajectory> =
+            (0..12).map(|seed| Trajectory::of(&TrainSpec { epochs: 99, seed, ..TrainSpec::default() })).collect();
+        let runs: Vec<&Trajectory> = runs.iter().collect();
+        // Per core, a side-by-side epoch of 1.5 two-lane epochs costs 0.75 of one; one of 2.5 costs 1.25.
+        assert_eq!(calibration(2.5).best_jobs(&runs), Sharing::TwoLanes.jobs());
+        if cores() >= 2 {
+            assert_eq!(calibration(1.5).best_jobs(&runs), Sharing::SideBySide.jobs());
+            assert_eq!(Sharing::of_jobs(Sharing::SideBySide.jobs()), Sharing::SideBySide);
+            assert_eq!(Sharing::of_jobs(Sharing::TwoLanes.jobs()), Sharing::TwoLanes);
+        }
     }
 
     /// Cramer's rule recovers a known solution.

@@ -6,16 +6,11 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The default number of runs trained at once: one per two cores, since
-/// each run trains in two lanes (docs/methods.md, "Training").
-pub fn default_jobs() -> usize {
-    (cores() / 2).max(1)
-}
-
 /// Claims judged at once when `jobs` runs train at once: judging a claim
 /// (its Theorem-6 algebra above all) is one thread's work, and a training
-/// job keeps two cores busy (its two lanes), so judging takes two threads
-/// per job, up to the machine's cores. The verdicts do not depend on it.
+/// job keeps up to two cores busy (its two lanes), so judging takes two
+/// threads per job, up to the machine's cores. The verdicts do not depend
+/// on it.
 pub fn judging_jobs(jobs: usize) -> usize {
     (2 * jobs).min(cores()).max(1)
 }

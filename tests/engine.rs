@@ -308,7 +308,7 @@ fn the_job_count_changes_no_bit() {
     let mut seen = Vec::new();
     for jobs in [1, 2, 3] {
         let cache = tempfile::tempdir().unwrap();
-        let results = verify(&VerifyOptions { jobs, ..options(d, cache.path(), Backend::Flex) }).unwrap();
+        let results = verify(&VerifyOptions { jobs: Some(jobs), ..options(d, cache.path(), Backend::Flex) }).unwrap();
         assert_eq!(results.len(), 3);
         assert!(
             results.iter().all(|r| r.verdict == Verdict::Pass),

@@ -33,8 +33,9 @@ pub struct VerifyOptions {
     /// No progress output.
     pub quiet: bool,
     /// How many runs train at once, and claims are judged at once
-    /// ([`crate::jobs`]).
-    pub jobs: usize,
+    /// ([`crate::jobs`]); none: as many as this machine's calibration
+    /// finds fastest ([`training_jobs`]).
+    pub jobs: Option<usize>,
 }
 
 /// Load, plan, train and judge. Broken files become `Error` results; the
@@ -207,9 +208,10 @@ fn evaluate(opts: &VerifyOptions, train: bool, perturb: Option<u32>) -> anyhow::
     let trains = train && opts.backend.available();
     let missing: Vec<_> = plan.iter().filter(|s| trains && (opts.fresh || !runner.is_cached(s))).collect();
     let cached = if train { plan.len() - missing.len() } else { plan.iter().filter(|s| runner.is_cached(s)).count() };
-    announce(opts, claims, &plan, cached, missing.len());
-    runner.train_costliest_first(&missing, opts.jobs, opts.fresh, opts.quiet);
-    let judged = crate::jobs::each(&loaded, crate::jobs::judging_jobs(opts.jobs), |entry| match entry {
+    let jobs = training_jobs(opts, &missing);
+    announce(opts, claims, &plan, cached, missing.len(), jobs);
+    runner.train_costliest_first(&missing, jobs, opts.fresh, opts.quiet);
+    let judged = crate::jobs::each(&loaded, crate::jobs::judging_jobs(jobs), |entry| match entry {
         Ok(claim) if selected(&claim.raw.id) => Some(runner.evaluate(claim)),
         Ok(_) => None,
         Err(e) if e.id.as_deref().is_none_or(&selected) || file_id(&e.path).is_some_and(&selected) => {
@@ -222,7 +224,7 @@ fn evaluate(opts: &VerifyOptions, train: bool, perturb: Option<u32>) -> anyhow::
 
 /// The verification's first line: what it judges and trains, or why the
 /// backend skips every claim.
-fn announce(opts: &VerifyOptions, claims: usize, plan: &[Trajectory], cached: usize, to_train: usize) {
+fn announce(opts: &VerifyOptions, claims: usize, plan: &[Trajectory], cached: usize, to_train: usize, jobs: usize) {
     match opts.backend.check_built() {
         _ if opts.quiet => {}
         Err(missing) => say!("{missing}: {claims} claims skipped"),
@@ -232,12 +234,48 @@ fn announce(opts: &VerifyOptions, claims: usize, plan: &[Trajectory], cached: us
                 "{claims} claims, {} trajectories, {runs} runs ({cached} cached, {to_train} to train, {} at once) \
                  at the {} tier on {}",
                 plan.len(),
-                opts.jobs,
+                jobs,
                 opts.tier.name(),
                 opts.backend.name()
             );
         }
     }
+}
+
+/// The runs trained at once: `--jobs` where given; else one per core or
+/// one per two cores, whichever this machine's calibration projects to
+/// train `missing` first (docs/performance.md, "Lanes by measurement"),
+/// said with both projections unless quiet. Without a calibration (none
+/// could be measured or kept), one per core.
+pub fn training_jobs(opts: &VerifyOptions, missing: &[&Trajectory]) -> usize {
+    use crate::estimate::{Calibration, Sharing};
+    if let Some(jobs) = opts.jobs {
+        return jobs;
+    }
+    if missing.is_empty() || Sharing::TwoLanes.jobs() == Sharing::SideBySide.jobs() {
+        return Sharing::SideBySide.jobs();
+    }
+    let dir = crate::project::output_dir("the calibration", "").ok();
+    let calibration = match Calibration::load_or_measure(dir.as_deref()) {
+        Ok(calibration) => calibration,
+        Err(e) => {
+            say!("no calibration of this machine ({e:#}): one run per core");
+            return Sharing::SideBySide.jobs();
+        }
+    };
+    let jobs = calibration.best_jobs(missing);
+    if !opts.quiet {
+        let projected = |sharing: Sharing| {
+            let (least, most) = calibration.plan_seconds(missing, sharing.jobs());
+            format!("{} at once, {}: {:.1}-{:.1} min", sharing.jobs(), sharing.lanes(), least / 60.0, most / 60.0)
+        };
+        let (chosen, other) = match Sharing::of_jobs(jobs) {
+            Sharing::TwoLanes => (Sharing::TwoLanes, Sharing::SideBySide),
+            Sharing::SideBySide => (Sharing::SideBySide, Sharing::TwoLanes),
+        };
+        say!("training {} (projected by this machine's calibration), against {}", projected(chosen), projected(other));
+    }
+    jobs
 }
 
 /// The id a claim file's name gives: its first `-`-separated segment.

@@ -17,6 +17,6 @@ pub fn options(claims: &Path, cache: &Path, backend: Backend) -> VerifyOptions {
         cache: Cache::new(cache),
         fresh: false,
         quiet: true,
-        jobs: 1,
+        jobs: Some(1),
     }
 }

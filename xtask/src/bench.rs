@@ -124,7 +124,7 @@ fn table(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
 /// most) at two cores' FMA peak, beside its wall time projected by this
 /// machine's calibration (docs/methods.md, "Cost").
 fn limit(peak: Peak) -> anyhow::Result<()> {
-    use lockin::estimate::{Calibration, rho_evaluations, rho_flop};
+    use lockin::estimate::{Calibration, Sharing, rho_evaluations, rho_flop};
     let opts = VerifyOptions {
         claims_dir: lockin::claims::default_dir(),
         tier: Tier::Paper,
@@ -133,7 +133,7 @@ fn limit(peak: Peak) -> anyhow::Result<()> {
         cache: Cache::new(std::env::temp_dir().join(format!("lockin-bench-empty-{}", std::process::id()))),
         fresh: false,
         quiet: true,
-        jobs: lockin::jobs::default_jobs(),
+        jobs: None,
     };
     let runs = lockin::claims::verify::missing_runs(&opts)?.runs;
     let epochs: f64 = runs.iter().map(|t| lockin::train::limits::run_flop(&t.spec)).sum();
@@ -149,17 +149,21 @@ fn limit(peak: Peak) -> anyhow::Result<()> {
     );
     let dir = lockin::project::output_dir("the calibration", "").ok();
     let calibration = Calibration::load_or_measure(dir.as_deref())?;
-    let (least, most): (Vec<f64>, Vec<f64>) = runs.iter().map(|t| calibration.run_seconds(&t.spec, &t.windows)).unzip();
-    let minutes = |s: &[f64]| lockin::jobs::makespan(s, opts.jobs) / 60.0;
-    out!(
-        "paper tier projected here (--jobs {}, calibration): {:.1}-{:.1} min of training, {:.1}-{:.1}× the epochs \
-         at peak",
-        opts.jobs,
-        minutes(&least),
-        minutes(&most),
-        minutes(&least) / at_peak(epochs),
-        minutes(&most) / at_peak(epochs)
-    );
+    let runs: Vec<_> = runs.iter().collect();
+    let chosen = calibration.best_jobs(&runs);
+    for sharing in [Sharing::TwoLanes, Sharing::SideBySide] {
+        let (least, most) = calibration.plan_seconds(&runs, sharing.jobs());
+        let (least, most) = (least / 60.0, most / 60.0);
+        out!(
+            "paper tier projected here (--jobs {}, {}; calibration): {least:.1}-{most:.1} min of training, \
+             {:.1}-{:.1}× the epochs at peak{}",
+            sharing.jobs(),
+            sharing.lanes(),
+            least / at_peak(epochs),
+            most / at_peak(epochs),
+            if sharing.jobs() == chosen { " (verify-claims' choice)" } else { "" }
+        );
+    }
     Ok(())
 }
 
@@ -173,7 +177,7 @@ fn row(spec: &lockin::train::TrainSpec, reps: usize, epochs: usize, gemm: [f64; 
     let flops = epoch_flops(spec);
     let (floor, floor_two) = (flops / (gemm[0] * 1e9) * 1e3, flops / (gemm[1] * 1e9) * 1e3);
     let epoch = med(&|p| p.epoch);
-    let side_by_side = median(&(0..reps).map(|_| time_side_by_side(spec, 3, epochs)).collect::<Vec<_>>());
+    let side_by_side = median(&(0..reps).map(|_| time_side_by_side(spec, 2, 3, epochs)).collect::<Vec<_>>());
     let figures = [
         med(&|p| p.forward),
         med(&|p| p.evaluation),
@@ -209,7 +213,7 @@ fn tiers(backend: Backend, paper_claim: &str) -> anyhow::Result<()> {
             cache: Cache::new(scratch.clone()),
             fresh: false,
             quiet: true,
-            jobs: lockin::jobs::default_jobs(),
+            jobs: None,
         };
         let t = std::time::Instant::now();
         let outcome = verify(&opts);

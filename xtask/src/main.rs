@@ -59,7 +59,8 @@ struct Selection {
     #[arg(long)]
     claims_dir: Option<PathBuf>,
     /// Runs trained (and claims judged) at once; the bits do not depend on
-    /// it (default: one per two cores, each run training in two lanes).
+    /// it (default: one per core or one per two cores, whichever this
+    /// machine's calibration projects to finish first).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
     jobs: Option<u64>,
 }
@@ -76,7 +77,7 @@ impl Selection {
             cache: Cache::at_or_default(self.cache)?,
             fresh,
             quiet,
-            jobs: self.jobs.map_or_else(lockin::jobs::default_jobs, |n| n as usize),
+            jobs: self.jobs.map(|n| n as usize),
         })
     }
 }

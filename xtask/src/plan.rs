@@ -47,32 +47,39 @@ pub fn write_plan(opts: &VerifyOptions, path: &Path, recalibrate: bool) -> anyho
     Ok(ExitCode::SUCCESS)
 }
 
-/// The plan's wall time here with `jobs` at once, as a range (ρ stopping
+/// The plan's wall time here with `jobs` at once (by default what
+/// `verify-claims` would choose, `training_jobs`), as a range (ρ stopping
 /// at its threshold at once, or never), then against more cores.
-fn print_estimate(entries: &[lockin::plan::PlanEntry], jobs: usize, recalibrate: bool) -> anyhow::Result<()> {
-    use lockin::estimate::Calibration;
+fn print_estimate(entries: &[lockin::plan::PlanEntry], jobs: Option<usize>, recalibrate: bool) -> anyhow::Result<()> {
+    use lockin::estimate::{Calibration, Sharing};
     // Outside a checkout the calibration is measured and not kept.
     let dir = lockin::project::output_dir("the calibration", "").ok();
     if let (true, Some(dir)) = (recalibrate, &dir) {
         std::fs::remove_file(dir.join("calibration.json")).ok();
     }
     let calibration = Calibration::load_or_measure(dir.as_deref())?;
-    let (least, most): (Vec<f64>, Vec<f64>) =
-        entries.iter().map(|e| calibration.run_seconds(&e.spec, &e.trajectory().windows)).unzip();
-    let minutes = |seconds: &[f64], jobs| lockin::jobs::makespan(seconds, jobs) / 60.0;
+    let trajectories: Vec<_> = entries.iter().map(|e| e.trajectory()).collect();
+    let runs: Vec<_> = trajectories.iter().collect();
+    let jobs = jobs.unwrap_or_else(|| calibration.best_jobs(&runs));
+    let (least, most) = calibration.plan_seconds(&runs, jobs);
     out!(
-        "estimated wall time here with --jobs {jobs}: {:.1}-{:.1} min of training (ρ stopping at its threshold at \
-         once, or never); judging not included. Calibration ({}): {:.2} ms per epoch plus {:.1} GFLOP/s and \
-         {:.1} GB/s of update windows, ρ at {:.1} GFLOP/s",
-        minutes(&least, jobs),
-        minutes(&most, jobs),
+        "estimated wall time here with --jobs {jobs} ({}): {:.1}-{:.1} min of training (ρ stopping at its threshold \
+         at once, or never); judging not included. Calibration ({}): {:.2} ms per epoch plus {:.1} GFLOP/s and \
+         {:.1} GB/s of update windows in two lanes, {:.2}× that per run with {} runs side by side, ρ at {:.1} GFLOP/s",
+        Sharing::of_jobs(jobs).lanes(),
+        least / 60.0,
+        most / 60.0,
         calibration.machine,
         calibration.epoch_overhead_s * 1e3,
         1e-9 / calibration.epoch_s_per_flop.max(f64::MIN_POSITIVE),
         1e-9 / calibration.window_s_per_byte.max(f64::MIN_POSITIVE),
+        calibration.side_by_side_ratio,
+        Sharing::SideBySide.jobs(),
         1e-9 / calibration.rho_s_per_flop.max(f64::MIN_POSITIVE),
     );
-    print_core_model(&most);
+    let two_lanes: Vec<f64> =
+        runs.iter().map(|t| calibration.run_seconds(&t.spec, &t.windows, Sharing::TwoLanes).1).collect();
+    print_core_model(&two_lanes);
     Ok(())
 }
 

@@ -59,7 +59,7 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
             cache: Cache::at_or_default(args.cache.clone())?,
             fresh: false,
             quiet: false,
-            jobs: lockin::jobs::default_jobs(),
+            jobs: None,
         };
         let result = verify(&options)?.into_iter().next().context("the claim was not judged")?;
         ensure_judged_as_read(&claim, &result)?;
