@@ -222,8 +222,9 @@ fn evaluate(opts: &VerifyOptions, train: bool, perturb: Option<u32>) -> anyhow::
     Ok(judged.into_iter().flatten().collect())
 }
 
-/// The verification's first line: what it judges and trains, or why the
-/// backend skips every claim.
+/// The verification's summary line (after the choice of jobs, where the
+/// calibration made it): what it judges and trains, or why the backend
+/// skips every claim.
 fn announce(opts: &VerifyOptions, claims: usize, plan: &[Trajectory], cached: usize, to_train: usize, jobs: usize) {
     match opts.backend.check_built() {
         _ if opts.quiet => {}
@@ -245,31 +246,31 @@ fn announce(opts: &VerifyOptions, claims: usize, plan: &[Trajectory], cached: us
 /// The runs trained at once: `--jobs` where given; else one per core or
 /// one per two cores, whichever this machine's calibration projects to
 /// train `missing` first (docs/performance.md, "Lanes by measurement"),
-/// said with both projections unless quiet. Without a calibration (none
-/// could be measured or kept), one per core.
+/// said with both projections unless quiet.
 pub fn training_jobs(opts: &VerifyOptions, missing: &[&Trajectory]) -> usize {
     use crate::estimate::{Calibration, Sharing};
+    let cores = crate::jobs::cores();
     if let Some(jobs) = opts.jobs {
         return jobs;
     }
-    if missing.is_empty() || Sharing::TwoLanes.jobs() == Sharing::SideBySide.jobs() {
-        return Sharing::SideBySide.jobs();
+    if missing.is_empty() || Sharing::TwoLanes.jobs_on(cores) == Sharing::SideBySide.jobs_on(cores) {
+        return Sharing::SideBySide.jobs_on(cores);
     }
     let dir = crate::project::output_dir("the calibration", "").ok();
-    let calibration = match Calibration::load_or_measure(dir.as_deref()) {
-        Ok(calibration) => calibration,
-        Err(e) => {
-            say!("no calibration of this machine ({e:#}): one run per core");
-            return Sharing::SideBySide.jobs();
-        }
-    };
-    let jobs = calibration.best_jobs(missing);
+    let calibration = Calibration::load_or_measure(dir.as_deref(), opts.quiet);
+    let jobs = calibration.best_jobs(missing, cores);
     if !opts.quiet {
         let projected = |sharing: Sharing| {
-            let (least, most) = calibration.plan_seconds(missing, sharing.jobs());
-            format!("{} at once, {}: {:.1}-{:.1} min", sharing.jobs(), sharing.lanes(), least / 60.0, most / 60.0)
+            let (least, most) = calibration.plan_seconds(missing, sharing.jobs_on(cores), cores);
+            format!(
+                "{} at once, {}: {:.1}-{:.1} min",
+                sharing.jobs_on(cores),
+                sharing.lanes(),
+                least / 60.0,
+                most / 60.0
+            )
         };
-        let (chosen, other) = match Sharing::of_jobs(jobs) {
+        let (chosen, other) = match Sharing::of_jobs_on(jobs, cores) {
             Sharing::TwoLanes => (Sharing::TwoLanes, Sharing::SideBySide),
             Sharing::SideBySide => (Sharing::SideBySide, Sharing::TwoLanes),
         };

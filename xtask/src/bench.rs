@@ -148,20 +148,22 @@ fn limit(peak: Peak) -> anyhow::Result<()> {
         at_peak(epochs + rho)
     );
     let dir = lockin::project::output_dir("the calibration", "").ok();
-    let calibration = Calibration::load_or_measure(dir.as_deref())?;
+    let calibration = Calibration::load_or_measure(dir.as_deref(), false);
     let runs: Vec<_> = runs.iter().collect();
-    let chosen = calibration.best_jobs(&runs);
-    for sharing in [Sharing::TwoLanes, Sharing::SideBySide] {
-        let (least, most) = calibration.plan_seconds(&runs, sharing.jobs());
+    let cores = lockin::jobs::cores();
+    let chosen = Sharing::of_jobs_on(calibration.best_jobs(&runs, cores), cores);
+    let sharings = if cores > 1 { vec![Sharing::TwoLanes, Sharing::SideBySide] } else { vec![Sharing::SideBySide] };
+    for sharing in sharings {
+        let jobs = sharing.jobs_on(cores);
+        let (least, most) = calibration.plan_seconds(&runs, jobs, cores);
         let (least, most) = (least / 60.0, most / 60.0);
         out!(
-            "paper tier projected here (--jobs {}, {}; calibration): {least:.1}-{most:.1} min of training, \
+            "paper tier projected here (--jobs {jobs}, {}; calibration): {least:.1}-{most:.1} min of training, \
              {:.1}-{:.1}× the epochs at peak{}",
-            sharing.jobs(),
             sharing.lanes(),
             least / at_peak(epochs),
             most / at_peak(epochs),
-            if sharing.jobs() == chosen { " (verify-claims' choice)" } else { "" }
+            if sharing == chosen { " (verify-claims' choice)" } else { "" }
         );
     }
     Ok(())
@@ -204,6 +206,11 @@ fn row(spec: &lockin::train::TrainSpec, reps: usize, epochs: usize, gemm: [f64; 
 /// Wall time of the quick tier (all claims) and of one paper-tier claim set,
 /// each verified from an empty cache in a scratch directory.
 fn tiers(backend: Backend, paper_claim: &str) -> anyhow::Result<()> {
+    // The calibration that chooses the jobs, measured (where not cached) outside the timings.
+    lockin::estimate::Calibration::load_or_measure(
+        lockin::project::output_dir("the calibration", "").ok().as_deref(),
+        false,
+    );
     for (tier, select) in [(Tier::Quick, Vec::new()), (Tier::Paper, vec![paper_claim.to_string()])] {
         let scratch = std::env::temp_dir().join(format!("lockin-bench-{}", std::process::id()));
         let opts = VerifyOptions {

@@ -57,16 +57,17 @@ fn print_estimate(entries: &[lockin::plan::PlanEntry], jobs: Option<usize>, reca
     if let (true, Some(dir)) = (recalibrate, &dir) {
         std::fs::remove_file(dir.join("calibration.json")).ok();
     }
-    let calibration = Calibration::load_or_measure(dir.as_deref())?;
+    let calibration = Calibration::load_or_measure(dir.as_deref(), false);
     let trajectories: Vec<_> = entries.iter().map(|e| e.trajectory()).collect();
     let runs: Vec<_> = trajectories.iter().collect();
-    let jobs = jobs.unwrap_or_else(|| calibration.best_jobs(&runs));
-    let (least, most) = calibration.plan_seconds(&runs, jobs);
+    let cores = lockin::jobs::cores();
+    let jobs = jobs.unwrap_or_else(|| calibration.best_jobs(&runs, cores));
+    let (least, most) = calibration.plan_seconds(&runs, jobs, cores);
     out!(
         "estimated wall time here with --jobs {jobs} ({}): {:.1}-{:.1} min of training (ρ stopping at its threshold \
          at once, or never); judging not included. Calibration ({}): {:.2} ms per epoch plus {:.1} GFLOP/s and \
          {:.1} GB/s of update windows in two lanes, {:.2}× that per run with {} runs side by side, ρ at {:.1} GFLOP/s",
-        Sharing::of_jobs(jobs).lanes(),
+        Sharing::of_jobs_on(jobs, cores).lanes(),
         least / 60.0,
         most / 60.0,
         calibration.machine,
@@ -74,18 +75,18 @@ fn print_estimate(entries: &[lockin::plan::PlanEntry], jobs: Option<usize>, reca
         1e-9 / calibration.epoch_s_per_flop.max(f64::MIN_POSITIVE),
         1e-9 / calibration.window_s_per_byte.max(f64::MIN_POSITIVE),
         calibration.side_by_side_ratio,
-        Sharing::SideBySide.jobs(),
+        Sharing::SideBySide.jobs_on(cores),
         1e-9 / calibration.rho_s_per_flop.max(f64::MIN_POSITIVE),
     );
     let two_lanes: Vec<f64> =
-        runs.iter().map(|t| calibration.run_seconds(&t.spec, &t.windows, Sharing::TwoLanes).1).collect();
+        runs.iter().map(|t| calibration.run_seconds(&t.spec, &t.windows, cores).1.alone).collect();
     print_core_model(&two_lanes);
     Ok(())
 }
 
 /// The plan's wall time against the machine's cores, for runs taking (at
 /// most) `seconds` each (docs/performance.md, "Wall time against cores"):
-/// one run per two cores (`--jobs`), the longest first, each to the job
+/// one run per two cores (`--jobs`), each alone in two lanes, the longest first, each to the job
 /// that frees first. The longest run is the critical path: past the cores
 /// at which it alone sets the wall time, more cores do not help.
 fn print_core_model(seconds: &[f64]) {

@@ -15,45 +15,14 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+mod sharing;
+
+pub use sharing::{RunSeconds, Sharing, shared_makespan};
+
 use crate::cache::Trajectory;
-use crate::jobs::{cores, makespan};
+use crate::jobs::cores;
 use crate::train::TrainSpec;
 use crate::train::limits::epoch_flop;
-
-/// How the runs training at once share the cores (docs/performance.md,
-/// "Lanes by measurement"). Either way each run's bits are the same.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sharing {
-    /// One run per two cores, each epoch in two lanes.
-    TwoLanes,
-    /// One run per core, each in one lane while every core has a run
-    /// (`jobs::second_lane_free`; the last runs left take two).
-    SideBySide,
-}
-
-impl Sharing {
-    /// The runs trained at once under this sharing on this machine.
-    pub fn jobs(self) -> usize {
-        match self {
-            Sharing::TwoLanes => (cores() / 2).max(1),
-            Sharing::SideBySide => cores(),
-        }
-    }
-
-    /// The sharing that `jobs` runs at once give: two lanes each while
-    /// they leave two cores per run.
-    pub fn of_jobs(jobs: usize) -> Sharing {
-        if 2 * jobs <= cores() { Sharing::TwoLanes } else { Sharing::SideBySide }
-    }
-
-    /// "two lanes each" or "one lane each": for the messages that name the choice.
-    pub fn lanes(self) -> &'static str {
-        match self {
-            Sharing::TwoLanes => "two lanes each",
-            Sharing::SideBySide => "one lane each",
-        }
-    }
-}
 
 /// The calibration of this machine, as cached.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -70,8 +39,8 @@ pub struct Calibration {
     /// on few pairs.
     pub window_s_per_byte: f64,
     /// A paper-scale epoch's wall time when as many runs as cores train
-    /// side by side, one lane each, over its time alone in two lanes:
-    /// below the cores per two-lane run (2), side by side trains more.
+    /// side by side, one lane each, over its time alone in two lanes (on
+    /// an even core count, side by side trains more below 2).
     pub side_by_side_ratio: f64,
     /// Seconds per FLOP of one ρ evaluation (its two threads on two idle cores).
     pub rho_s_per_flop: f64,
@@ -126,19 +95,32 @@ pub fn rho_evaluations(spec: &TrainSpec) -> (usize, usize) {
 
 impl Calibration {
     /// The cached calibration in `dir` if it is this machine's, else a new
-    /// one (about two seconds), written there; with no `dir` (outside a
-    /// checkout), measured and not kept.
-    pub fn load_or_measure(dir: Option<&Path>) -> anyhow::Result<Calibration> {
-        let Some(dir) = dir else { return Ok(Calibration::measure()) };
-        let path = dir.join("calibration.json");
-        let cached = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Calibration>(&b).ok());
+    /// one (about four seconds, said unless `quiet`), kept there; with no
+    /// `dir` (outside a checkout), or where it cannot be written, measured
+    /// and not kept (said).
+    pub fn load_or_measure(dir: Option<&Path>, quiet: bool) -> Calibration {
+        let path = dir.map(|d| d.join("calibration.json"));
+        let cached = path.as_ref().and_then(|p| std::fs::read(p).ok());
+        let cached = cached.and_then(|b| serde_json::from_slice::<Calibration>(&b).ok());
         if let Some(c) = cached.filter(|c| c.machine == machine()) {
-            return Ok(c);
+            return c;
+        }
+        if !quiet {
+            crate::say!(
+                "calibrating this machine for the wall-time estimate (about 4 s, once per machine and code version)"
+            );
         }
         let c = Calibration::measure();
-        std::fs::create_dir_all(dir)?;
-        crate::files::write_atomic(&path, &serde_json::to_vec_pretty(&c)?)?;
-        Ok(c)
+        let kept = path.as_ref().map(|p| {
+            std::fs::create_dir_all(p.parent().unwrap_or(Path::new(".")))?;
+            crate::files::write_atomic(p, &serde_json::to_vec_pretty(&c)?)
+        });
+        match kept {
+            Some(Ok(())) => {}
+            Some(Err(e)) => crate::say!("the calibration is not kept ({e:#}): measured again next time"),
+            None => crate::say!("outside a checkout the calibration is not kept: measured again next time"),
+        }
+        c
     }
 
     /// Time two-lane epochs at the three sizes, paper-scale runs side by
@@ -161,58 +143,62 @@ impl Calibration {
         }
     }
 
-    /// Seconds to train `spec` logging `windows` under `sharing`: (ρ
-    /// stopping at once, ρ never stopping). Side by side, each epoch takes
+    /// Seconds to train `spec` logging `windows` on `cores` cores: (ρ
+    /// stopping at once, ρ never stopping), each alone in two lanes and
+    /// crowded in one. Crowded, each epoch takes
     /// [`Calibration::side_by_side_ratio`] times its two-lane time, and
-    /// ρ's two threads share a core's worth of the machine: twice their
-    /// time alone.
-    pub fn run_seconds(&self, spec: &TrainSpec, windows: &[usize], sharing: Sharing) -> (f64, f64) {
-        let (slowdown, rho_slowdown) = match sharing {
-            Sharing::TwoLanes => (1.0, 1.0),
-            Sharing::SideBySide => (self.side_by_side_ratio, cores().min(2) as f64),
-        };
+    /// ρ's two threads share one core: twice their time alone (on one
+    /// core, already measured so).
+    pub fn run_seconds(&self, spec: &TrainSpec, windows: &[usize], cores: usize) -> (RunSeconds, RunSeconds) {
         let epoch = self.epoch_overhead_s
             + self.epoch_s_per_flop * epoch_flop(spec)
             + self.window_s_per_byte * window_bytes(spec, windows);
-        let epochs = (spec.epochs + 1) as f64 * slowdown * epoch;
+        let epochs = (spec.epochs + 1) as f64 * epoch;
+        let rho = self.rho_s_per_flop * rho_flop(spec);
+        let rho_crowded = cores.clamp(1, 2) as f64 * rho;
+        let with = |evaluations: usize| RunSeconds {
+            alone: epochs + evaluations as f64 * rho,
+            crowded: self.side_by_side_ratio * epochs + evaluations as f64 * rho_crowded,
+        };
         let (least, most) = rho_evaluations(spec);
-        let rho = rho_slowdown * self.rho_s_per_flop * rho_flop(spec);
-        (epochs + least as f64 * rho, epochs + most as f64 * rho)
+        (with(least), with(most))
     }
 
-    /// The wall seconds of training `runs` with `jobs` at once, the
-    /// costliest first: (ρ stopping at once, ρ never stopping).
-    pub fn plan_seconds(&self, runs: &[&Trajectory], jobs: usize) -> (f64, f64) {
-        let sharing = Sharing::of_jobs(jobs);
-        let (least, most): (Vec<f64>, Vec<f64>) =
-            runs.iter().map(|t| self.run_seconds(&t.spec, &t.windows, sharing)).unzip();
-        (makespan(&least, jobs), makespan(&most, jobs))
+    /// The wall seconds of training `runs` with `jobs` at once on `cores`
+    /// cores, the costliest first ([`shared_makespan`]): (ρ stopping at
+    /// once, ρ never stopping).
+    pub fn plan_seconds(&self, runs: &[&Trajectory], jobs: usize, cores: usize) -> (f64, f64) {
+        let (least, most): (Vec<RunSeconds>, Vec<RunSeconds>) =
+            runs.iter().map(|t| self.run_seconds(&t.spec, &t.windows, cores)).unzip();
+        (shared_makespan(&least, jobs, cores), shared_makespan(&most, jobs, cores))
     }
 
-    /// How many of `runs` to train at once where the user does not say:
-    /// one per core or one per two cores, whichever this calibration
-    /// projects to finish first (the middle of each range; a tie keeps
-    /// two lanes, which hold half the memory).
-    pub fn best_jobs(&self, runs: &[&Trajectory]) -> usize {
+    /// How many of `runs` to train at once on `cores` cores where the
+    /// user does not say: one per core or one per two cores, whichever
+    /// this calibration projects to finish first (the middle of each
+    /// range; a tie keeps two lanes, which hold half the memory).
+    pub fn best_jobs(&self, runs: &[&Trajectory], cores: usize) -> usize {
         let middle = |jobs| {
-            let (least, most) = self.plan_seconds(runs, jobs);
+            let (least, most) = self.plan_seconds(runs, jobs, cores);
             (least + most) / 2.0
         };
-        let (two_lanes, side_by_side) = (Sharing::TwoLanes.jobs(), Sharing::SideBySide.jobs());
+        let (two_lanes, side_by_side) = (Sharing::TwoLanes.jobs_on(cores), Sharing::SideBySide.jobs_on(cores));
         if middle(side_by_side) < middle(two_lanes) { side_by_side } else { two_lanes }
     }
 }
 
 /// [`Calibration::side_by_side_ratio`] at `spec`: the median of three
-/// ratios, each of `cores` runs side by side (wall time per epoch of one)
-/// against a two-lane epoch timed just before, so that both see the same
-/// load on a shared machine.
+/// ratios, each of as many runs side by side as cores (wall time per epoch
+/// of one) against a two-lane epoch timed just before, so that both see
+/// the same load on a shared machine. The runs are as many as memory
+/// holds, should that be fewer.
 fn side_by_side_ratio(spec: &TrainSpec) -> f64 {
+    let runs = crate::jobs::within_memory(cores(), crate::train::limits::peak_bytes(spec, &[spec.window]));
     let ratios: Vec<f64> = (0..3)
         .map(|_| {
             let alone = crate::bench::time_phases(spec, 2, 8).epoch;
-            // time_side_by_side divides the wall time by every run's epochs: one run's epoch is `cores` of those.
-            crate::bench::time_side_by_side(spec, cores(), 2, 8) * cores() as f64 / alone
+            // time_side_by_side divides the wall time by every run's epochs: one run's epoch is `runs` of those.
+            crate::bench::time_side_by_side(spec, runs, 2, 8) * runs as f64 / alone
         })
         .collect();
     crate::probes::stats::median(&ratios)
@@ -242,8 +228,6 @@ mod tests {
     use super::*;
     use crate::train::LevelLog;
 
-    /// A run's time grows with its epochs and ρ's evaluations, and a ρ
-    /// that stops at its threshold makes a range, one that does not a point.
     /// A calibration whose runs side by side take `side_by_side_ratio`
     /// times a two-lane epoch.
     fn calibration(side_by_side_ratio: f64) -> Calibration {
@@ -257,42 +241,42 @@ mod tests {
         }
     }
 
+    /// A run's time grows with its epochs and ρ's evaluations, crowded
+    /// epochs take the side-by-side ratio and crowded ρ twice its time,
+    /// and a ρ that stops at its threshold makes a range, one that does
+    /// not a point.
     #[test]
     fn a_runs_time_counts_its_epochs_and_its_rho() {
         let c = calibration(1.5);
         let base = TrainSpec { epochs: 99, ..TrainSpec::default() };
         let w = [base.window];
-        let (lo, hi) = c.run_seconds(&base, &w, Sharing::TwoLanes);
+        let (lo, hi) = c.run_seconds(&base, &w, 2);
         assert_eq!(lo, hi);
         let epoch = 1e-3 + 1e-11 * epoch_flop(&base) + 1e-10 * window_bytes(&base, &w);
-        approx::assert_relative_eq!(lo, 100.0 * epoch, max_relative = 1e-12);
-        let side = c.run_seconds(&base, &w, Sharing::SideBySide).0;
-        approx::assert_relative_eq!(side, 1.5 * lo, max_relative = 1e-12);
+        approx::assert_relative_eq!(lo.alone, 100.0 * epoch, max_relative = 1e-12);
+        approx::assert_relative_eq!(lo.crowded, 1.5 * lo.alone, max_relative = 1e-12);
         let logged = TrainSpec { level: Some(LevelLog { until: 99, stop_above: None, every: 1 }), ..base.clone() };
-        approx::assert_relative_eq!(
-            c.run_seconds(&logged, &w, Sharing::TwoLanes).0 - lo,
-            100.0 * 1e-11 * rho_flop(&base),
-            max_relative = 1e-9
-        );
+        let rho = 100.0 * 1e-11 * rho_flop(&base);
+        let (_, with_rho) = c.run_seconds(&logged, &w, 2);
+        approx::assert_relative_eq!(with_rho.alone - lo.alone, rho, max_relative = 1e-9);
+        approx::assert_relative_eq!(with_rho.crowded - lo.crowded, 2.0 * rho, max_relative = 1e-9);
+        approx::assert_relative_eq!(c.run_seconds(&logged, &w, 1).1.crowded - lo.crowded, rho, max_relative = 1e-9);
         let stopping = TrainSpec { level: Some(LevelLog { until: 99, stop_above: Some(0.075), every: 1 }), ..base };
-        let (least, most) = c.run_seconds(&stopping, &w, Sharing::TwoLanes);
-        assert!(least < most && most == c.run_seconds(&logged, &w, Sharing::TwoLanes).1);
+        let (least, most) = c.run_seconds(&stopping, &w, 2);
+        assert!(least.alone < most.alone && most == with_rho);
     }
 
-    /// Runs side by side are chosen where their epochs, shared among
-    /// every core, beat a two-lane epoch on two, and not where they lose.
+    /// On two cores, runs side by side are chosen where a crowded epoch
+    /// costs under two alone (1.5), and not where it costs more (2.5).
     #[test]
     fn the_faster_sharing_sets_the_jobs() {
         let runs: Vec<Trajectory> =
             (0..12).map(|seed| Trajectory::of(&TrainSpec { epochs: 99, seed, ..TrainSpec::default() })).collect();
         let runs: Vec<&Trajectory> = runs.iter().collect();
-        // Per core, a side-by-side epoch of 1.5 two-lane epochs costs 0.75 of one; one of 2.5 costs 1.25.
-        assert_eq!(calibration(2.5).best_jobs(&runs), Sharing::TwoLanes.jobs());
-        if cores() >= 2 {
-            assert_eq!(calibration(1.5).best_jobs(&runs), Sharing::SideBySide.jobs());
-            assert_eq!(Sharing::of_jobs(Sharing::SideBySide.jobs()), Sharing::SideBySide);
-            assert_eq!(Sharing::of_jobs(Sharing::TwoLanes.jobs()), Sharing::TwoLanes);
-        }
+        assert_eq!(calibration(1.5).best_jobs(&runs, 2), 2);
+        assert_eq!(calibration(2.5).best_jobs(&runs, 2), 1);
+        assert_eq!(calibration(2.5).best_jobs(&runs, 3), 3, "two lanes leave a third core idle");
+        assert_eq!(calibration(1.5).best_jobs(&runs, 1), 1);
     }
 
     /// Cramer's rule recovers a known solution.
