@@ -95,9 +95,9 @@ pub fn rho_evaluations(spec: &TrainSpec) -> (usize, usize) {
 
 impl Calibration {
     /// The cached calibration in `dir` if it is this machine's, else a new
-    /// one (about four seconds, said unless `quiet`), kept there; with no
-    /// `dir` (outside a checkout), or where it cannot be written, measured
-    /// and not kept (said).
+    /// one (about four seconds), kept there; with no `dir` (outside a
+    /// checkout), or where it cannot be written, measured and not kept.
+    /// Each of these is said unless `quiet`.
     pub fn load_or_measure(dir: Option<&Path>, quiet: bool) -> Calibration {
         let path = dir.map(|d| d.join("calibration.json"));
         let cached = path.as_ref().and_then(|p| std::fs::read(p).ok());
@@ -116,6 +116,7 @@ impl Calibration {
             crate::files::write_atomic(p, &serde_json::to_vec_pretty(&c)?)
         });
         match kept {
+            _ if quiet => {}
             Some(Ok(())) => {}
             Some(Err(e)) => crate::say!("the calibration is not kept ({e:#}): measured again next time"),
             None => crate::say!("outside a checkout the calibration is not kept: measured again next time"),
