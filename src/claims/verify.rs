@@ -248,7 +248,7 @@ fn announce(opts: &VerifyOptions, claims: usize, plan: &[Trajectory], cached: us
 /// train `missing` first (docs/performance.md, "Lanes by measurement"),
 /// said with both projections unless quiet.
 pub fn training_jobs(opts: &VerifyOptions, missing: &[&Trajectory]) -> usize {
-    use crate::estimate::{Calibration, Sharing};
+    use crate::estimate::{Calibration, Sharing, fastest};
     let cores = crate::jobs::cores();
     if let Some(jobs) = opts.jobs {
         return jobs;
@@ -256,27 +256,13 @@ pub fn training_jobs(opts: &VerifyOptions, missing: &[&Trajectory]) -> usize {
     if missing.is_empty() || Sharing::TwoLanes.jobs_on(cores) == Sharing::SideBySide.jobs_on(cores) {
         return Sharing::SideBySide.jobs_on(cores);
     }
-    let dir = crate::project::output_dir("the calibration", "").ok();
-    let calibration = Calibration::load_or_measure(dir.as_deref(), opts.quiet);
-    let jobs = calibration.best_jobs(missing, cores);
+    let projections = Calibration::of_this_checkout(false, opts.quiet).projections(missing, cores);
+    let chosen = fastest(&projections);
     if !opts.quiet {
-        let projected = |sharing: Sharing| {
-            let (least, most) = calibration.plan_seconds(missing, sharing.jobs_on(cores), cores);
-            format!(
-                "{} at once, {}: {:.1}-{:.1} min",
-                sharing.jobs_on(cores),
-                sharing.lanes(),
-                least / 60.0,
-                most / 60.0
-            )
-        };
-        let (chosen, other) = match Sharing::of_jobs_on(jobs, cores) {
-            Sharing::TwoLanes => (Sharing::TwoLanes, Sharing::SideBySide),
-            Sharing::SideBySide => (Sharing::SideBySide, Sharing::TwoLanes),
-        };
-        say!("training {} (projected by this machine's calibration), against {}", projected(chosen), projected(other));
+        let others: Vec<String> = projections.iter().filter(|p| *p != chosen).map(|p| p.describe()).collect();
+        say!("training {} (projected by this machine's calibration), against {}", chosen.describe(), others.join(", "));
     }
-    jobs
+    chosen.jobs
 }
 
 /// The id a claim file's name gives: its first `-`-separated segment.

@@ -98,7 +98,7 @@ impl Calibration {
     /// one (about four seconds), kept there; with no `dir` (outside a
     /// checkout), or where it cannot be written, measured and not kept.
     /// Each of these is said unless `quiet`.
-    pub fn load_or_measure(dir: Option<&Path>, quiet: bool) -> Calibration {
+    fn load_or_measure(dir: Option<&Path>, quiet: bool) -> Calibration {
         let path = dir.map(|d| d.join("calibration.json"));
         let cached = path.as_ref().and_then(|p| std::fs::read(p).ok());
         let cached = cached.and_then(|b| serde_json::from_slice::<Calibration>(&b).ok());
@@ -122,6 +122,16 @@ impl Calibration {
             None => crate::say!("outside a checkout the calibration is not kept: measured again next time"),
         }
         c
+    }
+
+    /// [`Calibration::load_or_measure`] in the checkout's `target/lockin`
+    /// (none outside a checkout); `recalibrate` measures again.
+    pub fn of_this_checkout(recalibrate: bool, quiet: bool) -> Calibration {
+        let dir = crate::project::output_dir("the calibration", "").ok();
+        if let (true, Some(dir)) = (recalibrate, &dir) {
+            std::fs::remove_file(dir.join("calibration.json")).ok();
+        }
+        Calibration::load_or_measure(dir.as_deref(), quiet)
     }
 
     /// Time two-lane epochs at the three sizes, paper-scale runs side by
@@ -174,18 +184,56 @@ impl Calibration {
         (shared_makespan(&least, jobs, cores), shared_makespan(&most, jobs, cores))
     }
 
-    /// How many of `runs` to train at once on `cores` cores where the
-    /// user does not say: one per core or one per two cores, whichever
-    /// this calibration projects to finish first (the middle of each
-    /// range; a tie keeps two lanes, which hold half the memory).
-    pub fn best_jobs(&self, runs: &[&Trajectory], cores: usize) -> usize {
-        let middle = |jobs| {
-            let (least, most) = self.plan_seconds(runs, jobs, cores);
-            (least + most) / 2.0
-        };
-        let (two_lanes, side_by_side) = (Sharing::TwoLanes.jobs_on(cores), Sharing::SideBySide.jobs_on(cores));
-        if middle(side_by_side) < middle(two_lanes) { side_by_side } else { two_lanes }
+    /// The projected wall time of `runs` under each sharing `cores` cores
+    /// allow: two lanes, then side by side (one of them on one core,
+    /// where both are one run).
+    pub fn projections(&self, runs: &[&Trajectory], cores: usize) -> Vec<Projection> {
+        let mut sharings = vec![Sharing::TwoLanes, Sharing::SideBySide];
+        sharings.dedup_by_key(|sharing| sharing.jobs_on(cores));
+        sharings
+            .into_iter()
+            .map(|sharing| {
+                let jobs = sharing.jobs_on(cores);
+                let (least_s, most_s) = self.plan_seconds(runs, jobs, cores);
+                Projection { sharing: Sharing::of_jobs_on(jobs, cores), jobs, least_s, most_s }
+            })
+            .collect()
     }
+
+    /// How many of `runs` to train at once on `cores` cores where the
+    /// user does not say: the job count of [`fastest`] of the projections.
+    pub fn best_jobs(&self, runs: &[&Trajectory], cores: usize) -> usize {
+        fastest(&self.projections(runs, cores)).jobs
+    }
+}
+
+/// One sharing's projected wall time for a plan: (ρ stopping at once, ρ
+/// never stopping).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Projection {
+    /// How its runs share the cores.
+    pub sharing: Sharing,
+    /// Its runs at once.
+    pub jobs: usize,
+    /// Seconds with ρ stopping at once.
+    pub least_s: f64,
+    /// Seconds with ρ never stopping.
+    pub most_s: f64,
+}
+
+impl Projection {
+    /// "2 at once, one lane each: 44.5-91.1 min".
+    pub fn describe(&self) -> String {
+        let (jobs, lanes) = (self.jobs, self.sharing.lanes());
+        format!("{jobs} at once, {lanes}: {:.1}-{:.1} min", self.least_s / 60.0, self.most_s / 60.0)
+    }
+}
+
+/// The projection that finishes first, by the middle of its range; of
+/// equals the first (two lanes, which hold half the memory).
+pub fn fastest(projections: &[Projection]) -> &Projection {
+    let middle = |p: &&Projection| p.least_s + p.most_s;
+    projections.iter().min_by(|a, b| middle(a).total_cmp(&middle(b))).expect("one sharing at least")
 }
 
 /// [`Calibration::side_by_side_ratio`] at `spec`: the median of three

@@ -29,16 +29,6 @@ impl Sharing {
         if 2 * jobs <= cores { Sharing::TwoLanes } else { Sharing::SideBySide }
     }
 
-    /// [`Sharing::jobs_on`] this machine's cores.
-    pub fn jobs(self) -> usize {
-        self.jobs_on(crate::jobs::cores())
-    }
-
-    /// [`Sharing::of_jobs_on`] this machine's cores.
-    pub fn of_jobs(jobs: usize) -> Sharing {
-        Self::of_jobs_on(jobs, crate::jobs::cores())
-    }
-
     /// "two lanes each" or "one lane each": for the messages that name the choice.
     pub fn lanes(self) -> &'static str {
         match self {

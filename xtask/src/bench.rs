@@ -124,7 +124,7 @@ fn table(backends: &[Backend], reps: usize, epochs: usize, moduli: &[usize], tra
 /// most) at two cores' FMA peak, beside its wall time projected by this
 /// machine's calibration (docs/methods.md, "Cost").
 fn limit(peak: Peak) -> anyhow::Result<()> {
-    use lockin::estimate::{Calibration, Sharing, rho_evaluations, rho_flop};
+    use lockin::estimate::{Calibration, fastest, rho_evaluations, rho_flop};
     let opts = VerifyOptions {
         claims_dir: lockin::claims::default_dir(),
         tier: Tier::Paper,
@@ -147,23 +147,19 @@ fn limit(peak: Peak) -> anyhow::Result<()> {
         at_peak(epochs),
         at_peak(epochs + rho)
     );
-    let dir = lockin::project::output_dir("the calibration", "").ok();
-    let calibration = Calibration::load_or_measure(dir.as_deref(), false);
     let runs: Vec<_> = runs.iter().collect();
-    let cores = lockin::jobs::cores();
-    let chosen = Sharing::of_jobs_on(calibration.best_jobs(&runs, cores), cores);
-    let sharings = if cores > 1 { vec![Sharing::TwoLanes, Sharing::SideBySide] } else { vec![Sharing::SideBySide] };
-    for sharing in sharings {
-        let jobs = sharing.jobs_on(cores);
-        let (least, most) = calibration.plan_seconds(&runs, jobs, cores);
-        let (least, most) = (least / 60.0, most / 60.0);
+    let projections = Calibration::of_this_checkout(false, false).projections(&runs, lockin::jobs::cores());
+    let chosen = fastest(&projections);
+    for projection in &projections {
+        let (least, most) = (projection.least_s / 60.0, projection.most_s / 60.0);
         out!(
-            "paper tier projected here (--jobs {jobs}, {}; calibration): {least:.1}-{most:.1} min of training, \
+            "paper tier projected here (--jobs {}, {}; calibration): {least:.1}-{most:.1} min of training, \
              {:.1}-{:.1}× the epochs at peak{}",
-            sharing.lanes(),
+            projection.jobs,
+            projection.sharing.lanes(),
             least / at_peak(epochs),
             most / at_peak(epochs),
-            if sharing == chosen { " (verify-claims' choice)" } else { "" }
+            if projection == chosen { " (verify-claims' choice)" } else { "" }
         );
     }
     Ok(())
@@ -207,10 +203,7 @@ fn row(spec: &lockin::train::TrainSpec, reps: usize, epochs: usize, gemm: [f64; 
 /// each verified from an empty cache in a scratch directory.
 fn tiers(backend: Backend, paper_claim: &str) -> anyhow::Result<()> {
     // The calibration that chooses the jobs, measured (where not cached) outside the timings.
-    lockin::estimate::Calibration::load_or_measure(
-        lockin::project::output_dir("the calibration", "").ok().as_deref(),
-        false,
-    );
+    lockin::estimate::Calibration::of_this_checkout(false, false);
     for (tier, select) in [(Tier::Quick, Vec::new()), (Tier::Paper, vec![paper_claim.to_string()])] {
         let scratch = std::env::temp_dir().join(format!("lockin-bench-{}", std::process::id()));
         let opts = VerifyOptions {

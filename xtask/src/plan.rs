@@ -52,12 +52,7 @@ pub fn write_plan(opts: &VerifyOptions, path: &Path, recalibrate: bool) -> anyho
 /// at its threshold at once, or never), then against more cores.
 fn print_estimate(entries: &[lockin::plan::PlanEntry], jobs: Option<usize>, recalibrate: bool) -> anyhow::Result<()> {
     use lockin::estimate::{Calibration, Sharing};
-    // Outside a checkout the calibration is measured and not kept.
-    let dir = lockin::project::output_dir("the calibration", "").ok();
-    if let (true, Some(dir)) = (recalibrate, &dir) {
-        std::fs::remove_file(dir.join("calibration.json")).ok();
-    }
-    let calibration = Calibration::load_or_measure(dir.as_deref(), false);
+    let calibration = Calibration::of_this_checkout(recalibrate, false);
     let trajectories: Vec<_> = entries.iter().map(|e| e.trajectory()).collect();
     let runs: Vec<_> = trajectories.iter().collect();
     let cores = lockin::jobs::cores();
