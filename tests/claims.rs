@@ -2,12 +2,14 @@
 //! (`cargo test C02` runs one), each judged through the shared run cache and
 //! recorded as an insta snapshot named by the claim id in `snapshots/`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use lockin::backend::Backend;
 use lockin::cache::Cache;
-use lockin::claims::judge::Verdict;
+use lockin::claims::judge::{ClaimResult, Verdict};
+use lockin::claims::pool::train_and_judge;
 use lockin::claims::runner::Runner;
 use lockin::claims::{Tier, default_dir, load, load_dir};
 use lockin::model::Activation;
@@ -23,16 +25,26 @@ use rstest::rstest;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// One runner for all cases, planned over every claim file so that runs
-/// shared by several claims are trained once, with all their checkpoints.
+/// shared by several claims are trained once, with all their checkpoints,
+/// and the claims judged where every case runs.
+struct Verified {
+    runner: Runner,
+    /// Every claim's result by id, judged on the pool that trained the runs;
+    /// empty where a filter selects cases.
+    judged: BTreeMap<String, ClaimResult>,
+}
+
 /// Where every case runs, the first case to ask trains every planned run
-/// the cache lacks, one run per core, the costliest first (as `cargo xtask
-/// verify-claims --jobs` with the core count does), while the others wait;
-/// the cases then judge from the cache. Trained case by case in file order
-/// instead, the costliest runs started last and ended alone. Where a filter
-/// selects cases (`cargo test C02`), each trains only what it needs.
-fn runner() -> &'static Runner {
-    static RUNNER: OnceLock<Runner> = OnceLock::new();
-    RUNNER.get_or_init(|| {
+/// the cache lacks, one run per core, the costliest first, and judges every
+/// claim on the same pool as its runs and their Theorem-6 analyses are done
+/// (as `cargo xtask verify-claims --jobs` with the core count does), while
+/// the others wait; each case then takes its claim's result. Trained case
+/// by case in file order instead, the costliest runs started last and
+/// ended alone. Where a filter selects cases (`cargo test C02`), each
+/// trains only what it needs and judges its claim itself.
+fn verified() -> &'static Verified {
+    static VERIFIED: OnceLock<Verified> = OnceLock::new();
+    VERIFIED.get_or_init(|| {
         lockin::allocator::keep_freed_pages();
         let mut runner = Runner::new(
             Cache::new(Cache::default_root().expect("a checkout")),
@@ -42,12 +54,19 @@ fn runner() -> &'static Runner {
         );
         let claims: Vec<_> = load_dir(&default_dir()).expect("claims/").into_iter().filter_map(Result::ok).collect();
         let plan = runner.plan(&claims);
+        let mut judged = BTreeMap::new();
         if runs_every_case() {
             let missing: Vec<_> = plan.iter().filter(|t| !runner.is_cached(t)).collect();
-            runner.train_costliest_first(&missing, lockin::jobs::cores(), false, true);
+            let claims: Vec<_> = claims.iter().filter(|c| !c.is_open()).collect();
+            let results = train_and_judge(&runner, &missing, lockin::jobs::cores(), &claims, false, true);
+            judged = results.into_iter().map(|r| (r.id.clone(), r)).collect();
         }
-        runner
+        Verified { runner, judged }
     })
+}
+
+fn runner() -> &'static Runner {
+    &verified().runner
 }
 
 /// Whether the test harness was given no name filter and no `--skip`
@@ -85,7 +104,7 @@ fn claim(#[files("claims/*.yaml")] path: PathBuf) {
     // experiment, neither passed nor failed here until it is recorded.
     let id = &claim.raw.id;
     assert!(!claim.is_open(), "{id} is an open hypothesis: record it first (`cargo xtask record {id}`)");
-    let result = runner().evaluate(&claim);
+    let result = verified().judged.get(id).cloned().unwrap_or_else(|| runner().evaluate(&claim));
     snapshot_settings(&path, &claim.raw.statement)
         .bind(|| insta::assert_yaml_snapshot!(claim.raw.id.clone(), Snapshot::of(&result)));
     assert_eq!(

@@ -20,6 +20,7 @@ pub mod inventory;
 pub mod judge;
 pub mod load;
 pub mod measure;
+pub mod pool;
 pub mod problem;
 pub mod record;
 pub mod results;

@@ -13,11 +13,7 @@ use super::tier::Tier;
 use crate::backend::Backend;
 use crate::cache::{Cache, Trajectory, cache_key, trajectory_key};
 use crate::metrics::EpochRow;
-use crate::progress::PlanProgress;
-use crate::run_name::trajectory_name;
 use crate::runs::Run;
-use crate::say;
-use crate::train::limits::{peak_bytes, run_flop};
 use crate::train::{LevelLog, TrainSpec};
 
 /// The runs of each experiment of a claim at a tier, with the checkpoints its measures need.
@@ -96,12 +92,29 @@ impl Runner {
     }
 
     /// The runs of each experiment of `claim` at this runner's tier, perturbed if asked.
-    fn specs(&self, claim: &Claim) -> BTreeMap<String, Vec<TrainSpec>> {
+    pub fn specs(&self, claim: &Claim) -> BTreeMap<String, Vec<TrainSpec>> {
         let mut specs = claim_specs(claim, self.tier, self.backend);
         for spec in specs.values_mut().flatten() {
             spec.perturb = self.perturb;
         }
         specs
+    }
+
+    /// The Theorem-6 analyses `claim`'s measures read at this runner's
+    /// tier: (run, checkpoint epoch, pairs), each once.
+    pub fn sign_rules(&self, claim: &Claim) -> Vec<(TrainSpec, usize, usize)> {
+        let specs = self.specs(claim);
+        let mut wanted = Vec::new();
+        for m in &claim.at(self.tier).measures {
+            for (condition, runs) in &specs {
+                for (epoch, pairs) in m.sign_rules(condition) {
+                    wanted.extend(runs.iter().map(|spec| (spec.clone(), epoch, pairs)));
+                }
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        wanted.retain(|(spec, epoch, pairs)| seen.insert((cache_key(spec), *epoch, *pairs)));
+        wanted
     }
 
     /// The same runner, restricted to runs already in the cache.
@@ -156,28 +169,6 @@ impl Runner {
             let why = if fresh { format!("retraining (--fresh) failed: {e:#}") } else { format!("{e:#}") };
             self.failed.lock().expect("no panics while held").insert(key, why);
         })
-    }
-
-    /// Train `missing`, `jobs` at a time, the costliest first (so that the
-    /// longest run does not start last), again where `fresh`
-    /// ([`Runner::train`]); progress unless `quiet`. A failure is reported
-    /// by the claims that need the run.
-    pub fn train_costliest_first(&self, missing: &[&Trajectory], jobs: usize, fresh: bool, quiet: bool) {
-        let mut order: Vec<(f64, &Trajectory)> = missing.iter().map(|t| (run_flop(&t.spec), *t)).collect();
-        order.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let total: f64 = order.iter().map(|(flop, _)| flop).sum();
-        let largest = order.iter().map(|(_, t)| peak_bytes(&t.spec, &t.windows)).fold(0.0, f64::max);
-        let fitting = crate::jobs::within_memory(jobs, largest);
-        if fitting < jobs && !quiet {
-            say!("{fitting} jobs at once, not {jobs}: the largest run holds {:.1} GB", largest / 1e9);
-        }
-        let progress = PlanProgress::new(order.len(), total, quiet);
-        crate::jobs::each(&order, fitting, |&(flop, trajectory)| {
-            if let Err(e) = self.train(trajectory, fresh) {
-                say!("{e:#}");
-            }
-            progress.finished(&trajectory_name(trajectory), flop);
-        });
     }
 
     /// The run of `spec`, training its planned trajectory if needed.

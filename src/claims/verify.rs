@@ -210,16 +210,19 @@ fn evaluate(opts: &VerifyOptions, train: bool, perturb: Option<u32>) -> anyhow::
     let cached = if train { plan.len() - missing.len() } else { plan.iter().filter(|s| runner.is_cached(s)).count() };
     let jobs = training_jobs(opts, &missing);
     announce(opts, claims, &plan, cached, missing.len(), jobs);
-    runner.train_costliest_first(&missing, jobs, opts.fresh, opts.quiet);
-    let judged = crate::jobs::each(&loaded, crate::jobs::judging_jobs(jobs), |entry| match entry {
-        Ok(claim) if selected(&claim.raw.id) => Some(runner.evaluate(claim)),
-        Ok(_) => None,
-        Err(e) if e.id.as_deref().is_none_or(&selected) || file_id(&e.path).is_some_and(&selected) => {
-            Some(ClaimResult::load_error(e, opts.tier))
-        }
-        Err(_) => None,
+    let is_selected = |entry: &Result<Claim, LoadError>| match entry {
+        Ok(claim) => selected(&claim.raw.id),
+        Err(e) => e.id.as_deref().is_none_or(&selected) || file_id(&e.path).is_some_and(&selected),
+    };
+    let to_judge: Vec<&Claim> = loaded.iter().filter(|e| is_selected(e)).filter_map(|e| e.as_ref().ok()).collect();
+    let mut judged =
+        super::pool::train_and_judge(&runner, &missing, jobs, &to_judge, opts.fresh, opts.quiet).into_iter();
+    // In the files' order: a broken selected file is an `Error` result.
+    let judged = loaded.iter().filter(|e| is_selected(e)).map(|entry| match entry {
+        Ok(_) => judged.next().expect("one result per claim judged"),
+        Err(e) => ClaimResult::load_error(e, opts.tier),
     });
-    Ok(judged.into_iter().flatten().collect())
+    Ok(judged.collect())
 }
 
 /// The verification's summary line (after the choice of jobs, where the

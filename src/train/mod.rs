@@ -383,7 +383,7 @@ pub fn train_windows(
     on_row: &mut dyn FnMut(&EpochRow),
 ) -> TrainOutput {
     let _flushing = (!spec.ieee_subnormals).then(crate::numerics::FlushSubnormals::on);
-    let _counted = crate::jobs::Training::start();
+    let _counted = crate::jobs::Busy::start();
     let mut trainer = Trainer::new(spec, start);
     trainer.updates.open_windows(others, spec.gram);
     let mut output = TrainOutput {

@@ -137,6 +137,14 @@ trait Kind {
         Vec::new()
     }
 
+    /// The Theorem-6 analyses (checkpoint epoch, pairs) this measure reads
+    /// of each run of `condition`: computed on the training pool as soon as
+    /// the run is trained (docs/performance.md, "Judging on the training
+    /// pool").
+    fn sign_rules(&self, _condition: &str) -> Vec<(usize, usize)> {
+        Vec::new()
+    }
+
     /// The level-metric log the runs of `e`, an experiment this measure
     /// reads, need.
     fn level_needs(&self, _e: &Experiment) -> Option<LevelLog> {
@@ -224,6 +232,12 @@ impl MeasureSpec {
     /// Checkpoint epochs the runs of `condition` must save for this measure.
     pub fn checkpoints(&self, condition: &str) -> Vec<usize> {
         self.kind().checkpoints(condition)
+    }
+
+    /// The Theorem-6 analyses (epoch, pairs) this measure reads of each run
+    /// of `condition` (`Kind::sign_rules`).
+    pub fn sign_rules(&self, condition: &str) -> Vec<(usize, usize)> {
+        self.kind().sign_rules(condition)
     }
 
     /// What a run must have logged for this measure (`Kind::needs`).

@@ -62,6 +62,10 @@ impl Kind for SignRule {
         if self.condition == condition { self.epochs.clone() } else { Vec::new() }
     }
 
+    fn sign_rules(&self, condition: &str) -> Vec<(usize, usize)> {
+        self.checkpoints(condition).into_iter().map(|epoch| (epoch, self.pairs)).collect()
+    }
+
     fn validate(&self, experiments: &BTreeMap<String, Experiment>) -> Result<(), Problem> {
         let (condition, e) = (&self.condition, &experiments[&self.condition]);
         if e.eta <= 0.0 {
