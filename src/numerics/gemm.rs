@@ -12,6 +12,7 @@
 use std::ops::Range;
 
 use super::KernelPath;
+pub use pack::SharedB;
 use pack::{Lookahead, pack_panel, pack_rows};
 
 mod pack;
@@ -59,11 +60,40 @@ pub struct Problem<'a, T> {
     n: usize,
     rows: Range<usize>,
     lower: bool,
+    /// B's panels packed once for every product that shares B ([`SharedB`]).
+    shared_b: Option<&'a SharedB<'a, T>>,
 }
 
 /// C = A·B for A m×k and B k×n, row-major; C is m×n row-major.
 pub fn matmul<T: Element>(a: &[T], b: &[T], m: usize, k: usize, n: usize) -> Vec<T> {
-    product_rows(Problem { a, a_strides: (k, 1), b, b_transposed: false, k, n, rows: 0..m, lower: false })
+    product_rows(Problem {
+        a,
+        a_strides: (k, 1),
+        b,
+        b_transposed: false,
+        k,
+        n,
+        rows: 0..m,
+        lower: false,
+        shared_b: None,
+    })
+}
+
+/// C = A·B for A m×k (row-major) and a B that other products share
+/// ([`SharedB`]): B is packed by the first of them only.
+pub fn matmul_shared<T: Element>(a: &[T], b: &SharedB<'_, T>, m: usize) -> Vec<T> {
+    let (k, n) = (b.k, b.n);
+    product_rows(Problem {
+        a,
+        a_strides: (k, 1),
+        b: b.b(),
+        b_transposed: false,
+        k,
+        n,
+        rows: 0..m,
+        lower: false,
+        shared_b: Some(b),
+    })
 }
 
 /// C = Aᵀ·B for A k×m and B k×n, row-major; C is m×n row-major. The same
@@ -71,7 +101,17 @@ pub fn matmul<T: Element>(a: &[T], b: &[T], m: usize, k: usize, n: usize) -> Vec
 /// forming Aᵀ: for a tall A and a narrow B, such as Fᵀ·∂L/∂o.
 pub fn matmul_tn<T: Element>(a: &[T], b: &[T], m: usize, k: usize, n: usize) -> Vec<T> {
     assert_eq!(a.len(), k * m, "matmul_tn: A is k × m");
-    product_rows(Problem { a, a_strides: (1, m), b, b_transposed: false, k, n, rows: 0..m, lower: false })
+    product_rows(Problem {
+        a,
+        a_strides: (1, m),
+        b,
+        b_transposed: false,
+        k,
+        n,
+        rows: 0..m,
+        lower: false,
+        shared_b: None,
+    })
 }
 
 /// Which Gram of a row-major r×c matrix X [`lower_gram_rows`] makes.
@@ -90,10 +130,20 @@ pub enum Gram {
 pub fn lower_gram_rows<T: Element>(x: &[T], (r, c): (usize, usize), of: Gram, rows: Range<usize>) -> Vec<T> {
     assert_eq!(x.len(), r * c, "lower_gram_rows: X is {r} × {c}");
     let problem = match of {
-        Gram::OfRows => Problem { a: x, a_strides: (c, 1), b: x, b_transposed: true, k: c, n: r, rows, lower: true },
-        Gram::OfColumns => {
-            Problem { a: x, a_strides: (1, c), b: x, b_transposed: false, k: r, n: c, rows, lower: true }
+        Gram::OfRows => {
+            Problem { a: x, a_strides: (c, 1), b: x, b_transposed: true, k: c, n: r, rows, lower: true, shared_b: None }
         }
+        Gram::OfColumns => Problem {
+            a: x,
+            a_strides: (1, c),
+            b: x,
+            b_transposed: false,
+            k: r,
+            n: c,
+            rows,
+            lower: true,
+            shared_b: None,
+        },
     };
     product_rows(problem)
 }
@@ -167,7 +217,8 @@ struct RowPanel<T> {
 
 /// The blocked loops (GotoBLAS's order): for each k-block of [`KC`]
 /// ([`KC_IN_PLACE`] where A is read in place), B's
-/// rows are packed once ([`pack_panel`]); each group of [`MC`] rows of A
+/// rows are packed once ([`pack_panel`]; once for all the products that
+/// share B, [`SharedB`]); each group of [`MC`] rows of A
 /// is packed into row panels ([`pack_rows`], kept in L2) unless A is read
 /// in place ([`IN_PLACE_BLOCKS`]), and each column block (kept in L1 at
 /// KC; in L2 at KC_IN_PLACE) is swept by the group's panels of R rows (then 4, 2, 1 for the remainder)
@@ -184,12 +235,20 @@ fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T
     let padded = blocks.last().map_or(0, |&(j, width)| j + width);
     let mut c_padded = if padded == n { Vec::new() } else { vec![T::default(); p.rows.len() * padded] };
     let out: &mut [T] = if padded == n { c } else { &mut c_padded };
-    let (mut packed_b, mut packed_a) = (Vec::new(), Vec::new());
+    let (mut own_b, mut packed_a) = (Vec::new(), Vec::new());
     let in_place = p.a_strides.1 == 1 && blocks.len() <= IN_PLACE_BLOCKS;
     let kc_max = if in_place { KC_IN_PLACE } else { KC };
-    for k0 in (0..k).step_by(kc_max) {
-        let block = Block { k0, kc: kc_max.min(k - k0), ldc: padded, first: k0 == 0 };
-        pack_panel(p, &block, &blocks, &mut packed_b);
+    let block_at = |k0: usize| Block { k0, kc: kc_max.min(k - k0), ldc: padded, first: k0 == 0 };
+    let shared = p.shared_b.map(|shared| shared.panels(p, &blocks, kc_max, &block_at));
+    for (index, k0) in (0..k).step_by(kc_max).enumerate() {
+        let block = block_at(k0);
+        let packed_b: &[T] = match shared {
+            Some(panels) => &panels[index],
+            None => {
+                pack_panel(p, &block, &blocks, &mut own_b);
+                &own_b
+            }
+        };
         for g in p.rows.clone().step_by(MC) {
             let group = g..(g + MC).min(p.rows.end);
             let (a, ahead) = if in_place {
@@ -400,13 +459,33 @@ mod tests {
         let mut c = vec![T::default(); m * n];
         T::product(
             path,
-            &Problem { a: &a, a_strides: (k, 1), b: &b, b_transposed: false, k, n, rows: 0..m, lower: false },
+            &Problem {
+                a: &a,
+                a_strides: (k, 1),
+                b: &b,
+                b_transposed: false,
+                k,
+                n,
+                rows: 0..m,
+                lower: false,
+                shared_b: None,
+            },
             &mut c,
         );
         assert_eq!(c, reference(&a, &b, m, k, n), "{path:?} {m}×{k}×{n}");
         let a_t = super::super::transpose(&a, m, k);
         let mut c_tn = vec![T::default(); m * n];
-        let tn = Problem { a: &a_t, a_strides: (1, m), b: &b, b_transposed: false, k, n, rows: 0..m, lower: false };
+        let tn = Problem {
+            a: &a_t,
+            a_strides: (1, m),
+            b: &b,
+            b_transposed: false,
+            k,
+            n,
+            rows: 0..m,
+            lower: false,
+            shared_b: None,
+        };
         T::product(path, &tn, &mut c_tn);
         assert_eq!(c_tn, c, "{path:?} {m}×{k}×{n}, Aᵀ given");
     }
@@ -469,11 +548,39 @@ mod tests {
             let full = reference(&x, &xt, n, k, n);
             let rows = 3..n;
             // X Xᵀ with Xᵀ given, and read from X; the same Gram as XᵀX of Xᵀ.
-            let given =
-                Problem { a: &x, a_strides: (k, 1), b: &xt, b_transposed: false, k, n, rows: 3..n, lower: true };
-            let read = Problem { a: &x, a_strides: (k, 1), b: &x, b_transposed: true, k, n, rows: 3..n, lower: true };
-            let columns =
-                Problem { a: &xt, a_strides: (1, n), b: &xt, b_transposed: false, k, n, rows: 3..n, lower: true };
+            let given = Problem {
+                a: &x,
+                a_strides: (k, 1),
+                b: &xt,
+                b_transposed: false,
+                k,
+                n,
+                rows: 3..n,
+                lower: true,
+                shared_b: None,
+            };
+            let read = Problem {
+                a: &x,
+                a_strides: (k, 1),
+                b: &x,
+                b_transposed: true,
+                k,
+                n,
+                rows: 3..n,
+                lower: true,
+                shared_b: None,
+            };
+            let columns = Problem {
+                a: &xt,
+                a_strides: (1, n),
+                b: &xt,
+                b_transposed: false,
+                k,
+                n,
+                rows: 3..n,
+                lower: true,
+                shared_b: None,
+            };
             for p in [given, read, columns] {
                 let mut c = vec![T::default(); rows.len() * n];
                 T::product(path, &p, &mut c);
@@ -493,7 +600,7 @@ mod tests {
 
     /// A product with no B, for the tests of A's packing and prefetch.
     fn packing_only(a: &[f32], a_strides: (usize, usize), k: usize, rows: Range<usize>) -> Problem<'_, f32> {
-        Problem { a, a_strides, b: &[], b_transposed: false, k, n: 0, rows, lower: false }
+        Problem { a, a_strides, b: &[], b_transposed: false, k, n: 0, rows, lower: false, shared_b: None }
     }
 
     /// Packing A given as Aᵀ (k by k) lays out the panels exactly as

@@ -22,7 +22,7 @@ pub mod cholesky;
 pub mod eigen;
 mod gemm;
 
-pub use gemm::{Element, Gram, lower_gram_rows, matmul, matmul_tn};
+pub use gemm::{Element, Gram, SharedB, lower_gram_rows, matmul, matmul_shared, matmul_tn};
 
 /// Name and version of the numerics scheme: part of every run's identity
 /// (cache key, `spec.json`, `DONE`), so a run made under another scheme is

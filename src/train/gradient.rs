@@ -14,7 +14,7 @@ use burn::tensor::{IndexingUpdateOp, Tensor, TensorData};
 
 use crate::metrics::Evaluation;
 use crate::model::{Activation, DeviceBatch, Forward, ModelShape, Passes, TwoLayer, host_floats};
-use crate::numerics::{dot, matmul, matmul_tn, transpose};
+use crate::numerics::{SharedB, dot, matmul_shared, matmul_tn, transpose};
 
 /// R = ō − y, [n, M].
 pub fn residual(output: Tensor<2>, targets: Tensor<2>) -> Tensor<2> {
@@ -107,7 +107,7 @@ pub fn v_gradient(passes: Passes, d_output: Tensor<2>, features: Tensor<2>) -> T
 
 /// ∂L/∂Wᵀ: ∂L/∂F = (∂L/∂o) V, times σ′(H), scatter-added into rows a_i and
 /// M + b_i. With host passes ∂L/∂F is made `BLOCK_ROWS` pairs at a time
-/// and used at once.
+/// and used at once, V packed for the first block only.
 pub fn w_t_gradient(model: &TwoLayer, batch: &DeviceBatch, d_output: Tensor<2>) -> Tensor<2> {
     let v = model.v.val();
     if model.passes == Passes::Burn {
@@ -125,8 +125,9 @@ pub fn w_t_gradient(model: &TwoLayer, batch: &DeviceBatch, d_output: Tensor<2>) 
     let (shape, w_t, v, d_output) = (model.shape(), host_floats(w_t), host_floats(v), host_floats(d_output));
     let (m, k) = (shape.modulus, shape.width);
     let mut grad = vec![0.0f32; 2 * m * k];
+    let v = SharedB::new(&v, m, k);
     for rows in row_blocks(batch.len) {
-        let d_features = matmul(&d_output[rows.start * m..rows.end * m], &v, rows.len(), m, k);
+        let d_features = matmul_shared(&d_output[rows.start * m..rows.end * m], &v, rows.len());
         let (a, b) = (&batch.pairs.a[rows.clone()], &batch.pairs.b[rows]);
         scatter_hidden_gradient(&w_t, &shape, a, b, &d_features, &mut grad);
     }

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::data::PairSet;
 use crate::metrics::Evaluation;
 use crate::model::{ModelShape, TwoLayer};
-use crate::numerics::matmul;
+use crate::numerics::{SharedB, matmul_shared};
 
 use super::gradient::correct_predictions;
 use super::loss::Loss;
@@ -38,7 +38,8 @@ struct BlockResult {
 pub struct TestPass<'a> {
     shape: ModelShape,
     w_t: Vec<f32>,
-    v_t: Vec<f32>,
+    /// Vᵀ (K × M), packed by the first block's product for all of them.
+    v_t: SharedB<'static, f32>,
     pairs: &'a PairSet,
     loss: Loss,
     next_block: AtomicUsize,
@@ -50,9 +51,11 @@ impl<'a> TestPass<'a> {
     /// The test pass of `theta` on `pairs`, no block taken yet.
     pub fn new(theta: &TwoLayer, pairs: &'a PairSet, loss: Loss) -> Self {
         let (w_t, v_t) = theta.host_w_t_and_v_t();
+        let shape = theta.shape();
+        let v_t = SharedB::owned(v_t, shape.width, shape.modulus);
         let blocks = pairs.len().div_ceil(BLOCK_ROWS);
         Self {
-            shape: theta.shape(),
+            shape,
             w_t,
             v_t,
             pairs,
@@ -70,10 +73,10 @@ impl<'a> TestPass<'a> {
             return false;
         }
         let rows = start..(start + BLOCK_ROWS).min(self.pairs.len());
-        let (m, k) = (self.shape.modulus, self.shape.width);
+        let m = self.shape.modulus;
         let (a, b) = (&self.pairs.a[rows.clone()], &self.pairs.b[rows.clone()]);
         let features = self.shape.features_of(&self.w_t, a, b);
-        let output = matmul(&features, &self.v_t, rows.len(), k, m);
+        let output = matmul_shared(&features, &self.v_t, rows.len());
         let labels = &self.pairs.labels[rows];
         let result = BlockResult {
             terms: self.loss.loss_terms(&output, labels, m),

@@ -4,8 +4,81 @@
 //! this one computes. Copies only: no chain changes.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use super::{Block, Element, KC, MC, Problem};
+
+/// B (k×n, row-major) shared by several products A·B with a row-major A
+/// (the test pass's blocks and ∂L/∂F's all multiply by V): its k-blocks
+/// are packed by the first product and read as packed by the others, which
+/// may run on other threads. Packing copies; it changes no chain.
+pub struct SharedB<'b, T> {
+    b: Operand<'b, T>,
+    pub(super) k: usize,
+    pub(super) n: usize,
+    /// Every k-block's panels, with the padded width and k-block length
+    /// they were packed for.
+    packed: OnceLock<(usize, usize, Vec<Vec<T>>)>,
+}
+
+impl<'b, T: Element> SharedB<'b, T> {
+    /// B, k×n row-major, borrowed, not packed yet.
+    pub fn new(b: &'b [T], k: usize, n: usize) -> Self {
+        Self::of(Operand::Borrowed(b), k, n)
+    }
+
+    /// B, k×n row-major, owned, not packed yet.
+    pub fn owned(b: Vec<T>, k: usize, n: usize) -> Self {
+        Self::of(Operand::Owned(b), k, n)
+    }
+
+    fn of(b: Operand<'b, T>, k: usize, n: usize) -> Self {
+        assert_eq!(b.slice().len(), k * n, "SharedB: B is k × n");
+        Self { b, k, n, packed: OnceLock::new() }
+    }
+
+    /// B itself.
+    pub(super) fn b(&self) -> &[T] {
+        self.b.slice()
+    }
+
+    /// The panels of every k-block of `p`'s B, packed on the first call;
+    /// every product sharing B blocks it the same way (same n, same path).
+    pub(super) fn panels(
+        &self,
+        p: &Problem<'_, T>,
+        blocks: &[(usize, usize)],
+        kc_max: usize,
+        block_at: &dyn Fn(usize) -> Block,
+    ) -> &[Vec<T>] {
+        let ldc = block_at(0).ldc;
+        let (packed_ldc, packed_kc, panels) = self.packed.get_or_init(|| {
+            let pack = |k0| {
+                let mut panel = Vec::new();
+                pack_panel(p, &block_at(k0), blocks, &mut panel);
+                panel
+            };
+            (ldc, kc_max, (0..self.k).step_by(kc_max).map(pack).collect())
+        });
+        assert_eq!((*packed_ldc, *packed_kc), (ldc, kc_max), "SharedB: products that share B block it alike");
+        panels
+    }
+}
+
+/// A [`SharedB`]'s B, borrowed or owned.
+enum Operand<'b, T> {
+    Borrowed(&'b [T]),
+    Owned(Vec<T>),
+}
+
+impl<T> Operand<'_, T> {
+    fn slice(&self) -> &[T] {
+        match self {
+            Operand::Borrowed(b) => b,
+            Operand::Owned(b) => b,
+        }
+    }
+}
 
 /// Copy rows k0..k0+kc of B (k×n) into `packed`, one kc × width block of
 /// columns after another (the block from column j at j·kc), zero beyond
@@ -219,4 +292,48 @@ pub(super) fn prefetch<T>(address: *const T, level: Level) {
     };
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (address, level);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Element, KernelPath, matmul};
+    use super::*;
+
+    /// Row blocks of A times one [`SharedB`], on every path this CPU runs,
+    /// give the bits of each block's own product: packed A (300 columns),
+    /// A in place (71), several k-blocks either way (k > KC, k > 1024).
+    #[test]
+    fn a_shared_b_gives_each_products_bits() {
+        let value = |i: usize| ((i * 7919 % 1013) as f32 - 506.0) / 97.0;
+        for (k, n) in [(71, 300), (200, 300), (1100, 71), (64, 71)] {
+            let (a, b): (Vec<f32>, Vec<f32>) =
+                ((0..50 * k).map(value).collect(), (0..k * n).map(|i| value(i + 3)).collect());
+            for path in KernelPath::ALL.into_iter().filter(|p| p.supported()) {
+                let shared = SharedB::new(&b, k, n);
+                for rows in [0..13, 13..50, 0..50] {
+                    let a = &a[rows.start * k..rows.end * k];
+                    let m = rows.len();
+                    let mut c = vec![0.0f32; m * n];
+                    let p = Problem {
+                        a,
+                        a_strides: (k, 1),
+                        b: &b,
+                        b_transposed: false,
+                        k,
+                        n,
+                        rows: 0..m,
+                        lower: false,
+                        shared_b: Some(&shared),
+                    };
+                    f32::product(path, &p, &mut c);
+                    let mut own = vec![0.0f32; m * n];
+                    f32::product(path, &Problem { shared_b: None, ..p }, &mut own);
+                    assert_eq!(c, own, "{path:?} k = {k}, n = {n}, rows {rows:?}");
+                    if path == KernelPath::current() {
+                        assert_eq!(c, matmul(a, &b, m, k, n));
+                    }
+                }
+            }
+        }
+    }
 }
