@@ -33,7 +33,10 @@ enum Work<'a> {
 /// the costliest first so that the longest run does not start last, again
 /// where `fresh` ([`Runner::train`]); progress unless `quiet`. Judge
 /// `claims` on the same pool; their results in their order. A failed run is
-/// reported by the claims that need it.
+/// reported by the claims that need it. Ready analyses and judgements go
+/// before the next run: from an empty cache that spreads them over the
+/// training instead of leaving them all to its end; where much is cached,
+/// the claims already complete are judged before the runs start.
 pub fn train_and_judge(
     runner: &Runner,
     missing: &[&Trajectory],
@@ -50,14 +53,17 @@ pub fn train_and_judge(
         say!("{fitting} jobs at once, not {jobs}: the largest run holds {:.1} GB", largest / 1e9);
     }
     let tasks = tasks(runner, &order, claims);
-    let progress = PlanProgress::new(order.len(), order.iter().map(|(flop, _)| flop).sum(), quiet);
+    let total = order.iter().map(|(flop, _)| flop).sum();
+    let progress = (!order.is_empty()).then(|| PlanProgress::new(order.len(), total, quiet));
     let trained = AtomicUsize::new(0);
     let work = |work: &Work| match *work {
         Work::Train(flop, trajectory) => {
             if let Err(e) = runner.train(trajectory, fresh) {
                 say!("{e:#}");
             }
-            progress.finished(&trajectory_name(trajectory), flop);
+            if let Some(progress) = &progress {
+                progress.finished(&trajectory_name(trajectory), flop);
+            }
             trained.fetch_add(1, Ordering::Relaxed);
             None
         }

@@ -1,7 +1,7 @@
 //! How the runs training at once share the cores (docs/performance.md,
 //! "Lanes by measurement"), and the wall time of a plan under it: runs
 //! side by side in one lane each while every core has a run, and in two
-//! lanes once a core is free (`jobs::second_lane_free`). Either way each
+//! lanes once a core is free (`jobs::SecondLane`). Either way each
 //! run's bits are the same.
 
 /// One run per two cores, or one per core.

@@ -235,17 +235,31 @@ mod tests {
         assert!(free_beside.load(Ordering::SeqCst) > 0, "some tasks ran beside a limited one");
     }
 
-    /// A task that panics still releases those waiting for it, and the
-    /// panic reaches the caller.
+    /// A task that panics still releases those waiting for it, which run,
+    /// and the panic reaches the caller; a pool that hung would fail the
+    /// test by its timeout.
     #[test]
     fn a_panicking_task_does_not_hang_the_pool() {
-        let tasks = vec![
-            Task { item: 0, limited: true, after: vec![] },
-            Task { item: 1, limited: true, after: vec![] },
-            Task { item: 2, limited: false, after: vec![0] },
-            Task { item: 3, limited: false, after: vec![1, 2] },
-        ];
-        let outcome = std::panic::catch_unwind(|| each_when_ready(&tasks, 2, 2, |&t| assert!(t != 0, "task 0 fails")));
-        assert!(outcome.is_err());
+        let (send, receive) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let tasks = vec![
+                Task { item: 0, limited: true, after: vec![] },
+                Task { item: 1, limited: true, after: vec![] },
+                Task { item: 2, limited: false, after: vec![0] },
+                Task { item: 3, limited: false, after: vec![1, 2] },
+            ];
+            let ran: Vec<AtomicUsize> = tasks.iter().map(|_| AtomicUsize::new(0)).collect();
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                each_when_ready(&tasks, 2, 2, |&t| {
+                    assert!(t != 0, "task 0 fails");
+                    ran[t].store(1, Ordering::SeqCst);
+                })
+            }));
+            let ran: Vec<usize> = ran.iter().map(|r| r.load(Ordering::SeqCst)).collect();
+            send.send((outcome.is_err(), ran)).expect("the test waits");
+        });
+        let (panicked, ran) = receive.recv_timeout(Duration::from_secs(20)).expect("the pool stops");
+        assert!(panicked, "the panic reaches the caller");
+        assert_eq!(ran, [0, 1, 1, 1], "every task but the failed one ran");
     }
 }

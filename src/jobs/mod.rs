@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub mod after;
 
 /// Threads of the pool that trains `jobs` runs at once and judges the
-/// claims (`after::each_after`): judging a claim (its Theorem-6 algebra
+/// claims (`after::each_when_ready`): judging a claim (its Theorem-6 algebra
 /// above all) is one thread's work, and a training job keeps up to two
 /// cores busy (its two lanes), so two threads per job, up to the machine's
 /// cores, and never fewer than `jobs`. The verdicts do not depend on it.
@@ -16,12 +16,13 @@ pub fn pool_threads(jobs: usize) -> usize {
     (2 * jobs).min(cores()).max(jobs).max(1)
 }
 
-/// Cores taken in this process now ([`Busy`]).
+/// Cores taken in this process now ([`Busy`], [`SecondLane`]).
 static BUSY: AtomicUsize = AtomicUsize::new(0);
 
 /// One core taken, counted while the guard lives: by a run training (its
-/// first lane) or a claim being judged. An epoch takes a second lane only
-/// while a core is left ([`second_lane_free`]).
+/// first lane), a Theorem-6 analysis or a claim being judged
+/// (`claims::pool`). An epoch takes a second lane only while a core is
+/// left ([`SecondLane::take`]).
 pub struct Busy(());
 
 impl Busy {
@@ -38,15 +39,30 @@ impl Drop for Busy {
     }
 }
 
-/// Whether an epoch should run in two lanes: while the runs training and
-/// the claims being judged in this process leave a core idle. Where every
-/// core is taken, each run trains in one lane: two runs side by side, one
-/// lane each, beat one two-lane run (docs/performance.md, "Lanes by
-/// load"), and a claim judged beside the last run takes what would be its
-/// second lane. Either way the epoch's bits are the same
-/// (`train::tests::two_lanes_match_sequential_phases`).
-pub fn second_lane_free() -> bool {
-    BUSY.load(Ordering::Relaxed) < cores()
+/// An epoch's second lane, counted as a core taken while it lives.
+pub struct SecondLane(());
+
+impl SecondLane {
+    /// A second lane for one epoch while the runs training, their second
+    /// lanes and the work beside them in this process leave a core idle;
+    /// none where every core is taken. Taken and counted at once, so no two
+    /// epochs take the same idle core. Where every core is taken, each run
+    /// trains in one lane: two runs side by side, one lane each, beat one
+    /// two-lane run (docs/performance.md, "Lanes by load"), and a claim
+    /// judged beside the last run takes what would be its second lane.
+    /// Either way the epoch's bits are the same
+    /// (`train::tests::two_lanes_match_sequential_phases`).
+    pub fn take() -> Option<Self> {
+        let taken =
+            BUSY.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |busy| (busy < cores()).then_some(busy + 1));
+        taken.ok().map(|_| Self(()))
+    }
+}
+
+impl Drop for SecondLane {
+    fn drop(&mut self) {
+        BUSY.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// The cores this process may use (read once: an epoch asks each time).
@@ -74,7 +90,7 @@ fn available_memory() -> Option<f64> {
 }
 
 /// The wall time of work items taking `seconds` each on `jobs` workers,
-/// scheduled as `after::each_after` takes them after the costliest-first sort: each
+/// scheduled as `after::each_when_ready` takes them after the costliest-first sort: each
 /// item to the worker that frees first (longest processing time first).
 pub fn makespan(seconds: &[f64], jobs: usize) -> f64 {
     let mut sorted = seconds.to_vec();
@@ -93,7 +109,7 @@ mod tests {
 
     #[test]
     fn makespan_is_the_busiest_worker() {
-        // Longest first, as `each_after` takes them: 3+2+2 and 3+2 (the optimum, 3+3 and 2+2+2, is 6).
+        // Longest first, as `each_when_ready` takes them: 3+2+2 and 3+2 (the optimum, 3+3 and 2+2+2, is 6).
         assert_eq!(makespan(&[3.0, 3.0, 2.0, 2.0, 2.0], 2), 7.0);
         assert_eq!(makespan(&[5.0, 1.0, 1.0], 8), 5.0, "the longest item bounds it");
         assert_eq!(makespan(&[1.0; 4], 1), 4.0);

@@ -212,7 +212,7 @@ impl Trainer {
     ///
     /// The work runs in two lanes of about equal cost, because one lane
     /// leaves the second core idle (README, "Speed"), unless every core
-    /// already has a run ([`crate::jobs::second_lane_free`]). Lane A: the training
+    /// is taken ([`crate::jobs::SecondLane`]). Lane A: the training
     /// forward pass, the window update from θ_t, ∂L/∂Wᵀ and its Adam step.
     /// Lane B: ∂L/∂V (from the residual that lane A sends) and its Adam
     /// step. The test pass at θ_t is shared: with host passes each lane
@@ -223,7 +223,8 @@ impl Trainer {
     /// operations as in sequence, so the log is bit-identical to a sequential
     /// epoch (`tests::two_lanes_match_sequential_phases`).
     pub fn epoch(&mut self, last: bool) -> EpochRow {
-        if crate::jobs::second_lane_free() { self.epoch_in_two_lanes(last) } else { self.epoch_in_one_lane(last) }
+        let second_lane = crate::jobs::SecondLane::take(); // held until the epoch ends
+        if second_lane.is_some() { self.epoch_in_two_lanes(last) } else { self.epoch_in_one_lane(last) }
     }
 
     /// [`Trainer::epoch`] in two lanes.
@@ -281,7 +282,7 @@ impl Trainer {
     }
 
     /// [`Trainer::epoch`] with its phases one after another in this thread,
-    /// for when every core already has a run ([`crate::jobs::second_lane_free`]):
+    /// for when every core is taken ([`crate::jobs::SecondLane`]):
     /// the same values by the same operations, so the same row and step.
     fn epoch_in_one_lane(&mut self, last: bool) -> EpochRow {
         let epoch = self.optimizer.steps as usize;

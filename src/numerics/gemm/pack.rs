@@ -16,9 +16,9 @@ pub struct SharedB<'b, T> {
     b: Operand<'b, T>,
     pub(super) k: usize,
     pub(super) n: usize,
-    /// Every k-block's panels, with the padded width and k-block length
+    /// Every k-block's panels, with the column blocks and k-block length
     /// they were packed for.
-    packed: OnceLock<(usize, usize, Vec<Vec<T>>)>,
+    packed: OnceLock<Packed<T>>,
 }
 
 impl<'b, T: Element> SharedB<'b, T> {
@@ -42,8 +42,9 @@ impl<'b, T: Element> SharedB<'b, T> {
         self.b.slice()
     }
 
-    /// The panels of every k-block of `p`'s B, packed on the first call;
-    /// every product sharing B blocks it the same way (same n, same path).
+    /// The panels of every k-block of `p`'s B, packed on the first call
+    /// for `blocks` and k-blocks of `kc_max`; every later call must block
+    /// B alike (the same n and kernel path), which is asserted.
     pub(super) fn panels(
         &self,
         p: &Problem<'_, T>,
@@ -51,18 +52,25 @@ impl<'b, T: Element> SharedB<'b, T> {
         kc_max: usize,
         block_at: &dyn Fn(usize) -> Block,
     ) -> &[Vec<T>] {
-        let ldc = block_at(0).ldc;
-        let (packed_ldc, packed_kc, panels) = self.packed.get_or_init(|| {
+        assert!(std::ptr::eq(p.b, self.b()) && (p.k, p.n) == (self.k, self.n), "SharedB: the product's B is this B");
+        let packed = self.packed.get_or_init(|| {
             let pack = |k0| {
                 let mut panel = Vec::new();
                 pack_panel(p, &block_at(k0), blocks, &mut panel);
                 panel
             };
-            (ldc, kc_max, (0..self.k).step_by(kc_max).map(pack).collect())
+            Packed { blocks: blocks.to_vec(), kc_max, panels: (0..self.k).step_by(kc_max).map(pack).collect() }
         });
-        assert_eq!((*packed_ldc, *packed_kc), (ldc, kc_max), "SharedB: products that share B block it alike");
-        panels
+        assert!(packed.blocks == blocks && packed.kc_max == kc_max, "SharedB: products that share B block it alike");
+        &packed.panels
     }
+}
+
+/// A [`SharedB`]'s panels and the blocking they were packed for.
+struct Packed<T> {
+    blocks: Vec<(usize, usize)>,
+    kc_max: usize,
+    panels: Vec<Vec<T>>,
 }
 
 /// A [`SharedB`]'s B, borrowed or owned.
@@ -300,12 +308,13 @@ mod tests {
     use super::*;
 
     /// Row blocks of A times one [`SharedB`], on every path this CPU runs,
-    /// give the bits of each block's own product: packed A (300 columns),
-    /// A in place (71), several k-blocks either way (k > KC, k > 1024).
+    /// give the bits of each block's own product: A packed (600 columns:
+    /// more column blocks than are read in place, on every path), A in
+    /// place (71), several k-blocks either way (k > KC, k > 1024).
     #[test]
     fn a_shared_b_gives_each_products_bits() {
         let value = |i: usize| ((i * 7919 % 1013) as f32 - 506.0) / 97.0;
-        for (k, n) in [(71, 300), (200, 300), (1100, 71), (64, 71)] {
+        for (k, n) in [(71, 600), (200, 600), (1100, 71), (64, 71)] {
             let (a, b): (Vec<f32>, Vec<f32>) =
                 ((0..50 * k).map(value).collect(), (0..k * n).map(|i| value(i + 3)).collect());
             for path in KernelPath::ALL.into_iter().filter(|p| p.supported()) {
