@@ -7,7 +7,9 @@
 //! `check` judges one check, `grade` measures a miss in the paper's printed
 //! units, `judge` resolves the runs and judges each claim, `record` writes
 //! what the checks did into a file, `imported` judges claims on runs made
-//! elsewhere, `verify` drives a whole verification.
+//! elsewhere, `runner` resolves and trains a claim's runs, `pool` trains
+//! them and judges the claims on one pool of workers, `verify` drives a
+//! whole verification.
 
 pub mod check;
 pub mod expectation;
