@@ -101,7 +101,8 @@ impl Runner {
     }
 
     /// The Theorem-6 analyses `claim`'s measures read at this runner's
-    /// tier: (run, checkpoint epoch, pairs), each once.
+    /// tier: (run, checkpoint epoch, pairs), once per measure that reads
+    /// it (`claims::pool` keeps one task per analysis).
     pub fn sign_rules(&self, claim: &Claim) -> Vec<(TrainSpec, usize, usize)> {
         let specs = self.specs(claim);
         let mut wanted = Vec::new();
@@ -112,8 +113,6 @@ impl Runner {
                 }
             }
         }
-        let mut seen = std::collections::BTreeSet::new();
-        wanted.retain(|(spec, epoch, pairs)| seen.insert((cache_key(spec), *epoch, *pairs)));
         wanted
     }
 
