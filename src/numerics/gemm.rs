@@ -240,12 +240,14 @@ fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T
     let kc_max = if in_place { KC_IN_PLACE } else { KC };
     let block_at = |k0: usize| Block { k0, kc: kc_max.min(k - k0), ldc: padded, first: k0 == 0 };
     let shared = p.shared_b.map(|shared| shared.panels(p, &blocks, kc_max, &block_at));
+    // A lower triangle reads no column block right of its last row.
+    let read = &blocks[..blocks.partition_point(|&(j, _)| !p.lower || j < p.rows.end)];
     for (index, k0) in (0..k).step_by(kc_max).enumerate() {
         let block = block_at(k0);
         let packed_b: &[T] = match shared {
             Some(panels) => &panels[index],
             None => {
-                pack_panel(p, &block, &blocks, &mut own_b);
+                pack_panel(p, &block, read, &mut own_b);
                 &own_b
             }
         };
@@ -258,7 +260,7 @@ fn drive<T: Element, K: Micro<T>, H: Micro<T>, const R: usize>(p: &Problem<'_, T
                 let calls = blocks.len() * group.len().div_ceil(R);
                 (RowSource::Packed(&packed_a), Lookahead::after(p, k0, g, calls))
             };
-            for &(j, width) in blocks.iter().filter(|&&(j, _)| !p.lower || j < group.end) {
+            for &(j, width) in read.iter().filter(|&&(j, _)| !p.lower || j < group.end) {
                 let b = &packed_b[j * block.kc..];
                 let group = group.clone();
                 let panels = Panels { a, group, b, block: &block, j, first_row: p.rows.start, ahead: &ahead };

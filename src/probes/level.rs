@@ -30,19 +30,41 @@ pub struct Level {
 }
 
 /// ρ of the features F (n×K, f32, row-major: one row of `width` per pair).
+///
+/// ‖G‖_F² comes from the lower triangle of the smaller Gram (F Fᵀ, n×n, or
+/// FᵀF, K×K, when n > K), r×r, in two row ranges on two threads: rows
+/// [0, r₁) and [r₁, r) (r₁ = r/√2 halves the work), their sums added in
+/// that order, so the split is fixed and no entry depends on it. Each
+/// thread then takes its share of the O(nK) moments: diag G on the first,
+/// F's column sums and G1 on the second (docs/methods.md, "Level metric ρ",
+/// "Cost").
 pub fn level(f: &[f32], width: usize) -> Level {
     let n = f.len() / width;
-    // The smaller of the two Grams: F Fᵀ (n×n) or FᵀF (K×K).
-    let squares = gram_squares(f, (n, width), if n <= width { Gram::OfRows } else { Gram::OfColumns });
+    let of = if n <= width { Gram::OfRows } else { Gram::OfColumns };
+    let r = if of == Gram::OfRows { n } else { width };
+    let r1 = ((r as f64) / 2f64.sqrt()).round() as usize;
+    let ((upper, diagonal), (lower, row_sums)) = std::thread::scope(|lanes| {
+        let first = lanes.spawn(|| (lower_gram_squares(f, (n, width), of, 0..r1), diagonal(f, width)));
+        let second = (lower_gram_squares(f, (n, width), of, r1..r), row_sums(f, width));
+        (first.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), second)
+    });
+    from_moments(&Moments { squares: upper + lower, diagonal, row_sums })
+}
+
+/// diag G: each row of F's f64 dot with itself.
+fn diagonal(f: &[f32], width: usize) -> Vec<f64> {
+    f.chunks_exact(width).map(|row| dot(row, row)).collect()
+}
+
+/// G1: each row of F's f64 dot with F's column sums (summed in f64 row by row).
+fn row_sums(f: &[f32], width: usize) -> Vec<f64> {
     let mut column_sums = vec![0.0f64; width];
     for row in f.chunks_exact(width) {
         for (sum, &x) in column_sums.iter_mut().zip(row) {
             *sum += x as f64;
         }
     }
-    let diagonal = f.chunks_exact(width).map(|row| dot(row, row)).collect();
-    let row_sums = f.chunks_exact(width).map(|row| dot(row, &column_sums)).collect();
-    from_moments(&Moments { squares, diagonal, row_sums })
+    f.chunks_exact(width).map(|row| dot(row, &column_sums)).collect()
 }
 
 /// What ρ needs of G: ‖G‖_F², diag G and G1.
@@ -73,30 +95,19 @@ fn from_moments(g: &Moments) -> Level {
     Level { rho_code: root(code) / norm, rho_paper: root(paper) / norm }
 }
 
-/// ‖G‖_F² for G the Gram `of` F (`shape` = (n, K), row-major), r×r: its
-/// lower triangle in f32 by the canonical product (no transpose of F
-/// formed), squares summed in f64 row by row
-/// (g_ii² + 2·Σ_{j<i} g_ij², j ascending). Rows [0, r₁) and [r₁, r) go to two
-/// threads (r₁ = r/√2 halves the work), and their sums are added in that
-/// order: the split is fixed, and no entry depends on it.
-fn gram_squares(f: &[f32], shape: (usize, usize), of: Gram) -> f64 {
+/// Rows `rows` of G's contribution to ‖G‖_F², G the Gram `of` F (`shape`
+/// = (n, K), row-major): those rows of its lower triangle in f32 by the
+/// canonical product (no transpose of F formed), squares summed in f64 row
+/// by row (g_ii² + 2·Σ_{j<i} g_ij², j ascending).
+fn lower_gram_squares(f: &[f32], shape: (usize, usize), of: Gram, rows: std::ops::Range<usize>) -> f64 {
     let r = if of == Gram::OfRows { shape.0 } else { shape.1 };
-    let r1 = ((r as f64) / 2f64.sqrt()).round() as usize;
-    let rows_squares = |rows: std::ops::Range<usize>| {
-        let g = crate::numerics::lower_gram_rows(f, shape, of, rows.clone());
-        rows.zip(g.chunks_exact(r))
-            .map(|(i, row)| {
-                let below: f64 = row[..i].iter().map(|&v| v as f64 * v as f64).sum();
-                row[i] as f64 * row[i] as f64 + 2.0 * below
-            })
-            .sum::<f64>()
-    };
-    let (upper, lower) = std::thread::scope(|lanes| {
-        let upper = lanes.spawn(|| rows_squares(0..r1));
-        let lower = rows_squares(r1..r);
-        (upper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), lower)
-    });
-    upper + lower
+    let g = crate::numerics::lower_gram_rows(f, shape, of, rows.clone());
+    rows.zip(g.chunks_exact(r))
+        .map(|(i, row)| {
+            let below: f64 = row[..i].iter().map(|&v| v as f64 * v as f64).sum();
+            row[i] as f64 * row[i] as f64 + 2.0 * below
+        })
+        .sum()
 }
 
 #[cfg(test)]

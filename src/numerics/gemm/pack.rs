@@ -89,9 +89,11 @@ impl<T> Operand<'_, T> {
 }
 
 /// Copy rows k0..k0+kc of B (k×n) into `packed`, one kc × width block of
-/// columns after another (the block from column j at j·kc), zero beyond
+/// columns after another (the block from column j at j·kc, for each of
+/// `blocks`, which start at column 0 and follow each other), zero beyond
 /// column n: a register block then reads its B entries in order. B given
-/// as Bᵀ is read a row of Bᵀ (a column of the block) at a time.
+/// as Bᵀ is read a row of Bᵀ (a column of the block) at a time. Every
+/// entry is written, so `packed` is not cleared first.
 #[inline(always)]
 pub(super) fn pack_panel<T: Element>(
     p: &Problem<'_, T>,
@@ -100,26 +102,58 @@ pub(super) fn pack_panel<T: Element>(
     packed: &mut Vec<T>,
 ) {
     let (b, k, n) = (p.b, p.k, p.n);
-    packed.clear();
-    packed.resize(block.kc * block.ldc, T::default());
+    let end = blocks.last().map_or(0, |&(j, width)| j + width);
+    packed.resize(block.kc * end, T::default());
     for &(j, width) in blocks {
         let filled = width.min(n - j);
         let chunk = &mut packed[j * block.kc..][..block.kc * width];
+        if filled < width {
+            chunk.fill(T::default());
+        }
         if p.b_transposed {
-            // The block's columns are rows of Bᵀ, taken 16 k's at a time
-            // (a cache line of f32), so that the 16 panel rows written stay in L1.
-            let columns = b[j * k..].chunks(k).take(filled).map(|row| &row[block.k0..][..block.kc]);
-            for q0 in (0..block.kc).step_by(16) {
-                let rows = &mut chunk[q0 * width..(q0 + 16).min(block.kc) * width];
-                for (col, column) in columns.clone().enumerate() {
-                    for (dst, &entry) in rows[col..].iter_mut().step_by(width).zip(&column[q0..]) {
-                        *dst = entry;
-                    }
-                }
-            }
+            let column = |c: usize| &b[(j + c) * k + block.k0..][..block.kc];
+            transpose_into(chunk, width, (block.kc, filled), column);
         } else {
             for (dst, src) in chunk.chunks_exact_mut(width).zip(b[block.k0 * n + j..].chunks(n)) {
                 dst[..filled].copy_from_slice(&src[..filled]);
+            }
+        }
+    }
+}
+
+/// Write `column(c)` (kc entries each, for c < filled) as column c of
+/// `rows` (kc rows of `width` entries): B given as Bᵀ into its panel. In
+/// tiles of 16 × 16, each column's run of 16 (a cache line of f32) read
+/// whole and written as 16 rows' entries, so that the tile stays in
+/// registers and L1 (measured: docs/performance.md, "ρ's Gram").
+#[inline(always)]
+fn transpose_into<'c, T: Element>(
+    rows: &mut [T],
+    width: usize,
+    (kc, filled): (usize, usize),
+    column: impl Fn(usize) -> &'c [T],
+) {
+    const TILE: usize = 16;
+    for c0 in (0..filled).step_by(TILE) {
+        for q0 in (0..kc).step_by(TILE) {
+            let qn = TILE.min(kc - q0);
+            if qn == TILE && c0 + TILE <= filled {
+                let mut tile = [[T::default(); TILE]; TILE];
+                for (c, run) in tile.iter_mut().enumerate() {
+                    run.copy_from_slice(&column(c0 + c)[q0..][..TILE]);
+                }
+                for q in 0..TILE {
+                    let row = &mut rows[(q0 + q) * width + c0..][..TILE];
+                    for (entry, run) in row.iter_mut().zip(&tile) {
+                        *entry = run[q];
+                    }
+                }
+            } else {
+                for c in c0..filled.min(c0 + TILE) {
+                    for (q, &entry) in column(c)[q0..q0 + qn].iter().enumerate() {
+                        rows[(q0 + q) * width + c] = entry;
+                    }
+                }
             }
         }
     }
