@@ -43,9 +43,11 @@ fn ms_since(t: Instant) -> f64 {
 
 /// Train `epochs` epochs of `spec` phase by phase, then `epochs` more as
 /// [`Trainer::epoch`]s, and return the median times. The first `warmup`
-/// epochs of each are not counted.
+/// epochs are not counted, and at least the window's Wn
+/// ([`full_window_warmup`]).
 pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes {
     let _flushing = crate::numerics::FlushSubnormals::on(); // as training computes
+    let warmup = full_window_warmup(spec, warmup);
     let mut trainer = Trainer::new(spec, &spec.seeded_start());
     let mut samples: [Vec<f64>; 5] = Default::default();
     for epoch in 0..warmup + epochs {
@@ -84,10 +86,18 @@ pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes
     }
 }
 
+/// `warmup`, or the window's Wn epochs if more: every epoch timed then
+/// updates a full window, as a run's epochs do after its first Wn (a
+/// window filled to half costs half its update).
+fn full_window_warmup(spec: &TrainSpec, warmup: usize) -> usize {
+    warmup.max(spec.window)
+}
+
 /// `runs` runs of `spec` side by side, each in one lane (its phases in
 /// sequence, one thread per run): the wall time of `epochs` epochs of all,
 /// after `warmup`, divided by the `runs`·`epochs` epochs trained, i.e. the
-/// cost of one epoch when runs share the machine this way. The
+/// cost of one epoch when runs share the machine this way (after at least
+/// Wn epochs, [`full_window_warmup`]). The
 /// alternative to two lanes per run (docs/performance.md, "Lanes by
 /// measurement").
 pub fn time_side_by_side(spec: &TrainSpec, runs: usize, warmup: usize, epochs: usize) -> f64 {
@@ -108,7 +118,7 @@ pub fn time_side_by_side(spec: &TrainSpec, runs: usize, warmup: usize, epochs: u
             }
         })
     };
-    train_all(warmup);
+    train_all(full_window_warmup(spec, warmup));
     let t = Instant::now();
     train_all(epochs);
     ms_since(t) / (runs.max(1) * epochs) as f64

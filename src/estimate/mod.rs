@@ -75,10 +75,10 @@ pub fn rho_flop(spec: &TrainSpec) -> f64 {
 }
 
 /// Bytes of update windows an epoch streams: each window of W epochs holds
-/// W f64 updates of the 3·M·K weights.
+/// its W updates of the 3·M·K weights as W + 1 f32 snapshots.
 pub fn window_bytes(spec: &TrainSpec, windows: &[usize]) -> f64 {
     let weights = 3.0 * (spec.modulus * spec.width) as f64;
-    windows.iter().map(|&w| w as f64 * weights * 8.0).sum()
+    windows.iter().map(|&w| (w + 1) as f64 * weights * 4.0).sum()
 }
 
 /// How many ρ evaluations a run makes: at least (it stops at its first

@@ -19,9 +19,11 @@
 //!   weights towards zero, and gives the same bits as the others.
 
 pub mod cholesky;
+mod dot;
 pub mod eigen;
 mod gemm;
 
+pub use dot::{LaneSum, Update, dot, dot_f32, dots, update_dots};
 pub use gemm::{Element, Gram, SharedB, lower_gram_rows, matmul, matmul_shared, matmul_tn};
 
 /// Name and version of the numerics scheme: part of every run's identity
@@ -185,90 +187,6 @@ impl KernelPath {
     }
 }
 
-/// Dot product in f64 (of f32 or f64 entries) with eight lanes written into
-/// the code: lane l sums the products at indices ≡ l (mod 8) in order, the
-/// lanes are added 0..8 in order, then the tail. No FMA: a product rounds,
-/// then the add rounds, on every ISA.
-pub fn dot<X: Copy + Into<f64>, Y: Copy + Into<f64>>(x: &[X], y: &[Y]) -> f64 {
-    let mut lanes = Lanes::<f64>::default();
-    lanes.add(x, y);
-    lanes.finish(x, y)
-}
-
-/// [`dot`] in f32, for the window Gram "as the paper's code computes it"
-/// (docs/methods.md, "Update spectrum", `gram: f32`): the same 8 fixed
-/// lanes, each product and add rounded to f32.
-pub fn dot_f32(x: &[f32], y: &[f32]) -> f32 {
-    let mut lanes = Lanes::<f32>::default();
-    lanes.add(x, y);
-    lanes.finish(x, y)
-}
-
-/// The [`dot`] (f64) or [`dot_f32`] (f32) of `x` with each of `others`,
-/// in one pass over them all, blocks of [`DOTS_BLOCK`] entries at a time:
-/// `x`, read once per block rather than once per product, stays in L1.
-/// Each result is the bits of its own dot, since each lane takes its
-/// products in the same order.
-pub fn dots<T: LaneSum>(x: &[T], others: &[&[T]]) -> Vec<T> {
-    let mut lanes = vec![Lanes::<T>::default(); others.len()];
-    let whole = x.len() / 8 * 8;
-    for start in (0..whole).step_by(DOTS_BLOCK) {
-        let block = start..(start + DOTS_BLOCK).min(whole);
-        for (lanes, other) in lanes.iter_mut().zip(others) {
-            lanes.add(&x[block.clone()], &other[block.clone()]);
-        }
-    }
-    lanes.into_iter().zip(others).map(|(lanes, other)| lanes.finish(x, other)).collect()
-}
-
-/// Entries per block of [`dots`] (a multiple of 8): 16 KiB of f64.
-const DOTS_BLOCK: usize = 2048;
-
-/// A type the eight-lane dot sums in: f64 (with entries widened into it)
-/// and f32.
-pub trait LaneSum: Copy + Default + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> {
-    /// The sum of `terms` in order, from the start [`dot`] (std's `Sum`)
-    /// or [`dot_f32`] (+0) has always used: the sign of an all-zero sum
-    /// depends on it.
-    fn total(terms: impl Iterator<Item = Self>) -> Self;
-}
-
-impl LaneSum for f64 {
-    fn total(terms: impl Iterator<Item = Self>) -> Self {
-        terms.sum()
-    }
-}
-
-impl LaneSum for f32 {
-    fn total(terms: impl Iterator<Item = Self>) -> Self {
-        terms.fold(0.0, |s, t| s + t)
-    }
-}
-
-/// The eight lanes of [`dot`] and [`dot_f32`].
-#[derive(Clone, Copy, Default)]
-struct Lanes<S>([S; 8]);
-
-impl<S: LaneSum> Lanes<S> {
-    /// Add the products of the whole chunks of 8 (the tail is left to `finish`).
-    #[inline(always)]
-    fn add<X: Copy + Into<S>, Y: Copy + Into<S>>(&mut self, x: &[X], y: &[Y]) {
-        for (a, b) in x.chunks_exact(8).zip(y.chunks_exact(8)) {
-            for k in 0..8 {
-                self.0[k] = self.0[k] + a[k].into() * b[k].into();
-            }
-        }
-    }
-
-    /// The lanes added 0..8 in order, then the sum of the products past the
-    /// last whole chunk of 8 of `x` and `y`.
-    fn finish<X: Copy + Into<S>, Y: Copy + Into<S>>(self, x: &[X], y: &[Y]) -> S {
-        let whole = x.len() / 8 * 8;
-        let tail = S::total(x[whole..].iter().zip(&y[whole..]).map(|(&a, &b)| a.into() * b.into()));
-        S::total(self.0.into_iter()) + tail
-    }
-}
-
 /// Row-major transpose of a `rows × cols` matrix, in tiles of
 /// [`TILE`] × [`TILE`] so that both the rows read and the rows written stay
 /// in L1 (ρ transposes the 16.5 MB features at M = 71: 7 % of a run's time
@@ -295,29 +213,6 @@ const TILE: usize = 32;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dot_handles_remainders() {
-        let x: Vec<f64> = (0..19).map(|i| i as f64).collect();
-        let expected: f64 = x.iter().map(|v| v * v).sum();
-        assert_eq!(dot(&x, &x), expected);
-    }
-
-    /// One pass over many gives each dot's own bits, whole blocks, a
-    /// part block and a tail (2048 + 1000 + 5 entries), in f64 and f32.
-    #[test]
-    fn dots_are_each_dot() {
-        let entry = |i: usize, s: usize| ((i * 7919 + s * 104_729) % 1000) as f64 / 997.0 - 0.5;
-        let x: Vec<f64> = (0..3053).map(|i| entry(i, 0)).collect();
-        let others: Vec<Vec<f64>> = (1..5).map(|s| (0..3053).map(|i| entry(i, s)).collect()).collect();
-        let views: Vec<&[f64]> = others.iter().map(Vec::as_slice).collect();
-        let expected: Vec<f64> = others.iter().map(|o| dot(&x, o)).collect();
-        assert_eq!(dots(&x, &views), expected);
-        let narrow = |v: &[f64]| v.iter().map(|&e| e as f32).collect::<Vec<f32>>();
-        let (x32, others32): (Vec<f32>, Vec<Vec<f32>>) = (narrow(&x), others.iter().map(|o| narrow(o)).collect());
-        let views32: Vec<&[f32]> = others32.iter().map(Vec::as_slice).collect();
-        assert_eq!(dots(&x32, &views32), others32.iter().map(|o| dot_f32(&x32, o)).collect::<Vec<f32>>());
-    }
 
     #[test]
     fn transpose_round_trips() {

@@ -1,7 +1,8 @@
 //! The rolling update spectrum (docs/methods.md, "Update spectrum").
 //!
 //! The window holds the last `min(Wn, t)` updates Δ_s = vec(θ_s − θ_{s−1}),
-//! each the exact f64 difference of two f32 parameter snapshots. Their Gram
+//! each the exact f64 difference of two f32 parameter snapshots (kept as
+//! those snapshots, and differenced as they are read). Their Gram
 //! DᵀD (w × w) is kept in f64 and updated incrementally: a new update costs
 //! one row of w canonical dot products, made in one pass over the window. σ_k is the k-th largest eigenvalue
 //! of that Gram, by the cyclic Jacobi method (docs/methods.md, "Numerics scheme").
@@ -11,8 +12,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::numerics::dots;
 use crate::numerics::eigen::symmetric_eigenvalues;
+use crate::numerics::{Update, update_dots};
 
 /// Number of logged eigenvalues σ_1..σ_5.
 pub const LOGGED: usize = 5;
@@ -47,7 +48,6 @@ pub fn gap23(sigma2: f64, sigma3: f64) -> f64 {
     if sigma3 > 0.0 && sigma2.is_finite() { sigma2 / sigma3 } else { f64::NAN }
 }
 
-/// A window of the last `window` updates and their f64 Gram.
 /// In which precision the window's updates and Gram are computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -68,59 +68,66 @@ impl GramPrecision {
     }
 }
 
-/// The window's updates, in the Gram's precision.
-#[derive(Clone, Debug)]
-enum Slots {
-    F64(Vec<Vec<f64>>),
-    F32(Vec<Vec<f32>>),
-}
-
+/// A window of the last `window` updates and their f64 Gram. The updates
+/// are kept as the `window + 1` f32 snapshots θ they are the differences
+/// of, in a ring, and differenced as the Gram's dots read them: the same
+/// values, in half the bytes of f64 differences (docs/performance.md,
+/// "The window as snapshots").
 #[derive(Clone, Debug)]
 pub struct RollingGram {
     window: usize,
-    slots: Slots,
+    precision: GramPrecision,
+    /// The ring of snapshots; `newest` is the last θ.
+    snapshots: Vec<Vec<f32>>,
+    newest: usize,
+    /// Per update slot, the snapshots (after, before) of its update.
+    updates: Vec<(usize, usize)>,
     gram: Vec<f64>,
     next: usize,
     filled: usize,
 }
 
 impl RollingGram {
-    /// An empty window of `window` updates of length `len`, in f64.
-    pub fn new(window: usize, len: usize) -> Self {
-        Self::with_precision(window, len, GramPrecision::F64)
+    /// An empty window of `window` updates from θ = `start`, in f64.
+    pub fn new(window: usize, start: &[f32]) -> Self {
+        Self::with_precision(window, start, GramPrecision::F64)
     }
 
-    /// An empty window of `window` updates of length `len`, in `precision`.
-    pub fn with_precision(window: usize, len: usize, precision: GramPrecision) -> Self {
+    /// An empty window of `window` updates from θ = `start`, in `precision`.
+    pub fn with_precision(window: usize, start: &[f32], precision: GramPrecision) -> Self {
         assert!(window > 0, "window must hold at least one update");
-        let slots = match precision {
-            GramPrecision::F64 => Slots::F64(vec![vec![0.0; len]; window]),
-            GramPrecision::F32 => Slots::F32(vec![vec![0.0; len]; window]),
-        };
-        Self { window, slots, gram: vec![0.0; window * window], next: 0, filled: 0 }
+        let mut snapshots = vec![Vec::new(); window + 1];
+        snapshots[0] = start.to_vec();
+        Self {
+            window,
+            precision,
+            snapshots,
+            newest: 0,
+            updates: vec![(0, 0); window],
+            gram: vec![0.0; window * window],
+            next: 0,
+            filled: 0,
+        }
     }
 
-    /// Push the update `after − before` (f32 snapshots, differenced in the
-    /// Gram's precision), evicting the oldest when the window is full.
-    pub fn push_difference(&mut self, after: &[f32], before: &[f32]) {
-        let slot = self.next;
+    /// Push the update θ − θ_prev (differenced in the Gram's precision),
+    /// evicting the oldest when the window is full. The snapshot it
+    /// overwrites is the oldest update's `before`, which no other reads.
+    pub fn push(&mut self, theta: &[f32]) {
+        let (slot, after) = (self.next, (self.newest + 1) % (self.window + 1));
+        let snapshot = &mut self.snapshots[after];
+        snapshot.clear();
+        snapshot.extend_from_slice(theta);
+        self.updates[slot] = (after, self.newest);
+        self.newest = after;
         self.filled = (self.filled + 1).min(self.window);
-        let filled = self.filled;
-        let row: Vec<f64> = match &mut self.slots {
-            Slots::F64(slots) => {
-                for ((d, &a), &b) in slots[slot].iter_mut().zip(after).zip(before) {
-                    *d = a as f64 - b as f64;
-                }
-                let others: Vec<&[f64]> = slots[..filled].iter().map(Vec::as_slice).collect();
-                dots(&slots[slot], &others)
-            }
-            Slots::F32(slots) => {
-                for ((d, &a), &b) in slots[slot].iter_mut().zip(after).zip(before) {
-                    *d = a - b;
-                }
-                let others: Vec<&[f32]> = slots[..filled].iter().map(Vec::as_slice).collect();
-                dots(&slots[slot], &others).into_iter().map(f64::from).collect()
-            }
+        let update =
+            |(after, before): (usize, usize)| Update { after: &self.snapshots[after], before: &self.snapshots[before] };
+        let others: Vec<Update<'_>> = self.updates[..self.filled].iter().map(|&u| update(u)).collect();
+        let x = update(self.updates[slot]);
+        let row: Vec<f64> = match self.precision {
+            GramPrecision::F64 => update_dots(x, &others, |a, b| a as f64 - b as f64),
+            GramPrecision::F32 => update_dots(x, &others, |a, b| a - b).into_iter().map(f64::from).collect(),
         };
         for (other, dot) in row.into_iter().enumerate() {
             self.gram[slot * self.window + other] = dot;
@@ -166,9 +173,9 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
         let snapshots: Vec<Vec<f32>> =
             (0..13).map(|_| (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
-        let mut gram = RollingGram::new(window, len);
+        let mut gram = RollingGram::new(window, &snapshots[0]);
         for t in 1..snapshots.len() {
-            gram.push_difference(&snapshots[t], &snapshots[t - 1]);
+            gram.push(&snapshots[t]);
             let w = t.min(window);
             let d = Mat::from_fn(len, w, |i, j| {
                 let s = t - w + 1 + j;
@@ -191,11 +198,11 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         let snapshots: Vec<Vec<f32>> =
             (0..8).map(|_| (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
-        let mut exact = RollingGram::new(window, len);
-        let mut single = RollingGram::with_precision(window, len, GramPrecision::F32);
-        for t in 1..snapshots.len() {
-            exact.push_difference(&snapshots[t], &snapshots[t - 1]);
-            single.push_difference(&snapshots[t], &snapshots[t - 1]);
+        let mut exact = RollingGram::new(window, &snapshots[0]);
+        let mut single = RollingGram::with_precision(window, &snapshots[0], GramPrecision::F32);
+        for theta in &snapshots[1..] {
+            exact.push(theta);
+            single.push(theta);
         }
         let (e, s) = (exact.eigenvalues(), single.eigenvalues());
         assert_relative_eq!(e[0], s[0], max_relative = 1e-5);
@@ -207,9 +214,9 @@ mod tests {
 
     #[test]
     fn row_handles_short_windows() {
-        let mut gram = RollingGram::new(20, 3);
+        let mut gram = RollingGram::new(20, &[0.0; 3]);
         assert!(gram.row().sigma.iter().all(|s| s.is_nan()));
-        gram.push_difference(&[1.0, 0.0, 0.0], &[0.0; 3]);
+        gram.push(&[1.0, 0.0, 0.0]);
         let row = gram.row();
         assert_relative_eq!(row.sigma[0], 1.0);
         assert!(row.sigma[1].is_nan() && row.gap23.is_nan());

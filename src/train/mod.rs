@@ -18,6 +18,7 @@ pub mod optimizer;
 mod output;
 mod spec;
 mod test_pass;
+mod update_log;
 
 pub use output::{Checkpoint, LevelRow, Start, TrainOutput};
 pub use spec::{LevelLog, PERTURBED_ENTRIES, TrainSpec, perturb};
@@ -30,12 +31,12 @@ use crate::metrics::{EpochRow, Metrics};
 use crate::model::{DeviceBatch, Passes, TwoLayer, Weights};
 use crate::numerics::transpose;
 use crate::probes::level;
-use crate::probes::spectrum::RollingGram;
 use adam::Moments;
 use gradient::{evaluate, gradients, output_gradient, residual, v_gradient, w_t_gradient};
 use loss::Loss;
 use optimizer::StepRule;
 use test_pass::TestPass;
+use update_log::UpdateLog;
 
 /// The training state between epochs. [`train`] drives it one
 /// [`Trainer::epoch`] at a time; the benchmark (`cargo xtask bench`) also
@@ -98,44 +99,6 @@ fn set_theta(model: &mut TwoLayer, w_t: Tensor<2>, v: Tensor<2>) {
     model.v = burn::module::Param::from_tensor(v);
 }
 
-/// The last recorded θ on the CPU (Wᵀ and V, f32) and the rolling windows
-/// of W and V updates (docs/methods.md, "Update spectrum").
-struct UpdateLog {
-    w_prev: Vec<f32>,
-    v_prev: Vec<f32>,
-    w_window: RollingGram,
-    v_window: RollingGram,
-    /// The same updates in the other windows a run is asked for
-    /// ([`train_windows`]): (W, V) per window.
-    other_windows: Vec<(RollingGram, RollingGram)>,
-}
-
-impl UpdateLog {
-    /// Keep the same updates in each window of `windows` too.
-    fn open_windows(&mut self, windows: &[usize], precision: crate::probes::spectrum::GramPrecision) {
-        let (w_len, v_len) = (self.w_prev.len(), self.v_prev.len());
-        self.other_windows = windows
-            .iter()
-            .map(|&w| {
-                (RollingGram::with_precision(w, w_len, precision), RollingGram::with_precision(w, v_len, precision))
-            })
-            .collect();
-    }
-
-    /// Read θ back from `model` and push Δ = θ − θ_prev into every window.
-    fn record(&mut self, model: &TwoLayer) {
-        let w_next = model.w_t.val().into_data().try_into_vec::<f32>().expect("f32 weights");
-        let v_next = model.v.val().into_data().try_into_vec::<f32>().expect("f32 weights");
-        self.w_window.push_difference(&w_next, &self.w_prev);
-        self.v_window.push_difference(&v_next, &self.v_prev);
-        for (w_window, v_window) in &mut self.other_windows {
-            w_window.push_difference(&w_next, &self.w_prev);
-            v_window.push_difference(&v_next, &self.v_prev);
-        }
-        (self.w_prev, self.v_prev) = (w_next, v_next);
-    }
-}
-
 /// Forward pass of `model` on a set of pairs, with its residual and metrics
 /// under `loss` (on the host in canonical arithmetic with [`Passes::Host`],
 /// and for cross-entropy on the host after burn's forward pass).
@@ -194,13 +157,7 @@ impl Trainer {
                 v: Moments::zeros_like(&model.v.val()),
                 steps: 0,
             },
-            updates: UpdateLog {
-                w_window: RollingGram::with_precision(spec.window, w_prev.len(), spec.gram),
-                v_window: RollingGram::with_precision(spec.window, v_prev.len(), spec.gram),
-                other_windows: Vec::new(),
-                w_prev,
-                v_prev,
-            },
+            updates: UpdateLog::new(w_prev, v_prev, spec.window, spec.gram),
             model,
             unrecorded: false,
             max_output: f64::NAN,
