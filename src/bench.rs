@@ -43,14 +43,14 @@ fn ms_since(t: Instant) -> f64 {
 
 /// Train `epochs` epochs of `spec` phase by phase, then `epochs` more as
 /// [`Trainer::epoch`]s, and return the median times. The first `warmup`
-/// epochs are not counted, and at least the window's Wn
-/// ([`full_window_warmup`]).
+/// epochs of each are not counted, and of the first at least the window's
+/// Wn ([`full_window_warmup`]), which the second then finds full.
 pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes {
     let _flushing = crate::numerics::FlushSubnormals::on(); // as training computes
-    let warmup = full_window_warmup(spec, warmup);
+    let filling = full_window_warmup(spec, warmup);
     let mut trainer = Trainer::new(spec, &spec.seeded_start());
     let mut samples: [Vec<f64>; 5] = Default::default();
-    for epoch in 0..warmup + epochs {
+    for epoch in 0..filling + epochs {
         let t = Instant::now();
         let forward = trainer.forward_train();
         let t_forward = ms_since(t);
@@ -63,7 +63,7 @@ pub fn time_phases(spec: &TrainSpec, warmup: usize, epochs: usize) -> PhaseTimes
         let t = Instant::now();
         trainer.record_updates();
         let t_spectrum = ms_since(t);
-        if epoch >= warmup {
+        if epoch >= filling {
             for (s, v) in samples.iter_mut().zip([t_forward, t_eval, t_step, t_spectrum]) {
                 s.push(v);
             }

@@ -34,9 +34,9 @@ pub struct Calibration {
     pub epoch_overhead_s: f64,
     /// Seconds per FLOP of an epoch's products (two lanes).
     pub epoch_s_per_flop: f64,
-    /// Seconds per byte of the update windows an epoch streams (W f64
-    /// updates of all 3·M·K weights per window): what dominates wide runs
-    /// on few pairs.
+    /// Seconds per byte of the update windows an epoch streams (W + 1 f32
+    /// snapshots of all 3·M·K weights per window): what dominates wide
+    /// runs on few pairs.
     pub window_s_per_byte: f64,
     /// A paper-scale epoch's wall time when as many runs as cores train
     /// side by side, one lane each, over its time alone in two lanes (on
@@ -53,7 +53,14 @@ const SMALL: (usize, usize, f64) = (23, 256, 0.4);
 const PAPER: (usize, usize, f64) = (71, 2048, 0.4);
 const WIDE: (usize, usize, f64) = (23, 5000, 0.5);
 
-/// "Intel(R) Xeon(R) ..., 2 cores, code 4": what a calibration is valid for.
+/// What a calibration measures, beside the code that trains: 2 since the
+/// windows are kept as snapshots and timed full (docs/performance.md,
+/// "The window as snapshots"), which changed the seconds per window byte
+/// but no run's bits.
+const CALIBRATION_VERSION: u32 = 2;
+
+/// "Intel(R) Xeon(R) ..., 2 cores, code 4, calibration 2": what a
+/// calibration is valid for.
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -64,7 +71,7 @@ pub fn machine() -> String {
         })
         .unwrap_or_else(|| std::env::consts::ARCH.to_string());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    format!("{cpu}, {cores} cores, code {}", crate::runs::CODE_VERSION)
+    format!("{cpu}, {cores} cores, code {}, calibration {CALIBRATION_VERSION}", crate::runs::CODE_VERSION)
 }
 
 /// FLOP of one ρ evaluation: the Gram of the training pairs' features
@@ -107,7 +114,7 @@ impl Calibration {
         }
         if !quiet {
             crate::say!(
-                "calibrating this machine for the wall-time estimate (about 4 s, once per machine and code version)"
+                "calibrating this machine for the wall-time estimate (about 9 s, once per machine and code version)"
             );
         }
         let c = Calibration::measure();

@@ -202,8 +202,9 @@ mod tests {
     }
 
     /// The dots of updates read as snapshot pairs are the dots of their
-    /// stored differences, bit for bit: f64 and f32, 1 to 6 others (fours
-    /// and ones), whole blocks, a part block and a tail.
+    /// stored differences, bit for bit: f64 and f32, 1 to 7 others (fours
+    /// and ones), the update itself the last of them as in a window, whole
+    /// blocks, a part block and a tail.
     #[test]
     fn update_dots_are_the_dots_of_the_differences() {
         let entry = |i: usize, s: usize| (((i * 7919 + s * 104_729) % 1000) as f32 / 997.0 - 0.5) * (1.0 + s as f32);
@@ -213,17 +214,14 @@ mod tests {
             (0..7).map(|s| (0..3053).map(|i| snapshots[s + 1][i] as f64 - snapshots[s][i] as f64).collect()).collect();
         let stored32: Vec<Vec<f32>> =
             (0..7).map(|s| (0..3053).map(|i| snapshots[s + 1][i] - snapshots[s][i]).collect()).collect();
-        for count in 1..=6 {
+        for count in 1..=7 {
             let others: Vec<Update<'_>> = (0..count).map(update).collect();
             let views64: Vec<&[f64]> = stored64[..count].iter().map(Vec::as_slice).collect();
             let views32: Vec<&[f32]> = stored32[..count].iter().map(Vec::as_slice).collect();
-            let x = update(6);
-            assert_eq!(
-                update_dots(x, &others, |a, b| a as f64 - b as f64),
-                dots(&stored64[6], &views64),
-                "f64, {count}"
-            );
-            assert_eq!(update_dots(x, &others, |a, b| a - b), dots(&stored32[6], &views32), "f32, {count}");
+            let x = update(count - 1);
+            let (x64, x32) = (&stored64[count - 1], &stored32[count - 1]);
+            assert_eq!(update_dots(x, &others, |a, b| a as f64 - b as f64), dots(x64, &views64), "f64, {count}");
+            assert_eq!(update_dots(x, &others, |a, b| a - b), dots(x32, &views32), "f32, {count}");
         }
     }
 }

@@ -112,7 +112,8 @@ impl RollingGram {
 
     /// Push the update θ − θ_prev (differenced in the Gram's precision),
     /// evicting the oldest when the window is full. The snapshot it
-    /// overwrites is the oldest update's `before`, which no other reads.
+    /// overwrites is then the oldest update's `before`, which no other
+    /// update reads (before, one no update has used).
     pub fn push(&mut self, theta: &[f32]) {
         let (slot, after) = (self.next, (self.newest + 1) % (self.window + 1));
         let snapshot = &mut self.snapshots[after];
@@ -165,11 +166,12 @@ mod tests {
     use faer::Mat;
     use rand::{Rng, SeedableRng};
 
-    /// After many pushes (wrapping the ring), the eigenvalues equal the
-    /// squared singular values of the window matrix D built directly.
-    #[test]
-    fn eigenvalues_match_direct_svd_of_window() {
-        let (len, window) = (37, 5);
+    /// After many pushes (wrapping the rings of snapshots and updates), the
+    /// eigenvalues equal the squared singular values of the window matrix D
+    /// built directly: windows of 1, 2 and 5.
+    #[rstest::rstest]
+    fn eigenvalues_match_direct_svd_of_window(#[values(1, 2, 5)] window: usize) {
+        let len = 37;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
         let snapshots: Vec<Vec<f32>> =
             (0..13).map(|_| (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();

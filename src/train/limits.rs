@@ -55,14 +55,14 @@ pub fn run_flop(spec: &TrainSpec) -> f64 {
 
 /// The memory a run of `spec` logging `windows` holds at its peak, bytes
 /// (docs/performance.md, "Jobs"): the epoch's activations (six f32 n × K
-/// arrays over the larger of the two pair sets) and, per window, the
-/// rolling Grams' Wn f64 copies of the W and V updates (2M·K each).
+/// arrays over the larger of the two pair sets) and, per window of Wn,
+/// the rolling Grams' Wn + 1 f32 snapshots of W and V (3·M·K entries).
 pub fn peak_bytes(spec: &TrainSpec, windows: &[usize]) -> f64 {
     let pairs = spec.pair_count();
     let n = spec.n_train();
     let activations = 6.0 * (n.max(pairs - n) * spec.width) as f64 * 4.0;
-    let update = (3 * spec.modulus * spec.width) as f64 * 8.0;
-    activations + windows.iter().map(|&w| w as f64 * update).sum::<f64>()
+    let snapshot = (3 * spec.modulus * spec.width) as f64 * 4.0;
+    activations + windows.iter().map(|&w| (w + 1) as f64 * snapshot).sum::<f64>()
 }
 
 /// Hours at 100 GFLOP/s, for messages.

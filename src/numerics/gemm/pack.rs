@@ -92,7 +92,7 @@ impl<T> Operand<'_, T> {
 /// columns after another (the block from column j at j·kc, for each of
 /// `blocks`, which start at column 0 and follow each other), zero beyond
 /// column n: a register block then reads its B entries in order. B given
-/// as Bᵀ is read a row of Bᵀ (a column of the block) at a time. Every
+/// as Bᵀ is transposed into it in tiles ([`transpose_into`]). Every
 /// entry is written, so `packed` is not cleared first.
 #[inline(always)]
 pub(super) fn pack_panel<T: Element>(
@@ -123,7 +123,7 @@ pub(super) fn pack_panel<T: Element>(
 
 /// Write `column(c)` (kc entries each, for c < filled) as column c of
 /// `rows` (kc rows of `width` entries): B given as Bᵀ into its panel. In
-/// tiles of 16 × 16, each column's run of 16 (a cache line of f32) read
+/// tiles of 16 × 16, each column's run of 16 (a cache line of f32, two of f64) read
 /// whole and written as 16 rows' entries, so that the tile stays in
 /// registers and L1 (measured: docs/performance.md, "ρ's Gram").
 #[inline(always)]
