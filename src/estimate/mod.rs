@@ -102,7 +102,7 @@ pub fn rho_evaluations(spec: &TrainSpec) -> (usize, usize) {
 
 impl Calibration {
     /// The cached calibration in `dir` if it is this machine's, else a new
-    /// one (about four seconds), kept there; with no `dir` (outside a
+    /// one (about nine seconds), kept there; with no `dir` (outside a
     /// checkout), or where it cannot be written, measured and not kept.
     /// Each of these is said unless `quiet`.
     fn load_or_measure(dir: Option<&Path>, quiet: bool) -> Calibration {
