@@ -352,7 +352,7 @@ impl TwoLayer {
                 Forward { features, output }
             }
             Passes::Host => {
-                let (features, output) = self.forward_host(batch);
+                let (features, output) = self.forward_host(&self.host_theta(), batch);
                 let device = self.v.val().device();
                 let (n, k, m) = (batch.len, features.len() / batch.len.max(1), output.len() / batch.len.max(1));
                 Forward {
@@ -363,24 +363,49 @@ impl TwoLayer {
         }
     }
 
-    /// Wᵀ [2M, K] and Vᵀ [K, M] on the host, row-major: the operands of
-    /// the host forward pass (features from Wᵀ, outputs F·Vᵀ).
-    pub fn host_w_t_and_v_t(&self) -> (Vec<f32>, Vec<f32>) {
+    /// θ read back to the host ([`HostTheta`]).
+    pub fn host_theta(&self) -> HostTheta {
         let shape = self.shape();
-        let v_t = crate::numerics::transpose(&host_floats(self.v.val()), shape.modulus, shape.width);
-        (host_floats(self.w_t.val()), v_t)
+        HostTheta {
+            w_t: host_floats(self.w_t.val()),
+            v: host_floats(self.v.val()),
+            v_t: std::sync::OnceLock::new(),
+            shape: (shape.modulus, shape.width),
+        }
     }
 
-    /// [`Passes::Host`]'s forward pass on the host: F [n, K] (gather, add
-    /// and σ in one pass) and o = F Vᵀ [n, M] by the canonical product
-    /// (docs/methods.md, "Numerics scheme").
-    pub fn forward_host(&self, batch: &DeviceBatch) -> (Vec<f32>, Vec<f32>) {
+    /// [`Passes::Host`]'s forward pass on the host at θ = `theta`: F [n, K]
+    /// (gather, add and σ in one pass) and o = F Vᵀ [n, M] by the canonical
+    /// product (docs/methods.md, "Numerics scheme").
+    pub fn forward_host(&self, theta: &HostTheta, batch: &DeviceBatch) -> (Vec<f32>, Vec<f32>) {
         let shape = self.shape();
         let (m, k) = (shape.modulus, shape.width);
-        let (w_t, v_t) = self.host_w_t_and_v_t();
-        let features = shape.features(&w_t, &batch.pairs);
-        let output = crate::numerics::matmul(&features, &v_t, batch.len, k, m);
+        let features = shape.features(&theta.w_t, &batch.pairs);
+        let output = crate::numerics::matmul(&features, theta.v_t(), batch.len, k, m);
         (features, output)
+    }
+}
+
+/// θ on the host, row-major f32, read back once per epoch and shared by
+/// what the epoch does with it (docs/methods.md, "Cost"): the training
+/// forward pass, the test pass, the backward pass and the window update.
+#[derive(Debug)]
+pub struct HostTheta {
+    /// Wᵀ, [2M, K].
+    pub w_t: Vec<f32>,
+    /// V, [M, K].
+    pub v: Vec<f32>,
+    /// Vᵀ, [K, M]: made on first use (host passes only).
+    v_t: std::sync::OnceLock<Vec<f32>>,
+    /// (M, K).
+    shape: (usize, usize),
+}
+
+impl HostTheta {
+    /// Vᵀ [K, M], the second operand of the forward product.
+    pub fn v_t(&self) -> &[f32] {
+        let (m, k) = self.shape;
+        self.v_t.get_or_init(|| crate::numerics::transpose(&self.v, m, k))
     }
 }
 

@@ -137,6 +137,11 @@ impl RollingGram {
         self.next = (slot + 1) % self.window;
     }
 
+    /// The last θ pushed (or the start): the snapshot every update so far ends at.
+    pub fn newest(&self) -> &[f32] {
+        &self.snapshots[self.newest]
+    }
+
     /// Eigenvalues of the Gram of the updates in the window, descending.
     pub fn eigenvalues(&self) -> Vec<f64> {
         let w = self.filled;

@@ -13,7 +13,7 @@
 use burn::tensor::{IndexingUpdateOp, Tensor, TensorData};
 
 use crate::metrics::Evaluation;
-use crate::model::{Activation, DeviceBatch, Forward, ModelShape, Passes, TwoLayer, host_floats};
+use crate::model::{Activation, DeviceBatch, Forward, HostTheta, ModelShape, Passes, TwoLayer, host_floats};
 use crate::numerics::{SharedB, dot, matmul_shared, matmul_tn, transpose};
 
 /// R = ō − y, [n, M].
@@ -107,8 +107,9 @@ pub fn v_gradient(passes: Passes, d_output: Tensor<2>, features: Tensor<2>) -> T
 
 /// ∂L/∂Wᵀ: ∂L/∂F = (∂L/∂o) V, times σ′(H), scatter-added into rows a_i and
 /// M + b_i. With host passes ∂L/∂F is made `BLOCK_ROWS` pairs at a time
-/// and used at once, V packed for the first block only.
-pub fn w_t_gradient(model: &TwoLayer, batch: &DeviceBatch, d_output: Tensor<2>) -> Tensor<2> {
+/// and used at once, V packed for the first block only, from θ read back
+/// as `theta`.
+pub fn w_t_gradient(model: &TwoLayer, theta: &HostTheta, batch: &DeviceBatch, d_output: Tensor<2>) -> Tensor<2> {
     let v = model.v.val();
     if model.passes == Passes::Burn {
         let d_hidden = model.activation.backward(model.hidden(batch), d_output.matmul(v));
@@ -120,16 +121,14 @@ pub fn w_t_gradient(model: &TwoLayer, batch: &DeviceBatch, d_output: Tensor<2>) 
             IndexingUpdateOp::Add,
         );
     }
-    let w_t = model.w_t.val();
-    let device = w_t.device();
-    let (shape, w_t, v, d_output) = (model.shape(), host_floats(w_t), host_floats(v), host_floats(d_output));
+    let (shape, device, d_output) = (model.shape(), v.device(), host_floats(d_output));
     let (m, k) = (shape.modulus, shape.width);
     let mut grad = vec![0.0f32; 2 * m * k];
-    let v = SharedB::new(&v, m, k);
+    let v = SharedB::new(&theta.v, m, k);
     for rows in row_blocks(batch.len) {
         let d_features = matmul_shared(&d_output[rows.start * m..rows.end * m], &v, rows.len());
         let (a, b) = (&batch.pairs.a[rows.clone()], &batch.pairs.b[rows]);
-        scatter_hidden_gradient(&w_t, &shape, a, b, &d_features, &mut grad);
+        scatter_hidden_gradient(&theta.w_t, &shape, a, b, &d_features, &mut grad);
     }
     Tensor::from_data(TensorData::new(grad, [2 * m, k]), &device)
 }
@@ -180,9 +179,11 @@ fn scatter_with(
 }
 
 /// The analytic gradient of the loss at `model`, given its forward pass,
-/// its residual and the loss's scale ([`output_gradient`]).
+/// its residual and the loss's scale ([`output_gradient`]), with θ read
+/// back as `theta`.
 pub fn gradients(
     model: &TwoLayer,
+    theta: &HostTheta,
     batch: &DeviceBatch,
     scale: f64,
     forward: Forward,
@@ -190,7 +191,7 @@ pub fn gradients(
 ) -> Gradients {
     let d_output = output_gradient(scale, residual, batch);
     let v = v_gradient(model.passes, d_output.clone(), forward.features);
-    Gradients { w_t: w_t_gradient(model, batch, d_output), v }
+    Gradients { w_t: w_t_gradient(model, theta, batch, d_output), v }
 }
 
 #[cfg(test)]
@@ -223,7 +224,7 @@ mod tests {
         let eval = evaluate(&forward.output, &r, &batch);
         assert_relative_eq!(eval.loss, 4.5, epsilon = 1e-6);
         assert_eq!(eval.accuracy, 0.0);
-        let grads = gradients(&model, &batch, 2.0, forward, r);
+        let grads = gradients(&model, &model.host_theta(), &batch, 2.0, forward, r);
         // dL/do = 2R = (3, -3); dV = dO fᵀ = (3, -3); dF = dOᵀ V = 4.5 + 1.5 = 6;
         // dH = 2h · 6 = 12, added to W[:, a=1] and W[:, M+b=2].
         assert_eq!(floats(grads.v), vec![3.0, -3.0]);
@@ -246,7 +247,7 @@ mod tests {
         let tape = loss.backward();
         let auto_w = floats(model.w_t.val().grad(&tape).unwrap());
         let auto_v = floats(model.v.val().grad(&tape).unwrap());
-        let analytic = gradients(&model, &batch, 2.0, forward, r);
+        let analytic = gradients(&model, &model.host_theta(), &batch, 2.0, forward, r);
         for (a, b) in floats(analytic.w_t).iter().zip(&auto_w) {
             assert_relative_eq!(a, b, epsilon = 1e-6, max_relative = 1e-4);
         }
@@ -281,7 +282,7 @@ mod tests {
                     }
                 };
                 let residuals = floats(r.clone());
-                let grads = gradients(&model, &batch, 2.0, forward, r);
+                let grads = gradients(&model, &model.host_theta(), &batch, 2.0, forward, r);
                 [features, output, residuals, floats(grads.w_t), floats(grads.v)]
             };
             let burn = run(Passes::Burn, Backend::Flex);

@@ -28,7 +28,7 @@ use std::sync::mpsc::TryRecvError;
 use burn::tensor::Tensor;
 
 use crate::metrics::{EpochRow, Metrics};
-use crate::model::{DeviceBatch, Passes, TwoLayer, Weights};
+use crate::model::{DeviceBatch, HostTheta, Passes, TwoLayer, Weights};
 use crate::numerics::transpose;
 use crate::probes::level;
 use adam::Moments;
@@ -83,9 +83,10 @@ struct Optimizer {
 }
 
 impl Optimizer {
-    /// One optimiser step from the forward pass at θ_t: `model` becomes θ_{t+1}.
-    fn step(&mut self, model: &mut TwoLayer, batch: &DeviceBatch, loss: Loss, train: TrainForward) {
-        let grads = gradients(model, batch, loss.gradient_scale(), train.forward, train.residual);
+    /// One optimiser step from the forward pass at θ_t (read back as
+    /// `theta`): `model` becomes θ_{t+1}.
+    fn step(&mut self, (model, theta): (&mut TwoLayer, &HostTheta), batch: &DeviceBatch, loss: Loss, train: TrainForward) {
+        let grads = gradients(model, theta, batch, loss.gradient_scale(), train.forward, train.residual);
         self.steps += 1;
         let w_t = self.config.step(self.steps, model.w_t.val(), grads.w_t, &mut self.w);
         let v = self.config.step(self.steps, model.v.val(), grads.v, &mut self.v);
@@ -99,10 +100,11 @@ fn set_theta(model: &mut TwoLayer, w_t: Tensor<2>, v: Tensor<2>) {
     model.v = burn::module::Param::from_tensor(v);
 }
 
-/// Forward pass of `model` on a set of pairs, with its residual and metrics
-/// under `loss` (on the host in canonical arithmetic with [`Passes::Host`],
-/// and for cross-entropy on the host after burn's forward pass).
-fn forward_on(model: &TwoLayer, batch: &DeviceBatch, loss: Loss) -> TrainForward {
+/// Forward pass of `model` (read back as `theta`) on a set of pairs, with
+/// its residual and metrics under `loss` (on the host in canonical
+/// arithmetic with [`Passes::Host`], and for cross-entropy on the host
+/// after burn's forward pass).
+fn forward_on(model: &TwoLayer, theta: &HostTheta, batch: &DeviceBatch, loss: Loss) -> TrainForward {
     if model.passes == Passes::Burn && loss.is_mse() {
         let forward = model.forward(batch);
         let residual = residual(forward.output.clone(), batch.targets.clone());
@@ -111,7 +113,7 @@ fn forward_on(model: &TwoLayer, batch: &DeviceBatch, loss: Loss) -> TrainForward
         return TrainForward { forward, residual, evaluation, max_output };
     }
     let (features, output) = match model.passes {
-        Passes::Host => model.forward_host(batch),
+        Passes::Host => model.forward_host(theta, batch),
         Passes::Burn => {
             let forward = model.forward(batch);
             (crate::model::host_floats(forward.features), crate::model::host_floats(forward.output))
@@ -128,9 +130,9 @@ fn forward_on(model: &TwoLayer, batch: &DeviceBatch, loss: Loss) -> TrainForward
     TrainForward { forward, residual: tensor(r, m), evaluation, max_output }
 }
 
-/// Loss and accuracy of `model` on a set of pairs.
-fn evaluate_on(model: &TwoLayer, batch: &DeviceBatch, loss: Loss) -> crate::metrics::Evaluation {
-    forward_on(model, batch, loss).evaluation
+/// Loss and accuracy of `model` (read back as `theta`) on a set of pairs.
+fn evaluate_on(model: &TwoLayer, theta: &HostTheta, batch: &DeviceBatch, loss: Loss) -> crate::metrics::Evaluation {
+    forward_on(model, theta, batch, loss).evaluation
 }
 
 impl Trainer {
@@ -142,8 +144,6 @@ impl Trainer {
             passes: Passes::for_backend(spec.backend),
             ..TwoLayer::from_weights(&shape, &start.weights, &device)
         };
-        let w_prev = start.weights.w_transposed(&shape);
-        let v_prev = start.weights.v.clone();
         // Label noise changes the training labels only ("Label noise").
         let train = label_noise::with_label_noise(&start.split.train, spec.label_noise, spec.seed, spec.modulus);
         let rule = StepRule { optimizer: spec.optimizer, lr: spec.lr, weight_decay: spec.eta, momentum: spec.momentum };
@@ -157,7 +157,7 @@ impl Trainer {
                 v: Moments::zeros_like(&model.v.val()),
                 steps: 0,
             },
-            updates: UpdateLog::new(w_prev, v_prev, spec.window, spec.gram),
+            updates: UpdateLog::new(&start.weights.w_transposed(&shape), &start.weights.v, spec.window, spec.gram),
             model,
             unrecorded: false,
             max_output: f64::NAN,
@@ -193,7 +193,9 @@ impl Trainer {
         let Self { model, train_batch, test_batch, optimizer, updates, unrecorded, max_output, .. } = self;
         let Optimizer { config, w: w_moments, v: v_moments, steps } = optimizer;
         let (config, t, theta, test_batch) = (*config, *steps + 1, &theta, &*test_batch);
-        let shared_test = (theta.passes == Passes::Host).then(|| TestPass::new(theta, &test_batch.pairs, loss));
+        let host = &theta.host_theta(); // θ_t, read back once for the epoch
+        let shared_test =
+            (theta.passes == Passes::Host).then(|| TestPass::new(theta.shape(), host, &test_batch.pairs, loss));
         let shared = shared_test.as_ref();
         std::thread::scope(|lanes| {
             // Made inside the scope, so that a panic of lane A drops the
@@ -207,9 +209,9 @@ impl Trainer {
                         config.step(t, theta.v.val(), v_gradient(theta.passes, d_output, features), v_moments)
                     })
                 };
-                lane_b(theta, (test_batch, loss), shared, residual_from_lane_a, v_step)
+                lane_b((theta, host), (test_batch, loss), shared, residual_from_lane_a, v_step)
             });
-            let forward = forward_on(model, train_batch, loss);
+            let forward = forward_on(model, host, train_batch, loss);
             let train = forward.evaluation;
             *max_output = forward.max_output;
             let d_output = (!last && train.loss.is_finite())
@@ -218,11 +220,11 @@ impl Trainer {
             // Fails only where lane B has panicked: the join below re-raises its panic.
             let _ = send_residual.send(to_lane_b);
             if pending {
-                updates.record(theta);
+                updates.record(host);
             }
             let (w, v) = (updates.w_window.row(), updates.v_window.row());
             let w_t_next =
-                d_output.map(|d| config.step(t, model.w_t.val(), w_t_gradient(model, train_batch, d), w_moments));
+                d_output.map(|d| config.step(t, model.w_t.val(), w_t_gradient(model, host, train_batch, d), w_moments));
             if let Some(pass) = shared {
                 pass.finish();
             }
@@ -243,50 +245,60 @@ impl Trainer {
     /// the same values by the same operations, so the same row and step.
     fn epoch_in_one_lane(&mut self, last: bool) -> EpochRow {
         let epoch = self.optimizer.steps as usize;
-        self.record_updates();
-        let forward = self.forward_train();
-        let test = match self.model.passes {
-            Passes::Host => {
-                let pass = TestPass::new(&self.model, &self.test_batch.pairs, self.spec.loss);
-                pass.finish();
-                pass.evaluation()
-            }
-            Passes::Burn => self.evaluate_test(),
-        };
+        let host = self.model.host_theta(); // θ_t, read back once for the epoch
+        if std::mem::take(&mut self.unrecorded) {
+            self.updates.record(&host);
+        }
+        let forward = forward_on(&self.model, &host, &self.train_batch, self.spec.loss);
+        let test = self.test_evaluation(&host);
         self.max_output = forward.max_output;
         let (train, w, v) = (forward.evaluation, self.updates.w_window.row(), self.updates.v_window.row());
         if !last && train.loss.is_finite() {
-            self.step(forward);
+            self.optimizer.step((&mut self.model, &host), &self.train_batch, self.spec.loss, forward);
+            self.unrecorded = true;
         }
         EpochRow { epoch, train, test, w, v }
     }
 
+    /// Loss and accuracy on the test pairs at θ = `theta`, the current θ read back.
+    fn test_evaluation(&self, theta: &HostTheta) -> crate::metrics::Evaluation {
+        match self.model.passes {
+            Passes::Host => {
+                let pass = TestPass::new(self.model.shape(), theta, &self.test_batch.pairs, self.spec.loss);
+                pass.finish();
+                pass.evaluation()
+            }
+            Passes::Burn => evaluate_on(&self.model, theta, &self.test_batch, self.spec.loss),
+        }
+    }
+
     /// θ_t of the row the last [`Trainer::epoch`] returned, in the paper's layouts.
     pub fn weights(&self) -> Weights {
-        let updates = &self.updates;
-        Weights { w: transpose(&updates.w_prev, 2 * self.spec.modulus, self.spec.width), v: updates.v_prev.clone() }
+        let (w_t, v) = self.updates.last_theta();
+        Weights { w: transpose(w_t, 2 * self.spec.modulus, self.spec.width), v: v.to_vec() }
     }
 
     /// Phase of an epoch: the forward pass on the training pairs at the current θ.
     pub fn forward_train(&self) -> TrainForward {
-        forward_on(&self.model, &self.train_batch, self.spec.loss)
+        forward_on(&self.model, &self.model.host_theta(), &self.train_batch, self.spec.loss)
     }
 
     /// Phase of an epoch: loss and accuracy of the current θ on the test pairs.
     pub fn evaluate_test(&self) -> crate::metrics::Evaluation {
-        evaluate_on(&self.model, &self.test_batch, self.spec.loss)
+        self.test_evaluation(&self.model.host_theta())
     }
 
     /// Phase of an epoch: the backward pass and optimiser step from `train`.
     pub fn step(&mut self, train: TrainForward) {
-        self.optimizer.step(&mut self.model, &self.train_batch, self.spec.loss, train);
+        let host = self.model.host_theta();
+        self.optimizer.step((&mut self.model, &host), &self.train_batch, self.spec.loss, train);
         self.unrecorded = true;
     }
 
     /// Phase of an epoch: read the current θ back and push its update into both windows.
     pub fn record_updates(&mut self) {
         if std::mem::take(&mut self.unrecorded) {
-            self.updates.record(&self.model);
+            self.updates.record(&self.model.host_theta());
         }
     }
 }
@@ -299,14 +311,14 @@ type LaneMessage = Option<(Tensor<2>, Tensor<2>)>;
 /// it), the V step from lane A's message as soon as it comes, then the
 /// test blocks left. Returns the test evaluation where it made it alone.
 fn lane_b(
-    theta: &TwoLayer,
+    (theta, host): (&TwoLayer, &HostTheta),
     (test_batch, loss): (&DeviceBatch, Loss),
     shared: Option<&TestPass>,
     from_lane_a: std::sync::mpsc::Receiver<LaneMessage>,
     mut v_step: impl FnMut(Option<LaneMessage>) -> Option<Tensor<2>>,
 ) -> (Option<crate::metrics::Evaluation>, Option<Tensor<2>>) {
     let Some(pass) = shared else {
-        let test = evaluate_on(theta, test_batch, loss);
+        let test = evaluate_on(theta, host, test_batch, loss);
         return (Some(test), v_step(from_lane_a.recv().ok()));
     };
     let step = loop {
@@ -374,7 +386,7 @@ pub fn train_windows(
             }
         }
         if let Some(log) = level_log.filter(|log| epoch <= log.until && epoch % log.every == 0) {
-            let features = spec.shape().features(&trainer.updates.w_prev, &start.split.train);
+            let features = spec.shape().features(trainer.updates.last_theta().0, &start.split.train);
             let level = level::level(&features, spec.width);
             output.levels.push(LevelRow { epoch, level });
             if log.stop_above.is_some_and(|stop| level.rho_code >= stop) {

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::data::PairSet;
 use crate::metrics::Evaluation;
-use crate::model::{ModelShape, TwoLayer};
+use crate::model::{HostTheta, ModelShape};
 use crate::numerics::{SharedB, matmul_shared};
 
 use super::gradient::correct_predictions;
@@ -37,9 +37,9 @@ struct BlockResult {
 /// One epoch's test pass at θ_t, its blocks computed in turn by the lanes.
 pub struct TestPass<'a> {
     shape: ModelShape,
-    w_t: Vec<f32>,
+    w_t: &'a [f32],
     /// Vᵀ (K × M), packed by the first block's product for all of them.
-    v_t: SharedB<'static, f32>,
+    v_t: SharedB<'a, f32>,
     pairs: &'a PairSet,
     loss: Loss,
     next_block: AtomicUsize,
@@ -48,16 +48,14 @@ pub struct TestPass<'a> {
 }
 
 impl<'a> TestPass<'a> {
-    /// The test pass of `theta` on `pairs`, no block taken yet.
-    pub fn new(theta: &TwoLayer, pairs: &'a PairSet, loss: Loss) -> Self {
-        let (w_t, v_t) = theta.host_w_t_and_v_t();
-        let shape = theta.shape();
-        let v_t = SharedB::owned(v_t, shape.width, shape.modulus);
+    /// The test pass of the network of `shape` at θ = `theta` on `pairs`,
+    /// no block taken yet.
+    pub fn new(shape: ModelShape, theta: &'a HostTheta, pairs: &'a PairSet, loss: Loss) -> Self {
         let blocks = pairs.len().div_ceil(BLOCK_ROWS);
         Self {
             shape,
-            w_t,
-            v_t,
+            w_t: &theta.w_t,
+            v_t: SharedB::new(theta.v_t(), shape.width, shape.modulus),
             pairs,
             loss,
             next_block: AtomicUsize::new(0),
@@ -75,7 +73,7 @@ impl<'a> TestPass<'a> {
         let rows = start..(start + BLOCK_ROWS).min(self.pairs.len());
         let m = self.shape.modulus;
         let (a, b) = (&self.pairs.a[rows.clone()], &self.pairs.b[rows.clone()]);
-        let features = self.shape.features_of(&self.w_t, a, b);
+        let features = self.shape.features_of(self.w_t, a, b);
         let output = matmul_shared(&features, &self.v_t, rows.len());
         let labels = &self.pairs.labels[rows];
         let result = BlockResult {

@@ -1,15 +1,13 @@
 //! What training keeps of θ between epochs for the update spectrum
-//! (docs/methods.md, "Update spectrum"): the last θ read back, and the
-//! rolling windows its updates go into.
+//! (docs/methods.md, "Update spectrum"): the rolling windows its updates
+//! go into, whose newest snapshot is the last θ recorded.
 
-use crate::model::TwoLayer;
+use crate::model::HostTheta;
 use crate::probes::spectrum::{GramPrecision, RollingGram};
 
-/// The last recorded θ on the CPU (Wᵀ and V, f32) and the rolling windows
-/// of W and V updates (docs/methods.md, "Update spectrum").
+/// The rolling windows of W and V updates (docs/methods.md, "Update
+/// spectrum"), kept as snapshots of Wᵀ and V (f32).
 pub(super) struct UpdateLog {
-    pub(super) w_prev: Vec<f32>,
-    pub(super) v_prev: Vec<f32>,
     pub(super) w_window: RollingGram,
     pub(super) v_window: RollingGram,
     /// The same updates in the other windows a run is asked for
@@ -19,39 +17,36 @@ pub(super) struct UpdateLog {
 
 impl UpdateLog {
     /// The log from θ = (Wᵀ, V), with its window of `window` updates in `precision`.
-    pub(super) fn new(w_prev: Vec<f32>, v_prev: Vec<f32>, window: usize, precision: GramPrecision) -> Self {
+    pub(super) fn new(w_t: &[f32], v: &[f32], window: usize, precision: GramPrecision) -> Self {
         Self {
-            w_window: RollingGram::with_precision(window, &w_prev, precision),
-            v_window: RollingGram::with_precision(window, &v_prev, precision),
+            w_window: RollingGram::with_precision(window, w_t, precision),
+            v_window: RollingGram::with_precision(window, v, precision),
             other_windows: Vec::new(),
-            w_prev,
-            v_prev,
         }
+    }
+
+    /// The last θ recorded (or the start): Wᵀ [2M, K] and V [M, K].
+    pub(super) fn last_theta(&self) -> (&[f32], &[f32]) {
+        (self.w_window.newest(), self.v_window.newest())
     }
 
     /// Keep the same updates in each window of `windows` too.
     pub(super) fn open_windows(&mut self, windows: &[usize], precision: GramPrecision) {
-        self.other_windows = windows
+        let (w_t, v) = self.last_theta();
+        let others = windows
             .iter()
-            .map(|&w| {
-                (
-                    RollingGram::with_precision(w, &self.w_prev, precision),
-                    RollingGram::with_precision(w, &self.v_prev, precision),
-                )
-            })
+            .map(|&w| (RollingGram::with_precision(w, w_t, precision), RollingGram::with_precision(w, v, precision)))
             .collect();
+        self.other_windows = others;
     }
 
-    /// Read θ back from `model` and push Δ = θ − θ_prev into every window.
-    pub(super) fn record(&mut self, model: &TwoLayer) {
-        let w_next = model.w_t.val().into_data().try_into_vec::<f32>().expect("f32 weights");
-        let v_next = model.v.val().into_data().try_into_vec::<f32>().expect("f32 weights");
-        self.w_window.push(&w_next);
-        self.v_window.push(&v_next);
+    /// Push Δ = θ − θ_prev into every window, θ read back as `theta`.
+    pub(super) fn record(&mut self, theta: &HostTheta) {
+        self.w_window.push(&theta.w_t);
+        self.v_window.push(&theta.v);
         for (w_window, v_window) in &mut self.other_windows {
-            w_window.push(&w_next);
-            v_window.push(&v_next);
+            w_window.push(&theta.w_t);
+            v_window.push(&theta.v);
         }
-        (self.w_prev, self.v_prev) = (w_next, v_next);
     }
 }
