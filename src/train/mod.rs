@@ -85,7 +85,13 @@ struct Optimizer {
 impl Optimizer {
     /// One optimiser step from the forward pass at θ_t (read back as
     /// `theta`): `model` becomes θ_{t+1}.
-    fn step(&mut self, (model, theta): (&mut TwoLayer, &HostTheta), batch: &DeviceBatch, loss: Loss, train: TrainForward) {
+    fn step(
+        &mut self,
+        (model, theta): (&mut TwoLayer, &HostTheta),
+        batch: &DeviceBatch,
+        loss: Loss,
+        train: TrainForward,
+    ) {
         let grads = gradients(model, theta, batch, loss.gradient_scale(), train.forward, train.residual);
         self.steps += 1;
         let w_t = self.config.step(self.steps, model.w_t.val(), grads.w_t, &mut self.w);
