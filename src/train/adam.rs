@@ -71,6 +71,75 @@ impl AdamConfig {
     }
 }
 
+/// Adam's per-step constants, rounded to f32 as burn rounds a tensor
+/// step's scalars ([`AdamConfig::step`]).
+struct StepScalars {
+    decay: f32,
+    one_minus_beta1: f32,
+    beta2: f32,
+    one_minus_beta2: f32,
+    bias2_sqrt: f32,
+    eps: f32,
+    step: f32,
+}
+
+impl AdamConfig {
+    fn scalars(&self, t: u32) -> StepScalars {
+        let bias1 = 1.0 - libm::pow(self.beta1, t as f64);
+        StepScalars {
+            decay: self.weight_decay as f32,
+            one_minus_beta1: (1.0 - self.beta1) as f32,
+            beta2: self.beta2 as f32,
+            one_minus_beta2: (1.0 - self.beta2) as f32,
+            bias2_sqrt: (1.0 - libm::pow(self.beta2, t as f64)).sqrt() as f32,
+            eps: self.eps as f32,
+            step: (self.lr / bias1) as f32,
+        }
+    }
+
+    /// [`AdamConfig::step`] on the host, in one pass over θ, the gradient
+    /// and the moments (`m`, `v`): each entry by the same f32 operations
+    /// in the same order, so with the same bits. θ is read as `theta(θ_i)`
+    /// (AdamW's decoupled decay, or θ itself), and θ_t written over `grad`.
+    pub fn step_host(
+        &self,
+        t: u32,
+        param: &[f32],
+        theta: impl Fn(f32) -> f32,
+        grad: &mut [f32],
+        (m, v): (&mut [f32], &mut [f32]),
+    ) {
+        let s = self.scalars(t);
+        // The decay written out of the loop, so that both loops vectorise;
+        // without decay the gradient is used as it is (a −0 stays −0).
+        if self.weight_decay != 0.0 {
+            adam_entries(&s, param, &theta, &|g, p| g + p * s.decay, grad, (m, v));
+        } else {
+            adam_entries(&s, param, &theta, &|g, _| g, grad, (m, v));
+        }
+    }
+}
+
+/// One pass of [`AdamConfig::step_host`], with the coupled decay given as `decayed(g, θ)`.
+#[inline(always)]
+fn adam_entries(
+    s: &StepScalars,
+    param: &[f32],
+    theta: &impl Fn(f32) -> f32,
+    decayed: &impl Fn(f32, f32) -> f32,
+    grad: &mut [f32],
+    (m, v): (&mut [f32], &mut [f32]),
+) {
+    for (((g, &p), m), v) in grad.iter_mut().zip(param).zip(m.iter_mut()).zip(v.iter_mut()) {
+        let p = theta(p);
+        let g_decayed = decayed(*g, p);
+        *m = *m + (g_decayed - *m) * s.one_minus_beta1;
+        *v = *v * s.beta2 + g_decayed * g_decayed * s.one_minus_beta2;
+        let denom = v.sqrt() / s.bias2_sqrt + s.eps;
+        *g = p - *m / denom * s.step;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,10 +31,9 @@ use crate::metrics::{EpochRow, Metrics};
 use crate::model::{DeviceBatch, HostTheta, Passes, TwoLayer, Weights};
 use crate::numerics::transpose;
 use crate::probes::level;
-use adam::Moments;
 use gradient::{evaluate, gradients, output_gradient, residual, v_gradient, w_t_gradient};
 use loss::Loss;
-use optimizer::StepRule;
+use optimizer::{ParamState, StepRule};
 use test_pass::TestPass;
 use update_log::UpdateLog;
 
@@ -77,8 +76,8 @@ pub fn collapse_floor(modulus: usize) -> f64 {
 /// The optimiser's rule, its state for both parameters and the step count t.
 struct Optimizer {
     config: StepRule,
-    w: Moments,
-    v: Moments,
+    w: ParamState,
+    v: ParamState,
     steps: u32,
 }
 
@@ -94,8 +93,8 @@ impl Optimizer {
     ) {
         let grads = gradients(model, theta, batch, loss.gradient_scale(), train.forward, train.residual);
         self.steps += 1;
-        let w_t = self.config.step(self.steps, model.w_t.val(), grads.w_t, &mut self.w);
-        let v = self.config.step(self.steps, model.v.val(), grads.v, &mut self.v);
+        let w_t = self.config.step_param(self.steps, (model.w_t.val(), &theta.w_t), grads.w_t, &mut self.w);
+        let v = self.config.step_param(self.steps, (model.v.val(), &theta.v), grads.v, &mut self.v);
         set_theta(model, w_t, v);
     }
 }
@@ -159,8 +158,8 @@ impl Trainer {
             test_batch: DeviceBatch::new(&start.split.test, spec.modulus, &device),
             optimizer: Optimizer {
                 config: rule,
-                w: Moments::zeros_like(&model.w_t.val()),
-                v: Moments::zeros_like(&model.v.val()),
+                w: ParamState::zeros_like(&model.w_t.val(), model.passes == Passes::Host),
+                v: ParamState::zeros_like(&model.v.val(), model.passes == Passes::Host),
                 steps: 0,
             },
             updates: UpdateLog::new(&start.weights.w_transposed(&shape), &start.weights.v, spec.window, spec.gram),
@@ -212,7 +211,12 @@ impl Trainer {
                 // panicked first (its panic is the epoch's).
                 let v_step = |step: Option<LaneMessage>| {
                     step.flatten().map(|(d_output, features)| {
-                        config.step(t, theta.v.val(), v_gradient(theta.passes, d_output, features), v_moments)
+                        config.step_param(
+                            t,
+                            (theta.v.val(), &host.v),
+                            v_gradient(theta.passes, d_output, features),
+                            v_moments,
+                        )
                     })
                 };
                 lane_b((theta, host), (test_batch, loss), shared, residual_from_lane_a, v_step)
@@ -229,8 +233,9 @@ impl Trainer {
                 updates.record(host);
             }
             let (w, v) = (updates.w_window.row(), updates.v_window.row());
-            let w_t_next =
-                d_output.map(|d| config.step(t, model.w_t.val(), w_t_gradient(model, host, train_batch, d), w_moments));
+            let w_t_next = d_output.map(|d| {
+                config.step_param(t, (model.w_t.val(), &host.w_t), w_t_gradient(model, host, train_batch, d), w_moments)
+            });
             if let Some(pass) = shared {
                 pass.finish();
             }

@@ -86,6 +86,85 @@ impl StepRule {
         };
         param - d * self.lr
     }
+
+    /// Step `t` of one parameter, given as a tensor and as read back to
+    /// the host: on the tensors ([`StepRule::step`]) or, for host passes,
+    /// in one pass on the host ([`StepRule::step_host`]), with the same bits.
+    pub fn step_param(
+        &self,
+        t: u32,
+        (param, host): (Tensor<2>, &[f32]),
+        grad: Tensor<2>,
+        state: &mut ParamState,
+    ) -> Tensor<2> {
+        match state {
+            ParamState::Tensors(moments) => self.step(t, param, grad, moments),
+            ParamState::Host(moments) => {
+                let (dims, device) = (grad.dims(), grad.device());
+                let mut grad = crate::model::host_floats(grad);
+                self.step_host(t, host, &mut grad, moments);
+                Tensor::from_data(burn::tensor::TensorData::new(grad, dims), &device)
+            }
+        }
+    }
+
+    /// [`StepRule::step`] on the host, in one pass over θ, its gradient and
+    /// its moments, each entry by the tensor step's f32 operations in their
+    /// order: θ_t is written over `grad`.
+    pub fn step_host(&self, t: u32, param: &[f32], grad: &mut [f32], state: &mut HostMoments) {
+        let adam = AdamConfig { lr: self.lr, weight_decay: self.weight_decay, ..AdamConfig::default() };
+        let moments = (&mut state.m[..], &mut state.v[..]);
+        match self.optimizer {
+            Optimizer::Adam => adam.step_host(t, param, |p| p, grad, moments),
+            Optimizer::Adamw => {
+                let keep = (1.0 - self.lr * self.weight_decay) as f32;
+                AdamConfig { weight_decay: 0.0, ..adam }.step_host(t, param, |p| p * keep, grad, moments)
+            }
+            Optimizer::Sgd => self.sgd_step_host(t, param, grad, &mut state.m),
+        }
+    }
+
+    /// [`StepRule::sgd_step`] on the host: θ_t written over `grad`.
+    fn sgd_step_host(&self, t: u32, param: &[f32], grad: &mut [f32], buffer: &mut [f32]) {
+        let (decay, momentum, lr) = (self.weight_decay as f32, self.momentum as f32, self.lr as f32);
+        for ((g, &p), b) in grad.iter_mut().zip(param).zip(buffer.iter_mut()) {
+            let mut d = if self.weight_decay != 0.0 { *g + p * decay } else { *g };
+            if self.momentum != 0.0 {
+                d = if t == 1 { d } else { *b * momentum + d };
+                *b = d;
+            }
+            *g = p - d * lr;
+        }
+    }
+}
+
+/// One parameter's optimiser state: on burn tensors for burn's passes, on
+/// the host for host passes.
+#[derive(Clone, Debug)]
+pub enum ParamState {
+    /// Stepped by tensor operations ([`StepRule::step`]).
+    Tensors(Moments),
+    /// Stepped on the host ([`StepRule::step_host`]).
+    Host(HostMoments),
+}
+
+impl ParamState {
+    /// Zero state for `param`, on the host where `host` says so.
+    pub fn zeros_like(param: &Tensor<2>, host: bool) -> Self {
+        if host {
+            let len = param.dims().iter().product();
+            ParamState::Host(HostMoments { m: vec![0.0; len], v: vec![0.0; len] })
+        } else {
+            ParamState::Tensors(Moments::zeros_like(param))
+        }
+    }
+}
+
+/// Adam's two moments of one parameter on the host, or SGD's momentum buffer in `m`.
+#[derive(Clone, Debug)]
+pub struct HostMoments {
+    m: Vec<f32>,
+    v: Vec<f32>,
 }
 
 #[cfg(test)]
@@ -101,6 +180,43 @@ mod tests {
 
     fn value(t: &Tensor<2>) -> f32 {
         t.to_data().try_to_vec::<f32>().unwrap()[0]
+    }
+
+    /// The host step has the tensor step's bits: each optimiser, with and
+    /// without decay and momentum, four steps on entries of many scales and
+    /// both signs, zeros of both signs among the gradients.
+    #[rstest::rstest]
+    #[case::adam(Optimizer::Adam, 0.0, 0.0)]
+    #[case::adam_decay(Optimizer::Adam, 1e-2, 0.0)]
+    #[case::adamw(Optimizer::Adamw, 1e-2, 0.0)]
+    #[case::adamw_no_decay(Optimizer::Adamw, 0.0, 0.0)]
+    #[case::sgd(Optimizer::Sgd, 0.0, 0.0)]
+    #[case::sgd_momentum_decay(Optimizer::Sgd, 1e-2, 0.9)]
+    fn host_steps_match_tensor_steps(#[case] optimizer: Optimizer, #[case] weight_decay: f64, #[case] momentum: f64) {
+        use rand::{Rng, SeedableRng};
+        let rule = StepRule { optimizer, lr: 1e-3, weight_decay, momentum };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut entries = |len: usize| -> Vec<f32> {
+            (0..len).map(|_| rng.random_range(-1.0f32..1.0) * 10f32.powi(rng.random_range(-12..2))).collect()
+        };
+        let mut theta = entries(1000);
+        let mut theta_tensor = tensor(theta.clone());
+        let mut on_tensors = ParamState::zeros_like(&theta_tensor, false);
+        let mut on_host = ParamState::zeros_like(&theta_tensor, true);
+        let bits = |x: &Tensor<2>| -> Vec<u32> {
+            x.to_data().try_to_vec::<f32>().unwrap().iter().map(|v| v.to_bits()).collect()
+        };
+        for t in 1..=4 {
+            let mut grad = entries(1000);
+            (grad[0], grad[1]) = (0.0, -0.0);
+            let from_tensors =
+                rule.step_param(t, (theta_tensor.clone(), &theta), tensor(grad.clone()), &mut on_tensors);
+            let from_host = rule.step_param(t, (theta_tensor.clone(), &theta), tensor(grad), &mut on_host);
+            assert_eq!(bits(&from_host), bits(&from_tensors), "step {t}");
+            assert_ne!(bits(&from_host), bits(&theta_tensor), "step {t} moved θ");
+            theta = from_host.to_data().try_to_vec::<f32>().unwrap();
+            theta_tensor = from_tensors;
+        }
     }
 
     /// Three steps of `rule` from θ = 1 with ∇L = 0.5 each time.
