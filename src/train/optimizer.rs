@@ -142,8 +142,9 @@ impl StepRule {
 /// the host for host passes.
 #[derive(Clone, Debug)]
 pub enum ParamState {
-    /// Stepped by tensor operations ([`StepRule::step`]).
-    Tensors(Moments),
+    /// Stepped by tensor operations ([`StepRule::step`]); boxed, as two
+    /// tensors are many times the size of two vectors.
+    Tensors(Box<Moments>),
     /// Stepped on the host ([`StepRule::step_host`]).
     Host(HostMoments),
 }
@@ -155,7 +156,7 @@ impl ParamState {
             let len = param.dims().iter().product();
             ParamState::Host(HostMoments { m: vec![0.0; len], v: vec![0.0; len] })
         } else {
-            ParamState::Tensors(Moments::zeros_like(param))
+            ParamState::Tensors(Box::new(Moments::zeros_like(param)))
         }
     }
 }
