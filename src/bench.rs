@@ -93,8 +93,9 @@ fn full_window_warmup(spec: &TrainSpec, warmup: usize) -> usize {
     warmup.max(spec.window)
 }
 
-/// `runs` runs of `spec` side by side, each in one lane (its phases in
-/// sequence, one thread per run): the wall time of `epochs` epochs of all,
+/// `runs` runs of `spec` side by side, each in one lane
+/// ([`Trainer::epoch_in_one_lane`], as training runs them when every core
+/// is taken; one thread per run): the wall time of `epochs` epochs of all,
 /// after `warmup`, divided by the `runs`·`epochs` epochs trained, i.e. the
 /// cost of one epoch when runs share the machine this way (after at least
 /// Wn epochs, [`full_window_warmup`]). The
@@ -109,10 +110,7 @@ pub fn time_side_by_side(spec: &TrainSpec, runs: usize, warmup: usize, epochs: u
             for trainer in trainers.iter_mut() {
                 scope.spawn(move || {
                     for _ in 0..count {
-                        let forward = trainer.forward_train();
-                        std::hint::black_box(trainer.evaluate_test());
-                        trainer.step(forward);
-                        trainer.record_updates();
+                        std::hint::black_box(trainer.epoch_in_one_lane(false));
                     }
                 });
             }

@@ -56,8 +56,9 @@ const WIDE: (usize, usize, f64) = (23, 5000, 0.5);
 /// What a calibration measures, beside the code that trains: 2 since the
 /// windows are kept as snapshots and timed full (docs/performance.md,
 /// "The window as snapshots"), which changed the seconds per window byte
-/// but no run's bits.
-const CALIBRATION_VERSION: u32 = 2;
+/// but no run's bits; 3 since runs side by side are timed by the epochs
+/// training runs (θ read back once per epoch, not once per phase).
+const CALIBRATION_VERSION: u32 = 3;
 
 /// "Intel(R) Xeon(R) ..., 2 cores, code 4, calibration 2": what a
 /// calibration is valid for.

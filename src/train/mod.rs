@@ -254,7 +254,8 @@ impl Trainer {
     /// [`Trainer::epoch`] with its phases one after another in this thread,
     /// for when every core is taken ([`crate::jobs::SecondLane`]):
     /// the same values by the same operations, so the same row and step.
-    fn epoch_in_one_lane(&mut self, last: bool) -> EpochRow {
+    /// The benchmark times runs side by side with it.
+    pub fn epoch_in_one_lane(&mut self, last: bool) -> EpochRow {
         let epoch = self.optimizer.steps as usize;
         let host = self.model.host_theta(); // θ_t, read back once for the epoch
         if std::mem::take(&mut self.unrecorded) {
