@@ -164,12 +164,16 @@ impl ModelShape {
     /// [`ModelShape::features`] of the pairs (a_i, b_i).
     pub fn features_of(&self, w_t: &[f32], a: &[usize], b: &[usize]) -> Vec<f32> {
         let shape = (self.modulus, self.width);
-        // σ fixed per loop, so that the compiler vectorises x² and ReLU.
-        match self.activation {
-            Activation::Sqr => features_with(w_t, shape, (a, b), &|h| Activation::Sqr.apply_f32(h)),
-            Activation::Relu => features_with(w_t, shape, (a, b), &|h| Activation::Relu.apply_f32(h)),
-            other => features_with(w_t, shape, (a, b), &|h| other.apply_f32(h)),
-        }
+        // σ fixed per loop, so that the compiler vectorises x² and ReLU, for
+        // the widest vectors the CPU has.
+        crate::numerics::on_widest(
+            #[inline(always)]
+            || match self.activation {
+                Activation::Sqr => features_with(w_t, shape, (a, b), &|h| Activation::Sqr.apply_f32(h)),
+                Activation::Relu => features_with(w_t, shape, (a, b), &|h| Activation::Relu.apply_f32(h)),
+                other => features_with(w_t, shape, (a, b), &|h| other.apply_f32(h)),
+            },
+        )
     }
 
     /// F on `pairs`, n×K in f64, from f32 weights in the paper's layout (W

@@ -62,7 +62,21 @@ pub struct Update<'a> {
 /// rather than 8 as its f64 differences (docs/performance.md, "The window
 /// as snapshots"). The others go four at a time, so that four sets of lanes
 /// add side by side, where one set waits on its own adds.
+/// Compiled for the widest vectors the CPU has ([`super::on_widest`]).
 pub fn update_dots<S: LaneSum>(
+    x: Update<'_>,
+    others: &[Update<'_>],
+    difference: impl Fn(f32, f32) -> S + Copy,
+) -> Vec<S> {
+    super::on_widest(
+        #[inline(always)]
+        || update_dots_with(x, others, difference),
+    )
+}
+
+/// [`update_dots`], inlined into the caller's instruction set.
+#[inline(always)]
+fn update_dots_with<S: LaneSum>(
     x: Update<'_>,
     others: &[Update<'_>],
     difference: impl Fn(f32, f32) -> S + Copy,

@@ -80,20 +80,25 @@ pub fn matmul<T: Element>(a: &[T], b: &[T], m: usize, k: usize, n: usize) -> Vec
 }
 
 /// C = A·B for A m×k (row-major) and a B that other products share
-/// ([`SharedB`]): B is packed by the first of them only.
-pub fn matmul_shared<T: Element>(a: &[T], b: &SharedB<'_, T>, m: usize) -> Vec<T> {
+/// ([`SharedB`]): B is packed by the first of them only. C is written into
+/// `c` (m×n row-major), whose allocation a loop of products reuses: its
+/// old entries are overwritten, never read, so it is not cleared first.
+pub fn matmul_shared<T: Element>(a: &[T], b: &SharedB<'_, T>, m: usize, c: &mut Vec<T>) {
     let (k, n) = (b.k, b.n);
-    product_rows(Problem {
-        a,
-        a_strides: (k, 1),
-        b: b.b(),
-        b_transposed: false,
-        k,
-        n,
-        rows: 0..m,
-        lower: false,
-        shared_b: Some(b),
-    })
+    product_into(
+        Problem {
+            a,
+            a_strides: (k, 1),
+            b: b.b(),
+            b_transposed: false,
+            k,
+            n,
+            rows: 0..m,
+            lower: false,
+            shared_b: Some(b),
+        },
+        c,
+    );
 }
 
 /// C = Aᵀ·B for A k×m and B k×n, row-major; C is m×n row-major. The same
@@ -149,16 +154,28 @@ pub fn lower_gram_rows<T: Element>(x: &[T], (r, c): (usize, usize), of: Gram, ro
 }
 
 fn product_rows<T: Element>(p: Problem<'_, T>) -> Vec<T> {
+    let mut c = Vec::new();
+    product_into(p, &mut c);
+    c
+}
+
+/// The product into `c`, resized to rows × n. The kernels write every
+/// entry in the first k-block without reading it, so the old entries of a
+/// reused `c` need no clearing; where none is written (k = 0), or some are
+/// left (a lower triangle), `c` is cleared to zeros first.
+fn product_into<T: Element>(p: Problem<'_, T>, c: &mut Vec<T>) {
     let (rows, k, n) = (&p.rows, p.k, p.n);
     let a_end = (rows.end.max(1) - 1) * p.a_strides.0 + (k.max(1) - 1) * p.a_strides.1;
     let a_fits = rows.is_empty() || k == 0 || p.a.len() > a_end;
     assert!(a_fits && p.b.len() == k * n, "matmul: operand sizes do not match");
     assert!(p.a_strides.0 == 1 || p.a_strides.1 == 1, "matmul: A is row-major or given as Aᵀ");
-    let mut c = vec![T::default(); rows.len() * n];
-    if !rows.is_empty() && n > 0 && k > 0 {
-        T::product(KernelPath::current(), &p, &mut c);
+    if k == 0 || p.lower {
+        c.clear();
     }
-    c
+    c.resize(rows.len() * n, T::default());
+    if !rows.is_empty() && n > 0 && k > 0 {
+        T::product(KernelPath::current(), &p, c);
+    }
 }
 
 /// `Element` for a type: its `mul_add`, its AVX-512 and AVX2 products, and

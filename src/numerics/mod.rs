@@ -22,9 +22,11 @@ pub mod cholesky;
 mod dot;
 pub mod eigen;
 mod gemm;
+mod widest;
 
 pub use dot::{LaneSum, Update, dot, dot_f32, dots, update_dots};
 pub use gemm::{Element, Gram, SharedB, lower_gram_rows, matmul, matmul_shared, matmul_tn};
+pub use widest::on_widest;
 
 /// Name and version of the numerics scheme: part of every run's identity
 /// (cache key, `spec.json`, `DONE`), so a run made under another scheme is
@@ -195,11 +197,15 @@ pub fn transpose<T: Copy + Default>(x: &[T], rows: usize, cols: usize) -> Vec<T>
     assert_eq!(x.len(), rows * cols, "transpose: {rows} × {cols} entries");
     let mut out = vec![T::default(); x.len()];
     for r0 in (0..rows).step_by(TILE) {
+        let r1 = (r0 + TILE).min(rows);
         for c0 in (0..cols).step_by(TILE) {
-            for r in r0..(r0 + TILE).min(rows) {
-                let row = &x[r * cols..][c0..(c0 + TILE).min(cols)];
-                for (c, &v) in (c0..).zip(row) {
-                    out[c * rows + r] = v;
+            // Each column of the tile read with a step (no index arithmetic
+            // per entry, which overflow checks would make dear) into its
+            // run of `out`'s row.
+            for c in c0..(c0 + TILE).min(cols) {
+                let column = x[r0 * cols + c..].iter().step_by(cols);
+                for (dst, &v) in out[c * rows + r0..c * rows + r1].iter_mut().zip(column) {
+                    *dst = v;
                 }
             }
         }

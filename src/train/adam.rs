@@ -110,13 +110,19 @@ impl AdamConfig {
         (m, v): (&mut [f32], &mut [f32]),
     ) {
         let s = self.scalars(t);
-        // The decay written out of the loop, so that both loops vectorise;
-        // without decay the gradient is used as it is (a −0 stays −0).
-        if self.weight_decay != 0.0 {
-            adam_entries(&s, param, &theta, &|g, p| g + p * s.decay, grad, (m, v));
-        } else {
-            adam_entries(&s, param, &theta, &|g, _| g, grad, (m, v));
-        }
+        // The decay written out of the loop, so that both loops vectorise
+        // (for the widest vectors the CPU has); without decay the gradient
+        // is used as it is (a −0 stays −0).
+        crate::numerics::on_widest(
+            #[inline(always)]
+            || {
+                if self.weight_decay != 0.0 {
+                    adam_entries(&s, param, &theta, &|g, p| g + p * s.decay, grad, (m, v));
+                } else {
+                    adam_entries(&s, param, &theta, &|g, _| g, grad, (m, v));
+                }
+            },
+        );
     }
 }
 

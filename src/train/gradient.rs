@@ -33,13 +33,19 @@ pub fn evaluate(output: &Tensor<2>, residual: &Tensor<2>, batch: &DeviceBatch) -
 
 /// R = ō − y on the host, [n, M] row-major: each row's mean is its f32 sum
 /// in class order divided by M, then (o − mean) − y as burn computes it.
+/// Compiled for the widest vectors the CPU has ([`crate::numerics::on_widest`]).
 pub fn residual_host(output: &[f32], labels: &[usize], modulus: usize) -> Vec<f32> {
     let off = -1.0 / modulus as f32;
     let mut r = Vec::with_capacity(output.len());
-    for (row, &label) in output.chunks_exact(modulus).zip(labels) {
-        let mean = row.iter().fold(0.0f32, |s, &o| s + o) / modulus as f32;
-        r.extend(row.iter().enumerate().map(|(c, &o)| (o - mean) - if c == label { off + 1.0 } else { off }));
-    }
+    crate::numerics::on_widest(
+        #[inline(always)]
+        || {
+            for (row, &label) in output.chunks_exact(modulus).zip(labels) {
+                let mean = row.iter().fold(0.0f32, |s, &o| s + o) / modulus as f32;
+                r.extend(row.iter().enumerate().map(|(c, &o)| (o - mean) - if c == label { off + 1.0 } else { off }));
+            }
+        },
+    );
     r
 }
 
@@ -124,9 +130,9 @@ pub fn w_t_gradient(model: &TwoLayer, theta: &HostTheta, batch: &DeviceBatch, d_
     let (shape, device, d_output) = (model.shape(), v.device(), host_floats(d_output));
     let (m, k) = (shape.modulus, shape.width);
     let mut grad = vec![0.0f32; 2 * m * k];
-    let v = SharedB::new(&theta.v, m, k);
+    let (v, mut d_features) = (SharedB::new(&theta.v, m, k), Vec::new());
     for rows in row_blocks(batch.len) {
-        let d_features = matmul_shared(&d_output[rows.start * m..rows.end * m], &v, rows.len());
+        matmul_shared(&d_output[rows.start * m..rows.end * m], &v, rows.len(), &mut d_features);
         let (a, b) = (&batch.pairs.a[rows.clone()], &batch.pairs.b[rows]);
         scatter_hidden_gradient(&theta.w_t, &shape, a, b, &d_features, &mut grad);
     }
@@ -147,12 +153,20 @@ fn scatter_hidden_gradient(
     grad: &mut [f32],
 ) {
     let (mk, pairs) = ((shape.modulus, shape.width), (a, b));
-    // σ′ fixed per loop, so that the compiler vectorises x² and ReLU.
-    match shape.activation {
-        Activation::Sqr => scatter_with(w_t, mk, pairs, d_features, grad, &|h, d| Activation::Sqr.backward_f32(h, d)),
-        Activation::Relu => scatter_with(w_t, mk, pairs, d_features, grad, &|h, d| Activation::Relu.backward_f32(h, d)),
-        other => scatter_with(w_t, mk, pairs, d_features, grad, &|h, d| other.backward_f32(h, d)),
-    }
+    // σ′ fixed per loop, so that the compiler vectorises x² and ReLU, for
+    // the widest vectors the CPU has.
+    crate::numerics::on_widest(
+        #[inline(always)]
+        || match shape.activation {
+            Activation::Sqr => {
+                scatter_with(w_t, mk, pairs, d_features, grad, &|h, d| Activation::Sqr.backward_f32(h, d))
+            }
+            Activation::Relu => {
+                scatter_with(w_t, mk, pairs, d_features, grad, &|h, d| Activation::Relu.backward_f32(h, d))
+            }
+            other => scatter_with(w_t, mk, pairs, d_features, grad, &|h, d| other.backward_f32(h, d)),
+        },
+    )
 }
 
 /// [`scatter_hidden_gradient`] for the (M, K) shape and σ′ given.

@@ -74,7 +74,8 @@ impl<'a> TestPass<'a> {
         let m = self.shape.modulus;
         let (a, b) = (&self.pairs.a[rows.clone()], &self.pairs.b[rows.clone()]);
         let features = self.shape.features_of(self.w_t, a, b);
-        let output = matmul_shared(&features, &self.v_t, rows.len());
+        let mut output = Vec::new();
+        matmul_shared(&features, &self.v_t, rows.len(), &mut output);
         let labels = &self.pairs.labels[rows];
         let result = BlockResult {
             terms: self.loss.loss_terms(&output, labels, m),

@@ -171,7 +171,7 @@ pub(super) fn pack_rows<T: Element, const R: usize>(
     group: Range<usize>,
     packed: &mut Vec<T>,
 ) {
-    packed.clear();
+    // Every entry is packed below: a reused buffer needs no clearing.
     packed.resize(group.len() * block.kc, T::default());
     if p.a_strides.1 != 1 {
         return pack_transposed::<T, R>(p, block, group, packed);

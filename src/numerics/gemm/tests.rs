@@ -228,3 +228,25 @@ fn row_splits_and_lower_triangle_agree() {
         }
     }
 }
+
+/// A reused C (and reused packing buffers) give a fresh product's bits:
+/// a buffer left full of NaN by an earlier product, larger or smaller, is
+/// overwritten whole; with k = 0 the product is zeros.
+#[test]
+fn a_reused_buffer_gives_a_fresh_products_bits() {
+    let (k, n) = (300, 71);
+    let b = random::<f32>(k * n, 7);
+    let shared = SharedB::new(&b, k, n);
+    let mut c = Vec::new();
+    for (m, seed) in [(50, 1), (257, 2), (13, 3)] {
+        let a = random::<f32>(m * k, seed);
+        c.iter_mut().for_each(|x| *x = f32::NAN);
+        c.resize(c.len().max(m * n + 5), f32::NAN);
+        matmul_shared(&a, &shared, m, &mut c);
+        assert_eq!(c, reference(&a, &b, m, k, n), "{m} rows into a reused buffer");
+    }
+    let empty = SharedB::new(&[], 0, n);
+    c.fill(f32::NAN);
+    matmul_shared(&[], &empty, 4, &mut c);
+    assert_eq!(c, vec![0.0; 4 * n], "k = 0: C = 0");
+}
