@@ -85,8 +85,12 @@ pub struct Gradients {
 
 /// Pairs per block of the blocked backward pass
 /// ([`w_t_gradient`]): each block of ∂L/∂F is made and used
-/// at once, so no [n, K] buffer is allocated.
-const BLOCK_ROWS: usize = 256;
+/// at once, so no [n, K] buffer is allocated. At K = 2048 a block is
+/// 768 KiB, which stays in L2 beside the rows of Wᵀ and ∂L/∂Wᵀ the
+/// scatter reads and writes (256 rows, 2 MiB, did not: measured in
+/// docs/performance.md, "Element-wise passes for the widest vectors").
+/// It sets the speed only, never a bit.
+const BLOCK_ROWS: usize = 96;
 
 /// The row blocks of `n` pairs.
 fn row_blocks(n: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
