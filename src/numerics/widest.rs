@@ -4,11 +4,14 @@
 //! runs four f32 lanes at a time even on an AVX-512 CPU. [`on_widest`]
 //! runs such a loop compiled again with the path's instruction set.
 //!
-//! It changes no bit: each lane of a vector add, multiply, compare or
-//! select is the IEEE operation of one entry at any width; Rust never fuses
-//! a multiply and an add into an FMA, nor reorders a float sum, with or
-//! without the wider instructions; and the flush of subnormals is the same
-//! register (MXCSR) for SSE, AVX2 and AVX-512.
+//! It changes no bit: each lane of a vector add, multiply, divide, square
+//! root, compare or select is the IEEE operation of one entry at any width;
+//! `max` (ReLU²'s σ′) leaves open only the sign of max(−0, +0), and a zero
+//! of either sign added into ∂L/∂Wᵀ (which starts at +0, so never holds
+//! −0) changes nothing; Rust never fuses a multiply and an add
+//! into an FMA, nor reorders a float sum, with or without the wider
+//! instructions; and the flush of subnormals is the same register (MXCSR)
+//! for SSE, AVX2 and AVX-512.
 
 use super::KernelPath;
 

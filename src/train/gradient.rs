@@ -277,11 +277,12 @@ mod tests {
     /// The host passes compute what burn's ops compute: the features bit for
     /// bit, the output, residual, loss and both gradients to f32 rounding
     /// (the canonical products sum in another order than burn's GEMM), on
-    /// both CPU backends; and the same bits on both. n = 600 pairs make two
-    /// full blocks of BLOCK_ROWS and a partial one; n = 257 a last block of one pair.
+    /// both CPU backends; and the same bits on both. The pairs make two full
+    /// blocks of BLOCK_ROWS and a partial one, or a last block of one pair.
     #[test]
     fn host_passes_match_burn() {
-        let cases = [(Activation::Sqr, 600), (Activation::Relu, 600), (Activation::Sqr, 257)];
+        let (partial, one_left) = (2 * BLOCK_ROWS + 24, 2 * BLOCK_ROWS + 1);
+        let cases = [(Activation::Sqr, partial), (Activation::Relu, partial), (Activation::Sqr, one_left)];
         for (activation, n) in cases {
             let shape = ModelShape { modulus: 29, width: 48, activation };
             let weights = Weights::seeded(&shape, 5, RngScheme::Torch);

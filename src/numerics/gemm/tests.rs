@@ -20,9 +20,12 @@ fn reference<T: Element>(a: &[T], b: &[T], m: usize, k: usize, n: usize) -> Vec<
     c
 }
 
+/// The product on `path` equals the reference, C given full of NaN: the
+/// kernels write every entry in the first k-block without reading it (a
+/// reused C is not cleared, `product_into`).
 fn bits_equal<T: Element + From<f32>>(path: KernelPath, m: usize, k: usize, n: usize, seed: u64) {
     let (a, b) = (random::<T>(m * k, seed), random::<T>(k * n, seed + 1));
-    let mut c = vec![T::default(); m * n];
+    let mut c = vec![T::from(f32::NAN); m * n];
     T::product(
         path,
         &Problem {
@@ -40,7 +43,7 @@ fn bits_equal<T: Element + From<f32>>(path: KernelPath, m: usize, k: usize, n: u
     );
     assert_eq!(c, reference(&a, &b, m, k, n), "{path:?} {m}×{k}×{n}");
     let a_t = super::super::transpose(&a, m, k);
-    let mut c_tn = vec![T::default(); m * n];
+    let mut c_tn = vec![T::from(f32::NAN); m * n];
     let tn = Problem {
         a: &a_t,
         a_strides: (1, m),
@@ -64,8 +67,12 @@ fn every_path_gives_the_reference_bits() {
     // k = 1; m > MC (a second row group); wide, narrow and padded tails;
     // A read in place (n ≤ IN_PLACE_BLOCKS column blocks) and packed
     // (300 columns); AVX-512 f32's 64-wide blocks with a padded (300)
-    // and a 32-wide (288) tail.
+    // and a 32-wide (288) tail; A packed on every path (640 columns: ten
+    // 64-wide blocks) over two k-blocks and two row groups, the second of
+    // 7 rows (4, 2, 1), so that the reused panel buffer is packed again
+    // smaller and larger.
     let shapes = [
+        (103, 200, 640),
         (29, 200, 300),
         (103, 200, 300),
         (1, 1, 1),
@@ -229,9 +236,11 @@ fn row_splits_and_lower_triangle_agree() {
     }
 }
 
-/// A reused C (and reused packing buffers) give a fresh product's bits:
-/// a buffer left full of NaN by an earlier product, larger or smaller, is
-/// overwritten whole; with k = 0 the product is zeros.
+/// `matmul_shared` into a reused C gives a fresh product's bits: a buffer
+/// left full of NaN by an earlier product, larger or smaller, is resized
+/// and overwritten whole; with k = 0 (no kernel runs) it is zeros. (That
+/// the kernels never read C in the first k-block, on every path and with
+/// A in place or packed, is `every_path_gives_the_reference_bits`'.)
 #[test]
 fn a_reused_buffer_gives_a_fresh_products_bits() {
     let (k, n) = (300, 71);
