@@ -249,7 +249,7 @@ fn a_reused_buffer_gives_a_fresh_products_bits() {
     let mut c = Vec::new();
     for (m, seed) in [(50, 1), (257, 2), (13, 3)] {
         let a = random::<f32>(m * k, seed);
-        c.iter_mut().for_each(|x| *x = f32::NAN);
+        c.fill(f32::NAN);
         c.resize(c.len().max(m * n + 5), f32::NAN);
         matmul_shared(&a, &shared, m, &mut c);
         assert_eq!(c, reference(&a, &b, m, k, n), "{m} rows into a reused buffer");
