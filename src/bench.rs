@@ -202,19 +202,61 @@ pub struct EpochProduct {
     pub shape: (usize, usize, usize),
     /// Whether A is given as Aᵀ (`matmul_tn`), as for ∂L/∂V.
     pub transposed: bool,
+    /// How many of it one epoch computes: the rows of the pairs it covers
+    /// over its own rows for the blocked ones (the 3025 test pairs in blocks
+    /// of the test pass, the 2016 training pairs in ∂L/∂F's blocks), 0 for
+    /// ρ's Gram, which is the level metric's, not the epoch's.
+    pub per_epoch: f64,
 }
 
-/// The products of a paper-scale epoch: the forward output, a test block
-/// of the shared test pass, ∂L/∂V (as (∂L/∂V)ᵀ = Fᵀ·∂L/∂o), a block of
-/// ∂L/∂F = ∂L/∂o·V, and ρ's n × n Gram.
-pub const EPOCH_PRODUCTS: [EpochProduct; 5] = [
-    EpochProduct { name: "forward F·Vᵀ", shape: (2016, 2048, 71), transposed: false },
-    EpochProduct { name: "test block", shape: (288, 2048, 71), transposed: false },
-    EpochProduct { name: "∂L/∂V (Fᵀ given)", shape: (2048, 2016, 71), transposed: true },
-    EpochProduct { name: "∂L/∂F block", shape: (256, 71, 2048), transposed: false },
-    // Timed whole; the probe computes its lower triangle, about half of it.
-    EpochProduct { name: "ρ's Gram (whole)", shape: (2016, 2048, 2016), transposed: false },
-];
+/// Training pairs (n = 0.4 · 71², rounded) and test pairs of a paper-scale epoch.
+const PAPER_PAIRS: (usize, usize) = (2016, 71 * 71 - 2016);
+
+/// The products of a paper-scale epoch, each in the blocks training uses:
+/// the forward output, a test block of the shared test pass, ∂L/∂V (as
+/// (∂L/∂V)ᵀ = Fᵀ·∂L/∂o), a block of ∂L/∂F = ∂L/∂o·V, and ρ's n × n Gram.
+pub const EPOCH_PRODUCTS: [EpochProduct; 5] = {
+    use crate::train::{TEST_BLOCK_ROWS, gradient::BLOCK_ROWS as BACKWARD_ROWS};
+    let (n, test) = PAPER_PAIRS;
+    [
+        EpochProduct { name: "forward F·Vᵀ", shape: (n, 2048, 71), transposed: false, per_epoch: 1.0 },
+        EpochProduct {
+            name: "test block",
+            shape: (TEST_BLOCK_ROWS, 2048, 71),
+            transposed: false,
+            per_epoch: test as f64 / TEST_BLOCK_ROWS as f64,
+        },
+        EpochProduct { name: "∂L/∂V (Fᵀ given)", shape: (2048, n, 71), transposed: true, per_epoch: 1.0 },
+        EpochProduct {
+            name: "∂L/∂F block",
+            shape: (BACKWARD_ROWS, 71, 2048),
+            transposed: false,
+            per_epoch: n as f64 / BACKWARD_ROWS as f64,
+        },
+        // Timed whole; the probe computes its lower triangle, about half of it.
+        EpochProduct { name: "ρ's Gram (whole)", shape: (n, 2048, n), transposed: false, per_epoch: 0.0 },
+    ]
+};
+
+/// FLOP of one C = A·B of `shape` (rows, inner, columns).
+fn product_flops((m, k, n): (usize, usize, usize)) -> f64 {
+    2.0 * (m * k * n) as f64
+}
+
+/// The fraction of the FMA peak a paper-scale epoch reaches were its
+/// products the only work, each at its measured one-core rate (`rates`,
+/// GFLOP/s, in [`EPOCH_PRODUCTS`]' order) against one core's peak
+/// `peak_one`: the epoch's FLOP over the sum of each product's FLOP at its
+/// own fraction of the peak. The ceiling an epoch reaches by fusing every
+/// element-wise pass into the products (docs/performance.md, "The
+/// products' ceiling").
+pub fn products_ceiling(rates: &[f64], peak_one: f64) -> f64 {
+    assert_eq!(rates.len(), EPOCH_PRODUCTS.len(), "one rate per epoch product");
+    let at_peak: f64 = EPOCH_PRODUCTS.iter().map(|p| p.per_epoch * product_flops(p.shape)).sum();
+    let at_rates: f64 =
+        EPOCH_PRODUCTS.iter().zip(rates).map(|(p, rate)| p.per_epoch * product_flops(p.shape) * peak_one / rate).sum();
+    at_peak / at_rates
+}
 
 /// The canonical product's rate (GFLOP/s, best of `reps`, one thread) on
 /// `product`'s shape and form.
@@ -233,7 +275,7 @@ pub fn product_gflops(product: &EpochProduct, reps: usize) -> f64 {
             t.elapsed().as_secs_f64()
         })
         .fold(f64::MAX, f64::min);
-    2.0 * (m * k * n) as f64 / fastest / 1e9
+    product_flops(product.shape) / fastest / 1e9
 }
 
 /// The machine's f32 FMA peak (GFLOP/s) on the widest instruction set it
@@ -316,5 +358,28 @@ mod peak {
         // SAFETY: `lanes` holds 8 f32.
         unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), sum) };
         lanes.iter().sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    /// The epoch products, counted `per_epoch` times, are the epoch's FLOP
+    /// (docs/methods.md, "Cost"); at one fraction of the peak they make
+    /// that fraction; a slower product lowers it by its own share of the
+    /// FLOP alone, and ρ's Gram not at all.
+    #[test]
+    fn the_products_ceiling_weighs_each_product_by_its_flop() {
+        let counted: f64 = EPOCH_PRODUCTS.iter().map(|p| p.per_epoch * product_flops(p.shape)).sum();
+        assert_relative_eq!(counted, epoch_flops(&TrainSpec::default()), max_relative = 1e-12);
+        assert_eq!(TrainSpec::default().n_train(), PAPER_PAIRS.0);
+        let ceiling = |rates: [f64; 5]| products_ceiling(&rates, 200.0);
+        assert_relative_eq!(ceiling([100.0; 5]), 0.5, max_relative = 1e-12);
+        let test_share = product_flops((PAPER_PAIRS.1, 2048, 71)) / counted;
+        let slower_test = ceiling([100.0, 50.0, 100.0, 100.0, 100.0]);
+        assert_relative_eq!(1.0 / slower_test, 2.0 * (1.0 - test_share) + 4.0 * test_share, max_relative = 1e-9);
+        assert_eq!(ceiling([100.0, 100.0, 100.0, 100.0, 1.0]), ceiling([100.0; 5]));
     }
 }

@@ -90,7 +90,7 @@ pub struct Gradients {
 /// scatter reads and writes (256 rows, 2 MiB, did not: measured in
 /// docs/performance.md, "Element-wise passes for the widest vectors").
 /// It sets the speed only, never a bit.
-const BLOCK_ROWS: usize = 96;
+pub(crate) const BLOCK_ROWS: usize = 96;
 
 /// The row blocks of `n` pairs.
 fn row_blocks(n: usize) -> impl Iterator<Item = std::ops::Range<usize>> {

@@ -22,6 +22,7 @@ mod update_log;
 
 pub use output::{Checkpoint, LevelRow, Start, TrainOutput};
 pub use spec::{LevelLog, PERTURBED_ENTRIES, TrainSpec, perturb};
+pub(crate) use test_pass::BLOCK_ROWS as TEST_BLOCK_ROWS;
 
 use std::sync::mpsc::TryRecvError;
 

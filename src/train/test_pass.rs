@@ -25,7 +25,7 @@ use super::loss::Loss;
 /// Test pairs per block: a multiple of every register block's rows (6, 8,
 /// 12) and of the product's row group, and [n, K] features of ≈ 2 MB at
 /// K = 2048. It sets the speed only, never a bit.
-const BLOCK_ROWS: usize = 288;
+pub(crate) const BLOCK_ROWS: usize = 288;
 
 /// A computed block: its loss terms ([`Loss::loss_terms`]: the residual
 /// for the MSE) and its number of correct predictions.

@@ -52,15 +52,16 @@ struct Peak {
     two: f64,
 }
 
-/// Measure and print the FMA peak and each epoch product's fraction of it.
+/// Measure and print the FMA peak, each epoch product's fraction of it,
+/// and the epoch those products alone would make on two cores.
 fn peak_and_products(reps: usize) -> Peak {
-    use lockin::bench::{EPOCH_PRODUCTS, fma_peak_gflops, product_gflops};
+    use lockin::bench::{EPOCH_PRODUCTS, fma_peak_gflops, product_gflops, products_ceiling};
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (path, one) = fma_peak_gflops(1);
     let (_, all) = fma_peak_gflops(cores);
     out!("FMA peak ({}, register-only loop): {one:.1} GFLOP/s on one core, {all:.1} on all {cores}", path.name());
-    for product in &EPOCH_PRODUCTS {
-        let rate = product_gflops(product, reps.max(5));
+    let rates: Vec<f64> = EPOCH_PRODUCTS.iter().map(|product| product_gflops(product, reps.max(5))).collect();
+    for (product, rate) in EPOCH_PRODUCTS.iter().zip(&rates) {
         let form = if product.transposed { "AᵀB" } else { "A·B" };
         out!(
             "product {} {:?} ({form}): {rate:.1} GFLOP/s, {:.0} % of one core's peak",
@@ -69,7 +70,15 @@ fn peak_and_products(reps: usize) -> Peak {
             100.0 * rate / one
         );
     }
-    Peak { one, two: (2.0 * one).min(all) }
+    let peak = Peak { one, two: (2.0 * one).min(all) };
+    let ceiling = products_ceiling(&rates, one);
+    let epoch_ms = lockin::bench::epoch_flops(&lockin::train::TrainSpec::default()) / (ceiling * peak.two) / 1e6;
+    out!(
+        "products' ceiling (M = 71): the epoch's products together at these fractions of the peak make {:.0} % of it \
+         ({epoch_ms:.2} ms per epoch at two cores' peak): no epoch beats it while they keep these rates",
+        100.0 * ceiling
+    );
+    peak
 }
 
 const COLUMNS: [&str; 19] = [
