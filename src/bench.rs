@@ -200,41 +200,70 @@ pub struct EpochProduct {
     pub name: &'static str,
     /// (rows, inner, columns) of C = A·B.
     pub shape: (usize, usize, usize),
-    /// Whether A is given as Aᵀ (`matmul_tn`), as for ∂L/∂V.
-    pub transposed: bool,
-    /// How many of it one epoch computes: the rows of the pairs it covers
-    /// over its own rows for the blocked ones (the 3025 test pairs in blocks
-    /// of the test pass, the 2016 training pairs in ∂L/∂F's blocks), 0 for
-    /// ρ's Gram, which is the level metric's, not the epoch's.
+    /// How training calls it, and so how it is timed.
+    pub form: ProductForm,
+    /// How many of it one epoch computes, in FLOP: the pairs it covers over
+    /// its own rows for the blocked ones (the 3025 test pairs over the test
+    /// pass's 288 make 10.5: ten blocks and one of 145; the 2016 training
+    /// pairs over ∂L/∂F's 96 make 21), 0 for ρ's Gram, which is the level
+    /// metric's, not the epoch's.
     pub per_epoch: f64,
 }
 
-/// Training pairs (n = 0.4 · 71², rounded) and test pairs of a paper-scale epoch.
-const PAPER_PAIRS: (usize, usize) = (2016, 71 * 71 - 2016);
+/// How training computes a product, and so how the bench times it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProductForm {
+    /// `matmul`, which packs its own B.
+    Alone,
+    /// `matmul_tn`, A given as Aᵀ, as for ∂L/∂V.
+    TransposedA,
+    /// `matmul_shared`: one block of a product whose blocks share a B packed
+    /// once per epoch (the test pass's and ∂L/∂F's), into a reused C.
+    SharedB,
+}
+
+impl ProductForm {
+    /// The form as the bench prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProductForm::Alone => "A·B",
+            ProductForm::TransposedA => "AᵀB",
+            ProductForm::SharedB => "A·B, B packed once",
+        }
+    }
+}
+
+/// The paper's modulus M and width K (docs/methods.md, "Setup").
+const PAPER_MODULUS: usize = 71;
+const PAPER_WIDTH: usize = 2048;
+/// Training pairs (n = round(0.4 · M²)) and test pairs of a paper-scale epoch.
+const PAPER_PAIRS: (usize, usize) = (2016, PAPER_MODULUS * PAPER_MODULUS - 2016);
 
 /// The products of a paper-scale epoch, each in the blocks training uses:
 /// the forward output, a test block of the shared test pass, ∂L/∂V (as
 /// (∂L/∂V)ᵀ = Fᵀ·∂L/∂o), a block of ∂L/∂F = ∂L/∂o·V, and ρ's n × n Gram.
 pub const EPOCH_PRODUCTS: [EpochProduct; 5] = {
-    use crate::train::{TEST_BLOCK_ROWS, gradient::BLOCK_ROWS as BACKWARD_ROWS};
-    let (n, test) = PAPER_PAIRS;
+    use crate::train::{BACKWARD_BLOCK_ROWS, TEST_BLOCK_ROWS};
+    let ((n, test), m, k) = (PAPER_PAIRS, PAPER_MODULUS, PAPER_WIDTH);
     [
-        EpochProduct { name: "forward F·Vᵀ", shape: (n, 2048, 71), transposed: false, per_epoch: 1.0 },
+        EpochProduct { name: "forward F·Vᵀ", shape: (n, k, m), form: ProductForm::Alone, per_epoch: 1.0 },
         EpochProduct {
             name: "test block",
-            shape: (TEST_BLOCK_ROWS, 2048, 71),
-            transposed: false,
+            shape: (TEST_BLOCK_ROWS, k, m),
+            form: ProductForm::SharedB,
             per_epoch: test as f64 / TEST_BLOCK_ROWS as f64,
         },
-        EpochProduct { name: "∂L/∂V (Fᵀ given)", shape: (2048, n, 71), transposed: true, per_epoch: 1.0 },
+        EpochProduct {
+            name: "∂L/∂V (Fᵀ given)", shape: (k, n, m), form: ProductForm::TransposedA, per_epoch: 1.0
+        },
         EpochProduct {
             name: "∂L/∂F block",
-            shape: (BACKWARD_ROWS, 71, 2048),
-            transposed: false,
-            per_epoch: n as f64 / BACKWARD_ROWS as f64,
+            shape: (BACKWARD_BLOCK_ROWS, m, k),
+            form: ProductForm::SharedB,
+            per_epoch: n as f64 / BACKWARD_BLOCK_ROWS as f64,
         },
         // Timed whole; the probe computes its lower triangle, about half of it.
-        EpochProduct { name: "ρ's Gram (whole)", shape: (n, 2048, n), transposed: false, per_epoch: 0.0 },
+        EpochProduct { name: "ρ's Gram (whole)", shape: (n, k, n), form: ProductForm::Alone, per_epoch: 0.0 },
     ]
 };
 
@@ -248,7 +277,8 @@ fn product_flops((m, k, n): (usize, usize, usize)) -> f64 {
 /// GFLOP/s, in [`EPOCH_PRODUCTS`]' order) against one core's peak
 /// `peak_one`: the epoch's FLOP over the sum of each product's FLOP at its
 /// own fraction of the peak. The ceiling an epoch reaches by fusing every
-/// element-wise pass into the products (docs/performance.md, "The
+/// element-wise pass into the products, were each product to keep its
+/// one-core fraction with every core busy (docs/performance.md, "The
 /// products' ceiling").
 pub fn products_ceiling(rates: &[f64], peak_one: f64) -> f64 {
     assert_eq!(rates.len(), EPOCH_PRODUCTS.len(), "one rate per epoch product");
@@ -259,23 +289,35 @@ pub fn products_ceiling(rates: &[f64], peak_one: f64) -> f64 {
 }
 
 /// The canonical product's rate (GFLOP/s, best of `reps`, one thread) on
-/// `product`'s shape and form.
+/// `product`'s shape, called as training calls it: a block of a shared B
+/// after B's panels were packed (by the epoch's first block, in training)
+/// and into the C the blocks reuse.
 pub fn product_gflops(product: &EpochProduct, reps: usize) -> f64 {
+    use crate::numerics::{SharedB, matmul, matmul_shared, matmul_tn};
     let (m, k, n) = product.shape;
     let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
     let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
-    let fastest = (0..reps)
-        .map(|_| {
+    let fastest = |run: &mut dyn FnMut()| {
+        let seconds = |_| {
             let t = Instant::now();
-            if product.transposed {
-                std::hint::black_box(crate::numerics::matmul_tn(&a, &b, m, k, n));
-            } else {
-                std::hint::black_box(crate::numerics::matmul(&a, &b, m, k, n));
-            }
+            run();
             t.elapsed().as_secs_f64()
-        })
-        .fold(f64::MAX, f64::min);
-    product_flops(product.shape) / fastest / 1e9
+        };
+        (0..reps).map(seconds).fold(f64::MAX, f64::min)
+    };
+    let seconds = match product.form {
+        ProductForm::Alone => fastest(&mut || drop(std::hint::black_box(matmul(&a, &b, m, k, n)))),
+        ProductForm::TransposedA => fastest(&mut || drop(std::hint::black_box(matmul_tn(&a, &b, m, k, n)))),
+        ProductForm::SharedB => {
+            let (shared, mut c) = (SharedB::new(&b, k, n), Vec::new());
+            matmul_shared(&a, &shared, m, &mut c);
+            fastest(&mut || {
+                matmul_shared(&a, &shared, m, &mut c);
+                std::hint::black_box(&c);
+            })
+        }
+    };
+    product_flops(product.shape) / seconds / 1e9
 }
 
 /// The machine's f32 FMA peak (GFLOP/s) on the widest instruction set it
@@ -373,8 +415,10 @@ mod tests {
     #[test]
     fn the_products_ceiling_weighs_each_product_by_its_flop() {
         let counted: f64 = EPOCH_PRODUCTS.iter().map(|p| p.per_epoch * product_flops(p.shape)).sum();
-        assert_relative_eq!(counted, epoch_flops(&TrainSpec::default()), max_relative = 1e-12);
-        assert_eq!(TrainSpec::default().n_train(), PAPER_PAIRS.0);
+        let paper = TrainSpec::default();
+        assert_relative_eq!(counted, epoch_flops(&paper), max_relative = 1e-12);
+        assert_eq!((paper.modulus, paper.width), (PAPER_MODULUS, PAPER_WIDTH));
+        assert_eq!((paper.n_train(), paper.pair_count() - paper.n_train()), PAPER_PAIRS);
         let ceiling = |rates: [f64; 5]| products_ceiling(&rates, 200.0);
         assert_relative_eq!(ceiling([100.0; 5]), 0.5, max_relative = 1e-12);
         let test_share = product_flops((PAPER_PAIRS.1, 2048, 71)) / counted;

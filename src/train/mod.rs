@@ -20,6 +20,7 @@ mod spec;
 mod test_pass;
 mod update_log;
 
+pub(crate) use gradient::BLOCK_ROWS as BACKWARD_BLOCK_ROWS;
 pub use output::{Checkpoint, LevelRow, Start, TrainOutput};
 pub use spec::{LevelLog, PERTURBED_ENTRIES, TrainSpec, perturb};
 pub(crate) use test_pass::BLOCK_ROWS as TEST_BLOCK_ROWS;

@@ -62,11 +62,11 @@ fn peak_and_products(reps: usize) -> Peak {
     out!("FMA peak ({}, register-only loop): {one:.1} GFLOP/s on one core, {all:.1} on all {cores}", path.name());
     let rates: Vec<f64> = EPOCH_PRODUCTS.iter().map(|product| product_gflops(product, reps.max(5))).collect();
     for (product, rate) in EPOCH_PRODUCTS.iter().zip(&rates) {
-        let form = if product.transposed { "AᵀB" } else { "A·B" };
         out!(
-            "product {} {:?} ({form}): {rate:.1} GFLOP/s, {:.0} % of one core's peak",
+            "product {} {:?} ({}): {rate:.1} GFLOP/s, {:.0} % of one core's peak",
             product.name,
             product.shape,
+            product.form.name(),
             100.0 * rate / one
         );
     }
@@ -75,7 +75,8 @@ fn peak_and_products(reps: usize) -> Peak {
     let epoch_ms = lockin::bench::epoch_flops(&lockin::train::TrainSpec::default()) / (ceiling * peak.two) / 1e6;
     out!(
         "products' ceiling (M = 71): the epoch's products together at these fractions of the peak make {:.0} % of it \
-         ({epoch_ms:.2} ms per epoch at two cores' peak): no epoch beats it while they keep these rates",
+         ({epoch_ms:.2} ms per epoch at that fraction of two cores' peak, were the fractions kept on both cores): \
+         no epoch beats it while they keep these rates",
         100.0 * ceiling
     );
     peak
