@@ -210,6 +210,13 @@ pub struct EpochProduct {
     pub per_epoch: f64,
 }
 
+impl EpochProduct {
+    /// Its FLOP in one epoch: `per_epoch` products of its shape.
+    fn flops_per_epoch(&self) -> f64 {
+        self.per_epoch * product_flops(self.shape)
+    }
+}
+
 /// How training computes a product, and so how the bench times it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProductForm {
@@ -282,9 +289,8 @@ fn product_flops((m, k, n): (usize, usize, usize)) -> f64 {
 /// products' ceiling").
 pub fn products_ceiling(rates: &[f64], peak_one: f64) -> f64 {
     assert_eq!(rates.len(), EPOCH_PRODUCTS.len(), "one rate per epoch product");
-    let at_peak: f64 = EPOCH_PRODUCTS.iter().map(|p| p.per_epoch * product_flops(p.shape)).sum();
-    let at_rates: f64 =
-        EPOCH_PRODUCTS.iter().zip(rates).map(|(p, rate)| p.per_epoch * product_flops(p.shape) * peak_one / rate).sum();
+    let at_peak: f64 = EPOCH_PRODUCTS.iter().map(EpochProduct::flops_per_epoch).sum();
+    let at_rates: f64 = EPOCH_PRODUCTS.iter().zip(rates).map(|(p, rate)| p.flops_per_epoch() * peak_one / rate).sum();
     at_peak / at_rates
 }
 
@@ -414,14 +420,14 @@ mod tests {
     /// FLOP alone, and ρ's Gram not at all.
     #[test]
     fn the_products_ceiling_weighs_each_product_by_its_flop() {
-        let counted: f64 = EPOCH_PRODUCTS.iter().map(|p| p.per_epoch * product_flops(p.shape)).sum();
+        let counted: f64 = EPOCH_PRODUCTS.iter().map(EpochProduct::flops_per_epoch).sum();
         let paper = TrainSpec::default();
         assert_relative_eq!(counted, epoch_flops(&paper), max_relative = 1e-12);
         assert_eq!((paper.modulus, paper.width), (PAPER_MODULUS, PAPER_WIDTH));
         assert_eq!((paper.n_train(), paper.pair_count() - paper.n_train()), PAPER_PAIRS);
         let ceiling = |rates: [f64; 5]| products_ceiling(&rates, 200.0);
         assert_relative_eq!(ceiling([100.0; 5]), 0.5, max_relative = 1e-12);
-        let test_share = product_flops((PAPER_PAIRS.1, 2048, 71)) / counted;
+        let test_share = product_flops((PAPER_PAIRS.1, PAPER_WIDTH, PAPER_MODULUS)) / counted;
         let slower_test = ceiling([100.0, 50.0, 100.0, 100.0, 100.0]);
         assert_relative_eq!(1.0 / slower_test, 2.0 * (1.0 - test_share) + 4.0 * test_share, max_relative = 1e-9);
         assert_eq!(ceiling([100.0, 100.0, 100.0, 100.0, 1.0]), ceiling([100.0; 5]));
